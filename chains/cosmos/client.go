@@ -1,0 +1,350 @@
+// Package cosmos implements what the relayer needs of a Cosmos SDK chain over CometBFT RPC: state
+// queries (gRPC services through abci_query), blocks and events, and transactions built and signed
+// from a keyring, with one owner of each key's account sequence.
+package cosmos
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	coretypes "github.com/cometbft/cometbft/rpc/core/types"
+	"github.com/cosmos/cosmos-sdk/client"
+	clienttx "github.com/cosmos/cosmos-sdk/client/tx"
+	"github.com/cosmos/cosmos-sdk/codec"
+	"github.com/cosmos/cosmos-sdk/crypto/keyring"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
+	txtypes "github.com/cosmos/cosmos-sdk/types/tx"
+	"github.com/cosmos/cosmos-sdk/types/tx/signing"
+	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
+	"github.com/cosmos/gogoproto/proto"
+)
+
+// Defaults of Config.
+const (
+	DefaultGasAdjustment = 1.3
+	DefaultMaxGas        = 50_000_000
+	// DefaultCommitTimeout bounds the wait for a broadcast tx to be committed: many block intervals.
+	DefaultCommitTimeout = 60 * time.Second
+)
+
+// Config describes one chain and the key that signs for it.
+type Config struct {
+	ChainID  string
+	RPCAddrs []string
+	// AccountPrefix is the chain's bech32 account prefix (e.g. "city").
+	AccountPrefix string
+	// GasPrice is the price per gas unit, e.g. 0.0025ucity.
+	GasPrice      sdk.DecCoin
+	GasAdjustment float64
+	MaxGas        uint64
+	CommitTimeout time.Duration
+	Keyring       keyring.Keyring
+	KeyName       string
+	Codec         codec.Codec
+	TxConfig      client.TxConfig
+}
+
+// Client talks to one chain.
+type Client struct {
+	cfg    Config
+	rpc    *rpcPool
+	signer *signer
+}
+
+// New returns a client; it contacts the chain only when used.
+func New(cfg Config) (*Client, error) {
+	if cfg.ChainID == "" {
+		return nil, errors.New("cosmos client: chain id is empty")
+	}
+	if cfg.Codec == nil || cfg.TxConfig == nil {
+		return nil, fmt.Errorf("cosmos client %s: codec and tx config are required", cfg.ChainID)
+	}
+	if cfg.GasAdjustment == 0 {
+		cfg.GasAdjustment = DefaultGasAdjustment
+	}
+	if cfg.MaxGas == 0 {
+		cfg.MaxGas = DefaultMaxGas
+	}
+	if cfg.CommitTimeout == 0 {
+		cfg.CommitTimeout = DefaultCommitTimeout
+	}
+	pool, err := newRPCPool(cfg.ChainID, cfg.RPCAddrs)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{cfg: cfg, rpc: pool}
+	c.signer = &signer{c: c}
+	return c, nil
+}
+
+// ChainID is the chain's id.
+func (c *Client) ChainID() string { return c.cfg.ChainID }
+
+// Codec is the client's protobuf codec.
+func (c *Client) Codec() codec.Codec { return c.cfg.Codec }
+
+// RPC runs fn against one of the chain's RPC endpoints, with the client's retry policy.
+func (c *Client) RPC(ctx context.Context, what string, fn func(*rpchttp.HTTP) error) error {
+	return c.rpc.do(ctx, what, fn)
+}
+
+// Status returns the node's status.
+func (c *Client) Status(ctx context.Context) (*coretypes.ResultStatus, error) {
+	var st *coretypes.ResultStatus
+	err := c.rpc.do(ctx, "status", func(cl *rpchttp.HTTP) (err error) {
+		st, err = cl.Status(ctx)
+		return err
+	})
+	return st, err
+}
+
+// QueryGRPC calls a gRPC query method (e.g. "/cosmos.auth.v1beta1.Query/Account") through abci_query
+// at height (0 = latest) and decodes the response into resp. A NotFound answer is ErrNotFound.
+func (c *Client) QueryGRPC(ctx context.Context, method string, req, resp proto.Message, height int64) error {
+	bz, err := proto.Marshal(req)
+	if err != nil {
+		return fmt.Errorf("%s query %s: encode: %w", c.cfg.ChainID, method, err)
+	}
+	res, err := c.ABCIQuery(ctx, method, bz, height, false)
+	if err != nil {
+		return err
+	}
+	if err := proto.Unmarshal(res.Value, resp); err != nil {
+		return fmt.Errorf("%s query %s: decode: %w", c.cfg.ChainID, method, err)
+	}
+	return nil
+}
+
+// ABCIQuery runs an abci_query. With prove it returns the ICS-23 proof ops of a store query
+// (path "store/<store>/key"). A NotFound answer is ErrNotFound.
+func (c *Client) ABCIQuery(ctx context.Context, path string, data []byte, height int64, prove bool) (*abci.ResponseQuery, error) {
+	var res *coretypes.ResultABCIQuery
+	err := c.rpc.do(ctx, "abci_query "+path, func(cl *rpchttp.HTTP) (err error) {
+		res, err = cl.ABCIQueryWithOptions(ctx, path, data, rpcQueryOptions(height, prove))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	r := res.Response
+	if r.Code != 0 {
+		// baseapp maps a gRPC NotFound status to sdk's ErrKeyNotFound.
+		if r.Codespace == sdkerrors.ErrKeyNotFound.Codespace() && r.Code == sdkerrors.ErrKeyNotFound.ABCICode() {
+			return nil, fmt.Errorf("%s query %s: %w: %s", c.cfg.ChainID, path, ErrNotFound, r.Log)
+		}
+		return nil, &QueryError{ChainID: c.cfg.ChainID, Path: path, Codespace: r.Codespace, Code: r.Code, Log: r.Log}
+	}
+	return &r, nil
+}
+
+// Account returns the account number and sequence of addr.
+func (c *Client) Account(ctx context.Context, addr string) (number, sequence uint64, err error) {
+	var resp authtypes.QueryAccountInfoResponse
+	if err := c.QueryGRPC(ctx, "/cosmos.auth.v1beta1.Query/AccountInfo", &authtypes.QueryAccountInfoRequest{Address: addr}, &resp, 0); err != nil {
+		return 0, 0, fmt.Errorf("account %s: %w", addr, err)
+	}
+	return resp.Info.AccountNumber, resp.Info.Sequence, nil
+}
+
+// TxResult is a committed transaction.
+type TxResult struct {
+	Hash    string
+	Height  int64
+	GasUsed int64
+	Events  []abci.Event
+	Data    []byte
+}
+
+// Send builds, signs and broadcasts one tx of msgs with the configured key and waits for it to be
+// committed. Gas is simulated and multiplied by the gas adjustment, capped by MaxGas. A tx refused by
+// the chain is a *TxError.
+func (c *Client) Send(ctx context.Context, msgs ...sdk.Msg) (*TxResult, error) {
+	return c.signer.send(ctx, msgs)
+}
+
+// signer owns the account sequence of the client's key: one tx is signed and broadcast at a time,
+// the sequence advances only when CheckTx accepted a tx, and is re-read from the chain on a mismatch.
+type signer struct {
+	c        *Client
+	mu       sync.Mutex
+	loaded   bool
+	address  string
+	number   uint64
+	sequence uint64
+}
+
+func (s *signer) send(ctx context.Context, msgs []sdk.Msg) (*TxResult, error) {
+	hash, err := s.broadcast(ctx, msgs)
+	if err != nil {
+		return nil, err
+	}
+	return s.c.WaitTx(ctx, hash)
+}
+
+func (s *signer) broadcast(ctx context.Context, msgs []sdk.Msg) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for attempt := 0; ; attempt++ {
+		if err := s.load(ctx); err != nil {
+			return "", err
+		}
+		hash, err := s.signAndBroadcast(ctx, msgs)
+		var txErr *TxError
+		if errors.As(err, &txErr) && txErr.IsSequenceMismatch() && attempt < 2 {
+			s.loaded = false // resync from the chain and try again
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		s.sequence++
+		return hash, nil
+	}
+}
+
+func (s *signer) load(ctx context.Context) error {
+	if s.loaded {
+		return nil
+	}
+	rec, err := s.c.cfg.Keyring.Key(s.c.cfg.KeyName)
+	if err != nil {
+		return fmt.Errorf("%s: key %q: %w", s.c.cfg.ChainID, s.c.cfg.KeyName, err)
+	}
+	addr, err := rec.GetAddress()
+	if err != nil {
+		return fmt.Errorf("%s: key %q: %w", s.c.cfg.ChainID, s.c.cfg.KeyName, err)
+	}
+	prefix := s.c.cfg.AccountPrefix
+	if prefix == "" {
+		prefix = sdk.GetConfig().GetBech32AccountAddrPrefix()
+	}
+	if s.address, err = sdk.Bech32ifyAddressBytes(prefix, addr); err != nil {
+		return fmt.Errorf("%s: key %q: %w", s.c.cfg.ChainID, s.c.cfg.KeyName, err)
+	}
+	if s.number, s.sequence, err = s.c.Account(ctx, s.address); err != nil {
+		return err
+	}
+	s.loaded = true
+	return nil
+}
+
+func (s *signer) factory() clienttx.Factory {
+	return clienttx.Factory{}.
+		WithChainID(s.c.cfg.ChainID).
+		WithKeybase(s.c.cfg.Keyring).
+		WithTxConfig(s.c.cfg.TxConfig).
+		WithAccountNumber(s.number).
+		WithSequence(s.sequence).
+		WithSignMode(signing.SignMode_SIGN_MODE_DIRECT).
+		WithFromName(s.c.cfg.KeyName)
+}
+
+func (s *signer) signAndBroadcast(ctx context.Context, msgs []sdk.Msg) (string, error) {
+	chainID := s.c.cfg.ChainID
+	gas, err := s.simulate(ctx, msgs)
+	if err != nil {
+		return "", err
+	}
+	f := s.factory().WithGas(gas)
+	fee := sdk.NewCoin(s.c.cfg.GasPrice.Denom, s.c.cfg.GasPrice.Amount.MulInt64(int64(gas)).Ceil().TruncateInt())
+	txb, err := f.BuildUnsignedTx(msgs...)
+	if err != nil {
+		return "", fmt.Errorf("%s: build tx: %w", chainID, err)
+	}
+	txb.SetFeeAmount(sdk.NewCoins(fee))
+	if err := clienttx.Sign(ctx, f, s.c.cfg.KeyName, txb, true); err != nil {
+		return "", fmt.Errorf("%s: sign tx: %w", chainID, err)
+	}
+	bz, err := s.c.cfg.TxConfig.TxEncoder()(txb.GetTx())
+	if err != nil {
+		return "", fmt.Errorf("%s: encode tx: %w", chainID, err)
+	}
+	var res *coretypes.ResultBroadcastTx
+	err = s.c.rpc.do(ctx, "broadcast_tx_sync", func(cl *rpchttp.HTTP) (err error) {
+		res, err = cl.BroadcastTxSync(ctx, bz)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	hash := strings.ToUpper(hex.EncodeToString(res.Hash))
+	if res.Code != 0 {
+		return "", &TxError{ChainID: chainID, TxHash: hash, Codespace: res.Codespace, Code: res.Code, Log: res.Log, Checked: true}
+	}
+	return hash, nil
+}
+
+// simulate returns the gas msgs need, times the adjustment, capped by MaxGas.
+func (s *signer) simulate(ctx context.Context, msgs []sdk.Msg) (uint64, error) {
+	txBytes, err := s.factory().BuildSimTx(msgs...)
+	if err != nil {
+		return 0, fmt.Errorf("%s: build simulation tx: %w", s.c.cfg.ChainID, err)
+	}
+	var resp txtypes.SimulateResponse
+	err = s.c.QueryGRPC(ctx, "/cosmos.tx.v1beta1.Service/Simulate", &txtypes.SimulateRequest{TxBytes: txBytes}, &resp, 0)
+	var qErr *QueryError
+	if errors.As(err, &qErr) {
+		// The chain refused the tx in simulation: nothing was broadcast.
+		return 0, &TxError{ChainID: s.c.cfg.ChainID, Codespace: qErr.Codespace, Code: qErr.Code, Log: qErr.Log, Checked: true}
+	}
+	if err != nil {
+		return 0, fmt.Errorf("simulate: %w", err)
+	}
+	gas := uint64(math.Ceil(float64(resp.GasInfo.GasUsed) * s.c.cfg.GasAdjustment))
+	if gas > s.c.cfg.MaxGas {
+		gas = s.c.cfg.MaxGas
+	}
+	return gas, nil
+}
+
+// WaitTx waits until the tx with the given hash is committed and returns its result; a tx that
+// failed in DeliverTx is a *TxError.
+func (c *Client) WaitTx(ctx context.Context, hash string) (*TxResult, error) {
+	raw, err := hex.DecodeString(hash)
+	if err != nil {
+		return nil, fmt.Errorf("%s: tx hash %q: %w", c.cfg.ChainID, hash, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.CommitTimeout)
+	defer cancel()
+	for {
+		var res *coretypes.ResultTx
+		err := c.rpc.do(ctx, "tx", func(cl *rpchttp.HTTP) (err error) {
+			res, err = cl.Tx(ctx, raw, false)
+			if err != nil && strings.Contains(err.Error(), "not found") {
+				return permanent{err}
+			}
+			return err
+		})
+		if err == nil {
+			r := res.TxResult
+			if r.Code != 0 {
+				return nil, &TxError{ChainID: c.cfg.ChainID, TxHash: hash, Codespace: r.Codespace, Code: r.Code, Log: r.Log}
+			}
+			return &TxResult{Hash: hash, Height: res.Height, GasUsed: r.GasUsed, Events: r.Events, Data: r.Data}, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%s: wait for tx %s: %w", c.cfg.ChainID, hash, ErrTxTimeout)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// Address is the bech32 address of the client's signing key (as the chain's accounts know it).
+func (c *Client) Address(ctx context.Context) (string, error) {
+	c.signer.mu.Lock()
+	defer c.signer.mu.Unlock()
+	if err := c.signer.load(ctx); err != nil {
+		return "", err
+	}
+	return c.signer.address, nil
+}

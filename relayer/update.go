@@ -1,0 +1,120 @@
+package relayer
+
+import (
+	"context"
+	"fmt"
+
+	cmttypes "github.com/cometbft/cometbft/types"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/gogoproto/proto"
+	clienttypes "github.com/cosmos/ibc-go/v8/modules/core/02-client/types"
+	ibctm "github.com/cosmos/ibc-go/v8/modules/light-clients/07-tendermint"
+)
+
+const tmClientStateURL = "/ibc.lightclients.tendermint.v1.ClientState"
+
+// clientState returns the 07-tendermint client state of the client clientID on chain c.
+func clientState(ctx context.Context, c Chain, clientID string) (*ibctm.ClientState, error) {
+	var resp clienttypes.QueryClientStateResponse
+	if err := c.QueryGRPC(ctx, "/ibc.core.client.v1.Query/ClientState", &clienttypes.QueryClientStateRequest{ClientId: clientID}, &resp, 0); err != nil {
+		return nil, fmt.Errorf("query client %s on %s: %w", clientID, c.ChainID(), err)
+	}
+	return decodeClientState(resp.ClientState.GetTypeUrl(), resp.ClientState.GetValue())
+}
+
+func decodeClientState(typeURL string, value []byte) (*ibctm.ClientState, error) {
+	if typeURL != tmClientStateURL {
+		return nil, fmt.Errorf("client state of type %q: %w", typeURL, ErrNotTendermint)
+	}
+	var cs ibctm.ClientState
+	if err := proto.Unmarshal(value, &cs); err != nil {
+		return nil, fmt.Errorf("decode client state: %w", err)
+	}
+	return &cs, nil
+}
+
+// updateTo prepares dst's client of src for proofs at a verified header of src. If the client is
+// behind target, it returns a MsgUpdateClient carrying target (and target itself); if the client is
+// already at or past target, no message is needed and the header at the client's latest height is
+// returned instead, so proofs match a consensus state the client has.
+func updateTo(ctx context.Context, dst, src *End, target *cmttypes.LightBlock) (sdk.Msg, *cmttypes.LightBlock, error) {
+	cs, err := clientState(ctx, dst.Chain, dst.ClientID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if cs.ChainId != src.ChainID() {
+		return nil, nil, fmt.Errorf("client %s on %s tracks %s, not %s: %w", dst.ClientID, dst.ChainID(), cs.ChainId, src.ChainID(), ErrWrongClient)
+	}
+	trusted := int64(cs.LatestHeight.RevisionHeight)
+	if trusted >= target.Height {
+		lb, err := src.Light.VerifyHeight(ctx, trusted)
+		if err != nil {
+			return nil, nil, fmt.Errorf("verify %s header %d: %w", src.ChainID(), trusted, err)
+		}
+		return nil, lb, nil
+	}
+	msg, err := updateMsg(ctx, dst, src, cs.LatestHeight, target)
+	if err != nil {
+		return nil, nil, err
+	}
+	return msg, target, nil
+}
+
+// updateMsg builds a MsgUpdateClient moving dst's client of src from trusted to the verified header lb.
+func updateMsg(ctx context.Context, dst, src *End, trusted clienttypes.Height, lb *cmttypes.LightBlock) (sdk.Msg, error) {
+	// The trusted validators are the next validators of the trusted header: the set at trusted+1.
+	next, err := src.Light.VerifyHeight(ctx, int64(trusted.RevisionHeight)+1)
+	if err != nil {
+		return nil, fmt.Errorf("verify %s header %d: %w", src.ChainID(), trusted.RevisionHeight+1, err)
+	}
+	vals, err := lb.ValidatorSet.ToProto()
+	if err != nil {
+		return nil, fmt.Errorf("encode %s validators at %d: %w", src.ChainID(), lb.Height, err)
+	}
+	trustedVals, err := next.ValidatorSet.ToProto()
+	if err != nil {
+		return nil, fmt.Errorf("encode %s validators at %d: %w", src.ChainID(), next.Height, err)
+	}
+	header := &ibctm.Header{
+		SignedHeader:      lb.SignedHeader.ToProto(),
+		ValidatorSet:      vals,
+		TrustedHeight:     trusted,
+		TrustedValidators: trustedVals,
+	}
+	signer, err := dst.Chain.Address(ctx)
+	if err != nil {
+		return nil, err
+	}
+	msg, err := clienttypes.NewMsgUpdateClient(dst.ClientID, header, signer)
+	if err != nil {
+		return nil, fmt.Errorf("build update of %s on %s: %w", dst.ClientID, dst.ChainID(), err)
+	}
+	return msg, nil
+}
+
+// UpdateClient moves dst's client of src to src's latest verified header. It returns the new client
+// height, and the tx (nil when the client was already there).
+func UpdateClient(ctx context.Context, dst, src *End) (int64, *TxInfo, error) {
+	lb, err := src.Light.VerifyLatest(ctx)
+	if err != nil {
+		return 0, nil, fmt.Errorf("verify latest header of %s: %w", src.ChainID(), err)
+	}
+	msg, at, err := updateTo(ctx, dst, src, lb)
+	if err != nil {
+		return 0, nil, err
+	}
+	if msg == nil {
+		return at.Height, nil, nil
+	}
+	res, err := dst.Chain.Send(ctx, msg)
+	if err != nil {
+		return 0, nil, fmt.Errorf("update client %s on %s to %d: %w", dst.ClientID, dst.ChainID(), at.Height, err)
+	}
+	return at.Height, &TxInfo{Hash: res.Hash, Height: res.Height}, nil
+}
+
+// TxInfo identifies a committed tx.
+type TxInfo struct {
+	Hash   string
+	Height int64
+}
