@@ -249,7 +249,7 @@ type InitOptions struct {
 // DIDs and genesis. The home can then be run by Chain.Start or by `citychaind start`.
 func InitHome(o InitOptions) (*Chain, error) {
 	home, chainID := o.Home, o.ChainID
-	if _, err := didtypes.ParseDID(didtypes.FormatDID(chainID, "x")); err != nil {
+	if _, _, err := didtypes.ParseDID(didtypes.FormatDID(chainID, "x")); err != nil {
 		return nil, fmt.Errorf("init %s: chain id: %w", chainID, err)
 	}
 	if _, err := os.Stat(filepath.Join(home, "config", "genesis.json")); err == nil {

@@ -1,0 +1,137 @@
+package keeper
+
+import (
+	"context"
+	"fmt"
+
+	errorsmod "cosmossdk.io/errors"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	clienttypes "github.com/cosmos/ibc-go/v8/modules/core/02-client/types"
+	host "github.com/cosmos/ibc-go/v8/modules/core/24-host"
+
+	"github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
+)
+
+// sendPacket sends data over the did channel and records its delivery as pending.
+func (k Keeper) sendPacket(ctx sdk.Context, channel string, timeoutHeight, timeoutTimestamp uint64, data types.DIDPacketData, ref string) (uint64, error) {
+	capability, ok := k.scoped.GetCapability(ctx, host.ChannelCapabilityPath(types.PortID, channel))
+	if !ok {
+		return 0, errorsmod.Wrapf(types.ErrInvalidChannel, "no capability for %s/%s: is the channel open?", types.PortID, channel)
+	}
+	if timeoutHeight == 0 && timeoutTimestamp == 0 {
+		timeoutTimestamp = uint64(ctx.BlockTime().Add(types.DefaultTimeout).UnixNano())
+	}
+	var th clienttypes.Height
+	if timeoutHeight != 0 {
+		_, cs, err := k.channels.GetChannelClientState(ctx, types.PortID, channel)
+		if err != nil {
+			return 0, errorsmod.Wrapf(types.ErrInvalidChannel, "%s: %s", channel, err)
+		}
+		th = clienttypes.NewHeight(cs.GetLatestHeight().GetRevisionNumber(), timeoutHeight)
+	}
+	seq, err := k.ics4.SendPacket(ctx, capability, types.PortID, channel, th, timeoutTimestamp, data.GetBytes())
+	if err != nil {
+		return 0, fmt.Errorf("send %s on %s: %w", data.Kind(), channel, err)
+	}
+	d := types.Delivery{Channel: channel, Sequence: seq, Kind: data.Kind(), Ref: ref, State: types.DELIVERY_STATE_PENDING, SentHeight: ctx.BlockHeight()}
+	if err := k.SetDelivery(ctx, d); err != nil {
+		return 0, err
+	}
+	ctx.EventManager().EmitEvent(sdk.NewEvent("did_packet_sent", sdk.NewAttribute("channel", channel),
+		sdk.NewAttribute("sequence", fmt.Sprint(seq)), sdk.NewAttribute("kind", d.Kind), sdk.NewAttribute("ref", ref)))
+	return seq, nil
+}
+
+// issuerKeyNow returns the packet form of an issuer's key, refusing a key not valid now.
+func (k Keeper) issuerKeyNow(ctx sdk.Context, did, method string) (types.IssuerKey, error) {
+	_, key, err := k.localIssuer(ctx, did, method)
+	if err != nil {
+		return types.IssuerKey{}, err
+	}
+	return types.IssuerKeyOf(*key), nil
+}
+
+func (m msgServer) SendAttestation(goCtx context.Context, msg *types.MsgSendAttestation) (*types.MsgSendAttestationResponse, error) {
+	ctx := sdk.UnwrapSDKContext(goCtx)
+	a, ok, err := m.GetAttestation(ctx, msg.AttestationId)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, errorsmod.Wrapf(types.ErrAttestationNotFound, "%s", msg.AttestationId)
+	}
+	key, err := m.issuerKeyNow(ctx, a.IssuerDid, a.IssuerMethod)
+	if err != nil {
+		return nil, err
+	}
+	// The attestation travels as issued; its current status travels as a revocation.
+	a.Status, a.StatusSeq, a.StatusHeight, a.StatusMethod, a.StatusSignature = types.ATTESTATION_STATUS_ACTIVE, 0, 0, "", nil
+	data := types.DIDPacketData{Packet: &types.DIDPacketData_Attestation{Attestation: &types.AttestationPacket{
+		Attestation: a, IssuerKey: key, SourceHeight: ctx.BlockHeight(),
+	}}}
+	seq, err := m.sendPacket(ctx, msg.SourceChannel, msg.TimeoutHeight, msg.TimeoutTimestamp, data, a.Id)
+	if err != nil {
+		return nil, err
+	}
+	return &types.MsgSendAttestationResponse{Sequence: seq}, nil
+}
+
+func (m msgServer) SendRevocation(goCtx context.Context, msg *types.MsgSendRevocation) (*types.MsgSendRevocationResponse, error) {
+	ctx := sdk.UnwrapSDKContext(goCtx)
+	a, ok, err := m.GetAttestation(ctx, msg.AttestationId)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, errorsmod.Wrapf(types.ErrAttestationNotFound, "%s", msg.AttestationId)
+	}
+	if a.StatusSeq == 0 {
+		return nil, errorsmod.Wrapf(types.ErrInvalidStatus, "%s has had no status change to send", a.Id)
+	}
+	key, err := m.issuerKeyNow(ctx, a.IssuerDid, a.StatusMethod)
+	if err != nil {
+		return nil, err
+	}
+	data := types.DIDPacketData{Packet: &types.DIDPacketData_Revocation{Revocation: &types.RevocationPacket{
+		AttestationId: a.Id, OriginChainId: a.OriginChainId, IssuerDid: a.IssuerDid, IssuerMethod: a.StatusMethod,
+		NewStatus: a.Status, IssuerSeq: a.StatusSeq, Signature: a.StatusSignature, IssuerKey: key, SourceHeight: ctx.BlockHeight(),
+	}}}
+	seq, err := m.sendPacket(ctx, msg.SourceChannel, msg.TimeoutHeight, msg.TimeoutTimestamp, data, a.Id)
+	if err != nil {
+		return nil, err
+	}
+	return &types.MsgSendRevocationResponse{Sequence: seq}, nil
+}
+
+func (m msgServer) SendServiceMessage(goCtx context.Context, msg *types.MsgSendServiceMessage) (*types.MsgSendServiceMessageResponse, error) {
+	ctx := sdk.UnwrapSDKContext(goCtx)
+	sm := msg.Message
+	if sm.OriginChainId != ctx.ChainID() {
+		return nil, errorsmod.Wrapf(types.ErrInvalidRequest, "origin %s is not this chain (%s)", sm.OriginChainId, ctx.ChainID())
+	}
+	if sm.Expiry <= ctx.BlockTime().Unix() {
+		return nil, errorsmod.Wrapf(types.ErrExpired, "service message expired at %d, block time %d", sm.Expiry, ctx.BlockTime().Unix())
+	}
+	key, err := m.issuerKeyNow(ctx, sm.SenderDid, sm.SenderMethod)
+	if err != nil {
+		return nil, err
+	}
+	signBytes := sm.SignBytes()
+	if err := types.VerifySignature(key.Type, key.PublicKey, signBytes, sm.Signature); err != nil {
+		return nil, err
+	}
+	id := types.MessageID(signBytes)
+	if sm.MsgId == "" {
+		sm.MsgId = id
+	} else if sm.MsgId != id {
+		return nil, errorsmod.Wrapf(types.ErrInvalidRequest, "msg id %s does not match its signing bytes (%s)", sm.MsgId, id)
+	}
+	data := types.DIDPacketData{Packet: &types.DIDPacketData_ServiceMessage{ServiceMessage: &types.ServiceMessagePacket{
+		Message: sm, SenderKey: key, SourceHeight: ctx.BlockHeight(),
+	}}}
+	seq, err := m.sendPacket(ctx, msg.SourceChannel, msg.TimeoutHeight, msg.TimeoutTimestamp, data, id)
+	if err != nil {
+		return nil, err
+	}
+	return &types.MsgSendServiceMessageResponse{Sequence: seq}, nil
+}

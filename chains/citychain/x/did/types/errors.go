@@ -1,0 +1,30 @@
+package types
+
+import errorsmod "cosmossdk.io/errors"
+
+// Errors of the did module. Their codes are part of the acknowledgement contract: do not renumber.
+var (
+	ErrInvalidDID          = errorsmod.Register(ModuleName, 2, "invalid DID")
+	ErrDIDNotFound         = errorsmod.Register(ModuleName, 3, "DID not found")
+	ErrDIDExists           = errorsmod.Register(ModuleName, 4, "DID already exists")
+	ErrDIDDeactivated      = errorsmod.Register(ModuleName, 5, "DID is deactivated")
+	ErrUnauthorized        = errorsmod.Register(ModuleName, 6, "signer is not the controller")
+	ErrKeyNotFound         = errorsmod.Register(ModuleName, 7, "verification method not found")
+	ErrKeyRevoked          = errorsmod.Register(ModuleName, 8, "verification method revoked or not yet valid")
+	ErrInvalidSignature    = errorsmod.Register(ModuleName, 9, "invalid signature")
+	ErrAttestationExists   = errorsmod.Register(ModuleName, 10, "attestation already exists")
+	ErrAttestationNotFound = errorsmod.Register(ModuleName, 11, "attestation not found")
+	ErrUntrustedIssuer     = errorsmod.Register(ModuleName, 12, "issuer not trusted for the credential type")
+	ErrValidityWindow      = errorsmod.Register(ModuleName, 13, "invalid or expired validity window")
+	ErrTooLarge            = errorsmod.Register(ModuleName, 14, "field too large")
+	ErrInvalidPacket       = errorsmod.Register(ModuleName, 15, "invalid packet")
+	ErrOriginMismatch      = errorsmod.Register(ModuleName, 16, "origin chain does not match the channel's client")
+	ErrStaleSequence       = errorsmod.Register(ModuleName, 17, "issuer sequence not higher than the last one")
+	ErrWrongDestination    = errorsmod.Register(ModuleName, 18, "service message is for another chain")
+	ErrNonceUsed           = errorsmod.Register(ModuleName, 19, "nonce already used")
+	ErrExpired             = errorsmod.Register(ModuleName, 20, "expired")
+	ErrInvalidChannel      = errorsmod.Register(ModuleName, 21, "invalid channel")
+	ErrInvalidStatus       = errorsmod.Register(ModuleName, 22, "invalid status change")
+	ErrInvalidKey          = errorsmod.Register(ModuleName, 23, "invalid public key")
+	ErrInvalidRequest      = errorsmod.Register(ModuleName, 24, "invalid request")
+)

@@ -1,0 +1,77 @@
+package types
+
+import (
+	"fmt"
+	"time"
+)
+
+// Module identity.
+const (
+	ModuleName = "did"
+	StoreKey   = ModuleName
+	RouterKey  = ModuleName
+	// PortID is the IBC port the did application binds.
+	PortID = "did"
+	// Version is the IBC application version of the did channel.
+	Version = "cityrelay-did-1"
+	// DefaultTimeout is the packet timeout when a send message sets none.
+	DefaultTimeout = 10 * time.Minute
+)
+
+// Store layout of the "did" KV store. Keys are human-readable so that a relayer or a verifier can
+// ask any node for an ICS-23 proof of one (abci_query path "store/did/key"):
+//
+//	dids/<did>                                  DIDDocument
+//	att/<attestation-id>                        Attestation issued on this chain
+//	fatt/<origin-chain-id>/<attestation-id>     ForeignAttestation received over IBC
+//	dlv/<channel-id>/<sequence, 20 digits>      Delivery of a packet sent by this chain
+//	inbox/<origin-chain-id>/<msg-id>            InboxEntry (a received service message)
+//	nonce/<origin-chain-id>/<sender-did>/<n>    marker of a used service-message nonce
+//	trust/<credential-type>/<issuer-did>        trusted-issuer registry entry (value: 1)
+//	params                                      Params
+//
+// Components never contain '/': chain ids, DIDs, ids and credential types are validated to exclude it.
+var (
+	ParamsKey = []byte("params")
+	// InboxPrefix is the prefix of all inbox entries.
+	InboxPrefix = []byte("inbox/")
+)
+
+// DIDKey is the store key of a DID document.
+func DIDKey(did string) []byte { return []byte("dids/" + did) }
+
+// AttestationKey is the store key of an attestation issued on this chain.
+func AttestationKey(id string) []byte { return []byte("att/" + id) }
+
+// ForeignAttestationKey is the store key of an attestation received from originChainID.
+func ForeignAttestationKey(originChainID, id string) []byte {
+	return []byte("fatt/" + originChainID + "/" + id)
+}
+
+// DeliveryKey is the store key of the delivery record of packet (channel, sequence) sent here.
+func DeliveryKey(channel string, sequence uint64) []byte {
+	return []byte(fmt.Sprintf("dlv/%s/%020d", channel, sequence))
+}
+
+// InboxKey is the store key of a received service message.
+func InboxKey(originChainID, msgID string) []byte {
+	return []byte("inbox/" + originChainID + "/" + msgID)
+}
+
+// NonceKey marks a service-message nonce of sender from originChainID as used.
+func NonceKey(originChainID, senderDID string, nonce uint64) []byte {
+	return []byte(fmt.Sprintf("nonce/%s/%s/%d", originChainID, senderDID, nonce))
+}
+
+// TrustedIssuerKey is the registry entry of issuerDID for credType.
+func TrustedIssuerKey(credType, issuerDID string) []byte {
+	return []byte("trust/" + credType + "/" + issuerDID)
+}
+
+// TrustedIssuerPrefix is the prefix of the registry entries of credType ("" for all types).
+func TrustedIssuerPrefix(credType string) []byte {
+	if credType == "" {
+		return []byte("trust/")
+	}
+	return []byte("trust/" + credType + "/")
+}

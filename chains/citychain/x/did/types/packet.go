@@ -1,0 +1,114 @@
+package types
+
+import (
+	errorsmod "cosmossdk.io/errors"
+	"github.com/cosmos/gogoproto/proto"
+)
+
+// Kinds of did packets, as reported by Kind and used in delivery records and metrics.
+const (
+	KindAttestation = "attestation"
+	KindRevocation  = "revocation"
+	KindService     = "service"
+)
+
+// GetBytes encodes the packet data (protobuf).
+func (d DIDPacketData) GetBytes() []byte {
+	bz, err := proto.Marshal(&d)
+	if err != nil {
+		panic(err) // marshalling a valid generated message cannot fail
+	}
+	return bz
+}
+
+// DecodePacketData decodes and validates did packet data. Garbage, an empty oneof or an invalid
+// packet is an error wrapping ErrInvalidPacket.
+func DecodePacketData(bz []byte) (DIDPacketData, error) {
+	var d DIDPacketData
+	if len(bz) == 0 {
+		return d, errorsmod.Wrap(ErrInvalidPacket, "empty packet data")
+	}
+	if err := proto.Unmarshal(bz, &d); err != nil {
+		return d, errorsmod.Wrapf(ErrInvalidPacket, "decode: %s", err)
+	}
+	if err := d.ValidateBasic(); err != nil {
+		return d, err
+	}
+	return d, nil
+}
+
+// Kind is "attestation", "revocation" or "service:<type>".
+func (d DIDPacketData) Kind() string {
+	switch p := d.Packet.(type) {
+	case *DIDPacketData_Attestation:
+		return KindAttestation
+	case *DIDPacketData_Revocation:
+		return KindRevocation
+	case *DIDPacketData_ServiceMessage:
+		if p.ServiceMessage != nil {
+			return KindService + ":" + p.ServiceMessage.Message.ServiceType
+		}
+	}
+	return "unknown"
+}
+
+// ValidateBasic checks the packet without state.
+func (d DIDPacketData) ValidateBasic() error {
+	switch p := d.Packet.(type) {
+	case *DIDPacketData_Attestation:
+		if p.Attestation == nil {
+			return errorsmod.Wrap(ErrInvalidPacket, "empty attestation")
+		}
+		return p.Attestation.ValidateBasic()
+	case *DIDPacketData_Revocation:
+		if p.Revocation == nil {
+			return errorsmod.Wrap(ErrInvalidPacket, "empty revocation")
+		}
+		return p.Revocation.ValidateBasic()
+	case *DIDPacketData_ServiceMessage:
+		if p.ServiceMessage == nil {
+			return errorsmod.Wrap(ErrInvalidPacket, "empty service message")
+		}
+		return p.ServiceMessage.Message.Validate()
+	default:
+		return errorsmod.Wrap(ErrInvalidPacket, "no packet in the oneof")
+	}
+}
+
+// ValidateBasic checks the attestation packet without state.
+func (p *AttestationPacket) ValidateBasic() error {
+	a := p.Attestation
+	msg := MsgIssueAttestation{Submitter: "", IssuerDid: a.IssuerDid, IssuerMethod: a.IssuerMethod, SubjectDid: a.SubjectDid,
+		CredentialType: a.CredentialType, Digest: a.Digest, ValidFrom: a.ValidFrom, ValidUntil: a.ValidUntil,
+		IssuerSeq: a.IssuerSeq, Signature: a.Signature}
+	if err := msg.validateContent(); err != nil {
+		return err
+	}
+	if err := ValidateChainID(a.OriginChainId); err != nil {
+		return errorsmod.Wrapf(ErrInvalidPacket, "origin: %s", err)
+	}
+	return ValidatePublicKey(p.IssuerKey.Type, p.IssuerKey.PublicKey)
+}
+
+// ValidateBasic checks the revocation packet without state.
+func (p *RevocationPacket) ValidateBasic() error {
+	if err := validateSimple("attestation id", p.AttestationId, MaxMsgIDLength); err != nil {
+		return err
+	}
+	if err := ValidateChainID(p.OriginChainId); err != nil {
+		return errorsmod.Wrapf(ErrInvalidPacket, "origin: %s", err)
+	}
+	if err := validateDID(p.IssuerDid); err != nil {
+		return err
+	}
+	if err := ValidateMethodID(p.IssuerMethod); err != nil {
+		return err
+	}
+	if err := ValidateStatus(p.NewStatus); err != nil {
+		return err
+	}
+	if err := validateSignature(p.Signature); err != nil {
+		return err
+	}
+	return ValidatePublicKey(p.IssuerKey.Type, p.IssuerKey.PublicKey)
+}
