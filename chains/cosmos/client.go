@@ -30,7 +30,7 @@ import (
 
 // Defaults of Config.
 const (
-	DefaultGasAdjustment = 1.3
+	DefaultGasAdjustment = 1.5
 	DefaultMaxGas        = 50_000_000
 	// DefaultCommitTimeout bounds the wait for a broadcast tx to be committed: many block intervals.
 	DefaultCommitTimeout = 60 * time.Second

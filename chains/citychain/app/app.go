@@ -83,7 +83,7 @@ var moduleAccountPermissions = map[string][]string{
 
 // authority is the address allowed to change module parameters. No module signs for it on a
 // city chain, so parameters change only by software upgrade.
-var authority = authtypes.NewModuleAddress("gov").String()
+var authority = sdk.MustBech32ifyAddressBytes(AccountAddressPrefix, authtypes.NewModuleAddress("gov"))
 
 // App is the city chain application.
 type App struct {
@@ -338,7 +338,7 @@ func newParamsKeeper(cdc codec.BinaryCodec, amino *codec.LegacyAmino, key, tkey 
 func blockedAddresses() map[string]bool {
 	blocked := make(map[string]bool, len(moduleAccountPermissions))
 	for name := range moduleAccountPermissions {
-		blocked[authtypes.NewModuleAddress(name).String()] = true
+		blocked[sdk.MustBech32ifyAddressBytes(AccountAddressPrefix, authtypes.NewModuleAddress(name))] = true
 	}
 	return blocked
 }
