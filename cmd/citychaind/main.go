@@ -158,4 +158,3 @@ func newApp(logger log.Logger, db dbm.DB, trace io.Writer, opts servertypes.AppO
 func exportApp(log.Logger, dbm.DB, io.Writer, int64, bool, []string, servertypes.AppOptions, []string) (servertypes.ExportedApp, error) {
 	return servertypes.ExportedApp{}, errors.New("export is not supported by citychaind")
 }
-

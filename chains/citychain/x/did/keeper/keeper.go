@@ -61,7 +61,9 @@ func NewKeeper(cdc codec.BinaryCodec, store corestore.KVStoreService, ics4 ICS4W
 }
 
 // Logger is the module's logger.
-func (k Keeper) Logger(ctx sdk.Context) log.Logger { return ctx.Logger().With("module", "x/"+types.ModuleName) }
+func (k Keeper) Logger(ctx sdk.Context) log.Logger {
+	return ctx.Logger().With("module", "x/"+types.ModuleName)
+}
 
 func (k Keeper) kv(ctx context.Context) corestore.KVStore { return k.store.OpenKVStore(ctx) }
 
@@ -98,7 +100,9 @@ func (k Keeper) GetParams(ctx context.Context) (types.Params, error) {
 }
 
 // SetParams stores the module parameters.
-func (k Keeper) SetParams(ctx context.Context, p types.Params) error { return k.set(ctx, types.ParamsKey, &p) }
+func (k Keeper) SetParams(ctx context.Context, p types.Params) error {
+	return k.set(ctx, types.ParamsKey, &p)
+}
 
 // GetDID returns a DID document.
 func (k Keeper) GetDID(ctx context.Context, did string) (types.DIDDocument, bool, error) {
@@ -108,7 +112,9 @@ func (k Keeper) GetDID(ctx context.Context, did string) (types.DIDDocument, bool
 }
 
 // SetDID stores a DID document.
-func (k Keeper) SetDID(ctx context.Context, d types.DIDDocument) error { return k.set(ctx, types.DIDKey(d.Id), &d) }
+func (k Keeper) SetDID(ctx context.Context, d types.DIDDocument) error {
+	return k.set(ctx, types.DIDKey(d.Id), &d)
+}
 
 // GetAttestation returns an attestation issued on this chain.
 func (k Keeper) GetAttestation(ctx context.Context, id string) (types.Attestation, bool, error) {

@@ -44,8 +44,10 @@ func (noIBC) BindPort(sdk.Context, string) *capabilitytypes.Capability { return 
 func (noIBC) GetCapability(sdk.Context, string) (*capabilitytypes.Capability, bool) {
 	return nil, false
 }
-func (noIBC) AuthenticateCapability(sdk.Context, *capabilitytypes.Capability, string) bool { return false }
-func (noIBC) ClaimCapability(sdk.Context, *capabilitytypes.Capability, string) error      { return nil }
+func (noIBC) AuthenticateCapability(sdk.Context, *capabilitytypes.Capability, string) bool {
+	return false
+}
+func (noIBC) ClaimCapability(sdk.Context, *capabilitytypes.Capability, string) error { return nil }
 
 // receiver is bucheon-1 with channel-0 to seoul-1 and channel-1 to wego-1 and channel-2 to seoul-1.
 func receiver(t *testing.T) (keeper.Keeper, sdk.Context) {

@@ -23,9 +23,9 @@ func (b signBuf) bytes(v []byte) signBuf {
 	b = binary.BigEndian.AppendUint32(b, uint32(len(v)))
 	return append(b, v...)
 }
-func (b signBuf) str(s string) signBuf   { return b.bytes([]byte(s)) }
-func (b signBuf) u64(v uint64) signBuf   { return binary.BigEndian.AppendUint64(b, v) }
-func (b signBuf) i64(v int64) signBuf    { return b.u64(uint64(v)) }
+func (b signBuf) str(s string) signBuf             { return b.bytes([]byte(s)) }
+func (b signBuf) u64(v uint64) signBuf             { return binary.BigEndian.AppendUint64(b, v) }
+func (b signBuf) i64(v int64) signBuf              { return b.u64(uint64(v)) }
 func newSignBuf(tag string, origin string) signBuf { return signBuf(tag).str(origin) }
 
 // AttestationSignBytes are the bytes an issuer signs to issue an attestation.
