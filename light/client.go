@@ -1,0 +1,254 @@
+package light
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	dbm "github.com/cometbft/cometbft-db"
+	cmtlight "github.com/cometbft/cometbft/light"
+	"github.com/cometbft/cometbft/light/provider"
+	lighthttp "github.com/cometbft/cometbft/light/provider/http"
+	lightdb "github.com/cometbft/cometbft/light/store/db"
+	cmtcrypto "github.com/cometbft/cometbft/proto/tendermint/crypto"
+	"github.com/cometbft/cometbft/types"
+	"github.com/rs/zerolog"
+)
+
+// Options configure a light client.
+type Options struct {
+	ChainID string
+	// Primary is the RPC address headers are fetched from.
+	Primary string
+	// Witnesses are RPC addresses headers are cross-checked against. With none, the primary is its
+	// own witness (cometbft's light client needs one), which checks nothing: a warning is logged.
+	Witnesses []string
+	// TrustingPeriod bounds how old the last verified header may be.
+	TrustingPeriod time.Duration
+	// TrustHeight and TrustHash are the root of trust when the store is empty.
+	TrustHeight int64
+	TrustHash   []byte
+	// TrustLatest trusts the primary's latest header when the store is empty and no trust root is
+	// given. Only for an operator's explicit --trust-latest; a warning is logged.
+	TrustLatest bool
+	// StoreDir holds the verified headers (survives restarts). Required.
+	StoreDir string
+	// EvidenceDir receives divergence evidence files (default StoreDir/evidence).
+	EvidenceDir string
+	Logger      zerolog.Logger
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Client is a chain's light client.
+type Client struct {
+	chainID     string
+	lc          *cmtlight.Client
+	witnesses   []provider.Provider
+	witnessURLs []string
+	db          dbm.DB
+	evidenceDir string
+	log         zerolog.Logger
+	now         func() time.Time
+	mu          sync.Mutex // serialises verification: cometbft's client is not meant for parallel updates
+}
+
+// New opens (or creates) the light client of a chain.
+func New(ctx context.Context, o Options) (*Client, error) {
+	if o.ChainID == "" || o.Primary == "" || o.StoreDir == "" {
+		return nil, errors.New("light: chain id, primary and store dir are required")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.EvidenceDir == "" {
+		o.EvidenceDir = filepath.Join(o.StoreDir, "evidence")
+	}
+	log := o.Logger.With().Str("chain", o.ChainID).Logger()
+	primary, err := lighthttp.New(o.ChainID, o.Primary)
+	if err != nil {
+		return nil, fmt.Errorf("light %s: primary %s: %w", o.ChainID, o.Primary, err)
+	}
+	witnessURLs := o.Witnesses
+	if len(witnessURLs) == 0 {
+		log.Warn().Str("primary", o.Primary).Msg("no witnesses configured: the primary is its own witness and divergence cannot be detected")
+		witnessURLs = []string{o.Primary}
+	}
+	var witnesses, detectorWitnesses []provider.Provider
+	for _, w := range witnessURLs {
+		p, err := lighthttp.New(o.ChainID, w)
+		if err != nil {
+			return nil, fmt.Errorf("light %s: witness %s: %w", o.ChainID, w, err)
+		}
+		witnesses = append(witnesses, p)
+		dp, _ := lighthttp.New(o.ChainID, w)
+		detectorWitnesses = append(detectorWitnesses, dp)
+	}
+	if err := os.MkdirAll(o.StoreDir, 0o700); err != nil {
+		return nil, fmt.Errorf("light %s: store dir: %w", o.ChainID, err)
+	}
+	db, err := dbm.NewGoLevelDB("light-"+o.ChainID, o.StoreDir)
+	if err != nil {
+		return nil, fmt.Errorf("light %s: open store: %w", o.ChainID, err)
+	}
+	store := lightdb.New(db, o.ChainID)
+	opts := []cmtlight.Option{cmtlight.SkippingVerification(cmtlight.DefaultTrustLevel), cmtlight.MaxRetryAttempts(3)}
+
+	var lc *cmtlight.Client
+	if h, err := store.LastLightBlockHeight(); err == nil && h > 0 {
+		// Resume from the headers verified before: the trust options are not needed again.
+		lc, err = cmtlight.NewClientFromTrustedStore(o.ChainID, o.TrustingPeriod, primary, detectorWitnesses, store, opts...)
+		if err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("light %s: resume from store: %w", o.ChainID, err)
+		}
+		log.Info().Int64("height", h).Msg("light client resumed from its store")
+	} else {
+		trust := cmtlight.TrustOptions{Period: o.TrustingPeriod, Height: o.TrustHeight, Hash: o.TrustHash}
+		if o.TrustHeight == 0 {
+			if !o.TrustLatest {
+				_ = db.Close()
+				return nil, fmt.Errorf("light %s: %w", o.ChainID, ErrNoTrustRoot)
+			}
+			lb, err := primary.LightBlock(ctx, 0)
+			if err != nil {
+				_ = db.Close()
+				return nil, fmt.Errorf("light %s: latest header for --trust-latest: %w", o.ChainID, err)
+			}
+			trust.Height, trust.Hash = lb.Height, lb.Hash()
+			log.Warn().Int64("height", lb.Height).Str("hash", fmt.Sprintf("%X", trust.Hash)).
+				Msg("trusting the primary's latest header (--trust-latest): check this hash out of band")
+		}
+		lc, err = cmtlight.NewClient(ctx, o.ChainID, trust, primary, detectorWitnesses, store, opts...)
+		if err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("light %s: initialise from trust height %d: %w", o.ChainID, trust.Height, err)
+		}
+	}
+	return &Client{chainID: o.ChainID, lc: lc, witnesses: witnesses, witnessURLs: witnessURLs, db: db,
+		evidenceDir: o.EvidenceDir, log: log, now: o.Now}, nil
+}
+
+// ChainID is the chain the client verifies.
+func (c *Client) ChainID() string { return c.chainID }
+
+// VerifyLatest verifies the primary's newest header and returns it (or the newest verified one if
+// the primary has nothing newer).
+func (c *Client) VerifyLatest(ctx context.Context) (*types.LightBlock, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	lb, err := c.lc.Update(ctx, c.now())
+	if err != nil {
+		return nil, &VerificationError{ChainID: c.chainID, Err: err}
+	}
+	if lb == nil {
+		if lb, err = c.lc.TrustedLightBlock(0); err != nil {
+			return nil, &VerificationError{ChainID: c.chainID, Err: err}
+		}
+		return lb, nil
+	}
+	if err := c.crossCheck(ctx, lb); err != nil {
+		return nil, err
+	}
+	return lb, nil
+}
+
+// VerifyHeight returns the verified header at h, verifying it if it is not in the store yet.
+func (c *Client) VerifyHeight(ctx context.Context, h int64) (*types.LightBlock, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if lb, err := c.lc.TrustedLightBlock(h); err == nil {
+		return lb, nil
+	}
+	lb, err := c.lc.VerifyLightBlockAtHeight(ctx, h, c.now())
+	if err != nil {
+		return nil, &VerificationError{ChainID: c.chainID, Height: h, Err: err}
+	}
+	if err := c.crossCheck(ctx, lb); err != nil {
+		return nil, err
+	}
+	return lb, nil
+}
+
+// AppHashAt returns the app hash of the state after block h, taken from the verified header h+1.
+func (c *Client) AppHashAt(ctx context.Context, h int64) ([]byte, error) {
+	lb, err := c.VerifyHeight(ctx, h+1)
+	if err != nil {
+		return nil, err
+	}
+	return lb.AppHash, nil
+}
+
+// VerifyMembership checks a proof of (storeKey, key) = value read at height h (value nil: absence)
+// against the verified app hash of the state after h.
+func (c *Client) VerifyMembership(ctx context.Context, h int64, storeKey string, key, value []byte, ops *cmtcrypto.ProofOps) error {
+	appHash, err := c.AppHashAt(ctx, h)
+	if err != nil {
+		return err
+	}
+	return VerifyProofAgainstAppHash(appHash, storeKey, key, value, ops)
+}
+
+// TrustedHeight is the height of the newest verified header.
+func (c *Client) TrustedHeight() (int64, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lc.LastTrustedHeight()
+}
+
+// Close closes the store.
+func (c *Client) Close() error { return c.db.Close() }
+
+// crossCheck asks every witness for the header at lb's height; one that differs is a divergence.
+func (c *Client) crossCheck(ctx context.Context, lb *types.LightBlock) error {
+	for i, w := range c.witnesses {
+		wlb, err := w.LightBlock(ctx, lb.Height)
+		if err != nil {
+			// An unreachable witness is not evidence of anything; cometbft's detector retries it.
+			c.log.Debug().Err(err).Str("witness", c.witnessURLs[i]).Int64("height", lb.Height).Msg("witness did not answer")
+			continue
+		}
+		if bytes.Equal(wlb.Hash(), lb.Hash()) {
+			continue
+		}
+		file, werr := c.writeEvidence(lb, wlb, c.witnessURLs[i])
+		ev := c.log.Error().Int64("height", lb.Height).Str("witness", c.witnessURLs[i]).
+			Str("verified_hash", fmt.Sprintf("%X", lb.Hash())).Str("witness_hash", fmt.Sprintf("%X", wlb.Hash()))
+		if werr != nil {
+			ev = ev.AnErr("evidence_error", werr)
+		}
+		ev.Str("evidence", file).Msg("witness diverges from the verified header")
+		return &VerificationError{ChainID: c.chainID, Height: lb.Height, Err: fmt.Errorf("%w: witness %s (evidence %s)", ErrDivergence, c.witnessURLs[i], file)}
+	}
+	return nil
+}
+
+// evidence is the divergence record written for a later misbehaviour submission.
+type evidence struct {
+	ChainID  string           `json:"chain_id"`
+	Height   int64            `json:"height"`
+	Time     time.Time        `json:"time"`
+	Witness  string           `json:"witness"`
+	Verified *types.LightBlock `json:"verified"`
+	Conflict *types.LightBlock `json:"conflicting"`
+}
+
+func (c *Client) writeEvidence(verified, conflict *types.LightBlock, witness string) (string, error) {
+	if err := os.MkdirAll(c.evidenceDir, 0o700); err != nil {
+		return "", err
+	}
+	now := c.now()
+	bz, err := json.MarshalIndent(evidence{ChainID: c.chainID, Height: verified.Height, Time: now, Witness: witness,
+		Verified: verified, Conflict: conflict}, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	file := filepath.Join(c.evidenceDir, fmt.Sprintf("%s-%d-%d.json", c.chainID, verified.Height, now.UnixNano()))
+	return file, os.WriteFile(file, bz, 0o600)
+}

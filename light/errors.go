@@ -1,0 +1,31 @@
+package light
+
+import (
+	"errors"
+	"fmt"
+)
+
+var (
+	// ErrDivergence is returned when a witness serves a header that differs from the verified one.
+	ErrDivergence = errors.New("witness diverges from the verified header")
+	// ErrProofInvalid is returned when a proof does not match the verified app hash.
+	ErrProofInvalid = errors.New("proof does not match the verified app hash")
+	// ErrNoTrustRoot is returned when the store is empty and no trust height/hash nor --trust-latest was given.
+	ErrNoTrustRoot = errors.New("no trusted header: set trust_height and trust_hash, or pass --trust-latest")
+	// ErrChainIDMismatch is returned when the RPC serves another chain.
+	ErrChainIDMismatch = errors.New("rpc serves another chain")
+)
+
+// VerificationError is a header the light client refused.
+type VerificationError struct {
+	ChainID string
+	Height  int64
+	Err     error
+}
+
+func (e *VerificationError) Error() string {
+	return fmt.Sprintf("verify %s header %d: %v", e.ChainID, e.Height, e.Err)
+}
+
+// Unwrap returns the cause (cometbft's light errors, ErrDivergence, ...).
+func (e *VerificationError) Unwrap() error { return e.Err }

@@ -1,0 +1,83 @@
+package relayer_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
+
+	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
+	"github.com/cityrelay/cityrelay/light"
+	"github.com/cityrelay/cityrelay/relayer"
+)
+
+// linkPath links seoul-1 and bucheon-1 on the given port and returns the path.
+func linkPath(t *testing.T, port, version string, reuse *relayer.Path) (*relayer.Path, []relayer.Step) {
+	t.Helper()
+	a := end(t, net.Chain("seoul-1"), port, t.TempDir())
+	b := end(t, net.Chain("bucheon-1"), port, t.TempDir())
+	if reuse != nil {
+		a.ClientID, a.ConnectionID = reuse.A.ClientID, reuse.A.ConnectionID
+		b.ClientID, b.ConnectionID = reuse.B.ClientID, reuse.B.ConnectionID
+	}
+	p := &relayer.Path{Name: "seoul-bucheon-" + port, A: a, B: b, Version: version, Order: channeltypes.UNORDERED}
+	var steps []relayer.Step
+	l := relayer.Linker{Check: light.VerifyProofAgainstAppHash, Report: func(s relayer.Step) {
+		t.Logf("%s: %s %s (height %d, tx %s)", s.Chain, s.Action, s.ID, s.Height, s.TxHash)
+		steps = append(steps, s)
+	}}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	start := time.Now()
+	if err := l.Link(ctx, p); err != nil {
+		t.Fatalf("link %s: %v", p.Name, err)
+	}
+	t.Logf("linked %s in %s", p.Name, time.Since(start).Round(time.Millisecond))
+	return p, steps
+}
+
+func TestLinkDidAndTransfer(t *testing.T) {
+	p, steps := linkPath(t, didtypes.PortID, didtypes.Version, nil)
+	if len(steps) != 10 {
+		t.Fatalf("a fresh link takes 2 clients + 4 connection + 4 channel steps, got %d", len(steps))
+	}
+	for _, e := range []*relayer.End{p.A, p.B} {
+		if e.ClientID == "" || e.ConnectionID == "" || e.ChannelID == "" {
+			t.Fatalf("%s: ids not recorded: %+v", e.ChainID(), e)
+		}
+	}
+
+	// Running link again on the linked path does nothing.
+	again := relayer.Linker{Check: light.VerifyProofAgainstAppHash, Report: func(s relayer.Step) {
+		t.Errorf("rerun of a linked path did %s on %s", s.Action, s.Chain)
+	}}
+	if err := again.Link(context.Background(), p); err != nil {
+		t.Fatalf("relink: %v", err)
+	}
+
+	// ICS-20 links the same way over the same connection: only the channel handshake runs.
+	tp, tsteps := linkPath(t, "transfer", "ics20-1", p)
+	if len(tsteps) != 4 || tp.A.ChannelID == "" || tp.B.ChannelID == "" {
+		t.Fatalf("transfer channel: %d steps, ids %q %q", len(tsteps), tp.A.ChannelID, tp.B.ChannelID)
+	}
+
+	// update-clients moves each client to the other chain's latest verified header.
+	for _, pair := range [][2]*relayer.End{{p.A, p.B}, {p.B, p.A}} {
+		dst, src := pair[0], pair[1]
+		before, _, err := relayer.UpdateClient(context.Background(), dst, src)
+		if err != nil {
+			t.Fatalf("update %s on %s: %v", dst.ClientID, dst.ChainID(), err)
+		}
+		if err := net.Chain(src.ChainID()).WaitHeight(context.Background(), before+3); err != nil {
+			t.Fatal(err)
+		}
+		after, tx, err := relayer.UpdateClient(context.Background(), dst, src)
+		if err != nil {
+			t.Fatalf("update %s on %s: %v", dst.ClientID, dst.ChainID(), err)
+		}
+		if after <= before || tx == nil {
+			t.Fatalf("client %s on %s did not advance: %d -> %d", dst.ClientID, dst.ChainID(), before, after)
+		}
+	}
+}

@@ -1,0 +1,83 @@
+package relayer_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/cosmos/cosmos-sdk/crypto/keyring"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/rs/zerolog"
+
+	citychain "github.com/cityrelay/cityrelay/chains/citychain/app"
+	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
+	"github.com/cityrelay/cityrelay/chains/cosmos"
+	"github.com/cityrelay/cityrelay/chains/devnet"
+	"github.com/cityrelay/cityrelay/light"
+	"github.com/cityrelay/cityrelay/relayer"
+)
+
+// net is a 2-chain devnet shared by the package's tests.
+var net *devnet.Devnet
+
+func TestMain(m *testing.M) { os.Exit(run(m)) }
+
+func run(m *testing.M) int {
+	home, err := os.MkdirTemp("", "relayer-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(home)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	net, err = devnet.Start(ctx, devnet.Options{Home: home, ChainIDs: []string{"seoul-1", "bucheon-1"}, BlockTime: 200 * time.Millisecond})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "start devnet:", err)
+		return 1
+	}
+	code := m.Run()
+	if err := net.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "stop devnet:", err)
+		return 1
+	}
+	return code
+}
+
+// chainClient returns a client signing with the devnet's relayer key of c.
+func chainClient(t *testing.T, c *devnet.Chain, keyName string) *cosmos.Client {
+	t.Helper()
+	enc, err := cosmos.NewEncoding(citychain.AccountAddressPrefix, didtypes.RegisterInterfaces)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr, err := keyring.New("citychain", keyring.BackendTest, c.KeyringDir(), nil, enc.Codec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	price, _ := sdk.ParseDecCoin(devnet.MinGasPrice)
+	cl, err := cosmos.New(cosmos.Config{ChainID: c.ChainID, RPCAddrs: []string{c.RPCAddr}, AccountPrefix: citychain.AccountAddressPrefix,
+		GasPrice: price, Keyring: kr, KeyName: keyName, Codec: enc.Codec, TxConfig: enc.TxConfig})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cl
+}
+
+// lightClient returns a light client of c with its store in dir, trusting c's latest header.
+func lightClient(t *testing.T, c *devnet.Chain, dir string) *light.Client {
+	t.Helper()
+	lc, err := light.New(context.Background(), light.Options{ChainID: c.ChainID, Primary: c.RPCAddr, TrustingPeriod: 24 * time.Hour,
+		TrustLatest: true, StoreDir: dir, Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)})
+	if err != nil {
+		t.Fatalf("light client of %s: %v", c.ChainID, err)
+	}
+	t.Cleanup(func() { _ = lc.Close() })
+	return lc
+}
+
+func end(t *testing.T, c *devnet.Chain, port, lightDir string) *relayer.End {
+	return &relayer.End{Chain: chainClient(t, c, devnet.RelayerKey), Light: lightClient(t, c, lightDir), PortID: port}
+}
