@@ -231,10 +231,10 @@ func (c *Client) crossCheck(ctx context.Context, lb *types.LightBlock) error {
 
 // evidence is the divergence record written for a later misbehaviour submission.
 type evidence struct {
-	ChainID  string           `json:"chain_id"`
-	Height   int64            `json:"height"`
-	Time     time.Time        `json:"time"`
-	Witness  string           `json:"witness"`
+	ChainID  string            `json:"chain_id"`
+	Height   int64             `json:"height"`
+	Time     time.Time         `json:"time"`
+	Witness  string            `json:"witness"`
 	Verified *types.LightBlock `json:"verified"`
 	Conflict *types.LightBlock `json:"conflicting"`
 }
