@@ -11,4 +11,6 @@ var (
 	ErrHandshake = errors.New("handshake cannot proceed")
 	// ErrEventMissing is returned when a tx committed but did not emit the event that carries a new id.
 	ErrEventMissing = errors.New("expected event missing from tx result")
+	// ErrBadEvent is returned for a packet event that is malformed or contradicts the proven state.
+	ErrBadEvent = errors.New("bad packet event")
 )

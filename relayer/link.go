@@ -63,20 +63,8 @@ func (l *Linker) report(s Step) {
 // tx's block, whose app hash commits to the tx's writes: the next step proves them.
 func (l *Linker) done(ctx context.Context, e *End, s Step) error {
 	l.report(s)
-	for {
-		lb, err := e.Light.VerifyLatest(ctx)
-		if err != nil {
-			return fmt.Errorf("verify latest header of %s: %w", e.ChainID(), err)
-		}
-		if lb.Height > s.Height {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	_, err := waitVerified(ctx, e, s.Height+1)
+	return err
 }
 
 func (l *Linker) save(p *Path) error {

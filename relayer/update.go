@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	abci "github.com/cometbft/cometbft/abci/types"
 	cmttypes "github.com/cometbft/cometbft/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/gogoproto/proto"
@@ -115,6 +116,8 @@ func UpdateClient(ctx context.Context, dst, src *End) (int64, *TxInfo, error) {
 
 // TxInfo identifies a committed tx.
 type TxInfo struct {
-	Hash   string
-	Height int64
+	Hash    string
+	Height  int64
+	GasUsed int64
+	Events  []abci.Event
 }
