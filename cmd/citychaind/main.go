@@ -21,19 +21,23 @@ import (
 	"github.com/cosmos/cosmos-sdk/client/flags"
 	"github.com/cosmos/cosmos-sdk/client/keys"
 	"github.com/cosmos/cosmos-sdk/client/rpc"
+	addresscodec "github.com/cosmos/cosmos-sdk/codec/address"
 	"github.com/cosmos/cosmos-sdk/server"
+	svrcmd "github.com/cosmos/cosmos-sdk/server/cmd"
 	serverconfig "github.com/cosmos/cosmos-sdk/server/config"
 	servertypes "github.com/cosmos/cosmos-sdk/server/types"
 	authcmd "github.com/cosmos/cosmos-sdk/x/auth/client/cli"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
+	bankcli "github.com/cosmos/cosmos-sdk/x/bank/client/cli"
 	"github.com/spf13/cobra"
 
 	citychain "github.com/cityrelay/cityrelay/chains/citychain/app"
+	"github.com/cityrelay/cityrelay/chains/citychain/x/did"
 	"github.com/cityrelay/cityrelay/chains/devnet"
 )
 
 func main() {
-	if err := newRootCmd().Execute(); err != nil {
+	if err := svrcmd.Execute(newRootCmd(), "CITYCHAIN", defaultHome()); err != nil {
 		fmt.Fprintln(os.Stderr, "citychaind:", err)
 		os.Exit(1)
 	}
@@ -117,7 +121,6 @@ func initCmd(home string) *cobra.Command {
 		},
 	}
 	cmd.Flags().String(flags.FlagChainID, "", "chain id, e.g. seoul-1")
-	cmd.Flags().String(flags.FlagHome, home, "node home directory")
 	cmd.Flags().DurationVar(&blockTime, "block-time", devnet.DefaultBlockTime, "block interval (CometBFT timeout_commit), e.g. 200ms for tests")
 	cmd.Flags().IntVar(&rpcPort, "rpc-port", 26657, "CometBFT RPC port (loopback)")
 	cmd.Flags().IntVar(&p2pPort, "p2p-port", 26656, "CometBFT P2P port (loopback)")
@@ -134,7 +137,7 @@ func queryCmd() *cobra.Command {
 		authcmd.QueryTxsByEventsCmd(),
 		authcmd.QueryTxCmd(),
 	)
-	citychain.ModuleBasics().AddQueryCommands(cmd)
+	cmd.AddCommand(did.AppModuleBasic{}.GetQueryCmd())
 	return cmd
 }
 
@@ -147,7 +150,7 @@ func txCmd() *cobra.Command {
 		authcmd.GetDecodeCommand(),
 		authcmd.GetSimulateCmd(),
 	)
-	citychain.ModuleBasics().AddTxCommands(cmd)
+	cmd.AddCommand(bankcli.NewSendTxCmd(addresscodec.NewBech32Codec(citychain.AccountAddressPrefix)), did.AppModuleBasic{}.GetTxCmd())
 	return cmd
 }
 
