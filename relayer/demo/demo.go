@@ -448,4 +448,3 @@ func waitDelivery(ctx context.Context, cl *cosmos.Client, channel string, seq ui
 		}
 	}
 }
-
