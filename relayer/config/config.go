@@ -1,0 +1,358 @@
+// Package config is the relayer's configuration: a TOML file, typed, defaulted and validated once.
+// Every error found while loading names the key and its line in the file.
+package config
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/pelletier/go-toml/v2"
+)
+
+// Config is the whole relayer configuration.
+type Config struct {
+	Global  Global            `toml:"global"`
+	NATS    NATS              `toml:"nats"`
+	Metrics Metrics           `toml:"metrics"`
+	Relay   Relay             `toml:"relay"`
+	Chains  map[string]*Chain `toml:"chains"`
+	Paths   map[string]*Path  `toml:"paths"`
+}
+
+// Global holds logging settings.
+type Global struct {
+	LogLevel  string `toml:"log_level"`  // debug|info|warn|error
+	LogFormat string `toml:"log_format"` // json|console
+}
+
+// NATS says where the work queues live: an embedded server (default) or a NATS cluster.
+type NATS struct {
+	Embedded        bool     `toml:"embedded"`
+	Listen          string   `toml:"listen"`
+	StoreDir        string   `toml:"store_dir"`
+	URL             string   `toml:"url"`
+	CredsFile       string   `toml:"creds_file"`
+	NKeyFile        string   `toml:"nkey_file"`
+	User            string   `toml:"user"`
+	PasswordEnv     string   `toml:"password_env"`
+	TLSCA           string   `toml:"tls_ca"`
+	TLSCert         string   `toml:"tls_cert"`
+	TLSKey          string   `toml:"tls_key"`
+	DuplicateWindow Duration `toml:"duplicate_window"`
+}
+
+// Metrics configures the Prometheus and health endpoint.
+type Metrics struct {
+	Enabled     bool   `toml:"enabled"`
+	Listen      string `toml:"listen"`
+	AllowPublic bool   `toml:"allow_public"`
+}
+
+// Relay tunes batching and clearing.
+type Relay struct {
+	BatchMaxMsgs int      `toml:"batch_max_msgs"`
+	BatchMaxWait Duration `toml:"batch_max_wait"`
+	ClearOnStart bool     `toml:"clear_on_start"`
+	ClearChunk   int      `toml:"clear_chunk"`
+}
+
+// Chain is one chain the relayer serves.
+type Chain struct {
+	RPC            []string `toml:"rpc"`
+	GRPC           string   `toml:"grpc"`
+	Witnesses      []string `toml:"witnesses"`
+	AccountPrefix  string   `toml:"account_prefix"`
+	KeyName        string   `toml:"key_name"`
+	KeyringBackend string   `toml:"keyring_backend"` // file|test (test only on a devnet)
+	Devnet         bool     `toml:"devnet"`
+	GasPrice       string   `toml:"gas_price"`
+	GasAdjustment  float64  `toml:"gas_adjustment"`
+	MaxGas         uint64   `toml:"max_gas"`
+	TrustingPeriod Duration `toml:"trusting_period"`
+	TrustHeight    int64    `toml:"trust_height"`
+	TrustHash      string   `toml:"trust_hash"`
+}
+
+// PathEnd is one end of a path.
+type PathEnd struct {
+	Chain        string `toml:"chain"`
+	ClientID     string `toml:"client_id"`
+	ConnectionID string `toml:"connection_id"`
+	ChannelID    string `toml:"channel_id"`
+	PortID       string `toml:"port_id"`
+}
+
+// Path links two chains.
+type Path struct {
+	Src     PathEnd `toml:"src"`
+	Dst     PathEnd `toml:"dst"`
+	Version string  `toml:"version"`
+	Order   string  `toml:"order"` // unordered|ordered
+	Filter  Filter  `toml:"filter"`
+}
+
+// Filter allows or denies channels of a path (deny wins).
+type Filter struct {
+	Allow []string `toml:"allow"`
+	Deny  []string `toml:"deny"`
+}
+
+// Duration is a time.Duration written as "500ms", "336h".
+type Duration struct{ time.Duration }
+
+// UnmarshalText parses a Go duration.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("invalid duration %q (use e.g. 500ms, 30s, 336h)", b)
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalText writes a Go duration.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.Duration.String()), nil }
+
+// Defaults.
+const (
+	DefaultPort    = "did"
+	DefaultVersion = "cityrelay-did-1"
+)
+
+// Default returns a config with every default and no chains or paths.
+func Default() *Config {
+	return &Config{
+		Global:  Global{LogLevel: "info", LogFormat: "console"},
+		NATS:    NATS{Embedded: true, Listen: "127.0.0.1:-1", DuplicateWindow: Duration{24 * time.Hour}},
+		Metrics: Metrics{Enabled: true, Listen: "127.0.0.1:9464"},
+		Relay:   Relay{BatchMaxMsgs: 50, BatchMaxWait: Duration{500 * time.Millisecond}, ClearOnStart: true, ClearChunk: 100},
+		Chains:  map[string]*Chain{},
+		Paths:   map[string]*Path{},
+	}
+}
+
+// ChainDefaults fills a chain's unset optional keys.
+func (c *Chain) applyDefaults() {
+	if c.AccountPrefix == "" {
+		c.AccountPrefix = "city"
+	}
+	if c.KeyName == "" {
+		c.KeyName = "relayer"
+	}
+	if c.KeyringBackend == "" {
+		c.KeyringBackend = "file"
+	}
+	if c.GasAdjustment == 0 {
+		c.GasAdjustment = 1.5
+	}
+	if c.MaxGas == 0 {
+		c.MaxGas = 50_000_000
+	}
+}
+
+func (p *Path) applyDefaults() {
+	if p.Src.PortID == "" {
+		p.Src.PortID = DefaultPort
+	}
+	if p.Dst.PortID == "" {
+		p.Dst.PortID = DefaultPort
+	}
+	if p.Version == "" {
+		p.Version = DefaultVersion
+	}
+	if p.Order == "" {
+		p.Order = "unordered"
+	}
+}
+
+// Load reads, defaults and validates the config at path.
+func Load(path string) (*Config, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(filepath.Base(path), raw)
+}
+
+// Parse decodes and validates a config; name is used in error messages.
+func Parse(name string, raw []byte) (*Config, error) {
+	cfg := Default()
+	dec := toml.NewDecoder(bytes.NewReader(raw)).DisallowUnknownFields()
+	if err := dec.Decode(cfg); err != nil {
+		return nil, decodeError(name, raw, err)
+	}
+	for _, c := range cfg.Chains {
+		if c != nil {
+			c.applyDefaults()
+		}
+	}
+	for _, p := range cfg.Paths {
+		if p != nil {
+			p.applyDefaults()
+		}
+	}
+	if err := cfg.validate(name, newLineIndex(raw)); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// Validate checks a config built in code (no line numbers).
+func (c *Config) Validate() error { return c.validate("config", newLineIndex(nil)) }
+
+func decodeError(name string, raw []byte, err error) error {
+	var strict *toml.StrictMissingError
+	if errors.As(err, &strict) && len(strict.Errors) > 0 {
+		e := strict.Errors[0]
+		row, _ := e.Position()
+		return &FieldError{File: name, Line: row, Key: strings.Join(e.Key(), "."), Err: ErrUnknownKey}
+	}
+	var de *toml.DecodeError
+	if errors.As(err, &de) {
+		row, _ := de.Position()
+		key := strings.Join(de.Key(), ".")
+		if key == "" {
+			key = newLineIndex(raw).keyAt(row)
+		}
+		return &FieldError{File: name, Line: row, Key: key, Err: errors.New(strings.TrimPrefix(de.Error(), "toml: "))}
+	}
+	return &FieldError{File: name, Err: err}
+}
+
+func (c *Config) validate(file string, lines lineIndex) error {
+	fail := func(key string, format string, args ...any) error {
+		return &FieldError{File: file, Line: lines.line(key), Key: key, Err: fmt.Errorf(format, args...)}
+	}
+	switch c.Global.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fail("global.log_level", "%q: use debug, info, warn or error", c.Global.LogLevel)
+	}
+	switch c.Global.LogFormat {
+	case "json", "console":
+	default:
+		return fail("global.log_format", "%q: use json or console", c.Global.LogFormat)
+	}
+	if !c.NATS.Embedded && c.NATS.URL == "" {
+		return fail("nats.url", "required when nats.embedded = false")
+	}
+	if c.NATS.Embedded && !isLoopback(c.NATS.Listen) {
+		return fail("nats.listen", "%q: the embedded server listens on loopback only", c.NATS.Listen)
+	}
+	if c.Metrics.Enabled && !c.Metrics.AllowPublic && !isLoopback(c.Metrics.Listen) {
+		return fail("metrics.listen", "%q is not a loopback address; set metrics.allow_public = true to expose it", c.Metrics.Listen)
+	}
+	if c.Relay.BatchMaxMsgs < 1 {
+		return fail("relay.batch_max_msgs", "must be at least 1")
+	}
+	for _, id := range sortedKeys(c.Chains) {
+		ch := c.Chains[id]
+		k := "chains." + id
+		if ch == nil {
+			return fail(k, "empty chain table")
+		}
+		if len(ch.RPC) == 0 {
+			return fail(k+".rpc", "at least one RPC address is required")
+		}
+		if ch.GasPrice == "" {
+			return fail(k+".gas_price", "required, e.g. \"0.0025ucity\"")
+		}
+		if _, err := sdk.ParseDecCoin(ch.GasPrice); err != nil {
+			return fail(k+".gas_price", "invalid coin %q: %v", ch.GasPrice, err)
+		}
+		if ch.GasAdjustment < 1 {
+			return fail(k+".gas_adjustment", "%v: must be at least 1", ch.GasAdjustment)
+		}
+		switch ch.KeyringBackend {
+		case "file":
+		case "test":
+			if !ch.Devnet {
+				return fail(k+".keyring_backend", "the test keyring stores keys unencrypted: allowed only with devnet = true")
+			}
+		default:
+			return fail(k+".keyring_backend", "%q: use file (or test on a devnet)", ch.KeyringBackend)
+		}
+		if ch.TrustingPeriod.Duration <= 0 {
+			return fail(k+".trusting_period", "required, e.g. \"336h\" (two thirds of the chain's unbonding period)")
+		}
+		if ch.TrustHash != "" {
+			b, err := hex.DecodeString(ch.TrustHash)
+			if err != nil || len(b) != 32 {
+				return fail(k+".trust_hash", "%q: want 64 hex characters (a block hash)", ch.TrustHash)
+			}
+			if ch.TrustHeight <= 0 {
+				return fail(k+".trust_height", "required with trust_hash")
+			}
+		} else if ch.TrustHeight != 0 {
+			return fail(k+".trust_hash", "required with trust_height")
+		}
+	}
+	for _, name := range sortedKeys(c.Paths) {
+		p := c.Paths[name]
+		k := "paths." + name
+		if p == nil {
+			return fail(k, "empty path table")
+		}
+		for side, e := range map[string]PathEnd{"src": p.Src, "dst": p.Dst} {
+			if e.Chain == "" {
+				return fail(k+"."+side+".chain", "required")
+			}
+			if _, ok := c.Chains[e.Chain]; !ok {
+				return fail(k+"."+side+".chain", "chain %q is not configured (add it with `cityrelay chains add`)", e.Chain)
+			}
+		}
+		if p.Src.Chain == p.Dst.Chain {
+			return fail(k+".dst.chain", "a path links two different chains")
+		}
+		if p.Order != "unordered" && p.Order != "ordered" {
+			return fail(k+".order", "%q: use unordered or ordered", p.Order)
+		}
+	}
+	return nil
+}
+
+// Save writes the config to path (0600: it names keys and endpoints).
+func (c *Config) Save(path string) error {
+	bz, err := toml.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("encode config: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, bz, 0o600); err != nil {
+		return fmt.Errorf("write config: %w", err)
+	}
+	return os.Rename(tmp, path)
+}
+
+func isLoopback(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,129 @@
+package config_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cityrelay/cityrelay/relayer/config"
+)
+
+func TestExampleConfigLoads(t *testing.T) {
+	cfg, err := config.Load(filepath.Join("..", "..", "config.example.toml"))
+	if err != nil {
+		t.Fatalf("config.example.toml: %v", err)
+	}
+	if len(cfg.Chains) != 2 || cfg.Paths["seoul-bucheon"].Src.Chain != "seoul-1" {
+		t.Fatalf("unexpected example: %+v", cfg)
+	}
+	if cfg.Chains["seoul-1"].TrustingPeriod.Duration != 336*time.Hour || cfg.Relay.BatchMaxWait.Duration != 500*time.Millisecond {
+		t.Fatal("durations not decoded")
+	}
+}
+
+const good = `[global]
+log_level = "info"
+
+[chains.seoul-1]
+rpc = ["http://127.0.0.1:26657"]
+gas_price = "0.0025ucity"
+trusting_period = "336h"
+
+[chains.bucheon-1]
+rpc = ["http://127.0.0.1:26757"]
+gas_price = "0.0025ucity"
+trusting_period = "336h"
+
+[paths.p]
+[paths.p.src]
+chain = "seoul-1"
+[paths.p.dst]
+chain = "bucheon-1"
+`
+
+func TestDefaults(t *testing.T) {
+	cfg, err := config.Parse("config.toml", []byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cfg.Chains["seoul-1"]
+	if c.KeyringBackend != "file" || c.GasAdjustment != 1.5 || c.KeyName != "relayer" || c.AccountPrefix != "city" {
+		t.Fatalf("chain defaults: %+v", c)
+	}
+	p := cfg.Paths["p"]
+	if p.Src.PortID != "did" || p.Version != "cityrelay-did-1" || p.Order != "unordered" {
+		t.Fatalf("path defaults: %+v", p)
+	}
+	if !cfg.NATS.Embedded || cfg.Metrics.Listen != "127.0.0.1:9464" {
+		t.Fatalf("global defaults: %+v %+v", cfg.NATS, cfg.Metrics)
+	}
+}
+
+func TestMalformedConfigNamesKeyAndLine(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(string) string
+		key  string
+		line int
+	}{
+		// A typo in a key is refused, not ignored.
+		{"unknown key", func(s string) string {
+			return strings.Replace(s, "gas_price = \"0.0025ucity\"\ntrusting_period = \"336h\"\n\n[chains.bucheon-1]", "gas_prise = \"0.0025ucity\"\ntrusting_period = \"336h\"\n\n[chains.bucheon-1]", 1)
+		}, "chains.seoul-1.gas_prise", 6},
+		{"bad duration", func(s string) string {
+			return strings.Replace(s, `trusting_period = "336h"`, `trusting_period = "two weeks"`, 1)
+		}, "chains.seoul-1.trusting_period", 7},
+		{"bad coin", func(s string) string {
+			return strings.Replace(s, `gas_price = "0.0025ucity"`, `gas_price = "cheap"`, 1)
+		}, "chains.seoul-1.gas_price", 6},
+		{"path to a missing chain", func(s string) string { return strings.Replace(s, `chain = "bucheon-1"`, `chain = "gwangju-1"`, 1) }, "paths.p.dst.chain", 18},
+		{"test keyring outside a devnet", func(s string) string {
+			return strings.Replace(s, `rpc = ["http://127.0.0.1:26757"]`, "rpc = [\"http://127.0.0.1:26757\"]\nkeyring_backend = \"test\"", 1)
+		}, "chains.bucheon-1.keyring_backend", 11},
+		{"bad trust hash", func(s string) string {
+			return strings.Replace(s, `rpc = ["http://127.0.0.1:26657"]`, "rpc = [\"http://127.0.0.1:26657\"]\ntrust_height = 5\ntrust_hash = \"xyz\"", 1)
+		}, "chains.seoul-1.trust_hash", 7},
+		{"metrics on a public address", func(s string) string { return s + "\n[metrics]\nlisten = \"0.0.0.0:9464\"\n" }, "metrics.listen", 21},
+		{"wrong type", func(s string) string { return strings.Replace(s, `log_level = "info"`, `log_level = 3`, 1) }, "global.log_level", 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := config.Parse("config.toml", []byte(tc.edit(good)))
+			var fe *config.FieldError
+			if !errors.As(err, &fe) {
+				t.Fatalf("want a FieldError, got %v", err)
+			}
+			if fe.Key != tc.key || fe.Line != tc.line {
+				t.Fatalf("error names %s at line %d, want %s at line %d: %v", fe.Key, fe.Line, tc.key, tc.line, err)
+			}
+			if !strings.Contains(err.Error(), tc.key) || !strings.HasPrefix(err.Error(), "config.toml:") {
+				t.Fatalf("message %q must name the file, line and key", err)
+			}
+		})
+	}
+}
+
+func TestSaveRoundTrip(t *testing.T) {
+	cfg, err := config.Parse("config.toml", []byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Paths["p"].Src.ClientID = "07-tendermint-0"
+	path := filepath.Join(t.TempDir(), "config.toml")
+	if err := cfg.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	back, err := config.Load(path)
+	if err != nil {
+		t.Fatalf("reload: %v", err)
+	}
+	if back.Paths["p"].Src.ClientID != "07-tendermint-0" || back.Chains["seoul-1"].TrustingPeriod.Duration != 336*time.Hour {
+		t.Fatalf("round trip lost data: %+v", back.Paths["p"])
+	}
+	st, _ := os.Stat(path)
+	if st.Mode().Perm() != 0o600 {
+		t.Fatalf("config mode %v", st.Mode().Perm())
+	}
+}
