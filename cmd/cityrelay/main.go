@@ -49,6 +49,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(demoCmd())
+	root.PersistentFlags().StringVar(&homeDir, "home", defaultHome(), "relayer home: config.toml, keys/, light/, nats/")
+	root.AddCommand(demoCmd(), configCmd(), chainsCmd(), keysCmd(), pathsCmd(), txCmd(), queryCmd(), verifyCmd())
 	return root
 }

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/rs/zerolog"
+	"github.com/spf13/cobra"
+
+	"github.com/cityrelay/cityrelay/relayer/config"
+	"github.com/cityrelay/cityrelay/relayer/runtime"
+)
+
+// passphraseEnv names the environment variable that unlocks file keyrings (else a prompt).
+const passphraseEnv = "CITYRELAY_KEYRING_PASSPHRASE"
+
+var homeDir string
+
+func defaultHome() string {
+	h, err := os.UserHomeDir()
+	if err != nil {
+		return ".cityrelay"
+	}
+	return filepath.Join(h, ".cityrelay")
+}
+
+func configPath() string { return filepath.Join(homeDir, "config.toml") }
+
+func loadConfig() (*config.Config, error) {
+	cfg, err := config.Load(configPath())
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("no config at %s: run `cityrelay config init` first", configPath())
+	}
+	return cfg, err
+}
+
+func logger(cfg *config.Config, w io.Writer) zerolog.Logger {
+	lvl, err := zerolog.ParseLevel(cfg.Global.LogLevel)
+	if err != nil {
+		lvl = zerolog.InfoLevel
+	}
+	if cfg.Global.LogFormat == "console" {
+		w = zerolog.ConsoleWriter{Out: w}
+	}
+	return zerolog.New(w).Level(lvl).With().Timestamp().Logger()
+}
+
+func openRuntime(cmd *cobra.Command, cfg *config.Config, trustLatest bool) *runtime.Runtime {
+	return runtime.Open(cfg, runtime.Options{Home: homeDir, TrustLatest: trustLatest, Passphrase: os.Getenv(passphraseEnv),
+		Input: cmd.InOrStdin(), Log: logger(cfg, cmd.ErrOrStderr())})
+}

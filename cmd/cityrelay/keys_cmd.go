@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"sort"
+
+	"github.com/cosmos/cosmos-sdk/crypto/keyring"
+	"github.com/spf13/cobra"
+
+	"github.com/cityrelay/cityrelay/relayer/config"
+	"github.com/cityrelay/cityrelay/relayer/keys"
+)
+
+func openKeyring(cmd *cobra.Command, chainID string) (keyring.Keyring, *config.Chain, error) {
+	cfg, err := loadConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	c, ok := cfg.Chains[chainID]
+	if !ok {
+		return nil, nil, fmt.Errorf("no chain %s: add it with `cityrelay chains add`", chainID)
+	}
+	kr, err := keys.Open(keys.Options{Home: homeDir, ChainID: chainID, Backend: c.KeyringBackend, Devnet: c.Devnet,
+		Passphrase: os.Getenv(passphraseEnv), Input: cmd.InOrStdin(), AccountPrefix: c.AccountPrefix})
+	return kr, c, err
+}
+
+func keysCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "keys", Short: "Manage the relayer's keys (one keyring per chain under <home>/keys)"}
+	cmd.AddCommand(&cobra.Command{
+		Use: "add CHAIN-ID NAME", Short: "Create a key; its mnemonic is printed once, here", Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			kr, c, err := openKeyring(cmd, args[0])
+			if err != nil {
+				return err
+			}
+			addr, mnemonic, err := keys.Add(kr, args[1], c.AccountPrefix)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "key %s on %s: %s\nmnemonic (write it down; it is not stored anywhere else in clear):\n%s\n", args[1], args[0], addr, mnemonic)
+			return nil
+		},
+	}, &cobra.Command{
+		Use: "restore CHAIN-ID NAME", Short: "Import a key from its mnemonic, read from standard input", Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			kr, c, err := openKeyring(cmd, args[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.ErrOrStderr(), "mnemonic:")
+			line, err := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
+			if err != nil && line == "" {
+				return fmt.Errorf("read mnemonic: %w", err)
+			}
+			addr, err := keys.Restore(kr, args[1], line, c.AccountPrefix)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "restored %s on %s: %s\n", args[1], args[0], addr)
+			return nil
+		},
+	}, &cobra.Command{
+		Use: "list CHAIN-ID", Short: "List keys", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			kr, c, err := openKeyring(cmd, args[0])
+			if err != nil {
+				return err
+			}
+			list, err := keys.List(kr, c.AccountPrefix)
+			if err != nil {
+				return err
+			}
+			names := make([]string, 0, len(list))
+			for n := range list {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			for _, n := range names {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s\t%s\n", n, list[n])
+			}
+			return nil
+		},
+	}, &cobra.Command{
+		Use: "show CHAIN-ID NAME", Short: "Show a key's address", Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			kr, c, err := openKeyring(cmd, args[0])
+			if err != nil {
+				return err
+			}
+			addr, err := keys.Address(kr, args[1], c.AccountPrefix)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), addr)
+			return nil
+		},
+	}, &cobra.Command{
+		Use: "delete CHAIN-ID NAME", Short: "Delete a key", Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			kr, _, err := openKeyring(cmd, args[0])
+			if err != nil {
+				return err
+			}
+			if err := kr.Delete(args[1]); err != nil {
+				return fmt.Errorf("delete key %s: %w", args[1], err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "deleted key %s on %s\n", args[1], args[0])
+			return nil
+		},
+	})
+	return cmd
+}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cityrelay/cityrelay/light"
+	"github.com/cityrelay/cityrelay/relayer"
+)
+
+func txCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "tx", Short: "Transactions: link paths, update clients"}
+	var trustLatest bool
+	link := &cobra.Command{
+		Use:   "link PATH",
+		Short: "Create the clients, connection and channel of a path (resumes a half-done link; does nothing on a linked path)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := loadConfig()
+			if err != nil {
+				return err
+			}
+			rt := openRuntime(cmd, cfg, trustLatest)
+			defer rt.Close()
+			p, err := rt.Path(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			l := relayer.Linker{
+				Check: light.VerifyProofAgainstAppHash,
+				Report: func(s relayer.Step) {
+					fmt.Fprintf(out, "%-10s %-28s %-18s height %-6d tx %s\n", s.Chain, s.Action, s.ID, s.Height, s.TxHash)
+				},
+				Save: func(p *relayer.Path) error { rt.Record(p); return cfg.Save(configPath()) },
+			}
+			if err := l.Link(cmd.Context(), p); err != nil {
+				return fmt.Errorf("%w (run the same command again to resume from the ids saved so far)", err)
+			}
+			fmt.Fprintf(out, "path %s linked: %s %s/%s <-> %s %s/%s\n", p.Name, p.A.ChainID(), p.A.PortID, p.A.ChannelID,
+				p.B.ChainID(), p.B.PortID, p.B.ChannelID)
+			return nil
+		},
+	}
+	link.Flags().BoolVar(&trustLatest, "trust-latest", false, "start light clients with an empty store from each chain's latest header (check the hashes it logs)")
+	update := &cobra.Command{
+		Use: "update-clients PATH", Short: "Update both clients of a path to the other chain's latest verified header", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := loadConfig()
+			if err != nil {
+				return err
+			}
+			rt := openRuntime(cmd, cfg, trustLatest)
+			defer rt.Close()
+			p, err := rt.Path(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			for _, pair := range [][2]*relayer.End{{p.A, p.B}, {p.B, p.A}} {
+				h, tx, err := relayer.UpdateClient(cmd.Context(), pair[0], pair[1])
+				if err != nil {
+					return err
+				}
+				hash := "(already there)"
+				if tx != nil {
+					hash = tx.Hash
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%-10s client %s of %s at height %d, tx %s\n", pair[0].ChainID(), pair[0].ClientID, pair[1].ChainID(), h, hash)
+			}
+			return nil
+		},
+	}
+	update.Flags().BoolVar(&trustLatest, "trust-latest", false, "start light clients with an empty store from each chain's latest header")
+	cmd.AddCommand(link, update)
+	return cmd
+}

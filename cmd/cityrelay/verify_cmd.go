@@ -1,0 +1,69 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cityrelay/cityrelay/relayer/verify"
+)
+
+func verifyCmd() *cobra.Command {
+	var chain, origin, id string
+	var asJSON, trustLatest bool
+	cmd := &cobra.Command{
+		Use:   "verify --chain CHAIN --origin ORIGIN-CHAIN --id ATTESTATION-ID",
+		Short: "Verify an attestation on a chain with a light-client-checked proof (exit 0 valid, 1 not valid, 2 could not verify)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig()
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			if _, ok := cfg.Chains[chain]; !ok {
+				return &exitError{code: 2, err: fmt.Errorf("chain %q is not configured (cityrelay chains list)", chain)}
+			}
+			rt := openRuntime(cmd, cfg, trustLatest)
+			defer rt.Close()
+			c, err := rt.Chain(chain)
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			lc, err := rt.Light(cmd.Context(), chain)
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			res, err := verify.Attestation(cmd.Context(), c, lc, origin, id, time.Now())
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				if err := json.NewEncoder(out).Encode(res); err != nil {
+					return &exitError{code: 2, err: err}
+				}
+			} else {
+				fmt.Fprintf(out, "status:          %s\nchain:           %s (header %d verified by the light client, app hash %s)\norigin:          %s\nid:              %s\n",
+					res.Status, res.Chain, res.HeaderHeight, res.AppHash, res.Origin, res.ID)
+				if a := res.Attestation; a != nil {
+					fmt.Fprintf(out, "issuer:          %s#%s\nsubject:         %s\ncredential type: %s\nvalid:           %s .. %s\nissued at:       %s height %d\nreceived at:     height %d\n",
+						a.IssuerDid, a.IssuerMethod, a.SubjectDid, a.CredentialType, time.Unix(a.ValidFrom, 0).UTC().Format(time.RFC3339),
+						time.Unix(a.ValidUntil, 0).UTC().Format(time.RFC3339), a.OriginChainId, a.IssuedHeight, res.ReceivedHeight)
+				}
+			}
+			if res.Status != verify.StatusValid {
+				return &exitError{code: 1, err: errors.New("attestation is " + string(res.Status))}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&chain, "chain", "", "chain to verify on (e.g. bucheon-1)")
+	cmd.Flags().StringVar(&origin, "origin", "", "chain that issued the attestation (e.g. seoul-1)")
+	cmd.Flags().StringVar(&id, "id", "", "attestation id (64 hex characters)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	cmd.Flags().BoolVar(&trustLatest, "trust-latest", false, "start a light client with an empty store from the chain's latest header")
+	return cmd
+}

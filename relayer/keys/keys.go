@@ -1,0 +1,122 @@
+// Package keys opens the relayer's keyrings: one per chain under <home>/keys/<chain-id>, encrypted
+// (the "file" backend) unless the chain is a devnet. Keys never appear in config or logs.
+package keys
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/cosmos/cosmos-sdk/crypto/hd"
+	"github.com/cosmos/cosmos-sdk/crypto/keyring"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/cityrelay/cityrelay/chains/cosmos"
+)
+
+// ErrTestBackend is returned when the unencrypted test keyring is asked for on a non-devnet chain.
+var ErrTestBackend = errors.New("the test keyring stores keys unencrypted: allowed only for a devnet chain")
+
+// Options describe a chain's keyring.
+type Options struct {
+	Home    string
+	ChainID string
+	Backend string // file | test
+	Devnet  bool
+	// Passphrase unlocks the file backend; when empty it is read from Input (a prompt).
+	Passphrase string
+	Input      io.Reader
+	// AccountPrefix is the chain's bech32 prefix.
+	AccountPrefix string
+}
+
+// Dir is the keyring directory of a chain.
+func Dir(home, chainID string) string { return filepath.Join(home, "keys", chainID) }
+
+// Open opens (creating if needed) the keyring of a chain.
+func Open(o Options) (keyring.Keyring, error) {
+	enc, err := cosmos.NewEncoding(o.AccountPrefix)
+	if err != nil {
+		return nil, err
+	}
+	input := o.Input
+	switch o.Backend {
+	case keyring.BackendTest:
+		if !o.Devnet {
+			return nil, fmt.Errorf("keyring of %s: %w", o.ChainID, ErrTestBackend)
+		}
+	case keyring.BackendFile:
+		if o.Passphrase != "" {
+			// The file backend asks twice when it creates the keyring, once after.
+			input = strings.NewReader(o.Passphrase + "\n" + o.Passphrase + "\n")
+		}
+	default:
+		return nil, fmt.Errorf("keyring of %s: backend %q: use file (or test on a devnet)", o.ChainID, o.Backend)
+	}
+	kr, err := keyring.New("cityrelay", o.Backend, Dir(o.Home, o.ChainID), input, enc.Codec)
+	if err != nil {
+		return nil, fmt.Errorf("keyring of %s: %w", o.ChainID, err)
+	}
+	return kr, nil
+}
+
+// Add creates a key and returns its address and mnemonic (show the mnemonic once; never log it).
+func Add(kr keyring.Keyring, name, prefix string) (address, mnemonic string, err error) {
+	rec, mnemonic, err := kr.NewMnemonic(name, keyring.English, sdk.FullFundraiserPath, keyring.DefaultBIP39Passphrase, hd.Secp256k1)
+	if err != nil {
+		return "", "", fmt.Errorf("add key %s: %w", name, err)
+	}
+	addr, err := rec.GetAddress()
+	if err != nil {
+		return "", "", err
+	}
+	address, err = sdk.Bech32ifyAddressBytes(prefix, addr)
+	return address, mnemonic, err
+}
+
+// Restore imports a key from its mnemonic.
+func Restore(kr keyring.Keyring, name, mnemonic, prefix string) (string, error) {
+	rec, err := kr.NewAccount(name, strings.TrimSpace(mnemonic), keyring.DefaultBIP39Passphrase, sdk.FullFundraiserPath, hd.Secp256k1)
+	if err != nil {
+		return "", fmt.Errorf("restore key %s: %w", name, err)
+	}
+	addr, err := rec.GetAddress()
+	if err != nil {
+		return "", err
+	}
+	return sdk.Bech32ifyAddressBytes(prefix, addr)
+}
+
+// Address returns the address of a key with the chain's prefix.
+func Address(kr keyring.Keyring, name, prefix string) (string, error) {
+	rec, err := kr.Key(name)
+	if err != nil {
+		return "", fmt.Errorf("key %s: %w", name, err)
+	}
+	addr, err := rec.GetAddress()
+	if err != nil {
+		return "", err
+	}
+	return sdk.Bech32ifyAddressBytes(prefix, addr)
+}
+
+// List returns the key names and addresses.
+func List(kr keyring.Keyring, prefix string) (map[string]string, error) {
+	recs, err := kr.List()
+	if err != nil {
+		return nil, fmt.Errorf("list keys: %w", err)
+	}
+	out := map[string]string{}
+	for _, r := range recs {
+		addr, err := r.GetAddress()
+		if err != nil {
+			return nil, err
+		}
+		if out[r.Name], err = sdk.Bech32ifyAddressBytes(prefix, addr); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

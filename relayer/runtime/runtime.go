@@ -1,0 +1,158 @@
+// Package runtime builds the relayer's live parts from its config and home: a chain client and a
+// light client per chain, and the ends of each path.
+package runtime
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
+	"github.com/rs/zerolog"
+
+	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
+	"github.com/cityrelay/cityrelay/chains/cosmos"
+	"github.com/cityrelay/cityrelay/light"
+	"github.com/cityrelay/cityrelay/relayer"
+	"github.com/cityrelay/cityrelay/relayer/config"
+	"github.com/cityrelay/cityrelay/relayer/keys"
+)
+
+// ErrUnknown is returned for a chain or path the config does not have.
+var ErrUnknown = errors.New("not in the config")
+
+// Options say how to open the runtime.
+type Options struct {
+	Home string
+	// TrustLatest lets a light client with an empty store and no trust root start from the chain's
+	// latest header (the operator's explicit --trust-latest).
+	TrustLatest bool
+	// Passphrase unlocks file keyrings; empty means prompt on Input.
+	Passphrase string
+	Input      io.Reader
+	Log        zerolog.Logger
+}
+
+// Runtime holds the opened chains.
+type Runtime struct {
+	cfg    *config.Config
+	o      Options
+	chains map[string]*cosmos.Client
+	lights map[string]*light.Client
+}
+
+// Open prepares the runtime; chains are opened on first use.
+func Open(cfg *config.Config, o Options) *Runtime {
+	return &Runtime{cfg: cfg, o: o, chains: map[string]*cosmos.Client{}, lights: map[string]*light.Client{}}
+}
+
+// Close closes the light client stores.
+func (r *Runtime) Close() error {
+	var errs []error
+	for _, l := range r.lights {
+		errs = append(errs, l.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Chain returns the client of a configured chain.
+func (r *Runtime) Chain(id string) (*cosmos.Client, error) {
+	if c, ok := r.chains[id]; ok {
+		return c, nil
+	}
+	cc, ok := r.cfg.Chains[id]
+	if !ok {
+		return nil, fmt.Errorf("chain %s: %w", id, ErrUnknown)
+	}
+	kr, err := keys.Open(keys.Options{Home: r.o.Home, ChainID: id, Backend: cc.KeyringBackend, Devnet: cc.Devnet,
+		Passphrase: r.o.Passphrase, Input: r.o.Input, AccountPrefix: cc.AccountPrefix})
+	if err != nil {
+		return nil, err
+	}
+	enc, err := cosmos.NewEncoding(cc.AccountPrefix, didtypes.RegisterInterfaces)
+	if err != nil {
+		return nil, err
+	}
+	price, err := sdk.ParseDecCoin(cc.GasPrice)
+	if err != nil {
+		return nil, fmt.Errorf("chain %s: gas price: %w", id, err)
+	}
+	c, err := cosmos.New(cosmos.Config{ChainID: id, RPCAddrs: cc.RPC, AccountPrefix: cc.AccountPrefix, GasPrice: price,
+		GasAdjustment: cc.GasAdjustment, MaxGas: cc.MaxGas, Keyring: kr, KeyName: cc.KeyName, Codec: enc.Codec, TxConfig: enc.TxConfig})
+	if err != nil {
+		return nil, err
+	}
+	r.chains[id] = c
+	return c, nil
+}
+
+// Light returns the light client of a configured chain, resuming from its store under
+// <home>/light/<chain-id>.
+func (r *Runtime) Light(ctx context.Context, id string) (*light.Client, error) {
+	if l, ok := r.lights[id]; ok {
+		return l, nil
+	}
+	cc, ok := r.cfg.Chains[id]
+	if !ok {
+		return nil, fmt.Errorf("chain %s: %w", id, ErrUnknown)
+	}
+	var hash []byte
+	if cc.TrustHash != "" {
+		var err error
+		if hash, err = hex.DecodeString(cc.TrustHash); err != nil {
+			return nil, fmt.Errorf("chain %s: trust hash: %w", id, err)
+		}
+	}
+	l, err := light.New(ctx, light.Options{ChainID: id, Primary: cc.RPC[0], Witnesses: cc.Witnesses,
+		TrustingPeriod: cc.TrustingPeriod.Duration, TrustHeight: cc.TrustHeight, TrustHash: hash, TrustLatest: r.o.TrustLatest,
+		StoreDir: filepath.Join(r.o.Home, "light", id), Logger: r.o.Log})
+	if err != nil {
+		return nil, err
+	}
+	r.lights[id] = l
+	return l, nil
+}
+
+// Path returns the relayer path of a configured path, with the ids recorded in the config.
+func (r *Runtime) Path(ctx context.Context, name string) (*relayer.Path, error) {
+	pc, ok := r.cfg.Paths[name]
+	if !ok {
+		return nil, fmt.Errorf("path %s: %w", name, ErrUnknown)
+	}
+	end := func(e config.PathEnd) (*relayer.End, error) {
+		c, err := r.Chain(e.Chain)
+		if err != nil {
+			return nil, err
+		}
+		l, err := r.Light(ctx, e.Chain)
+		if err != nil {
+			return nil, err
+		}
+		return &relayer.End{Chain: c, Light: l, ClientID: e.ClientID, ConnectionID: e.ConnectionID, ChannelID: e.ChannelID, PortID: e.PortID}, nil
+	}
+	a, err := end(pc.Src)
+	if err != nil {
+		return nil, err
+	}
+	b, err := end(pc.Dst)
+	if err != nil {
+		return nil, err
+	}
+	order := channeltypes.UNORDERED
+	if pc.Order == "ordered" {
+		order = channeltypes.ORDERED
+	}
+	return &relayer.Path{Name: name, A: a, B: b, Version: pc.Version, Order: order,
+		TrustingPeriodA: r.cfg.Chains[pc.Src.Chain].TrustingPeriod.Duration, TrustingPeriodB: r.cfg.Chains[pc.Dst.Chain].TrustingPeriod.Duration}, nil
+}
+
+// Record copies a path's ids back into the config (the caller saves it).
+func (r *Runtime) Record(p *relayer.Path) {
+	pc := r.cfg.Paths[p.Name]
+	pc.Src.ClientID, pc.Src.ConnectionID, pc.Src.ChannelID = p.A.ClientID, p.A.ConnectionID, p.A.ChannelID
+	pc.Dst.ClientID, pc.Dst.ConnectionID, pc.Dst.ChannelID = p.B.ClientID, p.B.ConnectionID, p.B.ChannelID
+}
