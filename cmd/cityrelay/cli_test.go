@@ -1,0 +1,282 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cosmos/cosmos-sdk/crypto/keyring"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
+	"github.com/rs/zerolog"
+
+	citychain "github.com/cityrelay/cityrelay/chains/citychain/app"
+	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
+	"github.com/cityrelay/cityrelay/chains/cosmos"
+	"github.com/cityrelay/cityrelay/chains/devnet"
+	"github.com/cityrelay/cityrelay/light"
+	"github.com/cityrelay/cityrelay/relayer"
+	"github.com/cityrelay/cityrelay/relayer/config"
+)
+
+// cli runs the cityrelay command line in-process with the given stdin and returns its output.
+func cli(t *testing.T, stdin string, args ...string) (string, error) {
+	t.Helper()
+	root := newRootCmd()
+	var out, errOut bytes.Buffer
+	root.SetArgs(args)
+	root.SetIn(strings.NewReader(stdin))
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	err := root.ExecuteContext(ctx)
+	if err != nil {
+		t.Logf("cityrelay %s: stderr:\n%s", strings.Join(args, " "), errOut.String())
+	}
+	return out.String(), err
+}
+
+func mustCLI(t *testing.T, stdin string, args ...string) string {
+	t.Helper()
+	out, err := cli(t, stdin, args...)
+	if err != nil {
+		t.Fatalf("cityrelay %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+func exitCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	if ee, ok := err.(*exitError); ok {
+		return ee.code
+	}
+	return 1
+}
+
+// TestOperatorFlow sets a path up from the CLI the way an operator does, then verifies an attestation
+// across cities: valid, revoked, absent, and refused when the RPC node lies about the proof.
+func TestOperatorFlow(t *testing.T) {
+	net, err := devnet.Start(context.Background(), devnet.Options{Home: t.TempDir(), ChainIDs: []string{"seoul-1", "bucheon-1"}, BlockTime: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer net.Stop()
+	seoul, bucheon := net.Chain("seoul-1"), net.Chain("bucheon-1")
+	home := t.TempDir()
+	h := []string{"--home", home}
+
+	mustCLI(t, "", append(h, "config", "init")...)
+	if _, err := cli(t, "", append(h, "config", "init")...); err == nil {
+		t.Fatal("config init overwrote an existing config")
+	}
+	for _, c := range []*devnet.Chain{seoul, bucheon} {
+		mustCLI(t, "", append(h, "chains", "add", c.ChainID, "--rpc", c.RPCAddr, "--grpc", c.GRPCAddr, "--gas-price", devnet.MinGasPrice,
+			"--keyring-backend", "test", "--devnet", "--trusting-period", "48h")...)
+		out := mustCLI(t, c.Relayer.Mnemonic+"\n", append(h, "keys", "restore", c.ChainID, "relayer")...)
+		if !strings.Contains(out, c.Relayer.Address) {
+			t.Fatalf("restored key has another address: %s (want %s)", out, c.Relayer.Address)
+		}
+	}
+	mustCLI(t, "", append(h, "paths", "new", "seoul-bucheon", "--src", "seoul-1", "--dst", "bucheon-1")...)
+	mustCLI(t, "", append(h, "config", "validate")...)
+
+	// Without a trust root the light clients refuse to start: the operator must choose.
+	if out, err := cli(t, "", append(h, "tx", "link", "seoul-bucheon")...); err == nil || !strings.Contains(err.Error(), "trust") {
+		t.Fatalf("link without a trust root: %v\n%s", err, out)
+	}
+	out := mustCLI(t, "", append(h, "tx", "link", "seoul-bucheon", "--trust-latest")...)
+	if !strings.Contains(out, "channel open confirm") || !strings.Contains(out, "linked") {
+		t.Fatalf("link output:\n%s", out)
+	}
+	cfg, err := config.Load(filepath.Join(home, "config.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc := cfg.Paths["seoul-bucheon"]
+	if pc.Src.ClientID == "" || pc.Src.ConnectionID == "" || pc.Src.ChannelID == "" || pc.Dst.ChannelID == "" {
+		t.Fatalf("ids not written back: %+v", pc)
+	}
+	// A second link reopens the light stores (no --trust-latest) and changes nothing.
+	out = mustCLI(t, "", append(h, "tx", "link", "seoul-bucheon")...)
+	if strings.Contains(out, "create client") || strings.Contains(out, " open ") {
+		t.Fatalf("rerun of a linked path did something:\n%s", out)
+	}
+	out = mustCLI(t, "", append(h, "query", "channels", "seoul-bucheon")...)
+	if strings.Count(out, "STATE_OPEN") != 2 {
+		t.Fatalf("channels:\n%s", out)
+	}
+	mustCLI(t, "", append(h, "tx", "update-clients", "seoul-bucheon")...)
+
+	// Issue an attestation in Seoul, send it to Bucheon and relay it.
+	enc, _ := cosmos.NewEncoding(citychain.AccountAddressPrefix, didtypes.RegisterInterfaces)
+	kr, _ := keyring.New("citychain", keyring.BackendTest, seoul.KeyringDir(), nil, enc.Codec)
+	price, _ := sdk.ParseDecCoin(devnet.MinGasPrice)
+	admin, _ := cosmos.New(cosmos.Config{ChainID: "seoul-1", RPCAddrs: []string{seoul.RPCAddr}, AccountPrefix: "city", GasPrice: price,
+		Keyring: kr, KeyName: devnet.AdminKey, Codec: enc.Codec, TxConfig: enc.TxConfig})
+	now := time.Now().Unix()
+	digest := bytes.Repeat([]byte{3}, 32)
+	sb := didtypes.AttestationSignBytes("seoul-1", seoul.Issuer.DID, "key-1", seoul.Citizen.DID, "residency-card", digest, now-10, now+3600, 1)
+	sig, _ := seoul.Issuer.Sign(sb)
+	id := didtypes.AttestationID(sb)
+	ctx := context.Background()
+	res, err := admin.Send(ctx, &didtypes.MsgIssueAttestation{Submitter: seoul.Admin.Address, IssuerDid: seoul.Issuer.DID, IssuerMethod: "key-1",
+		SubjectDid: seoul.Citizen.DID, CredentialType: "residency-card", Digest: digest, ValidFrom: now - 10, ValidUntil: now + 3600, IssuerSeq: 1, Signature: sig},
+		&didtypes.MsgSendAttestation{Sender: seoul.Admin.Address, SourceChannel: pc.Src.ChannelID, AttestationId: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	relay := func(res *cosmos.TxResult) {
+		t.Helper()
+		p := testPath(t, seoul, bucheon, pc)
+		pks, err := relayer.SendPackets(res.Events)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := relayer.Relayer{Check: light.VerifyProofAgainstAppHash}
+		tx, seqs, err := r.RecvPackets(ctx, p.A, p.B, pks, res.Height)
+		if err != nil || len(seqs) != len(pks) {
+			t.Fatalf("relay: %v", err)
+		}
+		// The header after the recv block commits to its writes.
+		if err := bucheon.WaitHeight(ctx, tx.Height+1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	relay(res)
+	verifyArgs := append(h, "verify", "--chain", "bucheon-1", "--origin", "seoul-1", "--id", id)
+	out, err = cli(t, "", verifyArgs...)
+	if exitCode(err) != 0 || !strings.Contains(out, "status:          valid") || !strings.Contains(out, seoul.Citizen.DID) {
+		t.Fatalf("verify valid: exit %d %v\n%s", exitCode(err), err, out)
+	}
+	out, err = cli(t, "", append(verifyArgs, "--json")...)
+	var js map[string]any
+	if exitCode(err) != 0 || json.Unmarshal([]byte(out), &js) != nil || js["status"] != "valid" {
+		t.Fatalf("verify --json: %v\n%s", err, out)
+	}
+
+	// Revoke in Seoul and relay the revocation: verify now exits 1.
+	rsig, _ := seoul.Issuer.Sign(didtypes.RevocationSignBytes("seoul-1", id, seoul.Issuer.DID, "key-1", didtypes.ATTESTATION_STATUS_REVOKED, 2))
+	res, err = admin.Send(ctx, &didtypes.MsgSetAttestationStatus{Submitter: seoul.Admin.Address, AttestationId: id, IssuerMethod: "key-1",
+		NewStatus: didtypes.ATTESTATION_STATUS_REVOKED, IssuerSeq: 2, Signature: rsig},
+		&didtypes.MsgSendRevocation{Sender: seoul.Admin.Address, SourceChannel: pc.Src.ChannelID, AttestationId: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	relay(res)
+	out, err = cli(t, "", verifyArgs...)
+	if exitCode(err) != 1 || !strings.Contains(out, "revoked") {
+		t.Fatalf("verify revoked: exit %d\n%s", exitCode(err), out)
+	}
+	// Absent, with the absence proven: exit 1.
+	out, err = cli(t, "", append(h, "verify", "--chain", "bucheon-1", "--origin", "seoul-1", "--id", strings.Repeat("ab", 32))...)
+	if exitCode(err) != 1 || !strings.Contains(out, "absent") {
+		t.Fatalf("verify absent: exit %d\n%s", exitCode(err), out)
+	}
+	// Could not verify: exit 2 with a reason.
+	for _, args := range [][]string{
+		{"verify", "--chain", "gwangju-1", "--origin", "seoul-1", "--id", id},           // unknown chain
+		{"verify", "--chain", "bucheon-1", "--origin", "seoul-1", "--id", "zz-not-hex"}, // malformed id
+	} {
+		if _, err := cli(t, "", append(h, args...)...); exitCode(err) != 2 || err.Error() == "" {
+			t.Fatalf("verify %v: exit %d %v", args, exitCode(err), err)
+		}
+	}
+
+	// A lying RPC node: the proof no longer matches the app hash the light client verified.
+	liar := httptest.NewServer(tamperingProxy(t, bucheon.RPCAddr))
+	defer liar.Close()
+	cfg, _ = config.Load(filepath.Join(home, "config.toml"))
+	cfg.Chains["bucheon-1"].RPC = []string{liar.URL}
+	if err := cfg.Save(filepath.Join(home, "config.toml")); err != nil {
+		t.Fatal(err)
+	}
+	out, err = cli(t, "", verifyArgs...)
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), "proof") {
+		t.Fatalf("verify through a lying node: exit %d %v\n%s", exitCode(err), err, out)
+	}
+
+	// An unreachable RPC is a clear error after bounded retries, not a hang.
+	cfg.Chains["bucheon-1"].RPC = []string{"http://127.0.0.1:1"}
+	_ = cfg.Save(filepath.Join(home, "config.toml"))
+	start := time.Now()
+	_, err = cli(t, "", verifyArgs...)
+	if exitCode(err) != 2 || time.Since(start) > time.Minute {
+		t.Fatalf("verify with an unreachable RPC: exit %d after %s: %v", exitCode(err), time.Since(start), err)
+	}
+}
+
+func testPath(t *testing.T, a, b *devnet.Chain, pc *config.Path) *relayer.Path {
+	t.Helper()
+	end := func(c *devnet.Chain, e config.PathEnd) *relayer.End {
+		enc, _ := cosmos.NewEncoding("city", didtypes.RegisterInterfaces)
+		kr, _ := keyring.New("citychain", keyring.BackendTest, c.KeyringDir(), nil, enc.Codec)
+		price, _ := sdk.ParseDecCoin(devnet.MinGasPrice)
+		cl, _ := cosmos.New(cosmos.Config{ChainID: c.ChainID, RPCAddrs: []string{c.RPCAddr}, AccountPrefix: "city", GasPrice: price,
+			Keyring: kr, KeyName: devnet.RelayerKey, Codec: enc.Codec, TxConfig: enc.TxConfig})
+		lc, err := light.New(context.Background(), light.Options{ChainID: c.ChainID, Primary: c.RPCAddr, TrustingPeriod: time.Hour,
+			TrustLatest: true, StoreDir: t.TempDir(), Logger: zerolog.Nop()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { lc.Close() })
+		return &relayer.End{Chain: cl, Light: lc, ClientID: e.ClientID, ConnectionID: e.ConnectionID, ChannelID: e.ChannelID, PortID: e.PortID}
+	}
+	return &relayer.Path{Name: "test", A: end(a, pc.Src), B: end(b, pc.Dst), Version: didtypes.Version, Order: channeltypes.UNORDERED}
+}
+
+// tamperingProxy forwards to a real node but flips a byte of every abci_query value: a node lying
+// about state. Headers pass through untouched, so the light client still verifies them.
+func tamperingProxy(t *testing.T, target string) http.Handler {
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		req, _ := http.NewRequestWithContext(r.Context(), r.Method, u.String()+r.URL.RequestURI(), bytes.NewReader(body))
+		req.Header = r.Header.Clone()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		out, _ := io.ReadAll(resp.Body)
+		if bytes.Contains(body, []byte("abci_query")) || strings.Contains(r.URL.Path, "abci_query") {
+			out = flipValue(out)
+		}
+		w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
+		w.WriteHeader(resp.StatusCode)
+		_, _ = w.Write(out)
+	})
+}
+
+func flipValue(bz []byte) []byte {
+	var msg map[string]any
+	if json.Unmarshal(bz, &msg) != nil {
+		return bz
+	}
+	res, _ := msg["result"].(map[string]any)
+	resp, _ := res["response"].(map[string]any)
+	v, _ := resp["value"].(string)
+	raw, err := base64.StdEncoding.DecodeString(v)
+	if err != nil || len(raw) == 0 {
+		return bz
+	}
+	raw[len(raw)-1] ^= 0x01
+	resp["value"] = base64.StdEncoding.EncodeToString(raw)
+	out, _ := json.Marshal(msg)
+	return out
+}
