@@ -53,10 +53,13 @@ type Client struct {
 	witnesses   []provider.Provider
 	witnessURLs []string
 	db          dbm.DB
+	storeDir    string
 	evidenceDir string
 	log         zerolog.Logger
 	now         func() time.Time
-	mu          sync.Mutex // serialises verification: cometbft's client is not meant for parallel updates
+	// trustingPeriod bounds the age of the newest verified header.
+	trustingPeriod time.Duration
+	mu             sync.Mutex // serialises verification: cometbft's client is not meant for parallel updates
 }
 
 // New opens (or creates) the light client of a chain.
@@ -100,39 +103,44 @@ func New(ctx context.Context, o Options) (*Client, error) {
 	store := lightdb.New(db, o.ChainID)
 	opts := []cmtlight.Option{cmtlight.SkippingVerification(cmtlight.DefaultTrustLevel), cmtlight.MaxRetryAttempts(3)}
 
-	var lc *cmtlight.Client
+	c := &Client{chainID: o.ChainID, witnesses: witnesses, witnessURLs: witnessURLs, db: db, storeDir: o.StoreDir,
+		evidenceDir: o.EvidenceDir, log: log, now: o.Now, trustingPeriod: o.TrustingPeriod}
 	if h, err := store.LastLightBlockHeight(); err == nil && h > 0 {
 		// Resume from the headers verified before: the trust options are not needed again.
-		lc, err = cmtlight.NewClientFromTrustedStore(o.ChainID, o.TrustingPeriod, primary, detectorWitnesses, store, opts...)
+		c.lc, err = cmtlight.NewClientFromTrustedStore(o.ChainID, o.TrustingPeriod, primary, detectorWitnesses, store, opts...)
 		if err != nil {
 			_ = db.Close()
 			return nil, fmt.Errorf("light %s: resume from store: %w", o.ChainID, err)
 		}
 		log.Info().Int64("height", h).Msg("light client resumed from its store")
-	} else {
-		trust := cmtlight.TrustOptions{Period: o.TrustingPeriod, Height: o.TrustHeight, Hash: o.TrustHash}
-		if o.TrustHeight == 0 {
-			if !o.TrustLatest {
-				_ = db.Close()
-				return nil, fmt.Errorf("light %s: %w", o.ChainID, ErrNoTrustRoot)
-			}
-			lb, err := primary.LightBlock(ctx, 0)
-			if err != nil {
-				_ = db.Close()
-				return nil, fmt.Errorf("light %s: latest header for --trust-latest: %w", o.ChainID, err)
-			}
-			trust.Height, trust.Hash = lb.Height, lb.Hash()
-			log.Warn().Int64("height", lb.Height).Str("hash", fmt.Sprintf("%X", trust.Hash)).
-				Msg("trusting the primary's latest header (--trust-latest): check this hash out of band")
-		}
-		lc, err = cmtlight.NewClient(ctx, o.ChainID, trust, primary, detectorWitnesses, store, opts...)
-		if err != nil {
-			_ = db.Close()
-			return nil, fmt.Errorf("light %s: initialise from trust height %d: %w", o.ChainID, trust.Height, err)
-		}
+		return c, nil
 	}
-	return &Client{chainID: o.ChainID, lc: lc, witnesses: witnesses, witnessURLs: witnessURLs, db: db,
-		evidenceDir: o.EvidenceDir, log: log, now: o.Now}, nil
+	trust := cmtlight.TrustOptions{Period: o.TrustingPeriod, Height: o.TrustHeight, Hash: o.TrustHash}
+	if o.TrustHeight == 0 && !o.TrustLatest {
+		_ = db.Close()
+		return nil, fmt.Errorf("light %s: %w", o.ChainID, ErrNoTrustRoot)
+	}
+	root, err := primary.LightBlock(ctx, o.TrustHeight) // height 0: the latest
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("light %s: trusted header %d from the primary: %w", o.ChainID, o.TrustHeight, err)
+	}
+	if o.TrustHeight == 0 {
+		trust.Height, trust.Hash = root.Height, root.Hash()
+		log.Warn().Int64("height", root.Height).Str("hash", fmt.Sprintf("%X", trust.Hash)).
+			Msg("trusting the primary's latest header (--trust-latest): check this hash out of band")
+	}
+	// The root of trust is cross-checked against the witnesses before anything is built on it.
+	if err := c.crossCheck(ctx, root); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	c.lc, err = cmtlight.NewClient(ctx, o.ChainID, trust, primary, detectorWitnesses, store, opts...)
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("light %s: initialise from trust height %d: %w", o.ChainID, trust.Height, err)
+	}
+	return c, nil
 }
 
 // ChainID is the chain the client verifies.
@@ -148,8 +156,12 @@ func (c *Client) VerifyLatest(ctx context.Context) (*types.LightBlock, error) {
 		return nil, &VerificationError{ChainID: c.chainID, Err: err}
 	}
 	if lb == nil {
+		// Nothing newer: the newest verified header must still be within the trusting period.
 		if lb, err = c.lc.TrustedLightBlock(0); err != nil {
 			return nil, &VerificationError{ChainID: c.chainID, Err: err}
+		}
+		if expiry := lb.Time.Add(c.trustingPeriod); !c.now().Before(expiry) {
+			return nil, &VerificationError{ChainID: c.chainID, Height: lb.Height, Err: cmtlight.ErrOldHeaderExpired{At: expiry, Now: c.now()}}
 		}
 		return lb, nil
 	}
@@ -208,7 +220,7 @@ func (c *Client) Close() error { return c.db.Close() }
 // crossCheck asks every witness for the header at lb's height; one that differs is a divergence.
 func (c *Client) crossCheck(ctx context.Context, lb *types.LightBlock) error {
 	for i, w := range c.witnesses {
-		wlb, err := w.LightBlock(ctx, lb.Height)
+		wlb, err := witnessBlock(ctx, w, lb.Height)
 		if err != nil {
 			// An unreachable witness is not evidence of anything; cometbft's detector retries it.
 			c.log.Debug().Err(err).Str("witness", c.witnessURLs[i]).Int64("height", lb.Height).Msg("witness did not answer")
@@ -251,4 +263,24 @@ func (c *Client) writeEvidence(verified, conflict *types.LightBlock, witness str
 	}
 	file := filepath.Join(c.evidenceDir, fmt.Sprintf("%s-%d-%d.json", c.chainID, verified.Height, now.UnixNano()))
 	return file, os.WriteFile(file, bz, 0o600)
+}
+
+// witnessLag bounds how long a witness that is behind the primary is waited for.
+const witnessLag = 3 * time.Second
+
+// witnessBlock fetches the header at h from a witness, waiting a little for a witness that has not
+// reached h yet (an honest node a block or two behind).
+func witnessBlock(ctx context.Context, w provider.Provider, h int64) (*types.LightBlock, error) {
+	deadline := time.Now().Add(witnessLag)
+	for {
+		lb, err := w.LightBlock(ctx, h)
+		if !errors.Is(err, provider.ErrHeightTooHigh) || time.Now().After(deadline) {
+			return lb, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }

@@ -1,0 +1,29 @@
+package light_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/cometbft/cometbft/rpc/client"
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+
+	"github.com/cityrelay/cityrelay/chains/devnet"
+	"github.com/cityrelay/cityrelay/light"
+)
+
+func rpcOpts(h int64) client.ABCIQueryOptions { return client.ABCIQueryOptions{Height: h, Prove: true} }
+
+func storeDirOf(t *testing.T, lc *light.Client) string { t.Helper(); return lc.StoreDir() }
+
+func lastHeight(t *testing.T, c *devnet.Chain) int64 {
+	t.Helper()
+	cl, err := rpchttp.New(c.RPCAddr, "/websocket")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := cl.Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.SyncInfo.LatestBlockHeight
+}

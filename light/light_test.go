@@ -1,0 +1,246 @@
+package light_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	cmtlight "github.com/cometbft/cometbft/light"
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	"github.com/rs/zerolog"
+
+	"github.com/cityrelay/cityrelay/chains/devnet"
+	"github.com/cityrelay/cityrelay/light"
+)
+
+// A 2-chain devnet, plus a fork of seoul-1 (same chain id, its own validator) started separately:
+// it serves different headers at the same heights, like a lying witness.
+var net, fork *devnet.Devnet
+
+func TestMain(m *testing.M) { os.Exit(run(m)) }
+
+func run(m *testing.M) int {
+	home, err := os.MkdirTemp("", "light-test-")
+	if err != nil {
+		return 1
+	}
+	defer os.RemoveAll(home)
+	ctx := context.Background()
+	net, err = devnet.Start(ctx, devnet.Options{Home: filepath.Join(home, "net"), ChainIDs: []string{"seoul-1", "bucheon-1"}, BlockTime: 200 * time.Millisecond})
+	if err != nil {
+		return 1
+	}
+	defer net.Stop()
+	fork, err = devnet.Start(ctx, devnet.Options{Home: filepath.Join(home, "fork"), ChainIDs: []string{"seoul-1"}, BlockTime: 200 * time.Millisecond})
+	if err != nil {
+		return 1
+	}
+	defer fork.Stop()
+	return m.Run()
+}
+
+func opts(t *testing.T, chainID, primary string) light.Options {
+	return light.Options{ChainID: chainID, Primary: primary, TrustingPeriod: time.Hour, TrustLatest: true,
+		StoreDir: t.TempDir(), Logger: zerolog.New(zerolog.NewTestWriter(t))}
+}
+
+func TestVerifiesRealHeadersAndProofs(t *testing.T) {
+	c := net.Chain("seoul-1")
+	lc, err := light.New(context.Background(), opts(t, c.ChainID, c.RPCAddr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lc.Close()
+	ctx := context.Background()
+	if err := c.WaitHeight(ctx, 10); err != nil {
+		t.Fatal(err)
+	}
+	lb, err := lc.VerifyLatest(ctx)
+	if err != nil {
+		t.Fatalf("verify latest: %v", err)
+	}
+	if lb.ChainID != "seoul-1" || lb.Height < 10 {
+		t.Fatalf("verified %s/%d", lb.ChainID, lb.Height)
+	}
+
+	// A real proof of the did module's params, read at h and checked against header h+1.
+	cl, _ := rpchttp.New(c.RPCAddr, "/websocket")
+	h := lb.Height - 1
+	res, err := cl.ABCIQueryWithOptions(ctx, "store/did/key", []byte("params"), rpcOpts(h))
+	if err != nil || len(res.Response.Value) == 0 {
+		t.Fatalf("query: %v", err)
+	}
+	if err := lc.VerifyMembership(ctx, h, "did", []byte("params"), res.Response.Value, res.Response.ProofOps); err != nil {
+		t.Fatalf("real proof refused: %v", err)
+	}
+	// The same proof for a tampered value does not match the verified app hash.
+	bad := append([]byte{}, res.Response.Value...)
+	bad[len(bad)-1] ^= 1
+	if err := lc.VerifyMembership(ctx, h, "did", []byte("params"), bad, res.Response.ProofOps); !errors.Is(err, light.ErrProofInvalid) {
+		t.Fatalf("tampered value: want ErrProofInvalid, got %v", err)
+	}
+	// Absence is proven too.
+	res, err = cl.ABCIQueryWithOptions(ctx, "store/did/key", []byte("dids/did:city:seoul-1:nobody"), rpcOpts(h))
+	if err != nil || len(res.Response.Value) != 0 {
+		t.Fatalf("absent key query: %v", err)
+	}
+	if err := lc.VerifyMembership(ctx, h, "did", []byte("dids/did:city:seoul-1:nobody"), nil, res.Response.ProofOps); err != nil {
+		t.Fatalf("absence proof refused: %v", err)
+	}
+}
+
+func TestRefusesAnotherChain(t *testing.T) {
+	// The config says bucheon-1, the RPC serves seoul-1.
+	_, err := light.New(context.Background(), opts(t, "bucheon-1", net.Chain("seoul-1").RPCAddr))
+	if err == nil {
+		t.Fatal("a light client of bucheon-1 accepted seoul-1's headers")
+	}
+}
+
+func TestRefusesHeaderBeyondTrustingPeriod(t *testing.T) {
+	c := net.Chain("bucheon-1")
+	o := opts(t, c.ChainID, c.RPCAddr)
+	clock := time.Now()
+	o.Now = func() time.Time { return clock }
+	lc, err := light.New(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lc.Close()
+	clock = clock.Add(2 * time.Hour) // the trusting period is one hour
+	_, err = lc.VerifyLatest(context.Background())
+	var expired cmtlight.ErrOldHeaderExpired
+	if !errors.As(err, &expired) {
+		t.Fatalf("want ErrOldHeaderExpired, got %v", err)
+	}
+}
+
+func TestRefusesForgedSignature(t *testing.T) {
+	c := net.Chain("seoul-1")
+	lc, err := light.New(context.Background(), opts(t, c.ChainID, c.RPCAddr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lc.Close()
+	// Reopen the same store behind a node that forges commit signatures.
+	liar := httptest.NewServer(forgingProxy(t, c.RPCAddr))
+	defer liar.Close()
+	o := opts(t, c.ChainID, liar.URL)
+	o.StoreDir = storeDirOf(t, lc)
+	o.Witnesses = []string{c.RPCAddr}
+	lc2, err := light.New(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lc2.Close()
+	if err := c.WaitHeight(context.Background(), lastHeight(t, c)+3); err != nil {
+		t.Fatal(err)
+	}
+	if lb, err := lc2.VerifyLatest(context.Background()); err == nil {
+		t.Fatalf("a header with forged signatures was accepted at %d", lb.Height)
+	}
+}
+
+func TestDetectsDivergentWitness(t *testing.T) {
+	c := net.Chain("seoul-1")
+	o := opts(t, c.ChainID, c.RPCAddr)
+	o.Witnesses = []string{fork.Chain("seoul-1").RPCAddr}
+	o.EvidenceDir = t.TempDir()
+	lc, err := light.New(context.Background(), o)
+	if err == nil {
+		defer lc.Close()
+		if err := c.WaitHeight(context.Background(), lastHeight(t, c)+3); err != nil {
+			t.Fatal(err)
+		}
+		_, err = lc.VerifyLatest(context.Background())
+	}
+	if err == nil || !errors.Is(err, light.ErrDivergence) {
+		t.Fatalf("want ErrDivergence, got %v", err)
+	}
+	files, _ := filepath.Glob(filepath.Join(o.EvidenceDir, "seoul-1-*.json"))
+	if len(files) == 0 {
+		t.Fatal("no evidence file written")
+	}
+	bz, _ := os.ReadFile(files[0])
+	var ev map[string]any
+	if json.Unmarshal(bz, &ev) != nil || ev["verified"] == nil || ev["conflicting"] == nil {
+		t.Fatalf("evidence file %s lacks the two headers", files[0])
+	}
+}
+
+func TestResumesFromStoreWithoutTrustOptions(t *testing.T) {
+	c := net.Chain("bucheon-1")
+	o := opts(t, c.ChainID, c.RPCAddr)
+	lc, err := light.New(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _ := lc.TrustedHeight()
+	lc.Close()
+	o.TrustLatest = false
+	lc, err = light.New(context.Background(), o)
+	if err != nil {
+		t.Fatalf("reopen without trust options: %v", err)
+	}
+	defer lc.Close()
+	if got, _ := lc.TrustedHeight(); got < h {
+		t.Fatalf("resumed at %d, had %d", got, h)
+	}
+	// An empty store with no trust root and no --trust-latest is refused.
+	o.StoreDir = t.TempDir()
+	if _, err := light.New(context.Background(), o); !errors.Is(err, light.ErrNoTrustRoot) {
+		t.Fatalf("want ErrNoTrustRoot, got %v", err)
+	}
+}
+
+// forgingProxy forwards to a real node but replaces every commit signature with garbage.
+func forgingProxy(t *testing.T, target string) http.Handler {
+	u, _ := url.Parse(target)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		req, _ := http.NewRequestWithContext(r.Context(), r.Method, u.String()+r.URL.RequestURI(), bytes.NewReader(body))
+		req.Header = r.Header.Clone()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		out, _ := io.ReadAll(resp.Body)
+		if bytes.Contains(body, []byte(`"commit"`)) || strings.HasSuffix(r.URL.Path, "/commit") {
+			out = forgeSignatures(out)
+		}
+		w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
+		w.WriteHeader(resp.StatusCode)
+		_, _ = w.Write(out)
+	})
+}
+
+func forgeSignatures(bz []byte) []byte {
+	var msg map[string]any
+	if json.Unmarshal(bz, &msg) != nil {
+		return bz
+	}
+	res, _ := msg["result"].(map[string]any)
+	sh, _ := res["signed_header"].(map[string]any)
+	commit, _ := sh["commit"].(map[string]any)
+	sigs, _ := commit["signatures"].([]any)
+	for _, s := range sigs {
+		if m, ok := s.(map[string]any); ok && m["signature"] != nil {
+			m["signature"] = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0x42}, 64))
+		}
+	}
+	out, _ := json.Marshal(msg)
+	return out
+}
