@@ -1,0 +1,110 @@
+package cosmos_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"testing"
+	"time"
+
+	sdkmath "cosmossdk.io/math"
+	"github.com/cosmos/cosmos-sdk/crypto/keyring"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
+
+	citychain "github.com/cityrelay/cityrelay/chains/citychain/app"
+	"github.com/cityrelay/cityrelay/chains/cosmos"
+	"github.com/cityrelay/cityrelay/chains/devnet"
+)
+
+var net *devnet.Devnet
+
+func TestMain(m *testing.M) {
+	home, _ := os.MkdirTemp("", "cosmos-test-")
+	var err error
+	net, err = devnet.Start(context.Background(), devnet.Options{Home: home, ChainIDs: []string{"seoul-1"}, BlockTime: 200 * time.Millisecond})
+	if err != nil {
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = net.Stop()
+	_ = os.RemoveAll(home)
+	os.Exit(code)
+}
+
+func newClient(t *testing.T, rpcs ...string) *cosmos.Client {
+	t.Helper()
+	c := net.Chain("seoul-1")
+	enc, err := cosmos.NewEncoding(citychain.AccountAddressPrefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr, err := keyring.New("citychain", keyring.BackendTest, c.KeyringDir(), nil, enc.Codec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	price, _ := sdk.ParseDecCoin(devnet.MinGasPrice)
+	cl, err := cosmos.New(cosmos.Config{ChainID: c.ChainID, RPCAddrs: rpcs, AccountPrefix: "city", GasPrice: price,
+		Keyring: kr, KeyName: devnet.RelayerKey, Codec: enc.Codec, TxConfig: enc.TxConfig})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cl
+}
+
+func transfer(c *devnet.Chain) sdk.Msg {
+	return banktypes.NewMsgSend(sdk.MustAccAddressFromBech32(c.Relayer.Address), sdk.MustAccAddressFromBech32(c.Admin.Address),
+		sdk.NewCoins(sdk.NewCoin(citychain.BondDenom, sdkmath.NewInt(1))))
+}
+
+// TestFailsOverToTheNextEndpoint: the first endpoint is dead, the client uses the second.
+func TestFailsOverToTheNextEndpoint(t *testing.T) {
+	c := net.Chain("seoul-1")
+	cl := newClient(t, "http://127.0.0.1:1", c.RPCAddr)
+	if _, err := cl.Status(context.Background()); err != nil {
+		t.Fatalf("status with a dead first endpoint: %v", err)
+	}
+	if _, err := cl.Send(context.Background(), transfer(c)); err != nil {
+		t.Fatalf("send with a dead first endpoint: %v", err)
+	}
+}
+
+// TestUnreachableGivesUp: with no live endpoint the client fails with ErrNoEndpoint after bounded retries.
+func TestUnreachableGivesUp(t *testing.T) {
+	cl := newClient(t, "http://127.0.0.1:1", "http://127.0.0.1:2")
+	start := time.Now()
+	_, err := cl.Status(context.Background())
+	if !errors.Is(err, cosmos.ErrNoEndpoint) {
+		t.Fatalf("want ErrNoEndpoint, got %v", err)
+	}
+	if time.Since(start) > 30*time.Second {
+		t.Fatalf("retries not bounded: %s", time.Since(start))
+	}
+}
+
+// TestResyncsSequence: another signer uses the same key behind the client's back; the client's next
+// tx meets a sequence mismatch, re-reads the sequence from the chain and succeeds.
+func TestResyncsSequence(t *testing.T) {
+	c := net.Chain("seoul-1")
+	a, b := newClient(t, c.RPCAddr), newClient(t, c.RPCAddr)
+	ctx := context.Background()
+	if _, err := a.Send(ctx, transfer(c)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Send(ctx, transfer(c)); err != nil { // a's cached sequence is now stale
+		t.Fatal(err)
+	}
+	if _, err := a.Send(ctx, transfer(c)); err != nil {
+		t.Fatalf("send after a foreign tx with the same key: %v", err)
+	}
+	// A refused tx does not advance the sequence: the next one still goes through.
+	bad := banktypes.NewMsgSend(sdk.MustAccAddressFromBech32(c.Relayer.Address), sdk.MustAccAddressFromBech32(c.Admin.Address),
+		sdk.NewCoins(sdk.NewCoin(citychain.BondDenom, sdkmath.NewInt(1_000_000_000_000_000_000))))
+	var txErr *cosmos.TxError
+	if _, err := a.Send(ctx, bad); !errors.As(err, &txErr) || !txErr.Checked {
+		t.Fatalf("overspend: want a refused tx, got %v", err)
+	}
+	if _, err := a.Send(ctx, transfer(c)); err != nil {
+		t.Fatalf("send after a refused tx: %v", err)
+	}
+}
