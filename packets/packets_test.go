@@ -1,0 +1,166 @@
+package packets_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
+	"github.com/cityrelay/cityrelay/packets"
+)
+
+func sample() *packets.Work {
+	return &packets.Work{Kind: packets.KindRecv, Path: "seoul-bucheon", From: "seoul-1", To: "bucheon-1", Height: 42,
+		Packet: packets.Packet{Sequence: 7, SourcePort: "did", SourceChannel: "channel-0", DestPort: "did", DestChannel: "channel-3", Data: []byte{1, 2}},
+		Class:  "attestation"}
+}
+
+func TestWorkRoundTrip(t *testing.T) {
+	w := sample()
+	bz, err := w.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := packets.Decode(bz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.MsgID() != "seoul-1/did/channel-0/7/recv" || got.Subject() != "cityrelay.work.bucheon-1.seoul-bucheon.recv" {
+		t.Fatalf("id %s subject %s", got.MsgID(), got.Subject())
+	}
+	ack := *w
+	ack.Kind, ack.From, ack.To, ack.Ack = packets.KindAck, "bucheon-1", "seoul-1", []byte(`{"result":"AQ=="}`)
+	// An ack is keyed by the packet's source chain, like its recv: one id per packet and kind.
+	if ack.MsgID() != "seoul-1/did/channel-0/7/ack" {
+		t.Fatalf("ack id %s", ack.MsgID())
+	}
+}
+
+func TestDecodeRefuses(t *testing.T) {
+	good, _ := sample().Encode()
+	var m map[string]any
+	_ = json.Unmarshal(good, &m)
+	edit := func(f func(map[string]any)) []byte {
+		c := map[string]any{}
+		for k, v := range m {
+			c[k] = v
+		}
+		f(c)
+		bz, _ := json.Marshal(c)
+		return bz
+	}
+	for name, bz := range map[string][]byte{
+		"empty":          nil,
+		"truncated":      good[:len(good)/2],
+		"trailing data":  append(append([]byte{}, good...), []byte(`{}`)...),
+		"future version": edit(func(c map[string]any) { c["v"] = 2 }),
+		"unknown field":  edit(func(c map[string]any) { c["priority"] = 1 }),
+		"unknown kind":   edit(func(c map[string]any) { c["kind"] = "steal" }),
+		"no sequence": edit(func(c map[string]any) {
+			p := c["packet"].(map[string]any)
+			p["sequence"] = 0
+		}),
+		"ack without ack": edit(func(c map[string]any) { c["kind"] = "ack" }),
+	} {
+		if _, err := packets.Decode(bz); !errors.Is(err, packets.ErrBadWork) {
+			t.Errorf("%s: want ErrBadWork, got %v", name, err)
+		}
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	good, _ := sample().Encode()
+	f.Add(good)
+	f.Add([]byte(`{"v":1}`))
+	f.Add([]byte(`[]`))
+	f.Add(good[:10])
+	f.Fuzz(func(t *testing.T, bz []byte) {
+		w, err := packets.Decode(bz)
+		if err != nil {
+			return
+		}
+		// Whatever decodes must re-encode and decode to the same item.
+		again, err := w.Encode()
+		if err != nil {
+			t.Fatalf("decoded work does not re-encode: %v", err)
+		}
+		if _, err := packets.Decode(again); err != nil {
+			t.Fatalf("re-encoded work does not decode: %v", err)
+		}
+	})
+}
+
+func TestClassify(t *testing.T) {
+	att := didtypes.DIDPacketData{Packet: &didtypes.DIDPacketData_Revocation{Revocation: &didtypes.RevocationPacket{}}}
+	for _, tc := range []struct {
+		port string
+		data []byte
+		want string
+	}{
+		{"transfer", []byte(`{"denom":"ucity","amount":"5","sender":"a","receiver":"b"}`), packets.ClassICS20},
+		{"transfer", []byte(`not json`), packets.ClassOther},
+		{"did", []byte{0xff}, packets.ClassInvalid},
+		{"did", att.GetBytes(), packets.ClassInvalid}, // a revocation with no fields fails validation
+		{"icahost", []byte(`{}`), packets.ClassOther},
+	} {
+		if got := packets.Classify(tc.port, tc.data); got != tc.want {
+			t.Errorf("Classify(%s, %q) = %s, want %s", tc.port, tc.data, got, tc.want)
+		}
+	}
+}
+
+func FuzzClassify(f *testing.F) {
+	f.Add("did", []byte{0x0a, 0x00})
+	f.Add("transfer", []byte(`{"denom":"ucity","amount":"1","sender":"a","receiver":"b"}`))
+	f.Add("other", []byte{})
+	f.Fuzz(func(t *testing.T, port string, data []byte) {
+		if packets.Classify(port, data) == "" {
+			t.Fatal("empty class")
+		}
+	})
+}
+
+// TestJetStreamDeduplicates publishes the same work twice on a real embedded server: the stream keeps one.
+func TestJetStreamDeduplicates(t *testing.T) {
+	srv, err := packets.StartEmbedded(t.TempDir(), "127.0.0.1:-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	if _, err := packets.StartEmbedded(t.TempDir(), "0.0.0.0:-1"); err == nil {
+		t.Fatal("embedded server listened on a public address")
+	}
+	nc, err := nats.Connect(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for range 2 { // idempotent
+		if err := packets.Setup(ctx, js, 1, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := sample()
+	bz, _ := w.Encode()
+	for range 3 {
+		if _, err := js.Publish(ctx, w.Subject(), bz, jetstream.WithMsgID(w.MsgID())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	info, err := js.Stream(ctx, packets.WorkStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := info.Info(ctx)
+	if st.State.Msgs != 1 {
+		t.Fatalf("stream holds %d copies of one work item", st.State.Msgs)
+	}
+}

@@ -1,0 +1,134 @@
+package packets
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Version is the wire version of Work. Decoding refuses any other.
+const Version = 1
+
+// Kinds of work.
+const (
+	KindRecv    = "recv"    // deliver a packet to its destination
+	KindAck     = "ack"     // return an acknowledgement to the packet's source
+	KindTimeout = "timeout" // prove on the source that the destination never received it
+)
+
+// ErrBadWork is returned for a work item that cannot be decoded or is incomplete.
+var ErrBadWork = errors.New("bad work item")
+
+// Packet is an IBC packet as it travels in a work item.
+type Packet struct {
+	Sequence         uint64 `json:"sequence"`
+	SourcePort       string `json:"source_port"`
+	SourceChannel    string `json:"source_channel"`
+	DestPort         string `json:"dest_port"`
+	DestChannel      string `json:"dest_channel"`
+	Data             []byte `json:"data"`
+	TimeoutRevision  uint64 `json:"timeout_revision"`
+	TimeoutHeight    uint64 `json:"timeout_height"`
+	TimeoutTimestamp uint64 `json:"timeout_timestamp"`
+}
+
+// Work is one unit of relaying: a packet (and, for acks, its acknowledgement) to deliver to a chain.
+type Work struct {
+	V    int    `json:"v"`
+	Kind string `json:"kind"`
+	Path string `json:"path"`
+	// From is the chain the events were read on; To is the chain the tx goes to.
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Packet Packet `json:"packet"`
+	Ack    []byte `json:"ack,omitempty"`
+	// Height is the block of From that holds the event (proofs come from a header above it).
+	Height int64 `json:"height"`
+	// Class is the packet's classification (attestation, revocation, service:<type>, ics20, other).
+	Class string `json:"class"`
+	// ObservedUnixNano is when the scanner saw the event (for send→recv latency).
+	ObservedUnixNano int64 `json:"observed_unix_nano"`
+}
+
+// MsgID is the work's JetStream de-duplication id: <src-chain>/<port>/<channel>/<seq>/<kind>.
+func (w *Work) MsgID() string {
+	src := w.From
+	if w.Kind == KindAck || w.Kind == KindTimeout {
+		src = w.To // the packet's source chain is where the ack or timeout goes
+	}
+	return fmt.Sprintf("%s/%s/%s/%d/%s", src, w.Packet.SourcePort, w.Packet.SourceChannel, w.Packet.Sequence, w.Kind)
+}
+
+// Subject is cityrelay.work.<to>.<path>.<kind>: one subject per destination chain, path and kind, so
+// a submitter per destination filters its share.
+func (w *Work) Subject() string { return WorkSubject(w.To, w.Path, w.Kind) }
+
+// WorkSubject builds a work subject; "*" and ">" wildcards pass through for filters.
+func WorkSubject(to, path, kind string) string {
+	return "cityrelay.work." + token(to) + "." + token(path) + "." + token(kind)
+}
+
+// token makes a string safe as one subject token (NATS tokens cannot hold '.', ' ' or wildcards).
+func token(s string) string {
+	if s == "*" || s == ">" {
+		return s
+	}
+	return strings.NewReplacer(".", "_", " ", "_", "*", "_", ">", "_").Replace(s)
+}
+
+// Encode writes the work item.
+func (w *Work) Encode() ([]byte, error) {
+	w.V = Version
+	if err := w.validate(); err != nil {
+		return nil, err
+	}
+	return json.Marshal(w)
+}
+
+// Decode reads a work item strictly: unknown fields, another version, trailing data or a missing
+// field are errors wrapping ErrBadWork; it never panics.
+func Decode(bz []byte) (*Work, error) {
+	dec := json.NewDecoder(bytes.NewReader(bz))
+	dec.DisallowUnknownFields()
+	var w Work
+	if err := dec.Decode(&w); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadWork, err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%w: trailing data", ErrBadWork)
+	}
+	if w.V != Version {
+		return nil, fmt.Errorf("%w: version %d, want %d", ErrBadWork, w.V, Version)
+	}
+	if err := w.validate(); err != nil {
+		return nil, err
+	}
+	return &w, nil
+}
+
+func (w *Work) validate() error {
+	switch w.Kind {
+	case KindRecv, KindTimeout:
+	case KindAck:
+		if len(w.Ack) == 0 {
+			return fmt.Errorf("%w: ack work without an acknowledgement", ErrBadWork)
+		}
+	default:
+		return fmt.Errorf("%w: kind %q", ErrBadWork, w.Kind)
+	}
+	p := w.Packet
+	switch {
+	case w.Path == "" || w.From == "" || w.To == "" || w.From == w.To:
+		return fmt.Errorf("%w: path %q from %q to %q", ErrBadWork, w.Path, w.From, w.To)
+	case p.Sequence == 0:
+		return fmt.Errorf("%w: sequence 0", ErrBadWork)
+	case p.SourcePort == "" || p.SourceChannel == "" || p.DestPort == "" || p.DestChannel == "":
+		return fmt.Errorf("%w: packet ends missing", ErrBadWork)
+	case w.Height <= 0:
+		return fmt.Errorf("%w: height %d", ErrBadWork, w.Height)
+	}
+	return nil
+}
