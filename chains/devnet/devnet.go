@@ -38,7 +38,9 @@ import (
 // Names of the devnet's keys in each chain's test keyring.
 const (
 	RelayerKey = "relayer"
-	AdminKey   = "admin"
+	// Relayer2Key is a second funded relayer key, for running two relayer instances.
+	Relayer2Key = "relayer-2"
+	AdminKey    = "admin"
 	// DefaultBlockTime is the block interval when Options.BlockTime is zero.
 	DefaultBlockTime = time.Second
 	// fundAmount is what genesis gives each devnet account.
@@ -101,6 +103,7 @@ type Chain struct {
 	RPCAddr  string `json:"rpc_addr"`  // http://127.0.0.1:port
 	GRPCAddr string `json:"grpc_addr"` // 127.0.0.1:port
 	Relayer  Key    `json:"relayer"`
+	Relayer2 Key    `json:"relayer_2"`
 	Admin    Key    `json:"admin"`
 	Issuer   DIDKey `json:"issuer"`
 	Citizen  DIDKey `json:"citizen"`
@@ -297,8 +300,11 @@ func InitHome(o InitOptions) (*Chain, error) {
 		}
 		return Key{Name: name, Address: addr.String(), Mnemonic: mnemonic}, addr, nil
 	}
-	var relayerAddr, adminAddr sdk.AccAddress
+	var relayerAddr, relayer2Addr, adminAddr sdk.AccAddress
 	if c.Relayer, relayerAddr, err = newKey(RelayerKey); err != nil {
+		return nil, err
+	}
+	if c.Relayer2, relayer2Addr, err = newKey(Relayer2Key); err != nil {
 		return nil, err
 	}
 	if c.Admin, adminAddr, err = newKey(AdminKey); err != nil {
@@ -328,6 +334,7 @@ func InitHome(o InitOptions) (*Chain, error) {
 		Operator:     adminAddr,
 		Accounts: []citychain.GenesisAccount{
 			{Address: relayerAddr, Coins: funds},
+			{Address: relayer2Addr, Coins: funds},
 			{Address: adminAddr, Coins: funds},
 		},
 		DID: didGen,

@@ -1,0 +1,104 @@
+// Package pipeline distributes relaying over NATS JetStream: per chain a scanner publishes recv and
+// ack work found in verified blocks, per destination chain a submitter on a shared pull consumer
+// delivers it in batches. Several relayer processes on one NATS share the work: JetStream hands each
+// work item to one submitter, and drops duplicate publications inside its de-duplication window.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/cityrelay/cityrelay/relayer"
+)
+
+// Options configure a pipeline instance.
+type Options struct {
+	Paths     []*relayer.Path
+	JS        jetstream.JetStream
+	Relayer   relayer.Relayer
+	BatchMax  int
+	BatchWait time.Duration
+	Log       zerolog.Logger
+	// Poll is the pause between scans of a chain with nothing new (default 200ms).
+	Poll time.Duration
+	// OnDelivered is told of every delivering tx (metrics, tests).
+	OnDelivered func(Delivered)
+}
+
+// Delivered is a committed tx of packet messages.
+type Delivered struct {
+	To, Path, Kind string
+	Sequences      []uint64
+	TxHash         string
+	Height         int64
+	// Latency is from the scanner's observation of the oldest item to the tx's commit.
+	Latency time.Duration
+}
+
+// Run runs the scanners and submitters until ctx ends, then stops fetching and returns once
+// in-flight batches are finished or handed back.
+func Run(ctx context.Context, o Options) error {
+	if o.BatchMax <= 0 {
+		o.BatchMax = 50
+	}
+	if o.BatchWait <= 0 {
+		o.BatchWait = 500 * time.Millisecond
+	}
+	if o.Poll <= 0 {
+		o.Poll = 200 * time.Millisecond
+	}
+	kv, err := o.JS.KeyValue(ctx, "cityrelay_cursors")
+	if err != nil {
+		return fmt.Errorf("cursor bucket: %w", err)
+	}
+	life, err := o.JS.KeyValue(ctx, "cityrelay_packets")
+	if err != nil {
+		return fmt.Errorf("packet bucket: %w", err)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	chains := map[string][]*relayer.End{}
+	dsts := map[string]bool{}
+	for _, p := range o.Paths {
+		chains[p.A.ChainID()] = append(chains[p.A.ChainID()], p.A)
+		chains[p.B.ChainID()] = append(chains[p.B.ChainID()], p.B)
+		dsts[p.A.ChainID()], dsts[p.B.ChainID()] = true, true
+	}
+	for chain := range chains {
+		s := &scanner{chain: chain, o: o, cursors: kv, life: life}
+		g.Go(func() error { return supervise(gctx, o.Log, "scanner "+chain, s.run) })
+	}
+	for dst := range dsts {
+		s := &submitter{to: dst, o: o, life: life}
+		g.Go(func() error { return supervise(gctx, o.Log, "submitter "+dst, s.run) })
+	}
+	return g.Wait()
+}
+
+// supervise restarts a failing loop with backoff instead of stopping the daemon.
+func supervise(ctx context.Context, log zerolog.Logger, name string, run func(context.Context) error) error {
+	wait := time.Second
+	for {
+		err := run(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		log.Error().Err(err).Str("part", name).Dur("restart_in", wait).Msg("pipeline part failed; restarting")
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+		if wait < 30*time.Second {
+			wait *= 2
+		}
+	}
+}
+
+// ErrTerminal marks work that retrying cannot deliver; it goes to the dead-letter subject.
+var ErrTerminal = errors.New("terminal")

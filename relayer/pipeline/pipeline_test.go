@@ -1,0 +1,216 @@
+package pipeline_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cosmos/cosmos-sdk/crypto/keyring"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+
+	citychain "github.com/cityrelay/cityrelay/chains/citychain/app"
+	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
+	"github.com/cityrelay/cityrelay/chains/cosmos"
+	"github.com/cityrelay/cityrelay/chains/devnet"
+	"github.com/cityrelay/cityrelay/light"
+	"github.com/cityrelay/cityrelay/packets"
+	"github.com/cityrelay/cityrelay/relayer"
+	"github.com/cityrelay/cityrelay/relayer/pipeline"
+)
+
+func client(t *testing.T, c *devnet.Chain, key string) *cosmos.Client {
+	t.Helper()
+	enc, _ := cosmos.NewEncoding(citychain.AccountAddressPrefix, didtypes.RegisterInterfaces)
+	kr, err := keyring.New("citychain", keyring.BackendTest, c.KeyringDir(), nil, enc.Codec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	price, _ := sdk.ParseDecCoin(devnet.MinGasPrice)
+	cl, err := cosmos.New(cosmos.Config{ChainID: c.ChainID, RPCAddrs: []string{c.RPCAddr}, AccountPrefix: "city", GasPrice: price,
+		Keyring: kr, KeyName: key, Codec: enc.Codec, TxConfig: enc.TxConfig})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cl
+}
+
+// instance is one relayer process's view of the path: its own key, clients and light clients.
+func instance(t *testing.T, net *devnet.Devnet, key string, linked *relayer.Path) *relayer.Path {
+	t.Helper()
+	end := func(c *devnet.Chain, ids *relayer.End) *relayer.End {
+		lc, err := light.New(context.Background(), light.Options{ChainID: c.ChainID, Primary: c.RPCAddr, TrustingPeriod: time.Hour,
+			TrustLatest: true, StoreDir: t.TempDir(), Logger: zerolog.Nop()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { lc.Close() })
+		e := &relayer.End{Chain: client(t, c, key), Light: lc, PortID: didtypes.PortID}
+		if ids != nil {
+			e.ClientID, e.ConnectionID, e.ChannelID = ids.ClientID, ids.ConnectionID, ids.ChannelID
+		}
+		return e
+	}
+	var a, b *relayer.End
+	if linked != nil {
+		a, b = linked.A, linked.B
+	}
+	return &relayer.Path{Name: "seoul-bucheon", A: end(net.Chain("seoul-1"), a), B: end(net.Chain("bucheon-1"), b),
+		Version: didtypes.Version, Order: channeltypes.UNORDERED}
+}
+
+// TestTwoRelayersShareTheWork runs two pipeline instances on one embedded NATS: every packet is
+// delivered and acknowledged, none is submitted by both; then one instance stops and the other
+// finishes the rest.
+func TestTwoRelayersShareTheWork(t *testing.T) {
+	ctx := context.Background()
+	net, err := devnet.Start(ctx, devnet.Options{Home: t.TempDir(), ChainIDs: []string{"seoul-1", "bucheon-1"}, BlockTime: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer net.Stop()
+	p1 := instance(t, net, devnet.RelayerKey, nil)
+	if err := (&relayer.Linker{Check: light.VerifyProofAgainstAppHash}).Link(ctx, p1); err != nil {
+		t.Fatalf("link: %v", err)
+	}
+	p2 := instance(t, net, devnet.Relayer2Key, p1)
+
+	srv, err := packets.StartEmbedded(t.TempDir(), "127.0.0.1:-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	nc, err := nats.Connect(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	if err := packets.Setup(ctx, js, 1, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+
+	var mu sync.Mutex
+	submitted := map[string]map[uint64]string{} // "recv"/"ack" -> seq -> instance
+	twice := []string{}
+	var latencies []time.Duration
+	record := func(name string) func(pipeline.Delivered) {
+		return func(d pipeline.Delivered) {
+			mu.Lock()
+			defer mu.Unlock()
+			if submitted[d.Kind] == nil {
+				submitted[d.Kind] = map[uint64]string{}
+			}
+			for _, s := range d.Sequences {
+				if prev, ok := submitted[d.Kind][s]; ok {
+					twice = append(twice, fmt.Sprintf("%s %d by %s and %s", d.Kind, s, prev, name))
+				}
+				submitted[d.Kind][s] = name
+			}
+			if d.Kind == packets.KindRecv {
+				latencies = append(latencies, d.Latency)
+			}
+		}
+	}
+	run := func(name string, p *relayer.Path) (context.CancelFunc, chan error) {
+		rctx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() {
+			done <- pipeline.Run(rctx, pipeline.Options{Paths: []*relayer.Path{p}, JS: js, Relayer: relayer.Relayer{Check: light.VerifyProofAgainstAppHash},
+				BatchMax: 20, BatchWait: 300 * time.Millisecond, Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel).With().Str("instance", name).Logger(),
+				OnDelivered: record(name)})
+		}()
+		return cancel, done
+	}
+	stop1, done1 := run("r1", p1)
+	stop2, done2 := run("r2", p2)
+
+	seoul := net.Chain("seoul-1")
+	admin := client(t, seoul, devnet.AdminKey)
+	issuerSeq := uint64(0)
+	sendBatch := func(n int) []uint64 {
+		t.Helper()
+		now := time.Now().Unix()
+		var msgs []sdk.Msg
+		for i := 0; i < n; i++ {
+			issuerSeq++
+			digest := bytes.Repeat([]byte{byte(issuerSeq)}, 32)
+			sb := didtypes.AttestationSignBytes("seoul-1", seoul.Issuer.DID, "key-1", seoul.Citizen.DID, "certificate", digest, now-5, now+3600, issuerSeq)
+			sig, _ := seoul.Issuer.Sign(sb)
+			msgs = append(msgs, &didtypes.MsgIssueAttestation{Submitter: seoul.Admin.Address, IssuerDid: seoul.Issuer.DID, IssuerMethod: "key-1",
+				SubjectDid: seoul.Citizen.DID, CredentialType: "certificate", Digest: digest, ValidFrom: now - 5, ValidUntil: now + 3600,
+				IssuerSeq: issuerSeq, Signature: sig},
+				&didtypes.MsgSendAttestation{Sender: seoul.Admin.Address, SourceChannel: p1.A.ChannelID, AttestationId: didtypes.AttestationID(sb)})
+		}
+		res, err := admin.Send(ctx, msgs...)
+		if err != nil {
+			t.Fatalf("send %d attestations: %v", n, err)
+		}
+		pks, _ := relayer.SendPackets(res.Events)
+		var seqs []uint64
+		for _, p := range pks {
+			seqs = append(seqs, p.Sequence)
+		}
+		return seqs
+	}
+	waitDelivered := func(seqs []uint64) {
+		t.Helper()
+		deadline := time.Now().Add(2 * time.Minute)
+		for _, s := range seqs {
+			for {
+				var resp didtypes.QueryDeliveryResponse
+				err := admin.QueryGRPC(ctx, "/cityrelay.did.v1.Query/Delivery", &didtypes.QueryDeliveryRequest{Channel: p1.A.ChannelID, Sequence: s}, &resp, 0)
+				if err == nil && resp.Delivery.State == didtypes.DELIVERY_STATE_DELIVERED {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("packet %d not delivered and acknowledged in time (state %v, err %v)", s, resp.Delivery.State, err)
+				}
+				time.Sleep(200 * time.Millisecond)
+			}
+		}
+	}
+
+	first := sendBatch(30)
+	first = append(first, sendBatch(30)...)
+	waitDelivered(first)
+
+	// One relayer stops; the other finishes what comes next.
+	stop2()
+	if err := <-done2; err != nil {
+		t.Fatalf("instance 2 stopped with %v", err)
+	}
+	second := sendBatch(20)
+	waitDelivered(second)
+	stop1()
+	if err := <-done1; err != nil {
+		t.Fatalf("instance 1 stopped with %v", err)
+	}
+
+	mu.Lock()
+	defer mu.Unlock()
+	if len(twice) > 0 {
+		t.Fatalf("submitted by both instances: %v", twice)
+	}
+	for _, s := range append(first, second...) {
+		if _, ok := submitted[packets.KindRecv][s]; !ok {
+			t.Errorf("recv of %d delivered by no instance the test saw", s)
+		}
+	}
+	by := map[string]int{}
+	for _, who := range submitted[packets.KindRecv] {
+		by[who]++
+	}
+	t.Logf("recv deliveries by instance: %v; acks: %d; recv latencies (observe -> commit) of %d txs, e.g. %v", by, len(submitted[packets.KindAck]), len(latencies), latencies[:min(5, len(latencies))])
+	for _, s := range second {
+		if submitted[packets.KindRecv][s] != "r1" {
+			t.Errorf("after r2 stopped, %d was delivered by %s", s, submitted[packets.KindRecv][s])
+		}
+	}
+}

@@ -1,0 +1,149 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/cityrelay/cityrelay/packets"
+	"github.com/cityrelay/cityrelay/relayer"
+)
+
+// scanner reads one chain's verified blocks and publishes the work they hold for every path end on
+// the chain. Its cursor advances only after JetStream acknowledged every publish of a block.
+type scanner struct {
+	chain   string
+	o       Options
+	cursors jetstream.KeyValue
+	life    jetstream.KeyValue
+}
+
+func (s *scanner) ends() []*relayer.End {
+	var out []*relayer.End
+	for _, p := range s.o.Paths {
+		for _, e := range []*relayer.End{p.A, p.B} {
+			if e.ChainID() == s.chain {
+				out = append(out, e)
+			}
+		}
+	}
+	return out
+}
+
+// counterpart returns the path and the other end of e.
+func (s *scanner) counterpart(e *relayer.End) (*relayer.Path, *relayer.End) {
+	for _, p := range s.o.Paths {
+		if p.A == e {
+			return p, p.B
+		}
+		if p.B == e {
+			return p, p.A
+		}
+	}
+	return nil, nil
+}
+
+func (s *scanner) run(ctx context.Context) error {
+	ends := s.ends()
+	src := ends[0]
+	es, ok := src.Chain.(relayer.EventSource)
+	if !ok {
+		return fmt.Errorf("chain %s cannot list block events", s.chain)
+	}
+	cursor, err := s.loadCursor(ctx, src)
+	if err != nil {
+		return err
+	}
+	log := s.o.Log.With().Str("chain", s.chain).Logger()
+	log.Info().Int64("from", cursor+1).Msg("scanner started")
+	for {
+		lb, err := src.Light.VerifyLatest(ctx)
+		if err != nil {
+			return fmt.Errorf("verify latest header of %s: %w", s.chain, err)
+		}
+		// Block h's results are final once header h+1 is verified.
+		for h := cursor + 1; h < lb.Height; h++ {
+			events, err := es.BlockEvents(ctx, h)
+			if err != nil {
+				return fmt.Errorf("events of %s/%d: %w", s.chain, h, err)
+			}
+			n, err := s.publish(ctx, ends, events, h)
+			if err != nil {
+				return err
+			}
+			if _, err := s.cursors.Put(ctx, s.chain, []byte(strconv.FormatInt(h, 10))); err != nil {
+				return fmt.Errorf("save cursor of %s: %w", s.chain, err)
+			}
+			cursor = h
+			if n > 0 {
+				log.Debug().Int64("height", h).Int("work", n).Msg("block scanned")
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(s.o.Poll):
+		}
+	}
+}
+
+// loadCursor returns the last scanned height, or starts just below the latest verified header.
+func (s *scanner) loadCursor(ctx context.Context, src *relayer.End) (int64, error) {
+	entry, err := s.cursors.Get(ctx, s.chain)
+	if err == nil {
+		return strconv.ParseInt(string(entry.Value()), 10, 64)
+	}
+	if !errors.Is(err, jetstream.ErrKeyNotFound) {
+		return 0, fmt.Errorf("read cursor of %s: %w", s.chain, err)
+	}
+	lb, err := src.Light.VerifyLatest(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return lb.Height - 1, nil
+}
+
+func (s *scanner) publish(ctx context.Context, ends []*relayer.End, events []abciEvent, h int64) (int, error) {
+	sends, err := relayer.SendPackets(events)
+	if err != nil {
+		s.o.Log.Warn().Err(err).Str("chain", s.chain).Int64("height", h).Msg("malformed send_packet event skipped")
+	}
+	acks, err := relayer.WrittenAcks(events)
+	if err != nil {
+		s.o.Log.Warn().Err(err).Str("chain", s.chain).Int64("height", h).Msg("malformed write_acknowledgement event skipped")
+	}
+	now := time.Now().UnixNano()
+	var works []*packets.Work
+	for _, e := range ends {
+		p, other := s.counterpart(e)
+		for _, pk := range sends {
+			if pk.SourcePort != e.PortID || pk.SourceChannel != e.ChannelID {
+				continue
+			}
+			works = append(works, &packets.Work{Kind: packets.KindRecv, Path: p.Name, From: s.chain, To: other.ChainID(), Height: h,
+				Packet: toWire(pk), Class: packets.Classify(pk.SourcePort, pk.Data), ObservedUnixNano: now})
+		}
+		for _, a := range acks {
+			if a.Packet.DestinationPort != e.PortID || a.Packet.DestinationChannel != e.ChannelID {
+				continue
+			}
+			works = append(works, &packets.Work{Kind: packets.KindAck, Path: p.Name, From: s.chain, To: other.ChainID(), Height: h,
+				Packet: toWire(a.Packet), Ack: a.Ack, Class: packets.Classify(a.Packet.SourcePort, a.Packet.Data), ObservedUnixNano: now})
+		}
+	}
+	for _, w := range works {
+		bz, err := w.Encode()
+		if err != nil {
+			return 0, err
+		}
+		if _, err := s.o.JS.Publish(ctx, w.Subject(), bz, jetstream.WithMsgID(w.MsgID())); err != nil {
+			return 0, fmt.Errorf("publish %s: %w", w.MsgID(), err)
+		}
+		setState(ctx, s.life, w.MsgID(), "observed", "")
+	}
+	return len(works), nil
+}

@@ -1,0 +1,203 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/cityrelay/cityrelay/chains/cosmos"
+	"github.com/cityrelay/cityrelay/packets"
+	"github.com/cityrelay/cityrelay/relayer"
+)
+
+// submitter delivers the work for one destination chain from a pull consumer shared by every relayer
+// instance. A batch is acknowledged to JetStream only after its tx is committed.
+type submitter struct {
+	to   string
+	o    Options
+	life jetstream.KeyValue
+}
+
+// nakDelay is the pause before a transiently failed item is offered again (to any instance).
+const nakDelay = 2 * time.Second
+
+func (s *submitter) run(ctx context.Context) error {
+	cons, err := s.o.JS.CreateOrUpdateConsumer(ctx, packets.WorkStream, jetstream.ConsumerConfig{
+		Durable:       "submit-" + s.to,
+		FilterSubject: packets.WorkSubject(s.to, "*", "*"),
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		// Long enough for a batch's tx to commit; an instance killed mid-batch frees its work after it.
+		AckWait:       time.Minute,
+		MaxAckPending: 10_000,
+	})
+	if err != nil {
+		return fmt.Errorf("consumer for %s: %w", s.to, err)
+	}
+	log := s.o.Log.With().Str("chain", s.to).Logger()
+	log.Info().Msg("submitter started")
+	for ctx.Err() == nil {
+		batch, err := cons.Fetch(s.o.BatchMax, jetstream.FetchMaxWait(s.o.BatchWait))
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("fetch work for %s: %w", s.to, err)
+		}
+		var msgs []jetstream.Msg
+		for m := range batch.Messages() {
+			msgs = append(msgs, m)
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && len(msgs) == 0 && ctx.Err() == nil {
+			log.Debug().Err(err).Msg("fetch ended")
+		}
+		if len(msgs) > 0 {
+			// Finish the batch even if shutdown begins: it is either committed and acked, or handed back.
+			s.handle(context.WithoutCancel(ctx), msgs)
+		}
+	}
+	return nil
+}
+
+type group struct {
+	path, kind string
+	works      []*packets.Work
+	msgs       []jetstream.Msg
+}
+
+func (s *submitter) handle(ctx context.Context, msgs []jetstream.Msg) {
+	groups := map[string]*group{}
+	var order []string
+	for _, m := range msgs {
+		w, err := packets.Decode(m.Data())
+		if err != nil {
+			s.dead(ctx, m, nil, err)
+			continue
+		}
+		k := w.Path + "/" + w.Kind
+		if groups[k] == nil {
+			groups[k] = &group{path: w.Path, kind: w.Kind}
+			order = append(order, k)
+		}
+		groups[k].works = append(groups[k].works, w)
+		groups[k].msgs = append(groups[k].msgs, m)
+	}
+	for _, k := range order {
+		s.deliver(ctx, groups[k])
+	}
+}
+
+func (s *submitter) path(name string) *relayer.Path {
+	for _, p := range s.o.Paths {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+func (s *submitter) deliver(ctx context.Context, g *group) {
+	log := s.o.Log.With().Str("chain", s.to).Str("path", g.path).Str("kind", g.kind).Logger()
+	p := s.path(g.path)
+	if p == nil {
+		for i, m := range g.msgs {
+			s.dead(ctx, m, g.works[i], fmt.Errorf("%w: path %s is not configured here", ErrTerminal, g.path))
+		}
+		return
+	}
+	dst, src := p.A, p.B
+	if p.B.ChainID() == s.to {
+		dst, src = p.B, p.A
+	}
+	var height, oldest int64
+	for _, w := range g.works {
+		height = max(height, w.Height)
+		if oldest == 0 || w.ObservedUnixNano < oldest {
+			oldest = w.ObservedUnixNano
+		}
+		setState(ctx, s.life, w.MsgID(), "claimed", "")
+	}
+	var tx *relayer.TxInfo
+	var seqs []uint64
+	var err error
+	switch g.kind {
+	case packets.KindRecv:
+		pks := make([]channeltypes.Packet, len(g.works))
+		for i, w := range g.works {
+			pks[i] = fromWire(w.Packet)
+		}
+		tx, seqs, err = s.o.Relayer.RecvPackets(ctx, src, dst, pks, height)
+	case packets.KindAck:
+		acks := make([]relayer.Ack, len(g.works))
+		for i, w := range g.works {
+			acks[i] = relayer.Ack{Packet: fromWire(w.Packet), Ack: w.Ack}
+		}
+		tx, seqs, err = s.o.Relayer.AckPackets(ctx, src, dst, acks, height)
+	default:
+		err = fmt.Errorf("%w: %s work is not handled yet", ErrTerminal, g.kind)
+	}
+	if err != nil {
+		if errors.Is(err, ErrTerminal) || errors.Is(err, relayer.ErrBadEvent) {
+			for i, m := range g.msgs {
+				s.dead(ctx, m, g.works[i], err)
+			}
+			return
+		}
+		var txErr *cosmos.TxError
+		reason := "transient"
+		if errors.As(err, &txErr) {
+			reason = fmt.Sprintf("tx %s/%d", txErr.Codespace, txErr.Code)
+		}
+		log.Warn().Err(err).Str("reason", reason).Int("items", len(g.msgs)).Msg("delivery failed; handing the work back")
+		for i, m := range g.msgs {
+			setState(ctx, s.life, g.works[i].MsgID(), "retrying", err.Error())
+			_ = m.NakWithDelay(nakDelay)
+		}
+		return
+	}
+	// Committed (or nothing left to do: the destination already had every item): ack them all.
+	for i, m := range g.msgs {
+		state, detail := "confirmed", ""
+		if tx != nil {
+			detail = tx.Hash
+		} else {
+			state = "already-delivered"
+		}
+		setState(ctx, s.life, g.works[i].MsgID(), state, detail)
+		if err := m.DoubleAck(ctx); err != nil {
+			log.Warn().Err(err).Uint64("seq", g.works[i].Packet.Sequence).Msg("ack to JetStream failed; the item may be delivered again and will be dropped as done")
+		}
+	}
+	if tx != nil {
+		d := Delivered{To: s.to, Path: g.path, Kind: g.kind, Sequences: seqs, TxHash: tx.Hash, Height: tx.Height,
+			Latency: time.Since(time.Unix(0, oldest))}
+		log.Info().Uints64("seq", seqs).Str("tx", tx.Hash).Int64("height", tx.Height).Int64("gas", tx.GasUsed).Msg("packets delivered")
+		if s.o.OnDelivered != nil {
+			s.o.OnDelivered(d)
+		}
+	}
+}
+
+// dead sends a work item that cannot be delivered to the dead-letter subject with the reason, and
+// terminates it in the work queue.
+func (s *submitter) dead(ctx context.Context, m jetstream.Msg, w *packets.Work, reason error) {
+	path := "unknown"
+	if w != nil {
+		path = w.Path
+		setState(ctx, s.life, w.MsgID(), "failed", reason.Error())
+	}
+	msg := nats.NewMsg(packets.DeadSubject(s.to, path))
+	msg.Data = m.Data()
+	msg.Header.Set("Cityrelay-Reason", reason.Error())
+	if _, err := s.o.JS.PublishMsg(ctx, msg); err != nil {
+		s.o.Log.Error().Err(err).Str("chain", s.to).Msg("dead-letter publish failed; leaving the item for redelivery")
+		_ = m.NakWithDelay(nakDelay)
+		return
+	}
+	s.o.Log.Error().Str("chain", s.to).Str("path", path).Str("reason", reason.Error()).Msg("work item dead-lettered")
+	_ = m.Term()
+}
