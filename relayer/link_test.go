@@ -81,3 +81,24 @@ func TestLinkDidAndTransfer(t *testing.T) {
 		}
 	}
 }
+
+// TestRefreshClient: a client with less than the refresh fraction left is updated; one with plenty
+// left is not.
+func TestRefreshClient(t *testing.T) {
+	p, _ := linkPath(t, didtypes.PortID, didtypes.Version, nil)
+	ctx := context.Background()
+	now := time.Now()
+	left, trusting, err := relayer.ClientExpiry(ctx, p.B, now)
+	if err != nil || left <= 0 || left > trusting {
+		t.Fatalf("expiry: left %s of %s, %v", left, trusting, err)
+	}
+	if updated, _, err := relayer.RefreshClient(ctx, p.B, p.A, 1.0/3, now); err != nil || updated {
+		t.Fatalf("fresh client refreshed: %v %v", updated, err)
+	}
+	// Seen from a moment when only a fifth of the trusting period is left, it must be refreshed.
+	later := now.Add(trusting - trusting/5)
+	updated, after, err := relayer.RefreshClient(ctx, p.B, p.A, 1.0/3, later)
+	if err != nil || !updated || after <= left-time.Second {
+		t.Fatalf("refresh: updated %v, left %s (was %s), %v", updated, after, left, err)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/cityrelay/cityrelay/packets"
 	"github.com/cityrelay/cityrelay/relayer"
 )
 
@@ -29,6 +30,10 @@ type Options struct {
 	Poll time.Duration
 	// OnDelivered is told of every delivering tx (metrics, tests).
 	OnDelivered func(Delivered)
+	// OnObserved is told of every work item published (metrics).
+	OnObserved func(*packets.Work)
+	// OnFailed is told of work that failed: reason is "transient", "tx <codespace>/<code>" or "dead".
+	OnFailed func(path, kind, reason string, items int)
 }
 
 // Delivered is a committed tx of packet messages.

@@ -144,6 +144,9 @@ func (s *scanner) publish(ctx context.Context, ends []*relayer.End, events []abc
 			return 0, fmt.Errorf("publish %s: %w", w.MsgID(), err)
 		}
 		setState(ctx, s.life, w.MsgID(), "observed", "")
+		if s.o.OnObserved != nil {
+			s.o.OnObserved(w)
+		}
 	}
 	return len(works), nil
 }

@@ -153,6 +153,9 @@ func (s *submitter) deliver(ctx context.Context, g *group) {
 			reason = fmt.Sprintf("tx %s/%d", txErr.Codespace, txErr.Code)
 		}
 		log.Warn().Err(err).Str("reason", reason).Int("items", len(g.msgs)).Msg("delivery failed; handing the work back")
+		if s.o.OnFailed != nil {
+			s.o.OnFailed(g.path, g.kind, reason, len(g.msgs))
+		}
 		for i, m := range g.msgs {
 			setState(ctx, s.life, g.works[i].MsgID(), "retrying", err.Error())
 			_ = m.NakWithDelay(nakDelay)
@@ -199,5 +202,12 @@ func (s *submitter) dead(ctx context.Context, m jetstream.Msg, w *packets.Work, 
 		return
 	}
 	s.o.Log.Error().Str("chain", s.to).Str("path", path).Str("reason", reason.Error()).Msg("work item dead-lettered")
+	if s.o.OnFailed != nil {
+		kind := "unknown"
+		if w != nil {
+			kind = w.Kind
+		}
+		s.o.OnFailed(path, kind, "dead", 1)
+	}
 	_ = m.Term()
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"sync"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
@@ -39,6 +40,7 @@ type Options struct {
 
 // Runtime holds the opened chains.
 type Runtime struct {
+	mu     sync.Mutex // guards the maps: the daemon's HTTP handlers open chains concurrently
 	cfg    *config.Config
 	o      Options
 	chains map[string]*cosmos.Client
@@ -52,6 +54,8 @@ func Open(cfg *config.Config, o Options) *Runtime {
 
 // Close closes the light client stores.
 func (r *Runtime) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	var errs []error
 	for _, l := range r.lights {
 		errs = append(errs, l.Close())
@@ -61,6 +65,12 @@ func (r *Runtime) Close() error {
 
 // Chain returns the client of a configured chain.
 func (r *Runtime) Chain(id string) (*cosmos.Client, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.chain(id)
+}
+
+func (r *Runtime) chain(id string) (*cosmos.Client, error) {
 	if c, ok := r.chains[id]; ok {
 		return c, nil
 	}
@@ -93,6 +103,12 @@ func (r *Runtime) Chain(id string) (*cosmos.Client, error) {
 // Light returns the light client of a configured chain, resuming from its store under
 // <home>/light/<chain-id>.
 func (r *Runtime) Light(ctx context.Context, id string) (*light.Client, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.light(ctx, id)
+}
+
+func (r *Runtime) light(ctx context.Context, id string) (*light.Client, error) {
 	if l, ok := r.lights[id]; ok {
 		return l, nil
 	}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/spf13/cobra"
+
+	"github.com/cityrelay/cityrelay/packets"
+	"github.com/cityrelay/cityrelay/relayer/daemon"
+	"github.com/cityrelay/cityrelay/relayer/pipeline"
+)
+
+func startCmd() *cobra.Command {
+	var trustLatest bool
+	cmd := &cobra.Command{
+		Use:   "start",
+		Short: "Run the relay daemon: NATS pipelines for every linked path, client refresh, metrics, /healthz, /v1/attestations",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig()
+			if err != nil {
+				return err
+			}
+			rt := openRuntime(cmd, cfg, trustLatest)
+			defer rt.Close()
+			var password string
+			if cfg.NATS.PasswordEnv != "" {
+				password = os.Getenv(cfg.NATS.PasswordEnv)
+			}
+			return daemon.Run(cmd.Context(), daemon.Options{Home: homeDir, Config: cfg, Runtime: rt,
+				Log: logger(cfg, cmd.ErrOrStderr()), NATSPassword: password})
+		},
+	}
+	cmd.Flags().BoolVar(&trustLatest, "trust-latest", false, "start light clients with an empty store from each chain's latest header")
+	return cmd
+}
+
+// packetCmd shows a packet's lifecycle from the pipeline's packet bucket.
+func packetCmd() *cobra.Command {
+	var natsURL string
+	cmd := &cobra.Command{
+		Use:   "packet CHAIN/CHANNEL/SEQ",
+		Short: "Show a packet's lifecycle (observed, claimed, confirmed, failed with the reason) as the pipeline recorded it",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			parts := strings.Split(args[0], "/")
+			if len(parts) != 3 {
+				return errors.New("give the packet as <source-chain>/<channel>/<sequence>, e.g. seoul-1/channel-0/7")
+			}
+			cfg, err := loadConfig()
+			if err != nil {
+				return err
+			}
+			url := natsURL
+			if url == "" && !cfg.NATS.Embedded {
+				url = cfg.NATS.URL
+			}
+			if url == "" {
+				return errors.New("the embedded NATS lives inside `cityrelay start`: pass --nats with its URL (logged at start)")
+			}
+			nc, err := nats.Connect(url)
+			if err != nil {
+				return fmt.Errorf("connect to nats %s: %w", url, err)
+			}
+			defer nc.Close()
+			js, _ := jetstream.New(nc)
+			kv, err := js.KeyValue(cmd.Context(), packets.PacketBucket)
+			if err != nil {
+				return err
+			}
+			found := false
+			for _, port := range []string{"did", "transfer"} {
+				for _, kind := range []string{packets.KindRecv, packets.KindAck, packets.KindTimeout} {
+					id := fmt.Sprintf("%s/%s/%s/%s/%s", parts[0], port, parts[1], parts[2], kind)
+					e, err := kv.Get(cmd.Context(), pipeline.LifecycleKey(id))
+					if err != nil {
+						continue
+					}
+					var l pipeline.Lifecycle
+					_ = json.Unmarshal(e.Value(), &l)
+					found = true
+					fmt.Fprintf(cmd.OutOrStdout(), "%-6s %-18s %s tx %s %s\n", kind, l.State, port, l.Tx, l.Reason)
+				}
+			}
+			if !found {
+				return fmt.Errorf("no lifecycle for %s (not seen by a scanner since the bucket was created)", args[0])
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&natsURL, "nats", "", "NATS URL (default: nats.url from the config)")
+	return cmd
+}

@@ -1,0 +1,288 @@
+// Package daemon is `cityrelay start`: the pipelines over NATS, client refresh, metrics, health and
+// the attestation verification endpoint, with graceful shutdown.
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/rs/zerolog"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/cityrelay/cityrelay/chains/cosmos"
+	"github.com/cityrelay/cityrelay/light"
+	"github.com/cityrelay/cityrelay/packets"
+	"github.com/cityrelay/cityrelay/relayer"
+	"github.com/cityrelay/cityrelay/relayer/config"
+	"github.com/cityrelay/cityrelay/relayer/pipeline"
+	"github.com/cityrelay/cityrelay/relayer/runtime"
+	"github.com/cityrelay/cityrelay/relayer/verify"
+)
+
+// Options configure the daemon.
+type Options struct {
+	Home    string
+	Config  *config.Config
+	Runtime *runtime.Runtime
+	Log     zerolog.Logger
+	// NATSPassword is the password of config.nats.user (read by cmd/ from nats.password_env).
+	NATSPassword string
+	// Ready, if set, receives the metrics address once everything runs.
+	Ready func(metricsAddr string)
+}
+
+// refreshEvery is how often client expiry is checked: far below any trusting period.
+const refreshEvery = 30 * time.Second
+
+// Run runs the daemon until ctx ends.
+func Run(ctx context.Context, o Options) error {
+	cfg := o.Config
+	var paths []*relayer.Path
+	for name, pc := range cfg.Paths {
+		if pc.Src.ChannelID == "" || pc.Dst.ChannelID == "" {
+			o.Log.Warn().Str("path", name).Msg("path not linked yet (cityrelay tx link); skipped")
+			continue
+		}
+		if denied(pc.Filter, pc.Src.ChannelID) || denied(pc.Filter, pc.Dst.ChannelID) {
+			o.Log.Info().Str("path", name).Msg("path filtered out by its channel filter")
+			continue
+		}
+		p, err := o.Runtime.Path(ctx, name)
+		if err != nil {
+			return err
+		}
+		paths = append(paths, p)
+	}
+	if len(paths) == 0 {
+		return errors.New("no linked path to relay: run `cityrelay tx link PATH` first")
+	}
+
+	nc, stopNATS, err := connect(o)
+	if err != nil {
+		return err
+	}
+	defer stopNATS()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("jetstream: %w", err)
+	}
+	if err := packets.Setup(ctx, js, 1, cfg.NATS.DuplicateWindow.Duration); err != nil {
+		return err
+	}
+
+	m := newMetrics()
+	g, gctx := errgroup.WithContext(ctx)
+	if cfg.Metrics.Enabled {
+		ln, err := net.Listen("tcp", cfg.Metrics.Listen)
+		if err != nil {
+			return fmt.Errorf("metrics listen %s: %w", cfg.Metrics.Listen, err)
+		}
+		srv := &http.Server{Handler: mux(m, o, nc), ReadHeaderTimeout: 5 * time.Second}
+		g.Go(func() error {
+			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		})
+		g.Go(func() error {
+			<-gctx.Done()
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			return srv.Shutdown(sctx)
+		})
+		o.Log.Info().Str("addr", ln.Addr().String()).Msg("metrics, health and verification on http")
+		if o.Ready != nil {
+			o.Ready(ln.Addr().String())
+		}
+	}
+	g.Go(func() error {
+		return pipeline.Run(gctx, pipeline.Options{
+			Paths: paths, JS: js, Relayer: relayer.Relayer{Check: light.VerifyProofAgainstAppHash},
+			BatchMax: cfg.Relay.BatchMaxMsgs, BatchWait: cfg.Relay.BatchMaxWait.Duration, Log: o.Log,
+			OnObserved: func(w *packets.Work) { m.observed.WithLabelValues(w.Path, w.Kind, w.Class).Inc() },
+			OnDelivered: func(d pipeline.Delivered) {
+				m.relayed.WithLabelValues(d.Path, d.Kind).Add(float64(len(d.Sequences)))
+				if d.Kind == packets.KindRecv {
+					m.latency.WithLabelValues(d.Path).Observe(d.Latency.Seconds())
+				}
+			},
+			OnFailed: func(path, kind, reason string, n int) { m.failed.WithLabelValues(path, kind, reason).Add(float64(n)) },
+		})
+	})
+	g.Go(func() error { return watch(gctx, o, paths, m, js) })
+	o.Log.Info().Int("paths", len(paths)).Msg("relayer started")
+	err = g.Wait()
+	o.Log.Info().Msg("relayer stopped")
+	return err
+}
+
+func denied(f config.Filter, channel string) bool {
+	for _, d := range f.Deny {
+		if d == channel {
+			return true
+		}
+	}
+	if len(f.Allow) == 0 {
+		return false
+	}
+	for _, a := range f.Allow {
+		if a == channel {
+			return false
+		}
+	}
+	return true
+}
+
+// connect starts the embedded server or dials the configured cluster.
+func connect(o Options) (*nats.Conn, func(), error) {
+	n := o.Config.NATS
+	if n.Embedded {
+		dir := n.StoreDir
+		if dir == "" {
+			dir = o.Home + "/nats"
+		}
+		srv, err := packets.StartEmbedded(dir, n.Listen)
+		if err != nil {
+			return nil, nil, err
+		}
+		nc, err := nats.Connect(srv.URL(), nats.Name("cityrelay"))
+		if err != nil {
+			srv.Stop()
+			return nil, nil, fmt.Errorf("connect to embedded nats: %w", err)
+		}
+		o.Log.Info().Str("url", srv.URL()).Str("store", dir).Msg("embedded nats-server with jetstream")
+		return nc, func() { _ = nc.Drain(); srv.Stop() }, nil
+	}
+	opts := []nats.Option{nats.Name("cityrelay"), nats.MaxReconnects(-1)}
+	if n.CredsFile != "" {
+		opts = append(opts, nats.UserCredentials(n.CredsFile))
+	}
+	if n.NKeyFile != "" {
+		opt, err := nats.NkeyOptionFromSeed(n.NKeyFile)
+		if err != nil {
+			return nil, nil, fmt.Errorf("nats nkey: %w", err)
+		}
+		opts = append(opts, opt)
+	}
+	if n.User != "" {
+		opts = append(opts, nats.UserInfo(n.User, o.NATSPassword))
+	}
+	if n.TLSCA != "" {
+		opts = append(opts, nats.RootCAs(n.TLSCA))
+	}
+	if n.TLSCert != "" {
+		opts = append(opts, nats.ClientCert(n.TLSCert, n.TLSKey))
+	}
+	nc, err := nats.Connect(n.URL, opts...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("connect to nats %s: %w", n.URL, err)
+	}
+	return nc, func() { _ = nc.Drain() }, nil
+}
+
+// watch refreshes clients before a third of their trusting period is left and updates the gauges.
+func watch(ctx context.Context, o Options, paths []*relayer.Path, m *metrics, js jetstream.JetStream) error {
+	t := time.NewTicker(refreshEvery)
+	defer t.Stop()
+	for {
+		for _, p := range paths {
+			for _, pair := range [][2]*relayer.End{{p.A, p.B}, {p.B, p.A}} {
+				dst, src := pair[0], pair[1]
+				updated, left, err := relayer.RefreshClient(ctx, dst, src, 1.0/3, time.Now())
+				if err != nil && ctx.Err() == nil {
+					o.Log.Warn().Err(err).Str("path", p.Name).Str("chain", dst.ChainID()).Msg("client refresh failed")
+					continue
+				}
+				if updated {
+					o.Log.Info().Str("path", p.Name).Str("chain", dst.ChainID()).Str("client", dst.ClientID).Msg("client refreshed")
+				}
+				m.expiry.WithLabelValues(p.Name, dst.ChainID(), dst.ClientID).Set(left.Seconds())
+				if lb, err := dst.Light.VerifyLatest(ctx); err == nil {
+					m.lightHeight.WithLabelValues(dst.ChainID()).Set(float64(lb.Height))
+				}
+				gaugeBalance(ctx, dst, m)
+				if c, err := js.Consumer(ctx, packets.WorkStream, "submit-"+dst.ChainID()); err == nil {
+					if info, err := c.Info(ctx); err == nil {
+						m.queue.WithLabelValues(dst.ChainID()).Set(float64(info.NumPending + uint64(info.NumAckPending)))
+					}
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+func gaugeBalance(ctx context.Context, e *relayer.End, m *metrics) {
+	c, ok := e.Chain.(*cosmos.Client)
+	if !ok {
+		return
+	}
+	addr, err := c.Address(ctx)
+	if err != nil {
+		return
+	}
+	var resp banktypes.QueryAllBalancesResponse
+	if err := c.QueryGRPC(ctx, "/cosmos.bank.v1beta1.Query/AllBalances", &banktypes.QueryAllBalancesRequest{Address: addr}, &resp, 0); err != nil {
+		return
+	}
+	for _, coin := range resp.Balances {
+		f, _ := coin.Amount.ToLegacyDec().Float64()
+		m.balance.WithLabelValues(e.ChainID(), coin.Denom).Set(f)
+	}
+}
+
+// mux serves /metrics, /healthz and GET /v1/attestations/{chain}/{origin}/{id}.
+func mux(m *metrics, o Options, nc *nats.Conn) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		if !nc.IsConnected() {
+			http.Error(w, "nats disconnected", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /v1/attestations/{chain}/{origin}/{id}", func(w http.ResponseWriter, r *http.Request) {
+		chain, origin, id := r.PathValue("chain"), r.PathValue("origin"), r.PathValue("id")
+		w.Header().Set("Content-Type", "application/json")
+		fail := func(code int, err error) {
+			w.WriteHeader(code)
+			_ = json.NewEncoder(w).Encode(map[string]string{"status": "could-not-verify", "error": err.Error()})
+		}
+		if _, ok := o.Config.Chains[chain]; !ok {
+			fail(http.StatusNotFound, fmt.Errorf("chain %q is not configured", chain))
+			return
+		}
+		c, err := o.Runtime.Chain(chain)
+		if err != nil {
+			fail(http.StatusBadGateway, err)
+			return
+		}
+		lc, err := o.Runtime.Light(r.Context(), chain)
+		if err != nil {
+			fail(http.StatusBadGateway, err)
+			return
+		}
+		res, err := verify.Attestation(r.Context(), c, lc, origin, strings.ToLower(id), time.Now())
+		if err != nil {
+			fail(http.StatusBadGateway, err)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(res)
+	})
+	return mux
+}
