@@ -20,14 +20,17 @@ import (
 	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/rs/zerolog"
-	"golang.org/x/sync/errgroup"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	citychain "github.com/cityrelay/cityrelay/chains/citychain/app"
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/cosmos"
 	"github.com/cityrelay/cityrelay/chains/devnet"
 	"github.com/cityrelay/cityrelay/light"
+	"github.com/cityrelay/cityrelay/packets"
 	"github.com/cityrelay/cityrelay/relayer"
+	"github.com/cityrelay/cityrelay/relayer/pipeline"
 	"github.com/cityrelay/cityrelay/relayer/verify"
 )
 
@@ -132,6 +135,7 @@ func Run(ctx context.Context, o Options) (err error) {
 		log = &l
 	}
 	r := &runner{out: o.Out, start: time.Now()}
+	stopNATS := func() {}
 	defer r.summary()
 	fmt.Fprintf(o.Out, "cityrelay demo: home %s, relayer log %s\n\n", o.Home, filepath.Join(o.Home, "relayer.log"))
 
@@ -196,22 +200,48 @@ func Run(ctx context.Context, o Options) (err error) {
 		paths[other] = p
 	}
 
-	// The relayer runs on its own from here: every packet below is found by scanning verified blocks.
+	// The relayer runs on its own from here, as `cityrelay start` does: an embedded NATS server with
+	// JetStream, scanners publishing the work found in verified blocks, submitters delivering it.
+	var natsURL string
+	if err := r.do("start embedded NATS (JetStream) and the relayer pipelines", "all", func() (int64, string, error) {
+		srv, err := packets.StartEmbedded(filepath.Join(o.Home, "nats"), "127.0.0.1:-1")
+		if err != nil {
+			return 0, "", err
+		}
+		stopNATS = srv.Stop
+		natsURL = srv.URL()
+		return 0, natsURL, nil
+	}); err != nil {
+		return err
+	}
+	defer func() { stopNATS() }()
+	nc, err := nats.Connect(natsURL, nats.Name("cityrelay-demo"))
+	if err != nil {
+		return fmt.Errorf("connect to embedded nats: %w", err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	if err := packets.Setup(ctx, js, 1, time.Hour); err != nil {
+		return err
+	}
 	relayCtx, stopRelay := context.WithCancel(ctx)
 	defer stopRelay()
 	var relayedMu sync.Mutex
 	relayed := map[string]int{}
-	g, gctx := errgroup.WithContext(relayCtx)
-	for _, p := range paths {
-		pr := &relayer.PathRelayer{Path: p, Relayer: relayer.Relayer{Check: light.VerifyProofAgainstAppHash}, Log: *log,
-			OnRelayed: func(x relayer.Relayed) {
+	pipelineDone := make(chan error, 1)
+	go func() {
+		pipelineDone <- pipeline.Run(relayCtx, pipeline.Options{Paths: []*relayer.Path{paths[Bucheon], paths[Member]}, JS: js,
+			Relayer: relayer.Relayer{Check: light.VerifyProofAgainstAppHash}, BatchMax: 50, BatchWait: 200 * time.Millisecond, Log: *log,
+			OnDelivered: func(d pipeline.Delivered) {
 				relayedMu.Lock()
-				relayed[x.Path+" "+x.Kind] += len(x.Sequences)
+				relayed[d.Path+" "+d.Kind] += len(d.Sequences)
 				relayedMu.Unlock()
-			}}
-		g.Go(func() error { return pr.Run(gctx) })
-	}
-	defer func() { stopRelay(); _ = g.Wait() }()
+			}})
+	}()
+	defer func() { stopRelay(); <-pipelineDone }()
 
 	seoul := net.Chain(Seoul)
 	sc := admins[Seoul]
