@@ -4,7 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,6 +48,8 @@ func startDaemon(t *testing.T, bin, home, logPath string) *daemonProc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// Whatever happens to the test, no daemon is left behind.
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	return &daemonProc{cmd: cmd, log: f}
 }
 
@@ -133,6 +138,7 @@ func TestDaemonDeliversEverythingThroughAKill(t *testing.T) {
 		seq     uint64
 	}
 	var all []sent
+	attIDs := map[string][]string{}
 	started := time.Now()
 	send := func(dest string, n int) {
 		t.Helper()
@@ -159,12 +165,18 @@ func TestDaemonDeliversEverythingThroughAKill(t *testing.T) {
 		if err != nil {
 			t.Fatalf("send %d to %s: %v", n, dest, err)
 		}
+		for _, m := range msgs {
+			if a, ok := m.(*didtypes.MsgSendAttestation); ok {
+				attIDs[dest] = append(attIDs[dest], a.AttestationId)
+			}
+		}
 		pks, _ := relayer.SendPackets(res.Events)
 		for _, p := range pks {
 			all = append(all, sent{p.SourceChannel, p.Sequence})
 		}
 	}
-	const perBatch = 25 // attestations (and as many service messages) per tx
+	// 2 batches x 2 paths x 125 attestations and 125 service messages: 500 + 500 packets.
+	const perBatch = 125
 	send("bucheon-1", perBatch)
 	send("wego-1", perBatch)
 	time.Sleep(700 * time.Millisecond) // let some of it be in flight
@@ -175,6 +187,16 @@ func TestDaemonDeliversEverythingThroughAKill(t *testing.T) {
 	send("wego-1", perBatch)
 	d = startDaemon(t, bin, home, logPath)
 	waitLog(t, logPath, "relayer started", 1)
+
+	// The same attestation sent twice: Bucheon refuses the second copy with an error acknowledgement,
+	// Seoul records the rejection, and the daemon goes on relaying the rest.
+	firstAtt := attIDs["bucheon-1"][0]
+	dup, err := admin.Send(ctx, &didtypes.MsgSendAttestation{Sender: seoul.Admin.Address, SourceChannel: channels["bucheon-1"], AttestationId: firstAtt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dupPks, _ := relayer.SendPackets(dup.Events)
+	send("wego-1", 10)
 
 	deadline := time.Now().Add(3 * time.Minute)
 	for _, s := range all {
@@ -191,6 +213,31 @@ func TestDaemonDeliversEverythingThroughAKill(t *testing.T) {
 		}
 	}
 	elapsed := time.Since(started)
+	var rej didtypes.QueryDeliveryResponse
+	for time.Now().Before(deadline) {
+		err := admin.QueryGRPC(ctx, "/cityrelay.did.v1.Query/Delivery", &didtypes.QueryDeliveryRequest{Channel: channels["bucheon-1"], Sequence: dupPks[0].Sequence}, &rej, 0)
+		if err == nil && rej.Delivery.State != didtypes.DELIVERY_STATE_PENDING {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if rej.Delivery.State != didtypes.DELIVERY_STATE_REJECTED || !strings.Contains(rej.Delivery.Error, "already exists") {
+		t.Fatalf("duplicate attestation: delivery %+v, want REJECTED with the reason", rej.Delivery)
+	}
+
+	// The daemon serves health, metrics and verification on its loopback address.
+	addr := lastField(t, logPath, "metrics, health and verification on http", "addr")
+	for path, want := range map[string]string{
+		"/healthz": "ok",
+		"/metrics": "cityrelay_packets_relayed_total",
+		"/v1/attestations/bucheon-1/seoul-1/" + firstAtt: `"status":"valid"`,
+		"/v1/attestations/bucheon-1/seoul-1/" + strings.Repeat("0", 64): `"status":"absent"`,
+	} {
+		body := httpGet(t, "http://"+addr+path)
+		if !strings.Contains(body, want) {
+			t.Errorf("GET %s: want %q in\n%s", path, want, body)
+		}
+	}
 	t.Logf("%d packets (attestations + service messages, 2 paths, one SIGKILL) received and acknowledged in %s: %.1f packets/s; daemon RSS %s (first run pid %d)",
 		len(all), elapsed.Round(time.Millisecond), float64(len(all))/elapsed.Seconds(), rss(d.cmd.Process.Pid), pid)
 
@@ -213,6 +260,9 @@ func TestDaemonDeliversEverythingThroughAKill(t *testing.T) {
 			if c != 1 {
 				t.Errorf("%s: MsgRecvPacket %s committed %d times", dest, key, c)
 			}
+		}
+		if dest == "bucheon-1" {
+			n += len(dupPks) // the rejected duplicate is received too, with an error acknowledgement
 		}
 		if len(counts) != n {
 			t.Errorf("%s: %d packets received, %d sent", dest, len(counts), n)
@@ -288,4 +338,37 @@ func waitLog(t *testing.T, path, msg string, after int) {
 	}
 	bz, _ := os.ReadFile(path)
 	t.Fatalf("daemon log never said %q:\n%s", msg, bz)
+}
+
+// lastField returns a JSON log field of the last line containing msg.
+func lastField(t *testing.T, path, msg, field string) string {
+	t.Helper()
+	bz, _ := os.ReadFile(path)
+	val := ""
+	for _, l := range strings.Split(string(bz), "\n") {
+		if !strings.Contains(l, msg) {
+			continue
+		}
+		var m map[string]any
+		if json.Unmarshal([]byte(l), &m) == nil {
+			if v, ok := m[field].(string); ok {
+				val = v
+			}
+		}
+	}
+	if val == "" {
+		t.Fatalf("no %s in log lines %q", field, msg)
+	}
+	return val
+}
+
+func httpGet(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	bz, _ := io.ReadAll(resp.Body)
+	return string(bz)
 }
