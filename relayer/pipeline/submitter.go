@@ -23,16 +23,22 @@ type submitter struct {
 	life jetstream.KeyValue
 }
 
-// nakDelay is the pause before a transiently failed item is offered again (to any instance).
-const nakDelay = 2 * time.Second
+const (
+	// nakDelay is the pause before a transiently failed item is offered again (to any instance).
+	nakDelay = 2 * time.Second
+	// ackWait bounds how long a crashed instance holds work; heartbeat keeps a live instance's claim.
+	ackWait   = 15 * time.Second
+	heartbeat = 5 * time.Second
+)
 
 func (s *submitter) run(ctx context.Context) error {
 	cons, err := s.o.JS.CreateOrUpdateConsumer(ctx, packets.WorkStream, jetstream.ConsumerConfig{
 		Durable:       "submit-" + s.to,
 		FilterSubject: packets.WorkSubject(s.to, "*", "*"),
 		AckPolicy:     jetstream.AckExplicitPolicy,
-		// Long enough for a batch's tx to commit; an instance killed mid-batch frees its work after it.
-		AckWait:       time.Minute,
+		// An instance killed mid-batch frees its work after AckWait; a live one extends it with
+		// progress heartbeats while its tx commits (see handle).
+		AckWait:       ackWait,
 		MaxAckPending: 10_000,
 	})
 	if err != nil {
@@ -70,6 +76,22 @@ type group struct {
 }
 
 func (s *submitter) handle(ctx context.Context, msgs []jetstream.Msg) {
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		t := time.NewTicker(heartbeat)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				for _, m := range msgs {
+					_ = m.InProgress()
+				}
+			}
+		}
+	}()
 	groups := map[string]*group{}
 	var order []string
 	for _, m := range msgs {
