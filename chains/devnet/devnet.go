@@ -47,6 +47,9 @@ const (
 	fundAmount = 1_000_000_000_000_000
 )
 
+// ErrStopped is returned when a chain stopped in this process is started again.
+var ErrStopped = errors.New("chain was stopped in this process")
+
 // SampleCredentialTypes are the credential types the sample issuer DID is trusted for.
 var SampleCredentialTypes = []string{"residency-card", "business-licence", "certificate"}
 
@@ -108,9 +111,10 @@ type Chain struct {
 	Issuer   DIDKey `json:"issuer"`
 	Citizen  DIDKey `json:"citizen"`
 
-	opts nodeOptions
-	mu   sync.Mutex
-	node *runningNode
+	opts    nodeOptions
+	mu      sync.Mutex
+	node    *runningNode
+	stopped bool
 }
 
 // KeyringDir is the directory of the chain's test keyring (backend "test").
@@ -182,12 +186,16 @@ func (d *Devnet) Stop() error {
 	return errors.Join(errs...)
 }
 
-// Start starts (or restarts) the chain's node on its ports.
+// Start starts the chain's node on its ports. A chain stopped in this process cannot be started
+// again: CometBFT v0.38 does not release all of its database locks on stop.
 func (c *Chain) Start(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.node != nil {
 		return nil
+	}
+	if c.stopped {
+		return fmt.Errorf("start %s: %w", c.ChainID, ErrStopped)
 	}
 	n, err := startNode(ctx, c.opts)
 	if err != nil {
@@ -197,7 +205,7 @@ func (c *Chain) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop stops the chain's node; its home stays, so Start resumes it.
+// Stop stops the chain's node. Its home stays (a `citychaind start --home` can resume it).
 func (c *Chain) Stop() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -205,7 +213,7 @@ func (c *Chain) Stop() error {
 		return nil
 	}
 	err := c.node.stop()
-	c.node = nil
+	c.node, c.stopped = nil, true
 	if err != nil {
 		return fmt.Errorf("stop %s: %w", c.ChainID, err)
 	}

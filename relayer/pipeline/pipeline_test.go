@@ -27,13 +27,18 @@ import (
 
 func client(t *testing.T, c *devnet.Chain, key string) *cosmos.Client {
 	t.Helper()
+	return clientVia(t, c, key, c.RPCAddr)
+}
+
+func clientVia(t *testing.T, c *devnet.Chain, key, rpc string) *cosmos.Client {
+	t.Helper()
 	enc, _ := cosmos.NewEncoding(citychain.AccountAddressPrefix, didtypes.RegisterInterfaces)
 	kr, err := keyring.New("citychain", keyring.BackendTest, c.KeyringDir(), nil, enc.Codec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	price, _ := sdk.ParseDecCoin(devnet.MinGasPrice)
-	cl, err := cosmos.New(cosmos.Config{ChainID: c.ChainID, RPCAddrs: []string{c.RPCAddr}, AccountPrefix: "city", GasPrice: price,
+	cl, err := cosmos.New(cosmos.Config{ChainID: c.ChainID, RPCAddrs: []string{rpc}, AccountPrefix: "city", GasPrice: price,
 		Keyring: kr, KeyName: key, Codec: enc.Codec, TxConfig: enc.TxConfig})
 	if err != nil {
 		t.Fatal(err)
@@ -44,22 +49,32 @@ func client(t *testing.T, c *devnet.Chain, key string) *cosmos.Client {
 // instance is one relayer process's view of the path: its own key, clients and light clients.
 func instance(t *testing.T, net *devnet.Devnet, key string, linked *relayer.Path) *relayer.Path {
 	t.Helper()
+	return instanceVia(t, net, key, nil, linked)
+}
+
+// instanceVia is instance with some chains reached through other RPC addresses (proxies).
+func instanceVia(t *testing.T, net *devnet.Devnet, key string, via map[string]string, linked ...*relayer.Path) *relayer.Path {
+	t.Helper()
 	end := func(c *devnet.Chain, ids *relayer.End) *relayer.End {
-		lc, err := light.New(context.Background(), light.Options{ChainID: c.ChainID, Primary: c.RPCAddr, TrustingPeriod: time.Hour,
+		rpc := c.RPCAddr
+		if v, ok := via[c.ChainID]; ok {
+			rpc = v
+		}
+		lc, err := light.New(context.Background(), light.Options{ChainID: c.ChainID, Primary: rpc, TrustingPeriod: time.Hour,
 			TrustLatest: true, StoreDir: t.TempDir(), Logger: zerolog.Nop()})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { lc.Close() })
-		e := &relayer.End{Chain: client(t, c, key), Light: lc, PortID: didtypes.PortID}
+		e := &relayer.End{Chain: clientVia(t, c, key, rpc), Light: lc, PortID: didtypes.PortID}
 		if ids != nil {
 			e.ClientID, e.ConnectionID, e.ChannelID = ids.ClientID, ids.ConnectionID, ids.ChannelID
 		}
 		return e
 	}
 	var a, b *relayer.End
-	if linked != nil {
-		a, b = linked.A, linked.B
+	if len(linked) > 0 && linked[0] != nil {
+		a, b = linked[0].A, linked[0].B
 	}
 	return &relayer.Path{Name: "seoul-bucheon", A: end(net.Chain("seoul-1"), a), B: end(net.Chain("bucheon-1"), b),
 		Version: didtypes.Version, Order: channeltypes.UNORDERED}

@@ -148,11 +148,24 @@ func (s *submitter) deliver(ctx context.Context, g *group) {
 	var err error
 	switch g.kind {
 	case packets.KindRecv:
+		if g, err = s.splitTimeouts(ctx, g, src, dst); err != nil {
+			break
+		}
+		if len(g.works) == 0 {
+			return
+		}
 		pks := make([]channeltypes.Packet, len(g.works))
 		for i, w := range g.works {
 			pks[i] = fromWire(w.Packet)
 		}
 		tx, seqs, err = s.o.Relayer.RecvPackets(ctx, src, dst, pks, height)
+	case packets.KindTimeout:
+		pks := make([]channeltypes.Packet, len(g.works))
+		for i, w := range g.works {
+			pks[i] = fromWire(w.Packet)
+		}
+		// This chain sent the packets; src here is the chain that never received them.
+		tx, seqs, err = s.o.Relayer.TimeoutPackets(ctx, dst, src, pks, height)
 	case packets.KindAck:
 		acks := make([]relayer.Ack, len(g.works))
 		for i, w := range g.works {
@@ -205,6 +218,36 @@ func (s *submitter) deliver(ctx context.Context, g *group) {
 			s.o.OnDelivered(d)
 		}
 	}
+}
+
+// splitTimeouts takes out of a recv group the packets dst can no longer receive: they become timeout
+// work for the packet's source chain (published before their recv work is acknowledged).
+func (s *submitter) splitTimeouts(ctx context.Context, g *group, src, dst *relayer.End) (*group, error) {
+	lb, err := dst.Light.VerifyLatest(ctx)
+	if err != nil {
+		return g, fmt.Errorf("verify latest header of %s: %w", dst.ChainID(), err)
+	}
+	live := &group{path: g.path, kind: g.kind}
+	for i, w := range g.works {
+		if !relayer.TimedOut(fromWire(w.Packet), dst, lb) {
+			live.works, live.msgs = append(live.works, w), append(live.msgs, g.msgs[i])
+			continue
+		}
+		t := &packets.Work{Kind: packets.KindTimeout, Path: w.Path, From: dst.ChainID(), To: src.ChainID(), Packet: w.Packet,
+			Height: lb.Height, Class: w.Class, ObservedUnixNano: w.ObservedUnixNano}
+		bz, err := t.Encode()
+		if err == nil {
+			_, err = s.o.JS.Publish(ctx, t.Subject(), bz, jetstream.WithMsgID(t.MsgID()))
+		}
+		if err != nil {
+			_ = g.msgs[i].NakWithDelay(nakDelay)
+			continue
+		}
+		setState(ctx, s.life, w.MsgID(), "timed-out", fmt.Sprintf("timed out on %s at height %d", dst.ChainID(), lb.Height))
+		s.o.Log.Info().Str("chain", dst.ChainID()).Str("path", w.Path).Uint64("seq", w.Packet.Sequence).Msg("packet timed out; timeout handed to its source")
+		_ = g.msgs[i].DoubleAck(ctx)
+	}
+	return live, nil
 }
 
 // dead sends a work item that cannot be delivered to the dead-letter subject with the reason, and
