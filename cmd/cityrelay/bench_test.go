@@ -1,0 +1,289 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	"github.com/cosmos/cosmos-sdk/crypto/keyring"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
+
+	citychain "github.com/cityrelay/cityrelay/chains/citychain/app"
+	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
+	"github.com/cityrelay/cityrelay/chains/cosmos"
+	"github.com/cityrelay/cityrelay/chains/devnet"
+	"github.com/cityrelay/cityrelay/relayer"
+	"github.com/cityrelay/cityrelay/relayer/config"
+)
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// BenchmarkRelayEndToEnd drives a sustained load of DID packets (attestations and service messages
+// mixed) from seoul-1 to bucheon-1 through `cityrelay start` (a child process, so its CPU and memory
+// are its own) and reports throughput, latency, batching, relayer cost and the destination chain's
+// capacity measured in the same run. CITYRELAY_BENCH_N (default 10000) sets the packet count,
+// CITYRELAY_BENCH_BLOCK_MS (default 1000) the block time, CITYRELAY_BENCH_RATE (packets/s, default
+// unlimited) the send rate. Run with: go test -run '^$' -bench RelayEndToEnd -benchtime 1x ./cmd/cityrelay/
+func BenchmarkRelayEndToEnd(b *testing.B) {
+	n := envInt("CITYRELAY_BENCH_N", 10000)
+	blockTime := time.Duration(envInt("CITYRELAY_BENCH_BLOCK_MS", 1000)) * time.Millisecond
+	rate := envInt("CITYRELAY_BENCH_RATE", 0)
+	ctx := context.Background()
+	dir := b.TempDir()
+	bin := filepath.Join(dir, "cityrelay")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		b.Fatalf("build: %v\n%s", err, out)
+	}
+	net, err := devnet.Start(ctx, devnet.Options{Home: filepath.Join(dir, "chains"), ChainIDs: []string{"seoul-1", "bucheon-1"}, BlockTime: blockTime})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer net.Stop()
+	home := filepath.Join(dir, "relayer")
+	h := []string{"--home", home}
+	run := func(stdin string, args ...string) {
+		root := newRootCmd()
+		var out bytes.Buffer
+		root.SetArgs(args)
+		root.SetIn(strings.NewReader(stdin))
+		root.SetOut(&out)
+		root.SetErr(&out)
+		if err := root.ExecuteContext(ctx); err != nil {
+			b.Fatalf("cityrelay %v: %v\n%s", args, err, out.String())
+		}
+	}
+	run("", append(h, "config", "init")...)
+	for _, c := range net.Chains {
+		run("", append(h, "chains", "add", c.ChainID, "--rpc", c.RPCAddr, "--gas-price", devnet.MinGasPrice, "--keyring-backend", "test", "--devnet",
+			"--trusting-period", "48h", "--max-gas", "90000000")...)
+		run(c.Relayer.Mnemonic+"\n", append(h, "keys", "restore", c.ChainID, "relayer")...)
+	}
+	run("", append(h, "paths", "new", "sb", "--src", "seoul-1", "--dst", "bucheon-1")...)
+	run("", append(h, "tx", "link", "sb", "--trust-latest")...)
+	cfg, _ := config.Load(filepath.Join(home, "config.toml"))
+	cfg.Global.LogFormat, cfg.Global.LogLevel = "json", "warn"
+	cfg.Metrics.Enabled = false
+	cfg.Relay.BatchMaxMsgs = envInt("CITYRELAY_BENCH_BATCH", 100)
+	cfg.Relay.BatchMaxWait = config.Duration{Duration: blockTime / 2}
+	if err := cfg.Save(filepath.Join(home, "config.toml")); err != nil {
+		b.Fatal(err)
+	}
+	channel := cfg.Paths["sb"].Src.ChannelID
+
+	logf, _ := os.Create(filepath.Join(home, "daemon.log"))
+	defer logf.Close()
+	daemon := exec.Command(bin, "start", "--home", home)
+	daemon.Stdout, daemon.Stderr = logf, logf
+	if err := daemon.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = daemon.Process.Kill(); _ = daemon.Wait() }()
+	time.Sleep(2 * time.Second)
+	cpu0 := procCPU(daemon.Process.Pid)
+
+	seoul := net.Chain("seoul-1")
+	enc, _ := cosmos.NewEncoding(citychain.AccountAddressPrefix, didtypes.RegisterInterfaces)
+	kr, _ := keyring.New("citychain", keyring.BackendTest, seoul.KeyringDir(), nil, enc.Codec)
+	price, _ := sdk.ParseDecCoin(devnet.MinGasPrice)
+	admin, _ := cosmos.New(cosmos.Config{ChainID: "seoul-1", RPCAddrs: []string{seoul.RPCAddr}, AccountPrefix: "city", GasPrice: price,
+		Keyring: kr, KeyName: devnet.AdminKey, Codec: enc.Codec, TxConfig: enc.TxConfig, MaxGas: 90_000_000})
+
+	const perTx = 100            // packets per send tx (half attestations, half service messages)
+	sentAt := map[uint64]int64{} // sequence -> send height
+	issuerSeq, nonce := uint64(0), uint64(0)
+	start := time.Now()
+	b.ResetTimer()
+	for sent := 0; sent < n; {
+		now := time.Now().Unix()
+		var msgs []sdk.Msg
+		for i := 0; i < perTx/2 && sent < n; i++ {
+			issuerSeq++
+			digest := bytes.Repeat([]byte{byte(issuerSeq), byte(issuerSeq >> 8), byte(issuerSeq >> 16), 1}, 8)
+			sb := didtypes.AttestationSignBytes("seoul-1", seoul.Issuer.DID, "key-1", seoul.Citizen.DID, "certificate", digest, now-5, now+86400, issuerSeq)
+			sig, _ := seoul.Issuer.Sign(sb)
+			msgs = append(msgs, &didtypes.MsgIssueAttestation{Submitter: seoul.Admin.Address, IssuerDid: seoul.Issuer.DID, IssuerMethod: "key-1",
+				SubjectDid: seoul.Citizen.DID, CredentialType: "certificate", Digest: digest, ValidFrom: now - 5, ValidUntil: now + 86400, IssuerSeq: issuerSeq, Signature: sig},
+				&didtypes.MsgSendAttestation{Sender: seoul.Admin.Address, SourceChannel: channel, AttestationId: didtypes.AttestationID(sb)})
+			nonce++
+			m := didtypes.ServiceMessage{ServiceType: "parking.permit", SenderDid: seoul.Citizen.DID, SenderMethod: "key-1", OriginChainId: "seoul-1",
+				DestinationChainId: "bucheon-1", Nonce: nonce, Expiry: now + 86400, Payload: []byte(fmt.Sprintf(`{"zone":"B-%d"}`, nonce))}
+			msb := m.SignBytes()
+			m.Signature, _ = seoul.Citizen.Sign(msb)
+			m.MsgId = didtypes.MessageID(msb)
+			msgs = append(msgs, &didtypes.MsgSendServiceMessage{Sender: seoul.Admin.Address, SourceChannel: channel, Message: m})
+			sent += 2
+		}
+		res, err := admin.Send(ctx, msgs...)
+		if err != nil {
+			b.Fatalf("send: %v", err)
+		}
+		pks, _ := relayer.SendPackets(res.Events)
+		for _, p := range pks {
+			sentAt[p.Sequence] = res.Height
+		}
+		if rate > 0 {
+			time.Sleep(time.Duration(float64(len(pks)) / float64(rate) * float64(time.Second)))
+		}
+	}
+	// Wait until Seoul holds every acknowledgement (no commitment left).
+	var lastSeq uint64
+	for s := range sentAt {
+		lastSeq = max(lastSeq, s)
+	}
+	for {
+		var resp didtypes.QueryDeliveryResponse
+		if err := admin.QueryGRPC(ctx, "/cityrelay.did.v1.Query/Delivery", &didtypes.QueryDeliveryRequest{Channel: channel, Sequence: lastSeq}, &resp, 0); err == nil &&
+			resp.Delivery.State == didtypes.DELIVERY_STATE_DELIVERED {
+			var commits channeltypes.QueryPacketCommitmentsResponse
+			if err := admin.QueryGRPC(ctx, "/ibc.core.channel.v1.Query/PacketCommitments", &channeltypes.QueryPacketCommitmentsRequest{PortId: "did", ChannelId: channel}, &commits, 0); err == nil && len(commits.Commitments) == 0 {
+				break
+			}
+		}
+		if time.Since(start) > 30*time.Minute {
+			b.Fatal("not all packets acknowledged in 30 minutes")
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	cpu := procCPU(daemon.Process.Pid) - cpu0
+	peak := procHWM(daemon.Process.Pid)
+
+	// Latency and batching, read back from the chains: recv height and time per sequence.
+	st := scanRecv(b, net.Chain("bucheon-1"), enc)
+	seoulTimes := blockTimes(b, seoul)
+	var lat []time.Duration
+	var latBlocks []float64
+	for seq, sh := range sentAt {
+		r, ok := st.recvAt[seq]
+		if !ok {
+			b.Fatalf("sequence %d never received", seq)
+		}
+		d := r.time.Sub(seoulTimes[sh])
+		lat = append(lat, d)
+		latBlocks = append(latBlocks, d.Seconds()/blockTime.Seconds())
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	sort.Float64s(latBlocks)
+	pct := func(q float64) int { return min(len(lat)-1, int(q*float64(len(lat)))) }
+	gasPerRecv := float64(st.recvGas) / float64(st.recvMsgs)
+	capacityPerBlock := float64(citychain.DefaultBlockMaxGas) / gasPerRecv
+	capacity := capacityPerBlock / blockTime.Seconds()
+	delivered := float64(n) / elapsed.Seconds()
+	b.ReportMetric(delivered, "packets/s")
+	b.ReportMetric(float64(lat[pct(0.5)].Milliseconds()), "p50_ms")
+	b.ReportMetric(float64(lat[pct(0.99)].Milliseconds()), "p99_ms")
+	b.ReportMetric(latBlocks[pct(0.5)], "p50_blocks")
+	b.ReportMetric(latBlocks[pct(0.99)], "p99_blocks")
+	b.ReportMetric(float64(st.recvMsgs)/float64(st.recvTxs), "msgs/tx")
+	b.ReportMetric(cpu.Seconds()/float64(n)*1000, "cpu_s/1000pkts")
+	b.ReportMetric(float64(peak)/1024, "peak_rss_MB")
+	b.ReportMetric(gasPerRecv, "gas/recv")
+	b.ReportMetric(capacity, "capacity_pkts/s")
+	b.ReportMetric(delivered/capacity, "delivered/capacity")
+	b.Logf("%d packets in %s; %d recv txs; capacity %.0f recv/block at %.0f gas each", n, elapsed.Round(time.Millisecond), st.recvTxs, capacityPerBlock, gasPerRecv)
+}
+
+type recvStats struct {
+	recvAt            map[uint64]struct{ time time.Time }
+	recvTxs, recvMsgs int
+	recvGas           int64
+}
+
+// scanRecv reads the destination's blocks: when each packet was received, and the relay txs' sizes and gas.
+func scanRecv(b *testing.B, c *devnet.Chain, enc cosmos.Encoding) recvStats {
+	cl, _ := rpchttp.New(c.RPCAddr, "/websocket")
+	ctx := context.Background()
+	s, _ := cl.Status(ctx)
+	st := recvStats{recvAt: map[uint64]struct{ time time.Time }{}}
+	dec := enc.TxConfig.TxDecoder()
+	for h := int64(1); h <= s.SyncInfo.LatestBlockHeight; h++ {
+		blk, err := cl.Block(ctx, &h)
+		if err != nil || len(blk.Block.Txs) == 0 {
+			continue
+		}
+		res, err := cl.BlockResults(ctx, &h)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i, raw := range blk.Block.Txs {
+			if res.TxsResults[i].Code != 0 {
+				continue
+			}
+			tx, err := dec(raw)
+			if err != nil {
+				continue
+			}
+			n := 0
+			for _, m := range tx.GetMsgs() {
+				if r, ok := m.(*channeltypes.MsgRecvPacket); ok {
+					n++
+					st.recvAt[r.Packet.Sequence] = struct{ time time.Time }{blk.Block.Time}
+				}
+			}
+			if n > 0 {
+				st.recvTxs++
+				st.recvMsgs += n
+				st.recvGas += res.TxsResults[i].GasUsed
+			}
+		}
+	}
+	return st
+}
+
+func blockTimes(b *testing.B, c *devnet.Chain) map[int64]time.Time {
+	cl, _ := rpchttp.New(c.RPCAddr, "/websocket")
+	ctx := context.Background()
+	s, _ := cl.Status(ctx)
+	out := map[int64]time.Time{}
+	for h := int64(1); h <= s.SyncInfo.LatestBlockHeight; h++ {
+		hd, err := cl.Header(ctx, &h)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out[h] = hd.Header.Time
+	}
+	return out
+}
+
+// procCPU is the user+system CPU time of a process (from /proc/<pid>/stat, in clock ticks of 10ms).
+func procCPU(pid int) time.Duration {
+	bz, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(bz)[strings.LastIndex(string(bz), ")")+2:])
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
+// procHWM is the peak resident set of a process, in KiB.
+func procHWM(pid int) int64 {
+	bz, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(bz), "\n") {
+		if strings.HasPrefix(l, "VmHWM:") {
+			v, _ := strconv.ParseInt(strings.Fields(l)[1], 10, 64)
+			return v
+		}
+	}
+	return 0
+}
