@@ -93,6 +93,14 @@ func New(ctx context.Context, o Options) (*Client, error) {
 		dp, _ := lighthttp.New(o.ChainID, w)
 		detectorWitnesses = append(detectorWitnesses, dp)
 	}
+	return newWithProviders(ctx, o, log, primary, witnesses, detectorWitnesses, witnessURLs)
+}
+
+// newWithProviders builds the client over given providers: the witnesses this package cross-checks,
+// and separate instances of them for cometbft's own detector.
+func newWithProviders(ctx context.Context, o Options, log zerolog.Logger, primary provider.Provider, witnesses,
+	detectorWitnesses []provider.Provider, witnessURLs []string,
+) (*Client, error) {
 	if err := os.MkdirAll(o.StoreDir, 0o700); err != nil {
 		return nil, fmt.Errorf("light %s: store dir: %w", o.ChainID, err)
 	}

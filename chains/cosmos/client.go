@@ -6,7 +6,6 @@ package cosmos
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -23,6 +22,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/crypto/keyring"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
+	txtypes "github.com/cosmos/cosmos-sdk/types/tx"
 	"github.com/cosmos/cosmos-sdk/types/tx/signing"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	"github.com/cosmos/gogoproto/proto"
@@ -289,27 +289,20 @@ func (s *signer) simulate(ctx context.Context, msgs []sdk.Msg) (uint64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("%s: build simulation tx: %w", s.c.cfg.ChainID, err)
 	}
-	// "/app/simulate" keeps the codespace and code of a refusal (the gRPC Simulate service folds
-	// every failure into one generic code), so a refused tx is a *TxError callers can branch on.
-	res, err := s.c.ABCIQuery(ctx, "/app/simulate", txBytes, 0, false)
-	var qErr *QueryError
-	if errors.As(err, &qErr) {
-		// The chain refused the tx in simulation: nothing was broadcast.
-		return 0, &TxError{ChainID: s.c.cfg.ChainID, Codespace: qErr.Codespace, Code: qErr.Code, Log: qErr.Log, Checked: true}
-	}
+	// The gRPC Simulate service answers in protobuf (cheap to decode: a JSON answer listing every
+	// message's events costs milliseconds per batch); it folds a refusal into one generic code, so
+	// on failure "/app/simulate" is asked again for the refusal's codespace and code.
+	var resp txtypes.SimulateResponse
+	err = s.c.QueryGRPC(ctx, "/cosmos.tx.v1beta1.Service/Simulate", &txtypes.SimulateRequest{TxBytes: txBytes}, &resp, 0)
 	if err != nil {
+		_, appErr := s.c.ABCIQuery(ctx, "/app/simulate", txBytes, 0, false)
+		var qErr *QueryError
+		if errors.As(appErr, &qErr) {
+			// The chain refused the tx in simulation: nothing was broadcast.
+			return 0, &TxError{ChainID: s.c.cfg.ChainID, Codespace: qErr.Codespace, Code: qErr.Code, Log: qErr.Log, Checked: true}
+		}
 		return 0, fmt.Errorf("simulate: %w", err)
 	}
-	var sim struct {
-		GasInfo struct {
-			GasUsed uint64 `json:"gas_used,string"`
-		} `json:"gas_info"`
-	}
-	if err := json.Unmarshal(res.Value, &sim); err != nil {
-		return 0, fmt.Errorf("%s: decode simulation result: %w", s.c.cfg.ChainID, err)
-	}
-	resp := struct{ GasInfo struct{ GasUsed uint64 } }{}
-	resp.GasInfo.GasUsed = sim.GasInfo.GasUsed
 	gas := uint64(math.Ceil(float64(resp.GasInfo.GasUsed) * s.c.cfg.GasAdjustment))
 	if gas > s.c.cfg.MaxGas {
 		gas = s.c.cfg.MaxGas

@@ -87,12 +87,16 @@ func BenchmarkRelayEndToEnd(b *testing.B) {
 
 	logf, _ := os.Create(filepath.Join(home, "daemon.log"))
 	defer logf.Close()
-	daemon := exec.Command(bin, "start", "--home", home)
+	args := []string{"start", "--home", home}
+	if prof := os.Getenv("CITYRELAY_BENCH_CPUPROFILE"); prof != "" {
+		args = append(args, "--cpu-profile", prof)
+	}
+	daemon := exec.Command(bin, args...)
 	daemon.Stdout, daemon.Stderr = logf, logf
 	if err := daemon.Start(); err != nil {
 		b.Fatal(err)
 	}
-	defer func() { _ = daemon.Process.Kill(); _ = daemon.Wait() }()
+	defer func() { _ = daemon.Process.Signal(os.Interrupt); _ = daemon.Wait() }()
 	time.Sleep(2 * time.Second)
 	cpu0 := procCPU(daemon.Process.Pid)
 

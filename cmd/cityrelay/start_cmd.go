@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/nats-io/nats.go"
@@ -18,6 +19,7 @@ import (
 
 func startCmd() *cobra.Command {
 	var trustLatest bool
+	var cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "start",
 		Short: "Run the relay daemon: NATS pipelines for every linked path, client refresh, metrics, /healthz, /v1/attestations",
@@ -29,6 +31,17 @@ func startCmd() *cobra.Command {
 			}
 			rt := openRuntime(cmd, cfg, trustLatest)
 			defer rt.Close()
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
+			}
 			var password string
 			if cfg.NATS.PasswordEnv != "" {
 				password = os.Getenv(cfg.NATS.PasswordEnv)
@@ -38,6 +51,7 @@ func startCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&trustLatest, "trust-latest", false, "start light clients with an empty store from each chain's latest header")
+	cmd.Flags().StringVar(&cpuProfile, "cpu-profile", "", "write a pprof CPU profile of the daemon to this file (for benchmarks)")
 	return cmd
 }
 
