@@ -244,3 +244,29 @@ func forgeSignatures(bz []byte) []byte {
 	out, _ := json.Marshal(msg)
 	return out
 }
+
+// BenchmarkProofCheck checks a real ICS-23 proof (a did store value under the chain's multistore)
+// against its app hash.
+func BenchmarkProofCheck(b *testing.B) {
+	c := net.Chain("seoul-1")
+	cl, _ := rpchttp.New(c.RPCAddr, "/websocket")
+	ctx := context.Background()
+	st, _ := cl.Status(ctx)
+	h := st.SyncInfo.LatestBlockHeight - 1
+	res, err := cl.ABCIQueryWithOptions(ctx, "store/did/key", []byte("params"), rpcOpts(h))
+	if err != nil {
+		b.Fatal(err)
+	}
+	next := h + 1
+	hdr, err := cl.Header(ctx, &next)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := light.VerifyProofAgainstAppHash(hdr.Header.AppHash, "did", []byte("params"), res.Response.Value, res.Response.ProofOps); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -254,19 +254,9 @@ func (s *signer) signAndBroadcast(ctx context.Context, msgs []sdk.Msg) (string, 
 	if err != nil {
 		return "", err
 	}
-	f := s.factory().WithGas(gas)
-	fee := sdk.NewCoin(s.c.cfg.GasPrice.Denom, s.c.cfg.GasPrice.Amount.MulInt64(int64(gas)).Ceil().TruncateInt())
-	txb, err := f.BuildUnsignedTx(msgs...)
+	bz, err := s.signTx(ctx, msgs, gas)
 	if err != nil {
-		return "", fmt.Errorf("%s: build tx: %w", chainID, err)
-	}
-	txb.SetFeeAmount(sdk.NewCoins(fee))
-	if err := clienttx.Sign(ctx, f, s.c.cfg.KeyName, txb, true); err != nil {
-		return "", fmt.Errorf("%s: sign tx: %w", chainID, err)
-	}
-	bz, err := s.c.cfg.TxConfig.TxEncoder()(txb.GetTx())
-	if err != nil {
-		return "", fmt.Errorf("%s: encode tx: %w", chainID, err)
+		return "", err
 	}
 	var res *coretypes.ResultBroadcastTx
 	err = s.c.rpc.do(ctx, "broadcast_tx_sync", func(cl *rpchttp.HTTP) (err error) {
@@ -281,6 +271,26 @@ func (s *signer) signAndBroadcast(ctx context.Context, msgs []sdk.Msg) (string, 
 		return "", &TxError{ChainID: chainID, TxHash: hash, Codespace: res.Codespace, Code: res.Code, Log: res.Log, Checked: true}
 	}
 	return hash, nil
+}
+
+// signTx builds and signs a tx of msgs with the given gas limit and the fee it costs.
+func (s *signer) signTx(ctx context.Context, msgs []sdk.Msg, gas uint64) ([]byte, error) {
+	chainID := s.c.cfg.ChainID
+	f := s.factory().WithGas(gas)
+	fee := sdk.NewCoin(s.c.cfg.GasPrice.Denom, s.c.cfg.GasPrice.Amount.MulInt64(int64(gas)).Ceil().TruncateInt())
+	txb, err := f.BuildUnsignedTx(msgs...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: build tx: %w", chainID, err)
+	}
+	txb.SetFeeAmount(sdk.NewCoins(fee))
+	if err := clienttx.Sign(ctx, f, s.c.cfg.KeyName, txb, true); err != nil {
+		return nil, fmt.Errorf("%s: sign tx: %w", chainID, err)
+	}
+	bz, err := s.c.cfg.TxConfig.TxEncoder()(txb.GetTx())
+	if err != nil {
+		return nil, fmt.Errorf("%s: encode tx: %w", chainID, err)
+	}
+	return bz, nil
 }
 
 // simulate returns the gas msgs need, times the adjustment, capped by MaxGas.

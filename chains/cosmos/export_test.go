@@ -1,0 +1,17 @@
+package cosmos
+
+import (
+	"context"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+)
+
+// SignTx exposes tx building and signing to the benchmarks.
+func (c *Client) SignTx(ctx context.Context, msgs []sdk.Msg, gas uint64) ([]byte, error) {
+	c.signer.mu.Lock()
+	defer c.signer.mu.Unlock()
+	if err := c.signer.load(ctx); err != nil {
+		return nil, err
+	}
+	return c.signer.signTx(ctx, msgs, gas)
+}
