@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Benchmarks of cityrelay (see BENCHMARKS.md for the tables and the limit model).
+#   scripts/bench.sh            # micro-benchmarks, then the end-to-end load (10,000 packets, 1 s blocks)
+#   N=2000 BLOCK_MS=500 scripts/bench.sh e2e
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-all}
+if [ "$what" = all ] || [ "$what" = micro ]; then
+  echo "== micro-benchmarks"
+  go test -run '^$' -bench . -benchtime 200x ./light/ ./packets/ ./chains/cosmos/
+fi
+if [ "$what" = all ] || [ "$what" = e2e ]; then
+  echo "== end to end: ${N:-10000} packets, ${BLOCK_MS:-1000} ms blocks, batch ${BATCH:-100}"
+  CITYRELAY_BENCH_N=${N:-10000} CITYRELAY_BENCH_BLOCK_MS=${BLOCK_MS:-1000} CITYRELAY_BENCH_BATCH=${BATCH:-100} \
+    CITYRELAY_BENCH_RATE=${RATE:-0} CITYRELAY_BENCH_CPUPROFILE=${CPUPROFILE:-} \
+    go test -run '^$' -bench RelayEndToEnd -benchtime 1x -timeout 60m ./cmd/cityrelay/
+fi
