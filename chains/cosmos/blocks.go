@@ -28,3 +28,31 @@ func (c *Client) BlockEvents(ctx context.Context, h int64) ([]abci.Event, error)
 	}
 	return append(events, res.FinalizeBlockEvents...), nil
 }
+
+// SearchTxEvents returns, for each committed tx matching a CometBFT tx_search query (oldest first), its
+// height and events. It is how pending packets' data is found again (clearing).
+func (c *Client) SearchTxEvents(ctx context.Context, query string, perPage int) ([]TxEvents, error) {
+	var res *coretypes.ResultTxSearch
+	page := 1
+	err := c.rpc.do(ctx, "tx_search", func(cl *rpchttp.HTTP) (err error) {
+		res, err = cl.TxSearch(ctx, query, false, &page, &perPage, "asc")
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]TxEvents, 0, len(res.Txs))
+	for _, tx := range res.Txs {
+		if tx.TxResult.Code != 0 {
+			continue
+		}
+		out = append(out, TxEvents{Height: tx.Height, Events: tx.TxResult.Events})
+	}
+	return out, nil
+}
+
+// TxEvents are a committed tx's events.
+type TxEvents struct {
+	Height int64
+	Events []abci.Event
+}

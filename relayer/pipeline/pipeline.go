@@ -32,6 +32,9 @@ type Options struct {
 	OnDelivered func(Delivered)
 	// OnObserved is told of every work item published (metrics).
 	OnObserved func(*packets.Work)
+	// ClearOnStart publishes, at start, the work left from before (in chunks of ClearChunk).
+	ClearOnStart bool
+	ClearChunk   int
 	// OnFailed is told of work that failed: reason is "transient", "tx <codespace>/<code>" or "dead".
 	OnFailed func(path, kind, reason string, items int)
 }
@@ -78,6 +81,9 @@ func Run(ctx context.Context, o Options) error {
 		s := &scanner{chain: chain, o: o, cursors: kv, life: life}
 		g.Go(func() error { return supervise(gctx, o.Log, "scanner "+chain, s.run) })
 	}
+	if o.ClearOnStart {
+		g.Go(func() error { return supervise(gctx, o.Log, "clearing", once(clearPending, o)) })
+	}
 	for dst := range dsts {
 		s := &submitter{to: dst, o: o, life: life}
 		g.Go(func() error { return supervise(gctx, o.Log, "submitter "+dst, s.run) })
@@ -102,6 +108,21 @@ func supervise(ctx context.Context, log zerolog.Logger, name string, run func(co
 		if wait < 30*time.Second {
 			wait *= 2
 		}
+	}
+}
+
+// once runs f until it succeeds once, then idles until ctx ends (for supervise).
+func once(f func(context.Context, Options) error, o Options) func(context.Context) error {
+	done := false
+	return func(ctx context.Context) error {
+		if !done {
+			if err := f(ctx, o); err != nil {
+				return err
+			}
+			done = true
+		}
+		<-ctx.Done()
+		return nil
 	}
 }
 

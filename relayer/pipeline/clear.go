@@ -1,0 +1,81 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/cityrelay/cityrelay/packets"
+	"github.com/cityrelay/cityrelay/relayer"
+)
+
+// clear publishes, once at start and in chunks, the work left over from before this relayer ran:
+// packets committed but not received, acknowledgements written but not processed. It runs beside the
+// scanners; de-duplication absorbs any overlap with what they find.
+func clearPending(ctx context.Context, o Options) error {
+	for _, p := range o.Paths {
+		for _, dir := range [][2]*relayer.End{{p.A, p.B}, {p.B, p.A}} {
+			src, dst := dir[0], dir[1]
+			recv, acks, err := relayer.Unrelayed(ctx, src, dst)
+			if err != nil {
+				return err
+			}
+			if len(recv)+len(acks) > 0 {
+				o.Log.Info().Str("path", p.Name).Str("chain", src.ChainID()).Int("packets", len(recv)).Int("acks", len(acks)).Msg("clearing pending work")
+			}
+			for _, chunk := range chunks(recv, o.ClearChunk) {
+				pks, h, err := relayer.SentPackets(ctx, src, chunk)
+				if err != nil {
+					return err
+				}
+				for _, pk := range pks {
+					w := &packets.Work{Kind: packets.KindRecv, Path: p.Name, From: src.ChainID(), To: dst.ChainID(), Height: h, Packet: toWire(pk),
+						Class: packets.Classify(pk.SourcePort, pk.Data), ObservedUnixNano: time.Now().UnixNano()}
+					if err := publish(ctx, o.JS, w); err != nil {
+						return err
+					}
+				}
+			}
+			for _, chunk := range chunks(acks, o.ClearChunk) {
+				as, h, err := relayer.AcksFor(ctx, dst, chunk)
+				if err != nil {
+					return err
+				}
+				for _, a := range as {
+					w := &packets.Work{Kind: packets.KindAck, Path: p.Name, From: dst.ChainID(), To: src.ChainID(), Height: h, Packet: toWire(a.Packet),
+						Ack: a.Ack, Class: packets.Classify(a.Packet.SourcePort, a.Packet.Data), ObservedUnixNano: time.Now().UnixNano()}
+					if err := publish(ctx, o.JS, w); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func publish(ctx context.Context, js jetstream.JetStream, w *packets.Work) error {
+	bz, err := w.Encode()
+	if err != nil {
+		return err
+	}
+	if _, err := js.Publish(ctx, w.Subject(), bz, jetstream.WithMsgID(w.MsgID())); err != nil {
+		return fmt.Errorf("publish %s: %w", w.MsgID(), err)
+	}
+	return nil
+}
+
+func chunks(seqs []uint64, n int) [][]uint64 {
+	if n <= 0 {
+		n = 100
+	}
+	var out [][]uint64
+	for len(seqs) > 0 {
+		k := min(n, len(seqs))
+		out = append(out, seqs[:k])
+		seqs = seqs[k:]
+	}
+	return out
+}

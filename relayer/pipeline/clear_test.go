@@ -1,0 +1,90 @@
+package pipeline_test
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+
+	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
+	"github.com/cityrelay/cityrelay/chains/devnet"
+	"github.com/cityrelay/cityrelay/light"
+	"github.com/cityrelay/cityrelay/packets"
+	"github.com/cityrelay/cityrelay/relayer"
+	"github.com/cityrelay/cityrelay/relayer/pipeline"
+)
+
+// TestClearsPendingAtStart: packets sent before the relayer ever ran (no scanner saw them) are found
+// by query at start and delivered, in chunks.
+func TestClearsPendingAtStart(t *testing.T) {
+	ctx := context.Background()
+	dn, err := devnet.Start(ctx, devnet.Options{Home: t.TempDir(), ChainIDs: []string{"seoul-1", "bucheon-1"}, BlockTime: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dn.Stop()
+	p := instance(t, dn, devnet.RelayerKey, nil)
+	if err := (&relayer.Linker{Check: light.VerifyProofAgainstAppHash}).Link(ctx, p); err != nil {
+		t.Fatalf("link: %v", err)
+	}
+	seoul := dn.Chain("seoul-1")
+	admin := client(t, seoul, devnet.AdminKey)
+	now := time.Now().Unix()
+	var msgs []sdk.Msg
+	for seq := uint64(1); seq <= 12; seq++ {
+		digest := bytes.Repeat([]byte{byte(seq), 0x11}, 16)
+		sb := didtypes.AttestationSignBytes("seoul-1", seoul.Issuer.DID, "key-1", seoul.Citizen.DID, "certificate", digest, now-5, now+3600, seq)
+		sig, _ := seoul.Issuer.Sign(sb)
+		msgs = append(msgs, &didtypes.MsgIssueAttestation{Submitter: seoul.Admin.Address, IssuerDid: seoul.Issuer.DID, IssuerMethod: "key-1",
+			SubjectDid: seoul.Citizen.DID, CredentialType: "certificate", Digest: digest, ValidFrom: now - 5, ValidUntil: now + 3600, IssuerSeq: seq, Signature: sig},
+			&didtypes.MsgSendAttestation{Sender: seoul.Admin.Address, SourceChannel: p.A.ChannelID, AttestationId: didtypes.AttestationID(sb)})
+	}
+	res, err := admin.Send(ctx, msgs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pks, _ := relayer.SendPackets(res.Events)
+	if err := seoul.WaitHeight(ctx, res.Height+3); err != nil {
+		t.Fatal(err)
+	}
+
+	srv, err := packets.StartEmbedded(t.TempDir(), "127.0.0.1:-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	nc, _ := nats.Connect(srv.URL())
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	if err := packets.Setup(ctx, js, 1, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- pipeline.Run(rctx, pipeline.Options{Paths: []*relayer.Path{p}, JS: js, Relayer: relayer.Relayer{Check: light.VerifyProofAgainstAppHash},
+			BatchMax: 10, BatchWait: 200 * time.Millisecond, ClearOnStart: true, ClearChunk: 5,
+			Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)})
+	}()
+	defer func() { cancel(); <-done }()
+
+	deadline := time.Now().Add(90 * time.Second)
+	for _, pk := range pks {
+		for {
+			var resp didtypes.QueryDeliveryResponse
+			err := admin.QueryGRPC(ctx, "/cityrelay.did.v1.Query/Delivery", &didtypes.QueryDeliveryRequest{Channel: p.A.ChannelID, Sequence: pk.Sequence}, &resp, 0)
+			if err == nil && resp.Delivery.State == didtypes.DELIVERY_STATE_DELIVERED {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("pending packet %d not cleared: %v %v", pk.Sequence, resp.Delivery.State, err)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+}
