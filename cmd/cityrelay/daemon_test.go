@@ -230,7 +230,7 @@ func TestDaemonDeliversEverythingThroughAKill(t *testing.T) {
 	for path, want := range map[string]string{
 		"/healthz": "ok",
 		"/metrics": "cityrelay_packets_relayed_total",
-		"/v1/attestations/bucheon-1/seoul-1/" + firstAtt: `"status":"valid"`,
+		"/v1/attestations/bucheon-1/seoul-1/" + firstAtt:                `"status":"valid"`,
 		"/v1/attestations/bucheon-1/seoul-1/" + strings.Repeat("0", 64): `"status":"absent"`,
 	} {
 		body := httpGet(t, "http://"+addr+path)
