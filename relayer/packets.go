@@ -13,6 +13,9 @@ import (
 	clienttypes "github.com/cosmos/ibc-go/v8/modules/core/02-client/types"
 	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
 	host "github.com/cosmos/ibc-go/v8/modules/core/24-host"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/cityrelay/cityrelay/chains/cosmos"
 	ibcexported "github.com/cosmos/ibc-go/v8/modules/core/exported"
 )
 
@@ -124,13 +127,16 @@ func (r *Relayer) RecvPackets(ctx context.Context, src, dst *End, packets []chan
 	if update != nil {
 		msgs = append(msgs, update)
 	}
+	proofs, err := proveAll(ctx, len(todo), func(ctx context.Context, i int) (*cosmos.Proven, error) {
+		p := todo[i]
+		return src.provenAt(ctx, r.Check, lb, ibcexported.StoreKey, host.PacketCommitmentKey(p.SourcePort, p.SourceChannel, p.Sequence))
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("prove commitments on %s: %w", src.ChainID(), err)
+	}
 	var seqs []uint64
-	for _, p := range todo {
-		key := host.PacketCommitmentKey(p.SourcePort, p.SourceChannel, p.Sequence)
-		proven, err := src.provenAt(ctx, r.Check, lb, ibcexported.StoreKey, key)
-		if err != nil {
-			return nil, nil, fmt.Errorf("prove commitment %s/%d: %w", p.SourceChannel, p.Sequence, err)
-		}
+	for i, p := range todo {
+		proven := proofs[i]
 		if proven.Value == nil {
 			// Not committed (yet, or never: a forged event), or already acknowledged.
 			continue
@@ -184,17 +190,22 @@ func (r *Relayer) AckPackets(ctx context.Context, src, dst *End, acks []Ack, wri
 	if update != nil {
 		msgs = append(msgs, update)
 	}
-	seqs = seqs[:0]
+	var todo []Ack
 	for _, a := range acks {
-		if !pending[a.Packet.Sequence] {
-			continue
+		if pending[a.Packet.Sequence] {
+			todo = append(todo, a)
 		}
-		p := a.Packet
-		key := host.PacketAcknowledgementKey(p.DestinationPort, p.DestinationChannel, p.Sequence)
-		proven, err := src.provenAt(ctx, r.Check, lb, ibcexported.StoreKey, key)
-		if err != nil {
-			return nil, nil, fmt.Errorf("prove ack %s/%d: %w", p.DestinationChannel, p.Sequence, err)
-		}
+	}
+	proofs, err := proveAll(ctx, len(todo), func(ctx context.Context, i int) (*cosmos.Proven, error) {
+		p := todo[i].Packet
+		return src.provenAt(ctx, r.Check, lb, ibcexported.StoreKey, host.PacketAcknowledgementKey(p.DestinationPort, p.DestinationChannel, p.Sequence))
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("prove acknowledgements on %s: %w", src.ChainID(), err)
+	}
+	seqs = seqs[:0]
+	for i, a := range todo {
+		p, proven := a.Packet, proofs[i]
 		if proven.Value == nil {
 			continue
 		}
@@ -277,4 +288,23 @@ func unreceived(ctx context.Context, dst *End, packets []channeltypes.Packet) ([
 		}
 	}
 	return out, nil
+}
+
+// proofConcurrency bounds parallel proof queries per batch: enough to hide RPC round trips, few
+// enough not to load a node (PITFALLS: huge query bursts can take a node down).
+const proofConcurrency = 8
+
+// proveAll runs n proof queries with bounded concurrency, results in order.
+func proveAll(ctx context.Context, n int, prove func(context.Context, int) (*cosmos.Proven, error)) ([]*cosmos.Proven, error) {
+	out := make([]*cosmos.Proven, n)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(proofConcurrency)
+	for i := range n {
+		g.Go(func() error {
+			p, err := prove(gctx, i)
+			out[i] = p
+			return err
+		})
+	}
+	return out, g.Wait()
 }

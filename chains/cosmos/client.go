@@ -171,6 +171,12 @@ func (c *Client) Send(ctx context.Context, msgs ...sdk.Msg) (*TxResult, error) {
 	return c.signer.send(ctx, msgs)
 }
 
+// Broadcast signs and broadcasts one tx of msgs without waiting for its commit and returns its hash
+// (CheckTx accepted it). Several broadcasts in a row fill a block; WaitTx collects the results.
+func (c *Client) Broadcast(ctx context.Context, msgs ...sdk.Msg) (string, error) {
+	return c.signer.broadcast(ctx, msgs)
+}
+
 // signer owns the account sequence of the client's key: one tx is signed and broadcast at a time,
 // the sequence advances only when CheckTx accepted a tx, and is re-read from the chain on a mismatch.
 type signer struct {
