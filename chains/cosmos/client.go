@@ -327,29 +327,27 @@ func (s *signer) simulate(ctx context.Context, msgs []sdk.Msg) (uint64, error) {
 }
 
 // WaitTx waits until the tx with the given hash is committed and returns its result; a tx that
-// failed in DeliverTx is a *TxError.
+// failed in DeliverTx is a *TxError. The result is read through the tx gRPC service (protobuf inside
+// abci_query), much cheaper to decode than the JSON of the RPC's /tx for a tx of hundreds of messages.
 func (c *Client) WaitTx(ctx context.Context, hash string) (*TxResult, error) {
-	raw, err := hex.DecodeString(hash)
-	if err != nil {
-		return nil, fmt.Errorf("%s: tx hash %q: %w", c.cfg.ChainID, hash, err)
-	}
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.CommitTimeout)
 	defer cancel()
 	for {
-		var res *coretypes.ResultTx
-		err := c.rpc.do(ctx, "tx", func(cl *rpchttp.HTTP) (err error) {
-			res, err = cl.Tx(ctx, raw, false)
-			if err != nil && strings.Contains(err.Error(), "not found") {
-				return permanent{err}
-			}
-			return err
-		})
-		if err == nil {
-			r := res.TxResult
+		var resp txtypes.GetTxResponse
+		err := c.QueryGRPC(ctx, "/cosmos.tx.v1beta1.Service/GetTx", &txtypes.GetTxRequest{Hash: hash}, &resp, 0)
+		if err == nil && resp.TxResponse != nil {
+			r := resp.TxResponse
 			if r.Code != 0 {
-				return nil, &TxError{ChainID: c.cfg.ChainID, TxHash: hash, Codespace: r.Codespace, Code: r.Code, Log: r.Log}
+				return nil, &TxError{ChainID: c.cfg.ChainID, TxHash: hash, Codespace: r.Codespace, Code: r.Code, Log: r.RawLog}
 			}
-			return &TxResult{Hash: hash, Height: res.Height, GasUsed: r.GasUsed, Events: r.Events, Data: r.Data}, nil
+			data, _ := hex.DecodeString(r.Data)
+			return &TxResult{Hash: hash, Height: r.Height, GasUsed: r.GasUsed, Events: r.Events, Data: data}, nil
+		}
+		// Not found yet: keep waiting; transport trouble: keep waiting (the pool already retried);
+		// a query the node refuses: give up.
+		var qErr *QueryError
+		if err != nil && !errors.Is(err, ErrNotFound) && errors.As(err, &qErr) {
+			return nil, fmt.Errorf("%s: wait for tx %s: %w", c.cfg.ChainID, hash, err)
 		}
 		select {
 		case <-ctx.Done():
