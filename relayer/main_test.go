@@ -58,7 +58,7 @@ func chainClient(t *testing.T, c *devnet.Chain, keyName string) *cosmos.Client {
 		t.Fatal(err)
 	}
 	price, _ := sdk.ParseDecCoin(devnet.MinGasPrice)
-	cl, err := cosmos.New(cosmos.Config{ChainID: c.ChainID, RPCAddrs: []string{c.RPCAddr}, AccountPrefix: citychain.AccountAddressPrefix,
+	cl, err := cosmos.New(cosmos.Config{ChainID: c.ChainID, RPCAddrs: []string{c.RPCAddr}, GRPCAddr: c.GRPCAddr, AccountPrefix: citychain.AccountAddressPrefix,
 		GasPrice: price, Keyring: kr, KeyName: keyName, Codec: enc.Codec, TxConfig: enc.TxConfig})
 	if err != nil {
 		t.Fatal(err)

@@ -26,6 +26,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/types/tx/signing"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	"github.com/cosmos/gogoproto/proto"
+	"google.golang.org/grpc"
 )
 
 // Defaults of Config.
@@ -42,6 +43,9 @@ type Config struct {
 	RPCAddrs []string
 	// AccountPrefix is the chain's bech32 account prefix (e.g. "city").
 	AccountPrefix string
+	// GRPCAddr (host:port) is the node's gRPC endpoint. When set, state queries, proofs, tx results
+	// and block events go over gRPC (protobuf); otherwise through abci_query on the RPC (JSON).
+	GRPCAddr string
 	// GasPrice is the price per gas unit, e.g. 0.0025ucity.
 	GasPrice      sdk.DecCoin
 	GasAdjustment float64
@@ -57,6 +61,7 @@ type Config struct {
 type Client struct {
 	cfg    Config
 	rpc    *rpcPool
+	grpc   *grpc.ClientConn // nil without Config.GRPCAddr
 	signer *signer
 }
 
@@ -82,6 +87,11 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	c := &Client{cfg: cfg, rpc: pool}
+	if cfg.GRPCAddr != "" {
+		if c.grpc, err = dialGRPC(cfg.GRPCAddr, cfg.Codec); err != nil {
+			return nil, fmt.Errorf("cosmos client %s: grpc %s: %w", cfg.ChainID, cfg.GRPCAddr, err)
+		}
+	}
 	c.signer = &signer{c: c}
 	return c, nil
 }
@@ -110,6 +120,9 @@ func (c *Client) Status(ctx context.Context) (*coretypes.ResultStatus, error) {
 // QueryGRPC calls a gRPC query method (e.g. "/cosmos.auth.v1beta1.Query/Account") through abci_query
 // at height (0 = latest) and decodes the response into resp. A NotFound answer is ErrNotFound.
 func (c *Client) QueryGRPC(ctx context.Context, method string, req, resp proto.Message, height int64) error {
+	if c.grpc != nil {
+		return c.invokeGRPC(ctx, method, req, resp, height)
+	}
 	bz, err := proto.Marshal(req)
 	if err != nil {
 		return fmt.Errorf("%s query %s: encode: %w", c.cfg.ChainID, method, err)

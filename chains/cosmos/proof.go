@@ -32,14 +32,26 @@ func (c *Client) QueryProven(ctx context.Context, storeKey string, key []byte, h
 	if height < 1 {
 		return nil, fmt.Errorf("%s: proven query of %s/%q needs a height", c.cfg.ChainID, storeKey, key)
 	}
-	res, err := c.ABCIQuery(ctx, "store/"+storeKey+"/key", key, height, true)
-	if err != nil {
-		return nil, fmt.Errorf("proven query %s/%q at %d: %w", storeKey, key, height, err)
+	var value []byte
+	var ops *cmtcrypto.ProofOps
+	var qh int64
+	if c.grpc != nil {
+		v, o, h, err := c.abciQueryGRPC(ctx, "store/"+storeKey+"/key", key, height, true)
+		if err != nil {
+			return nil, fmt.Errorf("proven query %s/%q at %d: %w", storeKey, key, height, err)
+		}
+		value, ops, qh = v, o, h
+	} else {
+		res, err := c.ABCIQuery(ctx, "store/"+storeKey+"/key", key, height, true)
+		if err != nil {
+			return nil, fmt.Errorf("proven query %s/%q at %d: %w", storeKey, key, height, err)
+		}
+		value, ops, qh = res.Value, res.ProofOps, res.Height
 	}
-	if res.ProofOps == nil || len(res.ProofOps.Ops) == 0 {
+	if ops == nil || len(ops.Ops) == 0 {
 		return nil, fmt.Errorf("%s: proven query %s/%q at %d: %w", c.cfg.ChainID, storeKey, key, height, errNoProof)
 	}
-	mp, err := commitmenttypes.ConvertProofs(res.ProofOps)
+	mp, err := commitmenttypes.ConvertProofs(ops)
 	if err != nil {
 		return nil, fmt.Errorf("%s: proven query %s/%q at %d: convert proof: %w", c.cfg.ChainID, storeKey, key, height, err)
 	}
@@ -47,11 +59,10 @@ func (c *Client) QueryProven(ctx context.Context, storeKey string, key []byte, h
 	if err != nil {
 		return nil, fmt.Errorf("%s: proven query %s/%q at %d: encode proof: %w", c.cfg.ChainID, storeKey, key, height, err)
 	}
-	var value []byte
-	if len(res.Value) > 0 {
-		value = res.Value
+	if len(value) == 0 {
+		value = nil
 	}
-	return &Proven{StoreKey: storeKey, Key: key, Value: value, QueryHeight: res.Height, ProofOps: res.ProofOps, Proof: bz}, nil
+	return &Proven{StoreKey: storeKey, Key: key, Value: value, QueryHeight: qh, ProofOps: ops, Proof: bz}, nil
 }
 
 var errNoProof = errors.New("node returned no proof")

@@ -69,7 +69,7 @@ func BenchmarkRelayEndToEnd(b *testing.B) {
 	}
 	run("", append(h, "config", "init")...)
 	for _, c := range net.Chains {
-		run("", append(h, "chains", "add", c.ChainID, "--rpc", c.RPCAddr, "--gas-price", devnet.MinGasPrice, "--keyring-backend", "test", "--devnet",
+		run("", append(h, "chains", "add", c.ChainID, "--rpc", c.RPCAddr, "--grpc", c.GRPCAddr, "--gas-price", devnet.MinGasPrice, "--keyring-backend", "test", "--devnet",
 			"--trusting-period", "48h", "--max-gas", "90000000")...)
 		run(c.Relayer.Mnemonic+"\n", append(h, "keys", "restore", c.ChainID, "relayer")...)
 	}

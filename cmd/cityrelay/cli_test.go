@@ -199,6 +199,7 @@ func TestOperatorFlow(t *testing.T) {
 	defer liar.Close()
 	cfg, _ = config.Load(filepath.Join(home, "config.toml"))
 	cfg.Chains["bucheon-1"].RPC = []string{liar.URL}
+	cfg.Chains["bucheon-1"].GRPC = "" // every query through the lying RPC
 	if err := cfg.Save(filepath.Join(home, "config.toml")); err != nil {
 		t.Fatal(err)
 	}

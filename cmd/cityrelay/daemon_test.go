@@ -101,7 +101,7 @@ func TestDaemonDeliversEverythingThroughAKill(t *testing.T) {
 	h := []string{"--home", home}
 	mustCLI(t, "", append(h, "config", "init")...)
 	for _, c := range net.Chains {
-		mustCLI(t, "", append(h, "chains", "add", c.ChainID, "--rpc", c.RPCAddr, "--gas-price", devnet.MinGasPrice,
+		mustCLI(t, "", append(h, "chains", "add", c.ChainID, "--rpc", c.RPCAddr, "--grpc", c.GRPCAddr, "--gas-price", devnet.MinGasPrice,
 			"--keyring-backend", "test", "--devnet", "--trusting-period", "48h")...)
 		mustCLI(t, c.Relayer.Mnemonic+"\n", append(h, "keys", "restore", c.ChainID, "relayer")...)
 	}

@@ -420,7 +420,7 @@ func newClient(c *devnet.Chain, key string) (*cosmos.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return cosmos.New(cosmos.Config{ChainID: c.ChainID, RPCAddrs: []string{c.RPCAddr}, AccountPrefix: citychain.AccountAddressPrefix,
+	return cosmos.New(cosmos.Config{ChainID: c.ChainID, RPCAddrs: []string{c.RPCAddr}, GRPCAddr: c.GRPCAddr, AccountPrefix: citychain.AccountAddressPrefix,
 		GasPrice: price, Keyring: kr, KeyName: key, Codec: enc.Codec, TxConfig: enc.TxConfig})
 }
 

@@ -91,7 +91,7 @@ func (r *Runtime) chain(id string) (*cosmos.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("chain %s: gas price: %w", id, err)
 	}
-	c, err := cosmos.New(cosmos.Config{ChainID: id, RPCAddrs: cc.RPC, AccountPrefix: cc.AccountPrefix, GasPrice: price,
+	c, err := cosmos.New(cosmos.Config{ChainID: id, RPCAddrs: cc.RPC, GRPCAddr: cc.GRPC, AccountPrefix: cc.AccountPrefix, GasPrice: price,
 		GasAdjustment: cc.GasAdjustment, MaxGas: cc.MaxGas, Keyring: kr, KeyName: cc.KeyName, Codec: enc.Codec, TxConfig: enc.TxConfig})
 	if err != nil {
 		return nil, err
