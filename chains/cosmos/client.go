@@ -6,6 +6,7 @@ package cosmos
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -324,13 +325,26 @@ func (s *signer) simulate(ctx context.Context, msgs []sdk.Msg) (uint64, error) {
 	var resp txtypes.SimulateResponse
 	err = s.c.QueryGRPC(ctx, "/cosmos.tx.v1beta1.Service/Simulate", &txtypes.SimulateRequest{TxBytes: txBytes}, &resp, 0)
 	if err != nil {
-		_, appErr := s.c.ABCIQuery(ctx, "/app/simulate", txBytes, 0, false)
+		// Ask "/app/simulate": it names a refusal's codespace and code, and it simulates against the
+		// mempool's state, so it also succeeds for a tx queued behind others of the same key.
+		res, appErr := s.c.ABCIQuery(ctx, "/app/simulate", txBytes, 0, false)
 		var qErr *QueryError
 		if errors.As(appErr, &qErr) {
 			// The chain refused the tx in simulation: nothing was broadcast.
 			return 0, &TxError{ChainID: s.c.cfg.ChainID, Codespace: qErr.Codespace, Code: qErr.Code, Log: qErr.Log, Checked: true}
 		}
-		return 0, fmt.Errorf("simulate: %w", err)
+		if appErr != nil {
+			return 0, fmt.Errorf("simulate: %w", err)
+		}
+		var sim struct {
+			GasInfo struct {
+				GasUsed uint64 `json:"gas_used,string"`
+			} `json:"gas_info"`
+		}
+		if err := json.Unmarshal(res.Value, &sim); err != nil {
+			return 0, fmt.Errorf("%s: decode simulation result: %w", s.c.cfg.ChainID, err)
+		}
+		resp.GasInfo = &sdk.GasInfo{GasUsed: sim.GasInfo.GasUsed}
 	}
 	gas := uint64(math.Ceil(float64(resp.GasInfo.GasUsed) * s.c.cfg.GasAdjustment))
 	if gas > s.c.cfg.MaxGas {
