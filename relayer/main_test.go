@@ -7,12 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cosmos/cosmos-sdk/crypto/keyring"
-	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/rs/zerolog"
 
-	citychain "github.com/cityrelay/cityrelay/chains/citychain/app"
-	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/cosmos"
 	"github.com/cityrelay/cityrelay/chains/devnet"
 	"github.com/cityrelay/cityrelay/light"
@@ -46,20 +42,10 @@ func run(m *testing.M) int {
 	return code
 }
 
-// chainClient returns a client signing with the devnet's relayer key of c.
+// chainClient returns a client of c signing with the named devnet key.
 func chainClient(t *testing.T, c *devnet.Chain, keyName string) *cosmos.Client {
 	t.Helper()
-	enc, err := cosmos.NewEncoding(citychain.AccountAddressPrefix, didtypes.RegisterInterfaces)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kr, err := keyring.New("citychain", keyring.BackendTest, c.KeyringDir(), nil, enc.Codec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	price, _ := sdk.ParseDecCoin(devnet.MinGasPrice)
-	cl, err := cosmos.New(cosmos.Config{ChainID: c.ChainID, RPCAddrs: []string{c.RPCAddr}, GRPCAddr: c.GRPCAddr, AccountPrefix: citychain.AccountAddressPrefix,
-		GasPrice: price, Keyring: kr, KeyName: keyName, Codec: enc.Codec, TxConfig: enc.TxConfig})
+	cl, err := c.Client(keyName, devnet.ClientOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,6 +44,7 @@ func newClient(t *testing.T, rpcs ...string) *cosmos.Client {
 		t.Fatal(err)
 	}
 	price, _ := sdk.ParseDecCoin(devnet.MinGasPrice)
+	// Several RPC endpoints (some dead) is what these tests are about: built by hand, not by devnet.
 	cl, err := cosmos.New(cosmos.Config{ChainID: c.ChainID, RPCAddrs: rpcs, AccountPrefix: "city", GasPrice: price,
 		Keyring: kr, KeyName: devnet.RelayerKey, Codec: enc.Codec, TxConfig: enc.TxConfig})
 	if err != nil {

@@ -12,11 +12,9 @@ import (
 	"time"
 
 	errorsmod "cosmossdk.io/errors"
-	"github.com/cosmos/cosmos-sdk/crypto/keyring"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/gogoproto/proto"
 
-	citychain "github.com/cityrelay/cityrelay/chains/citychain/app"
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/cosmos"
 	"github.com/cityrelay/cityrelay/chains/devnet"
@@ -25,19 +23,7 @@ import (
 // client returns a tx/query client for chain signing with the named devnet key.
 func client(t *testing.T, c *devnet.Chain, keyName string) *cosmos.Client {
 	t.Helper()
-	enc := citychain.MakeEncodingConfig()
-	kr, err := keyring.New("citychain", keyring.BackendTest, c.KeyringDir(), nil, enc.Codec)
-	if err != nil {
-		t.Fatalf("keyring: %v", err)
-	}
-	price, err := sdk.ParseDecCoin(devnet.MinGasPrice)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cl, err := cosmos.New(cosmos.Config{
-		ChainID: c.ChainID, RPCAddrs: []string{c.RPCAddr}, GasPrice: price,
-		Keyring: kr, KeyName: keyName, Codec: enc.Codec, TxConfig: enc.TxConfig,
-	})
+	cl, err := c.Client(keyName, devnet.ClientOptions{})
 	if err != nil {
 		t.Fatalf("client: %v", err)
 	}

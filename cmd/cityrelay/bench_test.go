@@ -14,7 +14,6 @@ import (
 	"time"
 
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
-	"github.com/cosmos/cosmos-sdk/crypto/keyring"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
 
@@ -102,10 +101,10 @@ func BenchmarkRelayEndToEnd(b *testing.B) {
 
 	seoul := net.Chain("seoul-1")
 	enc, _ := cosmos.NewEncoding(citychain.AccountAddressPrefix, didtypes.RegisterInterfaces)
-	kr, _ := keyring.New("citychain", keyring.BackendTest, seoul.KeyringDir(), nil, enc.Codec)
-	price, _ := sdk.ParseDecCoin(devnet.MinGasPrice)
-	admin, _ := cosmos.New(cosmos.Config{ChainID: "seoul-1", RPCAddrs: []string{seoul.RPCAddr}, AccountPrefix: "city", GasPrice: price,
-		Keyring: kr, KeyName: devnet.AdminKey, Codec: enc.Codec, TxConfig: enc.TxConfig, MaxGas: 90_000_000})
+	admin, err := seoul.Client(devnet.AdminKey, devnet.ClientOptions{MaxGas: 90_000_000})
+	if err != nil {
+		b.Fatal(err)
+	}
 
 	const perTx = 100            // packets per send tx (half attestations, half service messages)
 	sentAt := map[uint64]int64{} // sequence -> send height

@@ -14,12 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cosmos/cosmos-sdk/crypto/keyring"
-	sdk "github.com/cosmos/cosmos-sdk/types"
 	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
 	"github.com/rs/zerolog"
 
-	citychain "github.com/cityrelay/cityrelay/chains/citychain/app"
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/cosmos"
 	"github.com/cityrelay/cityrelay/chains/devnet"
@@ -120,11 +117,10 @@ func TestOperatorFlow(t *testing.T) {
 	mustCLI(t, "", append(h, "tx", "update-clients", "seoul-bucheon")...)
 
 	// Issue an attestation in Seoul, send it to Bucheon and relay it.
-	enc, _ := cosmos.NewEncoding(citychain.AccountAddressPrefix, didtypes.RegisterInterfaces)
-	kr, _ := keyring.New("citychain", keyring.BackendTest, seoul.KeyringDir(), nil, enc.Codec)
-	price, _ := sdk.ParseDecCoin(devnet.MinGasPrice)
-	admin, _ := cosmos.New(cosmos.Config{ChainID: "seoul-1", RPCAddrs: []string{seoul.RPCAddr}, AccountPrefix: "city", GasPrice: price,
-		Keyring: kr, KeyName: devnet.AdminKey, Codec: enc.Codec, TxConfig: enc.TxConfig})
+	admin, err := seoul.Client(devnet.AdminKey, devnet.ClientOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	now := time.Now().Unix()
 	digest := bytes.Repeat([]byte{3}, 32)
 	sb := didtypes.AttestationSignBytes("seoul-1", seoul.Issuer.DID, "key-1", seoul.Citizen.DID, "residency-card", digest, now-10, now+3600, 1)
@@ -221,11 +217,10 @@ func TestOperatorFlow(t *testing.T) {
 func testPath(t *testing.T, a, b *devnet.Chain, pc *config.Path) *relayer.Path {
 	t.Helper()
 	end := func(c *devnet.Chain, e config.PathEnd) *relayer.End {
-		enc, _ := cosmos.NewEncoding("city", didtypes.RegisterInterfaces)
-		kr, _ := keyring.New("citychain", keyring.BackendTest, c.KeyringDir(), nil, enc.Codec)
-		price, _ := sdk.ParseDecCoin(devnet.MinGasPrice)
-		cl, _ := cosmos.New(cosmos.Config{ChainID: c.ChainID, RPCAddrs: []string{c.RPCAddr}, AccountPrefix: "city", GasPrice: price,
-			Keyring: kr, KeyName: devnet.RelayerKey, Codec: enc.Codec, TxConfig: enc.TxConfig})
+		cl, err := c.Client(devnet.RelayerKey, devnet.ClientOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
 		lc, err := light.New(context.Background(), light.Options{ChainID: c.ChainID, Primary: c.RPCAddr, TrustingPeriod: time.Hour,
 			TrustLatest: true, StoreDir: t.TempDir(), Logger: zerolog.Nop()})
 		if err != nil {

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
-	"github.com/cosmos/cosmos-sdk/crypto/keyring"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
 
@@ -126,10 +125,10 @@ func TestDaemonDeliversEverythingThroughAKill(t *testing.T) {
 
 	seoul := net.Chain("seoul-1")
 	enc, _ := cosmos.NewEncoding(citychain.AccountAddressPrefix, didtypes.RegisterInterfaces)
-	kr, _ := keyring.New("citychain", keyring.BackendTest, seoul.KeyringDir(), nil, enc.Codec)
-	price, _ := sdk.ParseDecCoin(devnet.MinGasPrice)
-	admin, _ := cosmos.New(cosmos.Config{ChainID: "seoul-1", RPCAddrs: []string{seoul.RPCAddr}, AccountPrefix: "city", GasPrice: price,
-		Keyring: kr, KeyName: devnet.AdminKey, Codec: enc.Codec, TxConfig: enc.TxConfig})
+	admin, err := seoul.Client(devnet.AdminKey, devnet.ClientOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	channels := map[string]string{"bucheon-1": cfg.Paths["seoul-bucheon-1"].Src.ChannelID, "wego-1": cfg.Paths["seoul-wego-1"].Src.ChannelID}
 
 	issuerSeq, nonce := uint64(0), uint64(0)

@@ -15,7 +15,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/cosmos/cosmos-sdk/crypto/keyring"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -23,7 +22,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
-	citychain "github.com/cityrelay/cityrelay/chains/citychain/app"
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/cosmos"
 	"github.com/cityrelay/cityrelay/chains/devnet"
@@ -408,20 +406,7 @@ func Run(ctx context.Context, o Options) (err error) {
 }
 
 func newClient(c *devnet.Chain, key string) (*cosmos.Client, error) {
-	enc, err := cosmos.NewEncoding(citychain.AccountAddressPrefix, didtypes.RegisterInterfaces)
-	if err != nil {
-		return nil, err
-	}
-	kr, err := keyring.New("citychain", keyring.BackendTest, c.KeyringDir(), nil, enc.Codec)
-	if err != nil {
-		return nil, err
-	}
-	price, err := sdk.ParseDecCoin(devnet.MinGasPrice)
-	if err != nil {
-		return nil, err
-	}
-	return cosmos.New(cosmos.Config{ChainID: c.ChainID, RPCAddrs: []string{c.RPCAddr}, GRPCAddr: c.GRPCAddr, AccountPrefix: citychain.AccountAddressPrefix,
-		GasPrice: price, Keyring: kr, KeyName: key, Codec: enc.Codec, TxConfig: enc.TxConfig})
+	return c.Client(key, devnet.ClientOptions{})
 }
 
 func newCitizenKey() (devnet.DIDKey, error) {

@@ -8,14 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cosmos/cosmos-sdk/crypto/keyring"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
-	citychain "github.com/cityrelay/cityrelay/chains/citychain/app"
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/cosmos"
 	"github.com/cityrelay/cityrelay/chains/devnet"
@@ -27,19 +25,13 @@ import (
 
 func client(t *testing.T, c *devnet.Chain, key string) *cosmos.Client {
 	t.Helper()
-	return clientVia(t, c, key, c.RPCAddr)
+	return clientVia(t, c, key, "")
 }
 
+// clientVia is client reaching the chain through another RPC address (a proxy), RPC only.
 func clientVia(t *testing.T, c *devnet.Chain, key, rpc string) *cosmos.Client {
 	t.Helper()
-	enc, _ := cosmos.NewEncoding(citychain.AccountAddressPrefix, didtypes.RegisterInterfaces)
-	kr, err := keyring.New("citychain", keyring.BackendTest, c.KeyringDir(), nil, enc.Codec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	price, _ := sdk.ParseDecCoin(devnet.MinGasPrice)
-	cl, err := cosmos.New(cosmos.Config{ChainID: c.ChainID, RPCAddrs: []string{rpc}, AccountPrefix: "city", GasPrice: price,
-		Keyring: kr, KeyName: key, Codec: enc.Codec, TxConfig: enc.TxConfig})
+	cl, err := c.Client(key, devnet.ClientOptions{RPC: rpc, NoGRPC: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,13 +52,17 @@ func instanceVia(t *testing.T, net *devnet.Devnet, key string, via map[string]st
 		if v, ok := via[c.ChainID]; ok {
 			rpc = v
 		}
+		clientRPC := ""
+		if rpc != c.RPCAddr {
+			clientRPC = rpc
+		}
 		lc, err := light.New(context.Background(), light.Options{ChainID: c.ChainID, Primary: rpc, TrustingPeriod: time.Hour,
 			TrustLatest: true, StoreDir: t.TempDir(), Logger: zerolog.Nop()})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { lc.Close() })
-		e := &relayer.End{Chain: clientVia(t, c, key, rpc), Light: lc, PortID: didtypes.PortID}
+		e := &relayer.End{Chain: clientVia(t, c, key, clientRPC), Light: lc, PortID: didtypes.PortID}
 		if ids != nil {
 			e.ClientID, e.ConnectionID, e.ChannelID = ids.ClientID, ids.ConnectionID, ids.ChannelID
 		}
