@@ -38,6 +38,26 @@ func clientVia(t *testing.T, c *devnet.Chain, key, rpc string) *cosmos.Client {
 	return cl
 }
 
+// startJetStream starts an embedded nats-server for the test and prepares the streams and buckets.
+func startJetStream(t *testing.T) jetstream.JetStream {
+	t.Helper()
+	srv, err := packets.StartEmbedded(t.TempDir(), "127.0.0.1:-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	nc, err := nats.Connect(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, _ := jetstream.New(nc)
+	if err := packets.Setup(context.Background(), js, 1, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	return js
+}
+
 // instance is one relayer process's view of the path: its own key, clients and light clients.
 func instance(t *testing.T, net *devnet.Devnet, key string, linked *relayer.Path) *relayer.Path {
 	t.Helper()
@@ -92,20 +112,7 @@ func TestTwoRelayersShareTheWork(t *testing.T) {
 	}
 	p2 := instance(t, net, devnet.Relayer2Key, p1)
 
-	srv, err := packets.StartEmbedded(t.TempDir(), "127.0.0.1:-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
-	nc, err := nats.Connect(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	if err := packets.Setup(ctx, js, 1, time.Hour); err != nil {
-		t.Fatal(err)
-	}
+	js := startJetStream(t)
 
 	var mu sync.Mutex
 	submitted := map[string]map[uint64]string{} // "recv"/"ack" -> seq -> instance
