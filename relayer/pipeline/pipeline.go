@@ -32,6 +32,8 @@ type Options struct {
 	OnDelivered func(Delivered)
 	// OnObserved is told of every work item published (metrics).
 	OnObserved func(*packets.Work)
+	// InFlight is how many batches a submitter keeps in flight per destination (default 3).
+	InFlight int
 	// ClearOnStart publishes, at start, the work left from before (in chunks of ClearChunk).
 	ClearOnStart bool
 	ClearChunk   int
@@ -60,6 +62,9 @@ func Run(ctx context.Context, o Options) error {
 	}
 	if o.Poll <= 0 {
 		o.Poll = 200 * time.Millisecond
+	}
+	if o.InFlight <= 0 {
+		o.InFlight = 3
 	}
 	kv, err := o.JS.KeyValue(ctx, "cityrelay_cursors")
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/cityrelay/cityrelay/chains/cosmos"
 	"github.com/cityrelay/cityrelay/packets"
@@ -45,7 +46,18 @@ func (s *submitter) run(ctx context.Context) error {
 		return fmt.Errorf("consumer for %s: %w", s.to, err)
 	}
 	log := s.o.Log.With().Str("chain", s.to).Logger()
-	log.Info().Msg("submitter started")
+	log.Info().Int("in_flight", s.o.InFlight).Msg("submitter started")
+	// Several batches in flight: while one relay tx waits for its block, the next is built and
+	// broadcast (the key's signer hands out sequences in order; a tx is only acked once committed).
+	g, gctx := errgroup.WithContext(ctx)
+	for range s.o.InFlight {
+		g.Go(func() error { return s.loop(gctx, cons) })
+	}
+	return g.Wait()
+}
+
+func (s *submitter) loop(ctx context.Context, cons jetstream.Consumer) error {
+	log := s.o.Log.With().Str("chain", s.to).Logger()
 	for ctx.Err() == nil {
 		batch, err := cons.Fetch(s.o.BatchMax, jetstream.FetchMaxWait(s.o.BatchWait))
 		if err != nil {
