@@ -97,11 +97,10 @@ func BenchmarkVerifyAdjacent(b *testing.B) {
 			}
 			primary := &fakeProvider{g: g, b: b, latest: int64(b.N) + 1}
 			witness := &fakeProvider{g: g, b: b, latest: int64(b.N) + 1}
-			detector := &fakeProvider{g: g, b: b, latest: int64(b.N) + 1}
 			now := g.start.Add(time.Duration(b.N+10) * time.Second)
 			o := Options{ChainID: g.chainID, TrustingPeriod: time.Hour, TrustHeight: 1, TrustHash: g.blocks[1].Hash(), StoreDir: b.TempDir(),
 				Now: func() time.Time { return now }}
-			c, err := newWithProviders(context.Background(), o, zerolog.Nop(), primary, []provider.Provider{witness}, []provider.Provider{detector}, []string{"witness"})
+			c, err := newWithProviders(context.Background(), o, zerolog.Nop(), primary, []provider.Provider{witness}, []string{"witness"})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -74,33 +74,43 @@ func New(ctx context.Context, o Options) (*Client, error) {
 		o.EvidenceDir = filepath.Join(o.StoreDir, "evidence")
 	}
 	log := o.Logger.With().Str("chain", o.ChainID).Logger()
-	primary, err := lighthttp.New(o.ChainID, o.Primary)
+	hp, err := lighthttp.New(o.ChainID, o.Primary)
 	if err != nil {
 		return nil, fmt.Errorf("light %s: primary %s: %w", o.ChainID, o.Primary, err)
 	}
+	primary := newCachedProvider(hp)
 	witnessURLs := o.Witnesses
 	if len(witnessURLs) == 0 {
 		log.Warn().Str("primary", o.Primary).Msg("no witnesses configured: the primary is its own witness and divergence cannot be detected")
 		witnessURLs = []string{o.Primary}
 	}
-	var witnesses, detectorWitnesses []provider.Provider
+	var witnesses []provider.Provider
 	for _, w := range witnessURLs {
+		if w == o.Primary {
+			// The same node again: one fetch serves both roles.
+			witnesses = append(witnesses, primary)
+			continue
+		}
 		p, err := lighthttp.New(o.ChainID, w)
 		if err != nil {
 			return nil, fmt.Errorf("light %s: witness %s: %w", o.ChainID, w, err)
 		}
 		witnesses = append(witnesses, p)
-		dp, _ := lighthttp.New(o.ChainID, w)
-		detectorWitnesses = append(detectorWitnesses, dp)
 	}
-	return newWithProviders(ctx, o, log, primary, witnesses, detectorWitnesses, witnessURLs)
+	return newWithProviders(ctx, o, log, primary, witnesses, witnessURLs)
 }
 
-// newWithProviders builds the client over given providers: the witnesses this package cross-checks,
-// and separate instances of them for cometbft's own detector.
-func newWithProviders(ctx context.Context, o Options, log zerolog.Logger, primary provider.Provider, witnesses,
-	detectorWitnesses []provider.Provider, witnessURLs []string,
+// newWithProviders builds the client over given providers. Each witness serves both cometbft's
+// divergence detector and our cross-check through one cache, so a header is fetched from it once.
+func newWithProviders(ctx context.Context, o Options, log zerolog.Logger, primary provider.Provider, witnesses []provider.Provider,
+	witnessURLs []string,
 ) (*Client, error) {
+	for i, w := range witnesses {
+		if _, ok := w.(*cachedProvider); !ok {
+			witnesses[i] = newCachedProvider(w)
+		}
+	}
+	detectorWitnesses := witnesses
 	if err := os.MkdirAll(o.StoreDir, 0o700); err != nil {
 		return nil, fmt.Errorf("light %s: store dir: %w", o.ChainID, err)
 	}
@@ -108,7 +118,7 @@ func newWithProviders(ctx context.Context, o Options, log zerolog.Logger, primar
 	if err != nil {
 		return nil, fmt.Errorf("light %s: open store: %w", o.ChainID, err)
 	}
-	store := lightdb.New(db, o.ChainID)
+	store := lightdb.New(unsyncedDB{db}, o.ChainID)
 	opts := []cmtlight.Option{cmtlight.SkippingVerification(cmtlight.DefaultTrustLevel), cmtlight.MaxRetryAttempts(3)}
 
 	c := &Client{chainID: o.ChainID, witnesses: witnesses, witnessURLs: witnessURLs, db: db, storeDir: o.StoreDir,

@@ -127,6 +127,7 @@ func (r *Relayer) RecvPackets(ctx context.Context, src, dst *End, packets []chan
 	if update != nil {
 		msgs = append(msgs, update)
 	}
+	proveStart := time.Now()
 	proofs, err := proveAll(ctx, len(todo), func(ctx context.Context, i int) (*cosmos.Proven, error) {
 		p := todo[i]
 		return src.provenAt(ctx, r.Check, lb, ibcexported.StoreKey, host.PacketCommitmentKey(p.SourcePort, p.SourceChannel, p.Sequence))
@@ -150,11 +151,12 @@ func (r *Relayer) RecvPackets(ctx context.Context, src, dst *End, packets []chan
 	if len(seqs) == 0 {
 		return nil, nil, nil
 	}
+	prove := time.Since(proveStart)
 	res, err := dst.Chain.Send(ctx, msgs...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("recv %d packets on %s: %w", len(seqs), dst.ChainID(), err)
 	}
-	return &TxInfo{Hash: res.Hash, Height: res.Height, GasUsed: res.GasUsed, Events: res.Events}, seqs, nil
+	return txInfo(res, prove), seqs, nil
 }
 
 // AckPackets returns acknowledgements written on src (the chain that received the packets) to dst
@@ -196,6 +198,7 @@ func (r *Relayer) AckPackets(ctx context.Context, src, dst *End, acks []Ack, wri
 			todo = append(todo, a)
 		}
 	}
+	proveStart := time.Now()
 	proofs, err := proveAll(ctx, len(todo), func(ctx context.Context, i int) (*cosmos.Proven, error) {
 		p := todo[i].Packet
 		return src.provenAt(ctx, r.Check, lb, ibcexported.StoreKey, host.PacketAcknowledgementKey(p.DestinationPort, p.DestinationChannel, p.Sequence))
@@ -218,11 +221,12 @@ func (r *Relayer) AckPackets(ctx context.Context, src, dst *End, acks []Ack, wri
 	if len(seqs) == 0 {
 		return nil, nil, nil
 	}
+	prove := time.Since(proveStart)
 	res, err := dst.Chain.Send(ctx, msgs...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("ack %d packets on %s: %w", len(seqs), dst.ChainID(), err)
 	}
-	return &TxInfo{Hash: res.Hash, Height: res.Height, GasUsed: res.GasUsed, Events: res.Events}, seqs, nil
+	return txInfo(res, prove), seqs, nil
 }
 
 // proofHeader returns a verified header of src above minHeight and, if dst's client of src has no

@@ -3,6 +3,7 @@ package relayer
 import (
 	"context"
 	"fmt"
+	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 	cmttypes "github.com/cometbft/cometbft/types"
@@ -10,6 +11,8 @@ import (
 	"github.com/cosmos/gogoproto/proto"
 	clienttypes "github.com/cosmos/ibc-go/v8/modules/core/02-client/types"
 	ibctm "github.com/cosmos/ibc-go/v8/modules/light-clients/07-tendermint"
+
+	"github.com/cityrelay/cityrelay/chains/cosmos"
 )
 
 const tmClientStateURL = "/ibc.lightclients.tendermint.v1.ClientState"
@@ -120,4 +123,11 @@ type TxInfo struct {
 	Height  int64
 	GasUsed int64
 	Events  []abci.Event
+	// Prove is the time spent querying and checking the batch's proofs; Timing breaks down the send.
+	Prove  time.Duration
+	Timing cosmos.TxTiming
+}
+
+func txInfo(res *cosmos.TxResult, prove time.Duration) *TxInfo {
+	return &TxInfo{Hash: res.Hash, Height: res.Height, GasUsed: res.GasUsed, Events: res.Events, Prove: prove, Timing: res.Timing}
 }

@@ -176,6 +176,14 @@ type TxResult struct {
 	GasUsed int64
 	Events  []abci.Event
 	Data    []byte
+	// Timing is where Send spent its time (zero for results read back with WaitTx alone).
+	Timing TxTiming
+}
+
+// TxTiming breaks a Send down: waiting for the key's signer (other txs of the key ahead), gas
+// simulation, signing, broadcast (CheckTx), and waiting for the commit.
+type TxTiming struct {
+	Queue, Simulate, Sign, Broadcast, Commit time.Duration
 }
 
 // Send builds, signs and broadcasts one tx of msgs with the configured key and waits for it to be
@@ -203,21 +211,35 @@ type signer struct {
 }
 
 func (s *signer) send(ctx context.Context, msgs []sdk.Msg) (*TxResult, error) {
-	hash, err := s.broadcast(ctx, msgs)
+	var t TxTiming
+	hash, err := s.broadcastTimed(ctx, msgs, &t)
 	if err != nil {
 		return nil, err
 	}
-	return s.c.WaitTx(ctx, hash)
+	start := time.Now()
+	res, err := s.c.WaitTx(ctx, hash)
+	if err != nil {
+		return nil, err
+	}
+	t.Commit = time.Since(start)
+	res.Timing = t
+	return res, nil
 }
 
 func (s *signer) broadcast(ctx context.Context, msgs []sdk.Msg) (string, error) {
+	return s.broadcastTimed(ctx, msgs, &TxTiming{})
+}
+
+func (s *signer) broadcastTimed(ctx context.Context, msgs []sdk.Msg, t *TxTiming) (string, error) {
+	start := time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	t.Queue = time.Since(start)
 	for attempt := 0; ; attempt++ {
 		if err := s.load(ctx); err != nil {
 			return "", err
 		}
-		hash, err := s.signAndBroadcast(ctx, msgs)
+		hash, err := s.signAndBroadcast(ctx, msgs, t)
 		var txErr *TxError
 		if errors.As(err, &txErr) && txErr.IsSequenceMismatch() && attempt < 2 {
 			s.loaded = false // resync from the chain and try again
@@ -268,16 +290,22 @@ func (s *signer) factory() clienttx.Factory {
 		WithFromName(s.c.cfg.KeyName)
 }
 
-func (s *signer) signAndBroadcast(ctx context.Context, msgs []sdk.Msg) (string, error) {
+func (s *signer) signAndBroadcast(ctx context.Context, msgs []sdk.Msg, t *TxTiming) (string, error) {
 	chainID := s.c.cfg.ChainID
+	start := time.Now()
 	gas, err := s.simulate(ctx, msgs)
 	if err != nil {
 		return "", err
 	}
+	t.Simulate = time.Since(start)
+	start = time.Now()
 	bz, err := s.signTx(ctx, msgs, gas)
 	if err != nil {
 		return "", err
 	}
+	t.Sign = time.Since(start)
+	start = time.Now()
+	defer func() { t.Broadcast = time.Since(start) }()
 	var res *coretypes.ResultBroadcastTx
 	err = s.c.rpc.do(ctx, "broadcast_tx_sync", func(cl *rpchttp.HTTP) (err error) {
 		res, err = cl.BroadcastTxSync(ctx, bz)

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -75,7 +76,7 @@ func BenchmarkRelayEndToEnd(b *testing.B) {
 	run("", append(h, "paths", "new", "sb", "--src", "seoul-1", "--dst", "bucheon-1")...)
 	run("", append(h, "tx", "link", "sb", "--trust-latest")...)
 	cfg, _ := config.Load(filepath.Join(home, "config.toml"))
-	cfg.Global.LogFormat, cfg.Global.LogLevel = "json", "warn"
+	cfg.Global.LogFormat, cfg.Global.LogLevel = "json", envStr("CITYRELAY_BENCH_LOG", "warn")
 	cfg.Metrics.Enabled = false
 	cfg.Relay.BatchMaxMsgs = envInt("CITYRELAY_BENCH_BATCH", 100)
 	cfg.Relay.BatchMaxWait = config.Duration{Duration: blockTime / 2}
@@ -84,7 +85,7 @@ func BenchmarkRelayEndToEnd(b *testing.B) {
 	}
 	channel := cfg.Paths["sb"].Src.ChannelID
 
-	logf, _ := os.Create(filepath.Join(home, "daemon.log"))
+	logf, _ := os.Create(envStr("CITYRELAY_BENCH_DAEMON_LOG", filepath.Join(home, "daemon.log")))
 	defer logf.Close()
 	args := []string{"start", "--home", home}
 	if prof := os.Getenv("CITYRELAY_BENCH_CPUPROFILE"); prof != "" {
@@ -98,6 +99,22 @@ func BenchmarkRelayEndToEnd(b *testing.B) {
 	defer func() { _ = daemon.Process.Signal(os.Interrupt); _ = daemon.Wait() }()
 	time.Sleep(2 * time.Second)
 	cpu0 := procCPU(daemon.Process.Pid)
+	self0 := selfCPU()
+	busy0, total0 := machineCPU()
+	// The daemon's resident set, sampled through the run: it must not grow with packets relayed.
+	rssDone, rssStopped := make(chan struct{}), make(chan struct{})
+	var rss []int64
+	go func() {
+		defer close(rssStopped)
+		for {
+			select {
+			case <-rssDone:
+				return
+			case <-time.After(time.Second):
+				rss = append(rss, procRSS(daemon.Process.Pid))
+			}
+		}
+	}()
 
 	seoul := net.Chain("seoul-1")
 	enc, _ := cosmos.NewEncoding(citychain.AccountAddressPrefix, didtypes.RegisterInterfaces)
@@ -177,8 +194,12 @@ func BenchmarkRelayEndToEnd(b *testing.B) {
 	}
 	elapsed := time.Since(start)
 	b.StopTimer()
+	close(rssDone)
+	<-rssStopped
 	cpu := procCPU(daemon.Process.Pid) - cpu0
 	peak := procHWM(daemon.Process.Pid)
+	chainsCPU := selfCPU() - self0
+	busy1, total1 := machineCPU()
 
 	// Latency and batching, read back from the chains: recv height and time per sequence.
 	st := scanRecv(b, net.Chain("bucheon-1"), enc)
@@ -194,6 +215,11 @@ func BenchmarkRelayEndToEnd(b *testing.B) {
 		lat = append(lat, d)
 		latBlocks = append(latBlocks, d.Seconds()/blockTime.Seconds())
 	}
+	var lastSend int64
+	for _, h := range sentAt {
+		lastSend = max(lastSend, h)
+	}
+	offered := float64(n) / seoulTimes[lastSend].Sub(start).Seconds()
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	sort.Float64s(latBlocks)
 	pct := func(q float64) int { return min(len(lat)-1, int(q*float64(len(lat)))) }
@@ -212,6 +238,10 @@ func BenchmarkRelayEndToEnd(b *testing.B) {
 	b.ReportMetric(gasPerRecv, "gas/recv")
 	b.ReportMetric(capacity, "capacity_pkts/s")
 	b.ReportMetric(delivered/capacity, "delivered/capacity")
+	b.ReportMetric(offered, "offered_pkts/s")
+	b.ReportMetric(chainsCPU.Seconds()/elapsed.Seconds(), "chains+sender_cores")
+	b.ReportMetric((busy1-busy0)/(total1-total0), "machine_busy")
+	b.Logf("daemon RSS (MB) every 10%% of the run: %s", rssSeries(rss, 10))
 	b.Logf("%d packets in %s; %d recv txs; capacity %.0f recv/block at %.0f gas each", n, elapsed.Round(time.Millisecond), st.recvTxs, capacityPerBlock, gasPerRecv)
 }
 
@@ -289,17 +319,66 @@ func procCPU(pid int) time.Duration {
 	return time.Duration(utime+stime) * 10 * time.Millisecond
 }
 
+// selfCPU is the CPU time of this process (the chains and the sender).
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// machineCPU returns the busy and total jiffies of all CPUs (from /proc/stat).
+func machineCPU() (busy, total float64) {
+	bz, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0
+	}
+	f := strings.Fields(strings.SplitN(string(bz), "\n", 2)[0])[1:]
+	for i, v := range f {
+		x, _ := strconv.ParseFloat(v, 64)
+		total += x
+		if i != 3 && i != 4 { // idle, iowait
+			busy += x
+		}
+	}
+	return busy, total
+}
+
+// procRSS is the resident set of a process, in KiB.
+func procRSS(pid int) int64 { return procStatus(pid, "VmRSS:") }
+
+// rssSeries renders k evenly spaced samples of a series of KiB values, in MB.
+func rssSeries(s []int64, k int) string {
+	if len(s) == 0 {
+		return "-"
+	}
+	var parts []string
+	for i := 1; i <= k; i++ {
+		parts = append(parts, fmt.Sprintf("%.0f", float64(s[min(len(s)-1, i*len(s)/k)])/1024))
+	}
+	return strings.Join(parts, " ")
+}
+
 // procHWM is the peak resident set of a process, in KiB.
-func procHWM(pid int) int64 {
+func procHWM(pid int) int64 { return procStatus(pid, "VmHWM:") }
+
+// procStatus reads a KiB field of /proc/<pid>/status.
+func procStatus(pid int, field string) int64 {
 	bz, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}
 	for _, l := range strings.Split(string(bz), "\n") {
-		if strings.HasPrefix(l, "VmHWM:") {
+		if strings.HasPrefix(l, field) {
 			v, _ := strconv.ParseInt(strings.Fields(l)[1], 10, 64)
 			return v
 		}
 	}
 	return 0
+}
+
+func envStr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
 }

@@ -70,10 +70,10 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return fmt.Errorf("cursor bucket: %w", err)
 	}
-	life, err := o.JS.KeyValue(ctx, "cityrelay_packets")
-	if err != nil {
+	if _, err := o.JS.KeyValue(ctx, packets.PacketBucket); err != nil {
 		return fmt.Errorf("packet bucket: %w", err)
 	}
+	life := &lifecycle{js: o.JS, log: o.Log}
 	g, gctx := errgroup.WithContext(ctx)
 	chains := map[string][]*relayer.End{}
 	dsts := map[string]bool{}

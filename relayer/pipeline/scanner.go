@@ -19,7 +19,7 @@ type scanner struct {
 	chain   string
 	o       Options
 	cursors jetstream.KeyValue
-	life    jetstream.KeyValue
+	life    *lifecycle
 }
 
 func (s *scanner) ends() []*relayer.End {
@@ -107,7 +107,7 @@ func (s *scanner) loadCursor(ctx context.Context, src *relayer.End) (int64, erro
 	return lb.Height - 1, nil
 }
 
-func (s *scanner) publish(ctx context.Context, ends []*relayer.End, events []abciEvent, h int64) (int, error) {
+func (s *scanner) publish(ctx context.Context, ends []*relayer.End, events []abciEvent, h int64) (n int, err error) {
 	sends, err := relayer.SendPackets(events)
 	if err != nil {
 		s.o.Log.Warn().Err(err).Str("chain", s.chain).Int64("height", h).Msg("malformed send_packet event skipped")
@@ -135,18 +135,38 @@ func (s *scanner) publish(ctx context.Context, ends []*relayer.End, events []abc
 				Packet: toWire(a.Packet), Ack: a.Ack, Class: packets.Classify(a.Packet.SourcePort, a.Packet.Data), ObservedUnixNano: now})
 		}
 	}
-	for _, w := range works {
-		bz, err := w.Encode()
-		if err != nil {
-			return 0, err
+	// Published asynchronously in windows (JetStream bounds the acks outstanding); the block counts as
+	// scanned only once every publish is acknowledged.
+	for len(works) > 0 {
+		window := works[:min(len(works), publishWindow)]
+		works = works[len(window):]
+		futs := make([]jetstream.PubAckFuture, len(window))
+		for i, w := range window {
+			bz, err := w.Encode()
+			if err != nil {
+				return 0, err
+			}
+			if futs[i], err = s.o.JS.PublishAsync(w.Subject(), bz, jetstream.WithMsgID(w.MsgID())); err != nil {
+				return 0, fmt.Errorf("publish %s: %w", w.MsgID(), err)
+			}
 		}
-		if _, err := s.o.JS.Publish(ctx, w.Subject(), bz, jetstream.WithMsgID(w.MsgID())); err != nil {
-			return 0, fmt.Errorf("publish %s: %w", w.MsgID(), err)
+		for i, f := range futs {
+			select {
+			case <-f.Ok():
+			case err := <-f.Err():
+				return 0, fmt.Errorf("publish %s: %w", window[i].MsgID(), err)
+			case <-ctx.Done():
+				return 0, ctx.Err()
+			}
+			s.life.set(window[i].MsgID(), "observed", "")
+			if s.o.OnObserved != nil {
+				s.o.OnObserved(window[i])
+			}
 		}
-		setState(ctx, s.life, w.MsgID(), "observed", "")
-		if s.o.OnObserved != nil {
-			s.o.OnObserved(w)
-		}
+		n += len(window)
 	}
-	return len(works), nil
+	return n, nil
 }
+
+// publishWindow bounds the asynchronous publishes outstanding (JetStream's client allows 4,000).
+const publishWindow = 1000

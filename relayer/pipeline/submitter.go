@@ -21,7 +21,7 @@ import (
 type submitter struct {
 	to   string
 	o    Options
-	life jetstream.KeyValue
+	life *lifecycle
 }
 
 const (
@@ -153,7 +153,7 @@ func (s *submitter) deliver(ctx context.Context, g *group) {
 		if oldest == 0 || w.ObservedUnixNano < oldest {
 			oldest = w.ObservedUnixNano
 		}
-		setState(ctx, s.life, w.MsgID(), "claimed", "")
+		s.life.set(w.MsgID(), "claimed", "")
 	}
 	var tx *relayer.TxInfo
 	var seqs []uint64
@@ -204,28 +204,28 @@ func (s *submitter) deliver(ctx context.Context, g *group) {
 			s.o.OnFailed(g.path, g.kind, reason, len(g.msgs))
 		}
 		for i, m := range g.msgs {
-			setState(ctx, s.life, g.works[i].MsgID(), "retrying", err.Error())
+			s.life.set(g.works[i].MsgID(), "retrying", err.Error())
 			_ = m.NakWithDelay(nakDelay)
 		}
 		return
 	}
 	// Committed (or nothing left to do: the destination already had every item): ack them all.
-	for i, m := range g.msgs {
-		state, detail := "confirmed", ""
-		if tx != nil {
-			detail = tx.Hash
-		} else {
-			state = "already-delivered"
-		}
-		setState(ctx, s.life, g.works[i].MsgID(), state, detail)
-		if err := m.DoubleAck(ctx); err != nil {
+	state, detail := "already-delivered", ""
+	if tx != nil {
+		state, detail = "confirmed", tx.Hash
+	}
+	for i, err := range ackAll(ctx, g.msgs) {
+		s.life.set(g.works[i].MsgID(), state, detail)
+		if err != nil {
 			log.Warn().Err(err).Uint64("seq", g.works[i].Packet.Sequence).Msg("ack to JetStream failed; the item may be delivered again and will be dropped as done")
 		}
 	}
 	if tx != nil {
 		d := Delivered{To: s.to, Path: g.path, Kind: g.kind, Sequences: seqs, TxHash: tx.Hash, Height: tx.Height,
 			Latency: time.Since(time.Unix(0, oldest))}
-		log.Info().Uints64("seq", seqs).Str("tx", tx.Hash).Int64("height", tx.Height).Int64("gas", tx.GasUsed).Msg("packets delivered")
+		log.Info().Uints64("seq", seqs).Str("tx", tx.Hash).Int64("height", tx.Height).Int64("gas", tx.GasUsed).
+			Dur("prove_ms", tx.Prove).Dur("queue_ms", tx.Timing.Queue).Dur("simulate_ms", tx.Timing.Simulate).Dur("sign_ms", tx.Timing.Sign).
+			Dur("broadcast_ms", tx.Timing.Broadcast).Dur("commit_ms", tx.Timing.Commit).Msg("packets delivered")
 		if s.o.OnDelivered != nil {
 			s.o.OnDelivered(d)
 		}
@@ -255,7 +255,7 @@ func (s *submitter) splitTimeouts(ctx context.Context, g *group, src, dst *relay
 			_ = g.msgs[i].NakWithDelay(nakDelay)
 			continue
 		}
-		setState(ctx, s.life, w.MsgID(), "timed-out", fmt.Sprintf("timed out on %s at height %d", dst.ChainID(), lb.Height))
+		s.life.set(w.MsgID(), "timed-out", fmt.Sprintf("timed out on %s at height %d", dst.ChainID(), lb.Height))
 		s.o.Log.Info().Str("chain", dst.ChainID()).Str("path", w.Path).Uint64("seq", w.Packet.Sequence).Msg("packet timed out; timeout handed to its source")
 		_ = g.msgs[i].DoubleAck(ctx)
 	}
@@ -268,7 +268,7 @@ func (s *submitter) dead(ctx context.Context, m jetstream.Msg, w *packets.Work, 
 	path := "unknown"
 	if w != nil {
 		path = w.Path
-		setState(ctx, s.life, w.MsgID(), "failed", reason.Error())
+		s.life.set(w.MsgID(), "failed", reason.Error())
 	}
 	msg := nats.NewMsg(packets.DeadSubject(s.to, path))
 	msg.Data = m.Data()

@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"sync"
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 	clienttypes "github.com/cosmos/ibc-go/v8/modules/core/02-client/types"
 	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
 
 	"github.com/cityrelay/cityrelay/packets"
 )
@@ -39,17 +41,52 @@ type Lifecycle struct {
 // LifecycleKey is the bucket key of a work item (its Nats-Msg-Id with '/' as '.').
 func LifecycleKey(msgID string) string { return strings.ReplaceAll(msgID, "/", ".") }
 
-// setState records a lifecycle step; it is best effort (the packet's fate lives on the chains).
-func setState(ctx context.Context, kv jetstream.KeyValue, msgID, state, detail string) {
-	l := Lifecycle{State: state, AtUnix: time.Now().Unix()}
-	if state == "confirmed" {
-		l.Tx = detail
-	} else {
-		l.Reason = detail
+// lifecycle records work items' lifecycle steps in the packet bucket. The writes are asynchronous and
+// best effort (a packet's fate lives on the chains): they never hold up scanning or delivery. They are
+// published in order on one connection, so a later step is never overwritten by an earlier one.
+type lifecycle struct {
+	js  jetstream.JetStream
+	log zerolog.Logger
+}
+
+// lifecycleSubject is where the bucket stores a key (what KeyValue.Put publishes to).
+const lifecycleSubject = "$KV." + packets.PacketBucket + "."
+
+func (l *lifecycle) set(msgID, state, detail string) {
+	if l == nil {
+		return
 	}
-	bz, err := json.Marshal(l)
+	rec := Lifecycle{State: state, AtUnix: time.Now().Unix()}
+	if state == "confirmed" {
+		rec.Tx = detail
+	} else {
+		rec.Reason = detail
+	}
+	bz, err := json.Marshal(rec)
 	if err != nil {
 		return
 	}
-	_, _ = kv.Put(ctx, LifecycleKey(msgID), bz)
+	if _, err := l.js.PublishAsync(lifecycleSubject+LifecycleKey(msgID), bz); err != nil {
+		l.log.Debug().Err(err).Str("work", msgID).Str("state", state).Msg("lifecycle update dropped")
+	}
 }
+
+// ackAll double-acknowledges msgs, several at a time (each waits for the server's confirmation);
+// it returns the error of each message (nil when acknowledged).
+func ackAll(ctx context.Context, msgs []jetstream.Msg) []error {
+	errs := make([]error, len(msgs))
+	sem := make(chan struct{}, ackParallel)
+	var wg sync.WaitGroup
+	for i, m := range msgs {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			errs[i] = m.DoubleAck(ctx)
+		}()
+	}
+	wg.Wait()
+	return errs
+}
+
+const ackParallel = 64

@@ -1,0 +1,62 @@
+package light
+
+import (
+	"context"
+	"sync"
+
+	"github.com/cometbft/cometbft/light/provider"
+	"github.com/cometbft/cometbft/types"
+)
+
+// cachedProvider remembers the light blocks a provider served most recently, so the header a witness
+// gave cometbft's divergence detector is the one our own cross-check compares (one fetch, not two),
+// and a primary that is also its own witness is asked once per header. A node's answer for a height
+// does not change; a lying node's cached answer is the lie it told.
+type cachedProvider struct {
+	provider.Provider
+	mu     sync.Mutex
+	blocks map[int64]*types.LightBlock
+	order  []int64
+}
+
+const cachedBlocks = 64
+
+func newCachedProvider(p provider.Provider) *cachedProvider {
+	return &cachedProvider{Provider: p, blocks: make(map[int64]*types.LightBlock, cachedBlocks)}
+}
+
+// LightBlock returns the block at h (0: the latest, never served from the cache).
+func (p *cachedProvider) LightBlock(ctx context.Context, h int64) (*types.LightBlock, error) {
+	if h > 0 {
+		p.mu.Lock()
+		lb, ok := p.blocks[h]
+		p.mu.Unlock()
+		if ok {
+			return lb, nil
+		}
+	}
+	lb, err := p.Provider.LightBlock(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.blocks[lb.Height]; !ok {
+		p.blocks[lb.Height] = lb
+		p.order = append(p.order, lb.Height)
+		if len(p.order) > cachedBlocks {
+			delete(p.blocks, p.order[0])
+			p.order = p.order[1:]
+		}
+	}
+	return lb, nil
+}
+
+func (p *cachedProvider) String() string { return "cached " + stringOf(p.Provider) }
+
+func stringOf(v any) string {
+	if s, ok := v.(interface{ String() string }); ok {
+		return s.String()
+	}
+	return "provider"
+}
