@@ -32,7 +32,9 @@ import (
 
 // Defaults of Config.
 const (
-	DefaultGasAdjustment = 1.5
+	DefaultGasAdjustment = 1.1
+	// gasMargin is the least gas added to a simulation's estimate.
+	gasMargin = 50_000
 	DefaultMaxGas        = 50_000_000
 	// DefaultCommitTimeout bounds the wait for a broadcast tx to be committed: many block intervals.
 	DefaultCommitTimeout = 60 * time.Second
@@ -184,11 +186,13 @@ type TxResult struct {
 // simulation, signing, broadcast (CheckTx), and waiting for the commit.
 type TxTiming struct {
 	Queue, Simulate, Sign, Broadcast, Commit time.Duration
+	// SimulatedGas is what the simulation used (the tx asked for it times the adjustment).
+	SimulatedGas uint64
 }
 
 // Send builds, signs and broadcasts one tx of msgs with the configured key and waits for it to be
-// committed. Gas is simulated and multiplied by the gas adjustment, capped by MaxGas. A tx refused by
-// the chain is a *TxError.
+// committed. Gas is simulated and multiplied by the gas adjustment, capped by MaxGas; a tx that does
+// not fit MaxGas or the node's tx size limit is ErrTxTooLarge. A tx refused by the chain is a *TxError.
 func (c *Client) Send(ctx context.Context, msgs ...sdk.Msg) (*TxResult, error) {
 	return c.signer.send(ctx, msgs)
 }
@@ -293,11 +297,11 @@ func (s *signer) factory() clienttx.Factory {
 func (s *signer) signAndBroadcast(ctx context.Context, msgs []sdk.Msg, t *TxTiming) (string, error) {
 	chainID := s.c.cfg.ChainID
 	start := time.Now()
-	gas, err := s.simulate(ctx, msgs)
+	gas, simulated, err := s.simulate(ctx, msgs)
 	if err != nil {
 		return "", err
 	}
-	t.Simulate = time.Since(start)
+	t.Simulate, t.SimulatedGas = time.Since(start), simulated
 	start = time.Now()
 	bz, err := s.signTx(ctx, msgs, gas)
 	if err != nil {
@@ -312,6 +316,9 @@ func (s *signer) signAndBroadcast(ctx context.Context, msgs []sdk.Msg, t *TxTimi
 		return err
 	})
 	if err != nil {
+		if strings.Contains(strings.ToLower(err.Error()), "tx too large") {
+			return "", fmt.Errorf("%s: %d messages, %d bytes: %w", chainID, len(msgs), len(bz), ErrTxTooLarge)
+		}
 		return "", err
 	}
 	hash := strings.ToUpper(hex.EncodeToString(res.Hash))
@@ -341,11 +348,12 @@ func (s *signer) signTx(ctx context.Context, msgs []sdk.Msg, gas uint64) ([]byte
 	return bz, nil
 }
 
-// simulate returns the gas msgs need, times the adjustment, capped by MaxGas.
-func (s *signer) simulate(ctx context.Context, msgs []sdk.Msg) (uint64, error) {
+// simulate returns the gas msgs need, times the adjustment, capped by MaxGas (ErrTxTooLarge if the
+// simulation itself is within 2% of MaxGas), and the gas the simulation used.
+func (s *signer) simulate(ctx context.Context, msgs []sdk.Msg) (gas, used uint64, err error) {
 	txBytes, err := s.factory().BuildSimTx(msgs...)
 	if err != nil {
-		return 0, fmt.Errorf("%s: build simulation tx: %w", s.c.cfg.ChainID, err)
+		return 0, 0, fmt.Errorf("%s: build simulation tx: %w", s.c.cfg.ChainID, err)
 	}
 	// The gRPC Simulate service answers in protobuf (cheap to decode: a JSON answer listing every
 	// message's events costs milliseconds per batch); it folds a refusal into one generic code, so
@@ -359,10 +367,10 @@ func (s *signer) simulate(ctx context.Context, msgs []sdk.Msg) (uint64, error) {
 		var qErr *QueryError
 		if errors.As(appErr, &qErr) {
 			// The chain refused the tx in simulation: nothing was broadcast.
-			return 0, &TxError{ChainID: s.c.cfg.ChainID, Codespace: qErr.Codespace, Code: qErr.Code, Log: qErr.Log, Checked: true}
+			return 0, 0, &TxError{ChainID: s.c.cfg.ChainID, Codespace: qErr.Codespace, Code: qErr.Code, Log: qErr.Log, Checked: true}
 		}
 		if appErr != nil {
-			return 0, fmt.Errorf("simulate: %w", err)
+			return 0, 0, fmt.Errorf("simulate: %w", err)
 		}
 		var sim struct {
 			GasInfo struct {
@@ -370,15 +378,22 @@ func (s *signer) simulate(ctx context.Context, msgs []sdk.Msg) (uint64, error) {
 			} `json:"gas_info"`
 		}
 		if err := json.Unmarshal(res.Value, &sim); err != nil {
-			return 0, fmt.Errorf("%s: decode simulation result: %w", s.c.cfg.ChainID, err)
+			return 0, 0, fmt.Errorf("%s: decode simulation result: %w", s.c.cfg.ChainID, err)
 		}
 		resp.GasInfo = &sdk.GasInfo{GasUsed: sim.GasInfo.GasUsed}
 	}
-	gas := uint64(math.Ceil(float64(resp.GasInfo.GasUsed) * s.c.cfg.GasAdjustment))
+	// The multiplier covers the error that grows with a tx (a big relay tx simulates to within a few
+	// percent); a small tx's error is a fixed few thousand gas (a client creation simulated 10% short),
+	// so the margin is never less than gasMargin.
+	used = resp.GasInfo.GasUsed
+	gas = max(uint64(math.Ceil(float64(used)*s.c.cfg.GasAdjustment)), used+gasMargin)
 	if gas > s.c.cfg.MaxGas {
-		gas = s.c.cfg.MaxGas
+		if used+used/50 > s.c.cfg.MaxGas {
+			return 0, 0, fmt.Errorf("%s: %d messages need %d gas, max_gas is %d: %w", s.c.cfg.ChainID, len(msgs), used, s.c.cfg.MaxGas, ErrTxTooLarge)
+		}
+		gas = s.c.cfg.MaxGas // within 2% of the simulation: close enough to try
 	}
-	return gas, nil
+	return gas, used, nil
 }
 
 // WaitTx waits until the tx with the given hash is committed and returns its result; a tx that

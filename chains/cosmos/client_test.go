@@ -109,3 +109,32 @@ func TestResyncsSequence(t *testing.T) {
 		t.Fatalf("send after a refused tx: %v", err)
 	}
 }
+
+// TestTooLargeIsRefusedBeforeBroadcast: a tx needing more gas than MaxGas is ErrTxTooLarge, nothing is
+// broadcast (the key's sequence does not move), and a tx that fits still goes through.
+func TestTooLargeIsRefusedBeforeBroadcast(t *testing.T) {
+	c := net.Chain("seoul-1")
+	cl, err := c.Client(devnet.RelayerKey, devnet.ClientOptions{MaxGas: 300_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	addr, _ := cl.Address(ctx)
+	_, before, err := cl.Account(ctx, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := make([]sdk.Msg, 30)
+	for i := range msgs {
+		msgs[i] = transfer(c)
+	}
+	if _, err := cl.Send(ctx, msgs...); !errors.Is(err, cosmos.ErrTxTooLarge) {
+		t.Fatalf("30 transfers under 300,000 gas: want ErrTxTooLarge, got %v", err)
+	}
+	if _, after, _ := cl.Account(ctx, addr); after != before {
+		t.Fatalf("sequence moved from %d to %d: something was broadcast", before, after)
+	}
+	if _, err := cl.Send(ctx, msgs[:2]...); err != nil {
+		t.Fatalf("2 transfers under 300,000 gas: %v", err)
+	}
+}

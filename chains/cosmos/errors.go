@@ -15,6 +15,9 @@ var (
 	ErrNoEndpoint = errors.New("no rpc endpoint answered")
 	// ErrNotFound is returned by queries for state that does not exist.
 	ErrNotFound = errors.New("not found")
+	// ErrTxTooLarge is returned, before anything is broadcast, for a tx that needs more gas than the
+	// client's MaxGas or more bytes than the node accepts: callers split the messages over several txs.
+	ErrTxTooLarge = errors.New("tx too large")
 )
 
 // TxError is a transaction refused by the chain, with its ABCI codespace and code.

@@ -8,6 +8,7 @@ import (
 	"github.com/pelletier/go-toml/v2"
 	"github.com/spf13/cobra"
 
+	"github.com/cityrelay/cityrelay/chains/cosmos"
 	"github.com/cityrelay/cityrelay/relayer/config"
 )
 
@@ -47,7 +48,7 @@ func chainsCmd() *cobra.Command {
 	f.StringVar(&c.KeyringBackend, "keyring-backend", "file", "file, or test on a devnet")
 	f.BoolVar(&c.Devnet, "devnet", false, "mark the chain as a devnet (allows the test keyring)")
 	f.StringVar(&c.GasPrice, "gas-price", "", "gas price, e.g. 0.0025ucity")
-	f.Float64Var(&c.GasAdjustment, "gas-adjustment", 1.5, "multiplier of simulated gas")
+	f.Float64Var(&c.GasAdjustment, "gas-adjustment", cosmos.DefaultGasAdjustment, "multiplier of simulated gas (block space is reserved by the gas a tx asks for: keep it small)")
 	f.Uint64Var(&c.MaxGas, "max-gas", 50_000_000, "gas cap per tx")
 	f.DurationVar(&trusting, "trusting-period", 336*time.Hour, "light client trusting period")
 	f.Int64Var(&c.TrustHeight, "trust-height", 0, "trusted header height")

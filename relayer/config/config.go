@@ -63,6 +63,9 @@ type Relay struct {
 	BatchMaxWait Duration `toml:"batch_max_wait"`
 	ClearOnStart bool     `toml:"clear_on_start"`
 	ClearChunk   int      `toml:"clear_chunk"`
+	// InFlight is how many relay txs per destination chain are built and waiting for their block at
+	// once (the key's signer orders their sequences).
+	InFlight int `toml:"in_flight"`
 }
 
 // Chain is one chain the relayer serves.
@@ -134,7 +137,7 @@ func Default() *Config {
 		Global:  Global{LogLevel: "info", LogFormat: "console"},
 		NATS:    NATS{Embedded: true, Listen: "127.0.0.1:-1", DuplicateWindow: Duration{24 * time.Hour}},
 		Metrics: Metrics{Enabled: true, Listen: "127.0.0.1:9464"},
-		Relay:   Relay{BatchMaxMsgs: 50, BatchMaxWait: Duration{500 * time.Millisecond}, ClearOnStart: true, ClearChunk: 100},
+		Relay:   Relay{BatchMaxMsgs: 50, BatchMaxWait: Duration{500 * time.Millisecond}, ClearOnStart: true, ClearChunk: 100, InFlight: 3},
 		Chains:  map[string]*Chain{},
 		Paths:   map[string]*Path{},
 	}
@@ -152,7 +155,7 @@ func (c *Chain) applyDefaults() {
 		c.KeyringBackend = "file"
 	}
 	if c.GasAdjustment == 0 {
-		c.GasAdjustment = 1.5
+		c.GasAdjustment = 1.1 // as chains/cosmos.DefaultGasAdjustment
 	}
 	if c.MaxGas == 0 {
 		c.MaxGas = 50_000_000
@@ -253,6 +256,9 @@ func (c *Config) validate(file string, lines lineIndex) error {
 	}
 	if c.Relay.BatchMaxMsgs < 1 {
 		return fail("relay.batch_max_msgs", "must be at least 1")
+	}
+	if c.Relay.InFlight < 1 || c.Relay.InFlight > 16 {
+		return fail("relay.in_flight", "%d: must be between 1 and 16", c.Relay.InFlight)
 	}
 	for _, id := range sortedKeys(c.Chains) {
 		ch := c.Chains[id]

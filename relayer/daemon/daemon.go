@@ -109,7 +109,7 @@ func Run(ctx context.Context, o Options) error {
 		return pipeline.Run(gctx, pipeline.Options{
 			Paths: paths, JS: js, Relayer: relayer.Relayer{Check: light.VerifyProofAgainstAppHash},
 			BatchMax: cfg.Relay.BatchMaxMsgs, BatchWait: cfg.Relay.BatchMaxWait.Duration, Log: o.Log,
-			ClearOnStart: cfg.Relay.ClearOnStart, ClearChunk: cfg.Relay.ClearChunk,
+			ClearOnStart: cfg.Relay.ClearOnStart, ClearChunk: cfg.Relay.ClearChunk, InFlight: cfg.Relay.InFlight,
 			OnObserved: func(w *packets.Work) { m.observed.WithLabelValues(w.Path, w.Kind, w.Class).Inc() },
 			OnDelivered: func(d pipeline.Delivered) {
 				m.relayed.WithLabelValues(d.Path, d.Kind).Add(float64(len(d.Sequences)))

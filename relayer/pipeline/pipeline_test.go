@@ -96,6 +96,18 @@ func instanceVia(t *testing.T, net *devnet.Devnet, key string, via map[string]st
 		Version: didtypes.Version, Order: channeltypes.UNORDERED}
 }
 
+// capGas gives a path's ends clients whose txs may use at most maxGas (as max_gas does).
+func capGas(t *testing.T, net *devnet.Devnet, key string, p *relayer.Path, maxGas uint64) {
+	t.Helper()
+	for _, e := range []*relayer.End{p.A, p.B} {
+		cl, err := net.Chain(e.ChainID()).Client(key, devnet.ClientOptions{NoGRPC: true, MaxGas: maxGas})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Chain = cl
+	}
+}
+
 // TestTwoRelayersShareTheWork runs two pipeline instances on one embedded NATS: every packet is
 // delivered and acknowledged, none is submitted by both; then one instance stops and the other
 // finishes the rest.
@@ -111,11 +123,15 @@ func TestTwoRelayersShareTheWork(t *testing.T) {
 		t.Fatalf("link: %v", err)
 	}
 	p2 := instance(t, net, devnet.Relayer2Key, p1)
+	// r1 may spend at most 700,000 gas per tx: its batches of 20 recv messages (~1.4M gas) do not fit
+	// one tx and are split (ErrTxTooLarge before anything is broadcast).
+	capGas(t, net, devnet.RelayerKey, p1, 700_000)
 
 	js := startJetStream(t)
 
 	var mu sync.Mutex
 	submitted := map[string]map[uint64]string{} // "recv"/"ack" -> seq -> instance
+	biggestRecv := map[string]int{}              // instance -> most recv messages in one tx
 	twice := []string{}
 	var latencies []time.Duration
 	record := func(name string) func(pipeline.Delivered) {
@@ -133,6 +149,7 @@ func TestTwoRelayersShareTheWork(t *testing.T) {
 			}
 			if d.Kind == packets.KindRecv {
 				latencies = append(latencies, d.Latency)
+				biggestRecv[name] = max(biggestRecv[name], len(d.Sequences))
 			}
 		}
 	}
@@ -226,6 +243,9 @@ func TestTwoRelayersShareTheWork(t *testing.T) {
 		by[who]++
 	}
 	t.Logf("recv deliveries by instance: %v; acks: %d; recv latencies (observe -> commit) of %d txs, e.g. %v", by, len(submitted[packets.KindAck]), len(latencies), latencies[:min(5, len(latencies))])
+	if n := biggestRecv["r1"]; n == 0 || n > 11 {
+		t.Errorf("r1's biggest recv tx carried %d messages; with 700,000 gas per tx it must split its batches of 20", n)
+	}
 	for _, s := range second {
 		if submitted[packets.KindRecv][s] != "r1" {
 			t.Errorf("after r2 stopped, %d was delivered by %s", s, submitted[packets.KindRecv][s])

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
@@ -187,6 +188,20 @@ func (s *submitter) deliver(ctx context.Context, g *group) {
 	default:
 		err = fmt.Errorf("%w: %s work is not handled yet", ErrTerminal, g.kind)
 	}
+	if err != nil && errors.Is(err, cosmos.ErrTxTooLarge) && len(g.works) > 1 {
+		// More than one tx can carry (gas or bytes): deliver each half in its own tx, both in flight.
+		half := len(g.works) / 2
+		log.Info().Int("items", len(g.works)).Msg("batch too large for one tx; splitting it")
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.deliver(ctx, &group{path: g.path, kind: g.kind, works: g.works[:half], msgs: g.msgs[:half]})
+		}()
+		s.deliver(ctx, &group{path: g.path, kind: g.kind, works: g.works[half:], msgs: g.msgs[half:]})
+		wg.Wait()
+		return
+	}
 	if err != nil {
 		if errors.Is(err, ErrTerminal) || errors.Is(err, relayer.ErrBadEvent) {
 			for i, m := range g.msgs {
@@ -224,7 +239,7 @@ func (s *submitter) deliver(ctx context.Context, g *group) {
 		d := Delivered{To: s.to, Path: g.path, Kind: g.kind, Sequences: seqs, TxHash: tx.Hash, Height: tx.Height,
 			Latency: time.Since(time.Unix(0, oldest))}
 		log.Info().Uints64("seq", seqs).Str("tx", tx.Hash).Int64("height", tx.Height).Int64("gas", tx.GasUsed).
-			Dur("prove_ms", tx.Prove).Dur("queue_ms", tx.Timing.Queue).Dur("simulate_ms", tx.Timing.Simulate).Dur("sign_ms", tx.Timing.Sign).
+			Uint64("simulated_gas", tx.Timing.SimulatedGas).Dur("prove_ms", tx.Prove).Dur("queue_ms", tx.Timing.Queue).Dur("simulate_ms", tx.Timing.Simulate).Dur("sign_ms", tx.Timing.Sign).
 			Dur("broadcast_ms", tx.Timing.Broadcast).Dur("commit_ms", tx.Timing.Commit).Msg("packets delivered")
 		if s.o.OnDelivered != nil {
 			s.o.OnDelivered(d)
