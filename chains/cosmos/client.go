@@ -34,8 +34,8 @@ import (
 const (
 	DefaultGasAdjustment = 1.1
 	// gasMargin is the least gas added to a simulation's estimate.
-	gasMargin = 50_000
-	DefaultMaxGas        = 50_000_000
+	gasMargin     = 50_000
+	DefaultMaxGas = 50_000_000
 	// DefaultCommitTimeout bounds the wait for a broadcast tx to be committed: many block intervals.
 	DefaultCommitTimeout = 60 * time.Second
 )

@@ -131,7 +131,7 @@ func TestTwoRelayersShareTheWork(t *testing.T) {
 
 	var mu sync.Mutex
 	submitted := map[string]map[uint64]string{} // "recv"/"ack" -> seq -> instance
-	biggestRecv := map[string]int{}              // instance -> most recv messages in one tx
+	biggestRecv := map[string]int{}             // instance -> most recv messages in one tx
 	twice := []string{}
 	var latencies []time.Duration
 	record := func(name string) func(pipeline.Delivered) {
