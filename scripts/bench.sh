@@ -10,9 +10,9 @@ if [ "$what" = all ] || [ "$what" = micro ]; then
   go test -run '^$' -bench . -benchtime 200x ./light/ ./packets/ ./chains/cosmos/
 fi
 if [ "$what" = all ] || [ "$what" = e2e ]; then
-  echo "== end to end: ${N:-10000} packets, ${BLOCK_MS:-1000} ms blocks, batch ${BATCH:-500}, ${INFLIGHT:-3} in flight"
+  echo "== end to end: ${CHAINS:-2} chains, ${N:-10000} packets, ${BLOCK_MS:-1000} ms blocks, batch ${BATCH:-500}, ${INFLIGHT:-3} in flight"
   CITYRELAY_BENCH_N=${N:-10000} CITYRELAY_BENCH_BLOCK_MS=${BLOCK_MS:-1000} CITYRELAY_BENCH_BATCH=${BATCH:-500} \
-    CITYRELAY_BENCH_INFLIGHT=${INFLIGHT:-3} CITYRELAY_BENCH_LOG=${LOG_LEVEL:-warn} CITYRELAY_BENCH_DAEMON_LOG=${DAEMON_LOG:-} \
+    CITYRELAY_BENCH_INFLIGHT=${INFLIGHT:-3} CITYRELAY_BENCH_CHAINS=${CHAINS:-2} CITYRELAY_BENCH_LOG=${LOG_LEVEL:-warn} CITYRELAY_BENCH_DAEMON_LOG=${DAEMON_LOG:-} \
     CITYRELAY_BENCH_RATE=${RATE:-0} CITYRELAY_BENCH_CPUPROFILE=${CPUPROFILE:-} \
     go test -run '^$' -bench RelayEndToEnd -benchtime 1x -timeout 60m ./cmd/cityrelay/
 fi

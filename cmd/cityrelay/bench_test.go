@@ -34,22 +34,25 @@ func envInt(name string, def int) int {
 }
 
 // BenchmarkRelayEndToEnd drives a sustained load of DID packets (attestations and service messages
-// mixed) from seoul-1 to bucheon-1 through `cityrelay start` (a child process, so its CPU and memory
-// are its own) and reports throughput, latency, batching, relayer cost and the destination chain's
-// capacity measured in the same run. CITYRELAY_BENCH_N (default 10000) sets the packet count,
-// CITYRELAY_BENCH_BLOCK_MS (default 1000) the block time, CITYRELAY_BENCH_RATE (packets/s, default
-// unlimited) the send rate. Run with: go test -run '^$' -bench RelayEndToEnd -benchtime 1x ./cmd/cityrelay/
+// mixed) from seoul-1 to the other chains through `cityrelay start` (a child process, so its CPU and
+// memory are its own) and reports throughput, latency, batching, relayer cost and the destination
+// chain's capacity measured in the same run. Environment: CITYRELAY_BENCH_N packets in all (default
+// 10000), CITYRELAY_BENCH_CHAINS chains (default 2: seoul-1 and bucheon-1; more make a star of paths
+// from seoul-1, the packets spread over them), CITYRELAY_BENCH_BLOCK_MS block time (default 1000),
+// CITYRELAY_BENCH_RATE send rate in packets/s (default unlimited), CITYRELAY_BENCH_BATCH and
+// CITYRELAY_BENCH_INFLIGHT the relayer's batch_max_msgs and in_flight. scripts/bench.sh sets them.
 func BenchmarkRelayEndToEnd(b *testing.B) {
 	n := envInt("CITYRELAY_BENCH_N", 10000)
 	blockTime := time.Duration(envInt("CITYRELAY_BENCH_BLOCK_MS", 1000)) * time.Millisecond
 	rate := envInt("CITYRELAY_BENCH_RATE", 0)
+	k := min(max(envInt("CITYRELAY_BENCH_CHAINS", 2), 2), len(benchChains))
 	ctx := context.Background()
 	dir := b.TempDir()
 	bin := filepath.Join(dir, "cityrelay")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		b.Fatalf("build: %v\n%s", err, out)
 	}
-	net, err := devnet.Start(ctx, devnet.Options{Home: filepath.Join(dir, "chains"), ChainIDs: []string{"seoul-1", "bucheon-1"}, BlockTime: blockTime})
+	net, err := devnet.Start(ctx, devnet.Options{Home: filepath.Join(dir, "chains"), ChainIDs: benchChains[:k], BlockTime: blockTime})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -73,18 +76,25 @@ func BenchmarkRelayEndToEnd(b *testing.B) {
 			"--trusting-period", "48h", "--max-gas", "90000000")...)
 		run(c.Relayer.Mnemonic+"\n", append(h, "keys", "restore", c.ChainID, "relayer")...)
 	}
-	run("", append(h, "paths", "new", "sb", "--src", "seoul-1", "--dst", "bucheon-1")...)
-	run("", append(h, "tx", "link", "sb", "--trust-latest")...)
+	spokes := benchChains[1:k]
+	for i, dst := range spokes {
+		name := fmt.Sprintf("p%d", i+1)
+		run("", append(h, "paths", "new", name, "--src", "seoul-1", "--dst", dst)...)
+		run("", append(h, "tx", "link", name, "--trust-latest")...)
+	}
 	cfg, _ := config.Load(filepath.Join(home, "config.toml"))
 	cfg.Global.LogFormat, cfg.Global.LogLevel = "json", envStr("CITYRELAY_BENCH_LOG", "warn")
 	cfg.Metrics.Enabled = false
-	cfg.Relay.BatchMaxMsgs = envInt("CITYRELAY_BENCH_BATCH", 100)
+	cfg.Relay.BatchMaxMsgs = envInt("CITYRELAY_BENCH_BATCH", 500)
 	cfg.Relay.BatchMaxWait = config.Duration{Duration: blockTime / 2}
 	cfg.Relay.InFlight = envInt("CITYRELAY_BENCH_INFLIGHT", cfg.Relay.InFlight)
 	if err := cfg.Save(filepath.Join(home, "config.toml")); err != nil {
 		b.Fatal(err)
 	}
-	channel := cfg.Paths["sb"].Src.ChannelID
+	channels := make([]string, len(spokes)) // seoul-1's channel to each spoke
+	for i := range spokes {
+		channels[i] = cfg.Paths[fmt.Sprintf("p%d", i+1)].Src.ChannelID
+	}
 
 	logf, _ := os.Create(envStr("CITYRELAY_BENCH_DAEMON_LOG", filepath.Join(home, "daemon.log")))
 	defer logf.Close()
@@ -124,14 +134,15 @@ func BenchmarkRelayEndToEnd(b *testing.B) {
 		b.Fatal(err)
 	}
 
-	const perTx = 100            // packets per send tx (half attestations, half service messages)
-	sentAt := map[uint64]int64{} // sequence -> send height
+	const perTx = 100              // packets per send tx (half attestations, half service messages)
+	sentAt := map[packetKey]int64{} // packet -> send height
 	issuerSeq, nonce := uint64(0), uint64(0)
 	var hashes []string
 	start := time.Now()
 	b.ResetTimer()
-	for sent := 0; sent < n; {
+	for sent, tx := 0, 0; sent < n; tx++ {
 		now := time.Now().Unix()
+		channel, dst := channels[tx%len(channels)], spokes[tx%len(spokes)] // send txs take the paths in turn
 		var msgs []sdk.Msg
 		for i := 0; i < perTx/2 && sent < n; i++ {
 			issuerSeq++
@@ -143,7 +154,7 @@ func BenchmarkRelayEndToEnd(b *testing.B) {
 				&didtypes.MsgSendAttestation{Sender: seoul.Admin.Address, SourceChannel: channel, AttestationId: didtypes.AttestationID(sb)})
 			nonce++
 			m := didtypes.ServiceMessage{ServiceType: "parking.permit", SenderDid: seoul.Citizen.DID, SenderMethod: "key-1", OriginChainId: "seoul-1",
-				DestinationChainId: "bucheon-1", Nonce: nonce, Expiry: now + 86400, Payload: []byte(fmt.Sprintf(`{"zone":"B-%d"}`, nonce))}
+				DestinationChainId: dst, Nonce: nonce, Expiry: now + 86400, Payload: []byte(fmt.Sprintf(`{"zone":"B-%d"}`, nonce))}
 			msb := m.SignBytes()
 			m.Signature, _ = seoul.Citizen.Sign(msb)
 			m.MsgId = didtypes.MessageID(msb)
@@ -161,6 +172,7 @@ func BenchmarkRelayEndToEnd(b *testing.B) {
 			time.Sleep(time.Duration(float64(len(msgs)) / float64(rate) * float64(time.Second)))
 		}
 	}
+	lastSeq := map[string]uint64{}
 	for _, hash := range hashes {
 		res, err := admin.WaitTx(ctx, hash)
 		if err != nil {
@@ -168,30 +180,29 @@ func BenchmarkRelayEndToEnd(b *testing.B) {
 		}
 		pks, _ := relayer.SendPackets(res.Events)
 		for _, p := range pks {
-			sentAt[p.Sequence] = res.Height
+			sentAt[packetKey{p.SourceChannel, p.Sequence}] = res.Height
+			lastSeq[p.SourceChannel] = max(lastSeq[p.SourceChannel], p.Sequence)
 		}
 	}
 	if len(sentAt) != n {
 		b.Fatalf("%d packets sent, want %d", len(sentAt), n)
 	}
-	// Wait until Seoul holds every acknowledgement (no commitment left).
-	var lastSeq uint64
-	for s := range sentAt {
-		lastSeq = max(lastSeq, s)
-	}
-	for {
-		var resp didtypes.QueryDeliveryResponse
-		if err := admin.QueryGRPC(ctx, "/cityrelay.did.v1.Query/Delivery", &didtypes.QueryDeliveryRequest{Channel: channel, Sequence: lastSeq}, &resp, 0); err == nil &&
-			resp.Delivery.State == didtypes.DELIVERY_STATE_DELIVERED {
-			var commits channeltypes.QueryPacketCommitmentsResponse
-			if err := admin.QueryGRPC(ctx, "/ibc.core.channel.v1.Query/PacketCommitments", &channeltypes.QueryPacketCommitmentsRequest{PortId: "did", ChannelId: channel}, &commits, 0); err == nil && len(commits.Commitments) == 0 {
-				break
+	// Wait until Seoul holds every acknowledgement (no commitment left on any channel).
+	for _, channel := range channels {
+		for {
+			var resp didtypes.QueryDeliveryResponse
+			if err := admin.QueryGRPC(ctx, "/cityrelay.did.v1.Query/Delivery", &didtypes.QueryDeliveryRequest{Channel: channel, Sequence: lastSeq[channel]}, &resp, 0); err == nil &&
+				resp.Delivery.State == didtypes.DELIVERY_STATE_DELIVERED {
+				var commits channeltypes.QueryPacketCommitmentsResponse
+				if err := admin.QueryGRPC(ctx, "/ibc.core.channel.v1.Query/PacketCommitments", &channeltypes.QueryPacketCommitmentsRequest{PortId: "did", ChannelId: channel}, &commits, 0); err == nil && len(commits.Commitments) == 0 {
+					break
+				}
 			}
+			if time.Since(start) > 30*time.Minute {
+				b.Fatal("not all packets acknowledged in 30 minutes")
+			}
+			time.Sleep(250 * time.Millisecond)
 		}
-		if time.Since(start) > 30*time.Minute {
-			b.Fatal("not all packets acknowledged in 30 minutes")
-		}
-		time.Sleep(250 * time.Millisecond)
 	}
 	elapsed := time.Since(start)
 	b.StopTimer()
@@ -202,53 +213,72 @@ func BenchmarkRelayEndToEnd(b *testing.B) {
 	chainsCPU := selfCPU() - self0
 	busy1, total1 := machineCPU()
 
-	// Latency and batching, read back from the chains: recv height and time per sequence.
-	st := scanRelay(b, net.Chain("bucheon-1"), enc)
+	// Latency and batching, read back from the chains: recv block per packet on each spoke, acks on
+	// seoul-1.
 	acks := scanRelay(b, seoul, enc)
 	seoulTimes := blockTimes(b, seoul)
+	recvAt := map[packetKey]blockAt{}
+	var recvRate, fill float64
+	var recvTxs, recvMsgs int
+	var recvGas int64
+	var interval time.Duration
+	for _, id := range spokes {
+		st := scanRelay(b, net.Chain(id), enc)
+		r, iv := st.rate(st.recvAt, blockTime)
+		recvRate += r
+		interval += iv / time.Duration(len(spokes))
+		fill += st.medianFill(st.recvAt) / float64(len(spokes))
+		recvTxs, recvMsgs, recvGas = recvTxs+st.recvTxs, recvMsgs+st.recvMsgs, recvGas+st.recvGas
+		for key, at := range st.recvAt {
+			recvAt[key] = at
+		}
+	}
 	var lat []time.Duration
 	var latBlocks []float64
-	for seq, sh := range sentAt {
-		r, ok := st.recvAt[seq]
+	for key, sh := range sentAt {
+		r, ok := recvAt[key]
 		if !ok {
-			b.Fatalf("sequence %d never received", seq)
+			b.Fatalf("packet %s/%d never received", key.channel, key.seq)
 		}
 		d := r.time.Sub(seoulTimes[sh])
 		lat = append(lat, d)
 		latBlocks = append(latBlocks, d.Seconds()/blockTime.Seconds())
 	}
-	var lastSend int64
-	for _, h := range sentAt {
-		lastSend = max(lastSend, h)
+	// The load: packets committed on seoul-1 per second, over the blocks that carried the sends.
+	sends := relayStats{}
+	sendAt := map[packetKey]blockAt{}
+	for key, sh := range sentAt {
+		sendAt[key] = blockAt{sh, seoulTimes[sh]}
 	}
-	offered := float64(n) / seoulTimes[lastSend].Sub(start).Seconds()
+	offered, _ := sends.rate(sendAt, blockTime)
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	sort.Float64s(latBlocks)
 	pct := func(q float64) int { return min(len(lat)-1, int(q*float64(len(lat)))) }
-	gasPerRecv := float64(st.recvGas) / float64(st.recvMsgs)
+	gasPerRecv := float64(recvGas) / float64(recvMsgs)
 	capacityPerBlock := float64(citychain.DefaultBlockMaxGas) / gasPerRecv
-	capacity := capacityPerBlock / blockTime.Seconds()
-	// Throughput while relaying: packets received per second from the first recv block to the last,
-	// and acknowledgements likewise; delivered is the lower of the two. The end-to-end rate (first send
-	// to last ack) also carries the pipeline's fixed latency, which matters less the larger N is.
-	recvRate, recvInterval := st.rate(st.recvAt)
-	ackRate, _ := acks.rate(acks.ackAt)
+	capacity := capacityPerBlock / blockTime.Seconds() * float64(len(spokes))
+	// Throughput while relaying: packets received per second from the first recv block to the last
+	// (summed over the destinations), and acknowledgements likewise; delivered is the lower of the
+	// two. The end-to-end rate (first send to last ack) also carries the pipeline's fixed latency and
+	// the ramp up and down, which weigh less the larger N is; the median block's fill is the steady state.
+	ackRate, _ := acks.rate(acks.ackAt, blockTime)
 	delivered := min(recvRate, ackRate)
 	endToEnd := float64(n) / elapsed.Seconds()
-	// The destination's capacity at the block interval it actually kept while receiving (a machine
+	// The destinations' capacity at the block interval they actually kept while receiving (a machine
 	// short of CPU stretches blocks), beside the nominal one.
-	measuredCapacity := capacityPerBlock / recvInterval.Seconds()
+	measuredCapacity := capacityPerBlock / interval.Seconds() * float64(len(spokes))
 	b.ReportMetric(delivered, "packets/s")
 	b.ReportMetric(recvRate, "recv_pkts/s")
 	b.ReportMetric(ackRate, "ack_pkts/s")
 	b.ReportMetric(endToEnd, "end_to_end_pkts/s")
-	b.ReportMetric(recvInterval.Seconds()*1000, "dest_block_ms")
+	b.ReportMetric(interval.Seconds()*1000, "dest_block_ms")
 	b.ReportMetric(delivered/measuredCapacity, "delivered/capacity_at_measured_blocks")
+	b.ReportMetric(fill/capacityPerBlock, "median_block_fill/capacity")
 	b.ReportMetric(float64(lat[pct(0.5)].Milliseconds()), "p50_ms")
 	b.ReportMetric(float64(lat[pct(0.99)].Milliseconds()), "p99_ms")
 	b.ReportMetric(latBlocks[pct(0.5)], "p50_blocks")
 	b.ReportMetric(latBlocks[pct(0.99)], "p99_blocks")
-	b.ReportMetric(float64(st.recvMsgs)/float64(st.recvTxs), "msgs/tx")
+	b.ReportMetric(float64(recvMsgs)/float64(recvTxs), "msgs/tx")
 	b.ReportMetric(cpu.Seconds()/float64(n)*1000, "cpu_s/1000pkts")
 	b.ReportMetric(float64(peak)/1024, "peak_rss_MB")
 	b.ReportMetric(gasPerRecv, "gas/recv")
@@ -258,11 +288,20 @@ func BenchmarkRelayEndToEnd(b *testing.B) {
 	b.ReportMetric(chainsCPU.Seconds()/elapsed.Seconds(), "chains+sender_cores")
 	b.ReportMetric((busy1-busy0)/(total1-total0), "machine_busy")
 	b.Logf("daemon RSS (MB) every 10%% of the run: %s", rssSeries(rss, 10))
-	b.Logf("%d packets in %s; %d recv txs; capacity %.0f recv/block at %.0f gas each", n, elapsed.Round(time.Millisecond), st.recvTxs, capacityPerBlock, gasPerRecv)
+	b.Logf("%d chains, %d packets in %s; %d recv txs; capacity %.0f recv/block per destination at %.0f gas each", k, n, elapsed.Round(time.Millisecond), recvTxs, capacityPerBlock, gasPerRecv)
+}
+
+// benchChains are the chains of the benchmark: seoul-1 sends, the others receive.
+var benchChains = []string{"seoul-1", "bucheon-1", "incheon-1", "suwon-1", "goyang-1", "seongnam-1"}
+
+// packetKey names a packet by seoul-1's channel and its sequence.
+type packetKey struct {
+	channel string
+	seq     uint64
 }
 
 type relayStats struct {
-	recvAt, ackAt     map[uint64]blockAt
+	recvAt, ackAt     map[packetKey]blockAt
 	recvTxs, recvMsgs int
 	recvGas           int64
 }
@@ -272,9 +311,10 @@ type blockAt struct {
 	time   time.Time
 }
 
-// rate is the packets per second of at (sequence → block) from its first block to its last, counting
-// the last block's interval, and the mean block interval over that span.
-func (s relayStats) rate(at map[uint64]blockAt) (float64, time.Duration) {
+// rate is the packets per second of at (packet → block) from its first block to its last, counting
+// the last block's interval, and the mean block interval over that span (nominal when all of at is
+// in one block).
+func (s relayStats) rate(at map[packetKey]blockAt, nominal time.Duration) (float64, time.Duration) {
 	var first, last blockAt
 	for _, a := range at {
 		if first.height == 0 || a.height < first.height {
@@ -285,10 +325,33 @@ func (s relayStats) rate(at map[uint64]blockAt) (float64, time.Duration) {
 		}
 	}
 	if last.height <= first.height {
-		return 0, 0
+		return float64(len(at)) / nominal.Seconds(), nominal
 	}
 	interval := last.time.Sub(first.time) / time.Duration(last.height-first.height)
 	return float64(len(at)) / (last.time.Sub(first.time) + interval).Seconds(), interval
+}
+
+// medianFill is the median number of packets per block from the first block of at to its last
+// (blocks with none count as zero).
+func (s relayStats) medianFill(at map[packetKey]blockAt) float64 {
+	per := map[int64]int{}
+	first, last := int64(0), int64(0)
+	for _, a := range at {
+		per[a.height]++
+		if first == 0 || a.height < first {
+			first = a.height
+		}
+		last = max(last, a.height)
+	}
+	var fills []int
+	for h := first; h <= last && first > 0; h++ {
+		fills = append(fills, per[h])
+	}
+	if len(fills) == 0 {
+		return 0
+	}
+	sort.Ints(fills)
+	return float64(fills[len(fills)/2])
 }
 
 // scanRelay reads a chain's blocks: when each packet was received or acknowledged there, and the
@@ -297,7 +360,7 @@ func scanRelay(b *testing.B, c *devnet.Chain, enc cosmos.Encoding) relayStats {
 	cl, _ := rpchttp.New(c.RPCAddr, "/websocket")
 	ctx := context.Background()
 	s, _ := cl.Status(ctx)
-	st := relayStats{recvAt: map[uint64]blockAt{}, ackAt: map[uint64]blockAt{}}
+	st := relayStats{recvAt: map[packetKey]blockAt{}, ackAt: map[packetKey]blockAt{}}
 	dec := enc.TxConfig.TxDecoder()
 	for h := int64(1); h <= s.SyncInfo.LatestBlockHeight; h++ {
 		blk, err := cl.Block(ctx, &h)
@@ -321,9 +384,9 @@ func scanRelay(b *testing.B, c *devnet.Chain, enc cosmos.Encoding) relayStats {
 				switch r := m.(type) {
 				case *channeltypes.MsgRecvPacket:
 					n++
-					st.recvAt[r.Packet.Sequence] = blockAt{h, blk.Block.Time}
+					st.recvAt[packetKey{r.Packet.SourceChannel, r.Packet.Sequence}] = blockAt{h, blk.Block.Time}
 				case *channeltypes.MsgAcknowledgement:
-					st.ackAt[r.Packet.Sequence] = blockAt{h, blk.Block.Time}
+					st.ackAt[packetKey{r.Packet.SourceChannel, r.Packet.Sequence}] = blockAt{h, blk.Block.Time}
 				}
 			}
 			if n > 0 {

@@ -155,7 +155,7 @@ func (c *Chain) applyDefaults() {
 		c.KeyringBackend = "file"
 	}
 	if c.GasAdjustment == 0 {
-		c.GasAdjustment = 1.1 // as chains/cosmos.DefaultGasAdjustment
+		c.GasAdjustment = 1.05 // as chains/cosmos.DefaultGasAdjustment
 	}
 	if c.MaxGas == 0 {
 		c.MaxGas = 50_000_000

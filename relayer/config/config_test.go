@@ -50,7 +50,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := cfg.Chains["seoul-1"]
-	if c.KeyringBackend != "file" || c.GasAdjustment != 1.1 || c.KeyName != "relayer" || c.AccountPrefix != "city" {
+	if c.KeyringBackend != "file" || c.GasAdjustment != 1.05 || c.KeyName != "relayer" || c.AccountPrefix != "city" {
 		t.Fatalf("chain defaults: %+v", c)
 	}
 	p := cfg.Paths["p"]
