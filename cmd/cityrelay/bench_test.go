@@ -134,7 +134,7 @@ func BenchmarkRelayEndToEnd(b *testing.B) {
 		b.Fatal(err)
 	}
 
-	const perTx = 100              // packets per send tx (half attestations, half service messages)
+	const perTx = 100               // packets per send tx (half attestations, half service messages)
 	sentAt := map[packetKey]int64{} // packet -> send height
 	issuerSeq, nonce := uint64(0), uint64(0)
 	var hashes []string
