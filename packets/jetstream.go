@@ -16,7 +16,10 @@ const (
 	PacketBucket  = "cityrelay_packets"
 	deadSubjects  = "cityrelay.dead.>"
 	workSubjects  = "cityrelay.work.>"
-	defaultWindow = 24 * time.Hour
+	defaultWindow = 10 * time.Minute
+	// lifecycleTTL is how long a work item's lifecycle record is kept: memory and disk stay bounded
+	// whatever the number of packets relayed.
+	lifecycleTTL = time.Hour
 )
 
 // DeadSubject is where terminally failed work goes, with the reason in a header.
@@ -43,8 +46,8 @@ func Setup(ctx context.Context, js jetstream.JetStream, replicas int, window tim
 	}); err != nil {
 		return fmt.Errorf("stream %s: %w", DeadStream, err)
 	}
-	for _, b := range []string{CursorBucket, PacketBucket} {
-		if _, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: b, Storage: jetstream.FileStorage, Replicas: replicas}); err != nil {
+	for b, ttl := range map[string]time.Duration{CursorBucket: 0, PacketBucket: lifecycleTTL} {
+		if _, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: b, Storage: jetstream.FileStorage, Replicas: replicas, TTL: ttl}); err != nil {
 			return fmt.Errorf("kv %s: %w", b, err)
 		}
 	}

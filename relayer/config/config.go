@@ -135,7 +135,7 @@ const (
 func Default() *Config {
 	return &Config{
 		Global:  Global{LogLevel: "info", LogFormat: "console"},
-		NATS:    NATS{Embedded: true, Listen: "127.0.0.1:-1", DuplicateWindow: Duration{24 * time.Hour}},
+		NATS:    NATS{Embedded: true, Listen: "127.0.0.1:-1", DuplicateWindow: Duration{10 * time.Minute}},
 		Metrics: Metrics{Enabled: true, Listen: "127.0.0.1:9464"},
 		Relay:   Relay{BatchMaxMsgs: 50, BatchMaxWait: Duration{500 * time.Millisecond}, ClearOnStart: true, ClearChunk: 100, InFlight: 3},
 		Chains:  map[string]*Chain{},
