@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
@@ -24,24 +25,73 @@ func (c *Client) BlockEvents(ctx context.Context, h int64) ([]abci.Event, error)
 	return events, err
 }
 
-// indexedBlockEvents pages through GetTxsEvent("tx.height=h").
+// indexedBlockEvents pages through GetTxsEvent("tx.height=h"). CometBFT indexes a block's txs
+// after committing it, in the background: under load the index can lag the headers by a block or
+// more, and a search that ran too early would silently miss txs. So the txs found are counted against
+// the block's own count (its block meta) and the search is repeated until the index has them all.
 func (c *Client) indexedBlockEvents(ctx context.Context, h int64) ([]abci.Event, error) {
-	var events []abci.Event
+	want, err := c.blockTxCount(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(indexWait)
+	for {
+		events, total, err := c.searchBlockEvents(ctx, h)
+		if err != nil {
+			return nil, err
+		}
+		if total >= want {
+			return events, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("%s block %d: %d of its %d txs indexed after %s: %w", c.cfg.ChainID, h, total, want, indexWait, ErrNotIndexed)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// indexWait bounds the wait for the node's tx index to reach a block.
+const indexWait = 30 * time.Second
+
+func (c *Client) searchBlockEvents(ctx context.Context, h int64) (events []abci.Event, total int, err error) {
 	for page := uint64(1); ; page++ {
 		var resp txtypes.GetTxsEventResponse
 		req := &txtypes.GetTxsEventRequest{Query: fmt.Sprintf("tx.height=%d", h), Page: page, Limit: 100, OrderBy: txtypes.OrderBy_ORDER_BY_ASC}
 		if err := c.QueryGRPC(ctx, "/cosmos.tx.v1beta1.Service/GetTxsEvent", req, &resp, 0); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		for _, tx := range resp.TxResponses {
+			total++
 			if tx.Code == 0 {
 				events = append(events, tx.Events...)
 			}
 		}
 		if uint64(len(resp.TxResponses)) < 100 || page*100 >= resp.Total {
-			return events, nil
+			return events, total, nil
 		}
 	}
+}
+
+// blockTxCount is the number of txs in block h, from its block meta (small: no txs, no results).
+func (c *Client) blockTxCount(ctx context.Context, h int64) (int, error) {
+	var res *coretypes.ResultBlockchainInfo
+	err := c.rpc.do(ctx, "blockchain", func(cl *rpchttp.HTTP) (err error) {
+		res, err = cl.BlockchainInfo(ctx, h, h)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, m := range res.BlockMetas {
+		if m.Header.Height == h {
+			return m.NumTxs, nil
+		}
+	}
+	return 0, fmt.Errorf("%s: no block meta for height %d", c.cfg.ChainID, h)
 }
 
 func (c *Client) blockResultEvents(ctx context.Context, h int64) ([]abci.Event, error) {

@@ -138,3 +138,28 @@ func TestTooLargeIsRefusedBeforeBroadcast(t *testing.T) {
 		t.Fatalf("2 transfers under 300,000 gas: %v", err)
 	}
 }
+
+// TestBlockEventsOfACommittedTx: the events of a block read through the tx index hold those of a tx
+// committed in it, whatever the index's lag (the search waits until it has the block's every tx).
+func TestBlockEventsOfACommittedTx(t *testing.T) {
+	c := net.Chain("seoul-1")
+	cl := newClient(t, c.RPCAddr)
+	ctx := context.Background()
+	res, err := cl.Send(ctx, transfer(c), transfer(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, err := cl.BlockEvents(ctx, res.Height)
+	if err != nil {
+		t.Fatalf("events of block %d: %v", res.Height, err)
+	}
+	transfers := 0
+	for _, ev := range events {
+		if ev.Type == banktypes.EventTypeTransfer {
+			transfers++
+		}
+	}
+	if transfers < 2 {
+		t.Fatalf("block %d: %d transfer events, want at least the tx's 2 (events: %d)", res.Height, transfers, len(events))
+	}
+}

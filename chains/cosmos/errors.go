@@ -18,6 +18,8 @@ var (
 	// ErrTxTooLarge is returned, before anything is broadcast, for a tx that needs more gas than the
 	// client's MaxGas or more bytes than the node accepts: callers split the messages over several txs.
 	ErrTxTooLarge = errors.New("tx too large")
+	// ErrNotIndexed is returned when a node's tx index has not reached a block in time.
+	ErrNotIndexed = errors.New("block not indexed yet")
 )
 
 // TxError is a transaction refused by the chain, with its ABCI codespace and code.
