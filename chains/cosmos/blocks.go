@@ -59,18 +59,18 @@ const indexWait = 30 * time.Second
 
 func (c *Client) searchBlockEvents(ctx context.Context, h int64) (events []abci.Event, total int, err error) {
 	for page := uint64(1); ; page++ {
-		var resp txtypes.GetTxsEventResponse
+		var resp leanTxsEventResponse // the results without the txs' bodies
 		req := &txtypes.GetTxsEventRequest{Query: fmt.Sprintf("tx.height=%d", h), Page: page, Limit: 100, OrderBy: txtypes.OrderBy_ORDER_BY_ASC}
 		if err := c.QueryGRPC(ctx, "/cosmos.tx.v1beta1.Service/GetTxsEvent", req, &resp, 0); err != nil {
 			return nil, 0, err
 		}
-		for _, tx := range resp.TxResponses {
+		for _, tx := range resp.Results {
 			total++
 			if tx.Code == 0 {
 				events = append(events, tx.Events...)
 			}
 		}
-		if uint64(len(resp.TxResponses)) < 100 || page*100 >= resp.Total {
+		if uint64(len(resp.Results)) < 100 || page*100 >= resp.Total {
 			return events, total, nil
 		}
 	}

@@ -403,10 +403,10 @@ func (c *Client) WaitTx(ctx context.Context, hash string) (*TxResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.CommitTimeout)
 	defer cancel()
 	for {
-		var resp txtypes.GetTxResponse
+		var resp leanGetTxResponse // the result without the tx's body
 		err := c.QueryGRPC(ctx, "/cosmos.tx.v1beta1.Service/GetTx", &txtypes.GetTxRequest{Hash: hash}, &resp, 0)
-		if err == nil && resp.TxResponse != nil {
-			r := resp.TxResponse
+		if err == nil && resp.Result != nil {
+			r := resp.Result
 			if r.Code != 0 {
 				return nil, &TxError{ChainID: c.cfg.ChainID, TxHash: hash, Codespace: r.Codespace, Code: r.Code, Log: r.RawLog}
 			}
