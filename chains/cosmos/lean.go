@@ -28,9 +28,11 @@ type leanTxsEventResponse struct {
 	Total   uint64
 }
 
-func (m *leanTxsEventResponse) Reset()         { *m = leanTxsEventResponse{} }
-func (m *leanTxsEventResponse) String() string { return fmt.Sprintf("GetTxsEventResponse{%d results}", len(m.Results)) }
-func (*leanTxsEventResponse) ProtoMessage()    {}
+func (m *leanTxsEventResponse) Reset() { *m = leanTxsEventResponse{} }
+func (m *leanTxsEventResponse) String() string {
+	return fmt.Sprintf("GetTxsEventResponse{%d results}", len(m.Results))
+}
+func (*leanTxsEventResponse) ProtoMessage() {}
 
 // Unmarshal reads tx_responses (2) and total (4).
 func (m *leanTxsEventResponse) Unmarshal(b []byte) error {
