@@ -60,7 +60,7 @@ func packetCmd() *cobra.Command {
 	var natsURL string
 	cmd := &cobra.Command{
 		Use:   "packet CHAIN/CHANNEL/SEQ",
-		Short: "Show a packet's lifecycle (observed, claimed, confirmed, failed with the reason) as the pipeline recorded it",
+		Short: "Show a packet's lifecycle (observed, confirmed, retrying, timed-out, failed with the reason) as the pipeline recorded it",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			parts := strings.Split(args[0], "/")

@@ -154,7 +154,6 @@ func (s *submitter) deliver(ctx context.Context, g *group) {
 		if oldest == 0 || w.ObservedUnixNano < oldest {
 			oldest = w.ObservedUnixNano
 		}
-		s.life.set(w.MsgID(), "claimed", "")
 	}
 	var tx *relayer.TxInfo
 	var seqs []uint64

@@ -32,7 +32,8 @@ func fromWire(p packets.Packet) channeltypes.Packet {
 
 // Lifecycle is a packet's state as the pipeline knows it, kept in the packet bucket.
 type Lifecycle struct {
-	State  string `json:"state"` // observed, submitted, confirmed, failed
+	// State is observed, confirmed, already-delivered, retrying, timed-out or failed.
+	State  string `json:"state"`
 	Reason string `json:"reason,omitempty"`
 	Tx     string `json:"tx,omitempty"`
 	AtUnix int64  `json:"at"`
