@@ -8,5 +8,5 @@ import (
 
 // EventSource is a chain whose block events can be read (pull mode).
 type EventSource interface {
-	BlockEvents(ctx context.Context, h int64) ([]abci.Event, error)
+	BlockEvents(ctx context.Context, h int64, types ...string) ([]abci.Event, error)
 }

@@ -12,15 +12,32 @@ import (
 	txtypes "github.com/cosmos/cosmos-sdk/types/tx"
 )
 
-// BlockEvents returns the events of every successful tx of block h (pull mode: the primary event
-// source; nothing here is trusted until proven). It reads them through the tx gRPC service
+// BlockEvents returns the events of every successful tx of block h, only those of the given types
+// if any are given (pull mode: the primary event source; nothing here is trusted until proven). It reads them through the tx gRPC service
 // (protobuf inside abci_query, over the node's tx index), and falls back to the RPC's
 // block_results (JSON, several times costlier to decode) on a node without a tx index.
-func (c *Client) BlockEvents(ctx context.Context, h int64) ([]abci.Event, error) {
-	events, err := c.indexedBlockEvents(ctx, h)
+func (c *Client) BlockEvents(ctx context.Context, h int64, types ...string) ([]abci.Event, error) {
+	var only map[string]bool
+	if len(types) > 0 {
+		only = make(map[string]bool, len(types))
+		for _, t := range types {
+			only[t] = true
+		}
+	}
+	events, err := c.indexedBlockEvents(ctx, h, only)
 	var qErr *QueryError
 	if errors.As(err, &qErr) {
-		return c.blockResultEvents(ctx, h)
+		events, err = c.blockResultEvents(ctx, h)
+		if err != nil || only == nil {
+			return events, err
+		}
+		kept := events[:0]
+		for _, ev := range events {
+			if only[ev.Type] {
+				kept = append(kept, ev)
+			}
+		}
+		return kept, nil
 	}
 	return events, err
 }
@@ -29,14 +46,14 @@ func (c *Client) BlockEvents(ctx context.Context, h int64) ([]abci.Event, error)
 // after committing it, in the background: under load the index can lag the headers by a block or
 // more, and a search that ran too early would silently miss txs. So the txs found are counted against
 // the block's own count (its block meta) and the search is repeated until the index has them all.
-func (c *Client) indexedBlockEvents(ctx context.Context, h int64) ([]abci.Event, error) {
+func (c *Client) indexedBlockEvents(ctx context.Context, h int64, only map[string]bool) ([]abci.Event, error) {
 	want, err := c.blockTxCount(ctx, h)
 	if err != nil {
 		return nil, err
 	}
 	deadline := time.Now().Add(indexWait)
 	for {
-		events, total, err := c.searchBlockEvents(ctx, h)
+		events, total, err := c.searchBlockEvents(ctx, h, only)
 		if err != nil {
 			return nil, err
 		}
@@ -57,9 +74,9 @@ func (c *Client) indexedBlockEvents(ctx context.Context, h int64) ([]abci.Event,
 // indexWait bounds the wait for the node's tx index to reach a block.
 const indexWait = 30 * time.Second
 
-func (c *Client) searchBlockEvents(ctx context.Context, h int64) (events []abci.Event, total int, err error) {
+func (c *Client) searchBlockEvents(ctx context.Context, h int64, only map[string]bool) (events []abci.Event, total int, err error) {
 	for page := uint64(1); ; page++ {
-		var resp leanTxsEventResponse // the results without the txs' bodies
+		resp := leanTxsEventResponse{only: only} // the results without the txs' bodies
 		req := &txtypes.GetTxsEventRequest{Query: fmt.Sprintf("tx.height=%d", h), Page: page, Limit: 100, OrderBy: txtypes.OrderBy_ORDER_BY_ASC}
 		if err := c.QueryGRPC(ctx, "/cosmos.tx.v1beta1.Service/GetTxsEvent", req, &resp, 0); err != nil {
 			return nil, 0, err

@@ -209,6 +209,7 @@ type signer struct {
 	c        *Client
 	mu       sync.Mutex
 	loaded   bool
+	keys     keyring.Keyring // the keyring, with the signing key held in memory once loaded
 	address  string
 	number   uint64
 	sequence uint64
@@ -265,6 +266,7 @@ func (s *signer) load(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("%s: key %q: %w", s.c.cfg.ChainID, s.c.cfg.KeyName, err)
 	}
+	s.keys = inMemory(s.c.cfg.Keyring, s.c.cfg.KeyName, rec)
 	addr, err := rec.GetAddress()
 	if err != nil {
 		return fmt.Errorf("%s: key %q: %w", s.c.cfg.ChainID, s.c.cfg.KeyName, err)
@@ -286,7 +288,7 @@ func (s *signer) load(ctx context.Context) error {
 func (s *signer) factory() clienttx.Factory {
 	return clienttx.Factory{}.
 		WithChainID(s.c.cfg.ChainID).
-		WithKeybase(s.c.cfg.Keyring).
+		WithKeybase(s.keys).
 		WithTxConfig(s.c.cfg.TxConfig).
 		WithAccountNumber(s.number).
 		WithSequence(s.sequence).

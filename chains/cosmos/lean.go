@@ -1,6 +1,7 @@
 package cosmos
 
 import (
+	"errors"
 	"fmt"
 
 	abci "github.com/cometbft/cometbft/abci/types"
@@ -20,15 +21,18 @@ type txResult struct {
 	RawLog             string
 	GasWanted, GasUsed int64
 	Events             []abci.Event
+	only               map[string]bool
 }
 
 // leanTxsEventResponse is a cosmos.tx.v1beta1.GetTxsEventResponse without the txs.
 type leanTxsEventResponse struct {
 	Results []txResult
 	Total   uint64
+	// only, when set, keeps the events of these types (the others are skipped undecoded).
+	only map[string]bool
 }
 
-func (m *leanTxsEventResponse) Reset() { *m = leanTxsEventResponse{} }
+func (m *leanTxsEventResponse) Reset() { *m = leanTxsEventResponse{only: m.only} }
 func (m *leanTxsEventResponse) String() string {
 	return fmt.Sprintf("GetTxsEventResponse{%d results}", len(m.Results))
 }
@@ -39,7 +43,7 @@ func (m *leanTxsEventResponse) Unmarshal(b []byte) error {
 	return eachField(b, func(num protowire.Number, typ protowire.Type, v []byte, n uint64) error {
 		switch {
 		case num == 2 && typ == protowire.BytesType:
-			var r txResult
+			r := txResult{only: m.only}
 			if err := r.unmarshal(v); err != nil {
 				return err
 			}
@@ -90,6 +94,9 @@ func (r *txResult) unmarshal(b []byte) error {
 		case num == 10 && typ == protowire.VarintType:
 			r.GasUsed = int64(n)
 		case num == 13 && typ == protowire.BytesType:
+			if r.only != nil && !r.only[eventType(v)] {
+				return nil
+			}
 			var ev abci.Event
 			if err := ev.Unmarshal(v); err != nil {
 				return fmt.Errorf("tx response event: %w", err)
@@ -99,6 +106,22 @@ func (r *txResult) unmarshal(b []byte) error {
 		return nil
 	})
 }
+
+// eventType reads an abci.Event's type (field 1) without decoding its attributes.
+func eventType(b []byte) string {
+	var t string
+	_ = eachField(b, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
+		if num == 1 && typ == protowire.BytesType {
+			t = string(v)
+			return errStop
+		}
+		return nil
+	})
+	return t
+}
+
+// errStop ends eachField early.
+var errStop = errors.New("stop")
 
 // eachField calls f for every field of a protobuf message: its bytes for a length-delimited field,
 // its value for a varint; other wire types are skipped.

@@ -46,6 +46,17 @@ func TestLeanResponsesMatchTheFullOnes(t *testing.T) {
 		}
 	}
 
+	// With a type filter, only those events are kept.
+	filtered := leanTxsEventResponse{only: map[string]bool{"send_packet": true}}
+	if err := proto.Unmarshal(bz, &filtered); err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range filtered.Results {
+		if len(r.Events) != 1 || !reflect.DeepEqual(r.Events[0], events[0]) {
+			t.Fatalf("filtered result %d: events %+v", i, r.Events)
+		}
+	}
+
 	one := &txtypes.GetTxResponse{Tx: list.Txs[0], TxResponse: full(9, 0)}
 	if bz, err = proto.Marshal(one); err != nil {
 		t.Fatal(err)

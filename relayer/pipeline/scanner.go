@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/cityrelay/cityrelay/packets"
@@ -67,7 +68,7 @@ func (s *scanner) run(ctx context.Context) error {
 		}
 		// Block h's results are final once header h+1 is verified.
 		for h := cursor + 1; h < lb.Height; h++ {
-			events, err := es.BlockEvents(ctx, h)
+			events, err := es.BlockEvents(ctx, h, channeltypes.EventTypeSendPacket, channeltypes.EventTypeWriteAck)
 			if err != nil {
 				return fmt.Errorf("events of %s/%d: %w", s.chain, h, err)
 			}
