@@ -118,7 +118,7 @@ func newWithProviders(ctx context.Context, o Options, log zerolog.Logger, primar
 	if err != nil {
 		return nil, fmt.Errorf("light %s: open store: %w", o.ChainID, err)
 	}
-	store := lightdb.New(unsyncedDB{db}, o.ChainID)
+	store := &trustedStore{Store: lightdb.New(unsyncedDB{db}, o.ChainID)}
 	opts := []cmtlight.Option{cmtlight.SkippingVerification(cmtlight.DefaultTrustLevel), cmtlight.MaxRetryAttempts(3)}
 
 	c := &Client{chainID: o.ChainID, witnesses: witnesses, witnessURLs: witnessURLs, db: db, storeDir: o.StoreDir,

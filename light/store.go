@@ -1,7 +1,11 @@
 package light
 
 import (
+	"sync"
+
 	dbm "github.com/cometbft/cometbft-db"
+	"github.com/cometbft/cometbft/light/store"
+	"github.com/cometbft/cometbft/types"
 )
 
 // unsyncedDB is the trusted store's database without an fsync per verified header. cometbft's store
@@ -19,3 +23,77 @@ func (d unsyncedDB) NewBatch() dbm.Batch       { return unsyncedBatch{d.DB.NewBa
 type unsyncedBatch struct{ dbm.Batch }
 
 func (b unsyncedBatch) WriteSync() error { return b.Batch.Write() }
+
+// trustedStore keeps cometbft's header store fast over a long run. cometbft asks the store for its
+// first height on every verification and prunes one header per new header once the store is full;
+// both iterate leveldb from its first key, through the tombstones of every header pruned before, so
+// each verification grew slower with the headers verified. Here the first and last heights are
+// remembered, and pruning runs once per pruneSlack headers, deleting them together.
+type trustedStore struct {
+	store.Store
+	mu          sync.Mutex
+	first, last int64 // 0: not known, ask the store
+}
+
+// pruneSlack is how many headers past the pruning size the store may hold before it is pruned.
+const pruneSlack = 100
+
+func (s *trustedStore) SaveLightBlock(lb *types.LightBlock) error {
+	if err := s.Store.SaveLightBlock(lb); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.first != 0 && lb.Height < s.first {
+		s.first = lb.Height
+	}
+	if s.last != 0 && lb.Height > s.last {
+		s.last = lb.Height
+	}
+	return nil
+}
+
+func (s *trustedStore) DeleteLightBlock(h int64) error {
+	s.forget()
+	return s.Store.DeleteLightBlock(h)
+}
+
+func (s *trustedStore) FirstLightBlockHeight() (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.first == 0 {
+		h, err := s.Store.FirstLightBlockHeight()
+		if err != nil || h <= 0 {
+			return h, err
+		}
+		s.first = h
+	}
+	return s.first, nil
+}
+
+func (s *trustedStore) LastLightBlockHeight() (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.last == 0 {
+		h, err := s.Store.LastLightBlockHeight()
+		if err != nil || h <= 0 {
+			return h, err
+		}
+		s.last = h
+	}
+	return s.last, nil
+}
+
+func (s *trustedStore) Prune(size uint16) error {
+	if int(s.Store.Size()) <= int(size)+pruneSlack {
+		return nil
+	}
+	s.forget()
+	return s.Store.Prune(size)
+}
+
+func (s *trustedStore) forget() {
+	s.mu.Lock()
+	s.first, s.last = 0, 0
+	s.mu.Unlock()
+}
