@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -246,8 +248,10 @@ func (s *signer) broadcastTimed(ctx context.Context, msgs []sdk.Msg, t *TxTiming
 		}
 		hash, err := s.signAndBroadcast(ctx, msgs, t)
 		var txErr *TxError
-		if errors.As(err, &txErr) && txErr.IsSequenceMismatch() && attempt < 2 {
-			s.loaded = false // resync from the chain and try again
+		if errors.As(err, &txErr) && txErr.IsSequenceMismatch() && attempt < sequenceAttempts {
+			if err := s.resequence(ctx, txErr, attempt); err != nil {
+				return "", err
+			}
 			continue
 		}
 		if err != nil {
@@ -256,6 +260,45 @@ func (s *signer) broadcastTimed(ctx context.Context, msgs []sdk.Msg, t *TxTiming
 		s.sequence++
 		return hash, nil
 	}
+}
+
+// sequenceAttempts bounds the retries of a tx refused for its account sequence.
+const sequenceAttempts = 5
+
+// resequence picks the sequence to retry with after a mismatch. The node says which it expected:
+//   - more than ours: another signer used the key (or ours was lost): take it;
+//   - less than ours, on a first retry: the node's check state is behind our own txs still in its
+//     mempool (it re-checks them after every block): wait a moment and retry the same sequence;
+//   - less than ours again: our txs left the mempool: take it.
+//
+// Re-reading the account instead would give the committed sequence, behind every tx in the mempool.
+func (s *signer) resequence(ctx context.Context, txErr *TxError, attempt int) error {
+	want, ok := expectedSequence(txErr.Log)
+	switch {
+	case !ok:
+		s.loaded = false // no hint: re-read the account
+	case want < s.sequence && attempt < 2:
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(300 * time.Millisecond):
+		}
+	default:
+		s.sequence = want
+	}
+	return nil
+}
+
+var expectedSeq = regexp.MustCompile(`expected (\d+), got \d+`)
+
+// expectedSequence reads the sequence the chain expected from a mismatch's log.
+func expectedSequence(log string) (uint64, bool) {
+	m := expectedSeq.FindStringSubmatch(log)
+	if m == nil {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(m[1], 10, 64)
+	return n, err == nil
 }
 
 func (s *signer) load(ctx context.Context) error {

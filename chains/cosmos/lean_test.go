@@ -74,3 +74,17 @@ func TestLeanResponsesMatchTheFullOnes(t *testing.T) {
 		t.Fatal("truncated response decoded without error")
 	}
 }
+
+func TestExpectedSequence(t *testing.T) {
+	for log, want := range map[string]uint64{
+		"account sequence mismatch, expected 331, got 100: incorrect account sequence": 331,
+		"failed to simulate tx: account sequence mismatch, expected 7, got 9":          7,
+	} {
+		if got, ok := expectedSequence(log); !ok || got != want {
+			t.Errorf("%q: got %d, %v; want %d", log, got, ok, want)
+		}
+	}
+	if _, ok := expectedSequence("incorrect account sequence"); ok {
+		t.Error("a log without the expected sequence gave one")
+	}
+}
