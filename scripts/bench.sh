@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Benchmarks of cityrelay (see BENCHMARKS.md for the tables and the limit model).
 #   scripts/bench.sh            # micro-benchmarks, then the end-to-end load (10,000 packets, 1 s blocks)
-#   N=2000 BLOCK_MS=500 scripts/bench.sh e2e
+#   scripts/bench.sh micro      # header verification, proof check, JetStream pipeline, decoding, tx building
+#   N=20000 BLOCK_MS=2000 BATCH=500 INFLIGHT=9 scripts/bench.sh e2e
+# e2e settings: N packets, CHAINS (2: seoul-1 -> bucheon-1; more: a star of paths from seoul-1),
+# BLOCK_MS, RATE (packets/s sent; 0 = as fast as the chain takes them), BATCH (batch_max_msgs),
+# INFLIGHT (in_flight), CPUPROFILE (pprof file of the daemon), LOG_LEVEL and DAEMON_LOG (its log).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
