@@ -3,6 +3,7 @@ package relayer
 import (
 	"context"
 	"fmt"
+	"time"
 
 	cmttypes "github.com/cometbft/cometbft/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -41,6 +42,7 @@ func (r *Relayer) TimeoutPackets(ctx context.Context, src, dst *End, packets []c
 		msgs = append(msgs, update)
 	}
 	var seqs []uint64
+	proveStart := time.Now()
 	for _, p := range packets {
 		if !TimedOut(p, dst, lb) {
 			continue
@@ -59,9 +61,10 @@ func (r *Relayer) TimeoutPackets(ctx context.Context, src, dst *End, packets []c
 	if len(seqs) == 0 {
 		return nil, nil, nil
 	}
+	prove := time.Since(proveStart)
 	res, err := src.Chain.Send(ctx, msgs...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("timeout %d packets on %s: %w", len(seqs), src.ChainID(), err)
 	}
-	return &TxInfo{Hash: res.Hash, Height: res.Height, GasUsed: res.GasUsed, Events: res.Events}, seqs, nil
+	return txInfo(res, prove), seqs, nil
 }
