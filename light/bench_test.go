@@ -25,12 +25,12 @@ type chainGen struct {
 	start   time.Time
 }
 
-func newChainGen(b *testing.B, n int) *chainGen {
+func newChainGen(_ testing.TB, n int) *chainGen {
 	vals, privs := types.RandValidatorSet(n, 10)
 	return &chainGen{chainID: "bench-1", vals: vals, privs: privs, blocks: map[int64]*types.LightBlock{}, start: time.Now().Add(-time.Hour)}
 }
 
-func (g *chainGen) block(b *testing.B, h int64) *types.LightBlock {
+func (g *chainGen) block(b testing.TB, h int64) *types.LightBlock {
 	if lb, ok := g.blocks[h]; ok {
 		return lb
 	}

@@ -59,29 +59,25 @@ func (s *trustedStore) DeleteLightBlock(h int64) error {
 }
 
 func (s *trustedStore) FirstLightBlockHeight() (int64, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.first == 0 {
-		h, err := s.Store.FirstLightBlockHeight()
-		if err != nil || h <= 0 {
-			return h, err
-		}
-		s.first = h
-	}
-	return s.first, nil
+	return s.remembered(&s.first, s.Store.FirstLightBlockHeight)
 }
 
 func (s *trustedStore) LastLightBlockHeight() (int64, error) {
+	return s.remembered(&s.last, s.Store.LastLightBlockHeight)
+}
+
+// remembered returns *h, asking the store (and remembering its answer) when it is not known.
+func (s *trustedStore) remembered(h *int64, ask func() (int64, error)) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.last == 0 {
-		h, err := s.Store.LastLightBlockHeight()
-		if err != nil || h <= 0 {
-			return h, err
+	if *h == 0 {
+		v, err := ask()
+		if err != nil || v <= 0 {
+			return v, err
 		}
-		s.last = h
+		*h = v
 	}
-	return s.last, nil
+	return *h, nil
 }
 
 func (s *trustedStore) Prune(size uint16) error {
