@@ -12,10 +12,10 @@ import (
 	txtypes "github.com/cosmos/cosmos-sdk/types/tx"
 )
 
-// BlockEvents returns the events of every successful tx of block h, only those of the given types
-// if any are given (pull mode: the primary event source; nothing here is trusted until proven). It reads them through the tx gRPC service
-// (protobuf inside abci_query, over the node's tx index), and falls back to the RPC's
-// block_results (JSON, several times costlier to decode) on a node without a tx index.
+// BlockEvents returns the events of every successful tx of block h, only those of the given types if
+// any are given (pull mode: the primary event source; nothing here is trusted until proven). It reads
+// them through the tx gRPC service (protobuf inside abci_query, over the node's tx index), and falls
+// back to the RPC's block_results (JSON, several times costlier to decode) on a node without a tx index.
 func (c *Client) BlockEvents(ctx context.Context, h int64, types ...string) ([]abci.Event, error) {
 	var only map[string]bool
 	if len(types) > 0 {

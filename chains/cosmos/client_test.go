@@ -8,6 +8,7 @@ import (
 	"time"
 
 	sdkmath "cosmossdk.io/math"
+	abci "github.com/cometbft/cometbft/abci/types"
 	"github.com/cosmos/cosmos-sdk/crypto/keyring"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
@@ -153,13 +154,30 @@ func TestBlockEventsOfACommittedTx(t *testing.T) {
 	if err != nil {
 		t.Fatalf("events of block %d: %v", res.Height, err)
 	}
-	transfers := 0
-	for _, ev := range events {
-		if ev.Type == banktypes.EventTypeTransfer {
-			transfers++
+	ones := func(events []abci.Event) (n int) { // the tx's own transfers of 1ucity (not its fee's)
+		for _, ev := range events {
+			for _, a := range ev.Attributes {
+				if ev.Type == banktypes.EventTypeTransfer && a.Key == sdk.AttributeKeyAmount && a.Value == "1"+citychain.BondDenom {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	if n := ones(events); n < 2 {
+		t.Fatalf("block %d: %d transfers of 1%s, want the tx's 2 (events: %d)", res.Height, n, citychain.BondDenom, len(events))
+	}
+	// Asked for one type, only that type comes back.
+	only, err := cl.BlockEvents(ctx, res.Height, banktypes.EventTypeTransfer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range only {
+		if ev.Type != banktypes.EventTypeTransfer {
+			t.Fatalf("asked for transfer events, got a %s event", ev.Type)
 		}
 	}
-	if transfers < 2 {
-		t.Fatalf("block %d: %d transfer events, want at least the tx's 2 (events: %d)", res.Height, transfers, len(events))
+	if n := ones(only); n < 2 {
+		t.Fatalf("filtered: %d transfers of 1%s, want the tx's 2", n, citychain.BondDenom)
 	}
 }

@@ -229,10 +229,10 @@ func BenchmarkRelayEndToEnd(b *testing.B) {
 	var interval time.Duration
 	for _, id := range spokes {
 		st := scanRelay(b, net.Chain(id), enc)
-		r, iv := st.rate(st.recvAt, blockTime)
+		r, iv := perSecond(st.recvAt, blockTime)
 		recvRate += r
 		interval += iv / time.Duration(len(spokes))
-		fill += st.medianFill(st.recvAt) / float64(len(spokes))
+		fill += medianFill(st.recvAt) / float64(len(spokes))
 		recvTxs, recvMsgs, recvGas = recvTxs+st.recvTxs, recvMsgs+st.recvMsgs, recvGas+st.recvGas
 		for key, at := range st.recvAt {
 			recvAt[key] = at
@@ -250,12 +250,11 @@ func BenchmarkRelayEndToEnd(b *testing.B) {
 		latBlocks = append(latBlocks, float64(r.height-sh)) // block intervals: recv height - send height
 	}
 	// The load: packets committed on seoul-1 per second, over the blocks that carried the sends.
-	sends := relayStats{}
 	sendAt := map[packetKey]blockAt{}
 	for key, sh := range sentAt {
 		sendAt[key] = blockAt{sh, seoulTimes[sh]}
 	}
-	offered, _ := sends.rate(sendAt, blockTime)
+	offered, _ := perSecond(sendAt, blockTime)
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	sort.Float64s(latBlocks)
 	pct := func(q float64) int { return min(len(lat)-1, int(q*float64(len(lat)))) }
@@ -266,7 +265,7 @@ func BenchmarkRelayEndToEnd(b *testing.B) {
 	// (summed over the destinations), and acknowledgements likewise; delivered is the lower of the
 	// two. The end-to-end rate (first send to last ack) also carries the pipeline's fixed latency and
 	// the ramp up and down, which weigh less the larger N is; the median block's fill is the steady state.
-	ackRate, _ := acks.rate(acks.ackAt, blockTime)
+	ackRate, _ := perSecond(acks.ackAt, blockTime)
 	delivered := min(recvRate, ackRate)
 	endToEnd := float64(n) / elapsed.Seconds()
 	// The destinations' capacity at the block interval they actually kept while receiving (a machine
@@ -316,10 +315,10 @@ type blockAt struct {
 	time   time.Time
 }
 
-// rate is the packets per second of at (packet → block) from its first block to its last, counting
+// perSecond is the packets per second of at (packet → block) from its first block to its last, counting
 // the last block's interval, and the mean block interval over that span (nominal when all of at is
 // in one block).
-func (s relayStats) rate(at map[packetKey]blockAt, nominal time.Duration) (float64, time.Duration) {
+func perSecond(at map[packetKey]blockAt, nominal time.Duration) (float64, time.Duration) {
 	var first, last blockAt
 	for _, a := range at {
 		if first.height == 0 || a.height < first.height {
@@ -338,7 +337,7 @@ func (s relayStats) rate(at map[packetKey]blockAt, nominal time.Duration) (float
 
 // medianFill is the median number of packets per block from the first block of at to its last
 // (blocks with none count as zero).
-func (s relayStats) medianFill(at map[packetKey]blockAt) float64 {
+func medianFill(at map[packetKey]blockAt) float64 {
 	per := map[int64]int{}
 	first, last := int64(0), int64(0)
 	for _, a := range at {

@@ -87,6 +87,7 @@ func TestMalformedConfigNamesKeyAndLine(t *testing.T) {
 			return strings.Replace(s, `rpc = ["http://127.0.0.1:26657"]`, "rpc = [\"http://127.0.0.1:26657\"]\ntrust_height = 5\ntrust_hash = \"xyz\"", 1)
 		}, "chains.seoul-1.trust_hash", 7},
 		{"metrics on a public address", func(s string) string { return s + "\n[metrics]\nlisten = \"0.0.0.0:9464\"\n" }, "metrics.listen", 21},
+		{"in_flight out of range", func(s string) string { return s + "\n[relay]\nin_flight = 0\n" }, "relay.in_flight", 21},
 		{"wrong type", func(s string) string { return strings.Replace(s, `log_level = "info"`, `log_level = 3`, 1) }, "global.log_level", 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

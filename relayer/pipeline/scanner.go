@@ -137,7 +137,8 @@ func (s *scanner) publish(ctx context.Context, ends []*relayer.End, events []abc
 		}
 	}
 	// Published asynchronously in windows (JetStream bounds the acks outstanding); the block counts as
-	// scanned only once every publish is acknowledged.
+	// scanned only once every publish is acknowledged. An item's "observed" record goes out on the
+	// connection before the item itself, so a submitter's later record for it can never be overwritten.
 	for len(works) > 0 {
 		window := works[:min(len(works), publishWindow)]
 		works = works[len(window):]
@@ -147,6 +148,7 @@ func (s *scanner) publish(ctx context.Context, ends []*relayer.End, events []abc
 			if err != nil {
 				return 0, err
 			}
+			s.life.set(w.MsgID(), "observed", "")
 			if futs[i], err = s.o.JS.PublishAsync(w.Subject(), bz, jetstream.WithMsgID(w.MsgID())); err != nil {
 				return 0, fmt.Errorf("publish %s: %w", w.MsgID(), err)
 			}
@@ -159,7 +161,6 @@ func (s *scanner) publish(ctx context.Context, ends []*relayer.End, events []abc
 			case <-ctx.Done():
 				return 0, ctx.Err()
 			}
-			s.life.set(window[i].MsgID(), "observed", "")
 			if s.o.OnObserved != nil {
 				s.o.OnObserved(window[i])
 			}

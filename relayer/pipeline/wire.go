@@ -43,8 +43,8 @@ type Lifecycle struct {
 func LifecycleKey(msgID string) string { return strings.ReplaceAll(msgID, "/", ".") }
 
 // lifecycle records work items' lifecycle steps in the packet bucket. The writes are asynchronous and
-// best effort (a packet's fate lives on the chains): they never hold up scanning or delivery. They are
-// published in order on one connection, so a later step is never overwritten by an earlier one.
+// best effort (a packet's fate lives on the chains): they never hold up scanning or delivery. They go
+// out in order on the pipeline's one connection, so a later step is never overwritten by an earlier one.
 type lifecycle struct {
 	js  jetstream.JetStream
 	log zerolog.Logger
@@ -54,9 +54,6 @@ type lifecycle struct {
 const lifecycleSubject = "$KV." + packets.PacketBucket + "."
 
 func (l *lifecycle) set(msgID, state, detail string) {
-	if l == nil {
-		return
-	}
 	rec := Lifecycle{State: state, AtUnix: time.Now().Unix()}
 	if state == "confirmed" {
 		rec.Tx = detail
