@@ -50,6 +50,7 @@ type Options struct {
 type Client struct {
 	chainID     string
 	lc          *cmtlight.Client
+	primary     provider.Provider
 	witnesses   []provider.Provider
 	witnessURLs []string
 	db          dbm.DB
@@ -121,7 +122,7 @@ func newWithProviders(ctx context.Context, o Options, log zerolog.Logger, primar
 	store := &trustedStore{Store: lightdb.New(unsyncedDB{db}, o.ChainID)}
 	opts := []cmtlight.Option{cmtlight.SkippingVerification(cmtlight.DefaultTrustLevel), cmtlight.MaxRetryAttempts(3)}
 
-	c := &Client{chainID: o.ChainID, witnesses: witnesses, witnessURLs: witnessURLs, db: db, storeDir: o.StoreDir,
+	c := &Client{chainID: o.ChainID, primary: primary, witnesses: witnesses, witnessURLs: witnessURLs, db: db, storeDir: o.StoreDir,
 		evidenceDir: o.EvidenceDir, log: log, now: o.Now, trustingPeriod: o.TrustingPeriod}
 	if h, err := store.LastLightBlockHeight(); err == nil && h > 0 {
 		// Resume from the headers verified before: the trust options are not needed again.
@@ -185,6 +186,45 @@ func (c *Client) VerifyLatest(ctx context.Context) (*types.LightBlock, error) {
 	}
 	if err := c.crossCheck(ctx, lb); err != nil {
 		return nil, err
+	}
+	return lb, nil
+}
+
+// witnessLatestTimeout bounds the wait for a witness's latest header in VerifyFresh.
+const witnessLatestTimeout = 5 * time.Second
+
+// VerifyFresh verifies the primary's newest header and returns it only if it is at most maxAge old
+// and no witness serves a header more than maxAge newer. A primary that freezes its answers reports
+// nothing newer, and VerifyLatest then serves the last stored header for the whole trusting period:
+// whoever answers a question about now (is this credential revoked?) must not answer from that.
+// A witness's latest header is not verified here: a lying witness can only make this refuse.
+func (c *Client) VerifyFresh(ctx context.Context, maxAge time.Duration) (*types.LightBlock, error) {
+	lb, err := c.VerifyLatest(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := c.now()
+	if age := now.Sub(lb.Time); age > maxAge {
+		return nil, &VerificationError{ChainID: c.chainID, Height: lb.Height, Err: fmt.Errorf(
+			"%w: the newest header the primary serves is from %s, %s old (max %s): the node is stalled or freezing its answers",
+			ErrStale, lb.Time.UTC().Format(time.RFC3339), age.Round(time.Second), maxAge)}
+	}
+	for i, w := range c.witnesses {
+		if w == c.primary {
+			continue // the primary as its own witness says nothing new
+		}
+		wctx, cancel := context.WithTimeout(ctx, witnessLatestTimeout)
+		wlb, err := w.LightBlock(wctx, 0)
+		cancel()
+		if err != nil {
+			c.log.Debug().Err(err).Str("witness", c.witnessURLs[i]).Msg("witness did not give its latest header")
+			continue
+		}
+		if wlb.Height > lb.Height && wlb.Time.Sub(lb.Time) > maxAge {
+			return nil, &VerificationError{ChainID: c.chainID, Height: lb.Height, Err: fmt.Errorf(
+				"%w: witness %s is at height %d (%s), %s ahead of the primary's newest header",
+				ErrStale, c.witnessURLs[i], wlb.Height, wlb.Time.UTC().Format(time.RFC3339), wlb.Time.Sub(lb.Time).Round(time.Second))}
+		}
 	}
 	return lb, nil
 }

@@ -12,6 +12,9 @@ var (
 	ErrProofInvalid = errors.New("proof does not match the verified app hash")
 	// ErrNoTrustRoot is returned when the store is empty and no trust height/hash nor --trust-latest was given.
 	ErrNoTrustRoot = errors.New("no trusted header: set trust_height and trust_hash, or pass --trust-latest")
+	// ErrStale is returned when the newest verified header is too old to answer from, or a witness
+	// serves headers further ahead than that: the primary may be freezing its answers.
+	ErrStale = errors.New("verified header is stale")
 	// ErrChainIDMismatch is returned when the RPC serves another chain.
 	ErrChainIDMismatch = errors.New("rpc serves another chain")
 )

@@ -51,6 +51,10 @@ type Linker struct {
 	Report func(Step)
 	// Save is called after each new id is set on an end, so a crash loses no id (optional).
 	Save func(*Path) error
+	// Register, when set, registers clientID as the client of city in chainID's city registry and
+	// returns the tx height. Only whoever holds the registry admin's key can (a devnet, the demo); an
+	// operator's link stops instead with a CityNotRegisteredError naming the admin command.
+	Register func(ctx context.Context, chainID, city, clientID string) (int64, error)
 }
 
 func (l *Linker) report(s Step) {
@@ -77,19 +81,35 @@ func (l *Linker) save(p *Path) error {
 	return nil
 }
 
-// Link runs every missing step of the path's handshakes.
+// Link runs every missing step of the path's handshakes. On a did path, each chain's city registry
+// must name the path's client for the other city before the channel handshake starts (the chains
+// refuse it otherwise): see checkCities.
 func (l *Linker) Link(ctx context.Context, p *Path) error {
+	if err := l.LinkConnection(ctx, p); err != nil {
+		return err
+	}
+	if p.IsDID() && (p.A.ChannelID == "" || p.B.ChannelID == "") {
+		if err := l.checkCities(ctx, p); err != nil {
+			return err
+		}
+	}
+	return l.LinkChannel(ctx, p)
+}
+
+// LinkConnection creates the path's clients and opens its connection.
+func (l *Linker) LinkConnection(ctx context.Context, p *Path) error {
 	if err := l.ensureClient(ctx, p, p.B, p.A, p.TrustingPeriodA); err != nil {
 		return err
 	}
 	if err := l.ensureClient(ctx, p, p.A, p.B, p.TrustingPeriodB); err != nil {
 		return err
 	}
-	if err := l.linkConnection(ctx, p); err != nil {
-		return err
-	}
-	return l.linkChannel(ctx, p)
+	return l.linkConnection(ctx, p)
 }
+
+// LinkChannel opens the path's channel over its open connection, with no check of its own: the
+// chains' applications decide (a stock relayer does exactly this).
+func (l *Linker) LinkChannel(ctx context.Context, p *Path) error { return l.linkChannel(ctx, p) }
 
 // ensureClient creates on dst a 07-tendermint client of src from src's latest verified header.
 func (l *Linker) ensureClient(ctx context.Context, p *Path, dst, src *End, trustingPeriod time.Duration) error {

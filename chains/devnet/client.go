@@ -1,6 +1,7 @@
 package devnet
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/cosmos/cosmos-sdk/crypto/keyring"
@@ -45,4 +46,38 @@ func (c *Chain) Client(key string, o ClientOptions) (*cosmos.Client, error) {
 	}
 	return cosmos.New(cosmos.Config{ChainID: c.ChainID, RPCAddrs: []string{rpc}, GRPCAddr: grpc, AccountPrefix: citychain.AccountAddressPrefix,
 		GasPrice: price, MaxGas: o.MaxGas, Keyring: kr, KeyName: key, Codec: enc.Codec, TxConfig: enc.TxConfig})
+}
+
+// RegisterCity makes clientID the client of the city chain city in this chain's city registry,
+// signed by the devnet's registry admin, and returns the tx height. On a real chain the registry admin
+// (governance) does this after checking the client's trust root out of band.
+func (c *Chain) RegisterCity(ctx context.Context, city, clientID string) (int64, error) {
+	return c.adminSend(ctx, &didtypes.MsgRegisterCity{Admin: c.Admin.Address, ChainId: city, ClientId: clientID})
+}
+
+// RemoveCity removes the city chain city from this chain's city registry (registry admin).
+func (c *Chain) RemoveCity(ctx context.Context, city string) (int64, error) {
+	return c.adminSend(ctx, &didtypes.MsgRemoveCity{Admin: c.Admin.Address, ChainId: city})
+}
+
+func (c *Chain) adminSend(ctx context.Context, msg sdk.Msg) (int64, error) {
+	cl, err := c.Client(AdminKey, ClientOptions{})
+	if err != nil {
+		return 0, err
+	}
+	res, err := cl.Send(ctx, msg)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %s: %w", c.ChainID, sdk.MsgTypeURL(msg), err)
+	}
+	return res.Height, nil
+}
+
+// RegisterCity registers, on the devnet chain chainID, clientID as the client of city: the
+// relayer.Linker's Register hook for a devnet, whose admin keys the caller holds.
+func (d *Devnet) RegisterCity(ctx context.Context, chainID, city, clientID string) (int64, error) {
+	c := d.Chain(chainID)
+	if c == nil {
+		return 0, fmt.Errorf("devnet has no chain %s", chainID)
+	}
+	return c.RegisterCity(ctx, city, clientID)
 }

@@ -36,7 +36,8 @@ func verifyCmd() *cobra.Command {
 			if err != nil {
 				return &exitError{code: 2, err: err}
 			}
-			res, err := verify.Attestation(cmd.Context(), c, lc, origin, id, time.Now())
+			res, err := verify.Attestation(cmd.Context(), c, lc, origin, id,
+				verify.Options{MaxHeaderAge: cfg.Verify.MaxHeaderAge.Duration, Now: time.Now()})
 			if err != nil {
 				return &exitError{code: 2, err: err}
 			}
@@ -46,8 +47,16 @@ func verifyCmd() *cobra.Command {
 					return &exitError{code: 2, err: err}
 				}
 			} else {
-				fmt.Fprintf(out, "status:          %s\nchain:           %s (header %d verified by the light client, app hash %s)\norigin:          %s\nid:              %s\n",
-					res.Status, res.Chain, res.HeaderHeight, res.AppHash, res.Origin, res.ID)
+				fmt.Fprintf(out, "status:          %s\n", res.Status)
+				if res.Reason != "" {
+					fmt.Fprintf(out, "reason:          %s\n", res.Reason)
+				}
+				fmt.Fprintf(out, "chain:           %s (header %d of %s verified by the light client, app hash %s)\norigin:          %s\nid:              %s\n",
+					res.Chain, res.HeaderHeight, res.HeaderTime.UTC().Format(time.RFC3339), res.AppHash, res.Origin, res.ID)
+				if res.Channel != "" {
+					fmt.Fprintf(out, "arrived on:      %s/%s over %s, client %s (the registry names %s for %s)\n",
+						"did", res.Channel, res.Connection, res.Client, registered(res.RegisteredClient), res.Origin)
+				}
 				if a := res.Attestation; a != nil {
 					fmt.Fprintf(out, "issuer:          %s#%s\nsubject:         %s\ncredential type: %s\nvalid:           %s .. %s\nissued at:       %s height %d\nreceived at:     height %d\n",
 						a.IssuerDid, a.IssuerMethod, a.SubjectDid, a.CredentialType, time.Unix(a.ValidFrom, 0).UTC().Format(time.RFC3339),
@@ -60,10 +69,23 @@ func verifyCmd() *cobra.Command {
 			return nil
 		},
 	}
+	cmd.Long = `Verify an attestation on a chain without trusting its RPC node. Against one header the light
+client verified, no older than verify.max_header_age and not behind the chain's witnesses, it proves
+the record and, for a record received from another city, the chain's city registry entry for the
+origin and the binding of the record's channel to that registered client (channel, connection,
+client). Exit 0: valid; 1: proven not valid (revoked, suspended, expired, absent, origin not
+recognised); 2: could not verify (no fresh verified header, a proof that does not match, an error).`
 	cmd.Flags().StringVar(&chain, "chain", "", "chain to verify on (e.g. bucheon-1)")
 	cmd.Flags().StringVar(&origin, "origin", "", "chain that issued the attestation (e.g. seoul-1)")
 	cmd.Flags().StringVar(&id, "id", "", "attestation id (64 hex characters)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	cmd.Flags().BoolVar(&trustLatest, "trust-latest", false, "start a light client with an empty store from the chain's latest header")
 	return cmd
+}
+
+func registered(client string) string {
+	if client == "" {
+		return "no client"
+	}
+	return client
 }

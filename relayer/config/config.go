@@ -24,6 +24,7 @@ type Config struct {
 	NATS    NATS              `toml:"nats"`
 	Metrics Metrics           `toml:"metrics"`
 	Relay   Relay             `toml:"relay"`
+	Verify  Verify            `toml:"verify"`
 	Chains  map[string]*Chain `toml:"chains"`
 	Paths   map[string]*Path  `toml:"paths"`
 }
@@ -66,6 +67,13 @@ type Relay struct {
 	// InFlight is how many relay txs per destination chain are built and waiting for their block at
 	// once (the key's signer orders their sequences).
 	InFlight int `toml:"in_flight"`
+}
+
+// Verify configures `cityrelay verify` and the HTTP verification endpoint.
+type Verify struct {
+	// MaxHeaderAge is the oldest a verified header may be for verify to answer from it: a node that
+	// freezes its answers must not make a credential revoked since look valid.
+	MaxHeaderAge Duration `toml:"max_header_age"`
 }
 
 // Chain is one chain the relayer serves.
@@ -127,8 +135,10 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(d.Duration.Strin
 
 // Defaults.
 const (
-	DefaultPort    = "did"
-	DefaultVersion = "cityrelay-did-1"
+	// DefaultMaxHeaderAge is verify.max_header_age when unset.
+	DefaultMaxHeaderAge = 60 * time.Second
+	DefaultPort         = "did"
+	DefaultVersion      = "cityrelay-did-1"
 )
 
 // Default returns a config with every default and no chains or paths.
@@ -138,6 +148,7 @@ func Default() *Config {
 		NATS:    NATS{Embedded: true, Listen: "127.0.0.1:-1", DuplicateWindow: Duration{10 * time.Minute}},
 		Metrics: Metrics{Enabled: true, Listen: "127.0.0.1:9464"},
 		Relay:   Relay{BatchMaxMsgs: 50, BatchMaxWait: Duration{500 * time.Millisecond}, ClearOnStart: true, ClearChunk: 100, InFlight: 3},
+		Verify:  Verify{MaxHeaderAge: Duration{DefaultMaxHeaderAge}},
 		Chains:  map[string]*Chain{},
 		Paths:   map[string]*Path{},
 	}
@@ -259,6 +270,9 @@ func (c *Config) validate(file string, lines lineIndex) error {
 	}
 	if c.Relay.InFlight < 1 || c.Relay.InFlight > 16 {
 		return fail("relay.in_flight", "%d: must be between 1 and 16", c.Relay.InFlight)
+	}
+	if c.Verify.MaxHeaderAge.Duration <= 0 {
+		return fail("verify.max_header_age", "%s: must be positive, e.g. \"60s\"", c.Verify.MaxHeaderAge.Duration)
 	}
 	for _, id := range sortedKeys(c.Chains) {
 		ch := c.Chains[id]

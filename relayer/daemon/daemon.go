@@ -278,9 +278,11 @@ func mux(m *metrics, o Options, nc *nats.Conn) *http.ServeMux {
 			fail(http.StatusBadGateway, err)
 			return
 		}
-		res, err := verify.Attestation(r.Context(), c, lc, origin, strings.ToLower(id), time.Now())
+		res, err := verify.Attestation(r.Context(), c, lc, origin, strings.ToLower(id),
+			verify.Options{MaxHeaderAge: o.Config.Verify.MaxHeaderAge.Duration, Now: time.Now()})
 		if err != nil {
-			fail(http.StatusBadGateway, err)
+			// No verified, fresh answer: unavailable, not negative.
+			fail(http.StatusServiceUnavailable, err)
 			return
 		}
 		_ = json.NewEncoder(w).Encode(res)

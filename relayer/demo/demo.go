@@ -186,8 +186,31 @@ func Run(ctx context.Context, o Options) (err error) {
 		a, _ := ends[Seoul](didtypes.PortID)
 		b, _ := ends[other](didtypes.PortID)
 		p := &relayer.Path{Name: Seoul + "<->" + other, A: a, B: b, Version: didtypes.Version, Order: channeltypes.UNORDERED}
-		if err := r.do("link did path "+p.Name+" (clients, connection, channel)", Seoul, func() (int64, string, error) {
-			l := relayer.Linker{Check: light.VerifyProofAgainstAppHash}
+		l := relayer.Linker{Check: light.VerifyProofAgainstAppHash}
+		if err := r.do("link path "+p.Name+" (clients, connection)", Seoul, func() (int64, string, error) {
+			if err := l.LinkConnection(ctx, p); err != nil {
+				return 0, "", err
+			}
+			return 0, fmt.Sprintf("%s %s <-> %s %s", p.A.ClientID, p.A.ConnectionID, p.B.ClientID, p.B.ConnectionID), nil
+		}); err != nil {
+			return err
+		}
+		// A chain id proves nothing: each city's registry admin recognises the other city's client
+		// (after checking its trust root out of band); only then does a did channel open.
+		for _, e := range [][2]*relayer.End{{p.B, p.A}, {p.A, p.B}} {
+			on, city := e[0], e[1]
+			if err := r.do(fmt.Sprintf("%s recognises %s as client %s (city registry)", on.ChainID(), city.ChainID(), on.ClientID), on.ChainID(), func() (int64, string, error) {
+				h, err := net.RegisterCity(ctx, on.ChainID(), city.ChainID(), on.ClientID)
+				if err == nil {
+					// The header after the tx's block commits to the entry the link checks.
+					err = net.Chain(on.ChainID()).WaitHeight(ctx, h+1)
+				}
+				return h, "citychaind tx did register-city " + city.ChainID() + " " + on.ClientID, err
+			}); err != nil {
+				return err
+			}
+		}
+		if err := r.do("open did channel "+p.Name, Seoul, func() (int64, string, error) {
 			if err := l.Link(ctx, p); err != nil {
 				return 0, "", err
 			}
@@ -431,7 +454,7 @@ func waitStatus(ctx context.Context, cl *cosmos.Client, lc *light.Client, id str
 	var last *verify.Result
 	var lastErr error
 	for {
-		res, err := verify.Attestation(ctx, cl, lc, Seoul, id, time.Now())
+		res, err := verify.Attestation(ctx, cl, lc, Seoul, id, verify.Options{MaxHeaderAge: time.Minute, Now: time.Now()})
 		if err == nil && res.Status == want {
 			return res, nil
 		}

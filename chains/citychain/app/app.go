@@ -180,7 +180,7 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool, ap
 		app.AccountKeeper, app.BankKeeper, app.ScopedTransferKeeper, authority)
 
 	app.DIDKeeper = didkeeper.NewKeeper(cdc, runtime.NewKVStoreService(keys[didtypes.StoreKey]),
-		app.IBCKeeper.ChannelKeeper, app.IBCKeeper.ChannelKeeper, app.IBCKeeper.PortKeeper, app.ScopedDIDKeeper)
+		app.IBCKeeper.ChannelKeeper, app.IBCKeeper.ChannelKeeper, app.IBCKeeper.ClientKeeper, app.IBCKeeper.PortKeeper, app.ScopedDIDKeeper)
 
 	// The IBC router sends each port's packets to its application.
 	ibcRouter := porttypes.NewRouter()

@@ -27,21 +27,30 @@ var _ porttypes.IBCModule = IBCModule{}
 // NewIBCModule returns the did IBC application.
 func NewIBCModule(k keeper.Keeper) IBCModule { return IBCModule{keeper: k} }
 
-func checkChannel(order channeltypes.Order, portID string) error {
+// checkChannel is the handshake's check of a new did channel: our port, unordered, the counterparty's
+// port did, and a connection whose client is a registered city's. IBC lets anyone open a channel
+// over any client; only a registered city may speak on port did.
+func (m IBCModule) checkChannel(ctx sdk.Context, order channeltypes.Order, hops []string, portID string, counterparty channeltypes.Counterparty) error {
 	if portID != types.PortID {
 		return errorsmod.Wrapf(types.ErrInvalidChannel, "port %q, want %q", portID, types.PortID)
+	}
+	if counterparty.PortId != types.PortID {
+		return errorsmod.Wrapf(types.ErrInvalidChannel, "counterparty port %q, want %q", counterparty.PortId, types.PortID)
 	}
 	if order != channeltypes.UNORDERED {
 		return errorsmod.Wrapf(types.ErrInvalidChannel, "order %s, want %s", order, channeltypes.UNORDERED)
 	}
+	if _, err := m.keeper.CheckChannelCity(ctx, hops); err != nil {
+		return errorsmod.Wrap(err, "a did channel opens only over a registered city's client (citychaind tx did register-city)")
+	}
 	return nil
 }
 
-// OnChanOpenInit checks port, order and version and claims the channel.
-func (m IBCModule) OnChanOpenInit(ctx sdk.Context, order channeltypes.Order, _ []string, portID, channelID string,
-	chanCap *capabilitytypes.Capability, _ channeltypes.Counterparty, version string,
+// OnChanOpenInit checks port, order, version and the city behind the connection, and claims the channel.
+func (m IBCModule) OnChanOpenInit(ctx sdk.Context, order channeltypes.Order, hops []string, portID, channelID string,
+	chanCap *capabilitytypes.Capability, counterparty channeltypes.Counterparty, version string,
 ) (string, error) {
-	if err := checkChannel(order, portID); err != nil {
+	if err := m.checkChannel(ctx, order, hops, portID, counterparty); err != nil {
 		return "", err
 	}
 	if version == "" {
@@ -56,11 +65,12 @@ func (m IBCModule) OnChanOpenInit(ctx sdk.Context, order channeltypes.Order, _ [
 	return version, nil
 }
 
-// OnChanOpenTry checks port, order and the counterparty's version and claims the channel.
-func (m IBCModule) OnChanOpenTry(ctx sdk.Context, order channeltypes.Order, _ []string, portID, channelID string,
-	chanCap *capabilitytypes.Capability, _ channeltypes.Counterparty, counterpartyVersion string,
+// OnChanOpenTry checks port, order, the counterparty's version and the city behind the connection,
+// and claims the channel.
+func (m IBCModule) OnChanOpenTry(ctx sdk.Context, order channeltypes.Order, hops []string, portID, channelID string,
+	chanCap *capabilitytypes.Capability, counterparty channeltypes.Counterparty, counterpartyVersion string,
 ) (string, error) {
-	if err := checkChannel(order, portID); err != nil {
+	if err := m.checkChannel(ctx, order, hops, portID, counterparty); err != nil {
 		return "", err
 	}
 	if counterpartyVersion != types.Version {
@@ -72,16 +82,25 @@ func (m IBCModule) OnChanOpenTry(ctx sdk.Context, order channeltypes.Order, _ []
 	return types.Version, nil
 }
 
-// OnChanOpenAck checks the counterparty's version.
-func (IBCModule) OnChanOpenAck(_ sdk.Context, _, _ string, _ string, counterpartyVersion string) error {
+// OnChanOpenAck checks the counterparty's version and that the channel's client is still a
+// registered city's.
+func (m IBCModule) OnChanOpenAck(ctx sdk.Context, _, channelID string, _ string, counterpartyVersion string) error {
 	if counterpartyVersion != types.Version {
 		return errorsmod.Wrapf(types.ErrInvalidChannel, "counterparty version %q, want %q", counterpartyVersion, types.Version)
+	}
+	if _, err := m.keeper.CheckOpenChannelCity(ctx, channelID); err != nil {
+		return errorsmod.Wrap(err, "a did channel opens only over a registered city's client")
 	}
 	return nil
 }
 
-// OnChanOpenConfirm accepts.
-func (IBCModule) OnChanOpenConfirm(sdk.Context, string, string) error { return nil }
+// OnChanOpenConfirm checks that the channel's client is still a registered city's.
+func (m IBCModule) OnChanOpenConfirm(ctx sdk.Context, _, channelID string) error {
+	if _, err := m.keeper.CheckOpenChannelCity(ctx, channelID); err != nil {
+		return errorsmod.Wrap(err, "a did channel opens only over a registered city's client")
+	}
+	return nil
+}
 
 // OnChanCloseInit refuses: a did channel is never closed by a user.
 func (IBCModule) OnChanCloseInit(sdk.Context, string, string) error {

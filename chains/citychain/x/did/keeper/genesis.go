@@ -9,7 +9,7 @@ import (
 	"github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 )
 
-// InitGenesis binds the did port and loads params, DIDs, the registry and attestations.
+// InitGenesis binds the did port and loads params, DIDs, the registries and attestations.
 func (k Keeper) InitGenesis(ctx sdk.Context, gs types.GenesisState) error {
 	if _, ok := k.scoped.GetCapability(ctx, host.PortPath(gs.PortId)); !ok {
 		capability := k.ports.BindPort(ctx, gs.PortId)
@@ -35,6 +35,13 @@ func (k Keeper) InitGenesis(ctx sdk.Context, gs types.GenesisState) error {
 			return err
 		}
 	}
+	// Genesis cities name clients that a chain starting from an export already holds; their clients
+	// are not checked here (IBC's genesis may be initialised after this module's).
+	for _, c := range gs.Cities {
+		if _, err := k.setCity(ctx, c.ChainId, c.ClientId); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -49,5 +56,9 @@ func (k Keeper) ExportGenesis(ctx sdk.Context) (*types.GenesisState, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &types.GenesisState{Params: p, PortId: types.PortID, TrustedIssuers: issuers}, nil
+	cities, err := k.Cities(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &types.GenesisState{Params: p, PortId: types.PortID, TrustedIssuers: issuers, Cities: cities}, nil
 }

@@ -103,3 +103,32 @@ func (q queryServer) Params(ctx context.Context, _ *types.QueryParamsRequest) (*
 	}
 	return &types.QueryParamsResponse{Params: p}, nil
 }
+
+func (q queryServer) Cities(ctx context.Context, _ *types.QueryCitiesRequest) (*types.QueryCitiesResponse, error) {
+	cities, err := q.Keeper.Cities(ctx)
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &types.QueryCitiesResponse{Cities: cities}, nil
+}
+
+func (q queryServer) City(ctx context.Context, req *types.QueryCityRequest) (*types.QueryCityResponse, error) {
+	chainID, clientID := req.GetChainId(), req.GetClientId()
+	var ok bool
+	var err error
+	switch {
+	case chainID != "" && clientID == "":
+		clientID, ok, err = q.CityClient(ctx, chainID)
+	case clientID != "" && chainID == "":
+		chainID, ok, err = q.CityOfClient(ctx, clientID)
+	default:
+		return nil, status.Error(codes.InvalidArgument, "give a chain id or a client id")
+	}
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	if !ok {
+		return nil, status.Errorf(codes.NotFound, "city %s%s is not registered", chainID, clientID)
+	}
+	return &types.QueryCityResponse{City: types.City{ChainId: chainID, ClientId: clientID}}, nil
+}

@@ -26,9 +26,17 @@ type ICS4Wrapper interface {
 		timeoutHeight clienttypes.Height, timeoutTimestamp uint64, data []byte) (uint64, error)
 }
 
-// ChannelKeeper reads channels and the client behind them.
+// ChannelKeeper reads channels, their connections and the client behind them.
 type ChannelKeeper interface {
 	GetChannelClientState(ctx sdk.Context, portID, channelID string) (string, exported.ClientState, error)
+	GetChannelConnection(ctx sdk.Context, portID, channelID string) (string, exported.ConnectionI, error)
+	GetConnection(ctx sdk.Context, connectionID string) (exported.ConnectionI, error)
+}
+
+// ClientKeeper reads IBC clients (the city registry checks a client before registering it).
+type ClientKeeper interface {
+	GetClientState(ctx sdk.Context, clientID string) (exported.ClientState, bool)
+	GetClientStatus(ctx sdk.Context, clientState exported.ClientState, clientID string) exported.Status
 }
 
 // PortKeeper binds ports.
@@ -49,15 +57,16 @@ type Keeper struct {
 	store    corestore.KVStoreService
 	ics4     ICS4Wrapper
 	channels ChannelKeeper
+	clients  ClientKeeper
 	ports    PortKeeper
 	scoped   ScopedKeeper
 }
 
 // NewKeeper returns the did keeper.
 func NewKeeper(cdc codec.BinaryCodec, store corestore.KVStoreService, ics4 ICS4Wrapper, channels ChannelKeeper,
-	ports PortKeeper, scoped ScopedKeeper,
+	clients ClientKeeper, ports PortKeeper, scoped ScopedKeeper,
 ) Keeper {
-	return Keeper{cdc: cdc, store: store, ics4: ics4, channels: channels, ports: ports, scoped: scoped}
+	return Keeper{cdc: cdc, store: store, ics4: ics4, channels: channels, clients: clients, ports: ports, scoped: scoped}
 }
 
 // Logger is the module's logger.

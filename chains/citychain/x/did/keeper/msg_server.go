@@ -229,15 +229,54 @@ func (m msgServer) SetAttestationStatus(goCtx context.Context, msg *types.MsgSet
 
 func (m msgServer) SetTrustedIssuer(goCtx context.Context, msg *types.MsgSetTrustedIssuer) (*types.MsgSetTrustedIssuerResponse, error) {
 	ctx := sdk.UnwrapSDKContext(goCtx)
-	p, err := m.GetParams(ctx)
-	if err != nil {
+	if err := m.registryAdmin(ctx, msg.Admin); err != nil {
 		return nil, err
-	}
-	if p.RegistryAdmin == "" || p.RegistryAdmin != msg.Admin {
-		return nil, errorsmod.Wrapf(types.ErrUnauthorized, "%s is not the registry admin", msg.Admin)
 	}
 	if err := m.SetTrusted(ctx, msg.CredentialType, msg.IssuerDid, msg.Trusted); err != nil {
 		return nil, err
 	}
 	return &types.MsgSetTrustedIssuerResponse{}, nil
+}
+
+// registryAdmin checks that signer is the registry admin.
+func (k Keeper) registryAdmin(ctx context.Context, signer string) error {
+	p, err := k.GetParams(ctx)
+	if err != nil {
+		return err
+	}
+	if p.RegistryAdmin == "" || p.RegistryAdmin != signer {
+		return errorsmod.Wrapf(types.ErrUnauthorized, "%s is not the registry admin", signer)
+	}
+	return nil
+}
+
+func (m msgServer) RegisterCity(goCtx context.Context, msg *types.MsgRegisterCity) (*types.MsgRegisterCityResponse, error) {
+	ctx := sdk.UnwrapSDKContext(goCtx)
+	if err := m.registryAdmin(ctx, msg.Admin); err != nil {
+		return nil, err
+	}
+	if err := m.checkCityClient(ctx, msg.ChainId, msg.ClientId); err != nil {
+		return nil, err
+	}
+	prev, err := m.setCity(ctx, msg.ChainId, msg.ClientId)
+	if err != nil {
+		return nil, err
+	}
+	ctx.EventManager().EmitEvent(sdk.NewEvent("did_city_registered", sdk.NewAttribute("chain_id", msg.ChainId),
+		sdk.NewAttribute("client_id", msg.ClientId), sdk.NewAttribute("previous_client_id", prev)))
+	return &types.MsgRegisterCityResponse{PreviousClientId: prev}, nil
+}
+
+func (m msgServer) RemoveCity(goCtx context.Context, msg *types.MsgRemoveCity) (*types.MsgRemoveCityResponse, error) {
+	ctx := sdk.UnwrapSDKContext(goCtx)
+	if err := m.registryAdmin(ctx, msg.Admin); err != nil {
+		return nil, err
+	}
+	clientID, err := m.removeCity(ctx, msg.ChainId)
+	if err != nil {
+		return nil, err
+	}
+	ctx.EventManager().EmitEvent(sdk.NewEvent("did_city_removed", sdk.NewAttribute("chain_id", msg.ChainId),
+		sdk.NewAttribute("client_id", clientID)))
+	return &types.MsgRemoveCityResponse{}, nil
 }

@@ -4,41 +4,48 @@ import (
 	errorsmod "cosmossdk.io/errors"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
-	ibctm "github.com/cosmos/ibc-go/v8/modules/light-clients/07-tendermint"
 
 	"github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 )
 
-// counterpartyChainID is the chain id of the light client behind a did channel of this chain.
-func (k Keeper) counterpartyChainID(ctx sdk.Context, channel string) (string, error) {
-	_, cs, err := k.channels.GetChannelClientState(ctx, types.PortID, channel)
+// checkOrigin is the first receiver check. The city a packet speaks for is the registered city of the
+// client behind its channel (channel → connection → client → city registry), never what the packet or
+// the client's chain id claims: anyone can make a client of a chain that calls itself seoul-1. A
+// packet whose channel's client is not (or no longer) registered, or whose claimed origin is another
+// city, is refused. It returns the origin.
+func (k Keeper) checkOrigin(ctx sdk.Context, packet channeltypes.Packet, claimed string) (string, error) {
+	city, clientID, err := k.channelCity(ctx, packet.DestinationChannel)
 	if err != nil {
-		return "", errorsmod.Wrapf(types.ErrInvalidChannel, "%s: %s", channel, err)
+		return "", errorsmod.Wrapf(err, "channel %s", packet.DestinationChannel)
 	}
-	tm, ok := cs.(*ibctm.ClientState)
-	if !ok {
-		return "", errorsmod.Wrapf(types.ErrInvalidChannel, "%s is not backed by a 07-tendermint client", channel)
+	if claimed != city {
+		return "", errorsmod.Wrapf(types.ErrOriginMismatch, "packet claims origin %s, channel %s runs over client %s, registered for %s",
+			claimed, packet.DestinationChannel, clientID, city)
 	}
-	return tm.ChainId, nil
+	return city, nil
 }
 
-// checkOrigin is the first receiver check: the origin chain id in the packet must be the chain id of
-// the light client behind the channel, or any connected chain could forge another city's attestations.
-func (k Keeper) checkOrigin(ctx sdk.Context, packet channeltypes.Packet, origin string) error {
-	chainID, err := k.counterpartyChainID(ctx, packet.DestinationChannel)
+// didOfOrigin checks that a DID that signs for the origin city is a DID of that city: Seoul's chain
+// speaks for did:city:seoul-1:..., not for Busan's civil office.
+func didOfOrigin(role, did, origin string) error {
+	chainID, _, err := types.ParseDID(did)
 	if err != nil {
 		return err
 	}
-	if origin != chainID {
-		return errorsmod.Wrapf(types.ErrOriginMismatch, "packet claims origin %s, channel %s is a client of %s", origin, packet.DestinationChannel, chainID)
+	if chainID != origin {
+		return errorsmod.Wrapf(types.ErrOriginMismatch, "%s %s is a DID of %s, the packet comes from %s", role, did, chainID, origin)
 	}
 	return nil
 }
 
-// checkSigned checks that key was valid at the source height and signed signBytes.
-func checkSigned(key types.IssuerKey, sourceHeight int64, signBytes, sig []byte) error {
-	if !key.ValidAt(sourceHeight) {
-		return errorsmod.Wrapf(types.ErrKeyRevoked, "key created %d revoked %d, source height %d", key.CreatedHeight, key.RevokedHeight, sourceHeight)
+// checkSignedAt checks that key was valid at height h of the origin chain (the height at which the
+// origin recorded what was signed; at most the packet's source height) and signed signBytes.
+func checkSignedAt(what string, key types.IssuerKey, h, sourceHeight int64, signBytes, sig []byte) error {
+	if h <= 0 || h > sourceHeight {
+		return errorsmod.Wrapf(types.ErrInvalidPacket, "%s height %d outside [1, source height %d]", what, h, sourceHeight)
+	}
+	if !key.ValidAt(h) {
+		return errorsmod.Wrapf(types.ErrKeyRevoked, "%s key created %d revoked %d, %s height %d", what, key.CreatedHeight, key.RevokedHeight, what, h)
 	}
 	return types.VerifySignature(key.Type, key.PublicKey, signBytes, sig)
 }
@@ -58,13 +65,50 @@ func (k Keeper) OnRecvPacket(ctx sdk.Context, packet channeltypes.Packet, data t
 	}
 }
 
+// checkPacketStatus checks the status an attestation travels with: ACTIVE with no status change, or
+// a status change signed by the issuer with a key valid at the status height.
+func checkPacketStatus(p *types.AttestationPacket) error {
+	a := &p.Attestation
+	if a.StatusSeq == 0 {
+		if a.Status != types.ATTESTATION_STATUS_ACTIVE || len(a.StatusSignature) != 0 || a.StatusHeight != 0 {
+			return errorsmod.Wrapf(types.ErrInvalidStatus, "status %s without a signed status change", a.Status)
+		}
+		return nil
+	}
+	if err := types.ValidateStatus(a.Status); err != nil {
+		return err
+	}
+	if a.StatusSeq <= a.IssuerSeq {
+		return errorsmod.Wrapf(types.ErrStaleSequence, "status_seq %d, issuer_seq %d", a.StatusSeq, a.IssuerSeq)
+	}
+	if p.StatusKey == nil {
+		return errorsmod.Wrap(types.ErrInvalidPacket, "status change without its status key")
+	}
+	sb := types.RevocationSignBytes(a.OriginChainId, a.Id, a.IssuerDid, a.StatusMethod, a.Status, a.StatusSeq)
+	return checkSignedAt("status", *p.StatusKey, a.StatusHeight, p.SourceHeight, sb, a.StatusSignature)
+}
+
+// mergeStatus completes a tombstone (a status change that arrived before its attestation) with the
+// attestation: revoked is final whichever carried it; otherwise the higher issuer sequence wins.
+func mergeStatus(a *types.Attestation, ts types.Attestation) {
+	switch {
+	case a.Status == types.ATTESTATION_STATUS_REVOKED:
+	case ts.Status == types.ATTESTATION_STATUS_REVOKED || ts.StatusSeq > max(a.StatusSeq, a.IssuerSeq):
+		a.Status, a.StatusSeq, a.StatusHeight, a.StatusMethod, a.StatusSignature = ts.Status, ts.StatusSeq, ts.StatusHeight, ts.StatusMethod, ts.StatusSignature
+	}
+}
+
 func (k Keeper) recvAttestation(ctx sdk.Context, packet channeltypes.Packet, p *types.AttestationPacket) (types.AckResult, error) {
 	a := p.Attestation
-	if err := k.checkOrigin(ctx, packet, a.OriginChainId); err != nil {
+	origin, err := k.checkOrigin(ctx, packet, a.OriginChainId)
+	if err != nil {
+		return types.AckResult{}, err
+	}
+	if err := didOfOrigin("issuer", a.IssuerDid, origin); err != nil {
 		return types.AckResult{}, err
 	}
 	signBytes := a.SignBytes()
-	if err := checkSigned(p.IssuerKey, p.SourceHeight, signBytes, a.Signature); err != nil {
+	if err := checkSignedAt("issued", p.IssuerKey, a.IssuedHeight, p.SourceHeight, signBytes, a.Signature); err != nil {
 		return types.AckResult{}, err
 	}
 	if id := types.AttestationID(signBytes); id != a.Id {
@@ -73,20 +117,22 @@ func (k Keeper) recvAttestation(ctx sdk.Context, packet channeltypes.Packet, p *
 	if a.ValidFrom >= a.ValidUntil || a.ValidUntil <= ctx.BlockTime().Unix() {
 		return types.AckResult{}, errorsmod.Wrapf(types.ErrValidityWindow, "[%d, %d) at block time %d", a.ValidFrom, a.ValidUntil, ctx.BlockTime().Unix())
 	}
+	if err := checkPacketStatus(p); err != nil {
+		return types.AckResult{}, err
+	}
 	existing, found, err := k.GetForeignAttestation(ctx, a.OriginChainId, a.Id)
 	if err != nil {
 		return types.AckResult{}, err
 	}
-	a.Status, a.StatusSeq, a.StatusHeight = types.ATTESTATION_STATUS_ACTIVE, 0, 0
 	if found {
 		if !existing.Tombstone {
 			return types.AckResult{}, errorsmod.Wrapf(types.ErrAttestationExists, "%s/%s (received on %s)", a.OriginChainId, a.Id, existing.SourceChannel)
 		}
-		// A status change arrived first: the attestation takes the tombstone's newer status.
-		if existing.Attestation.StatusSeq > a.IssuerSeq {
-			ts := existing.Attestation
-			a.Status, a.StatusSeq, a.StatusHeight, a.StatusMethod, a.StatusSignature = ts.Status, ts.StatusSeq, ts.StatusHeight, ts.StatusMethod, ts.StatusSignature
+		if existing.Attestation.IssuerDid != a.IssuerDid {
+			return types.AckResult{}, errorsmod.Wrapf(types.ErrUnauthorized, "status of %s was set by %s, the attestation is issued by %s",
+				a.Id, existing.Attestation.IssuerDid, a.IssuerDid)
 		}
+		mergeStatus(&a, existing.Attestation)
 	}
 	f := types.ForeignAttestation{Attestation: a, SourceChannel: packet.DestinationChannel, SourceSequence: packet.Sequence, ReceivedHeight: ctx.BlockHeight()}
 	if err := k.SetForeignAttestation(ctx, f); err != nil {
@@ -96,10 +142,14 @@ func (k Keeper) recvAttestation(ctx sdk.Context, packet channeltypes.Packet, p *
 }
 
 func (k Keeper) recvRevocation(ctx sdk.Context, packet channeltypes.Packet, p *types.RevocationPacket) (types.AckResult, error) {
-	if err := k.checkOrigin(ctx, packet, p.OriginChainId); err != nil {
+	origin, err := k.checkOrigin(ctx, packet, p.OriginChainId)
+	if err != nil {
 		return types.AckResult{}, err
 	}
-	if err := checkSigned(p.IssuerKey, p.SourceHeight, p.SignBytes(), p.Signature); err != nil {
+	if err := didOfOrigin("issuer", p.IssuerDid, origin); err != nil {
+		return types.AckResult{}, err
+	}
+	if err := checkSignedAt("status", p.IssuerKey, p.StatusHeight, p.SourceHeight, p.SignBytes(), p.Signature); err != nil {
 		return types.AckResult{}, err
 	}
 	f, found, err := k.GetForeignAttestation(ctx, p.OriginChainId, p.AttestationId)
@@ -107,19 +157,17 @@ func (k Keeper) recvRevocation(ctx sdk.Context, packet channeltypes.Packet, p *t
 		return types.AckResult{}, err
 	}
 	if found {
+		// The same rules for a tombstone as for a full record: its issuer, revoked is final, and
+		// only a higher issuer sequence moves it.
 		a := f.Attestation
 		if a.IssuerDid != p.IssuerDid {
 			return types.AckResult{}, errorsmod.Wrapf(types.ErrUnauthorized, "%s was issued by %s, not %s", a.Id, a.IssuerDid, p.IssuerDid)
 		}
-		last := a.IssuerSeq
-		if a.StatusSeq > last {
-			last = a.StatusSeq
+		if a.Status == types.ATTESTATION_STATUS_REVOKED {
+			return types.AckResult{}, errorsmod.Wrapf(types.ErrInvalidStatus, "%s is revoked (issuer_seq %d): revoked is final", a.Id, a.StatusSeq)
 		}
-		if p.IssuerSeq <= last {
+		if last := max(a.IssuerSeq, a.StatusSeq); p.IssuerSeq <= last {
 			return types.AckResult{}, errorsmod.Wrapf(types.ErrStaleSequence, "issuer_seq %d, last %d", p.IssuerSeq, last)
-		}
-		if !f.Tombstone && a.Status == types.ATTESTATION_STATUS_REVOKED {
-			return types.AckResult{}, errorsmod.Wrapf(types.ErrInvalidStatus, "%s is revoked", a.Id)
 		}
 	} else {
 		// The revocation came before its attestation: keep a tombstone that the attestation completes.
@@ -127,7 +175,7 @@ func (k Keeper) recvRevocation(ctx sdk.Context, packet channeltypes.Packet, p *t
 			Id: p.AttestationId, OriginChainId: p.OriginChainId, IssuerDid: p.IssuerDid,
 		}}
 	}
-	f.Attestation.Status, f.Attestation.StatusSeq, f.Attestation.StatusHeight = p.NewStatus, p.IssuerSeq, ctx.BlockHeight()
+	f.Attestation.Status, f.Attestation.StatusSeq, f.Attestation.StatusHeight = p.NewStatus, p.IssuerSeq, p.StatusHeight
 	f.Attestation.StatusMethod, f.Attestation.StatusSignature = p.IssuerMethod, p.Signature
 	if f.Tombstone {
 		f.SourceChannel, f.SourceSequence, f.ReceivedHeight = packet.DestinationChannel, packet.Sequence, ctx.BlockHeight()
@@ -140,11 +188,15 @@ func (k Keeper) recvRevocation(ctx sdk.Context, packet channeltypes.Packet, p *t
 
 func (k Keeper) recvServiceMessage(ctx sdk.Context, packet channeltypes.Packet, p *types.ServiceMessagePacket) (types.AckResult, error) {
 	m := p.Message
-	if err := k.checkOrigin(ctx, packet, m.OriginChainId); err != nil {
+	origin, err := k.checkOrigin(ctx, packet, m.OriginChainId)
+	if err != nil {
+		return types.AckResult{}, err
+	}
+	if err := didOfOrigin("sender", m.SenderDid, origin); err != nil {
 		return types.AckResult{}, err
 	}
 	signBytes := m.SignBytes()
-	if err := checkSigned(p.SenderKey, p.SourceHeight, signBytes, m.Signature); err != nil {
+	if err := checkSignedAt("source", p.SenderKey, p.SourceHeight, p.SourceHeight, signBytes, m.Signature); err != nil {
 		return types.AckResult{}, err
 	}
 	if id := types.MessageID(signBytes); id != m.MsgId {

@@ -42,13 +42,50 @@ func (k Keeper) sendPacket(ctx sdk.Context, channel string, timeoutHeight, timeo
 	return seq, nil
 }
 
-// issuerKeyNow returns the packet form of an issuer's key, refusing a key not valid now.
+// issuerKeyNow returns the packet form of a sender's key, refusing a key not valid now (a service
+// message is signed for the block that sends it).
 func (k Keeper) issuerKeyNow(ctx sdk.Context, did, method string) (types.IssuerKey, error) {
 	_, key, err := k.localIssuer(ctx, did, method)
 	if err != nil {
 		return types.IssuerKey{}, err
 	}
 	return types.IssuerKeyOf(*key), nil
+}
+
+// issuerKeyAt returns the packet form of an issuer's verification method, refusing one that was not
+// valid at height h: the height at which the origin recorded what the key signed (an attestation's
+// issuance, a status change). A key rotated since stays good for what it signed while it was valid.
+func (k Keeper) issuerKeyAt(ctx sdk.Context, did, method string, h int64) (types.IssuerKey, error) {
+	doc, ok, err := k.GetDID(ctx, did)
+	if err != nil {
+		return types.IssuerKey{}, err
+	}
+	if !ok {
+		return types.IssuerKey{}, errorsmod.Wrapf(types.ErrDIDNotFound, "%s", did)
+	}
+	key, err := validKey(&doc, method, h)
+	if err != nil {
+		return types.IssuerKey{}, err
+	}
+	return types.IssuerKeyOf(*key), nil
+}
+
+// attestationPacket is a local attestation as it travels: with its current status (never reset to
+// active) and the keys that signed the attestation and its last status change.
+func (k Keeper) attestationPacket(ctx sdk.Context, a types.Attestation) (*types.AttestationPacket, error) {
+	key, err := k.issuerKeyAt(ctx, a.IssuerDid, a.IssuerMethod, a.IssuedHeight)
+	if err != nil {
+		return nil, err
+	}
+	p := &types.AttestationPacket{Attestation: a, IssuerKey: key, SourceHeight: ctx.BlockHeight()}
+	if a.StatusSeq > 0 {
+		sk, err := k.issuerKeyAt(ctx, a.IssuerDid, a.StatusMethod, a.StatusHeight)
+		if err != nil {
+			return nil, err
+		}
+		p.StatusKey = &sk
+	}
+	return p, nil
 }
 
 func (m msgServer) SendAttestation(goCtx context.Context, msg *types.MsgSendAttestation) (*types.MsgSendAttestationResponse, error) {
@@ -60,15 +97,11 @@ func (m msgServer) SendAttestation(goCtx context.Context, msg *types.MsgSendAtte
 	if !ok {
 		return nil, errorsmod.Wrapf(types.ErrAttestationNotFound, "%s", msg.AttestationId)
 	}
-	key, err := m.issuerKeyNow(ctx, a.IssuerDid, a.IssuerMethod)
+	p, err := m.attestationPacket(ctx, a)
 	if err != nil {
 		return nil, err
 	}
-	// The attestation travels as issued; its current status travels as a revocation.
-	a.Status, a.StatusSeq, a.StatusHeight, a.StatusMethod, a.StatusSignature = types.ATTESTATION_STATUS_ACTIVE, 0, 0, "", nil
-	data := types.DIDPacketData{Packet: &types.DIDPacketData_Attestation{Attestation: &types.AttestationPacket{
-		Attestation: a, IssuerKey: key, SourceHeight: ctx.BlockHeight(),
-	}}}
+	data := types.DIDPacketData{Packet: &types.DIDPacketData_Attestation{Attestation: p}}
 	seq, err := m.sendPacket(ctx, msg.SourceChannel, msg.TimeoutHeight, msg.TimeoutTimestamp, data, a.Id)
 	if err != nil {
 		return nil, err
@@ -88,13 +121,14 @@ func (m msgServer) SendRevocation(goCtx context.Context, msg *types.MsgSendRevoc
 	if a.StatusSeq == 0 {
 		return nil, errorsmod.Wrapf(types.ErrInvalidStatus, "%s has had no status change to send", a.Id)
 	}
-	key, err := m.issuerKeyNow(ctx, a.IssuerDid, a.StatusMethod)
+	key, err := m.issuerKeyAt(ctx, a.IssuerDid, a.StatusMethod, a.StatusHeight)
 	if err != nil {
 		return nil, err
 	}
 	data := types.DIDPacketData{Packet: &types.DIDPacketData_Revocation{Revocation: &types.RevocationPacket{
 		AttestationId: a.Id, OriginChainId: a.OriginChainId, IssuerDid: a.IssuerDid, IssuerMethod: a.StatusMethod,
 		NewStatus: a.Status, IssuerSeq: a.StatusSeq, Signature: a.StatusSignature, IssuerKey: key, SourceHeight: ctx.BlockHeight(),
+		StatusHeight: a.StatusHeight,
 	}}}
 	seq, err := m.sendPacket(ctx, msg.SourceChannel, msg.TimeoutHeight, msg.TimeoutTimestamp, data, a.Id)
 	if err != nil {

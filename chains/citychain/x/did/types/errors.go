@@ -27,4 +27,6 @@ var (
 	ErrInvalidStatus       = errorsmod.Register(ModuleName, 22, "invalid status change")
 	ErrInvalidKey          = errorsmod.Register(ModuleName, 23, "invalid public key")
 	ErrInvalidRequest      = errorsmod.Register(ModuleName, 24, "invalid request")
+	ErrCityNotRegistered   = errorsmod.Register(ModuleName, 25, "city not registered")
+	ErrClientNotFound      = errorsmod.Register(ModuleName, 26, "client not found or not active")
 )

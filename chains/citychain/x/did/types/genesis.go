@@ -50,6 +50,19 @@ func (gs GenesisState) Validate() error {
 			return fmt.Errorf("did genesis: trusted issuer: %w", err)
 		}
 	}
+	cities, clients := map[string]bool{}, map[string]string{}
+	for _, c := range gs.Cities {
+		if err := ValidateCity(c.ChainId, c.ClientId); err != nil {
+			return fmt.Errorf("did genesis: city: %w", err)
+		}
+		if cities[c.ChainId] {
+			return fmt.Errorf("did genesis: city %s repeated: a city has one client", c.ChainId)
+		}
+		if other, ok := clients[c.ClientId]; ok {
+			return fmt.Errorf("did genesis: client %s registered for %s and %s: a client serves one city", c.ClientId, other, c.ChainId)
+		}
+		cities[c.ChainId], clients[c.ClientId] = true, c.ChainId
+	}
 	for _, a := range gs.Attestations {
 		if a.Id != AttestationID(a.SignBytes()) {
 			return fmt.Errorf("did genesis: attestation %s: id does not match its signing bytes", a.Id)

@@ -28,6 +28,8 @@ const (
 //	inbox/<origin-chain-id>/<msg-id>            InboxEntry (a received service message)
 //	nonce/<origin-chain-id>/<sender-did>/<n>    marker of a used service-message nonce
 //	trust/<credential-type>/<issuer-did>        trusted-issuer registry entry (value: 1)
+//	city/<chain-id>                             city registry: the client id trusted for the city (raw)
+//	cityclient/<client-id>                      city registry, reverse: the city chain id (raw)
 //	params                                      Params
 //
 // Components never contain '/': chain ids, DIDs, ids and credential types are validated to exclude it.
@@ -35,7 +37,15 @@ var (
 	ParamsKey = []byte("params")
 	// InboxPrefix is the prefix of all inbox entries.
 	InboxPrefix = []byte("inbox/")
+	// CityPrefix is the prefix of the city registry (city/<chain-id>).
+	CityPrefix = []byte("city/")
 )
+
+// CityKey is the city registry entry of chainID; its value is the client id, raw.
+func CityKey(chainID string) []byte { return []byte("city/" + chainID) }
+
+// CityClientKey is the reverse registry entry of clientID; its value is the city chain id, raw.
+func CityClientKey(clientID string) []byte { return []byte("cityclient/" + clientID) }
 
 // DIDKey is the store key of a DID document.
 func DIDKey(did string) []byte { return []byte("dids/" + did) }

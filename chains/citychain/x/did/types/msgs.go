@@ -4,6 +4,7 @@ import (
 	errorsmod "cosmossdk.io/errors"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
+	host "github.com/cosmos/ibc-go/v8/modules/core/24-host"
 )
 
 var (
@@ -17,6 +18,8 @@ var (
 	_ sdk.Msg = (*MsgSendAttestation)(nil)
 	_ sdk.Msg = (*MsgSendRevocation)(nil)
 	_ sdk.Msg = (*MsgSendServiceMessage)(nil)
+	_ sdk.Msg = (*MsgRegisterCity)(nil)
+	_ sdk.Msg = (*MsgRemoveCity)(nil)
 )
 
 func validateAddress(what, addr string) error {
@@ -188,6 +191,36 @@ func (m *MsgSetTrustedIssuer) ValidateBasic() error {
 		return err
 	}
 	return validateDID(m.IssuerDid)
+}
+
+// ValidateCity checks a registry entry without state: a chain id as DIDs use it and an IBC client id.
+func ValidateCity(chainID, clientID string) error {
+	if err := ValidateChainID(chainID); err != nil {
+		return errorsmod.Wrapf(ErrInvalidRequest, "city chain id %q: %s", chainID, err)
+	}
+	if err := host.ClientIdentifierValidator(clientID); err != nil {
+		return errorsmod.Wrapf(ErrInvalidRequest, "client id %q: %s", clientID, err)
+	}
+	return nil
+}
+
+// ValidateBasic checks the message without state.
+func (m *MsgRegisterCity) ValidateBasic() error {
+	if err := validateAddress("admin", m.Admin); err != nil {
+		return err
+	}
+	return ValidateCity(m.ChainId, m.ClientId)
+}
+
+// ValidateBasic checks the message without state.
+func (m *MsgRemoveCity) ValidateBasic() error {
+	if err := validateAddress("admin", m.Admin); err != nil {
+		return err
+	}
+	if err := ValidateChainID(m.ChainId); err != nil {
+		return errorsmod.Wrapf(ErrInvalidRequest, "city chain id %q: %s", m.ChainId, err)
+	}
+	return nil
 }
 
 // ValidateBasic checks the message without state.

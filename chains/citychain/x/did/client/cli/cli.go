@@ -223,6 +223,16 @@ func TxCmd() *cobra.Command {
 			return &types.MsgSetTrustedIssuer{Admin: from, CredentialType: args[0], IssuerDid: args[1], Trusted: trusted}, nil
 		})
 
+	registerCity := txCommand("register-city CHAIN-ID CLIENT-ID", "Recognise CLIENT-ID as the one client that speaks for the city chain CHAIN-ID (registry admin only; check the client's trust root out of band first)",
+		cobra.ExactArgs(2), func(_ *cobra.Command, from string, args []string) (sdk.Msg, error) {
+			return &types.MsgRegisterCity{Admin: from, ChainId: args[0], ClientId: args[1]}, nil
+		})
+
+	removeCity := txCommand("remove-city CHAIN-ID", "Stop recognising a city: packets on channels over its client are refused (registry admin only)",
+		cobra.ExactArgs(1), func(_ *cobra.Command, from string, args []string) (sdk.Msg, error) {
+			return &types.MsgRemoveCity{Admin: from, ChainId: args[0]}, nil
+		})
+
 	sendAtt := txCommand("send-attestation CHANNEL ATTESTATION-ID", "Send an attestation to another city over a did channel",
 		cobra.ExactArgs(2), func(cmd *cobra.Command, from string, args []string) (sdk.Msg, error) {
 			t, _ := cmd.Flags().GetUint64(flagTimeout)
@@ -265,7 +275,7 @@ func TxCmd() *cobra.Command {
 	sendSvc.Flags().Uint64(flagTimeout, 0, "timeout, unix nanoseconds (default: block time + 10 minutes)")
 	addSignFlags(sendSvc)
 
-	root.AddCommand(create, addKey, revokeKey, deactivate, issue, setStatus, trust, sendAtt, sendRev, sendSvc)
+	root.AddCommand(create, addKey, revokeKey, deactivate, issue, setStatus, trust, registerCity, removeCity, sendAtt, sendRev, sendSvc)
 	return root
 }
 

@@ -61,6 +61,12 @@ func QueryCmd() *cobra.Command {
 			}
 			return q.TrustedIssuers(cmd.Context(), req)
 		}),
+		queryCommand("cities", "The city registry: which client speaks for which city chain", cobra.NoArgs, func(q types.QueryClient, cmd *cobra.Command, _ []string) (proto.Message, error) {
+			return q.Cities(cmd.Context(), &types.QueryCitiesRequest{})
+		}),
+		queryCommand("city CHAIN-ID", "The client registered for a city chain", cobra.ExactArgs(1), func(q types.QueryClient, cmd *cobra.Command, a []string) (proto.Message, error) {
+			return q.City(cmd.Context(), &types.QueryCityRequest{ChainId: a[0]})
+		}),
 		queryCommand("params", "Module parameters", cobra.NoArgs, func(q types.QueryClient, cmd *cobra.Command, _ []string) (proto.Message, error) {
 			return q.Params(cmd.Context(), &types.QueryParamsRequest{})
 		}),
