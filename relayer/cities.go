@@ -68,12 +68,12 @@ func (l *Linker) checkCities(ctx context.Context, p *Path) error {
 		err := checkCity(ctx, l.Check, e, other)
 		var nr *CityNotRegisteredError
 		if errors.As(err, &nr) && l.Register != nil {
-			h, err := l.Register(ctx, e.ChainID(), other.ChainID(), e.ClientID)
-			if err != nil {
-				return fmt.Errorf("register %s on %s as client %s: %w", other.ChainID(), e.ChainID(), e.ClientID, err)
+			h, rerr := l.Register(ctx, e.ChainID(), other.ChainID(), e.ClientID)
+			if rerr != nil {
+				return fmt.Errorf("register %s on %s as client %s: %w", other.ChainID(), e.ChainID(), e.ClientID, rerr)
 			}
-			if err := l.done(ctx, e, Step{Chain: e.ChainID(), Action: "recognise " + other.ChainID(), ID: e.ClientID, Height: h}); err != nil {
-				return err
+			if derr := l.done(ctx, e, Step{Chain: e.ChainID(), Action: "recognise " + other.ChainID(), ID: e.ClientID, Height: h}); derr != nil {
+				return derr
 			}
 			err = checkCity(ctx, l.Check, e, other)
 		}

@@ -23,7 +23,9 @@ func linkPath(t *testing.T, port, version string, reuse *relayer.Path) (*relayer
 	}
 	p := &relayer.Path{Name: "seoul-bucheon-" + port, A: a, B: b, Version: version, Order: channeltypes.UNORDERED}
 	var steps []relayer.Step
-	l := relayer.Linker{Check: light.VerifyProofAgainstAppHash, Report: func(s relayer.Step) {
+	// The devnet's registry admins recognise each other's new client (an operator's link stops and
+	// names the admin command instead).
+	l := relayer.Linker{Check: light.VerifyProofAgainstAppHash, Register: net.RegisterCity, Report: func(s relayer.Step) {
 		t.Logf("%s: %s %s (height %d, tx %s)", s.Chain, s.Action, s.ID, s.Height, s.TxHash)
 		steps = append(steps, s)
 	}}
@@ -39,8 +41,14 @@ func linkPath(t *testing.T, port, version string, reuse *relayer.Path) (*relayer
 
 func TestLinkDidAndTransfer(t *testing.T) {
 	p, steps := linkPath(t, didtypes.PortID, didtypes.Version, nil)
-	if len(steps) != 10 {
-		t.Fatalf("a fresh link takes 2 clients + 4 connection + 4 channel steps, got %d", len(steps))
+	if len(steps) != 12 {
+		t.Fatalf("a fresh did link takes 2 clients + 4 connection + 2 registrations + 4 channel steps, got %d", len(steps))
+	}
+	if s := steps[6]; s.Action != "recognise bucheon-1" || s.Chain != "seoul-1" || s.ID != p.A.ClientID {
+		t.Fatalf("step 7 must be seoul-1 recognising bucheon-1's client %s: %+v", p.A.ClientID, s)
+	}
+	if s := steps[7]; s.Action != "recognise seoul-1" || s.Chain != "bucheon-1" || s.ID != p.B.ClientID {
+		t.Fatalf("step 8 must be bucheon-1 recognising seoul-1's client %s: %+v", p.B.ClientID, s)
 	}
 	for _, e := range []*relayer.End{p.A, p.B} {
 		if e.ClientID == "" || e.ConnectionID == "" || e.ChannelID == "" {

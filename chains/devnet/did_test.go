@@ -367,3 +367,38 @@ func decodeHex(s string) ([]byte, error) {
 	_, err := fmt.Sscanf(s, "%x", &b)
 	return b, err
 }
+
+// TestCityRegistryMessages: on a running chain, only the registry admin changes the city registry, and
+// a bad chain id or a client the chain does not have is refused with a reason.
+func TestCityRegistryMessages(t *testing.T) {
+	c := net.Chain("bucheon-1")
+	admin := client(t, c, devnet.AdminKey)
+	relayer := client(t, c, devnet.RelayerKey)
+
+	_, err := send(t, relayer, &didtypes.MsgRegisterCity{Admin: c.Relayer.Address, ChainId: "seoul-1", ClientId: "07-tendermint-0"})
+	requireRefused(t, err, didtypes.ErrUnauthorized)
+	_, err = send(t, relayer, &didtypes.MsgRemoveCity{Admin: c.Relayer.Address, ChainId: "seoul-1"})
+	requireRefused(t, err, didtypes.ErrUnauthorized)
+	_, err = send(t, admin, &didtypes.MsgRegisterCity{Admin: c.Admin.Address, ChainId: "seoul-1", ClientId: "07-tendermint-42"})
+	requireRefused(t, err, didtypes.ErrClientNotFound)
+	_, err = send(t, admin, &didtypes.MsgRemoveCity{Admin: c.Admin.Address, ChainId: "seoul-1"})
+	requireRefused(t, err, didtypes.ErrCityNotRegistered)
+	for _, bad := range []*didtypes.MsgRegisterCity{
+		{Admin: c.Admin.Address, ChainId: "Seoul_1", ClientId: "07-tendermint-0"},
+		{Admin: c.Admin.Address, ChainId: "seoul/1", ClientId: "07-tendermint-0"},
+		{Admin: c.Admin.Address, ChainId: "seoul-1", ClientId: "x"},
+	} {
+		if err := bad.ValidateBasic(); !didtypes.ErrInvalidRequest.Is(err) {
+			t.Fatalf("%+v: want invalid request, got %v", bad, err)
+		}
+		_, err := send(t, admin, bad) // the chain checks it too
+		requireRefused(t, err, didtypes.ErrInvalidRequest)
+	}
+	cities, err := query(t, admin, "Cities", &didtypes.QueryCitiesRequest{}, &didtypes.QueryCitiesResponse{})
+	if err != nil || len(cities.Cities) != 0 {
+		t.Fatalf("a refused registration changed the registry: %+v %v", cities, err)
+	}
+	if _, err := query(t, admin, "City", &didtypes.QueryCityRequest{ChainId: "seoul-1"}, &didtypes.QueryCityResponse{}); !errors.Is(err, cosmos.ErrNotFound) {
+		t.Fatalf("city seoul-1: want not found, got %v", err)
+	}
+}

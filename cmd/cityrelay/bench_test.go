@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -81,7 +82,17 @@ func BenchmarkRelayEndToEnd(b *testing.B) {
 	for i, dst := range spokes {
 		name := fmt.Sprintf("p%d", i+1)
 		run("", append(h, "paths", "new", name, "--src", "seoul-1", "--dst", dst)...)
-		run("", append(h, "tx", "link", name, "--trust-latest")...)
+		linkCities(b, func(trustLatest bool) error {
+			args := append(h, "tx", "link", name)
+			if trustLatest {
+				args = append(args, "--trust-latest")
+			}
+			root := newRootCmd()
+			root.SetArgs(args)
+			root.SetOut(io.Discard)
+			root.SetErr(io.Discard)
+			return root.ExecuteContext(ctx)
+		}, home, name, net)
 	}
 	cfg, _ := config.Load(filepath.Join(home, "config.toml"))
 	cfg.Global.LogFormat, cfg.Global.LogLevel = "json", envStr("CITYRELAY_BENCH_LOG", "warn")

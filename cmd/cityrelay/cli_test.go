@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -93,8 +94,15 @@ func TestOperatorFlow(t *testing.T) {
 	if out, err := cli(t, "", append(h, "tx", "link", "seoul-bucheon")...); err == nil || !strings.Contains(err.Error(), "trust") {
 		t.Fatalf("link without a trust root: %v\n%s", err, out)
 	}
-	out := mustCLI(t, "", append(h, "tx", "link", "seoul-bucheon", "--trust-latest")...)
-	if !strings.Contains(out, "channel open confirm") || !strings.Contains(out, "linked") {
+	// A did channel needs each city's registry to recognise the other's client: link creates the
+	// clients and the connection, then stops and names the admin command with the client it made.
+	out, err := cli(t, "", append(h, "tx", "link", "seoul-bucheon", "--trust-latest")...)
+	if err == nil || !strings.Contains(err.Error(), "citychaind tx did register-city seoul-1 07-tendermint-0 --from <registry-admin> --chain-id bucheon-1") {
+		t.Fatalf("link before registration must stop and name the admin command: %v\n%s", err, out)
+	}
+	registerPath(t, home, "seoul-bucheon", net)
+	out = mustCLI(t, "", append(h, "tx", "link", "seoul-bucheon")...)
+	if !strings.Contains(out, "channel open confirm") || !strings.Contains(out, "linked") || strings.Contains(out, "create client") {
 		t.Fatalf("link output:\n%s", out)
 	}
 	cfg, err := config.Load(filepath.Join(home, "config.toml"))
@@ -156,9 +164,12 @@ func TestOperatorFlow(t *testing.T) {
 	if exitCode(err) != 0 || !strings.Contains(out, "status:          valid") || !strings.Contains(out, seoul.Citizen.DID) {
 		t.Fatalf("verify valid: exit %d %v\n%s", exitCode(err), err, out)
 	}
+	if !strings.Contains(out, "arrived on:      did/"+pc.Dst.ChannelID+" over "+pc.Dst.ConnectionID+", client "+pc.Dst.ClientID+" (the registry names "+pc.Dst.ClientID+" for seoul-1)") {
+		t.Fatalf("verify must show the channel, connection and client it proved:\n%s", out)
+	}
 	out, err = cli(t, "", append(verifyArgs, "--json")...)
 	var js map[string]any
-	if exitCode(err) != 0 || json.Unmarshal([]byte(out), &js) != nil || js["status"] != "valid" {
+	if exitCode(err) != 0 || json.Unmarshal([]byte(out), &js) != nil || js["status"] != "valid" || js["header_time"] == nil || js["client"] != pc.Dst.ClientID {
 		t.Fatalf("verify --json: %v\n%s", err, out)
 	}
 
@@ -190,6 +201,43 @@ func TestOperatorFlow(t *testing.T) {
 		}
 	}
 
+	// Bucheon's registry stops recognising seoul-1: what came over its client is not valid any more.
+	rh, err := bucheon.RemoveCity(ctx, "seoul-1")
+	if err == nil {
+		err = bucheon.WaitHeight(ctx, rh+1)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err = cli(t, "", append(h, "verify", "--chain", "bucheon-1", "--origin", "seoul-1", "--id", id)...)
+	if exitCode(err) != 1 || !strings.Contains(out, "status:          origin-not-recognised") || !strings.Contains(out, "does not recognise seoul-1") {
+		t.Fatalf("verify of a removed city's record: exit %d %v\n%s", exitCode(err), err, out)
+	}
+	if _, err := bucheon.RegisterCity(ctx, "seoul-1", pc.Dst.ClientID); err != nil {
+		t.Fatal(err)
+	}
+
+	// A node that freezes its answers at an old height: verify refuses to answer from a stale view
+	// (exit 2), it does not repeat what was true then.
+	frozen := httptest.NewServer(freezingProxy(t, bucheon.RPCAddr))
+	defer frozen.Close()
+	cfg, _ = config.Load(filepath.Join(home, "config.toml"))
+	cfg.Verify.MaxHeaderAge = config.Duration{Duration: 3 * time.Second}
+	cfg.Chains["bucheon-1"].RPC = []string{frozen.URL}
+	if err := cfg.Save(filepath.Join(home, "config.toml")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(4 * time.Second)
+	out, err = cli(t, "", verifyArgs...)
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), "stale") || !strings.Contains(err.Error(), "old (max 3s)") {
+		t.Fatalf("verify through a frozen node: exit %d %v\n%s", exitCode(err), err, out)
+	}
+	cfg.Verify.MaxHeaderAge = config.Duration{Duration: time.Minute}
+	cfg.Chains["bucheon-1"].RPC = []string{bucheon.RPCAddr}
+	if err := cfg.Save(filepath.Join(home, "config.toml")); err != nil {
+		t.Fatal(err)
+	}
+
 	// A lying RPC node: the proof no longer matches the app hash the light client verified.
 	liar := httptest.NewServer(tamperingProxy(t, bucheon.RPCAddr))
 	defer liar.Close()
@@ -211,6 +259,47 @@ func TestOperatorFlow(t *testing.T) {
 	_, err = cli(t, "", verifyArgs...)
 	if exitCode(err) != 2 || time.Since(start) > time.Minute {
 		t.Fatalf("verify with an unreachable RPC: exit %d after %s: %v", exitCode(err), time.Since(start), err)
+	}
+}
+
+// linkCities links a did path as an operator does: link creates the clients and the connection and
+// stops at the city registries, each city's registry admin (the devnet's) recognises the other city's
+// client, and link runs again to open the channel. link runs `cityrelay tx link NAME` (trustLatest
+// adds --trust-latest).
+func linkCities(tb testing.TB, link func(trustLatest bool) error, home, name string, net *devnet.Devnet) {
+	tb.Helper()
+	if err := link(true); !errors.Is(err, relayer.ErrCityNotRegistered) {
+		tb.Fatalf("link %s before registration: want it to stop at the city registries, got %v", name, err)
+	}
+	registerPath(tb, home, name, net)
+	if err := link(false); err != nil {
+		tb.Fatalf("link %s: %v", name, err)
+	}
+}
+
+// registerPath does what each city's registry admin does after link stops on a did path: recognise the
+// client that tracks the other city (read from the path's saved ids). It waits for the header that
+// commits to the entries.
+func registerPath(tb testing.TB, home, name string, net *devnet.Devnet) {
+	tb.Helper()
+	cfg, err := config.Load(filepath.Join(home, "config.toml"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	pc := cfg.Paths[name]
+	ctx := context.Background()
+	for _, e := range [][2]config.PathEnd{{pc.Src, pc.Dst}, {pc.Dst, pc.Src}} {
+		on, city := net.Chain(e[0].Chain), e[1].Chain
+		if e[0].ClientID == "" {
+			tb.Fatalf("path %s: no client on %s yet", name, on.ChainID)
+		}
+		h, err := on.RegisterCity(ctx, city, e[0].ClientID)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if err := on.WaitHeight(ctx, h+1); err != nil {
+			tb.Fatal(err)
+		}
 	}
 }
 
@@ -275,4 +364,61 @@ func flipValue(bz []byte) []byte {
 	resp["value"] = base64.StdEncoding.EncodeToString(raw)
 	out, _ := json.Marshal(msg)
 	return out
+}
+
+// freezingProxy forwards to a real node but answers every request for the latest commit with the
+// commit of the height it first saw: a node frozen in the past. Historical queries pass through.
+func freezingProxy(t *testing.T, target string) http.Handler {
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var frozenAt string
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var call struct {
+			Method string         `json:"method"`
+			Params map[string]any `json:"params"`
+			ID     any            `json:"id"`
+		}
+		if json.Unmarshal(body, &call) == nil && call.Method == "commit" && call.Params["height"] == nil {
+			if frozenAt == "" {
+				frozenAt = latestHeight(t, target)
+			}
+			body, _ = json.Marshal(map[string]any{"jsonrpc": "2.0", "id": call.ID, "method": "commit", "params": map[string]any{"height": frozenAt}})
+		}
+		req, _ := http.NewRequestWithContext(r.Context(), r.Method, u.String()+r.URL.RequestURI(), bytes.NewReader(body))
+		req.Header = r.Header.Clone()
+		req.ContentLength = int64(len(body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
+		w.WriteHeader(resp.StatusCode)
+		_, _ = io.Copy(w, resp.Body)
+	})
+}
+
+func latestHeight(t *testing.T, rpc string) string {
+	resp, err := http.Get(rpc + "/status")
+	if err != nil {
+		t.Error(err)
+		return "1"
+	}
+	defer resp.Body.Close()
+	var st struct {
+		Result struct {
+			SyncInfo struct {
+				LatestBlockHeight string `json:"latest_block_height"`
+			} `json:"sync_info"`
+		} `json:"result"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		t.Error(err)
+		return "1"
+	}
+	return st.Result.SyncInfo.LatestBlockHeight
 }

@@ -106,7 +106,14 @@ func TestDaemonDeliversEverythingThroughAKill(t *testing.T) {
 	}
 	for _, other := range []string{"bucheon-1", "wego-1"} {
 		mustCLI(t, "", append(h, "paths", "new", "seoul-"+other, "--src", "seoul-1", "--dst", other)...)
-		mustCLI(t, "", append(h, "tx", "link", "seoul-"+other, "--trust-latest")...)
+		linkCities(t, func(trustLatest bool) error {
+			args := append(h, "tx", "link", "seoul-"+other)
+			if trustLatest {
+				args = append(args, "--trust-latest")
+			}
+			_, err := cli(t, "", args...)
+			return err
+		}, home, "seoul-"+other, net)
 	}
 	cfgPath := filepath.Join(home, "config.toml")
 	cfg, err := config.Load(cfgPath)

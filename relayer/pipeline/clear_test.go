@@ -26,7 +26,7 @@ func TestClearsPendingAtStart(t *testing.T) {
 	}
 	defer dn.Stop()
 	p := instance(t, dn, devnet.RelayerKey, nil)
-	if err := (&relayer.Linker{Check: light.VerifyProofAgainstAppHash}).Link(ctx, p); err != nil {
+	if err := (&relayer.Linker{Check: light.VerifyProofAgainstAppHash, Register: dn.RegisterCity}).Link(ctx, p); err != nil {
 		t.Fatalf("link: %v", err)
 	}
 	seoul := dn.Chain("seoul-1")

@@ -31,7 +31,7 @@ func TestNATSRestart(t *testing.T) {
 	}
 	defer dn.Stop()
 	p := instance(t, dn, devnet.RelayerKey, nil)
-	if err := (&relayer.Linker{Check: light.VerifyProofAgainstAppHash}).Link(ctx, p); err != nil {
+	if err := (&relayer.Linker{Check: light.VerifyProofAgainstAppHash, Register: dn.RegisterCity}).Link(ctx, p); err != nil {
 		t.Fatalf("link: %v", err)
 	}
 	store := t.TempDir()

@@ -119,7 +119,7 @@ func TestTwoRelayersShareTheWork(t *testing.T) {
 	}
 	defer net.Stop()
 	p1 := instance(t, net, devnet.RelayerKey, nil)
-	if err := (&relayer.Linker{Check: light.VerifyProofAgainstAppHash}).Link(ctx, p1); err != nil {
+	if err := (&relayer.Linker{Check: light.VerifyProofAgainstAppHash, Register: net.RegisterCity}).Link(ctx, p1); err != nil {
 		t.Fatalf("link: %v", err)
 	}
 	p2 := instance(t, net, devnet.Relayer2Key, p1)

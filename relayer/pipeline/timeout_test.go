@@ -36,7 +36,7 @@ func TestTimeoutWhenDestinationIsDown(t *testing.T) {
 	sw := newSwitch(t, bucheon.RPCAddr)
 	defer sw.Close()
 	p := instanceVia(t, net, devnet.RelayerKey, map[string]string{"bucheon-1": sw.URL})
-	if err := (&relayer.Linker{Check: light.VerifyProofAgainstAppHash}).Link(ctx, p); err != nil {
+	if err := (&relayer.Linker{Check: light.VerifyProofAgainstAppHash, Register: net.RegisterCity}).Link(ctx, p); err != nil {
 		t.Fatalf("link: %v", err)
 	}
 	js := startJetStream(t)

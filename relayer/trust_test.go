@@ -1,0 +1,209 @@
+package relayer_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
+
+	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
+	"github.com/cityrelay/cityrelay/chains/cosmos"
+	"github.com/cityrelay/cityrelay/chains/devnet"
+	"github.com/cityrelay/cityrelay/light"
+	"github.com/cityrelay/cityrelay/relayer"
+	"github.com/cityrelay/cityrelay/relayer/verify"
+)
+
+// TestForgedCityCannotOpenADidChannel is the attack of issue 10, on real chains: a second chain that
+// also calls itself seoul-1 gets, as anyone can, a client, a connection and the handshake's first step
+// on Bucheon, with a stock relayer's moves (no check of ours in the way). Bucheon refuses the did
+// channel: its registry recognises another client for seoul-1.
+func TestForgedCityCannotOpenADidChannel(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	legit, _ := linkPath(t, didtypes.PortID, didtypes.Version, nil) // bucheon-1 recognises the real seoul-1
+	bucheon := net.Chain("bucheon-1")
+
+	fakeNet, err := devnet.Start(ctx, devnet.Options{Home: t.TempDir(), ChainIDs: []string{"seoul-1"}, BlockTime: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fakeNet.Stop()
+	fake := fakeNet.Chain("seoul-1")
+
+	attack := &relayer.Path{Name: "mallory", A: end(t, fake, didtypes.PortID, t.TempDir()), B: end(t, bucheon, didtypes.PortID, t.TempDir()),
+		Version: didtypes.Version, Order: channeltypes.UNORDERED}
+	stock := relayer.Linker{Check: light.VerifyProofAgainstAppHash}
+	if err := stock.LinkConnection(ctx, attack); err != nil {
+		t.Fatalf("clients and connection are permissionless and must open: %v", err)
+	}
+	if attack.B.ClientID == legit.B.ClientID {
+		t.Fatalf("the attacker's client is the registered one: %s", attack.B.ClientID)
+	}
+	// Our link stops before the channel and says what the admin would have to do.
+	err = stock.Link(ctx, attack)
+	var nr *relayer.CityNotRegisteredError
+	if !errors.As(err, &nr) || !errors.Is(err, relayer.ErrCityNotRegistered) {
+		t.Fatalf("link over an unregistered client: want CityNotRegisteredError, got %v", err)
+	}
+	if !strings.Contains(err.Error(), "citychaind tx did register-city seoul-1 "+attack.B.ClientID) ||
+		!strings.Contains(err.Error(), "recognises seoul-1 as client "+legit.B.ClientID) {
+		t.Fatalf("the refusal must name the admin command and the registered client: %v", err)
+	}
+
+	// The attacker is the admin of its own chain: it recognises Bucheon there and starts the
+	// handshake from its side. Bucheon's OnChanOpenTry refuses.
+	if _, err := fake.RegisterCity(ctx, "bucheon-1", attack.A.ClientID); err != nil {
+		t.Fatal(err)
+	}
+	err = stock.LinkChannel(ctx, attack)
+	if err == nil || !strings.Contains(err.Error(), "client "+attack.B.ClientID+" is not a registered city's client") {
+		t.Fatalf("channel open try on bucheon-1 over the forged client: want a refusal that says why, got %v", err)
+	}
+	if attack.B.ChannelID != "" {
+		t.Fatalf("bucheon-1 opened channel %s for the forged city", attack.B.ChannelID)
+	}
+	// Nor does Bucheon start a did channel over it.
+	reverse := &relayer.Path{Name: "mallory-reverse", A: attack.B, B: attack.A, Version: didtypes.Version, Order: channeltypes.UNORDERED}
+	reverse.A.ChannelID, reverse.B.ChannelID = "", ""
+	err = stock.LinkChannel(ctx, reverse)
+	if err == nil || !strings.Contains(err.Error(), "not a registered city's client") || reverse.A.ChannelID != "" {
+		t.Fatalf("channel open init on bucheon-1 over the forged client: %v (channel %q)", err, reverse.A.ChannelID)
+	}
+}
+
+// TestRemovedCityGetsErrorAcks: a city removed from the registry speaks no more: a packet on its
+// channel gets an error acknowledgement and writes nothing, and what it delivered before no longer
+// verifies as valid.
+func TestRemovedCityGetsErrorAcks(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	p, _ := linkPath(t, didtypes.PortID, didtypes.Version, nil)
+	seoul, bucheon := net.Chain("seoul-1"), net.Chain("bucheon-1")
+	admin := chainClient(t, seoul, devnet.AdminKey)
+	r := relayer.Relayer{Check: light.VerifyProofAgainstAppHash}
+
+	before := issue(t, admin, seoul, 0)
+	deliver(t, r, p, mustSend(t, admin, &didtypes.MsgSendAttestation{Sender: seoul.Admin.Address, SourceChannel: p.A.ChannelID, AttestationId: before}))
+	if res := verifyOn(t, p.B, "seoul-1", before); res.Status != verify.StatusValid || res.Client != p.B.ClientID || res.RegisteredClient != p.B.ClientID {
+		t.Fatalf("before removal: %+v", res)
+	}
+
+	if _, err := bucheon.RemoveCity(ctx, "seoul-1"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = bucheon.RegisterCity(context.Background(), "seoul-1", p.B.ClientID) })
+
+	after := issue(t, admin, seoul, 0)
+	acks := deliver(t, r, p, mustSend(t, admin, &didtypes.MsgSendAttestation{Sender: seoul.Admin.Address, SourceChannel: p.A.ChannelID, AttestationId: after}))
+	var ack channeltypes.Acknowledgement
+	if err := channeltypes.SubModuleCdc.UnmarshalJSON(acks[0].Ack, &ack); err != nil {
+		t.Fatal(err)
+	}
+	if ack.Success() || !strings.Contains(ack.GetError(), "is not a registered city's client") {
+		t.Fatalf("ack of a packet over a removed city's client: %s", acks[0].Ack)
+	}
+	if res := verifyOn(t, p.B, "seoul-1", after); res.Status != verify.StatusAbsent {
+		t.Fatalf("a refused packet wrote a record: %+v", res)
+	}
+	res := verifyOn(t, p.B, "seoul-1", before)
+	if res.Status != verify.StatusUnrecognised || !strings.Contains(res.Reason, "does not recognise seoul-1") {
+		t.Fatalf("a removed city's earlier record must not verify: %+v", res)
+	}
+	var dlv didtypes.QueryDeliveryResponse
+	if err := admin.QueryGRPC(ctx, "/cityrelay.did.v1.Query/Delivery", &didtypes.QueryDeliveryRequest{Channel: p.A.ChannelID, Sequence: acks[0].Packet.Sequence}, &dlv, 0); err != nil {
+		t.Fatal(err)
+	}
+	if dlv.Delivery.State != didtypes.DELIVERY_STATE_REJECTED || !strings.Contains(dlv.Delivery.Error, "registered city") {
+		t.Fatalf("delivery on seoul-1: %+v", dlv.Delivery)
+	}
+}
+
+// TestRevokedAttestationTravelsRevoked: revoked in Seoul, then sent to Bucheon, which never saw it:
+// Bucheon records it revoked and verify says so.
+func TestRevokedAttestationTravelsRevoked(t *testing.T) {
+	p, _ := linkPath(t, didtypes.PortID, didtypes.Version, nil)
+	seoul := net.Chain("seoul-1")
+	admin := chainClient(t, seoul, devnet.AdminKey)
+	id := issue(t, admin, seoul, didtypes.ATTESTATION_STATUS_REVOKED)
+	deliver(t, relayer.Relayer{Check: light.VerifyProofAgainstAppHash}, p,
+		mustSend(t, admin, &didtypes.MsgSendAttestation{Sender: seoul.Admin.Address, SourceChannel: p.A.ChannelID, AttestationId: id}))
+	res := verifyOn(t, p.B, "seoul-1", id)
+	if res.Status != verify.StatusRevoked || res.Attestation.StatusSeq == 0 {
+		t.Fatalf("revoked attestation sent afterwards: %+v", res)
+	}
+}
+
+// issue issues a residency card in Seoul and, with status set, changes its status; it returns its id.
+func issue(t *testing.T, admin *cosmos.Client, seoul *devnet.Chain, status didtypes.AttestationStatus) string {
+	t.Helper()
+	ctx := context.Background()
+	var doc didtypes.QueryDIDResponse
+	if err := admin.QueryGRPC(ctx, "/cityrelay.did.v1.Query/DID", &didtypes.QueryDIDRequest{Did: seoul.Issuer.DID}, &doc, 0); err != nil {
+		t.Fatal(err)
+	}
+	seq := doc.Document.IssuerSeq + 1
+	now := time.Now().Unix()
+	digest := bytes.Repeat([]byte{byte(seq)}, 32)
+	sb := didtypes.AttestationSignBytes(seoul.ChainID, seoul.Issuer.DID, seoul.Issuer.Method, seoul.Citizen.DID, "residency-card", digest, now-60, now+86400, seq)
+	sig, err := seoul.Issuer.Sign(sb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := didtypes.AttestationID(sb)
+	msgs := []sdk.Msg{&didtypes.MsgIssueAttestation{Submitter: seoul.Admin.Address, IssuerDid: seoul.Issuer.DID, IssuerMethod: seoul.Issuer.Method,
+		SubjectDid: seoul.Citizen.DID, CredentialType: "residency-card", Digest: digest, ValidFrom: now - 60, ValidUntil: now + 86400, IssuerSeq: seq, Signature: sig}}
+	if status != 0 {
+		rsig, err := seoul.Issuer.Sign(didtypes.RevocationSignBytes(seoul.ChainID, id, seoul.Issuer.DID, seoul.Issuer.Method, status, seq+1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs = append(msgs, &didtypes.MsgSetAttestationStatus{Submitter: seoul.Admin.Address, AttestationId: id, IssuerMethod: seoul.Issuer.Method,
+			NewStatus: status, IssuerSeq: seq + 1, Signature: rsig})
+	}
+	mustSend(t, admin, msgs...)
+	return id
+}
+
+// deliver relays the packets a tx sent from A to B and their acknowledgements back; it returns the
+// acknowledgements B wrote.
+func deliver(t *testing.T, r relayer.Relayer, p *relayer.Path, sent *cosmos.TxResult) []relayer.Ack {
+	t.Helper()
+	ctx := context.Background()
+	packets, err := relayer.SendPackets(sent.Events)
+	if err != nil || len(packets) == 0 {
+		t.Fatalf("send_packet events: %v %v", packets, err)
+	}
+	recvTx, seqs, err := r.RecvPackets(ctx, p.A, p.B, packets, sent.Height)
+	if err != nil || len(seqs) != len(packets) {
+		t.Fatalf("recv: %v (seqs %v)", err, seqs)
+	}
+	acks, err := relayer.WrittenAcks(recvTx.Events)
+	if err != nil || len(acks) != len(packets) {
+		t.Fatalf("write_acknowledgement events: %v %v", acks, err)
+	}
+	if _, _, err := r.AckPackets(ctx, p.B, p.A, acks, recvTx.Height); err != nil {
+		t.Fatalf("ack: %v", err)
+	}
+	// The header after the recv block commits to its writes.
+	if err := net.Chain(p.B.ChainID()).WaitHeight(ctx, recvTx.Height+1); err != nil {
+		t.Fatal(err)
+	}
+	return acks
+}
+
+// verifyOn verifies on e's chain, as `cityrelay verify` does, with a fresh light client.
+func verifyOn(t *testing.T, e *relayer.End, origin, id string) *verify.Result {
+	t.Helper()
+	lc := lightClient(t, net.Chain(e.ChainID()), t.TempDir())
+	res, err := verify.Attestation(context.Background(), e.Chain, lc, origin, id, verify.Options{MaxHeaderAge: time.Minute})
+	if err != nil {
+		t.Fatalf("verify %s on %s: %v", id, e.ChainID(), err)
+	}
+	return res
+}
