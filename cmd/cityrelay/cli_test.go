@@ -367,13 +367,14 @@ func flipValue(bz []byte) []byte {
 }
 
 // freezingProxy forwards to a real node but answers every request for the latest commit with the
-// commit of the height it first saw: a node frozen in the past. Historical queries pass through.
+// commit of the node's height when the proxy was made: a node frozen in the past. Historical queries
+// pass through.
 func freezingProxy(t *testing.T, target string) http.Handler {
 	u, err := url.Parse(target)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var frozenAt string
+	frozenAt := latestHeight(t, target)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		var call struct {
@@ -382,9 +383,6 @@ func freezingProxy(t *testing.T, target string) http.Handler {
 			ID     any            `json:"id"`
 		}
 		if json.Unmarshal(body, &call) == nil && call.Method == "commit" && call.Params["height"] == nil {
-			if frozenAt == "" {
-				frozenAt = latestHeight(t, target)
-			}
 			body, _ = json.Marshal(map[string]any{"jsonrpc": "2.0", "id": call.ID, "method": "commit", "params": map[string]any{"height": frozenAt}})
 		}
 		req, _ := http.NewRequestWithContext(r.Context(), r.Method, u.String()+r.URL.RequestURI(), bytes.NewReader(body))
