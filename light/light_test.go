@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -268,5 +269,48 @@ func BenchmarkProofCheck(b *testing.B) {
 		if err := light.VerifyProofAgainstAppHash(hdr.Header.AppHash, "did", []byte("params"), res.Response.Value, res.Response.ProofOps); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestVerifyFreshRefusesAStaleView: a primary frozen in the past serves old, genuinely signed headers;
+// VerifyFresh refuses to answer from them once they are older than the maximum age, and refuses even a
+// young-looking one when a witness is further ahead than that.
+func TestVerifyFreshRefusesAStaleView(t *testing.T) {
+	ctx := context.Background()
+	c := net.Chain("bucheon-1")
+	freeze, frozenAt, err := devnet.FreezingProxy(ctx, c.RPCAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frozen := httptest.NewServer(freeze)
+	defer frozen.Close()
+	var mu sync.Mutex
+	now := time.Now
+	o := opts(t, c.ChainID, frozen.URL)
+	o.Witnesses = []string{c.RPCAddr}
+	o.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now() }
+	lc, err := light.New(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lc.Close()
+	lb, err := lc.VerifyFresh(ctx, time.Minute)
+	if err != nil || lb.Height != frozenAt {
+		t.Fatalf("fresh header at the frozen height %d: %v", frozenAt, err)
+	}
+	if err := c.WaitHeight(ctx, frozenAt+20); err != nil { // 4 s of blocks
+		t.Fatal(err)
+	}
+	_, err = lc.VerifyFresh(ctx, 2*time.Second)
+	if !errors.Is(err, light.ErrStale) || !strings.Contains(err.Error(), "old (max 2s)") {
+		t.Fatalf("a frozen primary's old header: want ErrStale, got %v", err)
+	}
+	// Seen from a clock that says the frozen header is young, the witness still shows it is behind.
+	mu.Lock()
+	now = func() time.Time { return lb.Time.Add(time.Second) }
+	mu.Unlock()
+	_, err = lc.VerifyFresh(ctx, 2*time.Second)
+	if !errors.Is(err, light.ErrStale) || !strings.Contains(err.Error(), "witness "+c.RPCAddr+" is at height") {
+		t.Fatalf("a witness ahead of the primary: want ErrStale, got %v", err)
 	}
 }

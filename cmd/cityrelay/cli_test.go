@@ -219,7 +219,11 @@ func TestOperatorFlow(t *testing.T) {
 
 	// A node that freezes its answers at an old height: verify refuses to answer from a stale view
 	// (exit 2), it does not repeat what was true then.
-	frozen := httptest.NewServer(freezingProxy(t, bucheon.RPCAddr))
+	freeze, _, err := devnet.FreezingProxy(ctx, bucheon.RPCAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frozen := httptest.NewServer(freeze)
 	defer frozen.Close()
 	cfg, _ = config.Load(filepath.Join(home, "config.toml"))
 	cfg.Verify.MaxHeaderAge = config.Duration{Duration: 3 * time.Second}
@@ -364,59 +368,4 @@ func flipValue(bz []byte) []byte {
 	resp["value"] = base64.StdEncoding.EncodeToString(raw)
 	out, _ := json.Marshal(msg)
 	return out
-}
-
-// freezingProxy forwards to a real node but answers every request for the latest commit with the
-// commit of the node's height when the proxy was made: a node frozen in the past. Historical queries
-// pass through.
-func freezingProxy(t *testing.T, target string) http.Handler {
-	u, err := url.Parse(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	frozenAt := latestHeight(t, target)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		var call struct {
-			Method string         `json:"method"`
-			Params map[string]any `json:"params"`
-			ID     any            `json:"id"`
-		}
-		if json.Unmarshal(body, &call) == nil && call.Method == "commit" && call.Params["height"] == nil {
-			body, _ = json.Marshal(map[string]any{"jsonrpc": "2.0", "id": call.ID, "method": "commit", "params": map[string]any{"height": frozenAt}})
-		}
-		req, _ := http.NewRequestWithContext(r.Context(), r.Method, u.String()+r.URL.RequestURI(), bytes.NewReader(body))
-		req.Header = r.Header.Clone()
-		req.ContentLength = int64(len(body))
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		defer resp.Body.Close()
-		w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
-		w.WriteHeader(resp.StatusCode)
-		_, _ = io.Copy(w, resp.Body)
-	})
-}
-
-func latestHeight(t *testing.T, rpc string) string {
-	resp, err := http.Get(rpc + "/status")
-	if err != nil {
-		t.Error(err)
-		return "1"
-	}
-	defer resp.Body.Close()
-	var st struct {
-		Result struct {
-			SyncInfo struct {
-				LatestBlockHeight string `json:"latest_block_height"`
-			} `json:"sync_info"`
-		} `json:"result"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		t.Error(err)
-		return "1"
-	}
-	return st.Result.SyncInfo.LatestBlockHeight
 }

@@ -83,7 +83,7 @@ func (r *runner) do(what, where string, fn func() (int64, string, error)) error 
 	if err != nil {
 		mark = "FAILED"
 	}
-	fmt.Fprintf(r.out, "[%7s] %-6s %-52s %-10s height %-5d %7s  %s\n", time.Since(r.start).Round(10*time.Millisecond), mark, what, where, h,
+	fmt.Fprintf(r.out, "[%7s] %-6s %-72s %-10s height %-5d %7s  %s\n", time.Since(r.start).Round(10*time.Millisecond), mark, what, where, h,
 		s.took.Round(time.Millisecond), s.note)
 	if err != nil {
 		return fmt.Errorf("%w: %s on %s: %v", ErrStepFailed, what, where, err)
