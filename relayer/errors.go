@@ -13,4 +13,7 @@ var (
 	ErrEventMissing = errors.New("expected event missing from tx result")
 	// ErrBadEvent is returned for a packet event that is malformed or contradicts the proven state.
 	ErrBadEvent = errors.New("bad packet event")
+	// ErrHeightAhead is returned when work names a source height the light client has not verified
+	// (and does not reach within MaxHeightWait).
+	ErrHeightAhead = errors.New("height beyond the verified latest")
 )

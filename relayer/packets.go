@@ -2,7 +2,9 @@ package relayer
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -27,36 +29,43 @@ type Ack struct {
 
 // SendPackets extracts the packets of send_packet events. Events come from an RPC node and are not
 // trusted: a packet is relayed only with a proof of its commitment checked against a verified app
-// hash, and a forged event has no such commitment.
+// hash, and a forged event has no such commitment. A malformed event is skipped, not the others: the
+// packets of the well-formed ones are returned with an error (wrapping ErrBadEvent) naming each
+// skipped one.
 func SendPackets(events []abci.Event) ([]channeltypes.Packet, error) {
 	var out []channeltypes.Packet
+	var errs []error
 	for _, ev := range events {
 		if ev.Type != channeltypes.EventTypeSendPacket {
 			continue
 		}
 		p, _, err := packetFromEvent(ev)
 		if err != nil {
-			return nil, err
+			errs = append(errs, err)
+			continue
 		}
 		out = append(out, p)
 	}
-	return out, nil
+	return out, errors.Join(errs...)
 }
 
-// WrittenAcks extracts the acknowledgements of write_acknowledgement events (untrusted, as above).
+// WrittenAcks extracts the acknowledgements of write_acknowledgement events (untrusted, as above;
+// malformed events are skipped and reported in the error).
 func WrittenAcks(events []abci.Event) ([]Ack, error) {
 	var out []Ack
+	var errs []error
 	for _, ev := range events {
 		if ev.Type != channeltypes.EventTypeWriteAck {
 			continue
 		}
 		p, ack, err := packetFromEvent(ev)
 		if err != nil {
-			return nil, err
+			errs = append(errs, err)
+			continue
 		}
 		out = append(out, Ack{Packet: p, Ack: ack})
 	}
-	return out, nil
+	return out, errors.Join(errs...)
 }
 
 func packetFromEvent(ev abci.Event) (channeltypes.Packet, []byte, error) {
@@ -100,28 +109,62 @@ type Relayer struct {
 	Check ProofChecker
 }
 
-// RecvPackets delivers packets sent on src to dst: one tx of an update of dst's client of src (when
+// Outcome says what became of each item handed to Recv or Ack. Every item is in exactly one of
+// Delivered (carried by Tx), Done (nothing to do, proven against a verified header: the reason) or
+// Bad (refused on its own, wrapping ErrBadEvent: the reason). One bad item never sinks the others.
+type Outcome struct {
+	Tx        *TxInfo
+	Delivered []uint64
+	Done      map[uint64]string
+	Bad       map[uint64]error
+}
+
+func newOutcome() *Outcome { return &Outcome{Done: map[uint64]string{}, Bad: map[uint64]error{}} }
+
+// badErr joins the outcome's refusals (nil when there are none).
+func (o *Outcome) badErr() error {
+	var errs []error
+	for _, err := range o.Bad {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// RecvPackets is Recv for callers that want every packet delivered: a refused packet is an error
+// (wrapping ErrBadEvent) even when the others were delivered.
+func (r *Relayer) RecvPackets(ctx context.Context, src, dst *End, packets []channeltypes.Packet, sentHeight int64) (*TxInfo, []uint64, error) {
+	o, err := r.Recv(ctx, src, dst, packets, sentHeight)
+	if err != nil {
+		return nil, nil, err
+	}
+	return o.Tx, o.Delivered, o.badErr()
+}
+
+// Recv delivers packets sent on src to dst: one tx of an update of dst's client of src (when
 // needed) and a MsgRecvPacket per packet, each with a proof of the packet's commitment on src checked
-// against the verified app hash first. Packets dst already received are skipped. It returns the tx
-// (nil when nothing was left to deliver) and the sequences delivered.
+// against the verified app hash first. A packet dst already received is Done only once its receipt is
+// proven on a verified header of dst (a node that says "received" is not believed); a packet whose
+// event does not match its proven commitment, or that has no commitment and has not timed out, is Bad.
+// All packets go to one channel end of dst.
 //
 // sentHeight is the height of the newest block that sent one of the packets: proofs come from a
 // verified header above it (the app hash of header h commits to the state after block h-1).
-func (r *Relayer) RecvPackets(ctx context.Context, src, dst *End, packets []channeltypes.Packet, sentHeight int64) (*TxInfo, []uint64, error) {
+func (r *Relayer) Recv(ctx context.Context, src, dst *End, packets []channeltypes.Packet, sentHeight int64) (*Outcome, error) {
+	out := newOutcome()
 	if len(packets) == 0 {
-		return nil, nil, nil
+		return out, nil
 	}
-	todo, err := unreceived(ctx, dst, packets)
+	todo, err := r.unreceived(ctx, dst, packets, out)
 	if err != nil || len(todo) == 0 {
-		return nil, nil, err
+		return out, err
 	}
 	update, lb, err := r.proofHeader(ctx, dst, src, sentHeight)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	signer, err := dst.Chain.Address(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var msgs []sdk.Msg
 	if update != nil {
@@ -133,70 +176,155 @@ func (r *Relayer) RecvPackets(ctx context.Context, src, dst *End, packets []chan
 		return src.provenAt(ctx, r.Check, lb, ibcexported.StoreKey, host.PacketCommitmentKey(p.SourcePort, p.SourceChannel, p.Sequence))
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("prove commitments on %s: %w", src.ChainID(), err)
+		return nil, fmt.Errorf("prove commitments on %s: %w", src.ChainID(), err)
 	}
-	var seqs []uint64
+	var uncommitted []channeltypes.Packet
 	for i, p := range todo {
 		proven := proofs[i]
-		if proven.Value == nil {
-			// Not committed (yet, or never: a forged event), or already acknowledged.
-			continue
+		switch {
+		case proven.Value == nil:
+			uncommitted = append(uncommitted, p)
+		case string(proven.Value) != string(channeltypes.CommitPacket(nil, p)):
+			out.Bad[p.Sequence] = fmt.Errorf("packet %s/%d: event does not match the commitment proven on %s at %d: %w",
+				p.SourceChannel, p.Sequence, src.ChainID(), lb.Height, ErrBadEvent)
+		default:
+			msgs = append(msgs, channeltypes.NewMsgRecvPacket(p, proven.Proof, src.height(lb.Height), signer))
+			out.Delivered = append(out.Delivered, p.Sequence)
 		}
-		if string(proven.Value) != string(channeltypes.CommitPacket(nil, p)) {
-			return nil, nil, fmt.Errorf("packet %s/%d: event does not match the proven commitment: %w", p.SourceChannel, p.Sequence, ErrBadEvent)
-		}
-		msgs = append(msgs, channeltypes.NewMsgRecvPacket(p, proven.Proof, src.height(lb.Height), signer))
-		seqs = append(seqs, p.Sequence)
 	}
-	if len(seqs) == 0 {
-		return nil, nil, nil
+	if err := r.settleUncommitted(ctx, src, dst, uncommitted, lb.Height, out); err != nil {
+		return nil, err
+	}
+	if len(out.Delivered) == 0 {
+		return out, nil
 	}
 	prove := time.Since(proveStart)
 	res, err := dst.Chain.Send(ctx, msgs...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("recv %d packets on %s: %w", len(seqs), dst.ChainID(), err)
+		return nil, fmt.Errorf("recv %d packets on %s: %w", len(out.Delivered), dst.ChainID(), err)
 	}
-	return txInfo(res, prove), seqs, nil
+	out.Tx = txInfo(res, prove)
+	return out, nil
 }
 
-// AckPackets returns acknowledgements written on src (the chain that received the packets) to dst
-// (the chain that sent them), with proofs of the acknowledgement commitments on src.
-// writtenHeight is the height of the newest block that wrote one of the acknowledgements.
-func (r *Relayer) AckPackets(ctx context.Context, src, dst *End, acks []Ack, writtenHeight int64) (*TxInfo, []uint64, error) {
-	if len(acks) == 0 {
-		return nil, nil, nil
+// settleUncommitted classifies packets src holds no commitment for (at proof height h): received on
+// dst after all (its acknowledgement deleted the commitment), timed out (the timeout deleted it), or
+// never sent: a forged event, Bad.
+func (r *Relayer) settleUncommitted(ctx context.Context, src, dst *End, packets []channeltypes.Packet, h int64, out *Outcome) error {
+	if len(packets) == 0 {
+		return nil
 	}
-	var seqs []uint64
-	for _, a := range acks {
-		seqs = append(seqs, a.Packet.Sequence)
+	lb, err := dst.Light.VerifyLatest(ctx)
+	if err != nil {
+		return fmt.Errorf("verify latest header of %s: %w", dst.ChainID(), err)
+	}
+	for _, p := range packets {
+		received, err := r.provenReceived(ctx, dst, lb, p)
+		if err != nil {
+			return err
+		}
+		switch {
+		case received:
+			out.Done[p.Sequence] = fmt.Sprintf("receipt proven on %s at %d", dst.ChainID(), lb.Height)
+		case TimedOut(p, dst, lb):
+			out.Done[p.Sequence] = fmt.Sprintf("timed out on %s, no commitment left on %s", dst.ChainID(), src.ChainID())
+		default:
+			out.Bad[p.Sequence] = fmt.Errorf("packet %s/%d: no commitment on %s at %d and not timed out: never sent: %w",
+				p.SourceChannel, p.Sequence, src.ChainID(), h, ErrBadEvent)
+		}
+	}
+	return nil
+}
+
+// provenReceived proves, against dst's verified header lb, whether dst received p: its receipt
+// (unordered channels) or a next receive sequence past it (ordered channels).
+func (r *Relayer) provenReceived(ctx context.Context, dst *End, lb *cmttypes.LightBlock, p channeltypes.Packet) (bool, error) {
+	rc, err := dst.provenAt(ctx, r.Check, lb, ibcexported.StoreKey, host.PacketReceiptKey(p.DestinationPort, p.DestinationChannel, p.Sequence))
+	if err != nil {
+		return false, err
+	}
+	if rc.Value != nil {
+		return true, nil
+	}
+	ns, err := dst.provenAt(ctx, r.Check, lb, ibcexported.StoreKey, host.NextSequenceRecvKey(p.DestinationPort, p.DestinationChannel))
+	if err != nil {
+		return false, err
+	}
+	return len(ns.Value) == 8 && binary.BigEndian.Uint64(ns.Value) > p.Sequence, nil
+}
+
+// AckPackets is Ack for callers that want every acknowledgement delivered (a refused one is an error).
+func (r *Relayer) AckPackets(ctx context.Context, src, dst *End, acks []Ack, writtenHeight int64) (*TxInfo, []uint64, error) {
+	o, err := r.Ack(ctx, src, dst, acks, writtenHeight)
+	if err != nil {
+		return nil, nil, err
+	}
+	return o.Tx, o.Delivered, o.badErr()
+}
+
+// Ack returns acknowledgements written on src (the chain that received the packets) to dst (the chain
+// that sent them), with proofs of the acknowledgement commitments on src. One dst already processed is
+// Done only once the packet commitment's absence is proven on a verified header of dst; one whose event
+// does not match the proven acknowledgement is Bad. writtenHeight is the height of the newest block
+// that wrote one of the acknowledgements.
+func (r *Relayer) Ack(ctx context.Context, src, dst *End, acks []Ack, writtenHeight int64) (*Outcome, error) {
+	out := newOutcome()
+	if len(acks) == 0 {
+		return out, nil
+	}
+	seqs := make([]uint64, len(acks))
+	for i, a := range acks {
+		seqs[i] = a.Packet.Sequence
 	}
 	var resp channeltypes.QueryUnreceivedAcksResponse
 	err := dst.Chain.QueryGRPC(ctx, "/ibc.core.channel.v1.Query/UnreceivedAcks", &channeltypes.QueryUnreceivedAcksRequest{
 		PortId: acks[0].Packet.SourcePort, ChannelId: acks[0].Packet.SourceChannel, PacketAckSequences: seqs}, &resp, 0)
 	if err != nil {
-		return nil, nil, fmt.Errorf("query unreceived acks on %s: %w", dst.ChainID(), err)
+		return nil, fmt.Errorf("query unreceived acks on %s: %w", dst.ChainID(), err)
 	}
 	pending := map[uint64]bool{}
 	for _, s := range resp.Sequences {
 		pending[s] = true
 	}
+	// What the node says was processed is a hint: the packet commitment's absence on dst proves it.
+	var todo []Ack
+	var claimed []Ack
+	for _, a := range acks {
+		if pending[a.Packet.Sequence] {
+			todo = append(todo, a)
+		} else {
+			claimed = append(claimed, a)
+		}
+	}
+	notDone, err := proveDone(ctx, dst, len(claimed), func(lb *cmttypes.LightBlock, i int) (bool, error) {
+		p := claimed[i].Packet
+		c, err := dst.provenAt(ctx, r.Check, lb, ibcexported.StoreKey, host.PacketCommitmentKey(p.SourcePort, p.SourceChannel, p.Sequence))
+		if err != nil || c.Value != nil {
+			return false, err
+		}
+		out.Done[p.Sequence] = fmt.Sprintf("no commitment left on %s at %d (acknowledged)", dst.ChainID(), lb.Height)
+		return true, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, i := range notDone {
+		todo = append(todo, claimed[i]) // the node said processed; no proof says so
+	}
+	if len(todo) == 0 {
+		return out, nil
+	}
 	update, lb, err := r.proofHeader(ctx, dst, src, writtenHeight)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	signer, err := dst.Chain.Address(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var msgs []sdk.Msg
 	if update != nil {
 		msgs = append(msgs, update)
-	}
-	var todo []Ack
-	for _, a := range acks {
-		if pending[a.Packet.Sequence] {
-			todo = append(todo, a)
-		}
 	}
 	proveStart := time.Now()
 	proofs, err := proveAll(ctx, len(todo), func(ctx context.Context, i int) (*cosmos.Proven, error) {
@@ -204,29 +332,31 @@ func (r *Relayer) AckPackets(ctx context.Context, src, dst *End, acks []Ack, wri
 		return src.provenAt(ctx, r.Check, lb, ibcexported.StoreKey, host.PacketAcknowledgementKey(p.DestinationPort, p.DestinationChannel, p.Sequence))
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("prove acknowledgements on %s: %w", src.ChainID(), err)
+		return nil, fmt.Errorf("prove acknowledgements on %s: %w", src.ChainID(), err)
 	}
-	seqs = seqs[:0]
 	for i, a := range todo {
 		p, proven := a.Packet, proofs[i]
-		if proven.Value == nil {
-			continue
+		switch {
+		case proven.Value == nil:
+			out.Bad[p.Sequence] = fmt.Errorf("ack %s/%d: no acknowledgement on %s at %d: %w", p.DestinationChannel, p.Sequence, src.ChainID(), lb.Height, ErrBadEvent)
+		case string(proven.Value) != string(channeltypes.CommitAcknowledgement(a.Ack)):
+			out.Bad[p.Sequence] = fmt.Errorf("ack %s/%d: event does not match the acknowledgement proven on %s at %d: %w",
+				p.DestinationChannel, p.Sequence, src.ChainID(), lb.Height, ErrBadEvent)
+		default:
+			msgs = append(msgs, channeltypes.NewMsgAcknowledgement(p, a.Ack, proven.Proof, src.height(lb.Height), signer))
+			out.Delivered = append(out.Delivered, p.Sequence)
 		}
-		if string(proven.Value) != string(channeltypes.CommitAcknowledgement(a.Ack)) {
-			return nil, nil, fmt.Errorf("ack %s/%d: event does not match the proven commitment: %w", p.DestinationChannel, p.Sequence, ErrBadEvent)
-		}
-		msgs = append(msgs, channeltypes.NewMsgAcknowledgement(p, a.Ack, proven.Proof, src.height(lb.Height), signer))
-		seqs = append(seqs, p.Sequence)
 	}
-	if len(seqs) == 0 {
-		return nil, nil, nil
+	if len(out.Delivered) == 0 {
+		return out, nil
 	}
 	prove := time.Since(proveStart)
 	res, err := dst.Chain.Send(ctx, msgs...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("ack %d packets on %s: %w", len(seqs), dst.ChainID(), err)
+		return nil, fmt.Errorf("ack %d packets on %s: %w", len(out.Delivered), dst.ChainID(), err)
 	}
-	return txInfo(res, prove), seqs, nil
+	out.Tx = txInfo(res, prove)
+	return out, nil
 }
 
 // proofHeader returns a verified header of src above minHeight and, if dst's client of src has no
@@ -244,12 +374,21 @@ func (r *Relayer) proofHeader(ctx context.Context, dst, src *End, minHeight int6
 		}
 		return nil, lb, nil
 	}
-	lb, err := waitVerified(ctx, src, minHeight+1)
+	wctx, cancel := context.WithTimeout(ctx, MaxHeightWait)
+	defer cancel()
+	lb, err := waitVerified(wctx, src, minHeight+1)
 	if err != nil {
+		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			return nil, nil, fmt.Errorf("%s header %d not verified within %s: %w", src.ChainID(), minHeight+1, MaxHeightWait, ErrHeightAhead)
+		}
 		return nil, nil, err
 	}
 	return updateTo(ctx, dst, src, lb)
 }
+
+// MaxHeightWait bounds the wait for a source header above the items' heights: honest work is at most
+// a block or two ahead of a live light client; a height that stays out of reach is a bad item's.
+const MaxHeightWait = 20 * time.Second
 
 // waitVerified returns e's latest verified header once it is at height h or above.
 func waitVerified(ctx context.Context, e *End, h int64) (*cmttypes.LightBlock, error) {
@@ -269,8 +408,10 @@ func waitVerified(ctx context.Context, e *End, h int64) (*cmttypes.LightBlock, e
 	}
 }
 
-// unreceived keeps the packets dst has not received yet.
-func unreceived(ctx context.Context, dst *End, packets []channeltypes.Packet) ([]channeltypes.Packet, error) {
+// unreceived keeps the packets dst has not received yet. The node's answer is a hint: a packet it
+// says was received is Done only with its receipt proven on a verified header of dst; otherwise it
+// stays to deliver (delivering a received packet again is a no-op on chain, never a loss).
+func (r *Relayer) unreceived(ctx context.Context, dst *End, packets []channeltypes.Packet, out *Outcome) ([]channeltypes.Packet, error) {
 	seqs := make([]uint64, len(packets))
 	for i, p := range packets {
 		seqs[i] = p.Sequence
@@ -285,14 +426,75 @@ func unreceived(ctx context.Context, dst *End, packets []channeltypes.Packet) ([
 	for _, s := range resp.Sequences {
 		want[s] = true
 	}
-	var out []channeltypes.Packet
+	var todo, claimed []channeltypes.Packet
 	for _, p := range packets {
 		if want[p.Sequence] {
-			out = append(out, p)
+			todo = append(todo, p)
+		} else {
+			claimed = append(claimed, p)
 		}
 	}
-	return out, nil
+	notDone, err := proveDone(ctx, dst, len(claimed), func(lb *cmttypes.LightBlock, i int) (bool, error) {
+		received, err := r.provenReceived(ctx, dst, lb, claimed[i])
+		if received {
+			out.Done[claimed[i].Sequence] = fmt.Sprintf("receipt proven on %s at %d", dst.ChainID(), lb.Height)
+		}
+		return received, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, i := range notDone {
+		todo = append(todo, claimed[i]) // the node said received; no proof says so: deliver it
+	}
+	return todo, nil
 }
+
+// proveDone proves, for n items a node says are done on dst, that they are, against dst's newest
+// verified header; those it cannot prove there are tried once more at the next header (the node
+// answers from its newest state, which only the header after it commits to). It returns the indexes
+// of the items still unproven.
+func proveDone(ctx context.Context, dst *End, n int, prove func(lb *cmttypes.LightBlock, i int) (bool, error)) ([]int, error) {
+	if n == 0 {
+		return nil, nil
+	}
+	lb, err := dst.Light.VerifyLatest(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("verify latest header of %s: %w", dst.ChainID(), err)
+	}
+	todo := make([]int, n)
+	for i := range todo {
+		todo[i] = i
+	}
+	for attempt := 0; attempt < 2 && len(todo) > 0; attempt++ {
+		if attempt > 0 {
+			wctx, cancel := context.WithTimeout(ctx, doneProofWait)
+			lb, err = waitVerified(wctx, dst, lb.Height+1)
+			cancel()
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil, ctx.Err()
+				}
+				return todo, nil // no newer header yet: deliver them (a no-op on chain if done)
+			}
+		}
+		var left []int
+		for _, i := range todo {
+			ok, err := prove(lb, i)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				left = append(left, i)
+			}
+		}
+		todo = left
+	}
+	return todo, nil
+}
+
+// doneProofWait bounds the wait for the header that proves what a node says is done.
+const doneProofWait = 5 * time.Second
 
 // proofConcurrency bounds parallel proof queries per batch: enough to hide RPC round trips, few
 // enough not to load a node (PITFALLS: huge query bursts can take a node down).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/cosmos/cosmos-sdk/types/query"
 	connectiontypes "github.com/cosmos/ibc-go/v8/modules/core/03-connection/types"
 	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
 )
@@ -49,35 +50,48 @@ func Status(ctx context.Context, e *End) (EndStatus, error) {
 	return s, nil
 }
 
-// Unrelayed lists the sequences src committed that dst has not received, and the acknowledgements
-// dst wrote that src has not processed.
+// unrelayedPage is how many sequences one commitments page or unreceived query carries.
+const unrelayedPage = 1000
+
+// Unrelayed lists the sequences src committed that dst has not received, and those dst received whose
+// acknowledgements src has not processed yet (their commitments are still on src). Every page of
+// src's commitments is read.
 func Unrelayed(ctx context.Context, src, dst *End) (recv, acks []uint64, err error) {
-	var commits channeltypes.QueryPacketCommitmentsResponse
-	if err := src.Chain.QueryGRPC(ctx, "/ibc.core.channel.v1.Query/PacketCommitments",
-		&channeltypes.QueryPacketCommitmentsRequest{PortId: src.PortID, ChannelId: src.ChannelID}, &commits, 0); err != nil {
-		return nil, nil, fmt.Errorf("packet commitments on %s: %w", src.ChainID(), err)
-	}
 	var seqs []uint64
-	for _, c := range commits.Commitments {
-		seqs = append(seqs, c.Sequence)
+	var next []byte
+	for {
+		var commits channeltypes.QueryPacketCommitmentsResponse
+		if err := src.Chain.QueryGRPC(ctx, "/ibc.core.channel.v1.Query/PacketCommitments",
+			&channeltypes.QueryPacketCommitmentsRequest{PortId: src.PortID, ChannelId: src.ChannelID,
+				Pagination: &query.PageRequest{Key: next, Limit: unrelayedPage}}, &commits, 0); err != nil {
+			return nil, nil, fmt.Errorf("packet commitments on %s: %w", src.ChainID(), err)
+		}
+		for _, c := range commits.Commitments {
+			seqs = append(seqs, c.Sequence)
+		}
+		if commits.Pagination == nil || len(commits.Pagination.NextKey) == 0 {
+			break
+		}
+		next = commits.Pagination.NextKey
 	}
-	if len(seqs) > 0 {
+	for len(seqs) > 0 {
+		chunk := seqs[:min(len(seqs), unrelayedPage)]
+		seqs = seqs[len(chunk):]
 		var un channeltypes.QueryUnreceivedPacketsResponse
 		if err := dst.Chain.QueryGRPC(ctx, "/ibc.core.channel.v1.Query/UnreceivedPackets", &channeltypes.QueryUnreceivedPacketsRequest{
-			PortId: dst.PortID, ChannelId: dst.ChannelID, PacketCommitmentSequences: seqs}, &un, 0); err != nil {
+			PortId: dst.PortID, ChannelId: dst.ChannelID, PacketCommitmentSequences: chunk}, &un, 0); err != nil {
 			return nil, nil, fmt.Errorf("unreceived packets on %s: %w", dst.ChainID(), err)
 		}
-		recv = un.Sequences
+		recv = append(recv, un.Sequences...)
 		// Committed on src and received on dst: their acknowledgements are still to be relayed.
-		received := map[uint64]bool{}
-		for _, s := range seqs {
-			received[s] = true
-		}
+		unreceived := map[uint64]bool{}
 		for _, s := range un.Sequences {
-			delete(received, s)
+			unreceived[s] = true
 		}
-		for s := range received {
-			acks = append(acks, s)
+		for _, s := range chunk {
+			if !unreceived[s] {
+				acks = append(acks, s)
+			}
 		}
 	}
 	return recv, acks, nil

@@ -72,6 +72,44 @@ func txCmd() *cobra.Command {
 		},
 	}
 	update.Flags().BoolVar(&trustLatest, "trust-latest", false, "start light clients with an empty store from each chain's latest header")
-	cmd.AddCommand(link, update)
+	var chunk int
+	flush := &cobra.Command{
+		Use:   "flush PATH",
+		Short: "Relay everything left pending on a path now, in both directions (packets and acknowledgements, in chunks; no NATS needed)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := loadConfig()
+			if err != nil {
+				return err
+			}
+			rt := openRuntime(cmd, cfg, trustLatest)
+			defer rt.Close()
+			p, err := rt.Path(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			r := relayer.Relayer{Check: light.VerifyProofAgainstAppHash}
+			var bad int
+			err = r.Flush(cmd.Context(), p, chunk, func(rep relayer.FlushReport) {
+				fmt.Fprintf(out, "%s -> %s: %d packets pending, %d received; %d acknowledgements pending, %d acknowledged; %d already done; %d refused\n",
+					rep.From, rep.To, rep.Pending, rep.Received, rep.Acks, rep.Acked, rep.Done, rep.Bad)
+				for _, e := range rep.Errors {
+					fmt.Fprintf(out, "  refused: %v\n", e)
+				}
+				bad += rep.Bad
+			})
+			if err != nil {
+				return err
+			}
+			if bad > 0 {
+				return fmt.Errorf("%d items refused (see above)", bad)
+			}
+			return nil
+		},
+	}
+	flush.Flags().IntVar(&chunk, "chunk", 100, "packets per relay tx")
+	flush.Flags().BoolVar(&trustLatest, "trust-latest", false, "start light clients with an empty store from each chain's latest header")
+	cmd.AddCommand(link, update, flush)
 	return cmd
 }

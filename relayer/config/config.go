@@ -67,6 +67,14 @@ type Relay struct {
 	// InFlight is how many relay txs per destination chain are built and waiting for their block at
 	// once (the key's signer orders their sequences).
 	InFlight int `toml:"in_flight"`
+	// ClearInterval is how often pending work is looked for by query beside live relaying (0: only
+	// at start, with clear_on_start).
+	ClearInterval Duration `toml:"clear_interval"`
+	// MaxDeliveries is how many times an item the chain refuses (or whose height is never verified)
+	// is tried before it is dead-lettered with the reason.
+	MaxDeliveries int `toml:"max_deliveries"`
+	// RetryBackoff is the first retry delay of a failed item; each further one doubles (to 5 minutes).
+	RetryBackoff Duration `toml:"retry_backoff"`
 }
 
 // Verify configures `cityrelay verify` and the HTTP verification endpoint.
@@ -147,10 +155,11 @@ func Default() *Config {
 		Global:  Global{LogLevel: "info", LogFormat: "console"},
 		NATS:    NATS{Embedded: true, Listen: "127.0.0.1:-1", DuplicateWindow: Duration{10 * time.Minute}},
 		Metrics: Metrics{Enabled: true, Listen: "127.0.0.1:9464"},
-		Relay:   Relay{BatchMaxMsgs: 50, BatchMaxWait: Duration{500 * time.Millisecond}, ClearOnStart: true, ClearChunk: 100, InFlight: 3},
-		Verify:  Verify{MaxHeaderAge: Duration{DefaultMaxHeaderAge}},
-		Chains:  map[string]*Chain{},
-		Paths:   map[string]*Path{},
+		Relay: Relay{BatchMaxMsgs: 50, BatchMaxWait: Duration{500 * time.Millisecond}, ClearOnStart: true, ClearChunk: 100, InFlight: 3,
+			ClearInterval: Duration{5 * time.Minute}, MaxDeliveries: 8, RetryBackoff: Duration{2 * time.Second}},
+		Verify: Verify{MaxHeaderAge: Duration{DefaultMaxHeaderAge}},
+		Chains: map[string]*Chain{},
+		Paths:  map[string]*Path{},
 	}
 }
 
@@ -270,6 +279,15 @@ func (c *Config) validate(file string, lines lineIndex) error {
 	}
 	if c.Relay.InFlight < 1 || c.Relay.InFlight > 16 {
 		return fail("relay.in_flight", "%d: must be between 1 and 16", c.Relay.InFlight)
+	}
+	if c.Relay.ClearInterval.Duration < 0 {
+		return fail("relay.clear_interval", "%s: must not be negative (0: clear only at start)", c.Relay.ClearInterval.Duration)
+	}
+	if c.Relay.MaxDeliveries < 1 || c.Relay.MaxDeliveries > 100 {
+		return fail("relay.max_deliveries", "%d: must be between 1 and 100", c.Relay.MaxDeliveries)
+	}
+	if c.Relay.RetryBackoff.Duration <= 0 {
+		return fail("relay.retry_backoff", "%s: must be positive, e.g. \"2s\"", c.Relay.RetryBackoff.Duration)
 	}
 	if c.Verify.MaxHeaderAge.Duration <= 0 {
 		return fail("verify.max_header_age", "%s: must be positive, e.g. \"60s\"", c.Verify.MaxHeaderAge.Duration)

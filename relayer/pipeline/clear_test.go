@@ -45,7 +45,10 @@ func TestClearsPendingAtStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pks, _ := relayer.SendPackets(res.Events)
+	pks, err := relayer.SendPackets(res.Events)
+	if err != nil || len(pks) != 12 {
+		t.Fatalf("send_packet events: %d packets, %v", len(pks), err)
+	}
 	if err := seoul.WaitHeight(ctx, res.Height+3); err != nil {
 		t.Fatal(err)
 	}

@@ -34,11 +34,19 @@ type Options struct {
 	OnObserved func(*packets.Work)
 	// InFlight is how many batches a submitter keeps in flight per destination (default 3).
 	InFlight int
-	// ClearOnStart publishes, at start, the work left from before (in chunks of ClearChunk).
-	ClearOnStart bool
-	ClearChunk   int
+	// ClearOnStart publishes, at start, the work left from before (in chunks of ClearChunk), and
+	// ClearInterval (when set) again every interval, beside live relaying: work a scanner missed
+	// (a dead-lettered item re-queued, a block skipped by an earlier version) is found again.
+	ClearOnStart  bool
+	ClearInterval time.Duration
+	ClearChunk    int
 	// OnFailed is told of work that failed: reason is "transient", "tx <codespace>/<code>" or "dead".
 	OnFailed func(path, kind, reason string, items int)
+	// MaxDeliver is how many times an item that fails deterministically (refused by the chain, a
+	// height never verified) is tried before it is dead-lettered with the reason (default 8).
+	MaxDeliver int
+	// RetryBase is the first retry delay; each further one doubles, up to 5 minutes (default 2s).
+	RetryBase time.Duration
 }
 
 // Delivered is a committed tx of packet messages.
@@ -66,6 +74,12 @@ func Run(ctx context.Context, o Options) error {
 	if o.InFlight <= 0 {
 		o.InFlight = 3
 	}
+	if o.MaxDeliver <= 0 {
+		o.MaxDeliver = 8
+	}
+	if o.RetryBase <= 0 {
+		o.RetryBase = nakDelay
+	}
 	kv, err := o.JS.KeyValue(ctx, "cityrelay_cursors")
 	if err != nil {
 		return fmt.Errorf("cursor bucket: %w", err)
@@ -86,8 +100,8 @@ func Run(ctx context.Context, o Options) error {
 		s := &scanner{chain: chain, o: o, cursors: kv, life: life}
 		g.Go(func() error { return supervise(gctx, o.Log, "scanner "+chain, s.run) })
 	}
-	if o.ClearOnStart {
-		g.Go(func() error { return supervise(gctx, o.Log, "clearing", once(clearPending, o)) })
+	if o.ClearOnStart || o.ClearInterval > 0 {
+		g.Go(func() error { return supervise(gctx, o.Log, "clearing", every(clearPending, o)) })
 	}
 	for dst := range dsts {
 		s := &submitter{to: dst, o: o, life: life}
@@ -116,18 +130,28 @@ func supervise(ctx context.Context, log zerolog.Logger, name string, run func(co
 	}
 }
 
-// once runs f until it succeeds once, then idles until ctx ends (for supervise).
-func once(f func(context.Context, Options) error, o Options) func(context.Context) error {
-	done := false
+// every runs f at start (with ClearOnStart) and then every ClearInterval until ctx ends (for
+// supervise: a failed run is retried by it with backoff).
+func every(f func(context.Context, Options) error, o Options) func(context.Context) error {
+	first := o.ClearOnStart
 	return func(ctx context.Context) error {
-		if !done {
-			if err := f(ctx, o); err != nil {
-				return err
+		for {
+			if first {
+				if err := f(ctx, o); err != nil {
+					return err
+				}
 			}
-			done = true
+			first = true
+			if o.ClearInterval <= 0 {
+				<-ctx.Done()
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(o.ClearInterval):
+			}
 		}
-		<-ctx.Done()
-		return nil
 	}
 }
 

@@ -2,9 +2,13 @@ package pipeline
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
@@ -55,7 +59,7 @@ func (s *scanner) run(ctx context.Context) error {
 	if !ok {
 		return fmt.Errorf("chain %s cannot list block events", s.chain)
 	}
-	cursor, err := s.loadCursor(ctx, src)
+	cursor, err := s.loadCursor(ctx, src, ends)
 	if err != nil {
 		return err
 	}
@@ -76,7 +80,7 @@ func (s *scanner) run(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			if _, err := s.cursors.Put(ctx, s.chain, []byte(strconv.FormatInt(h, 10))); err != nil {
+			if _, err := s.cursors.Put(ctx, s.cursorKey(ends), []byte(strconv.FormatInt(h, 10))); err != nil {
 				return fmt.Errorf("save cursor of %s: %w", s.chain, err)
 			}
 			cursor = h
@@ -92,9 +96,25 @@ func (s *scanner) run(ctx context.Context) error {
 	}
 }
 
+// cursorKey names the cursor of this chain for the channel ends this instance scans it for: instances
+// serving different paths on one chain keep their own cursors, so none skips blocks only the other's
+// paths were scanned for; instances serving the same ends share one.
+func (s *scanner) cursorKey(ends []*relayer.End) string {
+	ids := make([]string, len(ends))
+	for i, e := range ends {
+		ids[i] = e.PortID + "/" + e.ChannelID
+	}
+	sort.Strings(ids)
+	sum := sha256.Sum256([]byte(strings.Join(ids, ",")))
+	return s.chain + "." + hex.EncodeToString(sum[:8])
+}
+
 // loadCursor returns the last scanned height, or starts just below the latest verified header.
-func (s *scanner) loadCursor(ctx context.Context, src *relayer.End) (int64, error) {
-	entry, err := s.cursors.Get(ctx, s.chain)
+func (s *scanner) loadCursor(ctx context.Context, src *relayer.End, ends []*relayer.End) (int64, error) {
+	entry, err := s.cursors.Get(ctx, s.cursorKey(ends))
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		entry, err = s.cursors.Get(ctx, s.chain) // a cursor saved before cursors were per set of ends
+	}
 	if err == nil {
 		return strconv.ParseInt(string(entry.Value()), 10, 64)
 	}

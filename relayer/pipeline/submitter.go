@@ -26,8 +26,12 @@ type submitter struct {
 }
 
 const (
-	// nakDelay is the pause before a transiently failed item is offered again (to any instance).
+	// nakDelay is the pause before an item whose hand-off failed is offered again (to any instance).
 	nakDelay = 2 * time.Second
+	// unroutedDelay is the pause before work no local path serves is offered again.
+	unroutedDelay = 10 * time.Second
+	// maxBackoff caps the retry backoff.
+	maxBackoff = 5 * time.Minute
 	// ackWait bounds how long a crashed instance holds work; heartbeat keeps a live instance's claim.
 	ackWait   = 15 * time.Second
 	heartbeat = 5 * time.Second
@@ -82,10 +86,18 @@ func (s *submitter) loop(ctx context.Context, cons jetstream.Consumer) error {
 	return nil
 }
 
+// group is work of one kind for one channel end of the destination, delivered in one tx.
 type group struct {
-	path, kind string
-	works      []*packets.Work
-	msgs       []jetstream.Msg
+	kind  string
+	p     *relayer.Path
+	dst   *relayer.End // the end on this submitter's chain
+	src   *relayer.End
+	works []*packets.Work
+	msgs  []jetstream.Msg
+}
+
+func (g *group) sub(from, to int) *group {
+	return &group{kind: g.kind, p: g.p, dst: g.dst, src: g.src, works: g.works[from:to], msgs: g.msgs[from:to]}
 }
 
 func (s *submitter) handle(ctx context.Context, msgs []jetstream.Msg) {
@@ -113,41 +125,72 @@ func (s *submitter) handle(ctx context.Context, msgs []jetstream.Msg) {
 			s.dead(ctx, m, nil, err)
 			continue
 		}
-		k := w.Path + "/" + w.Kind
+		p, dst, src := s.route(w)
+		if p == nil {
+			// Another instance may serve this channel (or this one will after a config change):
+			// hand it back, never dead-letter it for a gap in one instance's config.
+			s.life.set(w.MsgID(), "waiting", "no path of this instance serves "+w.Packet.DestPort+"/"+w.Packet.DestChannel)
+			s.o.Log.Debug().Str("chain", s.to).Str("path", w.Path).Uint64("seq", w.Packet.Sequence).Msg("no local path for this work; handing it back")
+			_ = m.NakWithDelay(unroutedDelay)
+			continue
+		}
+		k := w.Kind + "/" + dst.PortID + "/" + dst.ChannelID
 		if groups[k] == nil {
-			groups[k] = &group{path: w.Path, kind: w.Kind}
+			groups[k] = &group{kind: w.Kind, p: p, dst: dst, src: src}
 			order = append(order, k)
 		}
 		groups[k].works = append(groups[k].works, w)
 		groups[k].msgs = append(groups[k].msgs, m)
 	}
 	for _, k := range order {
-		s.deliver(ctx, groups[k])
+		s.deliver(ctx, s.checkHeights(ctx, groups[k]))
 	}
 }
 
-func (s *submitter) path(name string) *relayer.Path {
+// route finds the local path a work item belongs to by what it is on chain: the channel end on this
+// chain and the one on the chain the work came from, never by the path name in another instance's
+// config. It returns the path, the end on this chain and the other end.
+func (s *submitter) route(w *packets.Work) (*relayer.Path, *relayer.End, *relayer.End) {
+	// Where the work goes: a recv goes to the packet's destination end; an ack or a timeout to its source.
+	here, there := [2]string{w.Packet.DestPort, w.Packet.DestChannel}, [2]string{w.Packet.SourcePort, w.Packet.SourceChannel}
+	if w.Kind != packets.KindRecv {
+		here, there = there, here
+	}
 	for _, p := range s.o.Paths {
-		if p.Name == name {
-			return p
+		for _, pair := range [][2]*relayer.End{{p.A, p.B}, {p.B, p.A}} {
+			dst, src := pair[0], pair[1]
+			if dst.ChainID() == s.to && src.ChainID() == w.From && dst.PortID == here[0] && dst.ChannelID == here[1] &&
+				src.PortID == there[0] && src.ChannelID == there[1] {
+				return p, dst, src
+			}
 		}
 	}
-	return nil
+	return nil, nil, nil
+}
+
+// checkHeights hands back, on their own, items naming a source height the source's light client has
+// not verified: one inflated height must not hold a batch (or a shutdown) hostage.
+func (s *submitter) checkHeights(ctx context.Context, g *group) *group {
+	lb, err := g.src.Light.VerifyLatest(ctx)
+	if err != nil {
+		return g // the delivery reports it
+	}
+	ok := &group{kind: g.kind, p: g.p, dst: g.dst, src: g.src}
+	for i, w := range g.works {
+		if w.Height < lb.Height {
+			ok.works, ok.msgs = append(ok.works, w), append(ok.msgs, g.msgs[i])
+			continue
+		}
+		s.retry(ctx, g.msgs[i], w, fmt.Errorf("%w: item height %d, %s verified to %d", relayer.ErrHeightAhead, w.Height, g.src.ChainID(), lb.Height))
+	}
+	return ok
 }
 
 func (s *submitter) deliver(ctx context.Context, g *group) {
-	log := s.o.Log.With().Str("chain", s.to).Str("path", g.path).Str("kind", g.kind).Logger()
-	p := s.path(g.path)
-	if p == nil {
-		for i, m := range g.msgs {
-			s.dead(ctx, m, g.works[i], fmt.Errorf("%w: path %s is not configured here", ErrTerminal, g.path))
-		}
+	if len(g.works) == 0 {
 		return
 	}
-	dst, src := p.A, p.B
-	if p.B.ChainID() == s.to {
-		dst, src = p.B, p.A
-	}
+	log := s.o.Log.With().Str("chain", s.to).Str("path", g.p.Name).Str("channel", g.dst.ChannelID).Str("kind", g.kind).Logger()
 	var height, oldest int64
 	for _, w := range g.works {
 		height = max(height, w.Height)
@@ -155,12 +198,11 @@ func (s *submitter) deliver(ctx context.Context, g *group) {
 			oldest = w.ObservedUnixNano
 		}
 	}
-	var tx *relayer.TxInfo
-	var seqs []uint64
+	var out *relayer.Outcome
 	var err error
 	switch g.kind {
 	case packets.KindRecv:
-		if g, err = s.splitTimeouts(ctx, g, src, dst); err != nil {
+		if g, err = s.splitTimeouts(ctx, g, g.src, g.dst); err != nil {
 			break
 		}
 		if len(g.works) == 0 {
@@ -170,80 +212,133 @@ func (s *submitter) deliver(ctx context.Context, g *group) {
 		for i, w := range g.works {
 			pks[i] = fromWire(w.Packet)
 		}
-		tx, seqs, err = s.o.Relayer.RecvPackets(ctx, src, dst, pks, height)
+		out, err = s.o.Relayer.Recv(ctx, g.src, g.dst, pks, height)
 	case packets.KindTimeout:
 		pks := make([]channeltypes.Packet, len(g.works))
 		for i, w := range g.works {
 			pks[i] = fromWire(w.Packet)
 		}
 		// This chain sent the packets; src here is the chain that never received them.
-		tx, seqs, err = s.o.Relayer.TimeoutPackets(ctx, dst, src, pks, height)
+		var tx *relayer.TxInfo
+		var seqs []uint64
+		tx, seqs, err = s.o.Relayer.TimeoutPackets(ctx, g.dst, g.src, pks, height)
+		out = &relayer.Outcome{Tx: tx, Delivered: seqs}
 	case packets.KindAck:
 		acks := make([]relayer.Ack, len(g.works))
 		for i, w := range g.works {
 			acks[i] = relayer.Ack{Packet: fromWire(w.Packet), Ack: w.Ack}
 		}
-		tx, seqs, err = s.o.Relayer.AckPackets(ctx, src, dst, acks, height)
+		out, err = s.o.Relayer.Ack(ctx, g.src, g.dst, acks, height)
 	default:
 		err = fmt.Errorf("%w: %s work is not handled yet", ErrTerminal, g.kind)
 	}
-	if err != nil && errors.Is(err, cosmos.ErrTxTooLarge) && len(g.works) > 1 {
-		// More than one tx can carry (gas or bytes): deliver each half in its own tx, both in flight.
+	var txErr *cosmos.TxError
+	splittable := errors.Is(err, cosmos.ErrTxTooLarge) || errors.As(err, &txErr)
+	if err != nil && splittable && len(g.works) > 1 {
+		// Too large for one tx, or refused by the chain: deliver each half in its own tx, both in
+		// flight. A refusal caused by one item ends with that item alone, and only it is retried.
 		half := len(g.works) / 2
-		log.Info().Int("items", len(g.works)).Msg("batch too large for one tx; splitting it")
+		log.Info().Err(err).Int("items", len(g.works)).Msg("splitting the batch")
 		var wg sync.WaitGroup
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.deliver(ctx, &group{path: g.path, kind: g.kind, works: g.works[:half], msgs: g.msgs[:half]})
+			s.deliver(ctx, g.sub(0, half))
 		}()
-		s.deliver(ctx, &group{path: g.path, kind: g.kind, works: g.works[half:], msgs: g.msgs[half:]})
+		s.deliver(ctx, g.sub(half, len(g.works)))
 		wg.Wait()
 		return
 	}
 	if err != nil {
-		if errors.Is(err, ErrTerminal) || errors.Is(err, relayer.ErrBadEvent) {
+		if errors.Is(err, ErrTerminal) {
 			for i, m := range g.msgs {
 				s.dead(ctx, m, g.works[i], err)
 			}
 			return
 		}
-		var txErr *cosmos.TxError
 		reason := "transient"
-		if errors.As(err, &txErr) {
+		if txErr != nil {
 			reason = fmt.Sprintf("tx %s/%d", txErr.Codespace, txErr.Code)
 		}
 		log.Warn().Err(err).Str("reason", reason).Int("items", len(g.msgs)).Msg("delivery failed; handing the work back")
 		if s.o.OnFailed != nil {
-			s.o.OnFailed(g.path, g.kind, reason, len(g.msgs))
+			s.o.OnFailed(g.p.Name, g.kind, reason, len(g.msgs))
 		}
 		for i, m := range g.msgs {
-			s.life.set(g.works[i].MsgID(), "retrying", err.Error())
-			_ = m.NakWithDelay(nakDelay)
+			s.retry(ctx, m, g.works[i], err)
 		}
 		return
 	}
-	// Committed (or nothing left to do: the destination already had every item): ack them all.
-	state, detail := "already-delivered", ""
-	if tx != nil {
-		state, detail = "confirmed", tx.Hash
+	s.settle(ctx, g, out, oldest)
+}
+
+// settle acknowledges what the outcome delivered or proved done, and dead-letters, each on its own,
+// what it refused.
+func (s *submitter) settle(ctx context.Context, g *group, out *relayer.Outcome, oldest int64) {
+	log := s.o.Log.With().Str("chain", s.to).Str("path", g.p.Name).Str("channel", g.dst.ChannelID).Str("kind", g.kind).Logger()
+	var acked []jetstream.Msg
+	var ackedWorks []*packets.Work
+	var states, details []string
+	delivered := map[uint64]bool{}
+	for _, seq := range out.Delivered {
+		delivered[seq] = true
 	}
-	for i, err := range ackAll(ctx, g.msgs) {
-		s.life.set(g.works[i].MsgID(), state, detail)
+	for i, w := range g.works {
+		seq := w.Packet.Sequence
+		if bad, ok := out.Bad[seq]; ok {
+			s.dead(ctx, g.msgs[i], w, bad)
+			continue
+		}
+		state, detail := "already-delivered", out.Done[seq]
+		if delivered[seq] && out.Tx != nil {
+			state, detail = "confirmed", out.Tx.Hash
+		}
+		acked, ackedWorks = append(acked, g.msgs[i]), append(ackedWorks, w)
+		states, details = append(states, state), append(details, detail)
+	}
+	for i, err := range ackAll(ctx, acked) {
+		s.life.set(ackedWorks[i].MsgID(), states[i], details[i])
 		if err != nil {
-			log.Warn().Err(err).Uint64("seq", g.works[i].Packet.Sequence).Msg("ack to JetStream failed; the item may be delivered again and will be dropped as done")
+			log.Warn().Err(err).Uint64("seq", ackedWorks[i].Packet.Sequence).Msg("ack to JetStream failed; the item may be delivered again and will be dropped as done")
 		}
 	}
-	if tx != nil {
-		d := Delivered{To: s.to, Path: g.path, Kind: g.kind, Sequences: seqs, TxHash: tx.Hash, Height: tx.Height,
+	if tx := out.Tx; tx != nil {
+		d := Delivered{To: s.to, Path: g.p.Name, Kind: g.kind, Sequences: out.Delivered, TxHash: tx.Hash, Height: tx.Height,
 			Latency: time.Since(time.Unix(0, oldest))}
-		log.Info().Uints64("seq", seqs).Str("tx", tx.Hash).Int64("height", tx.Height).Int64("gas", tx.GasUsed).
+		log.Info().Uints64("seq", out.Delivered).Str("tx", tx.Hash).Int64("height", tx.Height).Int64("gas", tx.GasUsed).
 			Uint64("simulated_gas", tx.Timing.SimulatedGas).Dur("prove_ms", tx.Prove).Dur("queue_ms", tx.Timing.Queue).Dur("simulate_ms", tx.Timing.Simulate).Dur("sign_ms", tx.Timing.Sign).
 			Dur("broadcast_ms", tx.Timing.Broadcast).Dur("commit_ms", tx.Timing.Commit).Msg("packets delivered")
 		if s.o.OnDelivered != nil {
 			s.o.OnDelivered(d)
 		}
 	}
+}
+
+// retry hands an item back with exponential backoff. An item that fails deterministically (a chain's
+// refusal, a height never verified) is dead-lettered with the reason once it has been delivered
+// MaxDeliver times; transient failures (an unreachable node) are retried without a limit.
+func (s *submitter) retry(ctx context.Context, m jetstream.Msg, w *packets.Work, reason error) {
+	n := uint64(1)
+	if md, err := m.Metadata(); err == nil {
+		n = md.NumDelivered
+	}
+	var txErr *cosmos.TxError
+	deterministic := errors.As(reason, &txErr) || errors.Is(reason, relayer.ErrHeightAhead)
+	if deterministic && n >= uint64(s.o.MaxDeliver) {
+		s.dead(ctx, m, w, fmt.Errorf("%w: failed %d times, last: %v", ErrTerminal, n, reason))
+		return
+	}
+	s.life.set(w.MsgID(), "retrying", reason.Error())
+	_ = m.NakWithDelay(backoff(s.o.RetryBase, n))
+}
+
+// backoff is base·2^(n-1), at most maxBackoff.
+func backoff(base time.Duration, n uint64) time.Duration {
+	d := base
+	for i := uint64(1); i < n && d < maxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, maxBackoff)
 }
 
 // splitTimeouts takes out of a recv group the packets dst can no longer receive: they become timeout
@@ -253,7 +348,7 @@ func (s *submitter) splitTimeouts(ctx context.Context, g *group, src, dst *relay
 	if err != nil {
 		return g, fmt.Errorf("verify latest header of %s: %w", dst.ChainID(), err)
 	}
-	live := &group{path: g.path, kind: g.kind}
+	live := &group{kind: g.kind, p: g.p, dst: g.dst, src: g.src}
 	for i, w := range g.works {
 		if !relayer.TimedOut(fromWire(w.Packet), dst, lb) {
 			live.works, live.msgs = append(live.works, w), append(live.msgs, g.msgs[i])
