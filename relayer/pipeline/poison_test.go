@@ -224,4 +224,3 @@ func deadLetters(t *testing.T, js jetstream.JetStream, want int, within time.Dur
 		time.Sleep(300 * time.Millisecond)
 	}
 }
-
