@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	abci "github.com/cometbft/cometbft/abci/types"
 	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
 
 	"github.com/cityrelay/cityrelay/chains/cosmos"
@@ -17,69 +16,85 @@ type TxSearcher interface {
 
 // SentPackets finds, in src's tx index, the packets with the given sequences that src sent on its
 // channel, and the newest block holding one of them (proofs come from above it). The data is not
-// trusted: relaying checks each packet against its proven commitment.
+// trusted: relaying checks each packet against its proven commitment. One search serves every packet
+// of the tx it finds (a tx often sends many).
 func SentPackets(ctx context.Context, src *End, seqs []uint64) ([]channeltypes.Packet, int64, error) {
-	var out []channeltypes.Packet
-	var height int64
+	found := map[uint64]channeltypes.Packet{}
+	at := map[uint64]int64{}
 	for _, seq := range seqs {
+		if _, ok := found[seq]; ok {
+			continue
+		}
 		q := fmt.Sprintf("send_packet.packet_src_channel='%s' AND send_packet.packet_src_port='%s' AND send_packet.packet_sequence='%d'",
 			src.ChannelID, src.PortID, seq)
-		evs, h, err := search(ctx, src, q)
+		txs, err := search(ctx, src, q)
 		if err != nil {
 			return nil, 0, err
 		}
-		// A malformed event among the results is skipped (it is untrusted anyway): the packet is
-		// found among the others or not at all.
-		pks, _ := SendPackets(evs)
-		for _, pk := range pks {
-			if pk.Sequence == seq && pk.SourceChannel == src.ChannelID {
-				out = append(out, pk)
-				height = max(height, h)
-				break
+		for _, tx := range txs {
+			// A malformed event among the results is skipped (it is untrusted anyway).
+			pks, _ := SendPackets(tx.Events)
+			for _, pk := range pks {
+				if pk.SourceChannel == src.ChannelID && pk.SourcePort == src.PortID {
+					found[pk.Sequence], at[pk.Sequence] = pk, tx.Height
+				}
 			}
+		}
+	}
+	var out []channeltypes.Packet
+	var height int64
+	for _, seq := range seqs {
+		if pk, ok := found[seq]; ok {
+			out = append(out, pk)
+			height = max(height, at[seq])
 		}
 	}
 	return out, height, nil
 }
 
 // AcksFor finds, in dst's tx index, the acknowledgements dst wrote on its channel for the given
-// sequences, and the newest block holding one of them.
+// sequences, and the newest block holding one of them (one search serves every ack of its tx).
 func AcksFor(ctx context.Context, dst *End, seqs []uint64) ([]Ack, int64, error) {
-	var out []Ack
-	var height int64
+	found := map[uint64]Ack{}
+	at := map[uint64]int64{}
 	for _, seq := range seqs {
+		if _, ok := found[seq]; ok {
+			continue
+		}
 		q := fmt.Sprintf("write_acknowledgement.packet_dst_channel='%s' AND write_acknowledgement.packet_dst_port='%s' AND write_acknowledgement.packet_sequence='%d'",
 			dst.ChannelID, dst.PortID, seq)
-		evs, h, err := search(ctx, dst, q)
+		txs, err := search(ctx, dst, q)
 		if err != nil {
 			return nil, 0, err
 		}
-		as, _ := WrittenAcks(evs)
-		for _, a := range as {
-			if a.Packet.Sequence == seq && a.Packet.DestinationChannel == dst.ChannelID {
-				out = append(out, a)
-				height = max(height, h)
-				break
+		for _, tx := range txs {
+			as, _ := WrittenAcks(tx.Events)
+			for _, a := range as {
+				if a.Packet.DestinationChannel == dst.ChannelID && a.Packet.DestinationPort == dst.PortID {
+					found[a.Packet.Sequence], at[a.Packet.Sequence] = a, tx.Height
+				}
 			}
+		}
+	}
+	var out []Ack
+	var height int64
+	for _, seq := range seqs {
+		if a, ok := found[seq]; ok {
+			out = append(out, a)
+			height = max(height, at[seq])
 		}
 	}
 	return out, height, nil
 }
 
-func search(ctx context.Context, e *End, q string) ([]abci.Event, int64, error) {
+func search(ctx context.Context, e *End, q string) ([]cosmos.TxEvents, error) {
 	ts, ok := e.Chain.(TxSearcher)
 	if !ok {
-		return nil, 0, fmt.Errorf("chain %s cannot search its tx index", e.ChainID())
+		return nil, fmt.Errorf("chain %s cannot search its tx index", e.ChainID())
 	}
 	txs, err := ts.SearchTxEvents(ctx, q, 10)
 	if err != nil {
-		return nil, 0, fmt.Errorf("search %s on %s: %w", q, e.ChainID(), err)
+		return nil, fmt.Errorf("search %s on %s: %w", q, e.ChainID(), err)
 	}
-	var evs []abci.Event
-	var h int64
-	for _, tx := range txs {
-		evs = append(evs, tx.Events...)
-		h = max(h, tx.Height)
-	}
-	return evs, h, nil
+	return txs, nil
 }

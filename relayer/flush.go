@@ -16,21 +16,24 @@ type FlushReport struct {
 }
 
 // Flush relays, directly and in chunks, everything left pending on a path in both directions:
-// packets committed and not received, and acknowledgements written and not processed. It is what an
-// operator runs on a backlog (`cityrelay tx flush`) and needs no NATS. report is told of each
-// direction's result (optional).
+// packets committed and not received, then the acknowledgements written for them (and any written
+// before) that the sender has not processed. It is what an operator runs on a backlog (`cityrelay tx
+// flush`) and needs no NATS. report is told of each direction's result (optional).
 func (r *Relayer) Flush(ctx context.Context, p *Path, chunk int, report func(FlushReport)) error {
 	if chunk <= 0 {
 		chunk = 100
 	}
-	for _, dir := range [][2]*End{{p.A, p.B}, {p.B, p.A}} {
+	dirs := [][2]*End{{p.A, p.B}, {p.B, p.A}}
+	reps := make([]FlushReport, len(dirs))
+	for i, dir := range dirs {
 		src, dst := dir[0], dir[1]
-		rep := FlushReport{From: src.ChainID(), To: dst.ChainID()}
-		recv, acks, err := Unrelayed(ctx, src, dst)
+		rep := &reps[i]
+		rep.From, rep.To = src.ChainID(), dst.ChainID()
+		recv, _, err := Unrelayed(ctx, src, dst)
 		if err != nil {
 			return err
 		}
-		rep.Pending, rep.Acks = len(recv), len(acks)
+		rep.Pending = len(recv)
 		for len(recv) > 0 {
 			seqs := recv[:min(chunk, len(recv))]
 			recv = recv[len(seqs):]
@@ -47,7 +50,16 @@ func (r *Relayer) Flush(ctx context.Context, p *Path, chunk int, report func(Flu
 			}
 			rep.add(out, &rep.Received)
 		}
-		// The acknowledgements dst wrote for src's packets go back to src.
+	}
+	// The acknowledgements dst wrote for src's packets (those just delivered included) go back to src.
+	for i, dir := range dirs {
+		src, dst := dir[0], dir[1]
+		rep := &reps[i]
+		_, acks, err := Unrelayed(ctx, src, dst)
+		if err != nil {
+			return err
+		}
+		rep.Acks = len(acks)
 		for len(acks) > 0 {
 			seqs := acks[:min(chunk, len(acks))]
 			acks = acks[len(seqs):]
@@ -65,7 +77,7 @@ func (r *Relayer) Flush(ctx context.Context, p *Path, chunk int, report func(Flu
 			rep.add(out, &rep.Acked)
 		}
 		if report != nil {
-			report(rep)
+			report(*rep)
 		}
 	}
 	return nil

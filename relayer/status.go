@@ -51,7 +51,7 @@ func Status(ctx context.Context, e *End) (EndStatus, error) {
 }
 
 // unrelayedPage is how many sequences one commitments page or unreceived query carries.
-const unrelayedPage = 1000
+const unrelayedPage = 500
 
 // Unrelayed lists the sequences src committed that dst has not received, and those dst received whose
 // acknowledgements src has not processed yet (their commitments are still on src). Every page of
