@@ -27,6 +27,9 @@ type VerificationError struct {
 }
 
 func (e *VerificationError) Error() string {
+	if e.Height == 0 {
+		return fmt.Sprintf("verify %s latest header: %v", e.ChainID, e.Err)
+	}
 	return fmt.Sprintf("verify %s header %d: %v", e.ChainID, e.Height, e.Err)
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -107,6 +108,9 @@ func TestRefusesAnotherChain(t *testing.T) {
 	if err == nil {
 		t.Fatal("a light client of bucheon-1 accepted seoul-1's headers")
 	}
+	if !strings.Contains(fmt.Sprint(err), `header belongs to another chain "seoul-1"`) {
+		t.Fatalf("want a refusal of the other chain's header, got %v", err)
+	}
 }
 
 func TestRefusesHeaderBeyondTrustingPeriod(t *testing.T) {
@@ -148,8 +152,13 @@ func TestRefusesForgedSignature(t *testing.T) {
 	if err := c.WaitHeight(context.Background(), lastHeight(t, c)+3); err != nil {
 		t.Fatal(err)
 	}
-	if lb, err := lc2.VerifyLatest(context.Background()); err == nil {
+	lb, err := lc2.VerifyLatest(context.Background())
+	if err == nil {
 		t.Fatalf("a header with forged signatures was accepted at %d", lb.Height)
+	}
+	var ve *light.VerificationError
+	if !errors.As(err, &ve) || !strings.Contains(err.Error(), "wrong signature") {
+		t.Fatalf("want a verification error for the forged signature, got %v", err)
 	}
 }
 

@@ -196,12 +196,18 @@ func TestDaemonDeliversEverythingThroughAKill(t *testing.T) {
 
 	// The same attestation sent twice: Bucheon refuses the second copy with an error acknowledgement,
 	// Seoul records the rejection, and the daemon goes on relaying the rest.
+	if len(attIDs["bucheon-1"]) == 0 {
+		t.Fatal("no attestation was sent to bucheon-1")
+	}
 	firstAtt := attIDs["bucheon-1"][0]
 	dup, err := admin.Send(ctx, &didtypes.MsgSendAttestation{Sender: seoul.Admin.Address, SourceChannel: channels["bucheon-1"], AttestationId: firstAtt})
 	if err != nil {
 		t.Fatal(err)
 	}
-	dupPks, _ := relayer.SendPackets(dup.Events)
+	dupPks, err := relayer.SendPackets(dup.Events)
+	if err != nil || len(dupPks) != 1 {
+		t.Fatalf("send_packet events of the duplicate: %d packets, %v", len(dupPks), err)
+	}
 	send("wego-1", 10)
 
 	deadline := time.Now().Add(3 * time.Minute)

@@ -62,7 +62,10 @@ func TestTimeoutWhenDestinationIsDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pks, _ := relayer.SendPackets(res.Events)
+	pks, err := relayer.SendPackets(res.Events)
+	if err != nil || len(pks) != 1 {
+		t.Fatalf("send_packet events: %d packets, %v", len(pks), err)
+	}
 	time.Sleep(5 * time.Second) // past the timeout, with Bucheon unreachable
 	sw.down.Store(false)
 
