@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
@@ -19,7 +18,7 @@ func jsFor(b *testing.B) jetstream.JetStream {
 		b.Fatal(err)
 	}
 	b.Cleanup(srv.Stop)
-	nc, err := nats.Connect(srv.URL())
+	nc, err := srv.Connect()
 	if err != nil {
 		b.Fatal(err)
 	}

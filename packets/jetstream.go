@@ -2,7 +2,9 @@ package packets
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -25,8 +27,23 @@ const (
 // DeadSubject is where terminally failed work goes, with the reason in a header.
 func DeadSubject(to, path string) string { return "cityrelay.dead." + token(to) + "." + token(path) }
 
-// Setup creates (or updates) the streams and KV buckets; it is idempotent. window is the
-// de-duplication window: it must cover a relayer restart.
+// Limits of the streams: the work queue refuses new work when full (publishers retry, scanners keep
+// their cursors: nothing is dropped), dead letters and lifecycle records age out.
+const (
+	workMaxBytes    = 1 << 30
+	deadMaxBytes    = 256 << 20
+	deadMaxAge      = 30 * 24 * time.Hour
+	lifecycleMaxGiB = 256 << 20
+)
+
+// ErrStreamMismatch is returned when an existing stream or bucket was made with settings cityrelay
+// cannot work with (replicas, subjects, retention): it is reported, never overwritten.
+var ErrStreamMismatch = errors.New("existing stream does not match")
+
+// Setup creates the streams and KV buckets that are missing, with replicas copies each (3 on a NATS
+// cluster, 1 on a single server), and checks the ones present without changing them: an operator's
+// tuning (limits, placement) is kept, a stream made with other replicas, subjects or retention is an
+// error naming the difference. window is the de-duplication window: it must cover a relayer restart.
 func Setup(ctx context.Context, js jetstream.JetStream, replicas int, window time.Duration) error {
 	if window == 0 {
 		window = defaultWindow
@@ -34,22 +51,67 @@ func Setup(ctx context.Context, js jetstream.JetStream, replicas int, window tim
 	if replicas == 0 {
 		replicas = 1
 	}
-	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name: WorkStream, Subjects: []string{workSubjects}, Retention: jetstream.WorkQueuePolicy,
-		Storage: jetstream.FileStorage, Duplicates: window, Replicas: replicas,
-	}); err != nil {
-		return fmt.Errorf("stream %s: %w", WorkStream, err)
+	streams := []jetstream.StreamConfig{
+		{Name: WorkStream, Subjects: []string{workSubjects}, Retention: jetstream.WorkQueuePolicy, Storage: jetstream.FileStorage,
+			Duplicates: window, Replicas: replicas, MaxBytes: workMaxBytes, Discard: jetstream.DiscardNew},
+		{Name: DeadStream, Subjects: []string{deadSubjects}, Retention: jetstream.LimitsPolicy, Storage: jetstream.FileStorage,
+			Replicas: replicas, MaxAge: deadMaxAge, MaxBytes: deadMaxBytes, Discard: jetstream.DiscardOld},
 	}
-	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name: DeadStream, Subjects: []string{deadSubjects}, Storage: jetstream.FileStorage, Replicas: replicas,
-		MaxAge: 30 * 24 * time.Hour,
-	}); err != nil {
-		return fmt.Errorf("stream %s: %w", DeadStream, err)
-	}
-	for b, ttl := range map[string]time.Duration{CursorBucket: 0, PacketBucket: lifecycleTTL} {
-		if _, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: b, Storage: jetstream.FileStorage, Replicas: replicas, TTL: ttl}); err != nil {
-			return fmt.Errorf("kv %s: %w", b, err)
+	for _, cfg := range streams {
+		if err := ensureStream(ctx, js, cfg); err != nil {
+			return err
 		}
+	}
+	for _, kv := range []jetstream.KeyValueConfig{
+		{Bucket: CursorBucket, Storage: jetstream.FileStorage, Replicas: replicas},
+		{Bucket: PacketBucket, Storage: jetstream.FileStorage, Replicas: replicas, TTL: lifecycleTTL, MaxBytes: lifecycleMaxGiB},
+	} {
+		if err := ensureBucket(ctx, js, kv); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func ensureStream(ctx context.Context, js jetstream.JetStream, want jetstream.StreamConfig) error {
+	s, err := js.Stream(ctx, want.Name)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		if _, err := js.CreateStream(ctx, want); err != nil {
+			return fmt.Errorf("create stream %s: %w", want.Name, err)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("stream %s: %w", want.Name, err)
+	}
+	have := s.CachedInfo().Config
+	switch {
+	case have.Replicas != want.Replicas:
+		return fmt.Errorf("%w: stream %s has %d replicas, nats.stream_replicas says %d (change one of them; cityrelay does not edit an existing stream)",
+			ErrStreamMismatch, want.Name, have.Replicas, want.Replicas)
+	case have.Retention != want.Retention:
+		return fmt.Errorf("%w: stream %s has retention %s, want %s", ErrStreamMismatch, want.Name, have.Retention, want.Retention)
+	case strings.Join(have.Subjects, ",") != strings.Join(want.Subjects, ","):
+		return fmt.Errorf("%w: stream %s has subjects %v, want %v", ErrStreamMismatch, want.Name, have.Subjects, want.Subjects)
+	}
+	return nil
+}
+
+func ensureBucket(ctx context.Context, js jetstream.JetStream, want jetstream.KeyValueConfig) error {
+	if _, err := js.KeyValue(ctx, want.Bucket); errors.Is(err, jetstream.ErrBucketNotFound) {
+		if _, err := js.CreateKeyValue(ctx, want); err != nil {
+			return fmt.Errorf("create kv %s: %w", want.Bucket, err)
+		}
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("kv %s: %w", want.Bucket, err)
+	}
+	s, err := js.Stream(ctx, "KV_"+want.Bucket)
+	if err != nil {
+		return fmt.Errorf("kv %s: %w", want.Bucket, err)
+	}
+	if have := s.CachedInfo().Config.Replicas; have != want.Replicas {
+		return fmt.Errorf("%w: kv %s has %d replicas, nats.stream_replicas says %d", ErrStreamMismatch, want.Bucket, have, want.Replicas)
 	}
 	return nil
 }

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
@@ -30,7 +29,7 @@ func TestWorkRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.MsgID() != "seoul-1/did/channel-0/7/recv" || got.Subject() != "cityrelay.work.bucheon-1.seoul-bucheon.recv" {
+	if got.MsgID() != "seoul-1/did/channel-0/7/recv" || got.Subject() != "cityrelay.work.bucheon-1.did:channel-3.recv" {
 		t.Fatalf("id %s subject %s", got.MsgID(), got.Subject())
 	}
 	ack := *w
@@ -135,7 +134,7 @@ func TestJetStreamDeduplicates(t *testing.T) {
 	if _, err := packets.StartEmbedded(t.TempDir(), "0.0.0.0:-1"); err == nil {
 		t.Fatal("embedded server listened on a public address")
 	}
-	nc, err := nats.Connect(srv.URL())
+	nc, err := srv.Connect()
 	if err != nil {
 		t.Fatal(err)
 	}

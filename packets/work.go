@@ -62,13 +62,26 @@ func (w *Work) MsgID() string {
 	return fmt.Sprintf("%s/%s/%s/%d/%s", src, w.Packet.SourcePort, w.Packet.SourceChannel, w.Packet.Sequence, w.Kind)
 }
 
-// Subject is cityrelay.work.<to>.<path>.<kind>: one subject per destination chain, path and kind, so
-// a submitter per destination filters its share.
-func (w *Work) Subject() string { return WorkSubject(w.To, w.Path, w.Kind) }
+// Subject is cityrelay.work.<to>.<port>:<channel>.<kind>, where port and channel are the end on To
+// the work goes to: work is addressed by what it is on chain, so the instances that serve that channel
+// end (whatever their paths are called) share it, and no other instance ever receives it.
+func (w *Work) Subject() string { return WorkSubject(w.To, EndToken(w.ToEnd()), w.Kind) }
+
+// ToEnd is the port and channel, on To, of the end the work goes to: a packet's destination end for a
+// recv, its source end for an acknowledgement or a timeout.
+func (w *Work) ToEnd() (port, channel string) {
+	if w.Kind == KindRecv {
+		return w.Packet.DestPort, w.Packet.DestChannel
+	}
+	return w.Packet.SourcePort, w.Packet.SourceChannel
+}
+
+// EndToken is a channel end as one subject token: <port>:<channel>.
+func EndToken(port, channel string) string { return port + ":" + channel }
 
 // WorkSubject builds a work subject; "*" and ">" wildcards pass through for filters.
-func WorkSubject(to, path, kind string) string {
-	return "cityrelay.work." + token(to) + "." + token(path) + "." + token(kind)
+func WorkSubject(to, end, kind string) string {
+	return "cityrelay.work." + token(to) + "." + token(end) + "." + token(kind)
 }
 
 // token makes a string safe as one subject token (NATS tokens cannot hold '.', ' ' or wildcards).

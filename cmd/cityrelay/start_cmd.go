@@ -78,7 +78,16 @@ func packetCmd() *cobra.Command {
 			if url == "" {
 				return errors.New("the embedded NATS lives inside `cityrelay start`: pass --nats with its URL (logged at start)")
 			}
-			nc, err := nats.Connect(url)
+			var opts []nats.Option
+			if cfg.NATS.Embedded {
+				// The embedded server asks for the token kept in its store directory.
+				tok, err := packets.EmbeddedToken(cfg.NATS.EmbeddedStore(homeDir))
+				if err != nil {
+					return err
+				}
+				opts = append(opts, nats.Token(tok))
+			}
+			nc, err := nats.Connect(url, opts...)
 			if err != nil {
 				return fmt.Errorf("connect to nats %s: %w", url, err)
 			}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -49,6 +50,30 @@ type NATS struct {
 	TLSCert         string   `toml:"tls_cert"`
 	TLSKey          string   `toml:"tls_key"`
 	DuplicateWindow Duration `toml:"duplicate_window"`
+	// StreamReplicas is how many copies of each stream and bucket a cluster keeps (0: 1 embedded, 3
+	// with a url). Existing streams are checked against it, never changed.
+	StreamReplicas int `toml:"stream_replicas"`
+}
+
+// EmbeddedStore is the embedded server's store directory (nats.store_dir, default <home>/nats); its
+// client token is kept there.
+func (n NATS) EmbeddedStore(home string) string {
+	if n.StoreDir != "" {
+		return n.StoreDir
+	}
+	return filepath.Join(home, "nats")
+}
+
+// Replicas is nats.stream_replicas, or its default: 1 on the embedded server, 3 on a cluster.
+func (n NATS) Replicas() int {
+	switch {
+	case n.StreamReplicas > 0:
+		return n.StreamReplicas
+	case n.Embedded:
+		return 1
+	default:
+		return 3
+	}
 }
 
 // Metrics configures the Prometheus and health endpoint.
@@ -268,6 +293,14 @@ func (c *Config) validate(file string, lines lineIndex) error {
 	if !c.NATS.Embedded && c.NATS.URL == "" {
 		return fail("nats.url", "required when nats.embedded = false")
 	}
+	if r := c.NATS.StreamReplicas; r < 0 || r > 5 {
+		return fail("nats.stream_replicas", "%d: must be between 1 and 5 (0: 1 embedded, 3 on a cluster)", r)
+	}
+	if !c.NATS.Embedded {
+		if err := c.NATS.checkRemote(); err != nil {
+			return fail("nats.url", "%v", err)
+		}
+	}
 	if c.NATS.Embedded && !isLoopback(c.NATS.Listen) {
 		return fail("nats.listen", "%q: the embedded server listens on loopback only", c.NATS.Listen)
 	}
@@ -353,6 +386,28 @@ func (c *Config) validate(file string, lines lineIndex) error {
 		}
 		if p.Order != "unordered" && p.Order != "ordered" {
 			return fail(k+".order", "%q: use unordered or ordered", p.Order)
+		}
+	}
+	return nil
+}
+
+// checkRemote refuses a NATS cluster reached beyond loopback without TLS and credentials: work items
+// and lifecycle records would travel in clear, and anyone reaching the port could publish work.
+func (n NATS) checkRemote() error {
+	for _, raw := range strings.Split(n.URL, ",") {
+		raw = strings.TrimSpace(raw)
+		u, err := url.Parse(raw)
+		if err != nil || u.Host == "" {
+			return fmt.Errorf("%q is not a URL like nats://host:4222", raw)
+		}
+		if isLoopback(u.Host) || u.Hostname() == "localhost" || net.ParseIP(u.Hostname()).IsLoopback() {
+			continue
+		}
+		if u.Scheme != "tls" && n.TLSCA == "" {
+			return fmt.Errorf("%s is not on loopback: use TLS (a tls:// URL or nats.tls_ca)", raw)
+		}
+		if n.CredsFile == "" && n.NKeyFile == "" && (n.User == "" || n.PasswordEnv == "") {
+			return fmt.Errorf("%s is not on loopback: set credentials (nats.creds_file, nats.nkey_file, or nats.user with nats.password_env)", raw)
 		}
 	}
 	return nil

@@ -88,6 +88,15 @@ func TestMalformedConfigNamesKeyAndLine(t *testing.T) {
 		}, "chains.seoul-1.trust_hash", 7},
 		{"metrics on a public address", func(s string) string { return s + "\n[metrics]\nlisten = \"0.0.0.0:9464\"\n" }, "metrics.listen", 21},
 		{"in_flight out of range", func(s string) string { return s + "\n[relay]\nin_flight = 0\n" }, "relay.in_flight", 21},
+		{"stream replicas out of range", func(s string) string { return s + "\n[nats]\nstream_replicas = 7\n" }, "nats.stream_replicas", 21},
+		{"cluster beyond loopback without TLS", func(s string) string {
+			return s + "\n[nats]\nembedded = false\nurl = \"nats://10.0.0.5:4222\"\ncreds_file = \"/etc/cityrelay/nats.creds\"\n"
+		}, "nats.url", 22},
+		{"cluster beyond loopback without credentials", func(s string) string {
+			return s + "\n[nats]\nembedded = false\nurl = \"tls://nats-1.city.example:4222\"\n"
+		}, "nats.url", 22},
+		{"no max header age", func(s string) string { return s + "\n[verify]\nmax_header_age = \"0s\"\n" }, "verify.max_header_age", 21},
+		{"max deliveries out of range", func(s string) string { return s + "\n[relay]\nmax_deliveries = 0\n" }, "relay.max_deliveries", 21},
 		{"wrong type", func(s string) string { return strings.Replace(s, `log_level = "info"`, `log_level = 3`, 1) }, "global.log_level", 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -103,6 +112,23 @@ func TestMalformedConfigNamesKeyAndLine(t *testing.T) {
 				t.Fatalf("message %q must name the file, line and key", err)
 			}
 		})
+	}
+}
+
+func TestNATSDefaults(t *testing.T) {
+	cfg, err := config.Parse("config.toml", []byte(good+"\n[nats]\nembedded = false\nurl = \"tls://nats-1.city.example:4222,tls://nats-2.city.example:4222\"\ncreds_file = \"/etc/c.creds\"\n"))
+	if err != nil {
+		t.Fatalf("a TLS cluster with credentials: %v", err)
+	}
+	if cfg.NATS.Replicas() != 3 {
+		t.Fatalf("a cluster defaults to 3 replicas, got %d", cfg.NATS.Replicas())
+	}
+	cfg, err = config.Parse("config.toml", []byte(good+"\n[nats]\nembedded = false\nurl = \"nats://127.0.0.1:4222\"\n"))
+	if err != nil || cfg.NATS.Replicas() != 3 {
+		t.Fatalf("a loopback cluster needs neither TLS nor credentials: %v", err)
+	}
+	if def, _ := config.Parse("config.toml", []byte(good)); def.NATS.Replicas() != 1 || def.NATS.EmbeddedStore("/h") != "/h/nats" {
+		t.Fatalf("embedded defaults: %d replicas, store %s", def.NATS.Replicas(), def.NATS.EmbeddedStore("/h"))
 	}
 }
 

@@ -72,11 +72,11 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	defer stopNATS()
-	js, err := jetstream.New(nc)
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncTimeout(30*time.Second))
 	if err != nil {
 		return fmt.Errorf("jetstream: %w", err)
 	}
-	if err := packets.Setup(ctx, js, 1, cfg.NATS.DuplicateWindow.Duration); err != nil {
+	if err := packets.Setup(ctx, js, cfg.NATS.Replicas(), cfg.NATS.DuplicateWindow.Duration); err != nil {
 		return err
 	}
 
@@ -149,15 +149,12 @@ func denied(f config.Filter, channel string) bool {
 func connect(o Options) (*nats.Conn, func(), error) {
 	n := o.Config.NATS
 	if n.Embedded {
-		dir := n.StoreDir
-		if dir == "" {
-			dir = o.Home + "/nats"
-		}
+		dir := n.EmbeddedStore(o.Home)
 		srv, err := packets.StartEmbedded(dir, n.Listen)
 		if err != nil {
 			return nil, nil, err
 		}
-		nc, err := nats.Connect(srv.URL(), nats.Name("cityrelay"))
+		nc, err := srv.Connect(nats.Name("cityrelay"))
 		if err != nil {
 			srv.Stop()
 			return nil, nil, fmt.Errorf("connect to embedded nats: %w", err)

@@ -223,25 +223,24 @@ func Run(ctx context.Context, o Options) (err error) {
 
 	// The relayer runs on its own from here, as `cityrelay start` does: an embedded NATS server with
 	// JetStream, scanners publishing the work found in verified blocks, submitters delivering it.
-	var natsURL string
+	var srv *packets.Embedded
 	if err := r.do("start embedded NATS (JetStream) and the relayer pipelines", "all", func() (int64, string, error) {
-		srv, err := packets.StartEmbedded(filepath.Join(o.Home, "nats"), "127.0.0.1:-1")
-		if err != nil {
+		var err error
+		if srv, err = packets.StartEmbedded(filepath.Join(o.Home, "nats"), "127.0.0.1:-1"); err != nil {
 			return 0, "", err
 		}
 		stopNATS = srv.Stop
-		natsURL = srv.URL()
-		return 0, natsURL, nil
+		return 0, srv.URL() + " (token in " + filepath.Join(o.Home, "nats", packets.TokenFile) + ")", nil
 	}); err != nil {
 		return err
 	}
 	defer func() { stopNATS() }()
-	nc, err := nats.Connect(natsURL, nats.Name("cityrelay-demo"))
+	nc, err := srv.Connect(nats.Name("cityrelay-demo"))
 	if err != nil {
 		return fmt.Errorf("connect to embedded nats: %w", err)
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncTimeout(30*time.Second))
 	if err != nil {
 		return err
 	}

@@ -90,11 +90,15 @@ func Run(ctx context.Context, o Options) error {
 	life := &lifecycle{js: o.JS, log: o.Log}
 	g, gctx := errgroup.WithContext(ctx)
 	chains := map[string][]*relayer.End{}
-	dsts := map[string]bool{}
+	subs := map[string]*submitter{} // one per channel end served
 	for _, p := range o.Paths {
-		chains[p.A.ChainID()] = append(chains[p.A.ChainID()], p.A)
-		chains[p.B.ChainID()] = append(chains[p.B.ChainID()], p.B)
-		dsts[p.A.ChainID()], dsts[p.B.ChainID()] = true, true
+		for _, e := range []*relayer.End{p.A, p.B} {
+			chains[e.ChainID()] = append(chains[e.ChainID()], e)
+			k := e.ChainID() + "/" + e.PortID + "/" + e.ChannelID
+			if subs[k] == nil {
+				subs[k] = &submitter{to: e.ChainID(), port: e.PortID, channel: e.ChannelID, o: o, life: life}
+			}
+		}
 	}
 	for chain := range chains {
 		s := &scanner{chain: chain, o: o, cursors: kv, life: life}
@@ -103,9 +107,8 @@ func Run(ctx context.Context, o Options) error {
 	if o.ClearOnStart || o.ClearInterval > 0 {
 		g.Go(func() error { return supervise(gctx, o.Log, "clearing", every(clearPending, o)) })
 	}
-	for dst := range dsts {
-		s := &submitter{to: dst, o: o, life: life}
-		g.Go(func() error { return supervise(gctx, o.Log, "submitter "+dst, s.run) })
+	for k, s := range subs {
+		g.Go(func() error { return supervise(gctx, o.Log, "submitter "+k, s.run) })
 	}
 	return g.Wait()
 }

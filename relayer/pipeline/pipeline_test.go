@@ -10,7 +10,6 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
@@ -46,7 +45,7 @@ func startJetStream(t *testing.T) jetstream.JetStream {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Stop)
-	nc, err := nats.Connect(srv.URL())
+	nc, err := srv.Connect()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,6 +65,16 @@ func instance(t *testing.T, net *devnet.Devnet, key string, linked *relayer.Path
 
 // instanceVia is instance with some chains reached through other RPC addresses (proxies).
 func instanceVia(t *testing.T, net *devnet.Devnet, key string, via map[string]string, linked ...*relayer.Path) *relayer.Path {
+	t.Helper()
+	var l *relayer.Path
+	if len(linked) > 0 {
+		l = linked[0]
+	}
+	return pathOf(t, net, key, "seoul-bucheon", "seoul-1", "bucheon-1", via, l)
+}
+
+// pathOf is one relayer process's view of the did path name between chains a and b (ids from linked).
+func pathOf(t *testing.T, net *devnet.Devnet, key, name, chainA, chainB string, via map[string]string, linked *relayer.Path) *relayer.Path {
 	t.Helper()
 	end := func(c *devnet.Chain, ids *relayer.End) *relayer.End {
 		rpc := c.RPCAddr
@@ -89,10 +98,10 @@ func instanceVia(t *testing.T, net *devnet.Devnet, key string, via map[string]st
 		return e
 	}
 	var a, b *relayer.End
-	if len(linked) > 0 && linked[0] != nil {
-		a, b = linked[0].A, linked[0].B
+	if linked != nil {
+		a, b = linked.A, linked.B
 	}
-	return &relayer.Path{Name: "seoul-bucheon", A: end(net.Chain("seoul-1"), a), B: end(net.Chain("bucheon-1"), b),
+	return &relayer.Path{Name: name, A: end(net.Chain(chainA), a), B: end(net.Chain(chainB), b),
 		Version: didtypes.Version, Order: channeltypes.UNORDERED}
 }
 

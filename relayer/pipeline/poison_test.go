@@ -128,7 +128,7 @@ func TestPoisonIsIsolated(t *testing.T) {
 		data    []byte
 		reason  string
 	}{
-		"garbage":  {packets.WorkSubject("bucheon-1", p.Name, "recv"), []byte("\x00not a work item"), "bad work item"},
+		"garbage":  {packets.WorkSubject("bucheon-1", packets.EndToken("did", p.B.ChannelID), "recv"), []byte("\x00not a work item"), "bad work item"},
 		"forged":   {"", nil, "never sent"},
 		"inflated": {"", nil, "height beyond the verified latest"},
 		"altered":  {"", nil, "failed 3 times"},

@@ -125,7 +125,15 @@ func (s *scanner) loadCursor(ctx context.Context, src *relayer.End, ends []*rela
 	if err != nil {
 		return 0, err
 	}
-	return lb.Height - 1, nil
+	// Saved at once: a scanner that fails before its first block must resume here, not skip ahead.
+	start := lb.Height - 1
+	if _, err := s.cursors.Create(ctx, s.cursorKey(ends), []byte(strconv.FormatInt(start, 10))); err != nil {
+		if errors.Is(err, jetstream.ErrKeyExists) {
+			return s.loadCursor(ctx, src, ends) // another instance with the same ends saved one first
+		}
+		return 0, fmt.Errorf("save first cursor of %s: %w", s.chain, err)
+	}
+	return start, nil
 }
 
 func (s *scanner) publish(ctx context.Context, ends []*relayer.End, events []abciEvent, h int64) (n int, err error) {
@@ -173,21 +181,45 @@ func (s *scanner) publish(ctx context.Context, ends []*relayer.End, events []abc
 				return 0, fmt.Errorf("publish %s: %w", w.MsgID(), err)
 			}
 		}
+		// The block counts as published only once every publish is acknowledged; an ack that never
+		// comes (a connection lost to a node that died) fails the block after publishAckWait, and the
+		// supervisor scans it again (de-duplication drops what did arrive).
+		wait := time.NewTimer(publishAckWait)
 		for i, f := range futs {
 			select {
 			case <-f.Ok():
 			case err := <-f.Err():
-				return 0, fmt.Errorf("publish %s: %w", window[i].MsgID(), err)
+				if !inProcessElsewhere(err) {
+					wait.Stop()
+					return 0, fmt.Errorf("publish %s: %w", window[i].MsgID(), err)
+				}
+			case <-wait.C:
+				return 0, fmt.Errorf("publish %s: no acknowledgement from JetStream within %s", window[i].MsgID(), publishAckWait)
 			case <-ctx.Done():
+				wait.Stop()
 				return 0, ctx.Err()
 			}
 			if s.o.OnObserved != nil {
 				s.o.OnObserved(window[i])
 			}
 		}
+		wait.Stop()
 		n += len(window)
 	}
 	return n, nil
+}
+
+// publishAckWait bounds the wait for JetStream's acknowledgement of a block's publishes.
+const publishAckWait = 15 * time.Second
+
+// errDuplicateInProcess is JetStream's answer when another instance's publish of the same work (the
+// same Nats-Msg-Id) is being stored right now: the work is on its way, not lost (and periodic
+// clearing finds it should that publish fail).
+const errDuplicateInProcess jetstream.ErrorCode = 10158
+
+func inProcessElsewhere(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == errDuplicateInProcess
 }
 
 // publishWindow bounds the asynchronous publishes outstanding (JetStream's client allows 4,000).

@@ -17,19 +17,21 @@ import (
 	"github.com/cityrelay/cityrelay/relayer"
 )
 
-// submitter delivers the work for one destination chain from a pull consumer shared by every relayer
-// instance. A batch is acknowledged to JetStream only after its tx is committed.
+// submitter delivers the work for one channel end of a destination chain from a pull consumer shared
+// by every relayer instance that serves that end (and seen by no other). A batch is acknowledged to
+// JetStream only after its tx is committed.
 type submitter struct {
-	to   string
-	o    Options
-	life *lifecycle
+	to            string
+	port, channel string
+	o             Options
+	life          *lifecycle
 }
 
 const (
 	// nakDelay is the pause before an item whose hand-off failed is offered again (to any instance).
 	nakDelay = 2 * time.Second
 	// unroutedDelay is the pause before work no local path serves is offered again.
-	unroutedDelay = 10 * time.Second
+	unroutedDelay = 3 * time.Second
 	// maxBackoff caps the retry backoff.
 	maxBackoff = 5 * time.Minute
 	// ackWait bounds how long a crashed instance holds work; heartbeat keeps a live instance's claim.
@@ -39,8 +41,8 @@ const (
 
 func (s *submitter) run(ctx context.Context) error {
 	cons, err := s.o.JS.CreateOrUpdateConsumer(ctx, packets.WorkStream, jetstream.ConsumerConfig{
-		Durable:       "submit-" + s.to,
-		FilterSubject: packets.WorkSubject(s.to, "*", "*"),
+		Durable:       "submit-" + s.to + "-" + s.port + "-" + s.channel,
+		FilterSubject: packets.WorkSubject(s.to, packets.EndToken(s.port, s.channel), "*"),
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		// An instance killed mid-batch frees its work after AckWait; a live one extends it with
 		// progress heartbeats while its tx commits (see handle).
@@ -48,9 +50,9 @@ func (s *submitter) run(ctx context.Context) error {
 		MaxAckPending: 10_000,
 	})
 	if err != nil {
-		return fmt.Errorf("consumer for %s: %w", s.to, err)
+		return fmt.Errorf("consumer for %s %s/%s: %w", s.to, s.port, s.channel, err)
 	}
-	log := s.o.Log.With().Str("chain", s.to).Logger()
+	log := s.o.Log.With().Str("chain", s.to).Str("channel", s.channel).Logger()
 	log.Info().Int("in_flight", s.o.InFlight).Msg("submitter started")
 	// Several batches in flight: while one relay tx waits for its block, the next is built and
 	// broadcast (the key's signer hands out sequences in order; a tx is only acked once committed).
