@@ -34,6 +34,7 @@ func queryCmd() *cobra.Command {
 	}
 	cmd.AddCommand(
 		packetCmd(),
+		deadLettersCmd(),
 		status("clients", "Both clients of a path", func(cmd *cobra.Command, s relayer.EndStatus) {
 			fmt.Fprintf(cmd.OutOrStdout(), "%-10s %-18s tracks %-10s height %-6d trusting period %s\n", s.Chain, orNone(s.ClientID), s.ClientTracks, s.ClientHeight, s.TrustingPeriod)
 		}),

@@ -162,19 +162,33 @@ func connect(o Options) (*nats.Conn, func(), error) {
 		o.Log.Info().Str("url", srv.URL()).Str("store", dir).Msg("embedded nats-server with jetstream")
 		return nc, func() { _ = nc.Drain(); srv.Stop() }, nil
 	}
-	opts := []nats.Option{nats.Name("cityrelay"), nats.MaxReconnects(-1)}
+	opts, err := ClusterOptions(n, o.NATSPassword)
+	if err != nil {
+		return nil, nil, err
+	}
+	nc, err := nats.Connect(n.URL, append(opts, nats.Name("cityrelay"), nats.MaxReconnects(-1))...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("connect to nats %s: %w", n.URL, err)
+	}
+	return nc, func() { _ = nc.Drain() }, nil
+}
+
+// ClusterOptions are the client options of a NATS cluster connection: credentials and TLS from the
+// config (password is the value of nats.password_env).
+func ClusterOptions(n config.NATS, password string) ([]nats.Option, error) {
+	var opts []nats.Option
 	if n.CredsFile != "" {
 		opts = append(opts, nats.UserCredentials(n.CredsFile))
 	}
 	if n.NKeyFile != "" {
 		opt, err := nats.NkeyOptionFromSeed(n.NKeyFile)
 		if err != nil {
-			return nil, nil, fmt.Errorf("nats nkey: %w", err)
+			return nil, fmt.Errorf("nats nkey: %w", err)
 		}
 		opts = append(opts, opt)
 	}
 	if n.User != "" {
-		opts = append(opts, nats.UserInfo(n.User, o.NATSPassword))
+		opts = append(opts, nats.UserInfo(n.User, password))
 	}
 	if n.TLSCA != "" {
 		opts = append(opts, nats.RootCAs(n.TLSCA))
@@ -182,11 +196,7 @@ func connect(o Options) (*nats.Conn, func(), error) {
 	if n.TLSCert != "" {
 		opts = append(opts, nats.ClientCert(n.TLSCert, n.TLSKey))
 	}
-	nc, err := nats.Connect(n.URL, opts...)
-	if err != nil {
-		return nil, nil, fmt.Errorf("connect to nats %s: %w", n.URL, err)
-	}
-	return nc, func() { _ = nc.Drain() }, nil
+	return opts, nil
 }
 
 // watch refreshes clients before a third of their trusting period is left and updates the gauges.

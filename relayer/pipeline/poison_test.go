@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -190,6 +191,35 @@ func TestPoisonIsIsolated(t *testing.T) {
 	}
 	if len(dead) != len(poison) {
 		t.Errorf("%d dead letters for %d poison items", len(dead), len(poison))
+	}
+
+	// Dead letters are listed with their reasons; a work item among them can be re-queued (the forged
+	// packet comes back dead with the same reason), bytes that are no work item cannot.
+	listed, err := packets.DeadLetters(ctx, js, 0)
+	if err != nil || len(listed) != len(poison) {
+		t.Fatalf("dead letters: %d, %v", len(listed), err)
+	}
+	for _, d := range listed {
+		switch {
+		case d.Work == nil:
+			if _, err := packets.Requeue(ctx, js, d.Seq); !errors.Is(err, packets.ErrNotRequeueable) {
+				t.Errorf("re-queue of undecodable bytes: %v", err)
+			}
+		case d.Work.Packet.Sequence == 900_001:
+			if _, err := packets.Requeue(ctx, js, d.Seq); err != nil {
+				t.Fatalf("re-queue: %v", err)
+			}
+		}
+	}
+	again := deadLetters(t, js, len(poison), time.Minute) // the re-queued letter was removed; its new one makes the count again
+	var back int
+	for _, d := range again {
+		if w, err := packets.Decode(d.Data); err == nil && w.Packet.Sequence == 900_001 && strings.Contains(d.Header.Get(packets.ReasonHeader), "never sent") {
+			back++
+		}
+	}
+	if back != 1 {
+		t.Errorf("the re-queued forged packet is dead %d times after its retry, want once (the first letter removed, a new one added)", back)
 	}
 }
 

@@ -383,7 +383,7 @@ func (s *submitter) dead(ctx context.Context, m jetstream.Msg, w *packets.Work, 
 	}
 	msg := nats.NewMsg(packets.DeadSubject(s.to, path))
 	msg.Data = m.Data()
-	msg.Header.Set("Cityrelay-Reason", reason.Error())
+	msg.Header.Set(packets.ReasonHeader, reason.Error())
 	if _, err := s.o.JS.PublishMsg(ctx, msg); err != nil {
 		s.o.Log.Error().Err(err).Str("chain", s.to).Msg("dead-letter publish failed; leaving the item for redelivery")
 		_ = m.NakWithDelay(nakDelay)
