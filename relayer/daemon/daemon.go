@@ -81,13 +81,14 @@ func Run(ctx context.Context, o Options) error {
 	}
 
 	m := newMetrics()
+	h := newHealth()
 	g, gctx := errgroup.WithContext(ctx)
 	if cfg.Metrics.Enabled {
 		ln, err := net.Listen("tcp", cfg.Metrics.Listen)
 		if err != nil {
 			return fmt.Errorf("metrics listen %s: %w", cfg.Metrics.Listen, err)
 		}
-		srv := &http.Server{Handler: mux(m, o, nc), ReadHeaderTimeout: 5 * time.Second}
+		srv := &http.Server{Handler: mux(m, h, o, nc), ReadHeaderTimeout: 5 * time.Second}
 		g.Go(func() error {
 			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 				return err
@@ -119,9 +120,14 @@ func Run(ctx context.Context, o Options) error {
 				}
 			},
 			OnFailed: func(path, kind, reason string, n int) { m.failed.WithLabelValues(path, kind, reason).Add(float64(n)) },
+			OnPartFailed: func(part string, err error) {
+				h.partFailed(part, err)
+				m.restarts.WithLabelValues(part).Inc()
+			},
+			OnScanned: h.scannedTo,
 		})
 	})
-	g.Go(func() error { return watch(gctx, o, paths, m, js) })
+	g.Go(func() error { return watch(gctx, o, paths, m, h, js) })
 	o.Log.Info().Int("paths", len(paths)).Msg("relayer started")
 	err = g.Wait()
 	o.Log.Info().Msg("relayer stopped")
@@ -200,10 +206,31 @@ func ClusterOptions(n config.NATS, password string) ([]nats.Option, error) {
 }
 
 // watch refreshes clients before a third of their trusting period is left and updates the gauges.
-func watch(ctx context.Context, o Options, paths []*relayer.Path, m *metrics, js jetstream.JetStream) error {
+func watch(ctx context.Context, o Options, paths []*relayer.Path, m *metrics, h *health, js jetstream.JetStream) error {
 	t := time.NewTicker(refreshEvery)
 	defer t.Stop()
 	for {
+		checked := map[string]bool{}
+		for _, p := range paths {
+			for _, e := range []*relayer.End{p.A, p.B} {
+				if checked[e.ChainID()] {
+					continue
+				}
+				checked[e.ChainID()] = true
+				lb, err := e.Light.VerifyLatest(ctx)
+				if ctx.Err() != nil {
+					return nil
+				}
+				if err != nil {
+					h.lightClient(e.ChainID(), 0, time.Time{}, err)
+					continue
+				}
+				h.lightClient(e.ChainID(), lb.Height, lb.Time, nil)
+				m.lightHeight.WithLabelValues(e.ChainID()).Set(float64(lb.Height))
+				m.lightAge.WithLabelValues(e.ChainID()).Set(time.Since(lb.Time).Seconds())
+				m.scanLag.WithLabelValues(e.ChainID()).Set(float64(h.scanLag(e.ChainID())))
+			}
+		}
 		for _, p := range paths {
 			for _, pair := range [][2]*relayer.End{{p.A, p.B}, {p.B, p.A}} {
 				dst, src := pair[0], pair[1]
@@ -216,13 +243,10 @@ func watch(ctx context.Context, o Options, paths []*relayer.Path, m *metrics, js
 					o.Log.Info().Str("path", p.Name).Str("chain", dst.ChainID()).Str("client", dst.ClientID).Msg("client refreshed")
 				}
 				m.expiry.WithLabelValues(p.Name, dst.ChainID(), dst.ClientID).Set(left.Seconds())
-				if lb, err := dst.Light.VerifyLatest(ctx); err == nil {
-					m.lightHeight.WithLabelValues(dst.ChainID()).Set(float64(lb.Height))
-				}
 				gaugeBalance(ctx, dst, m)
-				if c, err := js.Consumer(ctx, packets.WorkStream, "submit-"+dst.ChainID()); err == nil {
+				if c, err := js.Consumer(ctx, packets.WorkStream, "submit-"+dst.ChainID()+"-"+dst.PortID+"-"+dst.ChannelID); err == nil {
 					if info, err := c.Info(ctx); err == nil {
-						m.queue.WithLabelValues(dst.ChainID()).Set(float64(info.NumPending + uint64(info.NumAckPending)))
+						m.queue.WithLabelValues(dst.ChainID(), dst.ChannelID).Set(float64(info.NumPending + uint64(info.NumAckPending)))
 					}
 				}
 			}
@@ -255,12 +279,18 @@ func gaugeBalance(ctx context.Context, e *relayer.End, m *metrics) {
 }
 
 // mux serves /metrics, /healthz and GET /v1/attestations/{chain}/{origin}/{id}.
-func mux(m *metrics, o Options, nc *nats.Conn) *http.ServeMux {
+func mux(m *metrics, h *health, o Options, nc *nats.Conn) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		if !nc.IsConnected() {
-			http.Error(w, "nats disconnected", http.StatusServiceUnavailable)
+		up := nc.IsConnected()
+		m.natsUp.Set(b2f(up))
+		reasons := h.reasons(up)
+		m.healthy.Set(b2f(len(reasons) == 0))
+		if len(reasons) > 0 {
+			// One reason a line: a stale or divergent light client, a lagging scanner, a part that
+			// keeps failing, NATS down.
+			http.Error(w, strings.Join(reasons, "\n"), http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "ok")
@@ -296,4 +326,11 @@ func mux(m *metrics, o Options, nc *nats.Conn) *http.ServeMux {
 		_ = json.NewEncoder(w).Encode(res)
 	})
 	return mux
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -47,6 +47,10 @@ type Options struct {
 	MaxDeliver int
 	// RetryBase is the first retry delay; each further one doubles, up to 5 minutes (default 2s).
 	RetryBase time.Duration
+	// OnPartFailed is told when a scanner, submitter or clearing fails (it is restarted) (health).
+	OnPartFailed func(part string, err error)
+	// OnScanned is told of each block a scanner finished (health: scanner lag).
+	OnScanned func(chain string, height int64)
 }
 
 // Delivered is a committed tx of packet messages.
@@ -102,26 +106,32 @@ func Run(ctx context.Context, o Options) error {
 	}
 	for chain := range chains {
 		s := &scanner{chain: chain, o: o, cursors: kv, life: life}
-		g.Go(func() error { return supervise(gctx, o.Log, "scanner "+chain, s.run) })
+		g.Go(func() error { return supervise(gctx, o, "scanner "+chain, s.run) })
 	}
 	if o.ClearOnStart || o.ClearInterval > 0 {
-		g.Go(func() error { return supervise(gctx, o.Log, "clearing", every(clearPending, o)) })
+		g.Go(func() error { return supervise(gctx, o, "clearing", every(clearPending, o)) })
 	}
 	for k, s := range subs {
-		g.Go(func() error { return supervise(gctx, o.Log, "submitter "+k, s.run) })
+		g.Go(func() error { return supervise(gctx, o, "submitter "+k, s.run) })
 	}
 	return g.Wait()
 }
 
 // supervise restarts a failing loop with backoff instead of stopping the daemon.
-func supervise(ctx context.Context, log zerolog.Logger, name string, run func(context.Context) error) error {
+func supervise(ctx context.Context, o Options, name string, run func(context.Context) error) error {
 	wait := time.Second
 	for {
 		err := run(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
-		log.Error().Err(err).Str("part", name).Dur("restart_in", wait).Msg("pipeline part failed; restarting")
+		if err == nil {
+			err = errors.New("stopped")
+		}
+		o.Log.Error().Err(err).Str("part", name).Dur("restart_in", wait).Msg("pipeline part failed; restarting")
+		if o.OnPartFailed != nil {
+			o.OnPartFailed(name, err)
+		}
 		select {
 		case <-ctx.Done():
 			return nil

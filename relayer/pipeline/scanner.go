@@ -84,6 +84,9 @@ func (s *scanner) run(ctx context.Context) error {
 				return fmt.Errorf("save cursor of %s: %w", s.chain, err)
 			}
 			cursor = h
+			if s.o.OnScanned != nil {
+				s.o.OnScanned(s.chain, h)
+			}
 			if n > 0 {
 				log.Debug().Int64("height", h).Int("work", n).Msg("block scanned")
 			}
