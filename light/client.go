@@ -246,6 +246,26 @@ func (c *Client) VerifyHeight(ctx context.Context, h int64) (*types.LightBlock, 
 	return lb, nil
 }
 
+// ValidatorsAt returns the validator set at height h whose hash is hash, a hash the caller takes from
+// state it already trusts (the NextValidatorsHash of an IBC client's consensus state). It comes from
+// the store when h was verified, otherwise from the primary and checked against hash: updating a
+// client that fell behind this light client's first header needs no walk back through every header
+// in between (two RPC calls per header).
+func (c *Client) ValidatorsAt(ctx context.Context, h int64, hash []byte) (*types.ValidatorSet, error) {
+	c.mu.Lock()
+	lb, err := c.lc.TrustedLightBlock(h)
+	c.mu.Unlock()
+	if err != nil {
+		if lb, err = c.primary.LightBlock(ctx, h); err != nil {
+			return nil, &VerificationError{ChainID: c.chainID, Height: h, Err: fmt.Errorf("validators: %w", err)}
+		}
+	}
+	if got := lb.ValidatorSet.Hash(); !bytes.Equal(got, hash) {
+		return nil, &VerificationError{ChainID: c.chainID, Height: h, Err: fmt.Errorf("%w: validators hash %X, the trusted state says %X", ErrDivergence, got, hash)}
+	}
+	return lb.ValidatorSet, nil
+}
+
 // AppHashAt returns the app hash of the state after block h, taken from the verified header h+1.
 func (c *Client) AppHashAt(ctx context.Context, h int64) ([]byte, error) {
 	lb, err := c.VerifyHeight(ctx, h+1)

@@ -30,6 +30,8 @@ type HeaderVerifier interface {
 	VerifyLatest(ctx context.Context) (*cmttypes.LightBlock, error)
 	// VerifyHeight verifies and returns the header at h.
 	VerifyHeight(ctx context.Context, h int64) (*cmttypes.LightBlock, error)
+	// ValidatorsAt returns the validator set at h whose hash is hash (taken from trusted state).
+	ValidatorsAt(ctx context.Context, h int64, hash []byte) (*cmttypes.ValidatorSet, error)
 }
 
 // ProofChecker checks an ICS-23 proof of (storeKey, key, value) against an app hash; value nil

@@ -55,10 +55,16 @@ func chainClient(t *testing.T, c *devnet.Chain, keyName string) *cosmos.Client {
 // lightClient returns a light client of c with its store in dir, trusting c's latest header.
 func lightClient(t *testing.T, c *devnet.Chain, dir string) *light.Client {
 	t.Helper()
-	lc, err := light.New(context.Background(), light.Options{ChainID: c.ChainID, Primary: c.RPCAddr, TrustingPeriod: 24 * time.Hour,
+	return lightClientVia(t, c.ChainID, c.RPCAddr, dir)
+}
+
+// lightClientVia is lightClient reaching the chain through rpc (a proxy).
+func lightClientVia(t *testing.T, chainID, rpc, dir string) *light.Client {
+	t.Helper()
+	lc, err := light.New(context.Background(), light.Options{ChainID: chainID, Primary: rpc, TrustingPeriod: 24 * time.Hour,
 		TrustLatest: true, StoreDir: dir, Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)})
 	if err != nil {
-		t.Fatalf("light client of %s: %v", c.ChainID, err)
+		t.Fatalf("light client of %s: %v", chainID, err)
 	}
 	t.Cleanup(func() { _ = lc.Close() })
 	return lc

@@ -10,9 +10,12 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/gogoproto/proto"
 	clienttypes "github.com/cosmos/ibc-go/v8/modules/core/02-client/types"
+	host "github.com/cosmos/ibc-go/v8/modules/core/24-host"
+	ibcexported "github.com/cosmos/ibc-go/v8/modules/core/exported"
 	ibctm "github.com/cosmos/ibc-go/v8/modules/light-clients/07-tendermint"
 
 	"github.com/cityrelay/cityrelay/chains/cosmos"
+	"github.com/cityrelay/cityrelay/light"
 )
 
 const tmClientStateURL = "/ibc.lightclients.tendermint.v1.ClientState"
@@ -33,6 +36,29 @@ func decodeClientState(typeURL string, value []byte) (*ibctm.ClientState, error)
 	var cs ibctm.ClientState
 	if err := proto.Unmarshal(value, &cs); err != nil {
 		return nil, fmt.Errorf("decode client state: %w", err)
+	}
+	return &cs, nil
+}
+
+const tmConsensusStateURL = "/ibc.lightclients.tendermint.v1.ConsensusState"
+
+// consensusState reads dst's client's consensus state at height h, with a proof checked against
+// dst's verified app hash.
+func consensusState(ctx context.Context, dst *End, h clienttypes.Height) (*ibctm.ConsensusState, error) {
+	p, _, err := dst.verifiedRead(ctx, light.VerifyProofAgainstAppHash, ibcexported.StoreKey, host.FullConsensusStateKey(dst.ClientID, h))
+	if err != nil {
+		return nil, err
+	}
+	if p.Value == nil {
+		return nil, fmt.Errorf("client %s on %s has no consensus state at %s", dst.ClientID, dst.ChainID(), h)
+	}
+	var any clientAny
+	if err := proto.Unmarshal(p.Value, &any); err != nil || any.TypeUrl != tmConsensusStateURL {
+		return nil, fmt.Errorf("consensus state of %s at %s on %s: %w", dst.ClientID, h, dst.ChainID(), ErrNotTendermint)
+	}
+	var cs ibctm.ConsensusState
+	if err := proto.Unmarshal(any.Value, &cs); err != nil {
+		return nil, fmt.Errorf("decode consensus state of %s at %s: %w", dst.ClientID, h, err)
 	}
 	return &cs, nil
 }
@@ -66,18 +92,25 @@ func updateTo(ctx context.Context, dst, src *End, target *cmttypes.LightBlock) (
 
 // updateMsg builds a MsgUpdateClient moving dst's client of src from trusted to the verified header lb.
 func updateMsg(ctx context.Context, dst, src *End, trusted clienttypes.Height, lb *cmttypes.LightBlock) (sdk.Msg, error) {
-	// The trusted validators are the next validators of the trusted header: the set at trusted+1.
-	next, err := src.Light.VerifyHeight(ctx, int64(trusted.RevisionHeight)+1)
+	// The trusted validators are the next validators of the trusted header: the set at trusted+1,
+	// whose hash the client's consensus state at trusted holds (read with a proof from dst). They are
+	// taken from the light client's store, or fetched and checked against that hash: a client far
+	// behind this light client's first header is updated without walking back through the headers.
+	cons, err := consensusState(ctx, dst, trusted)
 	if err != nil {
-		return nil, fmt.Errorf("verify %s header %d: %w", src.ChainID(), trusted.RevisionHeight+1, err)
+		return nil, err
+	}
+	next, err := src.Light.ValidatorsAt(ctx, int64(trusted.RevisionHeight)+1, cons.NextValidatorsHash)
+	if err != nil {
+		return nil, fmt.Errorf("trusted validators of %s at %d: %w", src.ChainID(), trusted.RevisionHeight+1, err)
 	}
 	vals, err := lb.ValidatorSet.ToProto()
 	if err != nil {
 		return nil, fmt.Errorf("encode %s validators at %d: %w", src.ChainID(), lb.Height, err)
 	}
-	trustedVals, err := next.ValidatorSet.ToProto()
+	trustedVals, err := next.ToProto()
 	if err != nil {
-		return nil, fmt.Errorf("encode %s validators at %d: %w", src.ChainID(), next.Height, err)
+		return nil, fmt.Errorf("encode %s validators at %d: %w", src.ChainID(), trusted.RevisionHeight+1, err)
 	}
 	header := &ibctm.Header{
 		SignedHeader:      lb.SignedHeader.ToProto(),
