@@ -19,6 +19,7 @@ import (
 
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/types/query"
 	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
 
 	citychain "github.com/cityrelay/cityrelay/chains/citychain/app"
@@ -187,6 +188,24 @@ func TestDaemonDeliversEverythingThroughAKill(t *testing.T) {
 	send("wego-1", perBatch)
 	time.Sleep(700 * time.Millisecond) // let some of it be in flight
 	// SIGKILL: no chance to finish or hand anything back; JetStream's store must recover.
+	// unacked counts Seoul's packets not acknowledged yet: the work in flight when the daemon is stopped.
+	unacked := func(when string) {
+		t.Helper()
+		n := 0
+		for _, dest := range []string{"bucheon-1", "wego-1"} {
+			var resp channeltypes.QueryPacketCommitmentsResponse
+			if err := admin.QueryGRPC(ctx, "/ibc.core.channel.v1.Query/PacketCommitments", &channeltypes.QueryPacketCommitmentsRequest{
+				PortId: "did", ChannelId: channels[dest], Pagination: &query.PageRequest{Limit: 1000}}, &resp, 0); err != nil {
+				t.Fatal(err)
+			}
+			n += len(resp.Commitments)
+		}
+		if n == 0 {
+			t.Fatalf("nothing in flight at the %s: the test would prove nothing", when)
+		}
+		t.Logf("%d packets unacknowledged at the %s", n, when)
+	}
+	unacked("SIGKILL")
 	pid := d.cmd.Process.Pid
 	_ = d.signal(t, syscall.SIGKILL)
 	send("bucheon-1", perBatch)
@@ -199,6 +218,7 @@ func TestDaemonDeliversEverythingThroughAKill(t *testing.T) {
 	send("bucheon-1", perBatch)
 	send("wego-1", perBatch)
 	time.Sleep(700 * time.Millisecond)
+	unacked("SIGTERM")
 	termAt := time.Now()
 	if err := d.signal(t, syscall.SIGTERM); err != nil {
 		t.Fatalf("daemon exit after SIGTERM under load: %v", err)

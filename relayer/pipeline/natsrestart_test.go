@@ -79,13 +79,21 @@ func TestNATSRestart(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pks, _ := relayer.SendPackets(res.Events)
+		pks, err := relayer.SendPackets(res.Events)
+		if err != nil || len(pks) != n {
+			t.Fatalf("send_packet events: %d of %d, %v", len(pks), n, err)
+		}
 		for _, pk := range pks {
 			sent = append(sent, pk.Sequence)
 		}
 	}
 	send(30)
 	time.Sleep(300 * time.Millisecond)
+	if n := pendingCommitments(t, admin, p.A.ChannelID); n == 0 {
+		t.Fatal("nothing in flight when NATS stops: the test would prove nothing")
+	} else {
+		t.Logf("%d packets unacknowledged when NATS stops", n)
+	}
 	srv.Stop() // NATS goes away mid-run
 	send(30)
 	time.Sleep(2 * time.Second)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/types/query"
 	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
@@ -260,4 +261,16 @@ func TestTwoRelayersShareTheWork(t *testing.T) {
 			t.Errorf("after r2 stopped, %d was delivered by %s", s, submitted[packets.KindRecv][s])
 		}
 	}
+}
+
+// pendingCommitments counts the packets c sent on channel that are not acknowledged yet (their
+// commitments are still on c): work in flight.
+func pendingCommitments(t *testing.T, cl *cosmos.Client, channel string) int {
+	t.Helper()
+	var resp channeltypes.QueryPacketCommitmentsResponse
+	if err := cl.QueryGRPC(context.Background(), "/ibc.core.channel.v1.Query/PacketCommitments",
+		&channeltypes.QueryPacketCommitmentsRequest{PortId: didtypes.PortID, ChannelId: channel, Pagination: &query.PageRequest{Limit: 1000}}, &resp, 0); err != nil {
+		t.Fatal(err)
+	}
+	return len(resp.Commitments)
 }
