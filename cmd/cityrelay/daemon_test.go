@@ -36,13 +36,13 @@ type daemonProc struct {
 	log *os.File
 }
 
-func startDaemon(t *testing.T, bin, home, logPath string) *daemonProc {
+func startDaemon(t *testing.T, bin, home, logPath string, args ...string) *daemonProc {
 	t.Helper()
 	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "start", "--home", home)
+	cmd := exec.Command(bin, append([]string{"start", "--home", home}, args...)...)
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {

@@ -3,14 +3,11 @@ package pipeline_test
 import (
 	"context"
 	"fmt"
-	"net"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
@@ -24,52 +21,18 @@ import (
 )
 
 // natsCluster is three nats-server nodes in this process, JetStream clustered over loopback routes.
-type natsCluster struct {
-	servers map[string]*server.Server
-	urls    []string
-}
-
-func freeLoopbackPorts(t *testing.T, n int) []int {
-	t.Helper()
-	var ports []int
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
-		defer ln.Close()
-	}
-	return ports
-}
+type natsCluster struct{ *packets.Cluster }
 
 func startNATSCluster(t *testing.T) *natsCluster {
 	t.Helper()
-	routePorts := freeLoopbackPorts(t, 3)
-	var routes []*url.URL
-	for _, p := range routePorts {
-		routes = append(routes, &url.URL{Scheme: "nats-route", Host: fmt.Sprintf("127.0.0.1:%d", p)})
+	pc, err := packets.StartCluster(t.TempDir(), 3)
+	if err != nil {
+		t.Fatal(err)
 	}
-	c := &natsCluster{servers: map[string]*server.Server{}}
-	for i, rp := range routePorts {
-		name := fmt.Sprintf("n%d", i+1)
-		srv, err := server.NewServer(&server.Options{ServerName: name, Host: "127.0.0.1", Port: -1, JetStream: true,
-			StoreDir: t.TempDir(), NoLog: true, NoSigs: true,
-			Cluster: server.ClusterOpts{Name: "cityrelay-test", Host: "127.0.0.1", Port: rp}, Routes: routes})
-		if err != nil {
-			t.Fatal(err)
-		}
-		go srv.Start()
-		if !srv.ReadyForConnections(10 * time.Second) {
-			t.Fatalf("nats %s not ready", name)
-		}
-		c.servers[name] = srv
-		c.urls = append(c.urls, srv.ClientURL())
-		t.Cleanup(srv.Shutdown)
-	}
+	t.Cleanup(pc.Stop)
+	c := &natsCluster{pc}
 	// JetStream answers once the cluster has elected its meta leader.
-	nc := c.connect(t)
-	js, _ := jetstream.New(nc)
+	js, _ := jetstream.New(c.connect(t))
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if _, err := js.AccountInfo(context.Background()); err == nil {
@@ -84,7 +47,7 @@ func startNATSCluster(t *testing.T) *natsCluster {
 
 func (c *natsCluster) connect(t *testing.T) *nats.Conn {
 	t.Helper()
-	nc, err := nats.Connect(strings.Join(c.urls, ","), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
+	nc, err := nats.Connect(strings.Join(c.URLs, ","), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,11 +138,11 @@ func TestClusterSharesWorkThroughALeaderLoss(t *testing.T) {
 				t.Fatal(err)
 			}
 			info, err := s.Info(ctx)
-			if err != nil || info.Cluster == nil || cluster.servers[info.Cluster.Leader] == nil {
+			if err != nil || info.Cluster == nil || cluster.Nodes[info.Cluster.Leader] == nil {
 				t.Fatalf("work stream leader: %+v %v", info, err)
 			}
 			t.Logf("killing the work stream's leader %s after %d packets", info.Cluster.Leader, len(sent[sb.A.ChannelID])+len(sent[sw.A.ChannelID]))
-			cluster.servers[info.Cluster.Leader].Shutdown()
+			cluster.Nodes[info.Cluster.Leader].Shutdown()
 		}
 	}
 

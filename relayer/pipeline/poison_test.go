@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
@@ -22,41 +21,14 @@ import (
 	"github.com/cityrelay/cityrelay/relayer/pipeline"
 )
 
-// attestations issues n attestations in Seoul and sends them on channel, in txs of at most 50; it
-// returns the packets' sequences and the height of the last tx. seq is the issuer's last sequence.
+// attestations issues and sends n attestations from Seoul on channel (devnet.SendAttestations).
 func attestations(t *testing.T, seoul *devnet.Chain, admin *cosmos.Client, channel string, seq *uint64, n int) ([]uint64, int64) {
 	t.Helper()
-	var seqs []uint64
-	var height int64
-	for n > 0 {
-		k := min(n, 50)
-		n -= k
-		now := time.Now().Unix()
-		var msgs []sdk.Msg
-		for range k {
-			*seq++
-			digest := bytes.Repeat([]byte{byte(*seq), byte(*seq >> 8)}, 16)
-			sb := didtypes.AttestationSignBytes("seoul-1", seoul.Issuer.DID, "key-1", seoul.Citizen.DID, "certificate", digest, now-5, now+3600, *seq)
-			sig, _ := seoul.Issuer.Sign(sb)
-			msgs = append(msgs, &didtypes.MsgIssueAttestation{Submitter: seoul.Admin.Address, IssuerDid: seoul.Issuer.DID, IssuerMethod: "key-1",
-				SubjectDid: seoul.Citizen.DID, CredentialType: "certificate", Digest: digest, ValidFrom: now - 5, ValidUntil: now + 3600,
-				IssuerSeq: *seq, Signature: sig},
-				&didtypes.MsgSendAttestation{Sender: seoul.Admin.Address, SourceChannel: channel, AttestationId: didtypes.AttestationID(sb)})
-		}
-		res, err := admin.Send(context.Background(), msgs...)
-		if err != nil {
-			t.Fatalf("send %d attestations: %v", k, err)
-		}
-		pks, err := relayer.SendPackets(res.Events)
-		if err != nil || len(pks) != k {
-			t.Fatalf("send_packet events: %d of %d, %v", len(pks), k, err)
-		}
-		for _, p := range pks {
-			seqs = append(seqs, p.Sequence)
-		}
-		height = res.Height
+	seqs, h, err := seoul.SendAttestations(context.Background(), admin, channel, seq, n)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return seqs, height
+	return seqs, h
 }
 
 // TestPoisonIsIsolated publishes bad work straight into the work stream while 500 honest packets flow:
