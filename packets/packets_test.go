@@ -19,6 +19,12 @@ func sample() *packets.Work {
 		Class:  "attestation"}
 }
 
+func TestConsumerNameIsValid(t *testing.T) {
+	if got := packets.ConsumerName("seoul-1", "wasm.city1abc", "channel-7"); got != "submit-seoul-1-wasm_city1abc-channel-7" {
+		t.Fatalf("consumer name %q", got)
+	}
+}
+
 func TestWorkRoundTrip(t *testing.T) {
 	w := sample()
 	bz, err := w.Encode()

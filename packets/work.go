@@ -76,6 +76,12 @@ func (w *Work) ToEnd() (port, channel string) {
 	return w.Packet.SourcePort, w.Packet.SourceChannel
 }
 
+// ConsumerName is the durable consumer of the submitters of a channel end on chain (ports may hold
+// characters a consumer name cannot: they are replaced).
+func ConsumerName(chain, port, channel string) string {
+	return strings.NewReplacer("/", "_", "\\", "_").Replace(token("submit-" + chain + "-" + port + "-" + channel))
+}
+
 // EndToken is a channel end as one subject token: <port>:<channel>.
 func EndToken(port, channel string) string { return port + ":" + channel }
 

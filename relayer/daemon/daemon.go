@@ -244,7 +244,7 @@ func watch(ctx context.Context, o Options, paths []*relayer.Path, m *metrics, h 
 				}
 				m.expiry.WithLabelValues(p.Name, dst.ChainID(), dst.ClientID).Set(left.Seconds())
 				gaugeBalance(ctx, dst, m)
-				if c, err := js.Consumer(ctx, packets.WorkStream, "submit-"+dst.ChainID()+"-"+dst.PortID+"-"+dst.ChannelID); err == nil {
+				if c, err := js.Consumer(ctx, packets.WorkStream, packets.ConsumerName(dst.ChainID(), dst.PortID, dst.ChannelID)); err == nil {
 					if info, err := c.Info(ctx); err == nil {
 						m.queue.WithLabelValues(dst.ChainID(), dst.ChannelID).Set(float64(info.NumPending + uint64(info.NumAckPending)))
 					}

@@ -41,7 +41,7 @@ const (
 
 func (s *submitter) run(ctx context.Context) error {
 	cons, err := s.o.JS.CreateOrUpdateConsumer(ctx, packets.WorkStream, jetstream.ConsumerConfig{
-		Durable:       "submit-" + s.to + "-" + s.port + "-" + s.channel,
+		Durable:       packets.ConsumerName(s.to, s.port, s.channel),
 		FilterSubject: packets.WorkSubject(s.to, packets.EndToken(s.port, s.channel), "*"),
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		// An instance killed mid-batch frees its work after AckWait; a live one extends it with
