@@ -109,17 +109,18 @@ type Relayer struct {
 	Check ProofChecker
 }
 
-// Outcome says what became of each item handed to Recv or Ack. Every item is in exactly one of
-// Delivered (carried by Tx), Done (nothing to do, proven against a verified header: the reason) or
-// Bad (refused on its own, wrapping ErrBadEvent: the reason). One bad item never sinks the others.
+// Outcome says what became of each item handed to Recv or Ack, by its index in the input (two items
+// may carry one sequence: an honest one and a forgery of it). An item is Done (nothing to do, proven
+// against a verified header: the reason), Bad (refused on its own, wrapping ErrBadEvent: the reason),
+// or else carried by Tx; Delivered lists the sequences Tx carries. One bad item never sinks the others.
 type Outcome struct {
 	Tx        *TxInfo
 	Delivered []uint64
-	Done      map[uint64]string
-	Bad       map[uint64]error
+	Done      map[int]string
+	Bad       map[int]error
 }
 
-func newOutcome() *Outcome { return &Outcome{Done: map[uint64]string{}, Bad: map[uint64]error{}} }
+func newOutcome() *Outcome { return &Outcome{Done: map[int]string{}, Bad: map[int]error{}} }
 
 // badErr joins the outcome's refusals (nil when there are none).
 func (o *Outcome) badErr() error {
@@ -172,27 +173,27 @@ func (r *Relayer) Recv(ctx context.Context, src, dst *End, packets []channeltype
 	}
 	proveStart := time.Now()
 	proofs, err := proveAll(ctx, len(todo), func(ctx context.Context, i int) (*cosmos.Proven, error) {
-		p := todo[i]
+		p := packets[todo[i]]
 		return src.provenAt(ctx, r.Check, lb, ibcexported.StoreKey, host.PacketCommitmentKey(p.SourcePort, p.SourceChannel, p.Sequence))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("prove commitments on %s: %w", src.ChainID(), err)
 	}
-	var uncommitted []channeltypes.Packet
-	for i, p := range todo {
-		proven := proofs[i]
+	var uncommitted []int
+	for i, idx := range todo {
+		p, proven := packets[idx], proofs[i]
 		switch {
 		case proven.Value == nil:
-			uncommitted = append(uncommitted, p)
+			uncommitted = append(uncommitted, idx)
 		case string(proven.Value) != string(channeltypes.CommitPacket(nil, p)):
-			out.Bad[p.Sequence] = fmt.Errorf("packet %s/%d: event does not match the commitment proven on %s at %d: %w",
+			out.Bad[idx] = fmt.Errorf("packet %s/%d: event does not match the commitment proven on %s at %d: %w",
 				p.SourceChannel, p.Sequence, src.ChainID(), lb.Height, ErrBadEvent)
 		default:
 			msgs = append(msgs, channeltypes.NewMsgRecvPacket(p, proven.Proof, src.height(lb.Height), signer))
 			out.Delivered = append(out.Delivered, p.Sequence)
 		}
 	}
-	if err := r.settleUncommitted(ctx, src, dst, uncommitted, lb.Height, out); err != nil {
+	if err := r.settleUncommitted(ctx, src, dst, packets, uncommitted, lb.Height, out); err != nil {
 		return nil, err
 	}
 	if len(out.Delivered) == 0 {
@@ -207,50 +208,64 @@ func (r *Relayer) Recv(ctx context.Context, src, dst *End, packets []channeltype
 	return out, nil
 }
 
-// settleUncommitted classifies packets src holds no commitment for (at proof height h): received on
-// dst after all (its acknowledgement deleted the commitment), timed out (the timeout deleted it), or
-// never sent: a forged event, Bad.
-func (r *Relayer) settleUncommitted(ctx context.Context, src, dst *End, packets []channeltypes.Packet, h int64, out *Outcome) error {
-	if len(packets) == 0 {
+// settleUncommitted classifies the packets (by index) src holds no commitment for at proof height h:
+// received on dst after all (its acknowledgement deleted the commitment), timed out (the timeout
+// deleted it), or never sent: a forged event, Bad.
+func (r *Relayer) settleUncommitted(ctx context.Context, src, dst *End, packets []channeltypes.Packet, idxs []int, h int64, out *Outcome) error {
+	if len(idxs) == 0 {
 		return nil
 	}
 	lb, err := dst.Light.VerifyLatest(ctx)
 	if err != nil {
 		return fmt.Errorf("verify latest header of %s: %w", dst.ChainID(), err)
 	}
-	for _, p := range packets {
-		received, err := r.provenReceived(ctx, dst, lb, p)
+	received := r.receivedAt(ctx, dst, lb)
+	for _, idx := range idxs {
+		p := packets[idx]
+		ok, err := received(p)
 		if err != nil {
 			return err
 		}
 		switch {
-		case received:
-			out.Done[p.Sequence] = fmt.Sprintf("receipt proven on %s at %d", dst.ChainID(), lb.Height)
+		case ok:
+			out.Done[idx] = fmt.Sprintf("receipt proven on %s at %d", dst.ChainID(), lb.Height)
 		case TimedOut(p, dst, lb):
-			out.Done[p.Sequence] = fmt.Sprintf("timed out on %s, no commitment left on %s", dst.ChainID(), src.ChainID())
+			out.Done[idx] = fmt.Sprintf("timed out on %s, no commitment left on %s", dst.ChainID(), src.ChainID())
 		default:
-			out.Bad[p.Sequence] = fmt.Errorf("packet %s/%d: no commitment on %s at %d and not timed out: never sent: %w",
+			out.Bad[idx] = fmt.Errorf("packet %s/%d: no commitment on %s at %d and not timed out: never sent: %w",
 				p.SourceChannel, p.Sequence, src.ChainID(), h, ErrBadEvent)
 		}
 	}
 	return nil
 }
 
-// provenReceived proves, against dst's verified header lb, whether dst received p: its receipt
-// (unordered channels) or a next receive sequence past it (ordered channels).
-func (r *Relayer) provenReceived(ctx context.Context, dst *End, lb *cmttypes.LightBlock, p channeltypes.Packet) (bool, error) {
-	rc, err := dst.provenAt(ctx, r.Check, lb, ibcexported.StoreKey, host.PacketReceiptKey(p.DestinationPort, p.DestinationChannel, p.Sequence))
-	if err != nil {
-		return false, err
+// receivedAt returns a check of whether dst received a packet, proven against dst's verified header
+// lb: the packet's receipt (unordered channels) or a next receive sequence past it (ordered
+// channels; proven once per channel end for all the packets checked).
+func (r *Relayer) receivedAt(ctx context.Context, dst *End, lb *cmttypes.LightBlock) func(channeltypes.Packet) (bool, error) {
+	next := map[[2]string]uint64{}
+	return func(p channeltypes.Packet) (bool, error) {
+		rc, err := dst.provenAt(ctx, r.Check, lb, ibcexported.StoreKey, host.PacketReceiptKey(p.DestinationPort, p.DestinationChannel, p.Sequence))
+		if err != nil {
+			return false, err
+		}
+		if rc.Value != nil {
+			return true, nil
+		}
+		end := [2]string{p.DestinationPort, p.DestinationChannel}
+		n, ok := next[end]
+		if !ok {
+			ns, err := dst.provenAt(ctx, r.Check, lb, ibcexported.StoreKey, host.NextSequenceRecvKey(p.DestinationPort, p.DestinationChannel))
+			if err != nil {
+				return false, err
+			}
+			if len(ns.Value) == 8 {
+				n = binary.BigEndian.Uint64(ns.Value)
+			}
+			next[end] = n
+		}
+		return n > p.Sequence, nil
 	}
-	if rc.Value != nil {
-		return true, nil
-	}
-	ns, err := dst.provenAt(ctx, r.Check, lb, ibcexported.StoreKey, host.NextSequenceRecvKey(p.DestinationPort, p.DestinationChannel))
-	if err != nil {
-		return false, err
-	}
-	return len(ns.Value) == 8 && binary.BigEndian.Uint64(ns.Value) > p.Sequence, nil
 }
 
 // AckPackets is Ack for callers that want every acknowledgement delivered (a refused one is an error).
@@ -287,30 +302,29 @@ func (r *Relayer) Ack(ctx context.Context, src, dst *End, acks []Ack, writtenHei
 		pending[s] = true
 	}
 	// What the node says was processed is a hint: the packet commitment's absence on dst proves it.
-	var todo []Ack
-	var claimed []Ack
-	for _, a := range acks {
+	var todo, claimed []int
+	for i, a := range acks {
 		if pending[a.Packet.Sequence] {
-			todo = append(todo, a)
+			todo = append(todo, i)
 		} else {
-			claimed = append(claimed, a)
+			claimed = append(claimed, i)
 		}
 	}
-	notDone, err := proveDone(ctx, dst, len(claimed), func(lb *cmttypes.LightBlock, i int) (bool, error) {
-		p := claimed[i].Packet
-		c, err := dst.provenAt(ctx, r.Check, lb, ibcexported.StoreKey, host.PacketCommitmentKey(p.SourcePort, p.SourceChannel, p.Sequence))
-		if err != nil || c.Value != nil {
-			return false, err
+	notDone, err := proveDone(ctx, dst, claimed, func(lb *cmttypes.LightBlock) func(int) (bool, error) {
+		return func(idx int) (bool, error) {
+			p := acks[idx].Packet
+			c, err := dst.provenAt(ctx, r.Check, lb, ibcexported.StoreKey, host.PacketCommitmentKey(p.SourcePort, p.SourceChannel, p.Sequence))
+			if err != nil || c.Value != nil {
+				return false, err
+			}
+			out.Done[idx] = fmt.Sprintf("no commitment left on %s at %d (acknowledged)", dst.ChainID(), lb.Height)
+			return true, nil
 		}
-		out.Done[p.Sequence] = fmt.Sprintf("no commitment left on %s at %d (acknowledged)", dst.ChainID(), lb.Height)
-		return true, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	for _, i := range notDone {
-		todo = append(todo, claimed[i]) // the node said processed; no proof says so
-	}
+	todo = append(todo, notDone...) // the node said processed; no proof says so
 	if len(todo) == 0 {
 		return out, nil
 	}
@@ -328,19 +342,20 @@ func (r *Relayer) Ack(ctx context.Context, src, dst *End, acks []Ack, writtenHei
 	}
 	proveStart := time.Now()
 	proofs, err := proveAll(ctx, len(todo), func(ctx context.Context, i int) (*cosmos.Proven, error) {
-		p := todo[i].Packet
+		p := acks[todo[i]].Packet
 		return src.provenAt(ctx, r.Check, lb, ibcexported.StoreKey, host.PacketAcknowledgementKey(p.DestinationPort, p.DestinationChannel, p.Sequence))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("prove acknowledgements on %s: %w", src.ChainID(), err)
 	}
-	for i, a := range todo {
+	for i, idx := range todo {
+		a := acks[idx]
 		p, proven := a.Packet, proofs[i]
 		switch {
 		case proven.Value == nil:
-			out.Bad[p.Sequence] = fmt.Errorf("ack %s/%d: no acknowledgement on %s at %d: %w", p.DestinationChannel, p.Sequence, src.ChainID(), lb.Height, ErrBadEvent)
+			out.Bad[idx] = fmt.Errorf("ack %s/%d: no acknowledgement on %s at %d: %w", p.DestinationChannel, p.Sequence, src.ChainID(), lb.Height, ErrBadEvent)
 		case string(proven.Value) != string(channeltypes.CommitAcknowledgement(a.Ack)):
-			out.Bad[p.Sequence] = fmt.Errorf("ack %s/%d: event does not match the acknowledgement proven on %s at %d: %w",
+			out.Bad[idx] = fmt.Errorf("ack %s/%d: event does not match the acknowledgement proven on %s at %d: %w",
 				p.DestinationChannel, p.Sequence, src.ChainID(), lb.Height, ErrBadEvent)
 		default:
 			msgs = append(msgs, channeltypes.NewMsgAcknowledgement(p, a.Ack, proven.Proof, src.height(lb.Height), signer))
@@ -408,10 +423,10 @@ func waitVerified(ctx context.Context, e *End, h int64) (*cmttypes.LightBlock, e
 	}
 }
 
-// unreceived keeps the packets dst has not received yet. The node's answer is a hint: a packet it
-// says was received is Done only with its receipt proven on a verified header of dst; otherwise it
-// stays to deliver (delivering a received packet again is a no-op on chain, never a loss).
-func (r *Relayer) unreceived(ctx context.Context, dst *End, packets []channeltypes.Packet, out *Outcome) ([]channeltypes.Packet, error) {
+// unreceived returns the indexes of the packets dst has not received yet. The node's answer is a
+// hint: a packet it says was received is Done only with its receipt proven on a verified header of
+// dst; otherwise it stays to deliver (delivering a received packet again is a no-op on chain).
+func (r *Relayer) unreceived(ctx context.Context, dst *End, packets []channeltypes.Packet, out *Outcome) ([]int, error) {
 	seqs := make([]uint64, len(packets))
 	for i, p := range packets {
 		seqs[i] = p.Sequence
@@ -426,46 +441,43 @@ func (r *Relayer) unreceived(ctx context.Context, dst *End, packets []channeltyp
 	for _, s := range resp.Sequences {
 		want[s] = true
 	}
-	var todo, claimed []channeltypes.Packet
-	for _, p := range packets {
+	var todo, claimed []int
+	for i, p := range packets {
 		if want[p.Sequence] {
-			todo = append(todo, p)
+			todo = append(todo, i)
 		} else {
-			claimed = append(claimed, p)
+			claimed = append(claimed, i)
 		}
 	}
-	notDone, err := proveDone(ctx, dst, len(claimed), func(lb *cmttypes.LightBlock, i int) (bool, error) {
-		received, err := r.provenReceived(ctx, dst, lb, claimed[i])
-		if received {
-			out.Done[claimed[i].Sequence] = fmt.Sprintf("receipt proven on %s at %d", dst.ChainID(), lb.Height)
+	notDone, err := proveDone(ctx, dst, claimed, func(lb *cmttypes.LightBlock) func(int) (bool, error) {
+		received := r.receivedAt(ctx, dst, lb)
+		return func(idx int) (bool, error) {
+			ok, err := received(packets[idx])
+			if ok {
+				out.Done[idx] = fmt.Sprintf("receipt proven on %s at %d", dst.ChainID(), lb.Height)
+			}
+			return ok, err
 		}
-		return received, err
 	})
 	if err != nil {
 		return nil, err
 	}
-	for _, i := range notDone {
-		todo = append(todo, claimed[i]) // the node said received; no proof says so: deliver it
-	}
-	return todo, nil
+	return append(todo, notDone...), nil // what the node said was received and no proof says so: deliver it
 }
 
-// proveDone proves, for n items a node says are done on dst, that they are, against dst's newest
-// verified header; those it cannot prove there are tried once more at the next header (the node
-// answers from its newest state, which only the header after it commits to). It returns the indexes
-// of the items still unproven.
-func proveDone(ctx context.Context, dst *End, n int, prove func(lb *cmttypes.LightBlock, i int) (bool, error)) ([]int, error) {
-	if n == 0 {
+// proveDone proves, for the items (indexes) a node says are done on dst, that they are, against dst's
+// newest verified header (prove builds the check for a header); those it cannot prove there are tried
+// once more at the next header (the node answers from its newest state, which only the header after
+// it commits to). It returns the items still unproven.
+func proveDone(ctx context.Context, dst *End, items []int, prove func(lb *cmttypes.LightBlock) func(int) (bool, error)) ([]int, error) {
+	if len(items) == 0 {
 		return nil, nil
 	}
 	lb, err := dst.Light.VerifyLatest(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("verify latest header of %s: %w", dst.ChainID(), err)
 	}
-	todo := make([]int, n)
-	for i := range todo {
-		todo[i] = i
-	}
+	todo := items
 	for attempt := 0; attempt < 2 && len(todo) > 0; attempt++ {
 		if attempt > 0 {
 			wctx, cancel := context.WithTimeout(ctx, doneProofWait)
@@ -478,9 +490,10 @@ func proveDone(ctx context.Context, dst *End, n int, prove func(lb *cmttypes.Lig
 				return todo, nil // no newer header yet: deliver them (a no-op on chain if done)
 			}
 		}
+		check := prove(lb)
 		var left []int
 		for _, i := range todo {
-			ok, err := prove(lb, i)
+			ok, err := check(i)
 			if err != nil {
 				return nil, err
 			}

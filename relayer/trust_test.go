@@ -207,3 +207,28 @@ func verifyOn(t *testing.T, e *relayer.End, origin, id string) *verify.Result {
 	}
 	return res
 }
+
+// TestForgeryOfAnHonestSequenceIsRefusedAlone: a forged packet carrying the sequence of an honest one,
+// in the same batch, is refused on its own; the honest one is delivered.
+func TestForgeryOfAnHonestSequenceIsRefusedAlone(t *testing.T) {
+	p, _ := linkPath(t, didtypes.PortID, didtypes.Version, nil)
+	seoul := net.Chain("seoul-1")
+	admin := chainClient(t, seoul, devnet.AdminKey)
+	id := issue(t, admin, seoul, 0)
+	sent := mustSend(t, admin, &didtypes.MsgSendAttestation{Sender: seoul.Admin.Address, SourceChannel: p.A.ChannelID, AttestationId: id})
+	pks, err := relayer.SendPackets(sent.Events)
+	if err != nil || len(pks) != 1 {
+		t.Fatalf("send_packet events: %v %v", pks, err)
+	}
+	forged := pks[0]
+	forged.Data = []byte("forged")
+	r := relayer.Relayer{Check: light.VerifyProofAgainstAppHash}
+	out, err := r.Recv(context.Background(), p.A, p.B,
+		[]channeltypes.Packet{pks[0], forged}, sent.Height)
+	if err != nil || out.Tx == nil {
+		t.Fatalf("recv: %v", err)
+	}
+	if _, bad := out.Bad[0]; bad || !errors.Is(out.Bad[1], relayer.ErrBadEvent) || len(out.Delivered) != 1 || out.Delivered[0] != pks[0].Sequence {
+		t.Fatalf("outcome: delivered %v, bad %v, done %v", out.Delivered, out.Bad, out.Done)
+	}
+}

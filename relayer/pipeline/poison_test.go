@@ -101,12 +101,16 @@ func TestPoisonIsIsolated(t *testing.T) {
 		data    []byte
 		reason  string
 	}{
-		"garbage":  {packets.WorkSubject("bucheon-1", packets.EndToken("did", p.B.ChannelID), "recv"), []byte("\x00not a work item"), "bad work item"},
-		"forged":   {"", nil, "never sent"},
-		"inflated": {"", nil, "height beyond the verified latest"},
-		"altered":  {"", nil, "failed 3 times"},
+		"garbage":   {packets.WorkSubject("bucheon-1", packets.EndToken("did", p.B.ChannelID), "recv"), []byte("\x00not a work item"), "bad work item"},
+		"forged":    {"", nil, "never sent"},
+		"inflated":  {"", nil, "height beyond the verified latest"},
+		"altered":   {"", nil, "failed 3 times"},
+		"misrouted": {"", nil, "no path here links these ends"},
 	}
-	for name, w := range map[string]*packets.Work{"forged": forged(900_001, lb.Height-1), "inflated": forged(900_002, 1<<40), "altered": altered} {
+	misrouted := forged(900_003, lb.Height-1)
+	misrouted.From = "wego-1" // bucheon-1's end, but another chain than its counterparty
+	for name, w := range map[string]*packets.Work{"forged": forged(900_001, lb.Height-1), "inflated": forged(900_002, 1<<40), "altered": altered,
+		"misrouted": misrouted} {
 		bz, err := w.Encode()
 		if err != nil {
 			t.Fatal(err)

@@ -30,8 +30,6 @@ type submitter struct {
 const (
 	// nakDelay is the pause before an item whose hand-off failed is offered again (to any instance).
 	nakDelay = 2 * time.Second
-	// unroutedDelay is the pause before work no local path serves is offered again.
-	unroutedDelay = 3 * time.Second
 	// maxBackoff caps the retry backoff.
 	maxBackoff = 5 * time.Minute
 	// ackWait bounds how long a crashed instance holds work; heartbeat keeps a live instance's claim.
@@ -129,11 +127,10 @@ func (s *submitter) handle(ctx context.Context, msgs []jetstream.Msg) {
 		}
 		p, dst, src := s.route(w)
 		if p == nil {
-			// Another instance may serve this channel (or this one will after a config change):
-			// hand it back, never dead-letter it for a gap in one instance's config.
-			s.life.set(w.MsgID(), "waiting", "no path of this instance serves "+w.Packet.DestPort+"/"+w.Packet.DestChannel)
-			s.o.Log.Debug().Str("chain", s.to).Str("path", w.Path).Uint64("seq", w.Packet.Sequence).Msg("no local path for this work; handing it back")
-			_ = m.NakWithDelay(unroutedDelay)
+			// This consumer only receives work for its own channel end, so work that matches no path
+			// here names another counterparty than the end has: it is inconsistent, not unserved.
+			s.dead(ctx, m, w, fmt.Errorf("%w: %s work for %s %s/%s from %s (packet %s/%s -> %s/%s): no path here links these ends",
+				ErrTerminal, w.Kind, s.to, s.port, s.channel, w.From, w.Packet.SourcePort, w.Packet.SourceChannel, w.Packet.DestPort, w.Packet.DestChannel))
 			continue
 		}
 		k := w.Kind + "/" + dst.PortID + "/" + dst.ChannelID
@@ -286,13 +283,12 @@ func (s *submitter) settle(ctx context.Context, g *group, out *relayer.Outcome, 
 		delivered[seq] = true
 	}
 	for i, w := range g.works {
-		seq := w.Packet.Sequence
-		if bad, ok := out.Bad[seq]; ok {
+		if bad, ok := out.Bad[i]; ok {
 			s.dead(ctx, g.msgs[i], w, bad)
 			continue
 		}
-		state, detail := "already-delivered", out.Done[seq]
-		if delivered[seq] && out.Tx != nil {
+		state, detail := "already-delivered", out.Done[i]
+		if _, done := out.Done[i]; !done && delivered[w.Packet.Sequence] && out.Tx != nil {
 			state, detail = "confirmed", out.Tx.Hash
 		}
 		acked, ackedWorks = append(acked, g.msgs[i]), append(ackedWorks, w)
