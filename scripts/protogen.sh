@@ -41,8 +41,9 @@ plugins:
 YAML
 (cd "$work" && buf generate proto --template buf.gen.yaml --path proto/cityrelay)
 
-out=chains/citychain/x/did/types
-mkdir -p "$out"
-rm -f "$out"/*.pb.go
-cp "$work"/gen/github.com/cityrelay/cityrelay/$out/*.pb.go "$out/"
-echo "generated: $(ls "$out"/*.pb.go | tr '\n' ' ')"
+for out in chains/citychain/x/did/types chains/citychain/x/qbftclient; do
+  mkdir -p "$out"
+  rm -f "$out"/*.pb.go
+  cp "$work"/gen/github.com/cityrelay/cityrelay/$out/*.pb.go "$out/"
+  echo "generated: $(ls "$out"/*.pb.go | tr '\n' ' ')"
+done

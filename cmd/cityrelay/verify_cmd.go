@@ -56,6 +56,9 @@ func verifyCmd() *cobra.Command {
 				if res.Channel != "" {
 					fmt.Fprintf(out, "arrived on:      %s/%s over %s, client %s (the registry names %s for %s)\n",
 						"did", res.Channel, res.Connection, res.Client, registered(res.RegisteredClient), res.Origin)
+				} else if res.EvmProofHeight != 0 {
+					fmt.Fprintf(out, "proven from:     %s's registry contract at EVM block %d, client %s (the registry names %s for %s)\n",
+						res.Origin, res.EvmProofHeight, res.Client, registered(res.RegisteredClient), res.Origin)
 				}
 				if a := res.Attestation; a != nil {
 					fmt.Fprintf(out, "issuer:          %s#%s\nsubject:         %s\ncredential type: %s\nvalid:           %s .. %s\nissued at:       %s height %d\nreceived at:     height %d\n",

@@ -174,6 +174,10 @@ func (h *Header) Signers() ([]common.Address, error) {
 // BftHelpers.calculateRequiredValidatorQuorum).
 func Quorum(n int) int { return (2*n + 2) / 3 }
 
+// SealCount is the number of committed seals in extraData (what recovering them costs, before any is
+// recovered).
+func (h *Header) SealCount() int { return len(h.extra.Seals) }
+
 // VerifySeals checks that at least a quorum of the header's own validators sealed it.
 func (h *Header) VerifySeals() ([]common.Address, error) {
 	signers, err := h.Signers()

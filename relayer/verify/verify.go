@@ -62,6 +62,9 @@ type Result struct {
 	Connection       string `json:"connection,omitempty"`
 	Client           string `json:"client,omitempty"`
 	RegisteredClient string `json:"registered_client,omitempty"`
+	// EvmProofHeight is, for a record proven from an EVM city's registry contract (Client is then the
+	// city-qbft client it was proven with, and Channel is empty), the EVM block of the proof.
+	EvmProofHeight uint64 `json:"evm_proof_height,omitempty"`
 	// Reason explains a status other than valid, when the record alone does not.
 	Reason string `json:"reason,omitempty"`
 	// ProofHeight is the height whose state was read; HeaderHeight (= ProofHeight+1) is the verified
@@ -135,7 +138,14 @@ func Attestation(ctx context.Context, chain relayer.Chain, lc FreshHeaders, orig
 		return nil, fmt.Errorf("%w: decode foreign attestation: %v", ErrCouldNotVerify, err)
 	}
 	a, r.ReceivedHeight, r.Attestation, r.Channel = f.Attestation, f.ReceivedHeight, &f.Attestation, f.SourceChannel
-	if err := rd.binding(r); err != nil {
+	if f.ClientId != "" {
+		// Proven from an EVM city's registry contract through a city-qbft client: no channel, the
+		// record names the client it was proven with.
+		if err := rd.registered(r); err != nil {
+			return nil, err
+		}
+		r.Client, r.EvmProofHeight = f.ClientId, f.ProofHeight
+	} else if err := rd.binding(r); err != nil {
 		return nil, err
 	}
 	if r.Client != r.RegisteredClient {
@@ -178,13 +188,21 @@ func (rd reader) read(storeKey string, key []byte) ([]byte, int64, error) {
 	return p.Value, p.QueryHeight, nil
 }
 
-// binding proves the registry entry of r.Origin and the client behind r.Channel.
-func (rd reader) binding(r *Result) error {
+// registered proves the registry entry of r.Origin.
+func (rd reader) registered(r *Result) error {
 	registered, _, err := rd.read(didtypes.StoreKey, didtypes.CityKey(r.Origin))
 	if err != nil {
 		return err
 	}
 	r.RegisteredClient = string(registered)
+	return nil
+}
+
+// binding proves the registry entry of r.Origin and the client behind r.Channel.
+func (rd reader) binding(r *Result) error {
+	if err := rd.registered(r); err != nil {
+		return err
+	}
 	chBz, _, err := rd.read(ibcexported.StoreKey, host.ChannelKey(didtypes.PortID, r.Channel))
 	if err != nil {
 		return err

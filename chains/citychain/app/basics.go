@@ -15,6 +15,8 @@ import (
 	ibc "github.com/cosmos/ibc-go/v8/modules/core"
 	ibctm "github.com/cosmos/ibc-go/v8/modules/light-clients/07-tendermint"
 
+	"github.com/cityrelay/cityrelay/chains/citychain/x/qbftclient"
+
 	"github.com/cityrelay/cityrelay/chains/citychain/x/did"
 )
 
@@ -31,6 +33,7 @@ var basics = module.NewBasicManager(
 	capability.AppModuleBasic{},
 	ibc.AppModuleBasic{},
 	ibctm.AppModuleBasic{},
+	qbftclient.AppModuleBasic{},
 	transfer.AppModuleBasic{},
 	did.AppModuleBasic{},
 )

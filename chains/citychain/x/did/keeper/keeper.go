@@ -37,6 +37,8 @@ type ChannelKeeper interface {
 type ClientKeeper interface {
 	GetClientState(ctx sdk.Context, clientID string) (exported.ClientState, bool)
 	GetClientStatus(ctx sdk.Context, clientState exported.ClientState, clientID string) exported.Status
+	// ClientStore is the client's own store, for proof verification through its ClientState.
+	ClientStore(ctx sdk.Context, clientID string) storetypes.KVStore
 }
 
 // PortKeeper binds ports.

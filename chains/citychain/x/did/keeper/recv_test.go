@@ -68,6 +68,9 @@ func (f fakeIBC) GetClientState(_ sdk.Context, clientID string) (exported.Client
 	return &ibctm.ClientState{ChainId: chainID, LatestHeight: clienttypes.NewHeight(1, 10)}, true
 }
 
+// ClientStore: the receive tests prove nothing through a client, so a client's store is never read.
+func (f fakeIBC) ClientStore(sdk.Context, string) storetypes.KVStore { return nil }
+
 func (f fakeIBC) GetClientStatus(_ sdk.Context, _ exported.ClientState, clientID string) exported.Status {
 	if f.frozen[clientID] {
 		return exported.Frozen

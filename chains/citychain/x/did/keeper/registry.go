@@ -10,6 +10,7 @@ import (
 	ibctm "github.com/cosmos/ibc-go/v8/modules/light-clients/07-tendermint"
 
 	"github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
+	"github.com/cityrelay/cityrelay/chains/citychain/x/qbftclient"
 )
 
 // The city registry decides which chain may speak for a city. IBC clients, connections and channels
@@ -98,6 +99,9 @@ func (k Keeper) checkCityClient(ctx sdk.Context, chainID, clientID string) error
 	}
 	if tm, ok := cs.(*ibctm.ClientState); ok && tm.ChainId != chainID {
 		return errorsmod.Wrapf(types.ErrInvalidRequest, "%s tracks chain %s, not %s", clientID, tm.ChainId, chainID)
+	}
+	if q, ok := cs.(*qbftclient.ClientState); ok && q.CityChainId != chainID {
+		return errorsmod.Wrapf(types.ErrInvalidRequest, "%s tracks city %s, not %s", clientID, q.CityChainId, chainID)
 	}
 	if other, ok, err := k.CityOfClient(ctx, clientID); err != nil {
 		return err

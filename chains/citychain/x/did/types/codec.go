@@ -13,7 +13,7 @@ func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
 		&MsgCreateDID{}, &MsgAddKey{}, &MsgRevokeKey{}, &MsgDeactivateDID{},
 		&MsgIssueAttestation{}, &MsgSetAttestationStatus{}, &MsgSetTrustedIssuer{},
 		&MsgSendAttestation{}, &MsgSendRevocation{}, &MsgSendServiceMessage{},
-		&MsgRegisterCity{}, &MsgRemoveCity{},
+		&MsgRegisterCity{}, &MsgRemoveCity{}, &MsgSubmitEvmAttestation{},
 	)
 	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)
 }

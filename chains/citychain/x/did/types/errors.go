@@ -29,4 +29,5 @@ var (
 	ErrInvalidRequest      = errorsmod.Register(ModuleName, 24, "invalid request")
 	ErrCityNotRegistered   = errorsmod.Register(ModuleName, 25, "city not registered")
 	ErrClientNotFound      = errorsmod.Register(ModuleName, 26, "client not found or not active")
+	ErrInvalidProof        = errorsmod.Register(ModuleName, 27, "invalid proof")
 )

@@ -1,0 +1,378 @@
+package qbftclient
+
+import (
+	"bytes"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	errorsmod "cosmossdk.io/errors"
+	storetypes "cosmossdk.io/store/types"
+	"github.com/cosmos/cosmos-sdk/codec"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	clienttypes "github.com/cosmos/ibc-go/v8/modules/core/02-client/types"
+	commitmenttypes "github.com/cosmos/ibc-go/v8/modules/core/23-commitment/types"
+	host "github.com/cosmos/ibc-go/v8/modules/core/24-host"
+	"github.com/cosmos/ibc-go/v8/modules/core/exported"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/rlp"
+
+	"github.com/cityrelay/cityrelay/light/qbft"
+)
+
+var (
+	_ exported.ClientState    = (*ClientState)(nil)
+	_ exported.ConsensusState = (*ConsensusState)(nil)
+	_ exported.ClientMessage  = (*Header)(nil)
+	_ exported.ClientMessage  = (*Misbehaviour)(nil)
+)
+
+// SealRecoveryGas is charged per committed seal before it is recovered (the EVM's ecrecover price), so
+// a header with many seals costs its submitter, not the chain.
+const SealRecoveryGas = 3000
+
+// Height is the IBC height of EVM block n (revision 0: an EVM chain has no revisions).
+func Height(n uint64) clienttypes.Height { return clienttypes.NewHeight(0, n) }
+
+// ClientType is city-qbft.
+func (cs *ClientState) ClientType() string { return ClientType }
+
+// GetLatestHeight is the latest verified block.
+func (cs *ClientState) GetLatestHeight() exported.Height { return Height(cs.LatestHeight) }
+
+func (cs *ClientState) registry() common.Address { return common.BytesToAddress(cs.RegistryAddress) }
+func (cs *ClientState) codeHash() common.Hash    { return common.BytesToHash(cs.RegistryCodeHash) }
+func (cs *ClientState) options() qbft.Options {
+	return qbft.Options{
+		TrustingPeriod: time.Duration(cs.TrustingPeriod) * time.Second,
+		MaxClockDrift:  time.Duration(cs.MaxClockDrift) * time.Second,
+	}
+}
+
+// Validate checks the client state's own fields.
+func (cs *ClientState) Validate() error {
+	switch {
+	case cs.EvmChainId == 0:
+		return errorsmod.Wrap(clienttypes.ErrInvalidClient, "evm chain id is zero")
+	case strings.TrimSpace(cs.CityChainId) == "":
+		return errorsmod.Wrap(clienttypes.ErrInvalidClient, "city chain id is empty")
+	case len(cs.RegistryAddress) != common.AddressLength:
+		return errorsmod.Wrapf(clienttypes.ErrInvalidClient, "registry address is %d bytes, want 20", len(cs.RegistryAddress))
+	case len(cs.RegistryCodeHash) != common.HashLength:
+		return errorsmod.Wrapf(clienttypes.ErrInvalidClient, "registry code hash is %d bytes, want 32", len(cs.RegistryCodeHash))
+	case cs.LatestHeight == 0:
+		return errorsmod.Wrap(clienttypes.ErrInvalidClient, "latest height is zero")
+	case cs.TrustingPeriod == 0:
+		return errorsmod.Wrap(clienttypes.ErrInvalidClient, "trusting period is zero")
+	}
+	return nil
+}
+
+// Status is Frozen after misbehaviour, Expired when the latest consensus state is past the trusting
+// period (or missing), else Active.
+func (cs *ClientState) Status(ctx sdk.Context, clientStore storetypes.KVStore, cdc codec.BinaryCodec) exported.Status {
+	if cs.FrozenHeight != 0 {
+		return exported.Frozen
+	}
+	cons, ok := getConsensusState(clientStore, cdc, cs.LatestHeight)
+	if !ok {
+		return exported.Expired
+	}
+	if !ctx.BlockTime().Before(time.Unix(int64(cons.Timestamp), 0).Add(time.Duration(cs.TrustingPeriod) * time.Second)) {
+		return exported.Expired
+	}
+	return exported.Active
+}
+
+// ExportMetadata has nothing to export.
+func (cs *ClientState) ExportMetadata(storetypes.KVStore) []exported.GenesisMetadata { return nil }
+
+// ZeroCustomFields keeps what identifies the chain and the registry.
+func (cs *ClientState) ZeroCustomFields() exported.ClientState {
+	return &ClientState{EvmChainId: cs.EvmChainId, CityChainId: cs.CityChainId,
+		RegistryAddress: cs.RegistryAddress, RegistryCodeHash: cs.RegistryCodeHash}
+}
+
+// GetTimestampAtHeight is the header time (nanoseconds) of the consensus state at height.
+func (cs *ClientState) GetTimestampAtHeight(_ sdk.Context, clientStore storetypes.KVStore, cdc codec.BinaryCodec, height exported.Height) (uint64, error) {
+	cons, ok := getConsensusState(clientStore, cdc, height.GetRevisionHeight())
+	if !ok {
+		return 0, errorsmod.Wrapf(clienttypes.ErrConsensusStateNotFound, "height %s", height)
+	}
+	return cons.GetTimestamp(), nil
+}
+
+// Initialize stores the client and its first consensus state, which the creator vouches for (as with
+// every IBC client: trust starts at the subjective initialisation, checked by the city registry's
+// admin before registering the client).
+func (cs *ClientState) Initialize(_ sdk.Context, cdc codec.BinaryCodec, clientStore storetypes.KVStore, consState exported.ConsensusState) error {
+	cons, ok := consState.(*ConsensusState)
+	if !ok {
+		return errorsmod.Wrapf(clienttypes.ErrInvalidConsensus, "want %T, got %T", &ConsensusState{}, consState)
+	}
+	if err := cons.ValidateBasic(); err != nil {
+		return err
+	}
+	setClientState(clientStore, cdc, cs)
+	setConsensusState(clientStore, cdc, cons, cs.LatestHeight)
+	return nil
+}
+
+// VerifyMembership proves a registry storage slot's value at height. The path is a MerklePath of one
+// key, the slot as 0x-hex; proof is the RLP list of the storage proof's nodes; value is the 32-byte word.
+func (cs *ClientState) VerifyMembership(_ sdk.Context, clientStore storetypes.KVStore, cdc codec.BinaryCodec, height exported.Height,
+	_, _ uint64, proof []byte, path exported.Path, value []byte,
+) error {
+	cons, slot, nodes, err := cs.proofInputs(clientStore, cdc, height, proof, path)
+	if err != nil {
+		return err
+	}
+	if len(value) != common.HashLength {
+		return errorsmod.Wrapf(commitmenttypes.ErrInvalidProof, "value is %d bytes, want a 32-byte word", len(value))
+	}
+	if err := qbft.VerifyStorageValue(common.BytesToHash(cons.StorageRoot), slot, common.BytesToHash(value), nodes); err != nil {
+		return errorsmod.Wrapf(commitmenttypes.ErrInvalidProof, "registry slot %s at %s: %v", slot, height, err)
+	}
+	return nil
+}
+
+// VerifyNonMembership proves a registry storage slot is unset at height.
+func (cs *ClientState) VerifyNonMembership(_ sdk.Context, clientStore storetypes.KVStore, cdc codec.BinaryCodec, height exported.Height,
+	_, _ uint64, proof []byte, path exported.Path,
+) error {
+	cons, slot, nodes, err := cs.proofInputs(clientStore, cdc, height, proof, path)
+	if err != nil {
+		return err
+	}
+	_, present, err := qbft.VerifyStorage(common.BytesToHash(cons.StorageRoot), slot, nodes)
+	if err != nil {
+		return errorsmod.Wrapf(commitmenttypes.ErrInvalidProof, "registry slot %s at %s: %v", slot, height, err)
+	}
+	if present {
+		return errorsmod.Wrapf(commitmenttypes.ErrInvalidProof, "registry slot %s is set at %s", slot, height)
+	}
+	return nil
+}
+
+func (cs *ClientState) proofInputs(clientStore storetypes.KVStore, cdc codec.BinaryCodec, height exported.Height, proof []byte, path exported.Path,
+) (*ConsensusState, common.Hash, [][]byte, error) {
+	if height.GetRevisionNumber() != 0 {
+		return nil, common.Hash{}, nil, errorsmod.Wrapf(clienttypes.ErrInvalidHeight, "revision %d: an EVM chain has only revision 0", height.GetRevisionNumber())
+	}
+	cons, ok := getConsensusState(clientStore, cdc, height.GetRevisionHeight())
+	if !ok {
+		return nil, common.Hash{}, nil, errorsmod.Wrapf(clienttypes.ErrConsensusStateNotFound, "height %s", height)
+	}
+	slot, err := SlotFromPath(path)
+	if err != nil {
+		return nil, common.Hash{}, nil, err
+	}
+	var nodes [][]byte
+	if err := rlp.DecodeBytes(proof, &nodes); err != nil {
+		return nil, common.Hash{}, nil, errorsmod.Wrapf(commitmenttypes.ErrInvalidProof, "storage proof is not an RLP list of nodes: %v", err)
+	}
+	return cons, slot, nodes, nil
+}
+
+// SlotPath is the path VerifyMembership takes for a registry storage slot.
+func SlotPath(slot common.Hash) commitmenttypes.MerklePath {
+	return commitmenttypes.NewMerklePath(slot.Hex())
+}
+
+// SlotFromPath reads a registry storage slot from a SlotPath.
+func SlotFromPath(path exported.Path) (common.Hash, error) {
+	mp, ok := path.(commitmenttypes.MerklePath)
+	if !ok {
+		if p, ok2 := path.(*commitmenttypes.MerklePath); ok2 && p != nil {
+			mp, ok = *p, true
+		}
+	}
+	if !ok || len(mp.KeyPath) != 1 {
+		return common.Hash{}, errorsmod.Wrapf(commitmenttypes.ErrInvalidProof, "path must be one registry storage slot, got %v", path)
+	}
+	k := mp.KeyPath[0]
+	raw, err := hex.DecodeString(strings.TrimPrefix(k, "0x"))
+	if err != nil || len(raw) != common.HashLength {
+		return common.Hash{}, errorsmod.Wrapf(commitmenttypes.ErrInvalidProof, "path key %q is not a 32-byte 0x-hex slot", k)
+	}
+	return common.BytesToHash(raw), nil
+}
+
+// EncodeProof is the proof bytes VerifyMembership takes: the RLP list of a storage proof's nodes.
+func EncodeProof(nodes [][]byte) []byte {
+	bz, err := rlp.EncodeToBytes(nodes)
+	if err != nil {
+		panic(fmt.Sprintf("rlp of byte slices cannot fail: %v", err))
+	}
+	return bz
+}
+
+// VerifyClientMessage verifies a header (sealed by a quorum of its validators and f+1 of the trusted
+// set, registry account proven with the pinned code hash) or misbehaviour (two such headers).
+func (cs *ClientState) VerifyClientMessage(ctx sdk.Context, cdc codec.BinaryCodec, clientStore storetypes.KVStore, msg exported.ClientMessage) error {
+	switch m := msg.(type) {
+	case *Header:
+		_, err := cs.verifyHeader(ctx, cdc, clientStore, m)
+		return err
+	case *Misbehaviour:
+		return cs.verifyMisbehaviour(ctx, cdc, clientStore, m)
+	default:
+		return errorsmod.Wrapf(clienttypes.ErrInvalidClientType, "city-qbft cannot handle %T", msg)
+	}
+}
+
+// verified is what a verified header establishes.
+type verified struct {
+	number uint64
+	cons   *ConsensusState
+}
+
+func (cs *ClientState) verifyHeader(ctx sdk.Context, cdc codec.BinaryCodec, clientStore storetypes.KVStore, m *Header) (*verified, error) {
+	if err := m.ValidateBasic(); err != nil {
+		return nil, err
+	}
+	h, err := qbft.ParseHeader(m.HeaderRlp)
+	if err != nil {
+		return nil, errorsmod.Wrap(clienttypes.ErrInvalidHeader, err.Error())
+	}
+	ctx.GasMeter().ConsumeGas(uint64(h.SealCount())*SealRecoveryGas, "city-qbft seal recovery")
+	if !h.Number().IsUint64() {
+		return nil, errorsmod.Wrap(clienttypes.ErrInvalidHeader, "block number overflows")
+	}
+	trusted, ok := getConsensusState(clientStore, cdc, m.TrustedHeight)
+	if !ok {
+		return nil, errorsmod.Wrapf(clienttypes.ErrConsensusStateNotFound, "no trusted consensus state at %d", m.TrustedHeight)
+	}
+	tr := qbft.Trusted{Number: newBig(m.TrustedHeight), Time: time.Unix(int64(trusted.Timestamp), 0), Validators: trusted.addresses()}
+	if _, err := qbft.Verify(tr, h, cs.options(), ctx.BlockTime()); err != nil {
+		return nil, errorsmod.Wrapf(clienttypes.ErrInvalidHeader, "block %s from trusted %d: %v", h.Number(), m.TrustedHeight, err)
+	}
+	return cs.consensusOf(h, m.AccountProof)
+}
+
+// consensusOf builds the consensus state of a header whose seals were verified: the registry's account
+// proof against its state root gives the storage root.
+func (cs *ClientState) consensusOf(h *qbft.Header, accountProof [][]byte) (*verified, error) {
+	storageRoot, err := qbft.VerifyRegistryAccount(h.StateRoot(), cs.registry(), cs.codeHash(), accountProof)
+	if err != nil {
+		return nil, errorsmod.Wrapf(clienttypes.ErrInvalidHeader, "registry %s at block %s: %v", cs.registry(), h.Number(), err)
+	}
+	hash, err := h.Hash()
+	if err != nil {
+		return nil, errorsmod.Wrap(clienttypes.ErrInvalidHeader, err.Error())
+	}
+	root := h.StateRoot()
+	cons := &ConsensusState{Timestamp: h.Time(), StateRoot: root.Bytes(), StorageRoot: storageRoot.Bytes(), HeaderHash: hash.Bytes()}
+	for _, v := range h.Validators() {
+		cons.Validators = append(cons.Validators, v.Bytes())
+	}
+	return &verified{number: h.Number().Uint64(), cons: cons}, nil
+}
+
+func (cs *ClientState) verifyMisbehaviour(ctx sdk.Context, cdc codec.BinaryCodec, clientStore storetypes.KVStore, m *Misbehaviour) error {
+	if err := m.ValidateBasic(); err != nil {
+		return err
+	}
+	v1, err := cs.verifyHeader(ctx, cdc, clientStore, m.Header_1)
+	if err != nil {
+		return errorsmod.Wrapf(clienttypes.ErrInvalidMisbehaviour, "header 1: %v", err)
+	}
+	v2, err := cs.verifyHeader(ctx, cdc, clientStore, m.Header_2)
+	if err != nil {
+		return errorsmod.Wrapf(clienttypes.ErrInvalidMisbehaviour, "header 2: %v", err)
+	}
+	if v1.number != v2.number {
+		return errorsmod.Wrapf(clienttypes.ErrInvalidMisbehaviour, "headers at %d and %d: misbehaviour needs two headers at one height", v1.number, v2.number)
+	}
+	if bytes.Equal(v1.cons.HeaderHash, v2.cons.HeaderHash) {
+		return errorsmod.Wrapf(clienttypes.ErrInvalidMisbehaviour, "both headers at %d are the same block", v1.number)
+	}
+	return nil
+}
+
+// CheckForMisbehaviour is true for verified Misbehaviour, and for a verified header that conflicts
+// with the consensus state already stored at its height.
+func (cs *ClientState) CheckForMisbehaviour(ctx sdk.Context, cdc codec.BinaryCodec, clientStore storetypes.KVStore, msg exported.ClientMessage) bool {
+	switch m := msg.(type) {
+	case *Misbehaviour:
+		return true
+	case *Header:
+		h, err := qbft.ParseHeader(m.HeaderRlp)
+		if err != nil || !h.Number().IsUint64() {
+			return false
+		}
+		existing, ok := getConsensusState(clientStore, cdc, h.Number().Uint64())
+		if !ok {
+			return false
+		}
+		hash, err := h.Hash()
+		return err == nil && !bytes.Equal(existing.HeaderHash, hash.Bytes())
+	}
+	return false
+}
+
+// UpdateStateOnMisbehaviour freezes the client.
+func (cs *ClientState) UpdateStateOnMisbehaviour(_ sdk.Context, cdc codec.BinaryCodec, clientStore storetypes.KVStore, _ exported.ClientMessage) {
+	cs.FrozenHeight = 1
+	setClientState(clientStore, cdc, cs)
+}
+
+// UpdateState stores the consensus state of a verified header (a header at a height already stored is
+// a no-op) and advances the latest height.
+func (cs *ClientState) UpdateState(ctx sdk.Context, cdc codec.BinaryCodec, clientStore storetypes.KVStore, msg exported.ClientMessage) []exported.Height {
+	m, ok := msg.(*Header)
+	if !ok {
+		panic(fmt.Errorf("city-qbft UpdateState: want *Header, got %T", msg)) // 02-client calls it only after VerifyClientMessage of a header
+	}
+	h, err := qbft.ParseHeader(m.HeaderRlp)
+	if err != nil {
+		panic(fmt.Errorf("city-qbft UpdateState of a verified header: %w", err))
+	}
+	v, err := cs.consensusOf(h, m.AccountProof)
+	if err != nil {
+		panic(fmt.Errorf("city-qbft UpdateState of a verified header: %w", err))
+	}
+	height := Height(v.number)
+	if _, exists := getConsensusState(clientStore, cdc, v.number); exists {
+		return []exported.Height{height}
+	}
+	setConsensusState(clientStore, cdc, v.cons, v.number)
+	if v.number > cs.LatestHeight {
+		cs.LatestHeight = v.number
+	}
+	setClientState(clientStore, cdc, cs)
+	return []exported.Height{height}
+}
+
+// CheckSubstituteAndUpdateState is refused: recovering a city-qbft client means registering a new
+// client for the city (citychaind tx did register-city), which the registry audits.
+func (cs *ClientState) CheckSubstituteAndUpdateState(sdk.Context, codec.BinaryCodec, storetypes.KVStore, storetypes.KVStore, exported.ClientState) error {
+	return errorsmod.Wrap(clienttypes.ErrUpdateClientFailed, "city-qbft clients are not substituted: create a new client and register it for the city")
+}
+
+// VerifyUpgradeAndUpdateState is refused: QBFT chains have no upgrade path of this kind.
+func (cs *ClientState) VerifyUpgradeAndUpdateState(sdk.Context, codec.BinaryCodec, storetypes.KVStore, exported.ClientState, exported.ConsensusState, []byte, []byte) error {
+	return errorsmod.Wrap(clienttypes.ErrInvalidUpgradeClient, "city-qbft clients are not upgraded")
+}
+
+func getConsensusState(clientStore storetypes.KVStore, cdc codec.BinaryCodec, height uint64) (*ConsensusState, bool) {
+	bz := clientStore.Get(host.ConsensusStateKey(Height(height)))
+	if len(bz) == 0 {
+		return nil, false
+	}
+	cs, err := clienttypes.UnmarshalConsensusState(cdc, bz)
+	if err != nil {
+		return nil, false
+	}
+	c, ok := cs.(*ConsensusState)
+	return c, ok
+}
+
+func setConsensusState(clientStore storetypes.KVStore, cdc codec.BinaryCodec, cs *ConsensusState, height uint64) {
+	clientStore.Set(host.ConsensusStateKey(Height(height)), clienttypes.MustMarshalConsensusState(cdc, cs))
+}
+
+func setClientState(clientStore storetypes.KVStore, cdc codec.BinaryCodec, cs *ClientState) {
+	clientStore.Set(host.ClientStateKey(), clienttypes.MustMarshalClientState(cdc, cs))
+}

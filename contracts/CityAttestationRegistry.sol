@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: UNLICENSED
+pragma solidity 0.8.37;
+
+/// @title CityAttestationRegistry
+/// @notice Issues and tracks the status of a city's DID attestations on an EVM (QBFT) city chain.
+/// @dev This is the EVM twin of x/did's IssueAttestation and SetAttestationStatus (see docs/evm-city.md).
+/// The signing bytes are byte-for-byte those of x/did's AttestationSignBytes and RevocationSignBytes, hashed
+/// with sha256, so one issuer key and one signature work on both kinds of city. A Cosmos city learns an
+/// attestation through the city-qbft light client by proving the storage slots of `issued[id]` (slot 5)
+/// and `status[id]` (slot 6) against a verified state root; the storage layout below is therefore part of
+/// the protocol: never reorder, retype or remove a state variable; new ones go after the last.
+///
+/// The contract has no immutables, so its runtime code is exactly the compiler's deployedBytecode and the
+/// code hash the light client pins is known before deployment.
+contract CityAttestationRegistry {
+    // ---------------------------------------------------------------------------------------------
+    // Storage (protocol: slot numbers are fixed)
+    // ---------------------------------------------------------------------------------------------
+
+    /// @notice slot 0: may set keys and trusted issuers.
+    address public admin;
+    /// @notice slot 1: the city's chain id as the Cosmos side knows it; the origin in all signing bytes.
+    string public chainId;
+    /// @notice slot 2: keccak256(did ‖ 0x00 ‖ method) → Ethereum address of that method's secp256k1 key
+    /// (zero: no key, or revoked).
+    mapping(bytes32 => address) public keys;
+    /// @notice slot 3: keccak256(credentialType ‖ 0x00 ‖ issuerDid) → trusted.
+    mapping(bytes32 => bool) public trusted;
+    /// @notice slot 4: keccak256(issuerDid) → last issuer sequence used, by issues and status changes alike.
+    mapping(bytes32 => uint64) public issuerSeqs;
+    /// @notice slot 5: id → keccak256(abi.encode(id, signer, uint64(issuedBlock))); zero: never issued.
+    mapping(bytes32 => bytes32) public issued;
+    /// @notice slot 6: id → status | statusSeq << 8 | statusBlock << 72.
+    mapping(bytes32 => uint256) public status;
+    /// @notice slot 7: id → keccak256(issuerDid ‖ 0x00 ‖ issuerMethod) of the issuing key.
+    mapping(bytes32 => bytes32) public issuerOf;
+    /// @notice slot 8: id → keccak256(issuerDid) of the issuer. A status change may be signed by any
+    /// method of the issuer's DID (as in x/did, so a rotated or revoked key's attestations can still be
+    /// revoked), which slot 7 alone cannot check.
+    mapping(bytes32 => bytes32) public issuerDidOf;
+
+    // ---------------------------------------------------------------------------------------------
+    // Constants (no storage)
+    // ---------------------------------------------------------------------------------------------
+
+    uint8 internal constant STATUS_ACTIVE = 1;
+    uint8 internal constant STATUS_REVOKED = 2;
+    uint8 internal constant STATUS_SUSPENDED = 3;
+
+    /// @dev secp256k1n / 2: a signature with a larger s is the malleable twin of a low-s one.
+    uint256 internal constant HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
+
+    /// @dev Domain tags of x/did's signing bytes, trailing NUL included.
+    bytes internal constant ATTESTATION_TAG = "cityrelay/did/v1/attestation\x00";
+    bytes internal constant REVOCATION_TAG = "cityrelay/did/v1/revocation\x00";
+
+    // ---------------------------------------------------------------------------------------------
+    // Events
+    // ---------------------------------------------------------------------------------------------
+
+    /// @notice An attestation was issued; carries everything needed to rebuild its signing bytes.
+    event Issued(
+        bytes32 indexed id,
+        string issuerDid,
+        string issuerMethod,
+        string subjectDid,
+        string credentialType,
+        bytes digest,
+        int64 validFrom,
+        int64 validUntil,
+        uint64 issuerSeq,
+        bytes signature,
+        uint64 issuedBlock
+    );
+
+    /// @notice An attestation's status changed; carries the signed status change.
+    event StatusChanged(
+        bytes32 indexed id,
+        string issuerDid,
+        string issuerMethod,
+        uint8 newStatus,
+        uint64 issuerSeq,
+        bytes signature,
+        uint64 statusBlock
+    );
+
+    // ---------------------------------------------------------------------------------------------
+    // Administration
+    // ---------------------------------------------------------------------------------------------
+
+    /// @param chainId_ the city's chain id as the Cosmos side knows it (e.g. "gimpo-evm").
+    constructor(string memory chainId_) {
+        require(bytes(chainId_).length > 0, "CityAttestationRegistry: empty chain id");
+        admin = msg.sender;
+        chainId = chainId_;
+    }
+
+    modifier onlyAdmin() {
+        require(msg.sender == admin, "CityAttestationRegistry: caller is not the admin");
+        _;
+    }
+
+    /// @notice Sets (or, with the zero address, removes) the secp256k1 key of a local DID's method.
+    /// @param key the Ethereum address of the method's public key.
+    function setKey(string calldata did, string calldata method, address key) external onlyAdmin {
+        require(_isLocalDid(bytes(did)), "CityAttestationRegistry: did is not a DID of this city");
+        keys[_keyId(bytes(did), bytes(method))] = key;
+    }
+
+    /// @notice Trusts (or stops trusting) an issuer DID for a credential type.
+    function setTrusted(string calldata credentialType, string calldata issuerDid, bool ok) external onlyAdmin {
+        trusted[keccak256(abi.encodePacked(credentialType, bytes1(0x00), issuerDid))] = ok;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Attestations
+    // ---------------------------------------------------------------------------------------------
+
+    /// @notice Issues an attestation signed by a trusted issuer of this city.
+    /// @param signature 65 bytes r ‖ s ‖ v over sha256(AttestationSignBytes(chainId, ...)), v ∈ {0, 1, 27, 28},
+    /// s ≤ secp256k1n/2.
+    /// @return id sha256 of the signing bytes (x/did's attestation id is its lowercase hex).
+    function issue(
+        string calldata issuerDid,
+        string calldata issuerMethod,
+        string calldata subjectDid,
+        string calldata credentialType,
+        bytes calldata digest,
+        int64 validFrom,
+        int64 validUntil,
+        uint64 issuerSeq,
+        bytes calldata signature
+    ) external returns (bytes32 id) {
+        require(_isLocalDid(bytes(issuerDid)), "CityAttestationRegistry: issuer is not a DID of this city");
+        require(
+            trusted[keccak256(abi.encodePacked(credentialType, bytes1(0x00), issuerDid))],
+            "CityAttestationRegistry: issuer is not trusted for the credential type"
+        );
+        bytes32 didHash = keccak256(bytes(issuerDid));
+        require(issuerSeq > issuerSeqs[didHash], "CityAttestationRegistry: stale issuer sequence");
+
+        id = _attestationHash(issuerDid, issuerMethod, subjectDid, credentialType, digest, validFrom, validUntil, issuerSeq);
+        require(issued[id] == 0, "CityAttestationRegistry: attestation already issued");
+
+        bytes32 keyId = _keyId(bytes(issuerDid), bytes(issuerMethod));
+        address signer = _recover(id, signature);
+        require(signer == keys[keyId] && signer != address(0), "CityAttestationRegistry: signer is not the issuer's key");
+
+        uint64 issuedBlock = uint64(block.number);
+        issuerSeqs[didHash] = issuerSeq;
+        issued[id] = keccak256(abi.encode(id, signer, issuedBlock));
+        status[id] = STATUS_ACTIVE;
+        issuerOf[id] = keyId;
+        issuerDidOf[id] = didHash;
+
+        emit Issued(
+            id,
+            issuerDid,
+            issuerMethod,
+            subjectDid,
+            credentialType,
+            digest,
+            validFrom,
+            validUntil,
+            issuerSeq,
+            signature,
+            issuedBlock
+        );
+    }
+
+    /// @notice Changes an attestation's status (active ↔ suspended, or to revoked, which is final).
+    /// @param issuerDid the original issuer's DID; issuerMethod may be any of its methods with a key.
+    /// @param signature 65 bytes r ‖ s ‖ v over sha256(RevocationSignBytes(chainId, hex(id), ...)).
+    function changeStatus(
+        bytes32 id,
+        string calldata issuerDid,
+        string calldata issuerMethod,
+        uint8 newStatus,
+        uint64 issuerSeq,
+        bytes calldata signature
+    ) external {
+        require(issued[id] != 0, "CityAttestationRegistry: attestation not issued");
+        bytes32 didHash = keccak256(bytes(issuerDid));
+        require(issuerDidOf[id] == didHash, "CityAttestationRegistry: not the attestation's issuer");
+        require(
+            newStatus == STATUS_ACTIVE || newStatus == STATUS_REVOKED || newStatus == STATUS_SUSPENDED,
+            "CityAttestationRegistry: invalid status"
+        );
+        uint8 current = uint8(status[id]);
+        require(current != STATUS_REVOKED, "CityAttestationRegistry: attestation is revoked");
+        require(current != newStatus, "CityAttestationRegistry: status unchanged");
+        require(issuerSeq > issuerSeqs[didHash], "CityAttestationRegistry: stale issuer sequence");
+
+        bytes32 h = sha256(
+            abi.encodePacked(
+                REVOCATION_TAG,
+                _lp(bytes(chainId)),
+                _lp(_hex(id)),
+                _lp(bytes(issuerDid)),
+                _lp(bytes(issuerMethod)),
+                uint64(newStatus),
+                issuerSeq
+            )
+        );
+        address signer = _recover(h, signature);
+        require(
+            signer == keys[_keyId(bytes(issuerDid), bytes(issuerMethod))] && signer != address(0),
+            "CityAttestationRegistry: signer is not the issuer's key"
+        );
+
+        uint64 statusBlock = uint64(block.number);
+        issuerSeqs[didHash] = issuerSeq;
+        status[id] = uint256(newStatus) | (uint256(issuerSeq) << 8) | (uint256(statusBlock) << 72);
+
+        emit StatusChanged(id, issuerDid, issuerMethod, newStatus, issuerSeq, signature, statusBlock);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Internals
+    // ---------------------------------------------------------------------------------------------
+
+    /// @dev sha256 of x/did's AttestationSignBytes(chainId, ...).
+    function _attestationHash(
+        string calldata issuerDid,
+        string calldata issuerMethod,
+        string calldata subjectDid,
+        string calldata credentialType,
+        bytes calldata digest,
+        int64 validFrom,
+        int64 validUntil,
+        uint64 issuerSeq
+    ) internal view returns (bytes32) {
+        bytes memory head = abi.encodePacked(
+            ATTESTATION_TAG,
+            _lp(bytes(chainId)),
+            _lp(bytes(issuerDid)),
+            _lp(bytes(issuerMethod)),
+            _lp(bytes(subjectDid)),
+            _lp(bytes(credentialType))
+        );
+        // int64 goes in as its two's complement uint64, as Go's uint64(int64) does.
+        return sha256(abi.encodePacked(head, _lp(digest), uint64(validFrom), uint64(validUntil), issuerSeq));
+    }
+
+    /// @dev The signing-bytes encoding of a string or bytes value: 4-byte big-endian length, then the bytes.
+    function _lp(bytes memory b) internal pure returns (bytes memory) {
+        require(b.length <= type(uint32).max, "CityAttestationRegistry: value too long");
+        return abi.encodePacked(uint32(b.length), b);
+    }
+
+    /// @dev keys/issuerOf key of a DID method: keccak256(did ‖ 0x00 ‖ method).
+    function _keyId(bytes memory did, bytes memory method) internal pure returns (bytes32) {
+        return keccak256(abi.encodePacked(did, bytes1(0x00), method));
+    }
+
+    /// @dev Whether did starts with "did:city:<chainId>:" and has a non-empty suffix.
+    function _isLocalDid(bytes memory did) internal view returns (bool) {
+        bytes memory prefix = abi.encodePacked("did:city:", chainId, ":");
+        if (did.length <= prefix.length) {
+            return false;
+        }
+        for (uint256 i = 0; i < prefix.length; i++) {
+            if (did[i] != prefix[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// @dev Lowercase hex of a 32-byte value (64 characters, no 0x): x/did's attestation id string.
+    function _hex(bytes32 v) internal pure returns (bytes memory out) {
+        bytes16 digits = "0123456789abcdef";
+        out = new bytes(64);
+        for (uint256 i = 0; i < 32; i++) {
+            uint8 b = uint8(v[i]);
+            out[2 * i] = digits[b >> 4];
+            out[2 * i + 1] = digits[b & 0x0f];
+        }
+    }
+
+    /// @dev Recovers the signer of h from a 65-byte r ‖ s ‖ v signature; refuses high s, a v outside
+    /// {0, 1, 27, 28} and signatures that recover to nothing.
+    function _recover(bytes32 h, bytes calldata signature) internal pure returns (address signer) {
+        require(signature.length == 65, "CityAttestationRegistry: signature must be 65 bytes");
+        bytes32 r = bytes32(signature[0:32]);
+        bytes32 s = bytes32(signature[32:64]);
+        uint8 v = uint8(signature[64]);
+        require(uint256(s) <= HALF_N, "CityAttestationRegistry: signature s is high");
+        if (v < 27) {
+            v += 27;
+        }
+        require(v == 27 || v == 28, "CityAttestationRegistry: signature v is invalid");
+        signer = ecrecover(h, v, r, s);
+        require(signer != address(0), "CityAttestationRegistry: signature does not recover");
+    }
+}
