@@ -8,6 +8,7 @@ package qbft
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/big"
 	"time"
 
@@ -212,6 +213,7 @@ var (
 	ErrFuture       = fmt.Errorf("%w: header from the future", ErrInvalidHeader)
 	ErrTrustOverlap = fmt.Errorf("%w: too few trusted validators sealed it", ErrInvalidHeader)
 	ErrNotNewer     = fmt.Errorf("%w: not newer than the trusted header", ErrInvalidHeader)
+	ErrTimeOrder    = fmt.Errorf("%w: newer block with an earlier time", ErrInvalidHeader)
 )
 
 // Verify checks h against a trusted header, skipping any number of blocks: the trusted header is
@@ -225,8 +227,15 @@ func Verify(tr Trusted, h *Header, o Options, now time.Time) ([]common.Address, 
 	if h.number.Cmp(tr.Number) <= 0 {
 		return nil, fmt.Errorf("%w: block %s, trusted %s", ErrNotNewer, h.number, tr.Number)
 	}
-	if ht := time.Unix(int64(h.time), 0); ht.After(now.Add(o.MaxClockDrift)) {
+	if h.time > math.MaxInt64/2 {
+		return nil, fmt.Errorf("%w: block %s at unix time %d", ErrFuture, h.number, h.time)
+	}
+	ht := time.Unix(int64(h.time), 0)
+	if ht.After(now.Add(o.MaxClockDrift)) {
 		return nil, fmt.Errorf("%w: block %s at %s, now %s", ErrFuture, h.number, ht.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
+	if ht.Before(tr.Time) {
+		return nil, fmt.Errorf("%w: block %s at %s, before the trusted header's %s", ErrTimeOrder, h.number, ht.UTC().Format(time.RFC3339), tr.Time.UTC().Format(time.RFC3339))
 	}
 	signers, err := h.VerifySeals()
 	if err != nil {

@@ -235,6 +235,14 @@ func TestSkippingVerification(t *testing.T) {
 	if _, err := qbft.Verify(tr, h, o, now); !errors.Is(err, qbft.ErrNotNewer) {
 		t.Fatalf("a header not newer than the trusted one: %v", err)
 	}
+	h = c.header(5000, uint64(tr.Time.Unix()-1), c.addrs(next), 0, 0, next[:3], nil)
+	if _, err := qbft.Verify(tr, h, o, now); !errors.Is(err, qbft.ErrTimeOrder) {
+		t.Fatalf("a newer block with an earlier time: %v", err)
+	}
+	h = c.header(5000, 1<<63+5, c.addrs(next), 0, 0, next[:3], nil)
+	if _, err := qbft.Verify(tr, h, o, now); !errors.Is(err, qbft.ErrFuture) {
+		t.Fatalf("a time that overflows int64: %v", err)
+	}
 }
 
 func TestGarbageRefused(t *testing.T) {

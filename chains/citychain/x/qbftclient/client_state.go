@@ -119,12 +119,12 @@ func (cs *ClientState) Initialize(_ sdk.Context, cdc codec.BinaryCodec, clientSt
 	return nil
 }
 
-// VerifyMembership proves a registry storage slot's value at height. The path is a MerklePath of one
+// VerifyMembership proves a registry storage slot's value at height (only while the client is Active). The path is a MerklePath of one
 // key, the slot as 0x-hex; proof is the RLP list of the storage proof's nodes; value is the 32-byte word.
-func (cs *ClientState) VerifyMembership(_ sdk.Context, clientStore storetypes.KVStore, cdc codec.BinaryCodec, height exported.Height,
+func (cs *ClientState) VerifyMembership(ctx sdk.Context, clientStore storetypes.KVStore, cdc codec.BinaryCodec, height exported.Height,
 	_, _ uint64, proof []byte, path exported.Path, value []byte,
 ) error {
-	cons, slot, nodes, err := cs.proofInputs(clientStore, cdc, height, proof, path)
+	cons, slot, nodes, err := cs.proofInputs(ctx, clientStore, cdc, height, proof, path)
 	if err != nil {
 		return err
 	}
@@ -138,10 +138,10 @@ func (cs *ClientState) VerifyMembership(_ sdk.Context, clientStore storetypes.KV
 }
 
 // VerifyNonMembership proves a registry storage slot is unset at height.
-func (cs *ClientState) VerifyNonMembership(_ sdk.Context, clientStore storetypes.KVStore, cdc codec.BinaryCodec, height exported.Height,
+func (cs *ClientState) VerifyNonMembership(ctx sdk.Context, clientStore storetypes.KVStore, cdc codec.BinaryCodec, height exported.Height,
 	_, _ uint64, proof []byte, path exported.Path,
 ) error {
-	cons, slot, nodes, err := cs.proofInputs(clientStore, cdc, height, proof, path)
+	cons, slot, nodes, err := cs.proofInputs(ctx, clientStore, cdc, height, proof, path)
 	if err != nil {
 		return err
 	}
@@ -155,8 +155,11 @@ func (cs *ClientState) VerifyNonMembership(_ sdk.Context, clientStore storetypes
 	return nil
 }
 
-func (cs *ClientState) proofInputs(clientStore storetypes.KVStore, cdc codec.BinaryCodec, height exported.Height, proof []byte, path exported.Path,
+func (cs *ClientState) proofInputs(ctx sdk.Context, clientStore storetypes.KVStore, cdc codec.BinaryCodec, height exported.Height, proof []byte, path exported.Path,
 ) (*ConsensusState, common.Hash, [][]byte, error) {
+	if st := cs.Status(ctx, clientStore, cdc); st != exported.Active {
+		return nil, common.Hash{}, nil, errorsmod.Wrapf(clienttypes.ErrClientNotActive, "city-qbft client is %s: it proves nothing", st)
+	}
 	if height.GetRevisionNumber() != 0 {
 		return nil, common.Hash{}, nil, errorsmod.Wrapf(clienttypes.ErrInvalidHeight, "revision %d: an EVM chain has only revision 0", height.GetRevisionNumber())
 	}
@@ -375,4 +378,29 @@ func setConsensusState(clientStore storetypes.KVStore, cdc codec.BinaryCodec, cs
 
 func setClientState(clientStore storetypes.KVStore, cdc codec.BinaryCodec, cs *ClientState) {
 	clientStore.Set(host.ClientStateKey(), clienttypes.MustMarshalClientState(cdc, cs))
+}
+
+// NewClient builds the state of a new client from a header its creator chose to trust (the subjective
+// start every IBC client has): the header must be sealed by a quorum of its own validators, and the
+// registry's account proof must hold against its state root with the pinned code hash.
+func NewClient(cs ClientState, headerRLP []byte, accountProof [][]byte) (*ClientState, *ConsensusState, error) {
+	h, err := qbft.ParseHeader(headerRLP)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := h.VerifySeals(); err != nil {
+		return nil, nil, err
+	}
+	if !h.Number().IsUint64() {
+		return nil, nil, errorsmod.Wrap(clienttypes.ErrInvalidHeader, "block number overflows")
+	}
+	cs.LatestHeight, cs.FrozenHeight = h.Number().Uint64(), 0
+	if err := cs.Validate(); err != nil {
+		return nil, nil, err
+	}
+	v, err := cs.consensusOf(h, accountProof)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &cs, v.cons, nil
 }

@@ -1,0 +1,599 @@
+package evm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/rlp"
+	"github.com/ethereum/go-ethereum/rpc"
+
+	"github.com/cityrelay/cityrelay/light/qbft"
+)
+
+// Tuned bounds of the client.
+const (
+	// maxBisection bounds the headers one forward verification may check. Bisection halves the
+	// distance on every overlap failure, so an honest chain needs about log2(distance) headers per
+	// validator-set change it skips; a lying primary can only make it descend to an adjacent header
+	// and fail.
+	maxBisection = 256
+	// maxBackward bounds the parent-hash walk to a height below every verified header: one RPC call per
+	// block, no signatures. Proofs are asked at recent heights; older ones need an older trust root.
+	maxBackward = 1024
+	// maxCached is how many verified headers are kept in memory (the newest trusted one is never
+	// evicted): enough for the heights a relayer proves at while the chain moves on.
+	maxCached = 256
+	// witnessPoll is the pause between a lagging witness's attempts.
+	witnessPoll = 200 * time.Millisecond
+)
+
+// defaultWitnessLag bounds the wait for a witness that has not reached a height yet (an honest node a
+// block or two behind, at QBFT's few-second block period). A variable only so tests of silent
+// witnesses need not wait.
+var defaultWitnessLag = 3 * time.Second
+
+// VerifiedHeader is a header the client verified (see the package doc). The client shares it between
+// callers: treat it as read-only.
+type VerifiedHeader struct {
+	Height     uint64
+	Time       time.Time
+	StateRoot  common.Hash
+	Hash       common.Hash
+	Validators []common.Address
+	// RLP is the header as the primary served it (committed seals inside extraData).
+	RLP []byte
+
+	parent common.Hash
+}
+
+// trusted is vh as a trusted header.
+func (vh *VerifiedHeader) trusted() qbft.TrustedHeader {
+	return qbft.TrustedHeader{Height: vh.Height, Time: vh.Time, Hash: vh.Hash, Validators: vh.Validators}
+}
+
+// fetched is a header a node served, parsed; nothing about it is verified.
+type fetched struct {
+	header *qbft.Header
+	raw    []byte
+	hash   common.Hash
+	parent common.Hash
+}
+
+func (f *fetched) verified() *VerifiedHeader {
+	return &VerifiedHeader{Height: f.header.Number().Uint64(), Time: time.Unix(int64(f.header.Time()), 0).UTC(),
+		StateRoot: f.header.StateRoot(), Hash: f.hash, Validators: f.header.Validators(), RLP: f.raw, parent: f.parent}
+}
+
+// node is one JSON-RPC endpoint.
+type node struct {
+	url string
+	rc  *rpc.Client
+}
+
+// Client verifies an EVM city chain's headers and proves the registry's state against them. It is
+// safe for concurrent use: verification runs without a lock, and only its result is committed under
+// one.
+type Client struct {
+	cfg        Config
+	opts       qbft.Options
+	primary    node
+	witnesses  []node
+	store      *qbft.Store
+	storeName  string
+	witnessLag time.Duration
+
+	mu      sync.Mutex
+	trusted qbft.TrustedHeader         // the newest verified header, as stored
+	cache   map[uint64]*VerifiedHeader // verified headers by height, the trusted one included
+}
+
+// Dial connects to the chain's nodes and sets up the root of trust: the newest header in the store or,
+// when the store is empty or trust is newer, trust (all of its fields are required then). The root's
+// header is fetched from the primary and must have trust's hash, validators and time; it must be
+// within the trusting period and every witness that answers must serve it.
+//
+// Errors: config errors naming the field, ErrNoTrustRoot, ErrChainIDMismatch, qbft.ErrExpired,
+// ErrHashMismatch, ErrWitnessMismatch, ErrNoWitness, and the nodes' errors.
+func Dial(ctx context.Context, cfg Config, trust qbft.TrustedHeader) (_ *Client, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	store, err := qbft.OpenStore(cfg.StoreDir)
+	if err != nil {
+		return nil, fmt.Errorf("evm chain %d: %w", cfg.ChainID, err)
+	}
+	c := &Client{cfg: cfg, opts: qbft.Options{TrustingPeriod: cfg.TrustingPeriod, MaxClockDrift: cfg.MaxClockDrift}, store: store,
+		storeName: fmt.Sprintf("evm-%d", cfg.ChainID), witnessLag: defaultWitnessLag, cache: make(map[uint64]*VerifiedHeader)}
+
+	root, fromStore, err := c.trustRoot(trust)
+	if err != nil {
+		return nil, err
+	}
+	if expiry := root.Time.Add(cfg.TrustingPeriod); !cfg.Now().Before(expiry) {
+		return nil, fmt.Errorf("evm chain %d: trusted block %d: %w: expired at %s; give a newer trust root", cfg.ChainID, root.Height,
+			qbft.ErrExpired, expiry.UTC().Format(time.RFC3339))
+	}
+
+	defer func() {
+		if err != nil {
+			c.Close()
+		}
+	}()
+	if c.primary, err = dialNode(ctx, cfg.RPC); err != nil {
+		return nil, fmt.Errorf("evm chain %d: primary: %w", cfg.ChainID, err)
+	}
+	for _, w := range cfg.Witnesses {
+		n, err := dialNode(ctx, w)
+		if err != nil {
+			return nil, fmt.Errorf("evm chain %d: witness: %w", cfg.ChainID, err)
+		}
+		c.witnesses = append(c.witnesses, n)
+	}
+	for _, n := range append([]node{c.primary}, c.witnesses...) {
+		if err := c.checkChainID(ctx, n); err != nil {
+			return nil, err
+		}
+	}
+
+	vh, err := c.verifyByHash(ctx, root.Height, root.Hash)
+	if err == nil && !slices.Equal(vh.Validators, root.Validators) {
+		err = fmt.Errorf("%w: the trusted header lists validators %v, block %d lists %v", ErrHashMismatch, root.Validators, root.Height, vh.Validators)
+	}
+	if err == nil && !vh.Time.Equal(root.Time) {
+		err = fmt.Errorf("%w: the trusted header's time is %s, block %d's %s", ErrHashMismatch, root.Time.UTC().Format(time.RFC3339), root.Height,
+			vh.Time.Format(time.RFC3339))
+	}
+	if err == nil {
+		err = c.crossCheck(ctx, vh)
+	}
+	if err != nil {
+		return nil, &VerificationError{ChainID: cfg.ChainID, Height: root.Height, Err: fmt.Errorf("trust root: %w", err)}
+	}
+	if !fromStore {
+		if err := c.store.Save(c.storeName, root); err != nil {
+			return nil, fmt.Errorf("evm chain %d: store the trust root: %w", cfg.ChainID, err)
+		}
+	}
+	c.trusted, c.cache[vh.Height] = vh.trusted(), vh
+	return c, nil
+}
+
+// trustRoot picks the root of trust: the stored header unless trust is newer.
+func (c *Client) trustRoot(trust qbft.TrustedHeader) (root qbft.TrustedHeader, fromStore bool, err error) {
+	given := trust.Hash != (common.Hash{}) || len(trust.Validators) > 0
+	stored, err := c.store.Load(c.storeName)
+	switch {
+	case err == nil && (!given || trust.Height <= stored.Height):
+		return stored, true, nil
+	case err != nil && !errors.Is(err, qbft.ErrNoTrustedHeader):
+		return qbft.TrustedHeader{}, false, fmt.Errorf("evm chain %d: %w", c.cfg.ChainID, err)
+	case !given:
+		return qbft.TrustedHeader{}, false, fmt.Errorf("evm chain %d: %w", c.cfg.ChainID, ErrNoTrustRoot)
+	}
+	if err := trust.Validate(); err != nil {
+		return qbft.TrustedHeader{}, false, fmt.Errorf("evm chain %d: trust root: %w", c.cfg.ChainID, err)
+	}
+	return trust, false, nil
+}
+
+func dialNode(ctx context.Context, url string) (node, error) {
+	rc, err := rpc.DialContext(ctx, url)
+	if err != nil {
+		return node{}, fmt.Errorf("dial %s: %w", url, err)
+	}
+	return node{url: url, rc: rc}, nil
+}
+
+func (c *Client) checkChainID(ctx context.Context, n node) error {
+	var id hexutil.Big
+	if err := n.rc.CallContext(ctx, &id, "eth_chainId"); err != nil {
+		return fmt.Errorf("evm chain %d: eth_chainId from %s: %w", c.cfg.ChainID, n.url, err)
+	}
+	if got := id.ToInt(); !got.IsUint64() || got.Uint64() != c.cfg.ChainID {
+		return fmt.Errorf("evm chain %d: %w: %s serves chain %s", c.cfg.ChainID, ErrChainIDMismatch, n.url, got)
+	}
+	return nil
+}
+
+// Close closes the connections to the nodes.
+func (c *Client) Close() {
+	for _, n := range append([]node{c.primary}, c.witnesses...) {
+		if n.rc != nil {
+			n.rc.Close()
+		}
+	}
+}
+
+// ChainID is the chain the client verifies.
+func (c *Client) ChainID() uint64 { return c.cfg.ChainID }
+
+// Trusted is the newest verified header, as stored.
+func (c *Client) Trusted() qbft.TrustedHeader {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	th := c.trusted
+	th.Validators = slices.Clone(th.Validators)
+	return th
+}
+
+// VerifiedHeader returns the verified header at height: from memory when it was verified before;
+// above the newest trusted header by skipping verification from it (bisecting when too few trusted
+// validators sealed the target); below it by the parent hashes from the nearest verified header above.
+// Every configured witness that answers must serve the same block hash. A header newer than the
+// trusted one becomes the trusted one and is stored.
+//
+// Errors are *VerificationError wrapping qbft's header errors (ErrExpired, ErrTrustOverlap, ...),
+// ErrWitnessMismatch, ErrNoWitness, ErrHashMismatch, ErrNotVerified (too far below every verified
+// header), ErrInvalidResponse or the nodes' errors.
+func (c *Client) VerifiedHeader(ctx context.Context, height uint64) (*VerifiedHeader, error) {
+	c.mu.Lock()
+	if vh, ok := c.cache[height]; ok {
+		c.mu.Unlock()
+		return vh, nil
+	}
+	trusted, above := c.trusted, c.lowestAbove(height)
+	c.mu.Unlock()
+
+	var vh *VerifiedHeader
+	var err error
+	switch {
+	case height > trusted.Height:
+		vh, err = c.verifyForward(ctx, trusted, height)
+	case height == trusted.Height: // the trusted header stays cached; should it not be, its hash identifies it
+		vh, err = c.verifyByHash(ctx, height, trusted.Hash)
+	default:
+		vh, err = c.verifyBackward(ctx, height, above)
+	}
+	if err == nil {
+		err = c.crossCheck(ctx, vh)
+	}
+	if err == nil {
+		err = c.commit(vh)
+	}
+	if err != nil {
+		return nil, &VerificationError{ChainID: c.cfg.ChainID, Height: height, Err: err}
+	}
+	return vh, nil
+}
+
+// Latest returns the verified header at the primary's newest block (or the newest verified header,
+// if the primary reports an older block). It must be within the trusting period: a primary that stops
+// moving cannot make the client serve an old header as the latest for ever.
+func (c *Client) Latest(ctx context.Context) (*VerifiedHeader, error) {
+	var n hexutil.Uint64
+	if err := c.primary.rc.CallContext(ctx, &n, "eth_blockNumber"); err != nil {
+		return nil, fmt.Errorf("evm chain %d: eth_blockNumber from %s: %w", c.cfg.ChainID, c.primary.url, err)
+	}
+	height := max(uint64(n), c.Trusted().Height)
+	vh, err := c.VerifiedHeader(ctx, height)
+	if err != nil {
+		return nil, err
+	}
+	if now, expiry := c.cfg.Now(), vh.Time.Add(c.cfg.TrustingPeriod); !now.Before(expiry) {
+		return nil, &VerificationError{ChainID: c.cfg.ChainID, Height: vh.Height, Err: fmt.Errorf("%w: the newest block is from %s, now %s",
+			qbft.ErrExpired, vh.Time.Format(time.RFC3339), now.UTC().Format(time.RFC3339))}
+	}
+	return vh, nil
+}
+
+// lowestAbove is the verified header nearest above height (nil if none). The caller holds mu.
+func (c *Client) lowestAbove(height uint64) *VerifiedHeader {
+	var best *VerifiedHeader
+	for h, vh := range c.cache {
+		if h > height && (best == nil || h < best.Height) {
+			best = vh
+		}
+	}
+	return best
+}
+
+// verifyForward verifies the header at height from the trusted header from, CometBFT-style: try the
+// target; if too few trusted validators sealed it, verify a header halfway first and try again from
+// there.
+func (c *Client) verifyForward(ctx context.Context, from qbft.TrustedHeader, height uint64) (*VerifiedHeader, error) {
+	now := c.cfg.Now()
+	trusted := from
+	pending := []uint64{height} // heights still to verify, the next on top
+	seen := make(map[uint64]*fetched)
+	for checked := 0; len(pending) > 0; checked++ {
+		if checked == maxBisection {
+			return nil, fmt.Errorf("%w: block %d from trusted block %d: more than %d headers to check", qbft.ErrTrustOverlap, height, from.Height, maxBisection)
+		}
+		next := pending[len(pending)-1]
+		f, ok := seen[next]
+		if !ok {
+			var err error
+			if f, err = c.fetchHeader(ctx, c.primary, next); err != nil {
+				return nil, err
+			}
+			seen[next] = f
+		}
+		if t := time.Unix(int64(f.header.Time()), 0); t.Before(trusted.Time) {
+			return nil, fmt.Errorf("%w: block %d at %s is older than trusted block %d at %s", qbft.ErrInvalidHeader, next,
+				t.UTC().Format(time.RFC3339), trusted.Height, trusted.Time.UTC().Format(time.RFC3339))
+		}
+		_, err := qbft.Verify(trusted.Trusted(), f.header, c.opts, now)
+		switch {
+		case err == nil:
+			trusted = f.verified().trusted()
+			pending = pending[:len(pending)-1]
+		case errors.Is(err, qbft.ErrTrustOverlap) && next-trusted.Height > 1:
+			pending = append(pending, trusted.Height+(next-trusted.Height)/2)
+		default:
+			return nil, fmt.Errorf("block %d from trusted block %d: %w", next, trusted.Height, err)
+		}
+	}
+	return seen[height].verified(), nil
+}
+
+// verifyByHash fetches the header at height and accepts it if its hash is the trusted hash.
+func (c *Client) verifyByHash(ctx context.Context, height uint64, hash common.Hash) (*VerifiedHeader, error) {
+	f, err := c.fetchHeader(ctx, c.primary, height)
+	if err != nil {
+		return nil, err
+	}
+	if f.hash != hash {
+		return nil, fmt.Errorf("%w: %s serves block %d with hash %s, trusted %s", ErrHashMismatch, c.primary.url, height, f.hash, hash)
+	}
+	return f.verified(), nil
+}
+
+// verifyBackward walks parent hashes down from the verified header above to height.
+func (c *Client) verifyBackward(ctx context.Context, height uint64, above *VerifiedHeader) (*VerifiedHeader, error) {
+	if above == nil || above.Height-height > maxBackward {
+		return nil, fmt.Errorf("%w: block %d is more than %d blocks below every verified header", ErrNotVerified, height, maxBackward)
+	}
+	want := above.parent
+	for h := above.Height - 1; ; h-- {
+		f, err := c.fetchHeader(ctx, c.primary, h)
+		if err != nil {
+			return nil, err
+		}
+		if f.hash != want {
+			return nil, fmt.Errorf("%w: %s serves block %d with hash %s, its verified child says %s", ErrHashMismatch, c.primary.url, h, f.hash, want)
+		}
+		if h == height {
+			return f.verified(), nil
+		}
+		want = f.parent
+	}
+}
+
+// crossCheck compares vh's hash with every witness's block at vh's height. A witness that serves
+// another block is an error; one that does not answer (within witnessLag) is skipped, but when
+// witnesses are configured at least one must confirm.
+func (c *Client) crossCheck(ctx context.Context, vh *VerifiedHeader) error {
+	if len(c.witnesses) == 0 {
+		return nil
+	}
+	var unanswered []error
+	for _, w := range c.witnesses {
+		f, err := c.witnessHeader(ctx, w, vh.Height)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			unanswered = append(unanswered, err)
+			continue
+		}
+		if f.hash != vh.Hash {
+			return fmt.Errorf("%w: witness %s serves block %d with hash %s, the verified one is %s", ErrWitnessMismatch, w.url, vh.Height, f.hash, vh.Hash)
+		}
+	}
+	if len(unanswered) == len(c.witnesses) {
+		return fmt.Errorf("%w: block %d: %w", ErrNoWitness, vh.Height, errors.Join(unanswered...))
+	}
+	return nil
+}
+
+// witnessHeader fetches a witness's header at height, retrying for witnessLag while it fails (a
+// witness a block behind has not got it yet).
+func (c *Client) witnessHeader(ctx context.Context, w node, height uint64) (*fetched, error) {
+	deadline := time.Now().Add(c.witnessLag)
+	for {
+		f, err := c.fetchHeader(ctx, w, height)
+		if err == nil || errors.Is(err, ErrInvalidResponse) || !time.Now().Add(witnessPoll).Before(deadline) {
+			return f, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(witnessPoll):
+		}
+	}
+}
+
+// commit records a verified header; one newer than the trusted header becomes the trusted one, stored
+// first.
+func (c *Client) commit(vh *VerifiedHeader) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.cache[vh.Height]; ok {
+		if old.Hash != vh.Hash {
+			return fmt.Errorf("%w: two verified blocks at height %d: %s and %s", ErrHashMismatch, vh.Height, old.Hash, vh.Hash)
+		}
+		return nil
+	}
+	if vh.Height > c.trusted.Height {
+		th := vh.trusted()
+		if err := c.store.Save(c.storeName, th); err != nil {
+			return err
+		}
+		c.trusted = th
+	}
+	c.cache[vh.Height] = vh
+	if len(c.cache) > maxCached {
+		heights := make([]uint64, 0, len(c.cache))
+		for h := range c.cache {
+			heights = append(heights, h)
+		}
+		sort.Slice(heights, func(i, j int) bool { return heights[i] < heights[j] })
+		for _, h := range heights[:len(heights)-maxCached] {
+			if h != c.trusted.Height {
+				delete(c.cache, h)
+			}
+		}
+	}
+	return nil
+}
+
+// fetchHeader asks n for the header at height (debug_getRawHeader) and parses it; nothing is verified.
+func (c *Client) fetchHeader(ctx context.Context, n node, height uint64) (*fetched, error) {
+	var raw *hexutil.Bytes
+	if err := n.rc.CallContext(ctx, &raw, "debug_getRawHeader", hexutil.EncodeUint64(height)); err != nil {
+		return nil, fmt.Errorf("debug_getRawHeader %d from %s: %w", height, n.url, err)
+	}
+	if raw == nil || len(*raw) == 0 {
+		return nil, fmt.Errorf("debug_getRawHeader %d from %s: no such block", height, n.url)
+	}
+	h, err := qbft.ParseHeader(*raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: block %d from %s: %w", ErrInvalidResponse, height, n.url, err)
+	}
+	if num := h.Number(); !num.IsUint64() || num.Uint64() != height {
+		return nil, fmt.Errorf("%w: %s served block %s for height %d", ErrInvalidResponse, n.url, num, height)
+	}
+	hash, err := h.Hash()
+	if err != nil {
+		return nil, fmt.Errorf("%w: block %d from %s: %w", ErrInvalidResponse, height, n.url, err)
+	}
+	// The parent hash is the header's first field (ParseHeader has checked the list).
+	var fields []rlp.RawValue
+	var parent common.Hash
+	if err := rlp.DecodeBytes(*raw, &fields); err != nil || rlp.DecodeBytes(fields[0], &parent) != nil {
+		return nil, fmt.Errorf("%w: block %d from %s: parent hash", ErrInvalidResponse, height, n.url)
+	}
+	return &fetched{header: h, raw: *raw, hash: hash, parent: parent}, nil
+}
+
+// RegistryProof is the registry's state at a verified header, proven: the account proof from the
+// header's state root and, per slot, the value and its proof from the account's storage root.
+type RegistryProof struct {
+	Height       uint64
+	StateRoot    common.Hash
+	Address      common.Address
+	AccountProof [][]byte
+	StorageRoot  common.Hash
+	Slots        []SlotProof
+}
+
+// SlotProof is one proven storage slot.
+type SlotProof struct {
+	Slot common.Hash
+	// Value is the slot's word; zero means the proof shows the slot unset.
+	Value common.Hash
+	Proof [][]byte
+}
+
+// RegistryProof asks the primary for the registry's proofs of slots at vh (eth_getProof) and checks
+// them against vh's state root and the pinned code hash before returning: a node that lies about any
+// of it is refused with an error wrapping qbft.ErrInvalidProof (qbft.ErrCodeHash for another
+// contract, qbft.ErrValueMismatch for a stated value its proof does not show). vh must come from this
+// client (else ErrNotVerified).
+func (c *Client) RegistryProof(ctx context.Context, vh *VerifiedHeader, slots []common.Hash) (*RegistryProof, error) {
+	if vh == nil {
+		return nil, fmt.Errorf("evm chain %d: registry proof: %w: no header", c.cfg.ChainID, ErrNotVerified)
+	}
+	known, err := c.VerifiedHeader(ctx, vh.Height)
+	if err != nil {
+		return nil, err
+	}
+	if known.Hash != vh.Hash || known.StateRoot != vh.StateRoot {
+		return nil, fmt.Errorf("evm chain %d: registry proof: %w: block %d with hash %s, verified %s", c.cfg.ChainID, ErrNotVerified, vh.Height, vh.Hash, known.Hash)
+	}
+	keys := make([]string, len(slots))
+	for i, s := range slots {
+		keys[i] = s.Hex()
+	}
+	var res qbft.AccountResult
+	if err := c.primary.rc.CallContext(ctx, &res, "eth_getProof", c.cfg.Registry, keys, hexutil.EncodeUint64(vh.Height)); err != nil {
+		return nil, fmt.Errorf("evm chain %d: eth_getProof at block %d from %s: %w", c.cfg.ChainID, vh.Height, c.primary.url, err)
+	}
+	refuse := func(err error) error {
+		return fmt.Errorf("evm chain %d: registry proof at block %d from %s refused: %w", c.cfg.ChainID, vh.Height, c.primary.url, err)
+	}
+	if len(res.StorageProof) != len(slots) {
+		return nil, refuse(fmt.Errorf("%w: %d storage results for %d slots", ErrInvalidResponse, len(res.StorageProof), len(slots)))
+	}
+	for i, s := range slots {
+		if res.StorageProof[i].Key != s {
+			return nil, refuse(fmt.Errorf("%w: storage result %d is for slot %s, asked %s", ErrInvalidResponse, i, res.StorageProof[i].Key, s))
+		}
+	}
+	storageRoot, err := res.Verify(vh.StateRoot, c.cfg.Registry, c.cfg.RegistryCodeHash)
+	if err != nil {
+		return nil, refuse(err)
+	}
+	p := &RegistryProof{Height: vh.Height, StateRoot: vh.StateRoot, Address: c.cfg.Registry, AccountProof: toBytes(res.AccountProof),
+		StorageRoot: storageRoot, Slots: make([]SlotProof, len(slots))}
+	for i, sr := range res.StorageProof {
+		p.Slots[i] = SlotProof{Slot: sr.Key, Value: sr.Value, Proof: toBytes(sr.Proof)}
+	}
+	return p, nil
+}
+
+func toBytes(nodes []hexutil.Bytes) [][]byte {
+	out := make([][]byte, len(nodes))
+	for i, n := range nodes {
+		out[i] = n
+	}
+	return out
+}
+
+// Logs returns the registry's logs in blocks from..to matching topics (eth_getLogs; topics as in
+// ethereum.FilterQuery: position i matches any of topics[i], an empty position anything). to must not
+// be above the newest verified header (ErrNotVerified). Logs are unauthenticated hints of where to
+// look: they are checked only for being the registry's, in range and matching the topics; everything
+// relayed is re-proven from storage with RegistryProof.
+func (c *Client) Logs(ctx context.Context, from, to uint64, topics [][]common.Hash) ([]types.Log, error) {
+	if from > to {
+		return nil, fmt.Errorf("evm chain %d: logs from block %d to %d: empty range", c.cfg.ChainID, from, to)
+	}
+	if verified := c.Trusted().Height; to > verified {
+		return nil, fmt.Errorf("evm chain %d: logs up to block %d: %w: verified up to %d", c.cfg.ChainID, to, ErrNotVerified, verified)
+	}
+	arg := map[string]any{"address": c.cfg.Registry, "fromBlock": hexutil.EncodeUint64(from), "toBlock": hexutil.EncodeUint64(to)}
+	if topics != nil {
+		arg["topics"] = topics
+	}
+	var logs []types.Log
+	if err := c.primary.rc.CallContext(ctx, &logs, "eth_getLogs", arg); err != nil {
+		return nil, fmt.Errorf("evm chain %d: eth_getLogs %d..%d from %s: %w", c.cfg.ChainID, from, to, c.primary.url, err)
+	}
+	for i, l := range logs {
+		if err := matchLog(&l, c.cfg.Registry, from, to, topics); err != nil {
+			return nil, fmt.Errorf("evm chain %d: eth_getLogs %d..%d from %s: %w: log %d: %v", c.cfg.ChainID, from, to, c.primary.url, ErrInvalidResponse, i, err)
+		}
+	}
+	return logs, nil
+}
+
+// matchLog checks that a log is one the filter asked for.
+func matchLog(l *types.Log, addr common.Address, from, to uint64, topics [][]common.Hash) error {
+	switch {
+	case l.Address != addr:
+		return fmt.Errorf("of contract %s", l.Address)
+	case l.BlockNumber < from || l.BlockNumber > to:
+		return fmt.Errorf("in block %d", l.BlockNumber)
+	case l.Removed:
+		return errors.New("removed by a reorg")
+	}
+	for i, alts := range topics {
+		if len(alts) == 0 {
+			continue
+		}
+		if i >= len(l.Topics) || !slices.Contains(alts, l.Topics[i]) {
+			return fmt.Errorf("topic %d does not match", i)
+		}
+	}
+	return nil
+}

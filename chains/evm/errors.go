@@ -1,0 +1,42 @@
+package evm
+
+import (
+	"errors"
+	"fmt"
+)
+
+var (
+	// ErrNoTrustRoot is returned by Dial when the store is empty and no trusted header was given.
+	ErrNoTrustRoot = errors.New("no trusted header: give a trust root (height, time, hash, validators)")
+	// ErrChainIDMismatch is returned when a node serves another chain than the configured one.
+	ErrChainIDMismatch = errors.New("node serves another chain")
+	// ErrWitnessMismatch is returned when a witness serves another block at a verified height: a fork,
+	// or the primary or the witness is attacking. The error names the witness.
+	ErrWitnessMismatch = errors.New("witness serves another block: possible fork or attack")
+	// ErrNoWitness is returned when witnesses are configured and none of them confirmed a header.
+	ErrNoWitness = errors.New("no witness confirmed the header")
+	// ErrHashMismatch is returned when a node serves a block whose hash differs from one already
+	// trusted (the trusted header itself, or the parent hash of a verified child), and when a trust
+	// root's validators or time are not those of the block with its hash.
+	ErrHashMismatch = errors.New("block hash differs from the trusted one")
+	// ErrNotVerified is returned for a question about heights or headers this client has not verified
+	// (logs past the newest verified header, a VerifiedHeader it did not produce).
+	ErrNotVerified = errors.New("not verified")
+	// ErrInvalidResponse is returned when a node's answer is malformed or not what was asked (another
+	// block number, missing storage results, logs of another contract).
+	ErrInvalidResponse = errors.New("invalid node response")
+)
+
+// VerificationError is a header the client could not verify, with the chain and height.
+type VerificationError struct {
+	ChainID uint64
+	Height  uint64
+	Err     error
+}
+
+func (e *VerificationError) Error() string {
+	return fmt.Sprintf("evm chain %d: verify block %d: %v", e.ChainID, e.Height, e.Err)
+}
+
+// Unwrap returns the cause (qbft's errors, ErrWitnessMismatch, ErrHashMismatch, ...).
+func (e *VerificationError) Unwrap() error { return e.Err }
