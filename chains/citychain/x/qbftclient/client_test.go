@@ -186,7 +186,6 @@ func TestCreateUpdateProve(t *testing.T) {
 	}
 }
 
-
 func TestUpdatesRefused(t *testing.T) {
 	f := newFixture(t)
 	id, h0 := f.create(f.params)
