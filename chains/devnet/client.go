@@ -9,6 +9,7 @@ import (
 
 	citychain "github.com/cityrelay/cityrelay/chains/citychain/app"
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
+	"github.com/cityrelay/cityrelay/chains/citychain/x/qbftclient"
 	"github.com/cityrelay/cityrelay/chains/cosmos"
 )
 
@@ -25,7 +26,7 @@ type ClientOptions struct {
 // Client returns a chain client signing with one of the devnet's keys (RelayerKey, Relayer2Key,
 // AdminKey), knowing the did module's messages.
 func (c *Chain) Client(key string, o ClientOptions) (*cosmos.Client, error) {
-	enc, err := cosmos.NewEncoding(citychain.AccountAddressPrefix, didtypes.RegisterInterfaces)
+	enc, err := cosmos.NewEncoding(citychain.AccountAddressPrefix, didtypes.RegisterInterfaces, qbftclient.RegisterInterfaces)
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
+	"github.com/cityrelay/cityrelay/chains/citychain/x/qbftclient"
 	"github.com/cityrelay/cityrelay/chains/cosmos"
 	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/relayer"
@@ -83,7 +84,7 @@ func (r *Runtime) chain(id string) (*cosmos.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	enc, err := cosmos.NewEncoding(cc.AccountPrefix, didtypes.RegisterInterfaces)
+	enc, err := cosmos.NewEncoding(cc.AccountPrefix, didtypes.RegisterInterfaces, qbftclient.RegisterInterfaces)
 	if err != nil {
 		return nil, err
 	}

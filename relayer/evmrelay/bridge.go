@@ -1,0 +1,529 @@
+// Package evmrelay brings attestations of an EVM city (a QBFT chain with a CityAttestationRegistry
+// contract) into a Cosmos city, over the same JetStream work queue as IBC packets. A scanner reads the
+// registry's events at heights the EVM light client verified and publishes work items that are only
+// references (city, attestation id, block); a submitter proves each one again from registry storage at
+// a verified header, checks the proof before spending gas, and sends the Cosmos city an update of its
+// city-qbft client with the header and a MsgSubmitEvmAttestation carrying the storage proofs. Nothing
+// the EVM RPC node says is believed: events are hints, proofs are checked against a header the light
+// client verified, and the Cosmos chain checks everything again.
+package evmrelay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/gogoproto/proto"
+	clienttypes "github.com/cosmos/ibc-go/v8/modules/core/02-client/types"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+	"golang.org/x/sync/errgroup"
+
+	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
+	"github.com/cityrelay/cityrelay/chains/citychain/x/qbftclient"
+	"github.com/cityrelay/cityrelay/chains/cosmos"
+	"github.com/cityrelay/cityrelay/chains/evm"
+	"github.com/cityrelay/cityrelay/chains/evm/registry"
+	"github.com/cityrelay/cityrelay/packets"
+)
+
+// Source is the EVM city as the bridge reads it: every header from its light client (*evm.Client).
+type Source interface {
+	Latest(ctx context.Context) (*evm.VerifiedHeader, error)
+	VerifiedHeader(ctx context.Context, height uint64) (*evm.VerifiedHeader, error)
+	RegistryProof(ctx context.Context, vh *evm.VerifiedHeader, slots []common.Hash) (*evm.RegistryProof, error)
+	Logs(ctx context.Context, from, to uint64, topics [][]common.Hash) ([]types.Log, error)
+}
+
+// Dest is the Cosmos city the attestations go to (*cosmos.Client).
+type Dest interface {
+	ChainID() string
+	Address(ctx context.Context) (string, error)
+	QueryGRPC(ctx context.Context, method string, req, resp proto.Message, height int64) error
+	Send(ctx context.Context, msgs ...sdk.Msg) (*cosmos.TxResult, error)
+}
+
+// Errors the submitter branches on.
+var (
+	// ErrNotYet: the event's block is above the newest verified header (retried).
+	ErrNotYet = errors.New("event block not verified yet")
+	// ErrEventMismatch: the node's event does not match what the registry's storage proves (a lying
+	// node or a reorganised chain); the item is retried, then dead-lettered.
+	ErrEventMismatch = errors.New("event does not match the registry's proven storage")
+	// ErrNoIssue: no Issued event was found for the attestation.
+	ErrNoIssue = errors.New("no Issued event for the attestation")
+)
+
+// Bridge relays one EVM city's attestations to one Cosmos city.
+type Bridge struct {
+	// City is the EVM city's chain id (its DIDs are did:city:<City>:…).
+	City   string
+	Source Source
+	Dest   Dest
+	// Client is the city-qbft client on Dest that Dest's city registry names for City.
+	Client string
+	JS     jetstream.JetStream
+	Log    zerolog.Logger
+	// Poll is the pause between scans with nothing new (default 500ms).
+	Poll time.Duration
+	// StartBlock is the first block scanned when there is no cursor yet (default 1).
+	StartBlock uint64
+	// LogWindow is the most blocks one eth_getLogs asks for (default 2000).
+	LogWindow uint64
+	// MaxDeliver is how many times an item is tried before it is dead-lettered (default 8).
+	MaxDeliver int
+	// RetryBase is the first retry delay, doubled per try up to 5 minutes (default 2s).
+	RetryBase time.Duration
+	// OnDelivered is told of each attestation the Cosmos city stored or updated (metrics, tests).
+	OnDelivered func(id string, status didtypes.AttestationStatus, evmHeight uint64, txHeight int64)
+	// OnFailed is told of each failed attempt: reason is "transient", "refused" or "dead".
+	OnFailed func(reason string)
+	// OnPartFailed is told when the scanner or the submitter fails (it is restarted).
+	OnPartFailed func(part string, err error)
+}
+
+var abi = registry.NewCityAttestationRegistry()
+
+// Event topics of the registry.
+var (
+	issuedTopic        = abiEventID("Issued")
+	statusChangedTopic = abiEventID("StatusChanged")
+)
+
+func abiEventID(name string) common.Hash {
+	parsed, err := registry.CityAttestationRegistryMetaData.ParseABI()
+	if err != nil {
+		panic(fmt.Sprintf("registry ABI: %v", err)) // the ABI is compiled in
+	}
+	return parsed.Events[name].ID
+}
+
+// Run scans and submits until ctx ends; a failing part is restarted with backoff.
+func (b *Bridge) Run(ctx context.Context) error {
+	b.defaults()
+	b.Log = b.Log.With().Str("city", b.City).Str("chain", b.Dest.ChainID()).Str("client", b.Client).Logger()
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return b.supervise(gctx, "evm scanner "+b.City, b.scan) })
+	g.Go(func() error { return b.supervise(gctx, "evm submitter "+b.City+"→"+b.Dest.ChainID(), b.submit) })
+	return g.Wait()
+}
+
+func (b *Bridge) defaults() {
+	if b.Poll <= 0 {
+		b.Poll = 500 * time.Millisecond
+	}
+	if b.StartBlock == 0 {
+		b.StartBlock = 1
+	}
+	if b.LogWindow == 0 {
+		b.LogWindow = 2000
+	}
+	if b.MaxDeliver <= 0 {
+		b.MaxDeliver = 8
+	}
+	if b.RetryBase <= 0 {
+		b.RetryBase = 2 * time.Second
+	}
+}
+
+func (b *Bridge) supervise(ctx context.Context, part string, run func(context.Context) error) error {
+	wait := time.Second
+	for {
+		err := run(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err == nil {
+			err = errors.New("stopped")
+		}
+		b.Log.Error().Err(err).Str("part", part).Dur("restart_in", wait).Msg("evm bridge part failed; restarting")
+		if b.OnPartFailed != nil {
+			b.OnPartFailed(part, err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 30*time.Second)
+	}
+}
+
+// cursorKey is the scanner's cursor in the cursors bucket.
+func (b *Bridge) cursorKey() string {
+	return "evm." + sanitize(b.City) + "." + sanitize(b.Dest.ChainID()) + "." + sanitize(b.Client)
+}
+
+func sanitize(s string) string {
+	out := []byte(s)
+	for i, c := range out {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			out[i] = '_'
+		}
+	}
+	return string(out)
+}
+
+// scan publishes a work item per registry event, in verified blocks only, and moves its cursor after
+// each published window (a restart re-publishes at most one window; JetStream drops the duplicates).
+func (b *Bridge) scan(ctx context.Context) error {
+	kv, err := b.JS.KeyValue(ctx, "cityrelay_cursors")
+	if err != nil {
+		return fmt.Errorf("cursor bucket: %w", err)
+	}
+	next := b.StartBlock
+	if e, err := kv.Get(ctx, b.cursorKey()); err == nil {
+		done, perr := strconv.ParseUint(string(e.Value()), 10, 64)
+		if perr != nil {
+			return fmt.Errorf("cursor %s: %q: %w", b.cursorKey(), e.Value(), perr)
+		}
+		next = done + 1
+	} else if !errors.Is(err, jetstream.ErrKeyNotFound) {
+		return fmt.Errorf("cursor %s: %w", b.cursorKey(), err)
+	}
+	b.Log.Info().Uint64("from_block", next).Msg("evm scanner started")
+	for {
+		vh, err := b.Source.Latest(ctx)
+		if err != nil {
+			return fmt.Errorf("verify latest header of %s: %w", b.City, err)
+		}
+		for next <= vh.Height {
+			to := min(next+b.LogWindow-1, vh.Height)
+			logs, err := b.Source.Logs(ctx, next, to, [][]common.Hash{{issuedTopic, statusChangedTopic}})
+			if err != nil {
+				return fmt.Errorf("registry events %d..%d of %s: %w", next, to, b.City, err)
+			}
+			for i := range logs {
+				if err := b.publish(ctx, &logs[i]); err != nil {
+					return err
+				}
+			}
+			if _, err := kv.Put(ctx, b.cursorKey(), []byte(strconv.FormatUint(to, 10))); err != nil {
+				return fmt.Errorf("cursor %s: %w", b.cursorKey(), err)
+			}
+			next = to + 1
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(b.Poll):
+		}
+	}
+}
+
+// publish turns a registry event into a work item. An event that does not decode is logged and
+// skipped: it cannot be the registry's (whose code the client pins), and nothing relies on events.
+func (b *Bridge) publish(ctx context.Context, l *types.Log) error {
+	w := &packets.EvmWork{City: b.City, To: b.Dest.ChainID(), Client: b.Client, Block: l.BlockNumber, ObservedUnixNano: time.Now().UnixNano()}
+	switch l.Topics[0] {
+	case issuedTopic:
+		ev, err := abi.UnpackIssuedEvent(l)
+		if err != nil {
+			b.Log.Warn().Err(err).Uint64("block", l.BlockNumber).Msg("undecodable Issued event skipped")
+			return nil
+		}
+		w.ID = registry.IDHex(ev.Id)
+	case statusChangedTopic:
+		ev, err := abi.UnpackStatusChangedEvent(l)
+		if err != nil {
+			b.Log.Warn().Err(err).Uint64("block", l.BlockNumber).Msg("undecodable StatusChanged event skipped")
+			return nil
+		}
+		w.ID, w.StatusSeq = registry.IDHex(ev.Id), ev.IssuerSeq
+	default:
+		return nil
+	}
+	bz, err := w.Encode()
+	if err != nil {
+		return err
+	}
+	msg := nats.NewMsg(w.Subject())
+	msg.Data = bz
+	msg.Header.Set(nats.MsgIdHdr, w.MsgID())
+	if _, err := b.JS.PublishMsg(ctx, msg); err != nil {
+		return fmt.Errorf("publish %s: %w", w.MsgID(), err)
+	}
+	b.Log.Debug().Str("id", w.ID).Uint64("block", w.Block).Uint64("status_seq", w.StatusSeq).Msg("evm attestation work published")
+	return nil
+}
+
+// submit delivers the work items of this city's client on Dest, one at a time.
+func (b *Bridge) submit(ctx context.Context) error {
+	cons, err := b.JS.CreateOrUpdateConsumer(ctx, packets.WorkStream, jetstream.ConsumerConfig{
+		Durable:       packets.EvmConsumerName(b.Dest.ChainID(), b.Client),
+		FilterSubject: packets.EvmWorkSubject(b.Dest.ChainID(), b.Client),
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       time.Minute,
+		MaxAckPending: 1000,
+	})
+	if err != nil {
+		return fmt.Errorf("evm consumer for %s on %s: %w", b.Client, b.Dest.ChainID(), err)
+	}
+	b.Log.Info().Msg("evm submitter started")
+	for ctx.Err() == nil {
+		batch, err := cons.Fetch(20, jetstream.FetchMaxWait(time.Second))
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("fetch evm work: %w", err)
+		}
+		for m := range batch.Messages() {
+			b.handle(context.WithoutCancel(ctx), m)
+		}
+	}
+	return nil
+}
+
+func (b *Bridge) handle(ctx context.Context, m jetstream.Msg) {
+	w, err := packets.DecodeEvm(m.Data())
+	if err != nil {
+		b.dead(ctx, m, nil, err)
+		return
+	}
+	log := b.Log.With().Str("id", w.ID).Uint64("status_seq", w.StatusSeq).Logger()
+	res, height, err := b.Deliver(ctx, w)
+	if err == nil {
+		_ = m.DoubleAck(ctx)
+		log.Info().Str("status", res.status.String()).Uint64("evm_height", res.proofHeight).Int64("height", height).Bool("updated", res.updated).
+			Msg("evm attestation delivered")
+		if b.OnDelivered != nil && res.updated {
+			b.OnDelivered(w.ID, res.status, res.proofHeight, height)
+		}
+		return
+	}
+	meta, _ := m.Metadata()
+	tries := uint64(1)
+	if meta != nil {
+		tries = meta.NumDelivered
+	}
+	reason := "transient"
+	var txErr *cosmos.TxError
+	if errors.As(err, &txErr) || errors.Is(err, ErrEventMismatch) || errors.Is(err, ErrNoIssue) {
+		reason = "refused"
+	}
+	if reason == "refused" && tries >= uint64(b.MaxDeliver) {
+		b.dead(ctx, m, w, err)
+		return
+	}
+	if b.OnFailed != nil {
+		b.OnFailed(reason)
+	}
+	delay := b.RetryBase
+	for i := uint64(1); i < tries && delay < 5*time.Minute; i++ {
+		delay *= 2
+	}
+	log.Warn().Err(err).Str("reason", reason).Uint64("try", tries).Dur("retry_in", delay).Msg("evm attestation not delivered; retrying")
+	_ = m.NakWithDelay(min(delay, 5*time.Minute))
+}
+
+func (b *Bridge) dead(ctx context.Context, m jetstream.Msg, w *packets.EvmWork, reason error) {
+	msg := nats.NewMsg(packets.DeadSubject(b.Dest.ChainID(), "evm-"+b.City))
+	msg.Data = m.Data()
+	msg.Header.Set(packets.ReasonHeader, reason.Error())
+	if _, err := b.JS.PublishMsg(ctx, msg); err != nil {
+		b.Log.Error().Err(err).Msg("dead-letter publish failed; leaving the item for redelivery")
+		_ = m.NakWithDelay(b.RetryBase)
+		return
+	}
+	ev := b.Log.Error().Str("reason", reason.Error())
+	if w != nil {
+		ev = ev.Str("id", w.ID)
+	}
+	ev.Msg("evm work item dead-lettered")
+	if b.OnFailed != nil {
+		b.OnFailed("dead")
+	}
+	_ = m.Term()
+}
+
+// result is what a delivery did.
+type result struct {
+	status      didtypes.AttestationStatus
+	proofHeight uint64
+	updated     bool
+}
+
+// Prepared is a delivery ready to send: the client update (when the client is behind the proof's
+// header) and the submission, proven and checked.
+type Prepared struct {
+	Msgs        []sdk.Msg
+	Submit      *didtypes.MsgSubmitEvmAttestation
+	ProofHeight uint64
+	Status      didtypes.AttestationStatus
+}
+
+// Prepare proves the attestation of w from the registry at the newest verified header (or at the
+// client's height when another instance moved the client past this light client) and builds the
+// messages, checking the proofs and the event against each other before any gas is spent.
+func (b *Bridge) Prepare(ctx context.Context, w *packets.EvmWork) (*Prepared, error) {
+	b.defaults()
+	id, err := registry.ParseID(w.ID)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrEventMismatch, err)
+	}
+	vh, err := b.Source.Latest(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("verify latest header of %s: %w", b.City, err)
+	}
+	if vh.Height < w.Block {
+		return nil, fmt.Errorf("%w: block %d, verified %d", ErrNotYet, w.Block, vh.Height)
+	}
+	trusted, err := b.clientHeight(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if vh.Height < trusted {
+		// The client is ahead of this light client (another instance updated it): prove at the
+		// client's height, which this light client verifies first.
+		if vh, err = b.Source.VerifiedHeader(ctx, trusted); err != nil {
+			return nil, fmt.Errorf("verify block %d of %s (the client's height): %w", trusted, b.City, err)
+		}
+	}
+	issued, err := b.findIssued(ctx, id, vh.Height)
+	if err != nil {
+		return nil, err
+	}
+	rp, err := b.Source.RegistryProof(ctx, vh, []common.Hash{registry.IssuedSlot(id), registry.StatusSlot(id)})
+	if err != nil {
+		return nil, fmt.Errorf("prove %s at block %d of %s: %w", w.ID, vh.Height, b.City, err)
+	}
+	msg, err := b.buildSubmit(ctx, issued, rp)
+	if err != nil {
+		return nil, err
+	}
+	word, err := registry.DecodeStatusWord(rp.Slots[1].Value)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrEventMismatch, err)
+	}
+	p := &Prepared{Submit: msg, ProofHeight: vh.Height, Status: didtypes.AttestationStatus(word.Status)}
+	if vh.Height > trusted {
+		update, err := b.buildUpdate(ctx, vh, rp, trusted)
+		if err != nil {
+			return nil, err
+		}
+		p.Msgs = append(p.Msgs, update)
+	}
+	p.Msgs = append(p.Msgs, msg)
+	return p, nil
+}
+
+// Deliver prepares w and sends it to Dest in one tx. It returns what was delivered and the tx height.
+func (b *Bridge) Deliver(ctx context.Context, w *packets.EvmWork) (*result, int64, error) {
+	p, err := b.Prepare(ctx, w)
+	if err != nil {
+		return nil, 0, err
+	}
+	res, err := b.Dest.Send(ctx, p.Msgs...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("submit %s to %s: %w", w.ID, b.Dest.ChainID(), err)
+	}
+	return &result{status: p.Status, proofHeight: p.ProofHeight, updated: submitUpdated(res)}, res.Height, nil
+}
+
+// submitUpdated reads MsgSubmitEvmAttestationResponse.updated from the tx's events: the keeper emits
+// did_evm_attestation only when it wrote.
+func submitUpdated(res *cosmos.TxResult) bool {
+	for _, e := range res.Events {
+		if e.Type == "did_evm_attestation" {
+			return true
+		}
+	}
+	return false
+}
+
+// clientHeight is the city-qbft client's latest height on Dest. It is read without proof: a lying
+// Cosmos node can only make the update or the submission fail, never make Dest accept anything.
+func (b *Bridge) clientHeight(ctx context.Context) (uint64, error) {
+	var resp clienttypes.QueryClientStateResponse
+	if err := b.Dest.QueryGRPC(ctx, "/ibc.core.client.v1.Query/ClientState", &clienttypes.QueryClientStateRequest{ClientId: b.Client}, &resp, 0); err != nil {
+		return 0, fmt.Errorf("client %s on %s: %w", b.Client, b.Dest.ChainID(), err)
+	}
+	var cs qbftclient.ClientState
+	if resp.ClientState == nil || resp.ClientState.TypeUrl != "/"+proto.MessageName(&cs) {
+		return 0, fmt.Errorf("client %s on %s is not a %s client", b.Client, b.Dest.ChainID(), qbftclient.ClientType)
+	}
+	if err := proto.Unmarshal(resp.ClientState.Value, &cs); err != nil {
+		return 0, fmt.Errorf("client %s on %s: %w", b.Client, b.Dest.ChainID(), err)
+	}
+	if cs.FrozenHeight != 0 {
+		return 0, fmt.Errorf("client %s on %s is frozen (misbehaviour of %s's validators was proven)", b.Client, b.Dest.ChainID(), b.City)
+	}
+	return cs.LatestHeight, nil
+}
+
+// findIssued finds the attestation's Issued event at or below block upTo, newest window first.
+func (b *Bridge) findIssued(ctx context.Context, id [32]byte, upTo uint64) (*registry.CityAttestationRegistryIssued, error) {
+	for to := upTo; ; {
+		from := uint64(1)
+		if to > b.LogWindow {
+			from = to - b.LogWindow + 1
+		}
+		logs, err := b.Source.Logs(ctx, from, to, [][]common.Hash{{issuedTopic}, {common.Hash(id)}})
+		if err != nil {
+			return nil, fmt.Errorf("find the issue of %x on %s: %w", id, b.City, err)
+		}
+		for i := range logs {
+			if ev, err := abi.UnpackIssuedEvent(&logs[i]); err == nil && ev.Id == id {
+				return ev, nil
+			}
+		}
+		if from == 1 {
+			return nil, fmt.Errorf("%w: %x on %s", ErrNoIssue, id, b.City)
+		}
+		to = from - 1
+	}
+}
+
+// buildSubmit builds MsgSubmitEvmAttestation from the Issued event and the proven slots, after
+// checking that they agree (the registry's commitment binds the signer and the issue block), so a
+// lying node costs no gas.
+func (b *Bridge) buildSubmit(ctx context.Context, ev *registry.CityAttestationRegistryIssued, rp *evm.RegistryProof) (*didtypes.MsgSubmitEvmAttestation, error) {
+	if len(rp.Slots) != 2 {
+		return nil, fmt.Errorf("registry proof has %d slots, want 2", len(rp.Slots))
+	}
+	signBytes := didtypes.AttestationSignBytes(b.City, ev.IssuerDid, ev.IssuerMethod, ev.SubjectDid, ev.CredentialType, ev.Digest,
+		ev.ValidFrom, ev.ValidUntil, ev.IssuerSeq)
+	id := registry.AttestationID(signBytes)
+	if id != ev.Id {
+		return nil, fmt.Errorf("%w: the Issued event's fields hash to %x, not its id %x", ErrEventMismatch, id, ev.Id)
+	}
+	signer, err := registry.RecoverSigner(id, ev.Signature)
+	if err != nil {
+		return nil, fmt.Errorf("%w: signature of %x: %v", ErrEventMismatch, id, err)
+	}
+	if want := registry.IssuedCommitment(id, signer, ev.IssuedBlock); common.Hash(want) != rp.Slots[0].Value {
+		return nil, fmt.Errorf("%w: issued[%x] is %s at block %d, the event implies %x", ErrEventMismatch, id, rp.Slots[0].Value, rp.Height, want)
+	}
+	submitter, err := b.Dest.Address(ctx)
+	if err != nil {
+		return nil, err
+	}
+	word := rp.Slots[1].Value
+	return &didtypes.MsgSubmitEvmAttestation{
+		Submitter: submitter, ClientId: b.Client, ProofHeight: rp.Height,
+		IssuerDid: ev.IssuerDid, IssuerMethod: ev.IssuerMethod, SubjectDid: ev.SubjectDid, CredentialType: ev.CredentialType,
+		Digest: ev.Digest, ValidFrom: ev.ValidFrom, ValidUntil: ev.ValidUntil, IssuerSeq: ev.IssuerSeq, Signature: ev.Signature,
+		IssuedBlock: ev.IssuedBlock, StatusWord: word.Bytes(), IssuedProof: rp.Slots[0].Proof, StatusProof: rp.Slots[1].Proof,
+	}, nil
+}
+
+// buildUpdate is the MsgUpdateClient moving the city-qbft client from trusted to vh.
+func (b *Bridge) buildUpdate(ctx context.Context, vh *evm.VerifiedHeader, rp *evm.RegistryProof, trusted uint64) (sdk.Msg, error) {
+	signer, err := b.Dest.Address(ctx)
+	if err != nil {
+		return nil, err
+	}
+	header, err := codectypes.NewAnyWithValue(&qbftclient.Header{HeaderRlp: vh.RLP, AccountProof: rp.AccountProof, TrustedHeight: trusted})
+	if err != nil {
+		return nil, err
+	}
+	return &clienttypes.MsgUpdateClient{ClientId: b.Client, ClientMessage: header, Signer: signer}, nil
+}

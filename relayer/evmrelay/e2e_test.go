@@ -1,0 +1,436 @@
+package evmrelay_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+
+	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
+	"github.com/cityrelay/cityrelay/chains/cosmos"
+	"github.com/cityrelay/cityrelay/chains/devnet"
+	"github.com/cityrelay/cityrelay/chains/evm"
+	"github.com/cityrelay/cityrelay/chains/evm/registry"
+	"github.com/cityrelay/cityrelay/chains/evmdevnet"
+	"github.com/cityrelay/cityrelay/light"
+	"github.com/cityrelay/cityrelay/light/qbft"
+	"github.com/cityrelay/cityrelay/packets"
+	"github.com/cityrelay/cityrelay/relayer/evmrelay"
+	"github.com/cityrelay/cityrelay/relayer/verify"
+)
+
+// bucheon is the Cosmos city (a real citychaind node) shared by the package's tests.
+var bucheon *devnet.Chain
+
+func TestMain(m *testing.M) { os.Exit(run(m)) }
+
+func run(m *testing.M) int {
+	home, err := os.MkdirTemp("", "evmrelay-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(home)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	net, err := devnet.Start(ctx, devnet.Options{Home: home, ChainIDs: []string{"bucheon-1"}, BlockTime: 200 * time.Millisecond})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "start devnet:", err)
+		return 1
+	}
+	bucheon = net.Chain("bucheon-1")
+	code := m.Run()
+	if err := net.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "stop devnet:", err)
+		return 1
+	}
+	return code
+}
+
+// evmCity is an EVM city on a QBFT devnet with its registry, a light client of it, and its city-qbft
+// client on Bucheon.
+type evmCity struct {
+	chain  *evmdevnet.Chain
+	city   *evmdevnet.City
+	src    *evm.Client
+	dest   *cosmos.Client
+	client string
+}
+
+func startCity(t *testing.T, name string, evmChainID uint64, validators int) *evmCity {
+	t.Helper()
+	chain, err := evmdevnet.Start(evmdevnet.Config{ChainID: evmChainID, Validators: validators, Seed: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = chain.Close() })
+	city, err := chain.DeployCity(name, "residency")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &evmCity{chain: chain, city: city, src: dialEVM(t, chain, city, chain.RPCURL()), dest: bucheonClient(t)}
+}
+
+// dialEVM is a light client of chain reached through rpc, trusting its current head.
+func dialEVM(t *testing.T, chain *evmdevnet.Chain, city *evmdevnet.City, rpc string) *evm.Client {
+	t.Helper()
+	raw, err := chain.RawHeader(chain.Height())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := qbft.ParseHeader(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trust, err := qbft.NewTrustedHeader(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := evm.Dial(context.Background(), evm.Config{ChainID: chain.ChainID(), RPC: rpc, Registry: city.Registry,
+		RegistryCodeHash: registry.RuntimeCodeHash, TrustingPeriod: 24 * time.Hour, StoreDir: t.TempDir()}, trust)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(src.Close)
+	return src
+}
+
+func bucheonClient(t *testing.T) *cosmos.Client {
+	t.Helper()
+	cl, err := bucheon.Client(devnet.RelayerKey, devnet.ClientOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cl
+}
+
+// createClient creates the city's city-qbft client on Bucheon (anyone may).
+func (c *evmCity) createClient(t *testing.T) {
+	t.Helper()
+	id, err := evmrelay.CreateClient(context.Background(), c.src, c.dest, evmrelay.ClientParams{City: c.city.ChainID,
+		EvmChainID: c.chain.ChainID(), Registry: c.city.Registry, TrustingPeriod: 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.client = id
+}
+
+// link creates the city's client and has Bucheon's registry admin register it for the city.
+func (c *evmCity) link(t *testing.T) {
+	t.Helper()
+	c.createClient(t)
+	if _, err := bucheon.RegisterCity(context.Background(), c.city.ChainID, c.client); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (c *evmCity) bridge(t *testing.T, js jetstream.JetStream, delivered chan<- string) *evmrelay.Bridge {
+	return &evmrelay.Bridge{City: c.city.ChainID, Source: c.src, Dest: c.dest, Client: c.client, JS: js, Poll: 100 * time.Millisecond,
+		RetryBase: 200 * time.Millisecond, Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel),
+		OnDelivered: func(id string, s didtypes.AttestationStatus, _ uint64, _ int64) { delivered <- id + "/" + s.String() }}
+}
+
+func natsJS(t *testing.T) jetstream.JetStream {
+	t.Helper()
+	srv, err := packets.StartEmbedded(t.TempDir(), "127.0.0.1:-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	nc, err := srv.Connect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := packets.Setup(context.Background(), js, 1, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	return js
+}
+
+// verifyOnBucheon verifies the attestation on Bucheon as `cityrelay verify` does, until it is want
+// (a tx committed in block h shows in the state of header h+1) or a timeout.
+func verifyOnBucheon(t *testing.T, origin string, id [32]byte, want verify.Status) *verify.Result {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		res := verifyOnce(t, origin, id)
+		if res.Status == want || time.Now().After(deadline) {
+			return res
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func verifyOnce(t *testing.T, origin string, id [32]byte) *verify.Result {
+	t.Helper()
+	lc, err := light.New(context.Background(), light.Options{ChainID: bucheon.ChainID, Primary: bucheon.RPCAddr, TrustingPeriod: 24 * time.Hour,
+		TrustLatest: true, StoreDir: t.TempDir(), Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lc.Close()
+	res, err := verify.Attestation(context.Background(), bucheonClient(t), lc, origin, registry.IDHex(id), verify.Options{MaxHeaderAge: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func waitFor(t *testing.T, ch <-chan string, want string) {
+	t.Helper()
+	deadline := time.After(60 * time.Second)
+	for {
+		select {
+		case got := <-ch:
+			if got == want {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s", want)
+		}
+	}
+}
+
+// TestAttestationFromEVMCity: an attestation issued on a 4- and a 21-validator QBFT city arrives in
+// Bucheon through the JetStream pipeline, `verify` says valid there, then revoked after the issuer
+// revokes it on the EVM city.
+func TestAttestationFromEVMCity(t *testing.T) {
+	for _, tc := range []struct {
+		city       string
+		chainID    uint64
+		validators int
+	}{{"gimpo-evm", 7001, 4}, {"incheon-evm", 7002, 21}} {
+		t.Run(fmt.Sprintf("%d validators", tc.validators), func(t *testing.T) {
+			c := startCity(t, tc.city, tc.chainID, tc.validators)
+			c.link(t)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			delivered := make(chan string, 16)
+			done := make(chan error, 1)
+			go func() { done <- c.bridge(t, natsJS(t), delivered).Run(ctx) }()
+
+			a, err := c.city.Issue("did:city:bucheon-1:alice", "residency", bytes.Repeat([]byte{0xa1}, 32), time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, delivered, registry.IDHex(a.ID)+"/"+didtypes.ATTESTATION_STATUS_ACTIVE.String())
+			res := verifyOnBucheon(t, tc.city, a.ID, verify.StatusValid)
+			if res.Status != verify.StatusValid || res.Client != c.client || res.RegisteredClient != c.client || res.EvmProofHeight < a.Block {
+				t.Fatalf("verify after issue: %+v", res)
+			}
+			if at := res.Attestation; at.SubjectDid != "did:city:bucheon-1:alice" || at.IssuerDid != c.city.Issuer || at.IssuedHeight != int64(a.Block) {
+				t.Fatalf("verified attestation: %+v", at)
+			}
+
+			if _, err := c.city.ChangeStatus(a.ID, registry.StatusRevoked); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, delivered, registry.IDHex(a.ID)+"/"+didtypes.ATTESTATION_STATUS_REVOKED.String())
+			if res := verifyOnBucheon(t, tc.city, a.ID, verify.StatusRevoked); res.Status != verify.StatusRevoked {
+				t.Fatalf("verify after revocation: %s (%s)", res.Status, res.Reason)
+			}
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// tamperingProxy forwards JSON-RPC to target, rewriting the answers of one method.
+// Tampering is on while *on is true.
+func tamperingProxy(t *testing.T, target, method string, tamper func(result json.RawMessage) json.RawMessage) (string, *atomic.Int64, *atomic.Bool) {
+	t.Helper()
+	var hits atomic.Int64
+	var on atomic.Bool
+	on.Store(true)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		resp, err := http.Post(target, "application/json", bytes.NewReader(body))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		out, _ := io.ReadAll(resp.Body)
+		var req struct {
+			Method string `json:"method"`
+		}
+		if on.Load() && json.Unmarshal(body, &req) == nil && req.Method == method {
+			var msg map[string]json.RawMessage
+			if json.Unmarshal(out, &msg) == nil && msg["result"] != nil {
+				msg["result"] = tamper(msg["result"])
+				out, _ = json.Marshal(msg)
+				hits.Add(1)
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(out)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, &hits, &on
+}
+
+// flipHex changes one hex digit in the middle of the n-th 0x-string of a JSON value longer than 66
+// characters (a proof node or a header, not an address or a word).
+func flipHex(v json.RawMessage) json.RawMessage {
+	s := string(v)
+	seen := 0
+	for i := 0; i < len(s)-2; i++ {
+		if s[i] == '"' && strings.HasPrefix(s[i+1:], "0x") {
+			end := strings.IndexByte(s[i+1:], '"')
+			if end > 66 && seen == 0 {
+				j := i + 1 + end/2
+				c := byte('0')
+				if s[j] == '0' {
+					c = '1'
+				}
+				return json.RawMessage(s[:j] + string(c) + s[j+1:])
+			}
+			if end > 66 {
+				seen++
+			}
+			i += end
+		}
+	}
+	return v
+}
+
+// TestLyingNodesAndForgeries: a node that tampers with a proof or a header makes the relayer refuse
+// before submitting; a submission forced past the relayer is refused by Bucheon; a chain that calls
+// itself an EVM city without its registered client is refused.
+func TestLyingNodesAndForgeries(t *testing.T) {
+	ctx := context.Background()
+	c := startCity(t, "gimpo-evm2", 7003, 4)
+	c.link(t)
+	a, err := c.city.Issue("did:city:bucheon-1:bob", "residency", bytes.Repeat([]byte{0xb0}, 32), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &packets.EvmWork{City: c.city.ChainID, To: bucheon.ChainID, Client: c.client, ID: registry.IDHex(a.ID), Block: a.Block}
+
+	// A proof tampered with on the way: refused by the relayer's check, nothing sent.
+	proofURL, hits, _ := tamperingProxy(t, c.chain.RPCURL(), "eth_getProof", flipHex)
+	lying := &evmrelay.Bridge{City: c.city.ChainID, Source: dialEVM(t, c.chain, c.city, proofURL), Dest: c.dest, Client: c.client}
+	if _, _, err := lying.Deliver(ctx, w); !errors.Is(err, qbft.ErrInvalidProof) || hits.Load() == 0 {
+		t.Fatalf("tampered proof: err %v (tampered %d answers), want qbft.ErrInvalidProof", err, hits.Load())
+	}
+	// A header tampered with: the EVM light client refuses it.
+	if _, err := c.chain.Mine(); err != nil {
+		t.Fatal(err)
+	}
+	headerURL, hhits, tampering := tamperingProxy(t, c.chain.RPCURL(), "debug_getRawHeader", flipHex)
+	tampering.Store(false) // the trust root comes through honestly; the newer header does not
+	src := dialEVMAt(t, c, headerURL)
+	tampering.Store(true)
+	lying = &evmrelay.Bridge{City: c.city.ChainID, Source: src, Dest: c.dest, Client: c.client}
+	var verr *evm.VerificationError
+	if _, _, err := lying.Deliver(ctx, w); !errors.As(err, &verr) || hhits.Load() == 0 {
+		t.Fatalf("tampered header: err %v (tampered %d answers), want an evm.VerificationError", err, hhits.Load())
+	}
+	if res := verifyOnce(t, c.city.ChainID, a.ID); res.Status != verify.StatusAbsent {
+		t.Fatalf("after lying nodes: %s, want absent", res.Status)
+	}
+
+	// The honest relayer delivers; then forced submissions go straight to Bucheon.
+	honest := &evmrelay.Bridge{City: c.city.ChainID, Source: c.src, Dest: c.dest, Client: c.client}
+	prepared, err := honest.Prepare(ctx, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.dest.Send(ctx, prepared.Msgs...); err != nil {
+		t.Fatal(err)
+	}
+	msg := prepared.Submit
+	for name, forge := range map[string]func(m *didtypes.MsgSubmitEvmAttestation){
+		"another subject":             func(m *didtypes.MsgSubmitEvmAttestation) { m.SubjectDid = "did:city:bucheon-1:mallory" },
+		"status word not proven":      func(m *didtypes.MsgSubmitEvmAttestation) { m.StatusWord[31] = byte(registry.StatusSuspended) },
+		"issued block moved":          func(m *didtypes.MsgSubmitEvmAttestation) { m.IssuedBlock-- },
+		"tampered proof node":         func(m *didtypes.MsgSubmitEvmAttestation) { m.IssuedProof[0][7] ^= 1 },
+		"a height never verified":     func(m *didtypes.MsgSubmitEvmAttestation) { m.ProofHeight += 1000 },
+		"an unregistered city client": func(m *didtypes.MsgSubmitEvmAttestation) { m.ClientId = "07-tendermint-0" },
+	} {
+		forged := cloneSubmit(msg)
+		forge(forged)
+		_, err := c.dest.Send(ctx, forged)
+		var txErr *cosmos.TxError
+		if !errors.As(err, &txErr) {
+			t.Errorf("%s: err %v, want the chain's refusal", name, err)
+			continue
+		}
+		t.Logf("forged (%s) refused by %s: %s", name, bucheon.ChainID, txErr.Log)
+	}
+	if res := verifyOnBucheon(t, c.city.ChainID, a.ID, verify.StatusValid); res.Status != verify.StatusValid {
+		t.Fatalf("after forged submissions: %s (%s)", res.Status, res.Reason)
+	}
+
+	// A second chain whose registry calls itself gimpo-evm2, with a city-qbft client of its own on
+	// Bucheon: that client is not the one Bucheon's registry names for gimpo-evm2.
+	impostor := startCity(t, c.city.ChainID, 7004, 4)
+	impostor.createClient(t)
+	fake, err := impostor.city.Issue("did:city:bucheon-1:mallory", "residency", bytes.Repeat([]byte{0xee}, 32), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imp := &evmrelay.Bridge{City: c.city.ChainID, Source: impostor.src, Dest: c.dest, Client: impostor.client}
+	var txErr *cosmos.TxError
+	_, _, err = imp.Deliver(ctx, &packets.EvmWork{City: c.city.ChainID, To: bucheon.ChainID, Client: impostor.client, ID: registry.IDHex(fake.ID), Block: fake.Block})
+	if !errors.As(err, &txErr) || !strings.Contains(err.Error(), "not a registered city") {
+		t.Fatalf("impostor city: %v", err)
+	}
+	if res := verifyOnce(t, c.city.ChainID, fake.ID); res.Status != verify.StatusAbsent {
+		t.Fatalf("impostor's attestation on Bucheon: %s", res.Status)
+	}
+}
+
+// dialEVMAt is a light client of c's chain through rpc, trusting the block before the head (so the
+// head must be verified through rpc).
+func dialEVMAt(t *testing.T, c *evmCity, rpc string) *evm.Client {
+	t.Helper()
+	raw, err := c.chain.RawHeader(c.chain.Height() - 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := qbft.ParseHeader(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trust, err := qbft.NewTrustedHeader(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := evm.Dial(context.Background(), evm.Config{ChainID: c.chain.ChainID(), RPC: rpc, Registry: c.city.Registry,
+		RegistryCodeHash: registry.RuntimeCodeHash, TrustingPeriod: 24 * time.Hour, StoreDir: t.TempDir()}, trust)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(src.Close)
+	return src
+}
+
+func cloneSubmit(m *didtypes.MsgSubmitEvmAttestation) *didtypes.MsgSubmitEvmAttestation {
+	out := *m
+	out.StatusWord = append([]byte(nil), m.StatusWord...)
+	out.IssuedProof = make([][]byte, len(m.IssuedProof))
+	for i, n := range m.IssuedProof {
+		out.IssuedProof[i] = append([]byte(nil), n...)
+	}
+	return &out
+}
