@@ -317,7 +317,7 @@ func Run(ctx context.Context, o Options) (err error) {
 
 	for _, other := range []string{Bucheon, Member} {
 		if err := r.do("relay + verify attestation with light-client proof", other, func() (int64, string, error) {
-			res, err := waitStatus(ctx, clients[other], lights[other], attID, verify.StatusValid)
+			res, err := waitStatus(ctx, clients[other], lights[other], Seoul, attID, verify.StatusValid)
 			if err != nil {
 				return 0, "", err
 			}
@@ -349,7 +349,7 @@ func Run(ctx context.Context, o Options) (err error) {
 	}
 	for _, other := range []string{Bucheon, Member} {
 		if err := r.do("relay + verify revocation arrived", other, func() (int64, string, error) {
-			res, err := waitStatus(ctx, clients[other], lights[other], attID, verify.StatusRevoked)
+			res, err := waitStatus(ctx, clients[other], lights[other], Seoul, attID, verify.StatusRevoked)
 			if err != nil {
 				return 0, "", err
 			}
@@ -409,6 +409,10 @@ func Run(ctx context.Context, o Options) (err error) {
 		}
 	}
 
+	if err := evmCity(ctx, r, o, *log, js, relayCtx, net, clients[Bucheon], lights[Bucheon]); err != nil {
+		return err
+	}
+
 	if o.Once {
 		return nil
 	}
@@ -447,13 +451,13 @@ func hexBytes(s string) ([]byte, error) {
 }
 
 // waitStatus polls a verified answer until it has the wanted status (the relayer works meanwhile).
-func waitStatus(ctx context.Context, cl *cosmos.Client, lc *light.Client, id string, want verify.Status) (*verify.Result, error) {
+func waitStatus(ctx context.Context, cl *cosmos.Client, lc *light.Client, origin, id string, want verify.Status) (*verify.Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
 	var last *verify.Result
 	var lastErr error
 	for {
-		res, err := verify.Attestation(ctx, cl, lc, Seoul, id, verify.Options{MaxHeaderAge: time.Minute, Now: time.Now()})
+		res, err := verify.Attestation(ctx, cl, lc, origin, id, verify.Options{MaxHeaderAge: time.Minute, Now: time.Now()})
 		if err == nil && res.Status == want {
 			return res, nil
 		}
