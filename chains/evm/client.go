@@ -597,3 +597,27 @@ func matchLog(l *types.Log, addr common.Address, from, to uint64, topics [][]com
 	}
 	return nil
 }
+
+// TrustRoot is the trust root an operator pins with a height and a block hash checked out of band
+// (the QBFT on-chain hash: seals excluded, round 0): the header at height is fetched from rpc, must
+// have that hash, and must be sealed by a quorum of its own validators. The hash is what makes it
+// trustworthy; the node only supplies the bytes.
+func TrustRoot(ctx context.Context, rpcURL string, height uint64, hash common.Hash) (qbft.TrustedHeader, error) {
+	n, err := dialNode(ctx, rpcURL)
+	if err != nil {
+		return qbft.TrustedHeader{}, err
+	}
+	defer n.rc.Close()
+	c := &Client{}
+	f, err := c.fetchHeader(ctx, n, height)
+	if err != nil {
+		return qbft.TrustedHeader{}, err
+	}
+	if f.hash != hash {
+		return qbft.TrustedHeader{}, fmt.Errorf("%w: block %d from %s has hash %s, the trust root is %s", ErrHashMismatch, height, rpcURL, f.hash, hash)
+	}
+	if _, err := f.header.VerifySeals(); err != nil {
+		return qbft.TrustedHeader{}, fmt.Errorf("trust root block %d: %w", height, err)
+	}
+	return qbft.NewTrustedHeader(f.header)
+}

@@ -28,6 +28,37 @@ type Config struct {
 	Verify  Verify            `toml:"verify"`
 	Chains  map[string]*Chain `toml:"chains"`
 	Paths   map[string]*Path  `toml:"paths"`
+	// EvmCities are EVM (QBFT) city chains whose registry contract's attestations are proven into
+	// Cosmos cities, keyed by the city's chain id (the origin in its DIDs).
+	EvmCities map[string]*EvmCity `toml:"evm_cities"`
+}
+
+// EvmCity is an EVM city chain the relayer follows with its QBFT light client.
+type EvmCity struct {
+	// EvmChainID is the chain's EIP-155 chain id (every node must serve it).
+	EvmChainID uint64   `toml:"evm_chain_id"`
+	RPC        string   `toml:"rpc"`
+	Witnesses  []string `toml:"witnesses"`
+	// Registry is the CityAttestationRegistry's address; RegistryCodeHash its runtime code hash
+	// (default: the hash of the registry this relayer was built with).
+	Registry         string   `toml:"registry"`
+	RegistryCodeHash string   `toml:"registry_code_hash"`
+	TrustingPeriod   Duration `toml:"trusting_period"`
+	// TrustHeight and TrustHash are the header the light client starts from (the QBFT on-chain hash:
+	// seals excluded, round 0), checked out of band; without them a stored trusted header is required.
+	TrustHeight uint64 `toml:"trust_height"`
+	TrustHash   string `toml:"trust_hash"`
+	// StartBlock is the first block scanned for registry events (default 1).
+	StartBlock uint64 `toml:"start_block"`
+	// Deliver lists the Cosmos cities the attestations go to, each with the city-qbft client there
+	// (empty until `cityrelay tx evm-client` creates it; such a delivery is skipped).
+	Deliver []EvmDelivery `toml:"deliver"`
+}
+
+// EvmDelivery is a Cosmos city an EVM city's attestations go to.
+type EvmDelivery struct {
+	Chain    string `toml:"chain"`
+	ClientID string `toml:"client_id"`
 }
 
 // Global holds logging settings.
@@ -367,6 +398,11 @@ func (c *Config) validate(file string, lines lineIndex) error {
 			return fail(k+".trust_hash", "required with trust_height")
 		}
 	}
+	for _, id := range sortedKeys(c.EvmCities) {
+		if err := c.validateEvmCity(id, fail); err != nil {
+			return err
+		}
+	}
 	for _, name := range sortedKeys(c.Paths) {
 		p := c.Paths[name]
 		k := "paths." + name
@@ -389,6 +425,57 @@ func (c *Config) validate(file string, lines lineIndex) error {
 		}
 	}
 	return nil
+}
+
+func (c *Config) validateEvmCity(id string, fail func(key, format string, args ...any) error) error {
+	e := c.EvmCities[id]
+	k := "evm_cities." + id
+	if e == nil {
+		return fail(k, "empty table")
+	}
+	if _, ok := c.Chains[id]; ok {
+		return fail(k, "%s is also a Cosmos chain in [chains]", id)
+	}
+	if e.EvmChainID == 0 {
+		return fail(k+".evm_chain_id", "required (the chain's EIP-155 chain id)")
+	}
+	for key, u := range map[string]string{k + ".rpc": e.RPC} {
+		if pu, err := url.Parse(u); u == "" || err != nil || pu.Host == "" {
+			return fail(key, "%q: want an http(s) JSON-RPC URL", u)
+		}
+	}
+	if !isHexOf(e.Registry, 20) {
+		return fail(k+".registry", "%q: want a 0x address (20 bytes hex)", e.Registry)
+	}
+	if e.RegistryCodeHash != "" && !isHexOf(e.RegistryCodeHash, 32) {
+		return fail(k+".registry_code_hash", "%q: want 32 bytes hex", e.RegistryCodeHash)
+	}
+	if e.TrustingPeriod.Duration <= 0 {
+		return fail(k+".trusting_period", "required, e.g. \"24h\" (well below the time a third of the validators could leave undetected)")
+	}
+	if e.TrustHash != "" && !isHexOf(e.TrustHash, 32) {
+		return fail(k+".trust_hash", "%q: want 32 bytes hex (a block hash)", e.TrustHash)
+	}
+	if (e.TrustHash == "") != (e.TrustHeight == 0) {
+		return fail(k+".trust_height", "trust_height and trust_hash go together")
+	}
+	if len(e.Deliver) == 0 {
+		return fail(k+".deliver", "at least one [[%s.deliver]] with chain and client_id", k)
+	}
+	for _, d := range e.Deliver {
+		if _, ok := c.Chains[d.Chain]; !ok {
+			return fail(k+".deliver.chain", "chain %q is not configured in [chains]", d.Chain)
+		}
+		if d.ClientID != "" && !strings.HasPrefix(d.ClientID, "city-qbft-") {
+			return fail(k+".deliver.client_id", "client_id %q: want the city-qbft client on %s (cityrelay tx evm-client %s %s)", d.ClientID, d.Chain, id, d.Chain)
+		}
+	}
+	return nil
+}
+
+func isHexOf(s string, n int) bool {
+	b, err := hex.DecodeString(strings.TrimPrefix(s, "0x"))
+	return err == nil && len(b) == n
 }
 
 // checkRemote refuses a NATS cluster reached beyond loopback without TLS and credentials: work items

@@ -97,6 +97,19 @@ func TestMalformedConfigNamesKeyAndLine(t *testing.T) {
 		}, "nats.url", 22},
 		{"no max header age", func(s string) string { return s + "\n[verify]\nmax_header_age = \"0s\"\n" }, "verify.max_header_age", 21},
 		{"max deliveries out of range", func(s string) string { return s + "\n[relay]\nmax_deliveries = 0\n" }, "relay.max_deliveries", 21},
+		// A key that is missing is reported at its table's line.
+		{"evm city without a chain id", func(s string) string {
+			return s + "\n[evm_cities.gimpo-evm]\nrpc = \"http://127.0.0.1:8545\"\nregistry = \"0x00000000000000000000000000000000000000aa\"\ntrusting_period = \"24h\"\n"
+		}, "evm_cities.gimpo-evm.evm_chain_id", 20},
+		{"evm city with a bad registry", func(s string) string {
+			return s + "\n[evm_cities.gimpo-evm]\nevm_chain_id = 7001\nrpc = \"http://127.0.0.1:8545\"\nregistry = \"0x12\"\ntrusting_period = \"24h\"\n"
+		}, "evm_cities.gimpo-evm.registry", 23},
+		{"evm city delivering to an unknown chain", func(s string) string {
+			return s + "\n[evm_cities.gimpo-evm]\nevm_chain_id = 7001\nrpc = \"http://127.0.0.1:8545\"\nregistry = \"0x00000000000000000000000000000000000000aa\"\ntrusting_period = \"24h\"\n[[evm_cities.gimpo-evm.deliver]]\nchain = \"gwangju-1\"\n"
+		}, "evm_cities.gimpo-evm.deliver.chain", 26},
+		{"evm city trust hash without height", func(s string) string {
+			return s + "\n[evm_cities.gimpo-evm]\nevm_chain_id = 7001\nrpc = \"http://127.0.0.1:8545\"\nregistry = \"0x00000000000000000000000000000000000000aa\"\ntrusting_period = \"24h\"\ntrust_hash = \"0x" + strings.Repeat("ab", 32) + "\"\n[[evm_cities.gimpo-evm.deliver]]\nchain = \"bucheon-1\"\n"
+		}, "evm_cities.gimpo-evm.trust_height", 20},
 		{"wrong type", func(s string) string { return strings.Replace(s, `log_level = "info"`, `log_level = 3`, 1) }, "global.log_level", 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

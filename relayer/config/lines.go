@@ -20,7 +20,9 @@ func newLineIndex(raw []byte) lineIndex {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		if strings.HasPrefix(line, "[") && !strings.HasPrefix(line, "[[") {
+		if strings.HasPrefix(line, "[") {
+			// [table] or [[array.of.tables]]: keys of an array's entries index under the array's
+			// name, the first entry's line first.
 			table = unquote(strings.Trim(strings.SplitN(line, "]", 2)[0], "[ "))
 			if _, ok := idx[table]; !ok {
 				idx[table] = n

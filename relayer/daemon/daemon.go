@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sort"
 	"strings"
 	"time"
 
@@ -19,11 +20,14 @@ import (
 	"github.com/rs/zerolog"
 	"golang.org/x/sync/errgroup"
 
+	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/cosmos"
+	"github.com/cityrelay/cityrelay/chains/evm"
 	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/packets"
 	"github.com/cityrelay/cityrelay/relayer"
 	"github.com/cityrelay/cityrelay/relayer/config"
+	"github.com/cityrelay/cityrelay/relayer/evmrelay"
 	"github.com/cityrelay/cityrelay/relayer/pipeline"
 	"github.com/cityrelay/cityrelay/relayer/runtime"
 	"github.com/cityrelay/cityrelay/relayer/verify"
@@ -63,8 +67,12 @@ func Run(ctx context.Context, o Options) error {
 		}
 		paths = append(paths, p)
 	}
-	if len(paths) == 0 {
-		return errors.New("no linked path to relay: run `cityrelay tx link PATH` first")
+	bridges, err := evmBridges(ctx, o)
+	if err != nil {
+		return err
+	}
+	if len(paths) == 0 && len(bridges) == 0 {
+		return errors.New("no linked path to relay: run `cityrelay tx link PATH` first (or `cityrelay tx evm-client` for an EVM city)")
 	}
 
 	nc, stopNATS, err := connect(o)
@@ -106,7 +114,24 @@ func Run(ctx context.Context, o Options) error {
 			o.Ready(ln.Addr().String())
 		}
 	}
+	for _, b := range bridges {
+		b.JS = js
+		b.OnDelivered = func(id string, st didtypes.AttestationStatus, _ uint64, _ int64) {
+			m.relayed.WithLabelValues("evm:"+b.City+"->"+b.Dest.ChainID(), packets.KindEvmAttestation).Inc()
+		}
+		b.OnFailed = func(reason string) {
+			m.failed.WithLabelValues("evm:"+b.City+"->"+b.Dest.ChainID(), packets.KindEvmAttestation, reason).Inc()
+		}
+		b.OnPartFailed = func(part string, err error) {
+			h.partFailed(part, err)
+			m.restarts.WithLabelValues(part).Inc()
+		}
+		g.Go(func() error { return b.Run(gctx) })
+	}
 	g.Go(func() error {
+		if len(paths) == 0 {
+			return nil
+		}
 		return pipeline.Run(gctx, pipeline.Options{
 			Paths: paths, JS: js, Relayer: relayer.Relayer{Check: light.VerifyProofAgainstAppHash},
 			BatchMax: cfg.Relay.BatchMaxMsgs, BatchWait: cfg.Relay.BatchMaxWait.Duration, Log: o.Log,
@@ -128,10 +153,48 @@ func Run(ctx context.Context, o Options) error {
 		})
 	})
 	g.Go(func() error { return watch(gctx, o, paths, m, h, js) })
-	o.Log.Info().Int("paths", len(paths)).Msg("relayer started")
+	o.Log.Info().Int("paths", len(paths)).Int("evm_deliveries", len(bridges)).Msg("relayer started")
 	err = g.Wait()
 	o.Log.Info().Msg("relayer stopped")
 	return err
+}
+
+// evmBridges are the configured EVM cities' deliveries whose city-qbft client exists (JS and the
+// callbacks are set by Run).
+func evmBridges(ctx context.Context, o Options) ([]*evmrelay.Bridge, error) {
+	var out []*evmrelay.Bridge
+	for _, city := range sortedCities(o.Config.EvmCities) {
+		ec := o.Config.EvmCities[city]
+		var src *evm.Client
+		for _, d := range ec.Deliver {
+			if d.ClientID == "" {
+				o.Log.Warn().Str("city", city).Str("chain", d.Chain).Msg("no city-qbft client yet (cityrelay tx evm-client); delivery skipped")
+				continue
+			}
+			if src == nil {
+				var err error
+				if src, err = o.Runtime.EvmCity(ctx, city); err != nil {
+					return nil, err
+				}
+			}
+			dest, err := o.Runtime.Chain(d.Chain)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, &evmrelay.Bridge{City: city, Source: src, Dest: dest, Client: d.ClientID, Log: o.Log,
+				StartBlock: ec.StartBlock, MaxDeliver: o.Config.Relay.MaxDeliveries, RetryBase: o.Config.Relay.RetryBackoff.Duration})
+		}
+	}
+	return out, nil
+}
+
+func sortedCities(m map[string]*config.EvmCity) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func denied(f config.Filter, channel string) bool {

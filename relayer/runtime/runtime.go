@@ -13,12 +13,16 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/rs/zerolog"
 
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/citychain/x/qbftclient"
 	"github.com/cityrelay/cityrelay/chains/cosmos"
+	"github.com/cityrelay/cityrelay/chains/evm"
+	"github.com/cityrelay/cityrelay/chains/evm/registry"
 	"github.com/cityrelay/cityrelay/light"
+	"github.com/cityrelay/cityrelay/light/qbft"
 	"github.com/cityrelay/cityrelay/relayer"
 	"github.com/cityrelay/cityrelay/relayer/config"
 	"github.com/cityrelay/cityrelay/relayer/keys"
@@ -46,11 +50,13 @@ type Runtime struct {
 	o      Options
 	chains map[string]*cosmos.Client
 	lights map[string]*light.Client
+	evms   map[string]*evm.Client
 }
 
 // Open prepares the runtime; chains are opened on first use.
 func Open(cfg *config.Config, o Options) *Runtime {
-	return &Runtime{cfg: cfg, o: o, chains: map[string]*cosmos.Client{}, lights: map[string]*light.Client{}}
+	return &Runtime{cfg: cfg, o: o, chains: map[string]*cosmos.Client{}, lights: map[string]*light.Client{},
+		evms: map[string]*evm.Client{}}
 }
 
 // Close closes the light client stores.
@@ -60,6 +66,9 @@ func (r *Runtime) Close() error {
 	var errs []error
 	for _, l := range r.lights {
 		errs = append(errs, l.Close())
+	}
+	for _, e := range r.evms {
+		e.Close()
 	}
 	return errors.Join(errs...)
 }
@@ -172,4 +181,36 @@ func (r *Runtime) Record(p *relayer.Path) {
 	pc := r.cfg.Paths[p.Name]
 	pc.Src.ClientID, pc.Src.ConnectionID, pc.Src.ChannelID = p.A.ClientID, p.A.ConnectionID, p.A.ChannelID
 	pc.Dst.ClientID, pc.Dst.ConnectionID, pc.Dst.ChannelID = p.B.ClientID, p.B.ConnectionID, p.B.ChannelID
+}
+
+// EvmCity returns the QBFT light client of a configured EVM city, resuming from its store under
+// <home>/light/<city>; a new store starts from the configured trust_height and trust_hash.
+func (r *Runtime) EvmCity(ctx context.Context, id string) (*evm.Client, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c, ok := r.evms[id]; ok {
+		return c, nil
+	}
+	ec, ok := r.cfg.EvmCities[id]
+	if !ok {
+		return nil, fmt.Errorf("evm city %s: %w", id, ErrUnknown)
+	}
+	codeHash := registry.RuntimeCodeHash
+	if ec.RegistryCodeHash != "" {
+		codeHash = common.HexToHash(ec.RegistryCodeHash)
+	}
+	var trust qbft.TrustedHeader
+	if ec.TrustHash != "" {
+		var err error
+		if trust, err = evm.TrustRoot(ctx, ec.RPC, ec.TrustHeight, common.HexToHash(ec.TrustHash)); err != nil {
+			return nil, fmt.Errorf("evm city %s: trust root: %w", id, err)
+		}
+	}
+	c, err := evm.Dial(ctx, evm.Config{ChainID: ec.EvmChainID, RPC: ec.RPC, Witnesses: ec.Witnesses, Registry: common.HexToAddress(ec.Registry),
+		RegistryCodeHash: codeHash, TrustingPeriod: ec.TrustingPeriod.Duration, StoreDir: filepath.Join(r.o.Home, "light", id)}, trust)
+	if err != nil {
+		return nil, fmt.Errorf("evm city %s: %w", id, err)
+	}
+	r.evms[id] = c
+	return c, nil
 }

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cityrelay/cityrelay/chains/devnet"
+	"github.com/cityrelay/cityrelay/chains/evm/registry"
+	"github.com/cityrelay/cityrelay/chains/evmdevnet"
+	"github.com/cityrelay/cityrelay/light/qbft"
+	"github.com/cityrelay/cityrelay/relayer/config"
+)
+
+// TestEvmCityOperatorFlow: an operator adds an EVM city to the config with a pinned trust root,
+// creates its city-qbft client on Bucheon from the CLI, Bucheon's admin registers it, `cityrelay start`
+// relays the city's registry, and `cityrelay verify` on Bucheon says valid, then revoked.
+func TestEvmCityOperatorFlow(t *testing.T) {
+	ctx := context.Background()
+	bin := filepath.Join(t.TempDir(), "cityrelay")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build cityrelay: %v\n%s", err, out)
+	}
+	net, err := devnet.Start(ctx, devnet.Options{Home: t.TempDir(), ChainIDs: []string{"bucheon-1"}, BlockTime: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer net.Stop()
+	bucheon := net.Chain("bucheon-1")
+	chain, err := evmdevnet.Start(evmdevnet.Config{ChainID: 7001, Validators: 4, Seed: "gimpo-evm"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer chain.Close()
+	city, err := chain.DeployCity("gimpo-evm", "residency-card")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	home := t.TempDir()
+	h := []string{"--home", home}
+	mustCLI(t, "", append(h, "config", "init")...)
+	mustCLI(t, "", append(h, "chains", "add", "bucheon-1", "--rpc", bucheon.RPCAddr, "--grpc", bucheon.GRPCAddr, "--gas-price", devnet.MinGasPrice,
+		"--keyring-backend", "test", "--devnet", "--trusting-period", "48h")...)
+	mustCLI(t, bucheon.Relayer.Mnemonic+"\n", append(h, "keys", "restore", "bucheon-1", "relayer")...)
+
+	// The trust root an operator takes out of band: a block height and its QBFT hash.
+	raw, err := chain.RawHeader(chain.Height())
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := qbft.ParseHeader(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash, err := head.Hash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(home, "config.toml")
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Global.LogFormat = "json"
+	cfg.Metrics.Listen = "127.0.0.1:0"
+	cfg.EvmCities = map[string]*config.EvmCity{"gimpo-evm": {EvmChainID: 7001, RPC: chain.RPCURL(), Registry: city.Registry.Hex(),
+		TrustingPeriod: config.Duration{Duration: 24 * time.Hour}, TrustHeight: head.Number().Uint64(), TrustHash: hash.Hex(),
+		Deliver: []config.EvmDelivery{{Chain: "bucheon-1"}}}}
+	if err := cfg.Save(cfgPath); err != nil {
+		t.Fatal(err)
+	}
+	// A wrong trust hash is refused before anything is created.
+	cfg.EvmCities["gimpo-evm"].TrustHash = strings.Repeat("ab", 32)
+	if err := cfg.Save(cfgPath); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := cli(t, "", append(h, "tx", "evm-client", "gimpo-evm", "bucheon-1")...); err == nil || !strings.Contains(err.Error(), "trust root") {
+		t.Fatalf("a wrong trust hash: %v\n%s", err, out)
+	}
+	cfg.EvmCities["gimpo-evm"].TrustHash = hash.Hex()
+	if err := cfg.Save(cfgPath); err != nil {
+		t.Fatal(err)
+	}
+
+	out := mustCLI(t, "", append(h, "tx", "evm-client", "gimpo-evm", "bucheon-1")...)
+	clientID := regexp.MustCompile(`client (city-qbft-\d+) of gimpo-evm created on bucheon-1`).FindStringSubmatch(out)
+	if clientID == nil {
+		t.Fatalf("evm-client output:\n%s", out)
+	}
+	if cfg, err = config.Load(cfgPath); err != nil || cfg.EvmCities["gimpo-evm"].Deliver[0].ClientID != clientID[1] {
+		t.Fatalf("client id not saved in the config: %v", err)
+	}
+	regHeight, err := bucheon.RegisterCity(ctx, "gimpo-evm", clientID[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bucheon.WaitHeight(ctx, regHeight+1); err != nil {
+		t.Fatal(err)
+	}
+
+	logPath := filepath.Join(home, "daemon.log")
+	startDaemon(t, bin, home, logPath, "--trust-latest")
+	waitLog(t, logPath, "relayer started", 0)
+
+	att, err := city.Issue("did:city:gimpo-evm:lee-seojun", "residency-card", bytes.Repeat([]byte{0x5e}, 32), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifyArgs := append(h, "verify", "--chain", "bucheon-1", "--origin", "gimpo-evm", "--id", registry.IDHex(att.ID), "--trust-latest")
+	waitVerify := func(wantCode int, want string) string {
+		t.Helper()
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			out, err := cli(t, "", verifyArgs...)
+			if exitCode(err) == wantCode && strings.Contains(out, want) {
+				return out
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("verify: exit %d, want %d with %q:\n%s", exitCode(err), wantCode, want, out)
+			}
+			time.Sleep(300 * time.Millisecond)
+		}
+	}
+	out = waitVerify(0, "status:          valid")
+	if !strings.Contains(out, "proven from:     gimpo-evm's registry contract") || !strings.Contains(out, "client "+clientID[1]+" (the registry names "+clientID[1]+" for gimpo-evm)") {
+		t.Fatalf("verify must show the EVM proof's client and the registry entry:\n%s", out)
+	}
+	if _, err := city.ChangeStatus(att.ID, registry.StatusRevoked); err != nil {
+		t.Fatal(err)
+	}
+	waitVerify(1, "status:          revoked")
+	waitLog(t, logPath, "evm attestation delivered", 1)
+}
