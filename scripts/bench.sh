@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 what=${1:-all}
 if [ "$what" = all ] || [ "$what" = micro ]; then
   echo "== micro-benchmarks"
-  go test -run '^$' -bench . -benchtime 200x ./light/ ./packets/ ./chains/cosmos/
+  go test -run '^$' -bench . -benchtime 200x ./light/ ./light/qbft/ ./packets/ ./chains/cosmos/
 fi
 if [ "$what" = all ] || [ "$what" = e2e ]; then
   echo "== end to end: ${CHAINS:-2} chains, ${N:-10000} packets, ${BLOCK_MS:-1000} ms blocks, batch ${BATCH:-500}, ${INFLIGHT:-3} in flight"
