@@ -1,11 +1,8 @@
 package packets
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 )
 
 // KindEvmAttestation is the work kind of an attestation (or its newer status) of an EVM city, to be
@@ -60,17 +57,9 @@ func (w *EvmWork) Encode() ([]byte, error) {
 
 // DecodeEvm reads an EVM work item strictly (as Decode does).
 func DecodeEvm(bz []byte) (*EvmWork, error) {
-	dec := json.NewDecoder(bytes.NewReader(bz))
-	dec.DisallowUnknownFields()
 	var w EvmWork
-	if err := dec.Decode(&w); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadWork, err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%w: trailing data", ErrBadWork)
-	}
-	if w.V != Version {
-		return nil, fmt.Errorf("%w: version %d, want %d", ErrBadWork, w.V, Version)
+	if err := decodeStrict(bz, &w, func() int { return w.V }); err != nil {
+		return nil, err
 	}
 	if err := w.validate(); err != nil {
 		return nil, err

@@ -110,22 +110,31 @@ func (w *Work) Encode() ([]byte, error) {
 // Decode reads a work item strictly: unknown fields, another version, trailing data or a missing
 // field are errors wrapping ErrBadWork; it never panics.
 func Decode(bz []byte) (*Work, error) {
-	dec := json.NewDecoder(bytes.NewReader(bz))
-	dec.DisallowUnknownFields()
 	var w Work
-	if err := dec.Decode(&w); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadWork, err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%w: trailing data", ErrBadWork)
-	}
-	if w.V != Version {
-		return nil, fmt.Errorf("%w: version %d, want %d", ErrBadWork, w.V, Version)
+	if err := decodeStrict(bz, &w, func() int { return w.V }); err != nil {
+		return nil, err
 	}
 	if err := w.validate(); err != nil {
 		return nil, err
 	}
 	return &w, nil
+}
+
+// decodeStrict decodes one JSON value into v refusing unknown fields, trailing data and a version
+// (read by version after decoding) other than Version.
+func decodeStrict(bz []byte, v any, version func() int) error {
+	dec := json.NewDecoder(bytes.NewReader(bz))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadWork, err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return fmt.Errorf("%w: trailing data", ErrBadWork)
+	}
+	if got := version(); got != Version {
+		return fmt.Errorf("%w: version %d, want %d", ErrBadWork, got, Version)
+	}
+	return nil
 }
 
 func (w *Work) validate() error {
