@@ -27,7 +27,7 @@ var (
 // vanityLength is the length of extraData's vanity field.
 const vanityLength = 32
 
-// extraData is QBFT's extraData: RLP([vanity, validators, vote, round, seals]). Vote and round are kept
+// extraData is QBFT's and IBFT 2.0's extraData: RLP([vanity, validators, vote, round, seals]). Vote and round are kept
 // as they were encoded, so the hashes are computed over exactly the chain's bytes.
 type extraData struct {
 	Vanity     []byte
@@ -102,11 +102,28 @@ func (h *Header) Validators() []common.Address {
 	return append([]common.Address(nil), h.extra.Validators...)
 }
 
-// hashWith is keccak256 of the header RLP with extraData's seals emptied and round as given.
+// IsIBFT2 reports whether the header is IBFT 2.0's rather than QBFT's: IBFT 2.0 writes the round as
+// 4 bytes (QBFT as an integer scalar, at most 3 bytes for any round a chain reaches).
+func (h *Header) IsIBFT2() bool { return len(h.extra.Round) == 5 && h.extra.Round[0] == 0x84 }
+
+// hashWith is keccak256 of the header RLP with extraData as a hash covers it. QBFT: seals emptied,
+// round as given (nil: 0). IBFT 2.0 (Besu's IbftExtraDataCodec): the seals list left out, and for
+// the on-chain hash (round nil) the round too.
 func (h *Header) hashWith(round rlp.RawValue) (common.Hash, error) {
+	var list []any
 	e := h.extra
-	e.Seals, e.Round = [][]byte{}, round
-	extra, err := rlp.EncodeToBytes(&e)
+	switch {
+	case h.IsIBFT2() && round == nil:
+		list = []any{e.Vanity, e.Validators, e.Vote}
+	case h.IsIBFT2():
+		list = []any{e.Vanity, e.Validators, e.Vote, round}
+	default:
+		if round == nil {
+			round, _ = rlp.EncodeToBytes(uint64(0))
+		}
+		list = []any{e.Vanity, e.Validators, e.Vote, round, [][]byte{}}
+	}
+	extra, err := rlp.EncodeToBytes(list)
 	if err != nil {
 		return common.Hash{}, fmt.Errorf("%w: encode extraData: %v", ErrInvalidHeader, err)
 	}
@@ -126,11 +143,9 @@ func (h *Header) hashWith(round rlp.RawValue) (common.Hash, error) {
 // SealHash is what the validators sign: the header with its seals emptied, its round kept.
 func (h *Header) SealHash() (common.Hash, error) { return h.hashWith(h.extra.Round) }
 
-// Hash is the block hash the chain uses: the header with its seals emptied and round 0.
-func (h *Header) Hash() (common.Hash, error) {
-	zero, _ := rlp.EncodeToBytes(uint64(0))
-	return h.hashWith(zero)
-}
+// Hash is the block hash the chain uses: the header with its seals emptied and round 0 (QBFT), or
+// without seals and round (IBFT 2.0).
+func (h *Header) Hash() (common.Hash, error) { return h.hashWith(nil) }
 
 // Signers recovers the committed seals' signers over the seal hash, refusing more seals than
 // validators, a malformed seal, a signer that is not one of the header's validators and a signer that

@@ -269,3 +269,65 @@ func BenchmarkVerifySeals(b *testing.B) {
 		})
 	}
 }
+
+// TestIBFT2Header: IBFT 2.0 (Besu's IbftExtraDataCodec) writes the round as 4 bytes and no vote as an
+// empty string; its seals sign the header with extraData [vanity, validators, vote, round] (no seals
+// list at all), and its on-chain hash leaves the round out too.
+func TestIBFT2Header(t *testing.T) {
+	c := newChain(t, 4)
+	validators := c.addrs(c.keys)
+	round := rlp.RawValue{0x84, 0, 0, 0, 2}
+	hashOver := func(list []any) common.Hash {
+		extraBz, err := rlp.EncodeToBytes(list)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.set(12, extraBz)
+		bz, err := rlp.EncodeToBytes(c.fields)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return crypto.Keccak256Hash(bz)
+	}
+	c.set(8, big.NewInt(42))
+	c.set(11, uint64(1_800_000_000))
+	sealHash := hashOver([]any{make([]byte, 32), validators, rlp.RawValue{0x80}, round})
+	onChain := hashOver([]any{make([]byte, 32), validators, rlp.RawValue{0x80}})
+	var seals [][]byte
+	for _, k := range c.keys[:3] {
+		sig, err := crypto.Sign(sealHash.Bytes(), k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seals = append(seals, sig)
+	}
+	full, err := rlp.EncodeToBytes(&extra{Vanity: make([]byte, 32), Validators: validators, Vote: rlp.RawValue{0x80}, Round: round, Seals: seals})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.set(12, full)
+	bz, err := rlp.EncodeToBytes(c.fields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := qbft.ParseHeader(bz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !h.IsIBFT2() {
+		t.Fatal("a 4-byte round must read as IBFT 2.0")
+	}
+	if got, _ := h.SealHash(); got != sealHash {
+		t.Fatalf("seal hash %s, want %s", got, sealHash)
+	}
+	if got, _ := h.Hash(); got != onChain {
+		t.Fatalf("on-chain hash %s, want %s", got, onChain)
+	}
+	signers, err := h.VerifySeals()
+	if err != nil || len(signers) != 3 {
+		t.Fatalf("IBFT 2.0 seals: %v %v", signers, err)
+	}
+	if qb, _ := qbft.ParseHeader(besuHeader(t)); qb.IsIBFT2() {
+		t.Fatal("the Besu QBFT vector read as IBFT 2.0")
+	}
+}
