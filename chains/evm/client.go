@@ -386,6 +386,9 @@ func (c *Client) crossCheck(ctx context.Context, vh *VerifiedHeader) error {
 			continue
 		}
 		if f.hash != vh.Hash {
+			if _, err := f.header.VerifySeals(); err == nil {
+				return &ForkError{ChainID: c.cfg.ChainID, Height: vh.Height, Witness: w.url, Primary: vh.RLP, Conflicting: f.raw}
+			}
 			return fmt.Errorf("%w: witness %s serves block %d with hash %s, the verified one is %s", ErrWitnessMismatch, w.url, vh.Height, f.hash, vh.Hash)
 		}
 	}

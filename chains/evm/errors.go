@@ -27,6 +27,25 @@ var (
 	ErrInvalidResponse = errors.New("invalid node response")
 )
 
+// ForkError is a witness serving, at a height the client verified, another header sealed by a quorum
+// of its validators: evidence that the validators signed two blocks at one height (or that the primary
+// fed the client a fork). Primary and Conflicting are the two headers' RLP; together they are the
+// city-qbft client's Misbehaviour. It wraps ErrWitnessMismatch.
+type ForkError struct {
+	ChainID     uint64
+	Height      uint64
+	Witness     string
+	Primary     []byte
+	Conflicting []byte
+}
+
+func (e *ForkError) Error() string {
+	return fmt.Sprintf("evm chain %d: %v: witness %s serves another block %d sealed by a quorum of its validators", e.ChainID, ErrWitnessMismatch, e.Witness, e.Height)
+}
+
+// Unwrap makes errors.Is(err, ErrWitnessMismatch) true.
+func (e *ForkError) Unwrap() error { return ErrWitnessMismatch }
+
 // VerificationError is a header the client could not verify, with the chain and height.
 type VerificationError struct {
 	ChainID uint64

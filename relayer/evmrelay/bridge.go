@@ -59,6 +59,8 @@ var (
 	ErrEventMismatch = errors.New("event does not match the registry's proven storage")
 	// ErrNoIssue: no Issued event was found for the attestation.
 	ErrNoIssue = errors.New("no Issued event for the attestation")
+	// ErrClientFrozen: the city-qbft client on Dest is frozen; nothing can be delivered through it.
+	ErrClientFrozen = errors.New("city-qbft client frozen")
 )
 
 // Bridge relays one EVM city's attestations to one Cosmos city.
@@ -192,6 +194,7 @@ func (b *Bridge) scan(ctx context.Context) error {
 	for {
 		vh, err := b.Source.Latest(ctx)
 		if err != nil {
+			b.onVerifyError(ctx, err)
 			return fmt.Errorf("verify latest header of %s: %w", b.City, err)
 		}
 		for next <= vh.Height {
@@ -371,6 +374,7 @@ func (b *Bridge) Prepare(ctx context.Context, w *packets.EvmWork) (*Prepared, er
 	}
 	vh, err := b.Source.Latest(ctx)
 	if err != nil {
+		b.onVerifyError(ctx, err)
 		return nil, fmt.Errorf("verify latest header of %s: %w", b.City, err)
 	}
 	if vh.Height < w.Block {
@@ -454,7 +458,7 @@ func (b *Bridge) clientHeight(ctx context.Context) (uint64, error) {
 		return 0, fmt.Errorf("client %s on %s: %w", b.Client, b.Dest.ChainID(), err)
 	}
 	if cs.FrozenHeight != 0 {
-		return 0, fmt.Errorf("client %s on %s is frozen (misbehaviour of %s's validators was proven)", b.Client, b.Dest.ChainID(), b.City)
+		return 0, fmt.Errorf("%w: client %s on %s (misbehaviour of %s's validators was proven)", ErrClientFrozen, b.Client, b.Dest.ChainID(), b.City)
 	}
 	return cs.LatestHeight, nil
 }
@@ -526,4 +530,55 @@ func (b *Bridge) buildUpdate(ctx context.Context, vh *evm.VerifiedHeader, rp *ev
 		return nil, err
 	}
 	return &clienttypes.MsgUpdateClient{ClientId: b.Client, ClientMessage: header, Signer: signer}, nil
+}
+
+// onVerifyError reports a fork the light client found (a witness serving another sealed header at a
+// verified height) to Dest as misbehaviour, which freezes the city-qbft client there.
+func (b *Bridge) onVerifyError(ctx context.Context, err error) {
+	var fe *evm.ForkError
+	if !errors.As(err, &fe) {
+		return
+	}
+	b.Log.Error().Uint64("height", fe.Height).Str("witness", fe.Witness).Msg("fork of the EVM city detected: two headers sealed at one height")
+	if err := b.ReportFork(ctx, fe); err != nil {
+		b.Log.Error().Err(err).Uint64("height", fe.Height).Msg("misbehaviour not submitted")
+	}
+}
+
+// ErrForkNotReportable: the fork is at or below the client's latest height, so no trusted consensus
+// state below it is known to verify both headers from.
+var ErrForkNotReportable = errors.New("fork not reportable as misbehaviour")
+
+// ReportFork submits the two conflicting headers of fe to Dest as the city-qbft client's
+// Misbehaviour, verified from the client's latest consensus state; the client freezes and proves
+// nothing from then on. A client already frozen is left as it is.
+func (b *Bridge) ReportFork(ctx context.Context, fe *evm.ForkError) error {
+	trusted, err := b.clientHeight(ctx)
+	if errors.Is(err, ErrClientFrozen) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if fe.Height <= trusted {
+		return fmt.Errorf("%w: fork at %d, client %s at %d", ErrForkNotReportable, fe.Height, b.Client, trusted)
+	}
+	signer, err := b.Dest.Address(ctx)
+	if err != nil {
+		return err
+	}
+	mb, err := codectypes.NewAnyWithValue(&qbftclient.Misbehaviour{
+		Header_1: &qbftclient.Header{HeaderRlp: fe.Primary, TrustedHeight: trusted},
+		Header_2: &qbftclient.Header{HeaderRlp: fe.Conflicting, TrustedHeight: trusted},
+	})
+	if err != nil {
+		return err
+	}
+	res, err := b.Dest.Send(ctx, &clienttypes.MsgUpdateClient{ClientId: b.Client, ClientMessage: mb, Signer: signer})
+	if err != nil {
+		return fmt.Errorf("submit misbehaviour of %s to %s: %w", b.City, b.Dest.ChainID(), err)
+	}
+	b.Log.Warn().Str("tx", res.Hash).Int64("height", res.Height).Uint64("fork_height", fe.Height).
+		Msg("misbehaviour submitted: the city-qbft client is frozen until the city's registry admin registers a new client")
+	return nil
 }

@@ -434,3 +434,94 @@ func cloneSubmit(m *didtypes.MsgSubmitEvmAttestation) *didtypes.MsgSubmitEvmAtte
 	}
 	return &out
 }
+
+// forkingWitness is a witness that serves, at height, another header sealed by the validators.
+func forkingWitness(t *testing.T, target string, height uint64, forged []byte) string {
+	t.Helper()
+	want := fmt.Sprintf("0x%x", height)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var req struct {
+			ID     json.RawMessage   `json:"id"`
+			Method string            `json:"method"`
+			Params []json.RawMessage `json:"params"`
+		}
+		if json.Unmarshal(body, &req) == nil && req.Method == "debug_getRawHeader" && len(req.Params) == 1 && string(req.Params[0]) == `"`+want+`"` {
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(map[string]any{"jsonrpc": "2.0", "id": req.ID, "result": fmt.Sprintf("0x%x", forged)})
+			return
+		}
+		resp, err := http.Post(target, "application/json", bytes.NewReader(body))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.Copy(w, resp.Body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// TestForkFreezesClient: the EVM city's validators seal two blocks at one height; a witness serves the
+// other one. The relayer's light client catches it, the relayer submits both headers as misbehaviour,
+// Bucheon freezes the city-qbft client, and `verify` stops calling what was proven through it valid.
+func TestForkFreezesClient(t *testing.T) {
+	ctx := context.Background()
+	c := startCity(t, "gimpo-evm3", 7005, 4)
+	c.link(t)
+	a, err := c.city.Issue("did:city:bucheon-1:carol", "residency", bytes.Repeat([]byte{0xc0}, 32), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	honest := &evmrelay.Bridge{City: c.city.ChainID, Source: c.src, Dest: c.dest, Client: c.client}
+	if _, _, err := honest.Deliver(ctx, &packets.EvmWork{City: c.city.ChainID, To: bucheon.ChainID, Client: c.client, ID: registry.IDHex(a.ID), Block: a.Block}); err != nil {
+		t.Fatal(err)
+	}
+	if res := verifyOnBucheon(t, c.city.ChainID, a.ID, verify.StatusValid); res.Status != verify.StatusValid {
+		t.Fatalf("before the fork: %s", res.Status)
+	}
+
+	// A light client with a witness, trusting the current head; then the fork one block above it.
+	raw, err := c.chain.RawHeader(c.chain.Height())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := qbft.ParseHeader(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trust, err := qbft.NewTrustedHeader(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forkAt, err := c.chain.Mine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged, err := c.chain.Equivocate(forkAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := evm.Dial(ctx, evm.Config{ChainID: c.chain.ChainID(), RPC: c.chain.RPCURL(), Witnesses: []string{forkingWitness(t, c.chain.RPCURL(), forkAt, forged)},
+		Registry: c.city.Registry, RegistryCodeHash: registry.RuntimeCodeHash, TrustingPeriod: 24 * time.Hour, StoreDir: t.TempDir()}, trust)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	watcher := &evmrelay.Bridge{City: c.city.ChainID, Source: src, Dest: c.dest, Client: c.client, Log: zerolog.New(zerolog.NewTestWriter(t))}
+	w := &packets.EvmWork{City: c.city.ChainID, To: bucheon.ChainID, Client: c.client, ID: registry.IDHex(a.ID), Block: a.Block}
+	var fe *evm.ForkError
+	if _, err := watcher.Prepare(ctx, w); !errors.As(err, &fe) || fe.Height != forkAt {
+		t.Fatalf("prepare over a forking witness: %v", err)
+	}
+	// The misbehaviour was submitted: the client is frozen, nothing more goes through it.
+	if _, err := honest.Prepare(ctx, w); !errors.Is(err, evmrelay.ErrClientFrozen) {
+		t.Fatalf("after the fork: %v, want ErrClientFrozen", err)
+	}
+	res := verifyOnBucheon(t, c.city.ChainID, a.ID, verify.StatusClientFrozen)
+	if res.Status != verify.StatusClientFrozen || !strings.Contains(res.Reason, "frozen") {
+		t.Fatalf("verify after the fork: %s (%s)", res.Status, res.Reason)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	cmttypes "github.com/cometbft/cometbft/types"
+	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
 	"github.com/cosmos/gogoproto/proto"
 	connectiontypes "github.com/cosmos/ibc-go/v8/modules/core/03-connection/types"
 	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
@@ -19,6 +20,7 @@ import (
 	ibcexported "github.com/cosmos/ibc-go/v8/modules/core/exported"
 
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
+	"github.com/cityrelay/cityrelay/chains/citychain/x/qbftclient"
 	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/relayer"
 )
@@ -40,6 +42,9 @@ const (
 	// StatusUnrecognised: the record came over a channel whose client is not the one the chain's city
 	// registry names for its origin (never registered, removed, or replaced since).
 	StatusUnrecognised Status = "origin-not-recognised"
+	// StatusClientFrozen: the record was proven through an EVM city's city-qbft client that misbehaviour
+	// (two conflicting sealed headers) has since frozen.
+	StatusClientFrozen Status = "client-frozen"
 )
 
 // ErrCouldNotVerify wraps every failure to reach a verified answer (unreachable RPC, a proof that
@@ -145,6 +150,15 @@ func Attestation(ctx context.Context, chain relayer.Chain, lc FreshHeaders, orig
 			return nil, err
 		}
 		r.Client, r.EvmProofHeight = f.ClientId, f.ProofHeight
+		frozen, err := rd.qbftFrozen(f.ClientId)
+		if err != nil {
+			return nil, err
+		}
+		if frozen && r.Client == r.RegisteredClient {
+			r.Status = StatusClientFrozen
+			r.Reason = fmt.Sprintf("client %s of %s is frozen: two conflicting headers of %s were proven, so what was proven through it is no longer trusted (the registry admin registers a new client)", r.Client, origin, origin)
+			return r, nil
+		}
 	} else if err := rd.binding(r); err != nil {
 		return nil, err
 	}
@@ -186,6 +200,20 @@ func (rd reader) read(storeKey string, key []byte) ([]byte, int64, error) {
 		return nil, 0, fmt.Errorf("%w: %v", ErrCouldNotVerify, err)
 	}
 	return p.Value, p.QueryHeight, nil
+}
+
+// qbftFrozen proves the city-qbft client's state and reports whether misbehaviour froze it.
+func (rd reader) qbftFrozen(clientID string) (bool, error) {
+	bz, _, err := rd.read(ibcexported.StoreKey, host.FullClientStateKey(clientID))
+	if err != nil {
+		return false, err
+	}
+	var any codectypes.Any
+	var cs qbftclient.ClientState
+	if bz == nil || proto.Unmarshal(bz, &any) != nil || any.TypeUrl != "/"+proto.MessageName(&cs) || proto.Unmarshal(any.Value, &cs) != nil {
+		return false, fmt.Errorf("%w: client %s of the record is missing or not a %s client on %s", ErrCouldNotVerify, clientID, qbftclient.ClientType, rd.chain.ChainID())
+	}
+	return cs.FrozenHeight != 0, nil
 }
 
 // registered proves the registry entry of r.Origin.

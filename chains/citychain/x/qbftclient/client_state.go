@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"fmt"
+	"math/big"
 	"strings"
 	"time"
 
@@ -235,6 +236,19 @@ func (cs *ClientState) verifyHeader(ctx sdk.Context, cdc codec.BinaryCodec, clie
 	if err := m.ValidateBasic(); err != nil {
 		return nil, err
 	}
+	h, err := cs.verifySealed(ctx, cdc, clientStore, m)
+	if err != nil {
+		return nil, err
+	}
+	return cs.consensusOf(h, m.AccountProof)
+}
+
+// verifySealed checks a header's seals from its trusted consensus state (what misbehaviour needs: a
+// fork is proven by seals, not by the registry's state).
+func (cs *ClientState) verifySealed(ctx sdk.Context, cdc codec.BinaryCodec, clientStore storetypes.KVStore, m *Header) (*qbft.Header, error) {
+	if m == nil || len(m.HeaderRlp) == 0 || m.TrustedHeight == 0 {
+		return nil, errorsmod.Wrap(clienttypes.ErrInvalidHeader, "a header needs its rlp and a trusted height")
+	}
 	h, err := qbft.ParseHeader(m.HeaderRlp)
 	if err != nil {
 		return nil, errorsmod.Wrap(clienttypes.ErrInvalidHeader, err.Error())
@@ -251,7 +265,7 @@ func (cs *ClientState) verifyHeader(ctx sdk.Context, cdc codec.BinaryCodec, clie
 	if _, err := qbft.Verify(tr, h, cs.options(), ctx.BlockTime()); err != nil {
 		return nil, errorsmod.Wrapf(clienttypes.ErrInvalidHeader, "block %s from trusted %d: %v", h.Number(), m.TrustedHeight, err)
 	}
-	return cs.consensusOf(h, m.AccountProof)
+	return h, nil
 }
 
 // consensusOf builds the consensus state of a header whose seals were verified: the registry's account
@@ -277,19 +291,23 @@ func (cs *ClientState) verifyMisbehaviour(ctx sdk.Context, cdc codec.BinaryCodec
 	if err := m.ValidateBasic(); err != nil {
 		return err
 	}
-	v1, err := cs.verifyHeader(ctx, cdc, clientStore, m.Header_1)
-	if err != nil {
-		return errorsmod.Wrapf(clienttypes.ErrInvalidMisbehaviour, "header 1: %v", err)
+	var numbers [2]*big.Int
+	var hashes [2]common.Hash
+	for i, hm := range []*Header{m.Header_1, m.Header_2} {
+		h, err := cs.verifySealed(ctx, cdc, clientStore, hm)
+		if err != nil {
+			return errorsmod.Wrapf(clienttypes.ErrInvalidMisbehaviour, "header %d: %v", i+1, err)
+		}
+		if hashes[i], err = h.Hash(); err != nil {
+			return errorsmod.Wrapf(clienttypes.ErrInvalidMisbehaviour, "header %d: %v", i+1, err)
+		}
+		numbers[i] = h.Number()
 	}
-	v2, err := cs.verifyHeader(ctx, cdc, clientStore, m.Header_2)
-	if err != nil {
-		return errorsmod.Wrapf(clienttypes.ErrInvalidMisbehaviour, "header 2: %v", err)
+	if numbers[0].Cmp(numbers[1]) != 0 {
+		return errorsmod.Wrapf(clienttypes.ErrInvalidMisbehaviour, "headers at %s and %s: misbehaviour needs two headers at one height", numbers[0], numbers[1])
 	}
-	if v1.number != v2.number {
-		return errorsmod.Wrapf(clienttypes.ErrInvalidMisbehaviour, "headers at %d and %d: misbehaviour needs two headers at one height", v1.number, v2.number)
-	}
-	if bytes.Equal(v1.cons.HeaderHash, v2.cons.HeaderHash) {
-		return errorsmod.Wrapf(clienttypes.ErrInvalidMisbehaviour, "both headers at %d are the same block", v1.number)
+	if hashes[0] == hashes[1] {
+		return errorsmod.Wrapf(clienttypes.ErrInvalidMisbehaviour, "both headers at %s are the same block", numbers[0])
 	}
 	return nil
 }
@@ -324,17 +342,19 @@ func (cs *ClientState) UpdateStateOnMisbehaviour(_ sdk.Context, cdc codec.Binary
 // UpdateState stores the consensus state of a verified header (a header at a height already stored is
 // a no-op) and advances the latest height.
 func (cs *ClientState) UpdateState(ctx sdk.Context, cdc codec.BinaryCodec, clientStore storetypes.KVStore, msg exported.ClientMessage) []exported.Height {
+	// ibc-go's CheckTx (RedundantRelayDecorator) calls UpdateState after VerifyClientMessage without
+	// CheckForMisbehaviour, so a Misbehaviour reaches here there: it updates nothing (as 07-tendermint).
 	m, ok := msg.(*Header)
 	if !ok {
-		panic(fmt.Errorf("city-qbft UpdateState: want *Header, got %T", msg)) // 02-client calls it only after VerifyClientMessage of a header
+		return []exported.Height{}
 	}
 	h, err := qbft.ParseHeader(m.HeaderRlp)
 	if err != nil {
-		panic(fmt.Errorf("city-qbft UpdateState of a verified header: %w", err))
+		return []exported.Height{} // VerifyClientMessage parsed it: unreachable
 	}
 	v, err := cs.consensusOf(h, m.AccountProof)
 	if err != nil {
-		panic(fmt.Errorf("city-qbft UpdateState of a verified header: %w", err))
+		return []exported.Height{} // VerifyClientMessage proved it: unreachable
 	}
 	height := Height(v.number)
 	if _, exists := getConsensusState(clientStore, cdc, v.number); exists {

@@ -266,7 +266,20 @@ func TestMisbehaviourFreezes(t *testing.T) {
 				if err := f.k.UpdateClient(f.ctx, id, &qbftclient.Misbehaviour{Header_1: honest, Header_2: honest}); err == nil {
 					t.Fatal("the same header twice was taken for misbehaviour")
 				}
-				if err := f.k.UpdateClient(f.ctx, id, &qbftclient.Misbehaviour{Header_1: honest, Header_2: forged}); err != nil {
+				// Seals alone prove a fork: no account proofs needed.
+				sealedOnly := func(h *qbftclient.Header) *qbftclient.Header {
+					return &qbftclient.Header{HeaderRlp: h.HeaderRlp, TrustedHeight: h.TrustedHeight}
+				}
+				underQuorum := sealedOnly(forged)
+				f.chain.SetSealers(2)
+				if underQuorum.HeaderRlp, err = f.chain.Equivocate(n); err != nil {
+					t.Fatal(err)
+				}
+				f.chain.SetSealers(4)
+				if err := f.k.UpdateClient(f.ctx, id, &qbftclient.Misbehaviour{Header_1: sealedOnly(honest), Header_2: underQuorum}); err == nil {
+					t.Fatal("a conflicting header without a quorum of seals froze the client")
+				}
+				if err := f.k.UpdateClient(f.ctx, id, &qbftclient.Misbehaviour{Header_1: sealedOnly(honest), Header_2: sealedOnly(forged)}); err != nil {
 					t.Fatalf("misbehaviour: %v", err)
 				}
 			default:
@@ -318,5 +331,17 @@ func TestExpiredClientProvesNothing(t *testing.T) {
 	}
 	if err := f.k.UpdateClient(f.ctx, id, f.header(n, h0)); err == nil {
 		t.Fatal("an expired client was updated")
+	}
+}
+
+// TestUpdateStateIgnoresMisbehaviour: ibc-go's CheckTx calls UpdateState with whatever message passed
+// VerifyClientMessage, misbehaviour included; it must store nothing and not panic.
+func TestUpdateStateIgnoresMisbehaviour(t *testing.T) {
+	f := newFixture(t)
+	id, h0 := f.create(f.params)
+	cs := f.clientState(id)
+	heights := cs.UpdateState(f.ctx, f.cdc, f.k.ClientStore(f.ctx, id), &qbftclient.Misbehaviour{Header_1: f.header(h0, h0), Header_2: f.header(h0, h0)})
+	if len(heights) != 0 || f.clientState(id).LatestHeight != h0 || f.status(id) != exported.Active {
+		t.Fatalf("UpdateState with misbehaviour: heights %v, latest %d, %s", heights, f.clientState(id).LatestHeight, f.status(id))
 	}
 }
