@@ -117,7 +117,7 @@ func (l *Linker) chanTry(ctx context.Context, p *Path, x, y *End, cx *channeltyp
 		return err
 	}
 	msg := channeltypes.NewMsgChannelOpenTry(y.PortID, p.Version, cx.Ordering, []string{y.ConnectionID}, x.PortID, x.ChannelID,
-		cx.Version, pch.Proof, x.height(lb.Height), signer)
+		cx.Version, pch.Bytes, x.height(lb.Height), signer)
 	res, err := y.Chain.Send(ctx, withUpdate(update, msg)...)
 	if err != nil {
 		return fmt.Errorf("channel open try on %s: %w", y.ChainID(), err)
@@ -150,7 +150,7 @@ func (l *Linker) chanAck(ctx context.Context, x, y *End, cy *channeltypes.Channe
 	if err != nil {
 		return err
 	}
-	msg := channeltypes.NewMsgChannelOpenAck(x.PortID, x.ChannelID, y.ChannelID, cy.Version, pch.Proof, y.height(lb.Height), signer)
+	msg := channeltypes.NewMsgChannelOpenAck(x.PortID, x.ChannelID, y.ChannelID, cy.Version, pch.Bytes, y.height(lb.Height), signer)
 	res, err := x.Chain.Send(ctx, withUpdate(update, msg)...)
 	if err != nil {
 		return fmt.Errorf("channel open ack on %s: %w", x.ChainID(), err)
@@ -175,7 +175,7 @@ func (l *Linker) chanConfirm(ctx context.Context, x, y *End) error {
 	if err != nil {
 		return err
 	}
-	msg := channeltypes.NewMsgChannelOpenConfirm(y.PortID, y.ChannelID, pch.Proof, x.height(lb.Height), signer)
+	msg := channeltypes.NewMsgChannelOpenConfirm(y.PortID, y.ChannelID, pch.Bytes, x.height(lb.Height), signer)
 	res, err := y.Chain.Send(ctx, withUpdate(update, msg)...)
 	if err != nil {
 		return fmt.Errorf("channel open confirm on %s: %w", y.ChainID(), err)

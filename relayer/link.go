@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	abci "github.com/cometbft/cometbft/abci/types"
 	cmttypes "github.com/cometbft/cometbft/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
-	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
 	"github.com/cosmos/gogoproto/proto"
 	clienttypes "github.com/cosmos/ibc-go/v8/modules/core/02-client/types"
 	connectiontypes "github.com/cosmos/ibc-go/v8/modules/core/03-connection/types"
@@ -17,6 +15,8 @@ import (
 	host "github.com/cosmos/ibc-go/v8/modules/core/24-host"
 	ibcexported "github.com/cosmos/ibc-go/v8/modules/core/exported"
 	ibctm "github.com/cosmos/ibc-go/v8/modules/light-clients/07-tendermint"
+
+	"github.com/cityrelay/cityrelay/chains"
 )
 
 // maxClockDrift is how far a header's time may run ahead of the receiving chain's clock. City
@@ -127,11 +127,10 @@ func (l *Linker) ensureClient(ctx context.Context, p *Path, dst, src *End, trust
 	if err != nil {
 		return fmt.Errorf("verify latest header of %s: %w", src.ChainID(), err)
 	}
-	var params stakingtypes.QueryParamsResponse
-	if err := src.Chain.QueryGRPC(ctx, "/cosmos.staking.v1beta1.Query/Params", &stakingtypes.QueryParamsRequest{}, &params, 0); err != nil {
+	unbonding, err := src.Chain.UnbondingPeriod(ctx)
+	if err != nil {
 		return fmt.Errorf("query unbonding period of %s: %w", src.ChainID(), err)
 	}
-	unbonding := params.Params.UnbondingTime
 	if trustingPeriod == 0 {
 		trustingPeriod = unbonding * 2 / 3
 	}
@@ -274,7 +273,7 @@ func (l *Linker) clientProofs(ctx context.Context, x *End, lb *cmttypes.LightBlo
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return cs, pc.Proof, pcons.Proof, nil
+	return cs, pc.Bytes, pcons.Bytes, nil
 }
 
 // connTry opens y's side of x's INIT connection.
@@ -301,7 +300,7 @@ func (l *Linker) connTry(ctx context.Context, p *Path, x, y *End) error {
 	}
 	msg := connectiontypes.NewMsgConnectionOpenTry(y.ClientID, x.ConnectionID, x.ClientID, cs,
 		commitmenttypes.NewMerklePrefix([]byte(ibcexported.StoreKey)), connectiontypes.GetCompatibleVersions(), 0,
-		pconn.Proof, csProof, consProof, x.height(lb.Height), cs.LatestHeight, signer)
+		pconn.Bytes, csProof, consProof, x.height(lb.Height), cs.LatestHeight, signer)
 	res, err := y.Chain.Send(ctx, withUpdate(update, msg)...)
 	if err != nil {
 		return fmt.Errorf("connection open try on %s: %w", y.ChainID(), err)
@@ -342,7 +341,7 @@ func (l *Linker) connAck(ctx context.Context, x, y *End, cy *connectiontypes.Con
 	if err != nil {
 		return err
 	}
-	msg := connectiontypes.NewMsgConnectionOpenAck(x.ConnectionID, y.ConnectionID, cs, pconn.Proof, csProof, consProof,
+	msg := connectiontypes.NewMsgConnectionOpenAck(x.ConnectionID, y.ConnectionID, cs, pconn.Bytes, csProof, consProof,
 		y.height(lb.Height), cs.LatestHeight, cy.Versions[0], signer)
 	res, err := x.Chain.Send(ctx, withUpdate(update, msg)...)
 	if err != nil {
@@ -369,7 +368,7 @@ func (l *Linker) connConfirm(ctx context.Context, x, y *End) error {
 	if err != nil {
 		return err
 	}
-	msg := connectiontypes.NewMsgConnectionOpenConfirm(y.ConnectionID, pconn.Proof, x.height(lb.Height), signer)
+	msg := connectiontypes.NewMsgConnectionOpenConfirm(y.ConnectionID, pconn.Bytes, x.height(lb.Height), signer)
 	res, err := y.Chain.Send(ctx, withUpdate(update, msg)...)
 	if err != nil {
 		return fmt.Errorf("connection open confirm on %s: %w", y.ChainID(), err)
@@ -385,7 +384,7 @@ func withUpdate(update sdk.Msg, msg sdk.Msg) []sdk.Msg {
 }
 
 // eventAttr returns the value of attribute key in the first event of type typ.
-func eventAttr(events []abci.Event, typ, key string) (string, error) {
+func eventAttr(events []chains.Event, typ, key string) (string, error) {
 	for _, ev := range events {
 		if ev.Type != typ {
 			continue

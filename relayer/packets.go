@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"time"
 
-	abci "github.com/cometbft/cometbft/abci/types"
 	cmttypes "github.com/cometbft/cometbft/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	clienttypes "github.com/cosmos/ibc-go/v8/modules/core/02-client/types"
@@ -17,7 +16,7 @@ import (
 	host "github.com/cosmos/ibc-go/v8/modules/core/24-host"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/cityrelay/cityrelay/chains/cosmos"
+	"github.com/cityrelay/cityrelay/chains"
 	ibcexported "github.com/cosmos/ibc-go/v8/modules/core/exported"
 )
 
@@ -32,7 +31,7 @@ type Ack struct {
 // hash, and a forged event has no such commitment. A malformed event is skipped, not the others: the
 // packets of the well-formed ones are returned with an error (wrapping ErrBadEvent) naming each
 // skipped one.
-func SendPackets(events []abci.Event) ([]channeltypes.Packet, error) {
+func SendPackets(events []chains.Event) ([]channeltypes.Packet, error) {
 	var out []channeltypes.Packet
 	var errs []error
 	for _, ev := range events {
@@ -51,7 +50,7 @@ func SendPackets(events []abci.Event) ([]channeltypes.Packet, error) {
 
 // WrittenAcks extracts the acknowledgements of write_acknowledgement events (untrusted, as above;
 // malformed events are skipped and reported in the error).
-func WrittenAcks(events []abci.Event) ([]Ack, error) {
+func WrittenAcks(events []chains.Event) ([]Ack, error) {
 	var out []Ack
 	var errs []error
 	for _, ev := range events {
@@ -68,7 +67,7 @@ func WrittenAcks(events []abci.Event) ([]Ack, error) {
 	return out, errors.Join(errs...)
 }
 
-func packetFromEvent(ev abci.Event) (channeltypes.Packet, []byte, error) {
+func packetFromEvent(ev chains.Event) (channeltypes.Packet, []byte, error) {
 	attrs := make(map[string]string, len(ev.Attributes))
 	for _, a := range ev.Attributes {
 		attrs[a.Key] = a.Value
@@ -172,7 +171,7 @@ func (r *Relayer) Recv(ctx context.Context, src, dst *End, packets []channeltype
 		msgs = append(msgs, update)
 	}
 	proveStart := time.Now()
-	proofs, err := proveAll(ctx, len(todo), func(ctx context.Context, i int) (*cosmos.Proven, error) {
+	proofs, err := proveAll(ctx, len(todo), func(ctx context.Context, i int) (*chains.Proof, error) {
 		p := packets[todo[i]]
 		return src.provenAt(ctx, r.Check, lb, ibcexported.StoreKey, host.PacketCommitmentKey(p.SourcePort, p.SourceChannel, p.Sequence))
 	})
@@ -189,7 +188,7 @@ func (r *Relayer) Recv(ctx context.Context, src, dst *End, packets []channeltype
 			out.Bad[idx] = fmt.Errorf("packet %s/%d: event does not match the commitment proven on %s at %d: %w",
 				p.SourceChannel, p.Sequence, src.ChainID(), lb.Height, ErrBadEvent)
 		default:
-			msgs = append(msgs, channeltypes.NewMsgRecvPacket(p, proven.Proof, src.height(lb.Height), signer))
+			msgs = append(msgs, channeltypes.NewMsgRecvPacket(p, proven.Bytes, src.height(lb.Height), signer))
 			out.Delivered = append(out.Delivered, p.Sequence)
 		}
 	}
@@ -291,14 +290,12 @@ func (r *Relayer) Ack(ctx context.Context, src, dst *End, acks []Ack, writtenHei
 	for i, a := range acks {
 		seqs[i] = a.Packet.Sequence
 	}
-	var resp channeltypes.QueryUnreceivedAcksResponse
-	err := dst.Chain.QueryGRPC(ctx, "/ibc.core.channel.v1.Query/UnreceivedAcks", &channeltypes.QueryUnreceivedAcksRequest{
-		PortId: acks[0].Packet.SourcePort, ChannelId: acks[0].Packet.SourceChannel, PacketAckSequences: seqs}, &resp, 0)
+	unacked, err := dst.Chain.UnreceivedAcks(ctx, acks[0].Packet.SourcePort, acks[0].Packet.SourceChannel, seqs)
 	if err != nil {
 		return nil, fmt.Errorf("query unreceived acks on %s: %w", dst.ChainID(), err)
 	}
 	pending := map[uint64]bool{}
-	for _, s := range resp.Sequences {
+	for _, s := range unacked {
 		pending[s] = true
 	}
 	// What the node says was processed is a hint: the packet commitment's absence on dst proves it.
@@ -341,7 +338,7 @@ func (r *Relayer) Ack(ctx context.Context, src, dst *End, acks []Ack, writtenHei
 		msgs = append(msgs, update)
 	}
 	proveStart := time.Now()
-	proofs, err := proveAll(ctx, len(todo), func(ctx context.Context, i int) (*cosmos.Proven, error) {
+	proofs, err := proveAll(ctx, len(todo), func(ctx context.Context, i int) (*chains.Proof, error) {
 		p := acks[todo[i]].Packet
 		return src.provenAt(ctx, r.Check, lb, ibcexported.StoreKey, host.PacketAcknowledgementKey(p.DestinationPort, p.DestinationChannel, p.Sequence))
 	})
@@ -358,7 +355,7 @@ func (r *Relayer) Ack(ctx context.Context, src, dst *End, acks []Ack, writtenHei
 			out.Bad[idx] = fmt.Errorf("ack %s/%d: event does not match the acknowledgement proven on %s at %d: %w",
 				p.DestinationChannel, p.Sequence, src.ChainID(), lb.Height, ErrBadEvent)
 		default:
-			msgs = append(msgs, channeltypes.NewMsgAcknowledgement(p, a.Ack, proven.Proof, src.height(lb.Height), signer))
+			msgs = append(msgs, channeltypes.NewMsgAcknowledgement(p, a.Ack, proven.Bytes, src.height(lb.Height), signer))
 			out.Delivered = append(out.Delivered, p.Sequence)
 		}
 	}
@@ -431,14 +428,12 @@ func (r *Relayer) unreceived(ctx context.Context, dst *End, packets []channeltyp
 	for i, p := range packets {
 		seqs[i] = p.Sequence
 	}
-	var resp channeltypes.QueryUnreceivedPacketsResponse
-	err := dst.Chain.QueryGRPC(ctx, "/ibc.core.channel.v1.Query/UnreceivedPackets", &channeltypes.QueryUnreceivedPacketsRequest{
-		PortId: packets[0].DestinationPort, ChannelId: packets[0].DestinationChannel, PacketCommitmentSequences: seqs}, &resp, 0)
+	unreceived, err := dst.Chain.UnreceivedPackets(ctx, packets[0].DestinationPort, packets[0].DestinationChannel, seqs)
 	if err != nil {
 		return nil, fmt.Errorf("query unreceived packets on %s: %w", dst.ChainID(), err)
 	}
 	want := map[uint64]bool{}
-	for _, s := range resp.Sequences {
+	for _, s := range unreceived {
 		want[s] = true
 	}
 	var todo, claimed []int
@@ -514,8 +509,8 @@ const doneProofWait = 5 * time.Second
 const proofConcurrency = 8
 
 // proveAll runs n proof queries with bounded concurrency, results in order.
-func proveAll(ctx context.Context, n int, prove func(context.Context, int) (*cosmos.Proven, error)) ([]*cosmos.Proven, error) {
-	out := make([]*cosmos.Proven, n)
+func proveAll(ctx context.Context, n int, prove func(context.Context, int) (*chains.Proof, error)) ([]*chains.Proof, error) {
+	out := make([]*chains.Proof, n)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(proofConcurrency)
 	for i := range n {

@@ -55,7 +55,7 @@ func (r *Relayer) TimeoutPackets(ctx context.Context, src, dst *End, packets []c
 		if proven.Value != nil {
 			continue // received after all
 		}
-		msgs = append(msgs, channeltypes.NewMsgTimeout(p, p.Sequence, proven.Proof, dst.height(lb.Height), signer))
+		msgs = append(msgs, channeltypes.NewMsgTimeout(p, p.Sequence, proven.Bytes, dst.height(lb.Height), signer))
 		seqs = append(seqs, p.Sequence)
 	}
 	if len(seqs) == 0 {

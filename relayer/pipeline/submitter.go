@@ -12,7 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/cityrelay/cityrelay/chains/cosmos"
+	"github.com/cityrelay/cityrelay/chains"
 	"github.com/cityrelay/cityrelay/packets"
 	"github.com/cityrelay/cityrelay/relayer"
 )
@@ -231,8 +231,8 @@ func (s *submitter) deliver(ctx context.Context, g *group) {
 	default:
 		err = fmt.Errorf("%w: %s work is not handled yet", ErrTerminal, g.kind)
 	}
-	var txErr *cosmos.TxError
-	splittable := errors.Is(err, cosmos.ErrTxTooLarge) || errors.As(err, &txErr)
+	var txErr *chains.TxError
+	splittable := errors.Is(err, chains.ErrTxTooLarge) || errors.As(err, &txErr)
 	if err != nil && splittable && len(g.works) > 1 {
 		// Too large for one tx, or refused by the chain: deliver each half in its own tx, both in
 		// flight. A refusal caused by one item ends with that item alone, and only it is retried.
@@ -320,7 +320,7 @@ func (s *submitter) retry(ctx context.Context, m jetstream.Msg, w *packets.Work,
 	if md, err := m.Metadata(); err == nil {
 		n = md.NumDelivered
 	}
-	var txErr *cosmos.TxError
+	var txErr *chains.TxError
 	deterministic := errors.As(reason, &txErr) || errors.Is(reason, relayer.ErrHeightAhead)
 	if deterministic && n >= uint64(s.o.MaxDeliver) {
 		s.dead(ctx, m, w, fmt.Errorf("%w: failed %d times, last: %v", ErrTerminal, n, reason))
