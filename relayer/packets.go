@@ -158,19 +158,11 @@ func (r *Relayer) Recv(ctx context.Context, src, dst *End, packets []channeltype
 	if err != nil || len(todo) == 0 {
 		return out, err
 	}
-	update, lb, err := r.proofHeader(ctx, dst, src, sentHeight)
+	b, err := r.newBatch(ctx, dst, src, sentHeight)
 	if err != nil {
 		return nil, err
 	}
-	signer, err := dst.Chain.Address(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var msgs []sdk.Msg
-	if update != nil {
-		msgs = append(msgs, update)
-	}
-	proveStart := time.Now()
+	lb := b.lb
 	proofs, err := proveAll(ctx, len(todo), func(ctx context.Context, i int) (*chains.Proof, error) {
 		p := packets[todo[i]]
 		return src.provenAt(ctx, r.Check, lb, ibcexported.StoreKey, host.PacketCommitmentKey(p.SourcePort, p.SourceChannel, p.Sequence))
@@ -188,7 +180,7 @@ func (r *Relayer) Recv(ctx context.Context, src, dst *End, packets []channeltype
 			out.Bad[idx] = fmt.Errorf("packet %s/%d: event does not match the commitment proven on %s at %d: %w",
 				p.SourceChannel, p.Sequence, src.ChainID(), lb.Height, ErrBadEvent)
 		default:
-			msgs = append(msgs, channeltypes.NewMsgRecvPacket(p, proven.Bytes, src.height(lb.Height), signer))
+			b.msgs = append(b.msgs, channeltypes.NewMsgRecvPacket(p, proven.Bytes, b.height, b.signer))
 			out.Delivered = append(out.Delivered, p.Sequence)
 		}
 	}
@@ -198,12 +190,9 @@ func (r *Relayer) Recv(ctx context.Context, src, dst *End, packets []channeltype
 	if len(out.Delivered) == 0 {
 		return out, nil
 	}
-	prove := time.Since(proveStart)
-	res, err := dst.Chain.Send(ctx, msgs...)
-	if err != nil {
-		return nil, fmt.Errorf("recv %d packets on %s: %w", len(out.Delivered), dst.ChainID(), err)
+	if out.Tx, err = b.send(ctx, dst, "recv", len(out.Delivered)); err != nil {
+		return nil, err
 	}
-	out.Tx = txInfo(res, prove)
 	return out, nil
 }
 
@@ -294,20 +283,8 @@ func (r *Relayer) Ack(ctx context.Context, src, dst *End, acks []Ack, writtenHei
 	if err != nil {
 		return nil, fmt.Errorf("query unreceived acks on %s: %w", dst.ChainID(), err)
 	}
-	pending := map[uint64]bool{}
-	for _, s := range unacked {
-		pending[s] = true
-	}
 	// What the node says was processed is a hint: the packet commitment's absence on dst proves it.
-	var todo, claimed []int
-	for i, a := range acks {
-		if pending[a.Packet.Sequence] {
-			todo = append(todo, i)
-		} else {
-			claimed = append(claimed, i)
-		}
-	}
-	notDone, err := proveDone(ctx, dst, claimed, func(lb *cmttypes.LightBlock) func(int) (bool, error) {
+	todo, err := hinted(ctx, dst, seqs, unacked, func(lb *cmttypes.LightBlock) func(int) (bool, error) {
 		return func(idx int) (bool, error) {
 			p := acks[idx].Packet
 			c, err := dst.provenAt(ctx, r.Check, lb, ibcexported.StoreKey, host.PacketCommitmentKey(p.SourcePort, p.SourceChannel, p.Sequence))
@@ -321,23 +298,14 @@ func (r *Relayer) Ack(ctx context.Context, src, dst *End, acks []Ack, writtenHei
 	if err != nil {
 		return nil, err
 	}
-	todo = append(todo, notDone...) // the node said processed; no proof says so
 	if len(todo) == 0 {
 		return out, nil
 	}
-	update, lb, err := r.proofHeader(ctx, dst, src, writtenHeight)
+	b, err := r.newBatch(ctx, dst, src, writtenHeight)
 	if err != nil {
 		return nil, err
 	}
-	signer, err := dst.Chain.Address(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var msgs []sdk.Msg
-	if update != nil {
-		msgs = append(msgs, update)
-	}
-	proveStart := time.Now()
+	lb := b.lb
 	proofs, err := proveAll(ctx, len(todo), func(ctx context.Context, i int) (*chains.Proof, error) {
 		p := acks[todo[i]].Packet
 		return src.provenAt(ctx, r.Check, lb, ibcexported.StoreKey, host.PacketAcknowledgementKey(p.DestinationPort, p.DestinationChannel, p.Sequence))
@@ -355,19 +323,16 @@ func (r *Relayer) Ack(ctx context.Context, src, dst *End, acks []Ack, writtenHei
 			out.Bad[idx] = fmt.Errorf("ack %s/%d: event does not match the acknowledgement proven on %s at %d: %w",
 				p.DestinationChannel, p.Sequence, src.ChainID(), lb.Height, ErrBadEvent)
 		default:
-			msgs = append(msgs, channeltypes.NewMsgAcknowledgement(p, a.Ack, proven.Bytes, src.height(lb.Height), signer))
+			b.msgs = append(b.msgs, channeltypes.NewMsgAcknowledgement(p, a.Ack, proven.Bytes, b.height, b.signer))
 			out.Delivered = append(out.Delivered, p.Sequence)
 		}
 	}
 	if len(out.Delivered) == 0 {
 		return out, nil
 	}
-	prove := time.Since(proveStart)
-	res, err := dst.Chain.Send(ctx, msgs...)
-	if err != nil {
-		return nil, fmt.Errorf("ack %d packets on %s: %w", len(out.Delivered), dst.ChainID(), err)
+	if out.Tx, err = b.send(ctx, dst, "ack", len(out.Delivered)); err != nil {
+		return nil, err
 	}
-	out.Tx = txInfo(res, prove)
 	return out, nil
 }
 
@@ -432,19 +397,7 @@ func (r *Relayer) unreceived(ctx context.Context, dst *End, packets []channeltyp
 	if err != nil {
 		return nil, fmt.Errorf("query unreceived packets on %s: %w", dst.ChainID(), err)
 	}
-	want := map[uint64]bool{}
-	for _, s := range unreceived {
-		want[s] = true
-	}
-	var todo, claimed []int
-	for i, p := range packets {
-		if want[p.Sequence] {
-			todo = append(todo, i)
-		} else {
-			claimed = append(claimed, i)
-		}
-	}
-	notDone, err := proveDone(ctx, dst, claimed, func(lb *cmttypes.LightBlock) func(int) (bool, error) {
+	return hinted(ctx, dst, seqs, unreceived, func(lb *cmttypes.LightBlock) func(int) (bool, error) {
 		received := r.receivedAt(ctx, dst, lb)
 		return func(idx int) (bool, error) {
 			ok, err := received(packets[idx])
@@ -454,10 +407,71 @@ func (r *Relayer) unreceived(ctx context.Context, dst *End, packets []channeltyp
 			return ok, err
 		}
 	})
+}
+
+// hinted splits items (indexes into seqs) by a node's unproven answer: those whose sequence is in
+// pending are still to do; the node says the others are done, which prove (see proveDone) must show
+// on a verified header of dst. Those no proof settles are still to do after all (delivering a done
+// item again is a no-op on chain). It returns the indexes to do.
+func hinted(ctx context.Context, dst *End, seqs, pending []uint64, prove func(lb *cmttypes.LightBlock) func(int) (bool, error)) ([]int, error) {
+	want := make(map[uint64]bool, len(pending))
+	for _, s := range pending {
+		want[s] = true
+	}
+	var todo, claimed []int
+	for i, s := range seqs {
+		if want[s] {
+			todo = append(todo, i)
+		} else {
+			claimed = append(claimed, i)
+		}
+	}
+	notDone, err := proveDone(ctx, dst, claimed, prove)
 	if err != nil {
 		return nil, err
 	}
-	return append(todo, notDone...), nil // what the node said was received and no proof says so: deliver it
+	return append(todo, notDone...), nil
+}
+
+// batch is one tx of packet messages being built for one chain with proofs from another: the client
+// update it needs first (if any), the verified header of the other chain its proofs are against, and
+// the signer of its messages.
+type batch struct {
+	msgs   []sdk.Msg
+	lb     *cmttypes.LightBlock
+	height clienttypes.Height // lb's IBC height: the proof height of every message
+	signer string
+	start  time.Time // when proving began (TxInfo.Prove)
+}
+
+// newBatch starts a tx for to whose messages carry proofs from from at a verified header above
+// minHeight (see proofHeader).
+func (r *Relayer) newBatch(ctx context.Context, to, from *End, minHeight int64) (*batch, error) {
+	update, lb, err := r.proofHeader(ctx, to, from, minHeight)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := to.Chain.Address(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b := &batch{lb: lb, height: from.height(lb.Height), signer: signer}
+	if update != nil {
+		b.msgs = append(b.msgs, update)
+	}
+	b.start = time.Now()
+	return b, nil
+}
+
+// send submits the batch on to as one tx carrying n packet messages; what names them in errors
+// ("recv 3 packets on bucheon-1: ...").
+func (b *batch) send(ctx context.Context, to *End, what string, n int) (*TxInfo, error) {
+	prove := time.Since(b.start)
+	res, err := to.Chain.Send(ctx, b.msgs...)
+	if err != nil {
+		return nil, fmt.Errorf("%s %d packets on %s: %w", what, n, to.ChainID(), err)
+	}
+	return txInfo(res, prove), nil
 }
 
 // proveDone proves, for the items (indexes) a node says are done on dst, that they are, against dst's
