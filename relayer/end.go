@@ -13,8 +13,9 @@ import (
 	"github.com/cityrelay/cityrelay/chains"
 )
 
-// Chain is what the relayer needs of a chain: the roles of package chains it uses. *cosmos.Client
-// implements it (chains/cosmos asserts each role).
+// Chain is what the relayer needs of an end's chain: the roles of package chains it uses.
+// *cosmos.Client implements it (chains/cosmos asserts each role). Code that needs less takes a single
+// role (clientState a chains.ClientQuerier, verify.Attestation a chains.Prover).
 type Chain interface {
 	chains.Prover
 	chains.Submitter
