@@ -19,6 +19,8 @@ import (
 	cmtcrypto "github.com/cometbft/cometbft/proto/tendermint/crypto"
 	"github.com/cometbft/cometbft/types"
 	"github.com/rs/zerolog"
+
+	"github.com/cityrelay/cityrelay/chains"
 )
 
 // Options configure a light client.
@@ -45,6 +47,9 @@ type Options struct {
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
+
+// Client is the header source of the relayer's chains roles.
+var _ chains.HeaderSource = (*Client)(nil)
 
 // Client is a chain's light client.
 type Client struct {

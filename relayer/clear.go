@@ -6,13 +6,12 @@ import (
 
 	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
 
-	"github.com/cityrelay/cityrelay/chains/cosmos"
+	"github.com/cityrelay/cityrelay/chains"
 )
 
-// TxSearcher is a chain whose tx index can be searched (for clearing).
-type TxSearcher interface {
-	SearchTxEvents(ctx context.Context, query string, perPage int) ([]cosmos.TxEvents, error)
-}
+// TxSearcher is a chain whose tx index can be searched (for clearing): an optional capability,
+// probed on an end's Chain.
+type TxSearcher = chains.TxSearcher
 
 // SentPackets finds, in src's tx index, the packets with the given sequences that src sent on its
 // channel, and the newest block holding one of them (proofs come from above it). The data is not
@@ -87,7 +86,7 @@ func AcksFor(ctx context.Context, dst *End, seqs []uint64) ([]Ack, int64, error)
 	return out, height, nil
 }
 
-func search(ctx context.Context, e *End, q string) ([]cosmos.TxEvents, error) {
+func search(ctx context.Context, e *End, q string) ([]chains.TxEvents, error) {
 	ts, ok := e.Chain.(TxSearcher)
 	if !ok {
 		return nil, fmt.Errorf("chain %s cannot search its tx index", e.ChainID())

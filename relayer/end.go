@@ -8,37 +8,28 @@ import (
 
 	cmtcrypto "github.com/cometbft/cometbft/proto/tendermint/crypto"
 	cmttypes "github.com/cometbft/cometbft/types"
-	sdk "github.com/cosmos/cosmos-sdk/types"
-	"github.com/cosmos/gogoproto/proto"
 	clienttypes "github.com/cosmos/ibc-go/v8/modules/core/02-client/types"
 
-	"github.com/cityrelay/cityrelay/chains/cosmos"
+	"github.com/cityrelay/cityrelay/chains"
 )
 
-// Chain is what the relayer needs of a chain's RPC. *cosmos.Client implements it.
+// Chain is what the relayer needs of an end's chain: the roles of package chains it uses.
+// *cosmos.Client implements it (chains/cosmos asserts each role). Code that needs less takes a single
+// role (clientState a chains.ClientQuerier, verify.Attestation a chains.Prover).
 type Chain interface {
-	ChainID() string
-	Address(ctx context.Context) (string, error)
-	QueryGRPC(ctx context.Context, method string, req, resp proto.Message, height int64) error
-	QueryProven(ctx context.Context, storeKey string, key []byte, height int64) (*cosmos.Proven, error)
-	Send(ctx context.Context, msgs ...sdk.Msg) (*cosmos.TxResult, error)
+	chains.Prover
+	chains.Submitter
+	chains.ClientQuerier
+	chains.HandshakeQuerier
+	chains.PacketQuerier
 }
 
 // HeaderVerifier is a chain's light client: every header the relayer uses comes from it.
-type HeaderVerifier interface {
-	// VerifyLatest verifies and returns the newest header the primary serves.
-	VerifyLatest(ctx context.Context) (*cmttypes.LightBlock, error)
-	// VerifyHeight verifies and returns the header at h.
-	VerifyHeight(ctx context.Context, h int64) (*cmttypes.LightBlock, error)
-	// ValidatorsAt returns the validator set at h whose hash is hash (taken from trusted state).
-	ValidatorsAt(ctx context.Context, h int64, hash []byte) (*cmttypes.ValidatorSet, error)
-}
+type HeaderVerifier = chains.HeaderSource
 
 // ProofChecker checks an ICS-23 proof of (storeKey, key, value) against an app hash; value nil
 // checks absence.
 type ProofChecker func(appHash []byte, storeKey string, key, value []byte, ops *cmtcrypto.ProofOps) error
-
-var _ Chain = (*cosmos.Client)(nil)
 
 // End is one side of a path: a chain, its light client, and the IBC identifiers on it.
 type End struct {
@@ -61,7 +52,7 @@ func (e *End) height(h int64) clienttypes.Height {
 // verifiedRead reads key from the end's store at the latest verified height and checks its proof
 // against the verified app hash. It returns the value (nil if proven absent), the proof and the
 // verified header whose app hash the proof was checked against.
-func (e *End) verifiedRead(ctx context.Context, check ProofChecker, storeKey string, key []byte) (*cosmos.Proven, *cmttypes.LightBlock, error) {
+func (e *End) verifiedRead(ctx context.Context, check ProofChecker, storeKey string, key []byte) (*chains.Proof, *cmttypes.LightBlock, error) {
 	lb, err := e.Light.VerifyLatest(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("verify latest header of %s: %w", e.ChainID(), err)
@@ -72,12 +63,12 @@ func (e *End) verifiedRead(ctx context.Context, check ProofChecker, storeKey str
 
 // provenAt reads key with a proof whose proof height is lb's height (the store is read at
 // lb.Height-1) and checks the proof against lb's app hash.
-func (e *End) provenAt(ctx context.Context, check ProofChecker, lb *cmttypes.LightBlock, storeKey string, key []byte) (*cosmos.Proven, error) {
+func (e *End) provenAt(ctx context.Context, check ProofChecker, lb *cmttypes.LightBlock, storeKey string, key []byte) (*chains.Proof, error) {
 	p, err := e.Chain.QueryProven(ctx, storeKey, key, lb.Height-1)
 	if err != nil {
 		return nil, err
 	}
-	if err := check(lb.AppHash, storeKey, key, p.Value, p.ProofOps); err != nil {
+	if err := check(lb.AppHash, storeKey, key, p.Value, p.Ops); err != nil {
 		return nil, fmt.Errorf("%s: proof of %s/%s at %d against verified app hash: %w", e.ChainID(), storeKey, key, lb.Height, err)
 	}
 	return p, nil

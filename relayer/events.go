@@ -1,12 +1,7 @@
 package relayer
 
-import (
-	"context"
+import "github.com/cityrelay/cityrelay/chains"
 
-	abci "github.com/cometbft/cometbft/abci/types"
-)
-
-// EventSource is a chain whose block events can be read (pull mode).
-type EventSource interface {
-	BlockEvents(ctx context.Context, h int64, types ...string) ([]abci.Event, error)
-}
+// EventSource is a chain whose block events can be read (pull mode): an optional capability, probed
+// on an end's Chain.
+type EventSource = chains.EventSource

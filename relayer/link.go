@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	abci "github.com/cometbft/cometbft/abci/types"
 	cmttypes "github.com/cometbft/cometbft/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
-	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
 	"github.com/cosmos/gogoproto/proto"
 	clienttypes "github.com/cosmos/ibc-go/v8/modules/core/02-client/types"
 	connectiontypes "github.com/cosmos/ibc-go/v8/modules/core/03-connection/types"
@@ -17,6 +15,8 @@ import (
 	host "github.com/cosmos/ibc-go/v8/modules/core/24-host"
 	ibcexported "github.com/cosmos/ibc-go/v8/modules/core/exported"
 	ibctm "github.com/cosmos/ibc-go/v8/modules/light-clients/07-tendermint"
+
+	"github.com/cityrelay/cityrelay/chains"
 )
 
 // maxClockDrift is how far a header's time may run ahead of the receiving chain's clock. City
@@ -127,11 +127,10 @@ func (l *Linker) ensureClient(ctx context.Context, p *Path, dst, src *End, trust
 	if err != nil {
 		return fmt.Errorf("verify latest header of %s: %w", src.ChainID(), err)
 	}
-	var params stakingtypes.QueryParamsResponse
-	if err := src.Chain.QueryGRPC(ctx, "/cosmos.staking.v1beta1.Query/Params", &stakingtypes.QueryParamsRequest{}, &params, 0); err != nil {
+	unbonding, err := src.Chain.UnbondingPeriod(ctx)
+	if err != nil {
 		return fmt.Errorf("query unbonding period of %s: %w", src.ChainID(), err)
 	}
-	unbonding := params.Params.UnbondingTime
 	if trustingPeriod == 0 {
 		trustingPeriod = unbonding * 2 / 3
 	}
@@ -149,71 +148,15 @@ func (l *Linker) ensureClient(ctx context.Context, p *Path, dst, src *End, trust
 	if err != nil {
 		return fmt.Errorf("build client of %s: %w", src.ChainID(), err)
 	}
-	res, err := dst.Chain.Send(ctx, msg)
-	if err != nil {
-		return fmt.Errorf("create client of %s on %s: %w", src.ChainID(), dst.ChainID(), err)
-	}
-	id, err := eventAttr(res.Events, clienttypes.EventTypeCreateClient, clienttypes.AttributeKeyClientID)
-	if err != nil {
-		return fmt.Errorf("create client of %s on %s (tx %s): %w", src.ChainID(), dst.ChainID(), res.Hash, err)
-	}
-	dst.ClientID = id
-	if err := l.save(p); err != nil {
-		return err
-	}
-	return l.done(ctx, dst, Step{Chain: dst.ChainID(), Action: "create client of " + src.ChainID(), ID: id, Height: res.Height, TxHash: res.Hash})
+	return l.commit(ctx, p, dst, []sdk.Msg{msg}, stepTx{action: "create client of " + src.ChainID(),
+		event: clienttypes.EventTypeCreateClient, attr: clienttypes.AttributeKeyClientID, setID: func(id string) { dst.ClientID = id }})
 }
 
 // linkConnection drives the connection handshake to OPEN on both ends.
 func (l *Linker) linkConnection(ctx context.Context, p *Path) error {
-	for range 6 {
-		x, y := p.A, p.B
-		if x.ConnectionID == "" && y.ConnectionID != "" {
-			x, y = y, x // the handshake was started from B
-		}
-		if x.ConnectionID == "" {
-			if err := l.connInit(ctx, p, x, y); err != nil {
-				return err
-			}
-			continue
-		}
-		cx, err := l.connection(ctx, x)
-		if err != nil {
-			return err
-		}
-		if y.ConnectionID == "" {
-			if cx.State != connectiontypes.INIT {
-				return fmt.Errorf("connection %s on %s is %s but %s has none: %w", x.ConnectionID, x.ChainID(), cx.State, y.ChainID(), ErrHandshake)
-			}
-			if err := l.connTry(ctx, p, x, y); err != nil {
-				return err
-			}
-			continue
-		}
-		cy, err := l.connection(ctx, y)
-		if err != nil {
-			return err
-		}
-		switch {
-		case cx.State == connectiontypes.OPEN && cy.State == connectiontypes.OPEN:
-			return nil
-		case cx.State == connectiontypes.INIT && cy.State == connectiontypes.TRYOPEN:
-			err = l.connAck(ctx, x, y, cy)
-		case cx.State == connectiontypes.TRYOPEN && cy.State == connectiontypes.INIT:
-			err = l.connAck(ctx, y, x, cx)
-		case cx.State == connectiontypes.OPEN && cy.State == connectiontypes.TRYOPEN:
-			err = l.connConfirm(ctx, x, y)
-		case cx.State == connectiontypes.TRYOPEN && cy.State == connectiontypes.OPEN:
-			err = l.connConfirm(ctx, y, x)
-		default:
-			return fmt.Errorf("connections %s on %s (%s) and %s on %s (%s): %w", x.ConnectionID, x.ChainID(), cx.State,
-				y.ConnectionID, y.ChainID(), cy.State, ErrHandshake)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return fmt.Errorf("connection handshake of %s did not finish: %w", p.Name, ErrHandshake)
+	h := &handshake[*connectiontypes.ConnectionEnd, connectiontypes.State]{kind: "connection", read: l.connection,
+		ids: func(e *End) (string, string) { return e.ConnectionID, e.ConnectionID }, init: l.connInit, try: l.connTry, ack: l.connAck, confirm: l.connConfirm}
+	return h.drive(ctx, p)
 }
 
 // connection reads an end's connection, proven against a verified app hash.
@@ -239,19 +182,8 @@ func (l *Linker) connInit(ctx context.Context, p *Path, x, y *End) error {
 	}
 	msg := connectiontypes.NewMsgConnectionOpenInit(x.ClientID, y.ClientID, commitmenttypes.NewMerklePrefix([]byte(ibcexported.StoreKey)),
 		nil, 0, signer)
-	res, err := x.Chain.Send(ctx, msg)
-	if err != nil {
-		return fmt.Errorf("connection open init on %s: %w", x.ChainID(), err)
-	}
-	id, err := eventAttr(res.Events, connectiontypes.EventTypeConnectionOpenInit, connectiontypes.AttributeKeyConnectionID)
-	if err != nil {
-		return fmt.Errorf("connection open init on %s (tx %s): %w", x.ChainID(), res.Hash, err)
-	}
-	x.ConnectionID = id
-	if err := l.save(p); err != nil {
-		return err
-	}
-	return l.done(ctx, x, Step{Chain: x.ChainID(), Action: "connection open init", ID: id, Height: res.Height, TxHash: res.Hash})
+	return l.commit(ctx, p, x, []sdk.Msg{msg}, stepTx{action: "connection open init",
+		event: connectiontypes.EventTypeConnectionOpenInit, attr: connectiontypes.AttributeKeyConnectionID, setID: func(id string) { x.ConnectionID = id }})
 }
 
 // clientProofs proves, at header lb of x, x's client of y and its latest consensus state.
@@ -274,107 +206,52 @@ func (l *Linker) clientProofs(ctx context.Context, x *End, lb *cmttypes.LightBlo
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return cs, pc.Proof, pcons.Proof, nil
+	return cs, pc.Bytes, pcons.Bytes, nil
 }
 
 // connTry opens y's side of x's INIT connection.
-func (l *Linker) connTry(ctx context.Context, p *Path, x, y *End) error {
-	lb, err := x.Light.VerifyLatest(ctx)
-	if err != nil {
-		return fmt.Errorf("verify latest header of %s: %w", x.ChainID(), err)
-	}
-	update, lb, err := updateTo(ctx, y, x, lb)
+func (l *Linker) connTry(ctx context.Context, p *Path, x, y *End, _ *connectiontypes.ConnectionEnd) error {
+	s, err := l.prove(ctx, y, x, host.ConnectionKey(x.ConnectionID))
 	if err != nil {
 		return err
 	}
-	pconn, err := x.provenAt(ctx, l.Check, lb, ibcexported.StoreKey, host.ConnectionKey(x.ConnectionID))
-	if err != nil {
-		return err
-	}
-	cs, csProof, consProof, err := l.clientProofs(ctx, x, lb)
-	if err != nil {
-		return err
-	}
-	signer, err := y.Chain.Address(ctx)
+	cs, csProof, consProof, err := l.clientProofs(ctx, x, s.lb)
 	if err != nil {
 		return err
 	}
 	msg := connectiontypes.NewMsgConnectionOpenTry(y.ClientID, x.ConnectionID, x.ClientID, cs,
 		commitmenttypes.NewMerklePrefix([]byte(ibcexported.StoreKey)), connectiontypes.GetCompatibleVersions(), 0,
-		pconn.Proof, csProof, consProof, x.height(lb.Height), cs.LatestHeight, signer)
-	res, err := y.Chain.Send(ctx, withUpdate(update, msg)...)
-	if err != nil {
-		return fmt.Errorf("connection open try on %s: %w", y.ChainID(), err)
-	}
-	id, err := eventAttr(res.Events, connectiontypes.EventTypeConnectionOpenTry, connectiontypes.AttributeKeyConnectionID)
-	if err != nil {
-		return fmt.Errorf("connection open try on %s (tx %s): %w", y.ChainID(), res.Hash, err)
-	}
-	y.ConnectionID = id
-	if err := l.save(p); err != nil {
-		return err
-	}
-	return l.done(ctx, y, Step{Chain: y.ChainID(), Action: "connection open try", ID: id, Height: res.Height, TxHash: res.Hash})
+		s.proof.Bytes, csProof, consProof, s.height, cs.LatestHeight, s.signer)
+	return l.commit(ctx, p, y, s.msgs(msg), stepTx{action: "connection open try",
+		event: connectiontypes.EventTypeConnectionOpenTry, attr: connectiontypes.AttributeKeyConnectionID, setID: func(id string) { y.ConnectionID = id }})
 }
 
 // connAck opens x's INIT connection, y being TRYOPEN.
-func (l *Linker) connAck(ctx context.Context, x, y *End, cy *connectiontypes.ConnectionEnd) error {
-	lb, err := y.Light.VerifyLatest(ctx)
-	if err != nil {
-		return fmt.Errorf("verify latest header of %s: %w", y.ChainID(), err)
-	}
-	update, lb, err := updateTo(ctx, x, y, lb)
+func (l *Linker) connAck(ctx context.Context, p *Path, x, y *End, cy *connectiontypes.ConnectionEnd) error {
+	s, err := l.prove(ctx, x, y, host.ConnectionKey(y.ConnectionID))
 	if err != nil {
 		return err
 	}
-	pconn, err := y.provenAt(ctx, l.Check, lb, ibcexported.StoreKey, host.ConnectionKey(y.ConnectionID))
-	if err != nil {
-		return err
-	}
-	cs, csProof, consProof, err := l.clientProofs(ctx, y, lb)
+	cs, csProof, consProof, err := l.clientProofs(ctx, y, s.lb)
 	if err != nil {
 		return err
 	}
 	if len(cy.Versions) != 1 {
 		return fmt.Errorf("connection %s on %s has %d versions: %w", y.ConnectionID, y.ChainID(), len(cy.Versions), ErrHandshake)
 	}
-	signer, err := x.Chain.Address(ctx)
-	if err != nil {
-		return err
-	}
-	msg := connectiontypes.NewMsgConnectionOpenAck(x.ConnectionID, y.ConnectionID, cs, pconn.Proof, csProof, consProof,
-		y.height(lb.Height), cs.LatestHeight, cy.Versions[0], signer)
-	res, err := x.Chain.Send(ctx, withUpdate(update, msg)...)
-	if err != nil {
-		return fmt.Errorf("connection open ack on %s: %w", x.ChainID(), err)
-	}
-	return l.done(ctx, x, Step{Chain: x.ChainID(), Action: "connection open ack", ID: x.ConnectionID, Height: res.Height, TxHash: res.Hash})
+	msg := connectiontypes.NewMsgConnectionOpenAck(x.ConnectionID, y.ConnectionID, cs, s.proof.Bytes, csProof, consProof,
+		s.height, cs.LatestHeight, cy.Versions[0], s.signer)
+	return l.commit(ctx, p, x, s.msgs(msg), stepTx{action: "connection open ack", id: x.ConnectionID})
 }
 
 // connConfirm opens y's TRYOPEN connection, x being OPEN.
-func (l *Linker) connConfirm(ctx context.Context, x, y *End) error {
-	lb, err := x.Light.VerifyLatest(ctx)
-	if err != nil {
-		return fmt.Errorf("verify latest header of %s: %w", x.ChainID(), err)
-	}
-	update, lb, err := updateTo(ctx, y, x, lb)
+func (l *Linker) connConfirm(ctx context.Context, p *Path, x, y *End) error {
+	s, err := l.prove(ctx, y, x, host.ConnectionKey(x.ConnectionID))
 	if err != nil {
 		return err
 	}
-	pconn, err := x.provenAt(ctx, l.Check, lb, ibcexported.StoreKey, host.ConnectionKey(x.ConnectionID))
-	if err != nil {
-		return err
-	}
-	signer, err := y.Chain.Address(ctx)
-	if err != nil {
-		return err
-	}
-	msg := connectiontypes.NewMsgConnectionOpenConfirm(y.ConnectionID, pconn.Proof, x.height(lb.Height), signer)
-	res, err := y.Chain.Send(ctx, withUpdate(update, msg)...)
-	if err != nil {
-		return fmt.Errorf("connection open confirm on %s: %w", y.ChainID(), err)
-	}
-	return l.done(ctx, y, Step{Chain: y.ChainID(), Action: "connection open confirm", ID: y.ConnectionID, Height: res.Height, TxHash: res.Hash})
+	msg := connectiontypes.NewMsgConnectionOpenConfirm(y.ConnectionID, s.proof.Bytes, s.height, s.signer)
+	return l.commit(ctx, p, y, s.msgs(msg), stepTx{action: "connection open confirm", id: y.ConnectionID})
 }
 
 func withUpdate(update sdk.Msg, msg sdk.Msg) []sdk.Msg {
@@ -385,7 +262,7 @@ func withUpdate(update sdk.Msg, msg sdk.Msg) []sdk.Msg {
 }
 
 // eventAttr returns the value of attribute key in the first event of type typ.
-func eventAttr(events []abci.Event, typ, key string) (string, error) {
+func eventAttr(events []chains.Event, typ, key string) (string, error) {
 	for _, ev := range events {
 		if ev.Type != typ {
 			continue

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"time"
 
-	abci "github.com/cometbft/cometbft/abci/types"
 	cmttypes "github.com/cometbft/cometbft/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	clienttypes "github.com/cosmos/ibc-go/v8/modules/core/02-client/types"
@@ -17,7 +16,7 @@ import (
 	host "github.com/cosmos/ibc-go/v8/modules/core/24-host"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/cityrelay/cityrelay/chains/cosmos"
+	"github.com/cityrelay/cityrelay/chains"
 	ibcexported "github.com/cosmos/ibc-go/v8/modules/core/exported"
 )
 
@@ -32,7 +31,7 @@ type Ack struct {
 // hash, and a forged event has no such commitment. A malformed event is skipped, not the others: the
 // packets of the well-formed ones are returned with an error (wrapping ErrBadEvent) naming each
 // skipped one.
-func SendPackets(events []abci.Event) ([]channeltypes.Packet, error) {
+func SendPackets(events []chains.Event) ([]channeltypes.Packet, error) {
 	var out []channeltypes.Packet
 	var errs []error
 	for _, ev := range events {
@@ -51,7 +50,7 @@ func SendPackets(events []abci.Event) ([]channeltypes.Packet, error) {
 
 // WrittenAcks extracts the acknowledgements of write_acknowledgement events (untrusted, as above;
 // malformed events are skipped and reported in the error).
-func WrittenAcks(events []abci.Event) ([]Ack, error) {
+func WrittenAcks(events []chains.Event) ([]Ack, error) {
 	var out []Ack
 	var errs []error
 	for _, ev := range events {
@@ -68,7 +67,7 @@ func WrittenAcks(events []abci.Event) ([]Ack, error) {
 	return out, errors.Join(errs...)
 }
 
-func packetFromEvent(ev abci.Event) (channeltypes.Packet, []byte, error) {
+func packetFromEvent(ev chains.Event) (channeltypes.Packet, []byte, error) {
 	attrs := make(map[string]string, len(ev.Attributes))
 	for _, a := range ev.Attributes {
 		attrs[a.Key] = a.Value
@@ -159,20 +158,12 @@ func (r *Relayer) Recv(ctx context.Context, src, dst *End, packets []channeltype
 	if err != nil || len(todo) == 0 {
 		return out, err
 	}
-	update, lb, err := r.proofHeader(ctx, dst, src, sentHeight)
+	b, err := r.newBatch(ctx, dst, src, sentHeight)
 	if err != nil {
 		return nil, err
 	}
-	signer, err := dst.Chain.Address(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var msgs []sdk.Msg
-	if update != nil {
-		msgs = append(msgs, update)
-	}
-	proveStart := time.Now()
-	proofs, err := proveAll(ctx, len(todo), func(ctx context.Context, i int) (*cosmos.Proven, error) {
+	lb := b.lb
+	proofs, err := proveAll(ctx, len(todo), func(ctx context.Context, i int) (*chains.Proof, error) {
 		p := packets[todo[i]]
 		return src.provenAt(ctx, r.Check, lb, ibcexported.StoreKey, host.PacketCommitmentKey(p.SourcePort, p.SourceChannel, p.Sequence))
 	})
@@ -189,7 +180,7 @@ func (r *Relayer) Recv(ctx context.Context, src, dst *End, packets []channeltype
 			out.Bad[idx] = fmt.Errorf("packet %s/%d: event does not match the commitment proven on %s at %d: %w",
 				p.SourceChannel, p.Sequence, src.ChainID(), lb.Height, ErrBadEvent)
 		default:
-			msgs = append(msgs, channeltypes.NewMsgRecvPacket(p, proven.Proof, src.height(lb.Height), signer))
+			b.msgs = append(b.msgs, channeltypes.NewMsgRecvPacket(p, proven.Bytes, b.height, b.signer))
 			out.Delivered = append(out.Delivered, p.Sequence)
 		}
 	}
@@ -199,12 +190,9 @@ func (r *Relayer) Recv(ctx context.Context, src, dst *End, packets []channeltype
 	if len(out.Delivered) == 0 {
 		return out, nil
 	}
-	prove := time.Since(proveStart)
-	res, err := dst.Chain.Send(ctx, msgs...)
-	if err != nil {
-		return nil, fmt.Errorf("recv %d packets on %s: %w", len(out.Delivered), dst.ChainID(), err)
+	if out.Tx, err = b.send(ctx, dst, "recv", len(out.Delivered)); err != nil {
+		return nil, err
 	}
-	out.Tx = txInfo(res, prove)
 	return out, nil
 }
 
@@ -291,26 +279,12 @@ func (r *Relayer) Ack(ctx context.Context, src, dst *End, acks []Ack, writtenHei
 	for i, a := range acks {
 		seqs[i] = a.Packet.Sequence
 	}
-	var resp channeltypes.QueryUnreceivedAcksResponse
-	err := dst.Chain.QueryGRPC(ctx, "/ibc.core.channel.v1.Query/UnreceivedAcks", &channeltypes.QueryUnreceivedAcksRequest{
-		PortId: acks[0].Packet.SourcePort, ChannelId: acks[0].Packet.SourceChannel, PacketAckSequences: seqs}, &resp, 0)
+	unacked, err := dst.Chain.UnreceivedAcks(ctx, acks[0].Packet.SourcePort, acks[0].Packet.SourceChannel, seqs)
 	if err != nil {
 		return nil, fmt.Errorf("query unreceived acks on %s: %w", dst.ChainID(), err)
 	}
-	pending := map[uint64]bool{}
-	for _, s := range resp.Sequences {
-		pending[s] = true
-	}
 	// What the node says was processed is a hint: the packet commitment's absence on dst proves it.
-	var todo, claimed []int
-	for i, a := range acks {
-		if pending[a.Packet.Sequence] {
-			todo = append(todo, i)
-		} else {
-			claimed = append(claimed, i)
-		}
-	}
-	notDone, err := proveDone(ctx, dst, claimed, func(lb *cmttypes.LightBlock) func(int) (bool, error) {
+	todo, err := hinted(ctx, dst, seqs, unacked, func(lb *cmttypes.LightBlock) func(int) (bool, error) {
 		return func(idx int) (bool, error) {
 			p := acks[idx].Packet
 			c, err := dst.provenAt(ctx, r.Check, lb, ibcexported.StoreKey, host.PacketCommitmentKey(p.SourcePort, p.SourceChannel, p.Sequence))
@@ -324,24 +298,15 @@ func (r *Relayer) Ack(ctx context.Context, src, dst *End, acks []Ack, writtenHei
 	if err != nil {
 		return nil, err
 	}
-	todo = append(todo, notDone...) // the node said processed; no proof says so
 	if len(todo) == 0 {
 		return out, nil
 	}
-	update, lb, err := r.proofHeader(ctx, dst, src, writtenHeight)
+	b, err := r.newBatch(ctx, dst, src, writtenHeight)
 	if err != nil {
 		return nil, err
 	}
-	signer, err := dst.Chain.Address(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var msgs []sdk.Msg
-	if update != nil {
-		msgs = append(msgs, update)
-	}
-	proveStart := time.Now()
-	proofs, err := proveAll(ctx, len(todo), func(ctx context.Context, i int) (*cosmos.Proven, error) {
+	lb := b.lb
+	proofs, err := proveAll(ctx, len(todo), func(ctx context.Context, i int) (*chains.Proof, error) {
 		p := acks[todo[i]].Packet
 		return src.provenAt(ctx, r.Check, lb, ibcexported.StoreKey, host.PacketAcknowledgementKey(p.DestinationPort, p.DestinationChannel, p.Sequence))
 	})
@@ -358,19 +323,16 @@ func (r *Relayer) Ack(ctx context.Context, src, dst *End, acks []Ack, writtenHei
 			out.Bad[idx] = fmt.Errorf("ack %s/%d: event does not match the acknowledgement proven on %s at %d: %w",
 				p.DestinationChannel, p.Sequence, src.ChainID(), lb.Height, ErrBadEvent)
 		default:
-			msgs = append(msgs, channeltypes.NewMsgAcknowledgement(p, a.Ack, proven.Proof, src.height(lb.Height), signer))
+			b.msgs = append(b.msgs, channeltypes.NewMsgAcknowledgement(p, a.Ack, proven.Bytes, b.height, b.signer))
 			out.Delivered = append(out.Delivered, p.Sequence)
 		}
 	}
 	if len(out.Delivered) == 0 {
 		return out, nil
 	}
-	prove := time.Since(proveStart)
-	res, err := dst.Chain.Send(ctx, msgs...)
-	if err != nil {
-		return nil, fmt.Errorf("ack %d packets on %s: %w", len(out.Delivered), dst.ChainID(), err)
+	if out.Tx, err = b.send(ctx, dst, "ack", len(out.Delivered)); err != nil {
+		return nil, err
 	}
-	out.Tx = txInfo(res, prove)
 	return out, nil
 }
 
@@ -431,25 +393,11 @@ func (r *Relayer) unreceived(ctx context.Context, dst *End, packets []channeltyp
 	for i, p := range packets {
 		seqs[i] = p.Sequence
 	}
-	var resp channeltypes.QueryUnreceivedPacketsResponse
-	err := dst.Chain.QueryGRPC(ctx, "/ibc.core.channel.v1.Query/UnreceivedPackets", &channeltypes.QueryUnreceivedPacketsRequest{
-		PortId: packets[0].DestinationPort, ChannelId: packets[0].DestinationChannel, PacketCommitmentSequences: seqs}, &resp, 0)
+	unreceived, err := dst.Chain.UnreceivedPackets(ctx, packets[0].DestinationPort, packets[0].DestinationChannel, seqs)
 	if err != nil {
 		return nil, fmt.Errorf("query unreceived packets on %s: %w", dst.ChainID(), err)
 	}
-	want := map[uint64]bool{}
-	for _, s := range resp.Sequences {
-		want[s] = true
-	}
-	var todo, claimed []int
-	for i, p := range packets {
-		if want[p.Sequence] {
-			todo = append(todo, i)
-		} else {
-			claimed = append(claimed, i)
-		}
-	}
-	notDone, err := proveDone(ctx, dst, claimed, func(lb *cmttypes.LightBlock) func(int) (bool, error) {
+	return hinted(ctx, dst, seqs, unreceived, func(lb *cmttypes.LightBlock) func(int) (bool, error) {
 		received := r.receivedAt(ctx, dst, lb)
 		return func(idx int) (bool, error) {
 			ok, err := received(packets[idx])
@@ -459,10 +407,71 @@ func (r *Relayer) unreceived(ctx context.Context, dst *End, packets []channeltyp
 			return ok, err
 		}
 	})
+}
+
+// hinted splits items (indexes into seqs) by a node's unproven answer: those whose sequence is in
+// pending are still to do; the node says the others are done, which prove (see proveDone) must show
+// on a verified header of dst. Those no proof settles are still to do after all (delivering a done
+// item again is a no-op on chain). It returns the indexes to do.
+func hinted(ctx context.Context, dst *End, seqs, pending []uint64, prove func(lb *cmttypes.LightBlock) func(int) (bool, error)) ([]int, error) {
+	want := make(map[uint64]bool, len(pending))
+	for _, s := range pending {
+		want[s] = true
+	}
+	var todo, claimed []int
+	for i, s := range seqs {
+		if want[s] {
+			todo = append(todo, i)
+		} else {
+			claimed = append(claimed, i)
+		}
+	}
+	notDone, err := proveDone(ctx, dst, claimed, prove)
 	if err != nil {
 		return nil, err
 	}
-	return append(todo, notDone...), nil // what the node said was received and no proof says so: deliver it
+	return append(todo, notDone...), nil
+}
+
+// batch is one tx of packet messages being built for one chain with proofs from another: the client
+// update it needs first (if any), the verified header of the other chain its proofs are against, and
+// the signer of its messages.
+type batch struct {
+	msgs   []sdk.Msg
+	lb     *cmttypes.LightBlock
+	height clienttypes.Height // lb's IBC height: the proof height of every message
+	signer string
+	start  time.Time // when proving began (TxInfo.Prove)
+}
+
+// newBatch starts a tx for to whose messages carry proofs from from at a verified header above
+// minHeight (see proofHeader).
+func (r *Relayer) newBatch(ctx context.Context, to, from *End, minHeight int64) (*batch, error) {
+	update, lb, err := r.proofHeader(ctx, to, from, minHeight)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := to.Chain.Address(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b := &batch{lb: lb, height: from.height(lb.Height), signer: signer}
+	if update != nil {
+		b.msgs = append(b.msgs, update)
+	}
+	b.start = time.Now()
+	return b, nil
+}
+
+// send submits the batch on to as one tx carrying n packet messages; what names them in errors
+// ("recv 3 packets on bucheon-1: ...").
+func (b *batch) send(ctx context.Context, to *End, what string, n int) (*TxInfo, error) {
+	prove := time.Since(b.start)
+	res, err := to.Chain.Send(ctx, b.msgs...)
+	if err != nil {
+		return nil, fmt.Errorf("%s %d packets on %s: %w", what, n, to.ChainID(), err)
+	}
+	return txInfo(res, prove), nil
 }
 
 // proveDone proves, for the items (indexes) a node says are done on dst, that they are, against dst's
@@ -514,8 +523,8 @@ const doneProofWait = 5 * time.Second
 const proofConcurrency = 8
 
 // proveAll runs n proof queries with bounded concurrency, results in order.
-func proveAll(ctx context.Context, n int, prove func(context.Context, int) (*cosmos.Proven, error)) ([]*cosmos.Proven, error) {
-	out := make([]*cosmos.Proven, n)
+func proveAll(ctx context.Context, n int, prove func(context.Context, int) (*chains.Proof, error)) ([]*chains.Proof, error) {
+	out := make([]*chains.Proof, n)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(proofConcurrency)
 	for i := range n {

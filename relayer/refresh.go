@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/cosmos/gogoproto/proto"
-	clienttypes "github.com/cosmos/ibc-go/v8/modules/core/02-client/types"
 	ibctm "github.com/cosmos/ibc-go/v8/modules/light-clients/07-tendermint"
 )
 
@@ -17,14 +16,12 @@ func ClientExpiry(ctx context.Context, dst *End, now time.Time) (left, trusting 
 	if err != nil {
 		return 0, 0, err
 	}
-	var resp clienttypes.QueryConsensusStateResponse
-	req := &clienttypes.QueryConsensusStateRequest{ClientId: dst.ClientID, RevisionNumber: cs.LatestHeight.RevisionNumber,
-		RevisionHeight: cs.LatestHeight.RevisionHeight}
-	if err := dst.Chain.QueryGRPC(ctx, "/ibc.core.client.v1.Query/ConsensusState", req, &resp, 0); err != nil {
+	_, value, err := dst.Chain.ConsensusState(ctx, dst.ClientID, cs.LatestHeight)
+	if err != nil {
 		return 0, 0, fmt.Errorf("consensus state of %s on %s: %w", dst.ClientID, dst.ChainID(), err)
 	}
 	var cons ibctm.ConsensusState
-	if err := proto.Unmarshal(resp.ConsensusState.GetValue(), &cons); err != nil {
+	if err := proto.Unmarshal(value, &cons); err != nil {
 		return 0, 0, fmt.Errorf("decode consensus state of %s: %w", dst.ClientID, err)
 	}
 	return cons.Timestamp.Add(cs.TrustingPeriod).Sub(now), cs.TrustingPeriod, nil

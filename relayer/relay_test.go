@@ -79,7 +79,7 @@ func TestRelayAttestationAndAck(t *testing.T) {
 	t.Logf("recv tx %s at %d: gas used %d by one MsgRecvPacket carrying an attestation", recvTx.Hash, recvTx.Height, recvTx.GasUsed)
 
 	var foreign didtypes.QueryForeignAttestationResponse
-	if err := p.B.Chain.QueryGRPC(ctx, "/cityrelay.did.v1.Query/ForeignAttestation",
+	if err := p.B.Chain.(*cosmos.Client).QueryGRPC(ctx, "/cityrelay.did.v1.Query/ForeignAttestation",
 		&didtypes.QueryForeignAttestationRequest{OriginChainId: seoul.ChainID, Id: id}, &foreign, 0); err != nil {
 		t.Fatalf("foreign attestation on bucheon-1: %v", err)
 	}
@@ -130,7 +130,7 @@ func TestRelayICS20(t *testing.T) {
 	}
 	denom := transfertypes.ParseDenomTrace(transfertypes.GetPrefixedDenom(transfertypes.PortID, p.B.ChannelID, citychain.BondDenom)).IBCDenom()
 	var bal banktypes.QueryBalanceResponse
-	if err := p.B.Chain.QueryGRPC(ctx, "/cosmos.bank.v1beta1.Query/Balance",
+	if err := p.B.Chain.(*cosmos.Client).QueryGRPC(ctx, "/cosmos.bank.v1beta1.Query/Balance",
 		&banktypes.QueryBalanceRequest{Address: bucheon.Admin.Address, Denom: denom}, &bal, 0); err != nil {
 		t.Fatal(err)
 	}

@@ -3,10 +3,6 @@ package relayer
 import (
 	"context"
 	"fmt"
-
-	"github.com/cosmos/cosmos-sdk/types/query"
-	connectiontypes "github.com/cosmos/ibc-go/v8/modules/core/03-connection/types"
-	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
 )
 
 // EndStatus is what an end's chain says of the path's client, connection and channel.
@@ -34,58 +30,44 @@ func Status(ctx context.Context, e *End) (EndStatus, error) {
 		s.ClientTracks, s.ClientHeight, s.TrustingPeriod = cs.ChainId, cs.LatestHeight.RevisionHeight, cs.TrustingPeriod.String()
 	}
 	if e.ConnectionID != "" {
-		var resp connectiontypes.QueryConnectionResponse
-		if err := e.Chain.QueryGRPC(ctx, "/ibc.core.connection.v1.Query/Connection", &connectiontypes.QueryConnectionRequest{ConnectionId: e.ConnectionID}, &resp, 0); err != nil {
+		conn, err := e.Chain.Connection(ctx, e.ConnectionID)
+		if err != nil {
 			return s, fmt.Errorf("query connection %s on %s: %w", e.ConnectionID, e.ChainID(), err)
 		}
-		s.ConnectionState = resp.Connection.State.String()
+		s.ConnectionState = conn.State.String()
 	}
 	if e.ChannelID != "" {
-		var resp channeltypes.QueryChannelResponse
-		if err := e.Chain.QueryGRPC(ctx, "/ibc.core.channel.v1.Query/Channel", &channeltypes.QueryChannelRequest{PortId: e.PortID, ChannelId: e.ChannelID}, &resp, 0); err != nil {
+		ch, err := e.Chain.Channel(ctx, e.PortID, e.ChannelID)
+		if err != nil {
 			return s, fmt.Errorf("query channel %s/%s on %s: %w", e.PortID, e.ChannelID, e.ChainID(), err)
 		}
-		s.ChannelState = resp.Channel.State.String()
+		s.ChannelState = ch.State.String()
 	}
 	return s, nil
 }
 
-// unrelayedPage is how many sequences one commitments page or unreceived query carries.
+// unrelayedPage is how many sequences one unreceived query carries.
 const unrelayedPage = 500
 
 // Unrelayed lists the sequences src committed that dst has not received, and those dst received whose
 // acknowledgements src has not processed yet (their commitments are still on src). Every page of
 // src's commitments is read.
 func Unrelayed(ctx context.Context, src, dst *End) (recv, acks []uint64, err error) {
-	var seqs []uint64
-	var next []byte
-	for {
-		var commits channeltypes.QueryPacketCommitmentsResponse
-		if err := src.Chain.QueryGRPC(ctx, "/ibc.core.channel.v1.Query/PacketCommitments",
-			&channeltypes.QueryPacketCommitmentsRequest{PortId: src.PortID, ChannelId: src.ChannelID,
-				Pagination: &query.PageRequest{Key: next, Limit: unrelayedPage}}, &commits, 0); err != nil {
-			return nil, nil, fmt.Errorf("packet commitments on %s: %w", src.ChainID(), err)
-		}
-		for _, c := range commits.Commitments {
-			seqs = append(seqs, c.Sequence)
-		}
-		if commits.Pagination == nil || len(commits.Pagination.NextKey) == 0 {
-			break
-		}
-		next = commits.Pagination.NextKey
+	seqs, err := src.Chain.PacketCommitments(ctx, src.PortID, src.ChannelID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("packet commitments on %s: %w", src.ChainID(), err)
 	}
 	for len(seqs) > 0 {
 		chunk := seqs[:min(len(seqs), unrelayedPage)]
 		seqs = seqs[len(chunk):]
-		var un channeltypes.QueryUnreceivedPacketsResponse
-		if err := dst.Chain.QueryGRPC(ctx, "/ibc.core.channel.v1.Query/UnreceivedPackets", &channeltypes.QueryUnreceivedPacketsRequest{
-			PortId: dst.PortID, ChannelId: dst.ChannelID, PacketCommitmentSequences: chunk}, &un, 0); err != nil {
+		un, err := dst.Chain.UnreceivedPackets(ctx, dst.PortID, dst.ChannelID, chunk)
+		if err != nil {
 			return nil, nil, fmt.Errorf("unreceived packets on %s: %w", dst.ChainID(), err)
 		}
-		recv = append(recv, un.Sequences...)
+		recv = append(recv, un...)
 		// Committed on src and received on dst: their acknowledgements are still to be relayed.
 		unreceived := map[uint64]bool{}
-		for _, s := range un.Sequences {
+		for _, s := range un {
 			unreceived[s] = true
 		}
 		for _, s := range chunk {

@@ -3,10 +3,8 @@ package relayer
 import (
 	"context"
 	"fmt"
-	"time"
 
 	cmttypes "github.com/cometbft/cometbft/types"
-	sdk "github.com/cosmos/cosmos-sdk/types"
 	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
 	host "github.com/cosmos/ibc-go/v8/modules/core/24-host"
 	ibcexported "github.com/cosmos/ibc-go/v8/modules/core/exported"
@@ -29,42 +27,32 @@ func (r *Relayer) TimeoutPackets(ctx context.Context, src, dst *End, packets []c
 	if len(packets) == 0 {
 		return nil, nil, nil
 	}
-	update, lb, err := r.proofHeader(ctx, src, dst, pastHeight-1)
+	b, err := r.newBatch(ctx, src, dst, pastHeight-1)
 	if err != nil {
 		return nil, nil, err
-	}
-	signer, err := src.Chain.Address(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	var msgs []sdk.Msg
-	if update != nil {
-		msgs = append(msgs, update)
 	}
 	var seqs []uint64
-	proveStart := time.Now()
 	for _, p := range packets {
-		if !TimedOut(p, dst, lb) {
+		if !TimedOut(p, dst, b.lb) {
 			continue
 		}
 		key := host.PacketReceiptKey(p.DestinationPort, p.DestinationChannel, p.Sequence)
-		proven, err := dst.provenAt(ctx, r.Check, lb, ibcexported.StoreKey, key)
+		proven, err := dst.provenAt(ctx, r.Check, b.lb, ibcexported.StoreKey, key)
 		if err != nil {
 			return nil, nil, fmt.Errorf("prove receipt absence %s/%d: %w", p.DestinationChannel, p.Sequence, err)
 		}
 		if proven.Value != nil {
 			continue // received after all
 		}
-		msgs = append(msgs, channeltypes.NewMsgTimeout(p, p.Sequence, proven.Proof, dst.height(lb.Height), signer))
+		b.msgs = append(b.msgs, channeltypes.NewMsgTimeout(p, p.Sequence, proven.Bytes, b.height, b.signer))
 		seqs = append(seqs, p.Sequence)
 	}
 	if len(seqs) == 0 {
 		return nil, nil, nil
 	}
-	prove := time.Since(proveStart)
-	res, err := src.Chain.Send(ctx, msgs...)
+	tx, err := b.send(ctx, src, "timeout", len(seqs))
 	if err != nil {
-		return nil, nil, fmt.Errorf("timeout %d packets on %s: %w", len(seqs), src.ChainID(), err)
+		return nil, nil, err
 	}
-	return txInfo(res, prove), seqs, nil
+	return tx, seqs, nil
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	abci "github.com/cometbft/cometbft/abci/types"
 	cmttypes "github.com/cometbft/cometbft/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/gogoproto/proto"
@@ -14,19 +13,19 @@ import (
 	ibcexported "github.com/cosmos/ibc-go/v8/modules/core/exported"
 	ibctm "github.com/cosmos/ibc-go/v8/modules/light-clients/07-tendermint"
 
-	"github.com/cityrelay/cityrelay/chains/cosmos"
+	"github.com/cityrelay/cityrelay/chains"
 	"github.com/cityrelay/cityrelay/light"
 )
 
 const tmClientStateURL = "/ibc.lightclients.tendermint.v1.ClientState"
 
 // clientState returns the 07-tendermint client state of the client clientID on chain c.
-func clientState(ctx context.Context, c Chain, clientID string) (*ibctm.ClientState, error) {
-	var resp clienttypes.QueryClientStateResponse
-	if err := c.QueryGRPC(ctx, "/ibc.core.client.v1.Query/ClientState", &clienttypes.QueryClientStateRequest{ClientId: clientID}, &resp, 0); err != nil {
+func clientState(ctx context.Context, c chains.ClientQuerier, clientID string) (*ibctm.ClientState, error) {
+	typeURL, value, err := c.ClientState(ctx, clientID)
+	if err != nil {
 		return nil, fmt.Errorf("query client %s on %s: %w", clientID, c.ChainID(), err)
 	}
-	return decodeClientState(resp.ClientState.GetTypeUrl(), resp.ClientState.GetValue())
+	return decodeClientState(typeURL, value)
 }
 
 func decodeClientState(typeURL string, value []byte) (*ibctm.ClientState, error) {
@@ -155,12 +154,12 @@ type TxInfo struct {
 	Hash    string
 	Height  int64
 	GasUsed int64
-	Events  []abci.Event
+	Events  []chains.Event
 	// Prove is the time spent querying and checking the batch's proofs; Timing breaks down the send.
 	Prove  time.Duration
-	Timing cosmos.TxTiming
+	Timing chains.TxTiming
 }
 
-func txInfo(res *cosmos.TxResult, prove time.Duration) *TxInfo {
+func txInfo(res *chains.TxResult, prove time.Duration) *TxInfo {
 	return &TxInfo{Hash: res.Hash, Height: res.Height, GasUsed: res.GasUsed, Events: res.Events, Prove: prove, Timing: res.Timing}
 }

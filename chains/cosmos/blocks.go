@@ -10,13 +10,20 @@ import (
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	coretypes "github.com/cometbft/cometbft/rpc/core/types"
 	txtypes "github.com/cosmos/cosmos-sdk/types/tx"
+
+	"github.com/cityrelay/cityrelay/chains"
 )
 
 // BlockEvents returns the events of every successful tx of block h, only those of the given types if
 // any are given (pull mode: the primary event source; nothing here is trusted until proven). It reads
 // them through the tx gRPC service (protobuf inside abci_query, over the node's tx index), and falls
 // back to the RPC's block_results (JSON, several times costlier to decode) on a node without a tx index.
-func (c *Client) BlockEvents(ctx context.Context, h int64, types ...string) ([]abci.Event, error) {
+func (c *Client) BlockEvents(ctx context.Context, h int64, types ...string) ([]chains.Event, error) {
+	events, err := c.abciBlockEvents(ctx, h, types...)
+	return neutralEvents(events), err
+}
+
+func (c *Client) abciBlockEvents(ctx context.Context, h int64, types ...string) ([]abci.Event, error) {
 	var only map[string]bool
 	if len(types) > 0 {
 		only = make(map[string]bool, len(types))
@@ -132,7 +139,7 @@ func (c *Client) blockResultEvents(ctx context.Context, h int64) ([]abci.Event, 
 
 // SearchTxEvents returns, for each committed tx matching a CometBFT tx_search query (oldest first), its
 // height and events. It is how pending packets' data is found again (clearing).
-func (c *Client) SearchTxEvents(ctx context.Context, query string, perPage int) ([]TxEvents, error) {
+func (c *Client) SearchTxEvents(ctx context.Context, query string, perPage int) ([]chains.TxEvents, error) {
 	var res *coretypes.ResultTxSearch
 	page := 1
 	err := c.rpc.do(ctx, "tx_search", func(cl *rpchttp.HTTP) (err error) {
@@ -142,18 +149,31 @@ func (c *Client) SearchTxEvents(ctx context.Context, query string, perPage int) 
 	if err != nil {
 		return nil, err
 	}
-	out := make([]TxEvents, 0, len(res.Txs))
+	out := make([]chains.TxEvents, 0, len(res.Txs))
 	for _, tx := range res.Txs {
 		if tx.TxResult.Code != 0 {
 			continue
 		}
-		out = append(out, TxEvents{Height: tx.Height, Events: tx.TxResult.Events})
+		out = append(out, chains.TxEvents{Height: tx.Height, Events: neutralEvents(tx.TxResult.Events)})
 	}
 	return out, nil
 }
 
-// TxEvents are a committed tx's events.
-type TxEvents struct {
-	Height int64
-	Events []abci.Event
+// TxEvents are a committed tx's events (chains.TxEvents).
+type TxEvents = chains.TxEvents
+
+// neutralEvents converts ABCI events to the chains roles' events (nil for none).
+func neutralEvents(events []abci.Event) []chains.Event {
+	if len(events) == 0 {
+		return nil
+	}
+	out := make([]chains.Event, len(events))
+	for i, ev := range events {
+		attrs := make([]chains.Attribute, len(ev.Attributes))
+		for j, a := range ev.Attributes {
+			attrs[j] = chains.Attribute{Key: a.Key, Value: a.Value}
+		}
+		out[i] = chains.Event{Type: ev.Type, Attributes: attrs}
+	}
+	return out
 }

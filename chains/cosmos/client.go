@@ -30,6 +30,8 @@ import (
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	"github.com/cosmos/gogoproto/proto"
 	"google.golang.org/grpc"
+
+	"github.com/cityrelay/cityrelay/chains"
 )
 
 // Defaults of Config.
@@ -173,24 +175,11 @@ func (c *Client) Account(ctx context.Context, addr string) (number, sequence uin
 	return resp.Info.AccountNumber, resp.Info.Sequence, nil
 }
 
-// TxResult is a committed transaction.
-type TxResult struct {
-	Hash    string
-	Height  int64
-	GasUsed int64
-	Events  []abci.Event
-	Data    []byte
-	// Timing is where Send spent its time (zero for results read back with WaitTx alone).
-	Timing TxTiming
-}
+// TxResult is a committed transaction (chains.TxResult).
+type TxResult = chains.TxResult
 
-// TxTiming breaks a Send down: waiting for the key's signer (other txs of the key ahead), gas
-// simulation, signing, broadcast (CheckTx), and waiting for the commit.
-type TxTiming struct {
-	Queue, Simulate, Sign, Broadcast, Commit time.Duration
-	// SimulatedGas is what the simulation used (the tx asked for it times the adjustment).
-	SimulatedGas uint64
-}
+// TxTiming breaks a Send down (chains.TxTiming).
+type TxTiming = chains.TxTiming
 
 // Send builds, signs and broadcasts one tx of msgs with the configured key and waits for it to be
 // committed. Gas is simulated and multiplied by the gas adjustment, capped by MaxGas; a tx that does
@@ -248,7 +237,7 @@ func (s *signer) broadcastTimed(ctx context.Context, msgs []sdk.Msg, t *TxTiming
 		}
 		hash, err := s.signAndBroadcast(ctx, msgs, t)
 		var txErr *TxError
-		if errors.As(err, &txErr) && txErr.IsSequenceMismatch() && attempt < sequenceAttempts {
+		if errors.As(err, &txErr) && isSequenceMismatch(txErr) && attempt < sequenceAttempts {
 			if err := s.resequence(ctx, txErr, attempt); err != nil {
 				return "", err
 			}
@@ -371,7 +360,7 @@ func (s *signer) signAndBroadcast(ctx context.Context, msgs []sdk.Msg, t *TxTimi
 	}
 	hash := strings.ToUpper(hex.EncodeToString(res.Hash))
 	if res.Code != 0 {
-		return "", &TxError{ChainID: chainID, TxHash: hash, Codespace: res.Codespace, Code: res.Code, Log: res.Log, Checked: true}
+		return "", txError(chainID, hash, res.Codespace, res.Code, res.Log, true)
 	}
 	return hash, nil
 }
@@ -396,7 +385,7 @@ func (s *signer) broadcastGRPC(ctx context.Context, bz []byte, msgs int) (string
 		if r.Codespace == sdkerrors.ErrTxTooLarge.Codespace() && r.Code == sdkerrors.ErrTxTooLarge.ABCICode() {
 			return "", fmt.Errorf("%s: %d messages, %d bytes: %w", chainID, msgs, len(bz), ErrTxTooLarge)
 		}
-		return "", &TxError{ChainID: chainID, TxHash: hash, Codespace: r.Codespace, Code: r.Code, Log: r.RawLog, Checked: true}
+		return "", txError(chainID, hash, r.Codespace, r.Code, r.RawLog, true)
 	}
 	return hash, nil
 }
@@ -440,7 +429,7 @@ func (s *signer) simulate(ctx context.Context, msgs []sdk.Msg) (gas, used uint64
 		var qErr *QueryError
 		if errors.As(appErr, &qErr) {
 			// The chain refused the tx in simulation: nothing was broadcast.
-			return 0, 0, &TxError{ChainID: s.c.cfg.ChainID, Codespace: qErr.Codespace, Code: qErr.Code, Log: qErr.Log, Checked: true}
+			return 0, 0, txError(s.c.cfg.ChainID, "", qErr.Codespace, qErr.Code, qErr.Log, true)
 		}
 		if appErr != nil {
 			return 0, 0, fmt.Errorf("simulate: %w", err)
@@ -481,10 +470,10 @@ func (c *Client) WaitTx(ctx context.Context, hash string) (*TxResult, error) {
 		if err == nil && resp.Result != nil {
 			r := resp.Result
 			if r.Code != 0 {
-				return nil, &TxError{ChainID: c.cfg.ChainID, TxHash: hash, Codespace: r.Codespace, Code: r.Code, Log: r.RawLog}
+				return nil, txError(c.cfg.ChainID, hash, r.Codespace, r.Code, r.RawLog, false)
 			}
 			data, _ := hex.DecodeString(r.Data)
-			return &TxResult{Hash: hash, Height: r.Height, GasUsed: r.GasUsed, Events: r.Events, Data: data}, nil
+			return &TxResult{Hash: hash, Height: r.Height, GasUsed: r.GasUsed, Events: neutralEvents(r.Events), Data: data}, nil
 		}
 		// Not found yet: keep waiting; transport trouble: keep waiting (the pool already retried);
 		// a query the node refuses: give up.

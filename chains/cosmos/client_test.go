@@ -8,11 +8,11 @@ import (
 	"time"
 
 	sdkmath "cosmossdk.io/math"
-	abci "github.com/cometbft/cometbft/abci/types"
 	"github.com/cosmos/cosmos-sdk/crypto/keyring"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 
+	"github.com/cityrelay/cityrelay/chains"
 	citychain "github.com/cityrelay/cityrelay/chains/citychain/app"
 	"github.com/cityrelay/cityrelay/chains/cosmos"
 	"github.com/cityrelay/cityrelay/chains/devnet"
@@ -154,7 +154,7 @@ func TestBlockEventsOfACommittedTx(t *testing.T) {
 	if err != nil {
 		t.Fatalf("events of block %d: %v", res.Height, err)
 	}
-	ones := func(events []abci.Event) (n int) { // the tx's own transfers of 1ucity (not its fee's)
+	ones := func(events []chains.Event) (n int) { // the tx's own transfers of 1ucity (not its fee's)
 		for _, ev := range events {
 			for _, a := range ev.Attributes {
 				if ev.Type == banktypes.EventTypeTransfer && a.Key == sdk.AttributeKeyAmount && a.Value == "1"+citychain.BondDenom {

@@ -3,49 +3,50 @@ package cosmos
 import (
 	"errors"
 	"fmt"
+
+	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
+
+	"github.com/cityrelay/cityrelay/chains"
+)
+
+// The errors of the chains roles, under the names this package has always used: errors.Is matches
+// either name.
+var (
+	// ErrTxFailed is returned when a transaction was refused in CheckTx or failed in DeliverTx.
+	ErrTxFailed = chains.ErrTxFailed
+	// ErrTxTimeout is returned when a broadcast transaction was not committed in time. The tx may still
+	// be committed later: callers must check before re-sending.
+	ErrTxTimeout = chains.ErrTxTimeout
+	// ErrNotFound is returned by queries for state that does not exist.
+	ErrNotFound = chains.ErrNotFound
+	// ErrTxTooLarge is returned, before anything is broadcast, for a tx that needs more gas than the
+	// client's MaxGas or more bytes than the node accepts: callers split the messages over several txs.
+	ErrTxTooLarge = chains.ErrTxTooLarge
 )
 
 var (
-	// ErrTxFailed is returned when a transaction was refused in CheckTx or failed in DeliverTx.
-	ErrTxFailed = errors.New("transaction failed")
-	// ErrTxTimeout is returned when a broadcast transaction was not committed in time. The tx may still
-	// be committed later: callers must check before re-sending.
-	ErrTxTimeout = errors.New("transaction not committed in time")
 	// ErrNoEndpoint is returned when every RPC endpoint of a chain failed.
 	ErrNoEndpoint = errors.New("no rpc endpoint answered")
-	// ErrNotFound is returned by queries for state that does not exist.
-	ErrNotFound = errors.New("not found")
-	// ErrTxTooLarge is returned, before anything is broadcast, for a tx that needs more gas than the
-	// client's MaxGas or more bytes than the node accepts: callers split the messages over several txs.
-	ErrTxTooLarge = errors.New("tx too large")
 	// ErrNotIndexed is returned when a node's tx index has not reached a block in time.
 	ErrNotIndexed = errors.New("block not indexed yet")
 )
 
-// TxError is a transaction refused by the chain, with its ABCI codespace and code.
-type TxError struct {
-	ChainID   string
-	TxHash    string
-	Codespace string
-	Code      uint32
-	Log       string
-	// Checked is true when CheckTx refused it (nothing was committed).
-	Checked bool
-}
+// TxError is a transaction refused by the chain, with its ABCI codespace and code (chains.TxError).
+type TxError = chains.TxError
 
-func (e *TxError) Error() string {
-	phase := "deliver"
-	if e.Checked {
-		phase = "check"
+// txError is a refusal with its ABCI codespace and code, its neutral Reason set when it has one.
+func txError(chainID, hash, codespace string, code uint32, log string, checked bool) *TxError {
+	e := &TxError{ChainID: chainID, TxHash: hash, Codespace: codespace, Code: code, Log: log, Checked: checked}
+	if isSequenceMismatch(e) {
+		e.Reason = chains.ErrSequenceMismatch
 	}
-	return fmt.Sprintf("%s tx %s: %s code %s/%d: %s", e.ChainID, e.TxHash, phase, e.Codespace, e.Code, e.Log)
+	return e
 }
 
-// Unwrap makes errors.Is(err, ErrTxFailed) true.
-func (e *TxError) Unwrap() error { return ErrTxFailed }
-
-// IsSequenceMismatch reports whether the chain refused the tx for a wrong account sequence.
-func (e *TxError) IsSequenceMismatch() bool { return e.Codespace == "sdk" && e.Code == 32 }
+// isSequenceMismatch reports whether the chain refused the tx for a wrong account sequence.
+func isSequenceMismatch(e *TxError) bool {
+	return e.Codespace == sdkerrors.ErrWrongSequence.Codespace() && e.Code == sdkerrors.ErrWrongSequence.ABCICode()
+}
 
 // QueryError is an abci_query the chain answered with an error code.
 type QueryError struct {

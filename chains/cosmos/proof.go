@@ -7,28 +7,13 @@ import (
 
 	cmtcrypto "github.com/cometbft/cometbft/proto/tendermint/crypto"
 	commitmenttypes "github.com/cosmos/ibc-go/v8/modules/core/23-commitment/types"
+
+	"github.com/cityrelay/cityrelay/chains"
 )
 
-// Proven is a store value (or its absence) with the ICS-23 proof the chain returned for it.
-//
-// QueryHeight is the height the store was read at; the proof verifies against the app hash in the
-// header at QueryHeight+1, which is therefore the IBC proof height. Nothing here is trusted: the
-// caller checks ProofOps against an app hash its light client verified before it uses Value.
-type Proven struct {
-	StoreKey    string
-	Key         []byte
-	Value       []byte // nil when absent
-	QueryHeight int64
-	ProofOps    *cmtcrypto.ProofOps
-	// Proof is ProofOps as a marshalled ibc-go MerkleProof, ready for a Msg's proof field.
-	Proof []byte
-}
-
-// ProofHeight is the IBC proof height (revision height) of the value: QueryHeight + 1.
-func (p *Proven) ProofHeight() int64 { return p.QueryHeight + 1 }
-
-// QueryProven reads key from the store storeKey at height (≥ 1) with a proof.
-func (c *Client) QueryProven(ctx context.Context, storeKey string, key []byte, height int64) (*Proven, error) {
+// QueryProven reads key from the store storeKey at height (≥ 1) with its ICS-23 proof. The proof
+// verifies against the app hash in the header at the returned Proof's Height+1.
+func (c *Client) QueryProven(ctx context.Context, storeKey string, key []byte, height int64) (*chains.Proof, error) {
 	if height < 1 {
 		return nil, fmt.Errorf("%s: proven query of %s/%q needs a height", c.cfg.ChainID, storeKey, key)
 	}
@@ -62,7 +47,7 @@ func (c *Client) QueryProven(ctx context.Context, storeKey string, key []byte, h
 	if len(value) == 0 {
 		value = nil
 	}
-	return &Proven{StoreKey: storeKey, Key: key, Value: value, QueryHeight: qh, ProofOps: ops, Proof: bz}, nil
+	return &chains.Proof{StoreKey: storeKey, Key: key, Value: value, Height: qh, Ops: ops, Bytes: bz}, nil
 }
 
 var errNoProof = errors.New("node returned no proof")

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
+	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -21,7 +21,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
-	"github.com/cityrelay/cityrelay/chains/cosmos"
 	"github.com/cityrelay/cityrelay/chains/evm"
 	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/packets"
@@ -322,20 +321,26 @@ func watch(ctx context.Context, o Options, paths []*relayer.Path, m *metrics, h 
 	}
 }
 
+// balancer is a chain that reports an account's balances (an optional capability: the gauge is
+// left unset on a chain without it).
+type balancer interface {
+	Balances(ctx context.Context, addr string) (sdk.Coins, error)
+}
+
 func gaugeBalance(ctx context.Context, e *relayer.End, m *metrics) {
-	c, ok := e.Chain.(*cosmos.Client)
+	c, ok := e.Chain.(balancer)
 	if !ok {
 		return
 	}
-	addr, err := c.Address(ctx)
+	addr, err := e.Chain.Address(ctx)
 	if err != nil {
 		return
 	}
-	var resp banktypes.QueryAllBalancesResponse
-	if err := c.QueryGRPC(ctx, "/cosmos.bank.v1beta1.Query/AllBalances", &banktypes.QueryAllBalancesRequest{Address: addr}, &resp, 0); err != nil {
+	balances, err := c.Balances(ctx, addr)
+	if err != nil {
 		return
 	}
-	for _, coin := range resp.Balances {
+	for _, coin := range balances {
 		f, _ := coin.Amount.ToLegacyDec().Float64()
 		m.balance.WithLabelValues(e.ChainID(), coin.Denom).Set(f)
 	}

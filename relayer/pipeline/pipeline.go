@@ -100,7 +100,7 @@ func Run(ctx context.Context, o Options) error {
 			chains[e.ChainID()] = append(chains[e.ChainID()], e)
 			k := e.ChainID() + "/" + e.PortID + "/" + e.ChannelID
 			if subs[k] == nil {
-				subs[k] = &submitter{to: e.ChainID(), port: e.PortID, channel: e.ChannelID, o: o, life: life}
+				subs[k] = &submitter{to: e.ChainID(), port: e.PortID, channel: e.ChannelID, o: o, rel: &o.Relayer, life: life}
 			}
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/cityrelay/cityrelay/chains"
 	"github.com/cityrelay/cityrelay/packets"
 	"github.com/cityrelay/cityrelay/relayer"
 )
@@ -139,7 +140,7 @@ func (s *scanner) loadCursor(ctx context.Context, src *relayer.End, ends []*rela
 	return start, nil
 }
 
-func (s *scanner) publish(ctx context.Context, ends []*relayer.End, events []abciEvent, h int64) (n int, err error) {
+func (s *scanner) publish(ctx context.Context, ends []*relayer.End, events []chains.Event, h int64) (n int, err error) {
 	sends, err := relayer.SendPackets(events)
 	if err != nil {
 		s.o.Log.Warn().Err(err).Str("chain", s.chain).Int64("height", h).Msg("malformed send_packet event skipped")

@@ -12,7 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/cityrelay/cityrelay/chains/cosmos"
+	"github.com/cityrelay/cityrelay/chains"
 	"github.com/cityrelay/cityrelay/packets"
 	"github.com/cityrelay/cityrelay/relayer"
 )
@@ -24,8 +24,19 @@ type submitter struct {
 	to            string
 	port, channel string
 	o             Options
+	rel           deliverer // o.Relayer
 	life          *lifecycle
 }
+
+// deliverer is what a submitter needs of the relayer: each kind of work delivered in one tx.
+// *relayer.Relayer is one; tests use a fake.
+type deliverer interface {
+	Recv(ctx context.Context, src, dst *relayer.End, packets []channeltypes.Packet, sentHeight int64) (*relayer.Outcome, error)
+	Ack(ctx context.Context, src, dst *relayer.End, acks []relayer.Ack, writtenHeight int64) (*relayer.Outcome, error)
+	TimeoutPackets(ctx context.Context, src, dst *relayer.End, packets []channeltypes.Packet, pastHeight int64) (*relayer.TxInfo, []uint64, error)
+}
+
+var _ deliverer = (*relayer.Relayer)(nil)
 
 const (
 	// nakDelay is the pause before an item whose hand-off failed is offered again (to any instance).
@@ -185,6 +196,9 @@ func (s *submitter) checkHeights(ctx context.Context, g *group) *group {
 	return ok
 }
 
+// deliver delivers a group in one tx (submit) and settles each item by the outcome, or, when the
+// delivery failed, by what classify makes of the error: split the batch, dead-letter it, or hand it
+// back.
 func (s *submitter) deliver(ctx context.Context, g *group) {
 	if len(g.works) == 0 {
 		return
@@ -197,43 +211,15 @@ func (s *submitter) deliver(ctx context.Context, g *group) {
 			oldest = w.ObservedUnixNano
 		}
 	}
-	var out *relayer.Outcome
-	var err error
-	switch g.kind {
-	case packets.KindRecv:
-		if g, err = s.splitTimeouts(ctx, g, g.src, g.dst); err != nil {
-			break
+	g, out, err := s.submit(ctx, g, height)
+	if err == nil {
+		if out != nil {
+			s.settle(ctx, g, out, oldest)
 		}
-		if len(g.works) == 0 {
-			return
-		}
-		pks := make([]channeltypes.Packet, len(g.works))
-		for i, w := range g.works {
-			pks[i] = fromWire(w.Packet)
-		}
-		out, err = s.o.Relayer.Recv(ctx, g.src, g.dst, pks, height)
-	case packets.KindTimeout:
-		pks := make([]channeltypes.Packet, len(g.works))
-		for i, w := range g.works {
-			pks[i] = fromWire(w.Packet)
-		}
-		// This chain sent the packets; src here is the chain that never received them.
-		var tx *relayer.TxInfo
-		var seqs []uint64
-		tx, seqs, err = s.o.Relayer.TimeoutPackets(ctx, g.dst, g.src, pks, height)
-		out = &relayer.Outcome{Tx: tx, Delivered: seqs}
-	case packets.KindAck:
-		acks := make([]relayer.Ack, len(g.works))
-		for i, w := range g.works {
-			acks[i] = relayer.Ack{Packet: fromWire(w.Packet), Ack: w.Ack}
-		}
-		out, err = s.o.Relayer.Ack(ctx, g.src, g.dst, acks, height)
-	default:
-		err = fmt.Errorf("%w: %s work is not handled yet", ErrTerminal, g.kind)
+		return
 	}
-	var txErr *cosmos.TxError
-	splittable := errors.Is(err, cosmos.ErrTxTooLarge) || errors.As(err, &txErr)
-	if err != nil && splittable && len(g.works) > 1 {
+	switch f, reason := classify(err, len(g.works)); f {
+	case failSplit:
 		// Too large for one tx, or refused by the chain: deliver each half in its own tx, both in
 		// flight. A refusal caused by one item ends with that item alone, and only it is retried.
 		half := len(g.works) / 2
@@ -246,19 +232,11 @@ func (s *submitter) deliver(ctx context.Context, g *group) {
 		}()
 		s.deliver(ctx, g.sub(half, len(g.works)))
 		wg.Wait()
-		return
-	}
-	if err != nil {
-		if errors.Is(err, ErrTerminal) {
-			for i, m := range g.msgs {
-				s.dead(ctx, m, g.works[i], err)
-			}
-			return
+	case failDead:
+		for i, m := range g.msgs {
+			s.dead(ctx, m, g.works[i], err)
 		}
-		reason := "transient"
-		if txErr != nil {
-			reason = fmt.Sprintf("tx %s/%d", txErr.Codespace, txErr.Code)
-		}
+	default:
 		log.Warn().Err(err).Str("reason", reason).Int("items", len(g.msgs)).Msg("delivery failed; handing the work back")
 		if s.o.OnFailed != nil {
 			s.o.OnFailed(g.p.Name, g.kind, reason, len(g.msgs))
@@ -266,9 +244,80 @@ func (s *submitter) deliver(ctx context.Context, g *group) {
 		for i, m := range g.msgs {
 			s.retry(ctx, m, g.works[i], err)
 		}
-		return
 	}
-	s.settle(ctx, g, out, oldest)
+}
+
+// submit delivers g in one tx of its kind, with proofs from above height. A recv group first hands
+// off, as timeout work, the packets its destination can no longer receive: submit returns the group
+// it delivered, and a nil outcome when nothing was left to deliver.
+func (s *submitter) submit(ctx context.Context, g *group, height int64) (*group, *relayer.Outcome, error) {
+	switch g.kind {
+	case packets.KindRecv:
+		live, err := s.splitTimeouts(ctx, g, g.src, g.dst)
+		if err != nil || len(live.works) == 0 {
+			return live, nil, err
+		}
+		out, err := s.rel.Recv(ctx, live.src, live.dst, packetsOf(live.works), height)
+		return live, out, err
+	case packets.KindTimeout:
+		// This chain sent the packets; src here is the chain that never received them.
+		tx, seqs, err := s.rel.TimeoutPackets(ctx, g.dst, g.src, packetsOf(g.works), height)
+		return g, &relayer.Outcome{Tx: tx, Delivered: seqs}, err
+	case packets.KindAck:
+		acks := make([]relayer.Ack, len(g.works))
+		for i, w := range g.works {
+			acks[i] = relayer.Ack{Packet: fromWire(w.Packet), Ack: w.Ack}
+		}
+		out, err := s.rel.Ack(ctx, g.src, g.dst, acks, height)
+		return g, out, err
+	default:
+		return g, nil, fmt.Errorf("%w: %s work is not handled yet", ErrTerminal, g.kind)
+	}
+}
+
+func packetsOf(works []*packets.Work) []channeltypes.Packet {
+	pks := make([]channeltypes.Packet, len(works))
+	for i, w := range works {
+		pks[i] = fromWire(w.Packet)
+	}
+	return pks
+}
+
+// failure is what becomes of a batch whose delivery failed.
+type failure int
+
+const (
+	// failRetry hands every item back, with backoff (see retry).
+	failRetry failure = iota
+	// failSplit delivers each half of the batch in its own tx.
+	failSplit
+	// failDead dead-letters every item.
+	failDead
+)
+
+// classify decides what becomes of a batch of items whose delivery failed with err, and for a
+// retry the reason reported: "transient", or "tx <codespace>/<code>" for a chain's refusal. A batch
+// too large for one tx, or refused by the chain, is split while it holds more than one item.
+func classify(err error, items int) (failure, string) {
+	var txErr *chains.TxError
+	splittable := errors.Is(err, chains.ErrTxTooLarge) || errors.As(err, &txErr)
+	switch {
+	case splittable && items > 1:
+		return failSplit, ""
+	case errors.Is(err, ErrTerminal):
+		return failDead, ""
+	case txErr != nil:
+		return failRetry, fmt.Sprintf("tx %s/%d", txErr.Codespace, txErr.Code)
+	default:
+		return failRetry, "transient"
+	}
+}
+
+// deterministic reports whether an item's failure would recur if it were tried again as it is (a
+// chain's refusal, a height never verified): retry dead-letters such an item after MaxDeliver tries.
+func deterministic(err error) bool {
+	var txErr *chains.TxError
+	return errors.As(err, &txErr) || errors.Is(err, relayer.ErrHeightAhead)
 }
 
 // settle acknowledges what the outcome delivered or proved done, and dead-letters, each on its own,
@@ -320,9 +369,7 @@ func (s *submitter) retry(ctx context.Context, m jetstream.Msg, w *packets.Work,
 	if md, err := m.Metadata(); err == nil {
 		n = md.NumDelivered
 	}
-	var txErr *cosmos.TxError
-	deterministic := errors.As(reason, &txErr) || errors.Is(reason, relayer.ErrHeightAhead)
-	if deterministic && n >= uint64(s.o.MaxDeliver) {
+	if deterministic(reason) && n >= uint64(s.o.MaxDeliver) {
 		s.dead(ctx, m, w, fmt.Errorf("%w: failed %d times, last: %v", ErrTerminal, n, reason))
 		return
 	}

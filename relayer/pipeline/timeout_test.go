@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
+	"github.com/cityrelay/cityrelay/chains/cosmos"
 	"github.com/cityrelay/cityrelay/chains/devnet"
 	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/relayer"
@@ -83,7 +84,7 @@ func TestTimeoutWhenDestinationIsDown(t *testing.T) {
 	}
 	// The attestation never reached Bucheon.
 	var f didtypes.QueryForeignAttestationResponse
-	if err := p.B.Chain.QueryGRPC(ctx, "/cityrelay.did.v1.Query/ForeignAttestation",
+	if err := p.B.Chain.(*cosmos.Client).QueryGRPC(ctx, "/cityrelay.did.v1.Query/ForeignAttestation",
 		&didtypes.QueryForeignAttestationRequest{OriginChainId: "seoul-1", Id: didtypes.AttestationID(sb)}, &f, 0); err == nil {
 		t.Fatal("a timed-out attestation was received")
 	}

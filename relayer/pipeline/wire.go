@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	abci "github.com/cometbft/cometbft/abci/types"
 	clienttypes "github.com/cosmos/ibc-go/v8/modules/core/02-client/types"
 	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
 	"github.com/nats-io/nats.go/jetstream"
@@ -15,8 +14,6 @@ import (
 
 	"github.com/cityrelay/cityrelay/packets"
 )
-
-type abciEvent = abci.Event
 
 func toWire(p channeltypes.Packet) packets.Packet {
 	return packets.Packet{Sequence: p.Sequence, SourcePort: p.SourcePort, SourceChannel: p.SourceChannel,

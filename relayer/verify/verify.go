@@ -19,10 +19,10 @@ import (
 	host "github.com/cosmos/ibc-go/v8/modules/core/24-host"
 	ibcexported "github.com/cosmos/ibc-go/v8/modules/core/exported"
 
+	"github.com/cityrelay/cityrelay/chains"
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/citychain/x/qbftclient"
 	"github.com/cityrelay/cityrelay/light"
-	"github.com/cityrelay/cityrelay/relayer"
 )
 
 // Status is the outcome of a verification.
@@ -97,7 +97,7 @@ type Options struct {
 // Attestation verifies the attestation id of origin as chain knows it: on the origin chain itself its
 // local record, elsewhere the foreign attestation received over IBC, bound to the client chain's
 // registry names for origin. Every read is proven against one fresh verified header.
-func Attestation(ctx context.Context, chain relayer.Chain, lc FreshHeaders, origin, id string, o Options) (*Result, error) {
+func Attestation(ctx context.Context, chain chains.Prover, lc FreshHeaders, origin, id string, o Options) (*Result, error) {
 	if err := didtypes.ValidateChainID(origin); err != nil {
 		return nil, fmt.Errorf("%w: origin %q: %v", ErrCouldNotVerify, origin, err)
 	}
@@ -185,7 +185,7 @@ func Attestation(ctx context.Context, chain relayer.Chain, lc FreshHeaders, orig
 // reader reads state with proofs checked against one verified header.
 type reader struct {
 	ctx   context.Context
-	chain relayer.Chain
+	chain chains.Prover
 	lb    *cmttypes.LightBlock
 }
 
@@ -196,10 +196,10 @@ func (rd reader) read(storeKey string, key []byte) ([]byte, int64, error) {
 	if err != nil {
 		return nil, 0, fmt.Errorf("%w: read %s/%s on %s: %v", ErrCouldNotVerify, storeKey, key, rd.chain.ChainID(), err)
 	}
-	if err := light.VerifyProofAgainstAppHash(rd.lb.AppHash, storeKey, key, p.Value, p.ProofOps); err != nil {
+	if err := light.VerifyProofAgainstAppHash(rd.lb.AppHash, storeKey, key, p.Value, p.Ops); err != nil {
 		return nil, 0, fmt.Errorf("%w: %v", ErrCouldNotVerify, err)
 	}
-	return p.Value, p.QueryHeight, nil
+	return p.Value, p.Height, nil
 }
 
 // qbftFrozen proves the city-qbft client's state and reports whether misbehaviour froze it.
