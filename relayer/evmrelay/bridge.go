@@ -28,7 +28,7 @@ import (
 
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/citychain/x/qbftclient"
-	"github.com/cityrelay/cityrelay/chains/cosmos"
+	"github.com/cityrelay/cityrelay/chains"
 	"github.com/cityrelay/cityrelay/chains/evm"
 	"github.com/cityrelay/cityrelay/chains/evm/registry"
 	"github.com/cityrelay/cityrelay/packets"
@@ -42,12 +42,11 @@ type Source interface {
 	Logs(ctx context.Context, from, to uint64, topics [][]common.Hash) ([]types.Log, error)
 }
 
-// Dest is the Cosmos city the attestations go to (*cosmos.Client).
+// Dest is the Cosmos city the attestations go to (*cosmos.Client): it takes txs and answers for its
+// clients.
 type Dest interface {
-	ChainID() string
-	Address(ctx context.Context) (string, error)
-	QueryGRPC(ctx context.Context, method string, req, resp proto.Message, height int64) error
-	Send(ctx context.Context, msgs ...sdk.Msg) (*cosmos.TxResult, error)
+	chains.Submitter
+	chains.ClientQuerier
 }
 
 // Errors the submitter branches on.
@@ -308,7 +307,7 @@ func (b *Bridge) handle(ctx context.Context, m jetstream.Msg) {
 		tries = meta.NumDelivered
 	}
 	reason := "transient"
-	var txErr *cosmos.TxError
+	var txErr *chains.TxError
 	if errors.As(err, &txErr) || errors.Is(err, ErrEventMismatch) || errors.Is(err, ErrNoIssue) {
 		reason = "refused"
 	}
@@ -434,7 +433,7 @@ func (b *Bridge) Deliver(ctx context.Context, w *packets.EvmWork) (*result, int6
 
 // submitUpdated reads MsgSubmitEvmAttestationResponse.updated from the tx's events: the keeper emits
 // did_evm_attestation only when it wrote.
-func submitUpdated(res *cosmos.TxResult) bool {
+func submitUpdated(res *chains.TxResult) bool {
 	for _, e := range res.Events {
 		if e.Type == "did_evm_attestation" {
 			return true
@@ -446,15 +445,15 @@ func submitUpdated(res *cosmos.TxResult) bool {
 // clientHeight is the city-qbft client's latest height on Dest. It is read without proof: a lying
 // Cosmos node can only make the update or the submission fail, never make Dest accept anything.
 func (b *Bridge) clientHeight(ctx context.Context) (uint64, error) {
-	var resp clienttypes.QueryClientStateResponse
-	if err := b.Dest.QueryGRPC(ctx, "/ibc.core.client.v1.Query/ClientState", &clienttypes.QueryClientStateRequest{ClientId: b.Client}, &resp, 0); err != nil {
+	typeURL, value, err := b.Dest.ClientState(ctx, b.Client)
+	if err != nil {
 		return 0, fmt.Errorf("client %s on %s: %w", b.Client, b.Dest.ChainID(), err)
 	}
 	var cs qbftclient.ClientState
-	if resp.ClientState == nil || resp.ClientState.TypeUrl != "/"+proto.MessageName(&cs) {
+	if typeURL != "/"+proto.MessageName(&cs) {
 		return 0, fmt.Errorf("client %s on %s is not a %s client", b.Client, b.Dest.ChainID(), qbftclient.ClientType)
 	}
-	if err := proto.Unmarshal(resp.ClientState.Value, &cs); err != nil {
+	if err := proto.Unmarshal(value, &cs); err != nil {
 		return 0, fmt.Errorf("client %s on %s: %w", b.Client, b.Dest.ChainID(), err)
 	}
 	if cs.FrozenHeight != 0 {
