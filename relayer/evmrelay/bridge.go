@@ -26,9 +26,9 @@ import (
 	"github.com/rs/zerolog"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/cityrelay/cityrelay/chains"
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/citychain/x/qbftclient"
-	"github.com/cityrelay/cityrelay/chains"
 	"github.com/cityrelay/cityrelay/chains/evm"
 	"github.com/cityrelay/cityrelay/chains/evm/registry"
 	"github.com/cityrelay/cityrelay/packets"
