@@ -376,6 +376,9 @@ func TestLyingNodesAndForgeries(t *testing.T) {
 			continue
 		}
 		t.Logf("forged (%s) refused by %s: %s", name, bucheon.ChainID, txErr.Log)
+		if strings.Contains(txErr.Log, ".go:") {
+			t.Errorf("%s: the refusal leaks source paths: %s", name, txErr.Log)
+		}
 	}
 	if res := verifyOnBucheon(t, c.city.ChainID, a.ID, verify.StatusValid); res.Status != verify.StatusValid {
 		t.Fatalf("after forged submissions: %s (%s)", res.Status, res.Reason)

@@ -133,7 +133,7 @@ func (cs *ClientState) VerifyMembership(ctx sdk.Context, clientStore storetypes.
 		return errorsmod.Wrapf(commitmenttypes.ErrInvalidProof, "value is %d bytes, want a 32-byte word", len(value))
 	}
 	if err := qbft.VerifyStorageValue(common.BytesToHash(cons.StorageRoot), slot, common.BytesToHash(value), nodes); err != nil {
-		return errorsmod.Wrapf(commitmenttypes.ErrInvalidProof, "registry slot %s at %s: %v", slot, height, err)
+		return errorsmod.Wrapf(commitmenttypes.ErrInvalidProof, "registry slot %s at %s: %s", slot, height, err)
 	}
 	return nil
 }
@@ -148,7 +148,7 @@ func (cs *ClientState) VerifyNonMembership(ctx sdk.Context, clientStore storetyp
 	}
 	_, present, err := qbft.VerifyStorage(common.BytesToHash(cons.StorageRoot), slot, nodes)
 	if err != nil {
-		return errorsmod.Wrapf(commitmenttypes.ErrInvalidProof, "registry slot %s at %s: %v", slot, height, err)
+		return errorsmod.Wrapf(commitmenttypes.ErrInvalidProof, "registry slot %s at %s: %s", slot, height, err)
 	}
 	if present {
 		return errorsmod.Wrapf(commitmenttypes.ErrInvalidProof, "registry slot %s is set at %s", slot, height)
@@ -174,7 +174,7 @@ func (cs *ClientState) proofInputs(ctx sdk.Context, clientStore storetypes.KVSto
 	}
 	var nodes [][]byte
 	if err := rlp.DecodeBytes(proof, &nodes); err != nil {
-		return nil, common.Hash{}, nil, errorsmod.Wrapf(commitmenttypes.ErrInvalidProof, "storage proof is not an RLP list of nodes: %v", err)
+		return nil, common.Hash{}, nil, errorsmod.Wrapf(commitmenttypes.ErrInvalidProof, "storage proof is not an RLP list of nodes: %s", err)
 	}
 	return cons, slot, nodes, nil
 }
@@ -263,7 +263,7 @@ func (cs *ClientState) verifySealed(ctx sdk.Context, cdc codec.BinaryCodec, clie
 	}
 	tr := qbft.Trusted{Number: newBig(m.TrustedHeight), Time: time.Unix(int64(trusted.Timestamp), 0), Validators: trusted.addresses()}
 	if _, err := qbft.Verify(tr, h, cs.options(), ctx.BlockTime()); err != nil {
-		return nil, errorsmod.Wrapf(clienttypes.ErrInvalidHeader, "block %s from trusted %d: %v", h.Number(), m.TrustedHeight, err)
+		return nil, errorsmod.Wrapf(clienttypes.ErrInvalidHeader, "block %s from trusted %d: %s", h.Number(), m.TrustedHeight, err)
 	}
 	return h, nil
 }
@@ -273,7 +273,7 @@ func (cs *ClientState) verifySealed(ctx sdk.Context, cdc codec.BinaryCodec, clie
 func (cs *ClientState) consensusOf(h *qbft.Header, accountProof [][]byte) (*verified, error) {
 	storageRoot, err := qbft.VerifyRegistryAccount(h.StateRoot(), cs.registry(), cs.codeHash(), accountProof)
 	if err != nil {
-		return nil, errorsmod.Wrapf(clienttypes.ErrInvalidHeader, "registry %s at block %s: %v", cs.registry(), h.Number(), err)
+		return nil, errorsmod.Wrapf(clienttypes.ErrInvalidHeader, "registry %s at block %s: %s", cs.registry(), h.Number(), err)
 	}
 	hash, err := h.Hash()
 	if err != nil {
@@ -296,10 +296,10 @@ func (cs *ClientState) verifyMisbehaviour(ctx sdk.Context, cdc codec.BinaryCodec
 	for i, hm := range []*Header{m.Header_1, m.Header_2} {
 		h, err := cs.verifySealed(ctx, cdc, clientStore, hm)
 		if err != nil {
-			return errorsmod.Wrapf(clienttypes.ErrInvalidMisbehaviour, "header %d: %v", i+1, err)
+			return errorsmod.Wrapf(clienttypes.ErrInvalidMisbehaviour, "header %d: %s", i+1, err)
 		}
 		if hashes[i], err = h.Hash(); err != nil {
-			return errorsmod.Wrapf(clienttypes.ErrInvalidMisbehaviour, "header %d: %v", i+1, err)
+			return errorsmod.Wrapf(clienttypes.ErrInvalidMisbehaviour, "header %d: %s", i+1, err)
 		}
 		numbers[i] = h.Number()
 	}

@@ -36,7 +36,7 @@ func (m msgServer) SubmitEvmAttestation(goCtx context.Context, msg *types.MsgSub
 	a.Id = registry.IDHex(id)
 	signer, err := registry.RecoverSigner(id, msg.Signature)
 	if err != nil {
-		return nil, errorsmod.Wrapf(types.ErrInvalidSignature, "attestation %s: %v", a.Id, err)
+		return nil, errorsmod.Wrapf(types.ErrInvalidSignature, "attestation %s: %s", a.Id, err)
 	}
 
 	height := qbftclient.Height(msg.ProofHeight)
@@ -44,7 +44,7 @@ func (m msgServer) SubmitEvmAttestation(goCtx context.Context, msg *types.MsgSub
 	issued := registry.IssuedCommitment(id, signer, msg.IssuedBlock)
 	if err := qcs.VerifyMembership(ctx, store, m.cdc, height, 0, 0, qbftclient.EncodeProof(msg.IssuedProof),
 		qbftclient.SlotPath(registry.IssuedSlot(id)), issued[:]); err != nil {
-		return nil, errorsmod.Wrapf(types.ErrInvalidProof, "attestation %s is not issued by %s's registry with this signer and block: %v", a.Id, city, err)
+		return nil, errorsmod.Wrapf(types.ErrInvalidProof, "attestation %s is not issued by %s's registry with this signer and block: %s", a.Id, city, err)
 	}
 	var word [32]byte
 	copy(word[:], msg.StatusWord)
@@ -53,11 +53,11 @@ func (m msgServer) SubmitEvmAttestation(goCtx context.Context, msg *types.MsgSub
 		err = errorsmod.Wrapf(types.ErrInvalidStatus, "status %d", sw.Status)
 	}
 	if err != nil {
-		return nil, errorsmod.Wrapf(types.ErrInvalidStatus, "attestation %s: %v", a.Id, err)
+		return nil, errorsmod.Wrapf(types.ErrInvalidStatus, "attestation %s: %s", a.Id, err)
 	}
 	if err := qcs.VerifyMembership(ctx, store, m.cdc, height, 0, 0, qbftclient.EncodeProof(msg.StatusProof),
 		qbftclient.SlotPath(registry.StatusSlot(id)), word[:]); err != nil {
-		return nil, errorsmod.Wrapf(types.ErrInvalidProof, "status of %s: %v", a.Id, err)
+		return nil, errorsmod.Wrapf(types.ErrInvalidProof, "status of %s: %s", a.Id, err)
 	}
 	a.Status, a.StatusSeq, a.StatusHeight = types.AttestationStatus(sw.Status), sw.Seq, int64(sw.Block)
 
