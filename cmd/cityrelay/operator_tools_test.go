@@ -75,10 +75,23 @@ func TestOperatorTools(t *testing.T) {
 		t.Fatalf("keys balance of an unknown chain: %v", err)
 	}
 
+	// Heights printed are real ones: no "height 0" meaning "latest" or "none".
+	noHeightZero := func(what, out string) {
+		t.Helper()
+		if strings.Contains(out, "height 0 ") || strings.Contains(out, "height=0") || strings.Contains(out, "header 0 ") {
+			t.Fatalf("%s prints a height 0:\n%s", what, out)
+		}
+	}
 	for _, name := range []string{"xfer", "xfer2"} {
 		mustCLI(t, "", append(h, "paths", "new", name, "--src", "seoul-1", "--dst", "bucheon-1", "--src-port", "transfer", "--dst-port", "transfer", "--version", "ics20-1")...)
-		mustCLI(t, "", append(h, "tx", "link", name, "--trust-latest")...)
+		out := mustCLI(t, "", append(h, "tx", "link", name, "--trust-latest")...)
+		if strings.Count(out, " height ") != 10 {
+			t.Fatalf("link %s:\n%s", name, out)
+		}
+		noHeightZero("tx link", out)
 	}
+	noHeightZero("tx update-clients", mustCLI(t, "", append(h, "tx", "update-clients", "xfer")...))
+	noHeightZero("query clients", mustCLI(t, "", append(h, "query", "clients", "xfer")...))
 	t.Logf("devnet up, two transfer paths linked in %s", time.Since(begin).Round(time.Millisecond))
 
 	if _, err := cli(t, "", append(h, "start", "xfer", "bogus", "nowhere")...); err == nil || !strings.Contains(err.Error(), "bogus, nowhere") {
@@ -174,5 +187,6 @@ func TestOperatorTools(t *testing.T) {
 	if !bytes.Contains(bz, []byte("relayer started")) || !bytes.Contains(bz, []byte("paths=1")) || bytes.Contains(bz, []byte("\x1b[")) {
 		t.Fatalf("daemon console log (want paths=1, no colour codes):\n%q", bz)
 	}
+	noHeightZero("the daemon's log", string(bz))
 	t.Logf("done in %s", time.Since(begin).Round(time.Millisecond))
 }
