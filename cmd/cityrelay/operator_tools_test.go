@@ -59,14 +59,7 @@ func TestOperatorTools(t *testing.T) {
 	}
 	defer net.Stop()
 	seoul, bucheon := net.Chain("seoul-1"), net.Chain("bucheon-1")
-	home := t.TempDir()
-	h := []string{"--home", home}
-	mustCLI(t, "", append(h, "config", "init")...)
-	for _, c := range []*devnet.Chain{seoul, bucheon} {
-		mustCLI(t, "", append(h, "chains", "add", c.ChainID, "--rpc", c.RPCAddr, "--grpc", c.GRPCAddr, "--gas-price", devnet.MinGasPrice,
-			"--keyring-backend", "test", "--devnet", "--trusting-period", "48h")...)
-		mustCLI(t, c.Relayer.Mnemonic+"\n", append(h, "keys", "restore", c.ChainID, "relayer")...)
-	}
+	home, h := devnetHome(t, net.Chains)
 	out := mustCLI(t, "", append(h, "keys", "balance", "seoul-1")...)
 	if !strings.Contains(out, seoul.Relayer.Address) || !strings.Contains(out, "\tucity\n") {
 		t.Fatalf("keys balance seoul-1:\n%s", out)
@@ -131,16 +124,10 @@ func TestOperatorTools(t *testing.T) {
 	}
 
 	// The daemon for xfer only, in-process, its console log to a file.
-	cfgPath := filepath.Join(home, "config.toml")
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Global.LogFormat = "console"
-	cfg.Metrics.Listen = "127.0.0.1:0"
-	if err := cfg.Save(cfgPath); err != nil {
-		t.Fatal(err)
-	}
+	editConfig(t, home, func(cfg *config.Config) {
+		cfg.Global.LogFormat = "console"
+		cfg.Metrics.Listen = "127.0.0.1:0"
+	})
 	logPath := filepath.Join(home, "daemon.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
@@ -189,4 +176,33 @@ func TestOperatorTools(t *testing.T) {
 	}
 	noHeightZero("the daemon's log", string(bz))
 	t.Logf("done in %s", time.Since(begin).Round(time.Millisecond))
+}
+
+// devnetHome is a relayer home set up from the CLI as an operator does for a devnet: the config, each
+// chain, and the devnet's relayer key on each. It returns the home and its --home flag.
+func devnetHome(t *testing.T, chains []*devnet.Chain) (string, []string) {
+	t.Helper()
+	home := t.TempDir()
+	h := []string{"--home", home}
+	mustCLI(t, "", append(h, "config", "init")...)
+	for _, c := range chains {
+		mustCLI(t, "", append(h, "chains", "add", c.ChainID, "--rpc", c.RPCAddr, "--grpc", c.GRPCAddr, "--gas-price", devnet.MinGasPrice,
+			"--keyring-backend", "test", "--devnet", "--trusting-period", "48h")...)
+		mustCLI(t, c.Relayer.Mnemonic+"\n", append(h, "keys", "restore", c.ChainID, "relayer")...)
+	}
+	return home, h
+}
+
+// editConfig changes the config under home with f and saves it.
+func editConfig(t *testing.T, home string, f func(*config.Config)) {
+	t.Helper()
+	path := filepath.Join(home, "config.toml")
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f(cfg)
+	if err := cfg.Save(path); err != nil {
+		t.Fatal(err)
+	}
 }
