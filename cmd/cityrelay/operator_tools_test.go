@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +22,21 @@ func TestVersion(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Fatalf("version does not say %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestPrintVersion: a build with vcs stamping shows the commit (marked when the tree was modified)
+// and its time; a replaced module shows its replacement.
+func TestPrintVersion(t *testing.T) {
+	var buf bytes.Buffer
+	printVersion(&buf, &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "v1.2.0"},
+		Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "7118dc3abc"}, {Key: "vcs.time", Value: "2026-11-29T10:00:00Z"}, {Key: "vcs.modified", Value: "true"}},
+		Deps: []*debug.Module{{Path: "github.com/cosmos/ibc-go/v8", Version: "v8.8.0"},
+			{Path: "github.com/cometbft/cometbft", Version: "v0.38.11", Replace: &debug.Module{Path: "github.com/example/cometbft", Version: "v0.38.11-x"}}}})
+	want := "cityrelay v1.2.0\ncommit:       7118dc3abc (modified)\ncommit time:  2026-11-29T10:00:00Z\ngo:           go1.26.8\n" +
+		"ibc-go:       v8.8.0\ncometbft:     github.com/example/cometbft v0.38.11-x\n"
+	if buf.String() != want {
+		t.Fatalf("version:\n%s\nwant:\n%s", buf.String(), want)
 	}
 }
 
