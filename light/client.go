@@ -147,6 +147,9 @@ func newWithProviders(ctx context.Context, o Options, log zerolog.Logger, primar
 	root, err := primary.LightBlock(ctx, o.TrustHeight) // height 0: the latest
 	if err != nil {
 		_ = db.Close()
+		if o.TrustHeight == 0 {
+			return nil, fmt.Errorf("light %s: latest header from the primary (--trust-latest): %w", o.ChainID, err)
+		}
 		return nil, fmt.Errorf("light %s: trusted header %d from the primary: %w", o.ChainID, o.TrustHeight, err)
 	}
 	if o.TrustHeight == 0 {

@@ -97,14 +97,7 @@ func TestDaemonDeliversEverythingThroughAKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer net.Stop()
-	home := t.TempDir()
-	h := []string{"--home", home}
-	mustCLI(t, "", append(h, "config", "init")...)
-	for _, c := range net.Chains {
-		mustCLI(t, "", append(h, "chains", "add", c.ChainID, "--rpc", c.RPCAddr, "--grpc", c.GRPCAddr, "--gas-price", devnet.MinGasPrice,
-			"--keyring-backend", "test", "--devnet", "--trusting-period", "48h")...)
-		mustCLI(t, c.Relayer.Mnemonic+"\n", append(h, "keys", "restore", c.ChainID, "relayer")...)
-	}
+	home, h := devnetHome(t, net.Chains)
 	for _, other := range []string{"bucheon-1", "wego-1"} {
 		mustCLI(t, "", append(h, "paths", "new", "seoul-"+other, "--src", "seoul-1", "--dst", other)...)
 		linkCities(t, func(trustLatest bool) error {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/cityrelay/cityrelay/relayer/config"
 	"github.com/cityrelay/cityrelay/relayer/runtime"
@@ -43,9 +44,16 @@ func logger(cfg *config.Config, w io.Writer) zerolog.Logger {
 		lvl = zerolog.InfoLevel
 	}
 	if cfg.Global.LogFormat == "console" {
-		w = zerolog.ConsoleWriter{Out: w}
+		w = zerolog.ConsoleWriter{Out: w, NoColor: !isTerminal(w)}
 	}
 	return zerolog.New(w).Level(lvl).With().Timestamp().Logger()
+}
+
+// isTerminal tells whether w is a terminal: colour codes are for people at one, not for a file or a
+// pipe (`cityrelay start > relay.log`).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(interface{ Fd() uintptr })
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 func openRuntime(cmd *cobra.Command, cfg *config.Config, trustLatest bool) *runtime.Runtime {

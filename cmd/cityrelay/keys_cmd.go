@@ -98,6 +98,37 @@ func keysCmd() *cobra.Command {
 			return nil
 		},
 	}, &cobra.Command{
+		Use: "balance CHAIN-ID", Short: "Show the relayer key's address on a chain and its balances (as the chain's node reports them)", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := loadConfig()
+			if err != nil {
+				return err
+			}
+			rt := openRuntime(cmd, cfg, false)
+			defer rt.Close()
+			c, err := rt.Chain(args[0])
+			if err != nil {
+				return err
+			}
+			addr, err := c.Address(cmd.Context())
+			if err != nil {
+				return err
+			}
+			coins, err := c.Balances(cmd.Context(), addr)
+			if err != nil {
+				return fmt.Errorf("balances of %s on %s: %w", addr, args[0], err)
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "%s key %s on %s\n", addr, cfg.Chains[args[0]].KeyName, args[0])
+			for _, coin := range coins {
+				fmt.Fprintf(out, "%s\t%s\n", coin.Amount, coin.Denom)
+			}
+			if coins.Empty() {
+				fmt.Fprintln(out, "no balance")
+			}
+			return nil
+		},
+	}, &cobra.Command{
 		Use: "delete CHAIN-ID NAME", Short: "Delete a key", Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			kr, _, err := openKeyring(cmd, args[0])

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/spf13/cobra"
 
@@ -36,7 +37,11 @@ func queryCmd() *cobra.Command {
 		packetCmd(),
 		deadLettersCmd(),
 		status("clients", "Both clients of a path", func(cmd *cobra.Command, s relayer.EndStatus) {
-			fmt.Fprintf(cmd.OutOrStdout(), "%-10s %-18s tracks %-10s height %-6d trusting period %s\n", s.Chain, orNone(s.ClientID), s.ClientTracks, s.ClientHeight, s.TrustingPeriod)
+			height := "-" // no client yet
+			if s.ClientHeight != 0 {
+				height = strconv.FormatUint(s.ClientHeight, 10)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%-10s %-18s tracks %-10s height %-6s trusting period %s\n", s.Chain, orNone(s.ClientID), s.ClientTracks, height, s.TrustingPeriod)
 		}),
 		status("connections", "Both connections of a path", func(cmd *cobra.Command, s relayer.EndStatus) {
 			fmt.Fprintf(cmd.OutOrStdout(), "%-10s %-14s %s\n", s.Chain, orNone(s.ConnectionID), s.ConnectionState)

@@ -23,10 +23,10 @@ func startCmd() *cobra.Command {
 	var trustLatest bool
 	var cpuProfile string
 	cmd := &cobra.Command{
-		Use:   "start",
-		Short: "Run the relay daemon: NATS pipelines for every linked path, client refresh, metrics, /healthz, /v1/attestations",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Use:   "start [PATH...]",
+		Short: "Run the relay daemon: NATS pipelines for every linked path (or only the named ones), client refresh, metrics, /healthz, /v1/attestations",
+		Args:  cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := loadConfig()
 			if err != nil {
 				return err
@@ -49,7 +49,7 @@ func startCmd() *cobra.Command {
 				password = os.Getenv(cfg.NATS.PasswordEnv)
 			}
 			return daemon.Run(cmd.Context(), daemon.Options{Home: homeDir, Config: cfg, Runtime: rt,
-				Log: logger(cfg, cmd.ErrOrStderr()), NATSPassword: password})
+				Log: logger(cfg, cmd.ErrOrStderr()), NATSPassword: password, Paths: args})
 		},
 	}
 	cmd.Flags().BoolVar(&trustLatest, "trust-latest", false, "start light clients with an empty store from each chain's latest header")

@@ -10,7 +10,7 @@ import (
 )
 
 func txCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "tx", Short: "Transactions: link paths, update clients"}
+	cmd := &cobra.Command{Use: "tx", Short: "Transactions: link paths, update clients, relay now, test transfers"}
 	var trustLatest bool
 	link := &cobra.Command{
 		Use:   "link PATH",
@@ -110,6 +110,6 @@ func txCmd() *cobra.Command {
 	}
 	flush.Flags().IntVar(&chunk, "chunk", 100, "packets per relay tx")
 	flush.Flags().BoolVar(&trustLatest, "trust-latest", false, "start light clients with an empty store from each chain's latest header")
-	cmd.AddCommand(link, update, flush, retryCmd(), evmClientCmd())
+	cmd.AddCommand(link, update, flush, transferCmd(), retryCmd(), evmClientCmd())
 	return cmd
 }

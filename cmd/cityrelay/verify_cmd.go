@@ -61,9 +61,12 @@ func verifyCmd() *cobra.Command {
 						res.Origin, res.EvmProofHeight, res.Client, registered(res.RegisteredClient), res.Origin)
 				}
 				if a := res.Attestation; a != nil {
-					fmt.Fprintf(out, "issuer:          %s#%s\nsubject:         %s\ncredential type: %s\nvalid:           %s .. %s\nissued at:       %s height %d\nreceived at:     height %d\n",
+					fmt.Fprintf(out, "issuer:          %s#%s\nsubject:         %s\ncredential type: %s\nvalid:           %s .. %s\nissued at:       %s%s\n",
 						a.IssuerDid, a.IssuerMethod, a.SubjectDid, a.CredentialType, time.Unix(a.ValidFrom, 0).UTC().Format(time.RFC3339),
-						time.Unix(a.ValidUntil, 0).UTC().Format(time.RFC3339), a.OriginChainId, a.IssuedHeight, res.ReceivedHeight)
+						time.Unix(a.ValidUntil, 0).UTC().Format(time.RFC3339), a.OriginChainId, atHeight(a.IssuedHeight))
+					if res.ReceivedHeight != 0 { // 0: verified on its origin chain, where it did not arrive
+						fmt.Fprintf(out, "received at:     height %d\n", res.ReceivedHeight)
+					}
 				}
 			}
 			if res.Status != verify.StatusValid {
@@ -91,4 +94,12 @@ func registered(client string) string {
 		return "no client"
 	}
 	return client
+}
+
+// atHeight is " height H", or nothing when the height is not known (0).
+func atHeight(h int64) string {
+	if h == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" height %d", h)
 }

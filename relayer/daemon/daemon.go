@@ -42,6 +42,9 @@ type Options struct {
 	NATSPassword string
 	// Ready, if set, receives the metrics address once everything runs.
 	Ready func(metricsAddr string)
+	// Paths, if not empty, names the only paths to relay (`cityrelay start PATH...`); EVM cities'
+	// deliveries are not paths and are then not run. A name not in the config is an error.
+	Paths []string
 }
 
 // refreshEvery is how often client expiry is checked: far below any trusting period.
@@ -50,8 +53,13 @@ const refreshEvery = 30 * time.Second
 // Run runs the daemon until ctx ends.
 func Run(ctx context.Context, o Options) error {
 	cfg := o.Config
+	names, err := selectPaths(cfg.Paths, o.Paths)
+	if err != nil {
+		return err
+	}
 	var paths []*relayer.Path
-	for name, pc := range cfg.Paths {
+	for _, name := range names {
+		pc := cfg.Paths[name]
 		if pc.Src.ChannelID == "" || pc.Dst.ChannelID == "" {
 			o.Log.Warn().Str("path", name).Msg("path not linked yet (cityrelay tx link); skipped")
 			continue
@@ -66,9 +74,11 @@ func Run(ctx context.Context, o Options) error {
 		}
 		paths = append(paths, p)
 	}
-	bridges, err := evmBridges(ctx, o)
-	if err != nil {
-		return err
+	var bridges []*evmrelay.Bridge
+	if len(o.Paths) == 0 {
+		if bridges, err = evmBridges(ctx, o); err != nil {
+			return err
+		}
 	}
 	if len(paths) == 0 && len(bridges) == 0 {
 		return errors.New("no linked path to relay: run `cityrelay tx link PATH` first (or `cityrelay tx evm-client` for an EVM city)")
@@ -185,6 +195,33 @@ func evmBridges(ctx context.Context, o Options) ([]*evmrelay.Bridge, error) {
 		}
 	}
 	return out, nil
+}
+
+// selectPaths names the configured paths to relay, sorted: all of them, or only those named (in
+// `cityrelay start PATH...`), each once. Names not in the config are an error that lists them.
+func selectPaths(configured map[string]*config.Path, only []string) ([]string, error) {
+	var names, unknown []string
+	if len(only) == 0 {
+		for name := range configured {
+			names = append(names, name)
+		}
+	}
+	seen := make(map[string]bool, len(only))
+	for _, name := range only {
+		switch {
+		case seen[name]:
+		case configured[name] == nil:
+			unknown = append(unknown, name)
+		default:
+			names = append(names, name)
+		}
+		seen[name] = true
+	}
+	if len(unknown) > 0 {
+		return nil, fmt.Errorf("%w: %s (see `cityrelay paths list`)", ErrUnknownPath, strings.Join(unknown, ", "))
+	}
+	sort.Strings(names)
+	return names, nil
 }
 
 func sortedCities(m map[string]*config.EvmCity) []string {

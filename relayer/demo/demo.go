@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -83,12 +84,21 @@ func (r *runner) do(what, where string, fn func() (int64, string, error)) error 
 	if err != nil {
 		mark = "FAILED"
 	}
-	fmt.Fprintf(r.out, "[%7s] %-6s %-72s %-10s height %-5d %7s  %s\n", time.Since(r.start).Round(10*time.Millisecond), mark, what, where, h,
+	fmt.Fprintf(r.out, "[%7s] %-6s %-72s %-10s height %-5s %7s  %s\n", time.Since(r.start).Round(10*time.Millisecond), mark, what, where, heightText(h),
 		s.took.Round(time.Millisecond), s.note)
 	if err != nil {
 		return fmt.Errorf("%w: %s on %s: %v", ErrStepFailed, what, where, err)
 	}
 	return nil
+}
+
+// heightText is a step's height, or "-" for a step that has none (it made several txs, or none, or
+// failed): a 0 there reads as a real height.
+func heightText(h int64) string {
+	if h == 0 {
+		return "-"
+	}
+	return strconv.FormatInt(h, 10)
 }
 
 func (r *runner) summary() {
@@ -100,7 +110,7 @@ func (r *runner) summary() {
 		if !s.ok {
 			res = "FAILED: " + s.note
 		}
-		fmt.Fprintf(w, "%d\t%s\t%s\t%d\t%s\t%s\n", i+1, s.what, s.where, s.height, s.took.Round(time.Millisecond), res)
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\n", i+1, s.what, s.where, heightText(s.height), s.took.Round(time.Millisecond), res)
 	}
 	_ = w.Flush()
 	fmt.Fprintf(r.out, "total %s\n", time.Since(r.start).Round(time.Millisecond))
