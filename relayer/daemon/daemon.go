@@ -421,6 +421,9 @@ type site struct {
 	lim limits
 }
 
+// natsUp reports whether the NATS connection is up (false without one).
+func (s site) natsUp() bool { return s.nc != nil && s.nc.IsConnected() }
+
 // mux is every route of the daemon's HTTP side (one listener, loopback by default): /metrics,
 // /healthz (liveness), /readyz (readiness) and GET /v1/attestations/{chain}/{origin}/{id}. Add a
 // route here; newServer puts the timeouts and size caps in front of all of them.
@@ -428,7 +431,7 @@ func mux(s site) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", healthz)
-	mux.Handle("GET /readyz", readyz(s.h, s.v, s.o.Config.Verify.MaxHeaderAge.Duration, s.nc.IsConnected, s.m, s.o.Log))
+	mux.Handle("GET /readyz", readyz(s.h, s.v, s.o.Config.Verify.MaxHeaderAge.Duration, s.natsUp, s.m, s.o.Log))
 	mux.Handle("GET /v1/attestations/{chain}/{origin}/{id}", attestations(s.o, s.v, s.lim, s.m))
 	return mux
 }
