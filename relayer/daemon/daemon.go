@@ -42,6 +42,9 @@ type Options struct {
 	NATSPassword string
 	// Ready, if set, receives the metrics address once everything runs.
 	Ready func(metricsAddr string)
+	// RefreshEvery is how often clients are refreshed and the queue, lag and balance gauges read
+	// (default refreshEvery).
+	RefreshEvery time.Duration
 }
 
 // refreshEvery is how often client expiry is checked: far below any trusting period.
@@ -89,6 +92,7 @@ func Run(ctx context.Context, o Options) error {
 
 	m := newMetrics(nc)
 	m.instrument(paths)
+	m.zero(cfg, paths)
 	h := newHealth()
 	lim := defaultLimits()
 	v, err := openChains(ctx, o, lim, m)
@@ -275,7 +279,11 @@ func ClusterOptions(n config.NATS, password string) ([]nats.Option, error) {
 
 // watch refreshes clients before a third of their trusting period is left and updates the gauges.
 func watch(ctx context.Context, o Options, paths []*relayer.Path, m *metrics, h *health, js jetstream.JetStream) error {
-	t := time.NewTicker(refreshEvery)
+	every := o.RefreshEvery
+	if every <= 0 {
+		every = refreshEvery
+	}
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		checked := map[string]bool{}

@@ -15,6 +15,7 @@ import (
 	"github.com/cityrelay/cityrelay/chains"
 	"github.com/cityrelay/cityrelay/packets"
 	"github.com/cityrelay/cityrelay/relayer"
+	"github.com/cityrelay/cityrelay/relayer/config"
 	"github.com/cityrelay/cityrelay/relayer/pipeline"
 )
 
@@ -165,6 +166,26 @@ func newMetrics(nc *nats.Conn) *metrics {
 			Help: "Reconnections of the NATS connection."}, func() float64 { return float64(nc.Stats().Reconnects) }))
 	}
 	return m
+}
+
+// zero exports each chain's and path's counters at 0 from the start, so a dashboard (and rate())
+// sees a series before its first event. tx_failed_total{codespace="",code="0"} is the bucket of
+// failures that are not a chain's refusal.
+func (m *metrics) zero(cfg *config.Config, paths []*relayer.Path) {
+	for id := range cfg.Chains {
+		for _, c := range []*prometheus.CounterVec{m.txSubmitted, m.simulateErrs, m.gasUsed, m.gasWanted, m.clientUpdates, m.lightErrors, m.scanned} {
+			c.WithLabelValues(id)
+		}
+		m.txRefused.WithLabelValues(id, "", "0")
+	}
+	for _, p := range paths {
+		for _, kind := range []string{packets.KindRecv, packets.KindAck, packets.KindTimeout} {
+			m.relayed.WithLabelValues(p.Name, kind)
+			m.deadTotal.WithLabelValues(p.Name, kind)
+		}
+	}
+	m.rejected.WithLabelValues("busy")
+	m.rejected.WithLabelValues("too_large")
 }
 
 // delivered records a committed relay tx (pipeline.Options.OnDelivered).
