@@ -2,7 +2,9 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/cityrelay/cityrelay/chains/cosmos"
 	"github.com/cityrelay/cityrelay/chains/devnet"
 	"github.com/cityrelay/cityrelay/relayer/config"
 	"github.com/cityrelay/cityrelay/relayer/daemon"
@@ -31,7 +34,7 @@ type switchProxy struct {
 	off atomic.Bool
 }
 
-func newSwitchProxy(t *testing.T, target string) *switchProxy {
+func newSwitchProxy(t testing.TB, target string) *switchProxy {
 	t.Helper()
 	u, err := url.Parse(target)
 	if err != nil {
@@ -85,90 +88,135 @@ var movedNames = []string{
 // seoul-1 behind a proxy that can drop it), then scrapes /metrics for every series and checks the
 // counters moved; switches seoul-1's RPC off: /readyz turns 503 naming its light client, and a
 // verification on it answers 503 without the RPC's address; on again: /readyz is 200.
-func TestDaemonMetricsAndReadiness(t *testing.T) {
+// observed is a daemon running in this process over a devnet of seoul-1 and bucheon-1 linked by
+// one path, seoul-1's RPC behind a switchProxy.
+type observed struct {
+	base  string // the daemon's http://address
+	net   *devnet.Devnet
+	seoul *devnet.Chain
+	proxy *switchProxy
+	cfg   *config.Config
+	admin *cosmos.Client // seoul-1's admin key
+	// channel is seoul-1's channel of the path.
+	channel string
+}
+
+const observedPath = "seoul-bucheon-1"
+
+// startObserved starts the devnet, links the path with the CLI and runs the daemon until the test ends.
+func startObserved(tb testing.TB, blockTime time.Duration) *observed {
+	tb.Helper()
 	ctx := context.Background()
-	net, err := devnet.Start(ctx, devnet.Options{Home: t.TempDir(), ChainIDs: []string{"seoul-1", "bucheon-1"}, BlockTime: 200 * time.Millisecond})
+	net, err := devnet.Start(ctx, devnet.Options{Home: tb.TempDir(), ChainIDs: []string{"seoul-1", "bucheon-1"}, BlockTime: blockTime})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	defer net.Stop()
-	seoul := net.Chain("seoul-1")
-	proxy := newSwitchProxy(t, seoul.RPCAddr)
-	home := t.TempDir()
+	tb.Cleanup(func() { _ = net.Stop() })
+	o := &observed{net: net, seoul: net.Chain("seoul-1")}
+	o.proxy = newSwitchProxy(tb, o.seoul.RPCAddr)
+	home := tb.TempDir()
 	h := []string{"--home", home}
-	mustCLI(t, "", append(h, "config", "init")...)
+	run := func(stdin string, args ...string) error {
+		root := newRootCmd()
+		var out bytes.Buffer
+		root.SetArgs(args)
+		root.SetIn(strings.NewReader(stdin))
+		root.SetOut(&out)
+		root.SetErr(&out)
+		if err := root.ExecuteContext(ctx); err != nil {
+			return fmt.Errorf("cityrelay %v: %w\n%s", args, err, out.String())
+		}
+		return nil
+	}
+	must := func(stdin string, args ...string) {
+		if err := run(stdin, args...); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	must("", append(h, "config", "init")...)
 	for _, c := range net.Chains {
 		rpc := c.RPCAddr
-		if c == seoul {
-			rpc = proxy.URL
+		if c == o.seoul {
+			rpc = o.proxy.URL
 		}
-		mustCLI(t, "", append(h, "chains", "add", c.ChainID, "--rpc", rpc, "--grpc", c.GRPCAddr, "--gas-price", devnet.MinGasPrice,
-			"--keyring-backend", "test", "--devnet", "--trusting-period", "48h")...)
-		mustCLI(t, c.Relayer.Mnemonic+"\n", append(h, "keys", "restore", c.ChainID, "relayer")...)
+		must("", append(h, "chains", "add", c.ChainID, "--rpc", rpc, "--grpc", c.GRPCAddr, "--gas-price", devnet.MinGasPrice,
+			"--keyring-backend", "test", "--devnet", "--trusting-period", "48h", "--max-gas", "90000000")...)
+		must(c.Relayer.Mnemonic+"\n", append(h, "keys", "restore", c.ChainID, "relayer")...)
 	}
-	const path = "seoul-bucheon-1"
-	mustCLI(t, "", append(h, "paths", "new", path, "--src", "seoul-1", "--dst", "bucheon-1")...)
-	linkCities(t, func(trustLatest bool) error {
-		args := append(h, "tx", "link", path)
+	must("", append(h, "paths", "new", observedPath, "--src", "seoul-1", "--dst", "bucheon-1")...)
+	linkCities(tb, func(trustLatest bool) error {
+		args := append(h, "tx", "link", observedPath)
 		if trustLatest {
 			args = append(args, "--trust-latest")
 		}
-		_, err := cli(t, "", args...)
-		return err
-	}, home, path, net)
-	cfg, err := config.Load(filepath.Join(home, "config.toml"))
-	if err != nil {
-		t.Fatal(err)
+		return run("", args...)
+	}, home, observedPath, net)
+	if o.cfg, err = config.Load(filepath.Join(home, "config.toml")); err != nil {
+		tb.Fatal(err)
 	}
-	cfg.Metrics.Listen = "127.0.0.1:0"
+	o.cfg.Metrics.Listen = "127.0.0.1:0"
+	o.channel = o.cfg.Paths[observedPath].Src.ChannelID
 
-	logf, err := os.Create(filepath.Join(t.TempDir(), "daemon.log"))
+	logf, err := os.Create(filepath.Join(tb.TempDir(), "daemon.log"))
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	defer logf.Close()
-	rt := runtime.Open(cfg, runtime.Options{Home: home, Log: zerolog.New(logf)})
-	defer rt.Close()
+	tb.Cleanup(func() { _ = logf.Close() })
+	rt := runtime.Open(o.cfg, runtime.Options{Home: home, Log: zerolog.New(logf)})
 	dctx, stop := context.WithCancel(ctx)
 	addrs, done := make(chan string, 1), make(chan error, 1)
 	go func() {
-		done <- daemon.Run(dctx, daemon.Options{Home: home, Config: cfg, Runtime: rt, Log: zerolog.New(logf).With().Timestamp().Logger(),
+		done <- daemon.Run(dctx, daemon.Options{Home: home, Config: o.cfg, Runtime: rt, Log: zerolog.New(logf).With().Timestamp().Logger(),
 			Ready: func(a string) { addrs <- a }, RefreshEvery: 2 * time.Second})
 	}()
-	defer func() {
+	tb.Cleanup(func() {
 		stop()
 		if err := <-done; err != nil {
-			t.Errorf("daemon: %v", err)
+			tb.Errorf("daemon: %v", err)
 		}
-	}()
-	var base string
+		_ = rt.Close()
+	})
 	select {
 	case a := <-addrs:
-		base = "http://" + a
+		o.base = "http://" + a
 	case err := <-done:
-		t.Fatalf("daemon stopped: %v", err)
+		tb.Fatalf("daemon stopped: %v", err)
 	case <-time.After(2 * time.Minute):
-		t.Fatal("daemon not serving after 2 minutes")
+		tb.Fatal("daemon not serving after 2 minutes")
 	}
-	waitStatus(t, base+"/readyz", http.StatusOK, "", time.Minute)
+	waitStatus(tb, o.base+"/readyz", http.StatusOK, "", time.Minute)
+	if o.admin, err = o.seoul.Client(devnet.AdminKey, devnet.ClientOptions{}); err != nil {
+		tb.Fatal(err)
+	}
+	return o
+}
 
-	admin, err := seoul.Client(devnet.AdminKey, devnet.ClientOptions{})
-	if err != nil {
-		t.Fatal(err)
+// waitRelayed waits until the daemon has acknowledged at least n packets.
+func (o *observed) waitRelayed(tb testing.TB, n float64, within time.Duration) {
+	tb.Helper()
+	start := time.Now()
+	for metric(scrape(tb, o.base), "cityrelay_packets_relayed_total", `kind="ack"`) < n {
+		if time.Since(start) > within {
+			body := scrape(tb, o.base)
+			tb.Fatalf("after %s: %v recv, %v ack relayed, want %v", within, metric(body, "cityrelay_packets_relayed_total", `kind="recv"`),
+				metric(body, "cityrelay_packets_relayed_total", `kind="ack"`), n)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+func TestDaemonMetricsAndReadiness(t *testing.T) {
+	ctx := context.Background()
+	o := startObserved(t, 200*time.Millisecond)
+	base, proxy, seoul, admin, cfg := o.base, o.proxy, o.seoul, o.admin, o.cfg
+	const path = observedPath
 	const n = 60
 	var issuerSeq uint64
 	if _, _, err := seoul.SendAttestations(ctx, admin, cfg.Paths[path].Src.ChannelID, &issuerSeq, n); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	for metric(scrape(t, base), "cityrelay_packets_relayed_total", `kind="ack"`) < n {
-		if time.Since(start) > 2*time.Minute {
-			t.Fatalf("after 2 minutes: %v recv, %v ack relayed", metric(scrape(t, base), "cityrelay_packets_relayed_total", `kind="recv"`),
-				metric(scrape(t, base), "cityrelay_packets_relayed_total", `kind="ack"`))
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	o.waitRelayed(t, n, 2*time.Minute)
 	t.Logf("%d attestations received and acknowledged in %s", n, time.Since(start).Round(time.Millisecond))
 	// Two verifications in a row: the second is answered from the header the first verified.
 	for range 2 {
@@ -220,7 +268,7 @@ func TestDaemonMetricsAndReadiness(t *testing.T) {
 	t.Logf("ready again %s after seoul-1's RPC came back", time.Since(back).Round(time.Second))
 }
 
-func get(t *testing.T, u string) (int, string) {
+func get(t testing.TB, u string) (int, string) {
 	t.Helper()
 	resp, err := http.Get(u)
 	if err != nil {
@@ -231,7 +279,7 @@ func get(t *testing.T, u string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-func scrape(t *testing.T, base string) string {
+func scrape(t testing.TB, base string) string {
 	t.Helper()
 	code, body := get(t, base+"/metrics")
 	if code != http.StatusOK {
@@ -241,7 +289,7 @@ func scrape(t *testing.T, base string) string {
 }
 
 // waitStatus polls u until it answers code with want in its body.
-func waitStatus(t *testing.T, u string, code int, want string, within time.Duration) {
+func waitStatus(t testing.TB, u string, code int, want string, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {

@@ -24,6 +24,8 @@ import (
 // report through callbacks and decorators set here; no library package registers a series.
 type metrics struct {
 	reg *prometheus.Registry
+	// all are the cityrelay_ collectors (registered with the Go and process collectors).
+	all []prometheus.Collector
 
 	// Packets.
 	observed  *prometheus.CounterVec
@@ -153,18 +155,22 @@ func newMetrics(nc *nats.Conn) *metrics {
 		rejected:     counter("cityrelay_http_rejected_total", "HTTP requests refused: busy (503), too_large (413).", "reason"),
 		headerShared: counter("cityrelay_header_cache_hits_total", "Verification requests answered from a header another request verified moments before.", "chain"),
 	}
-	m.reg.MustRegister(m.observed, m.relayed, m.failed, m.deadTotal, m.latency,
+	m.all = append(m.all, m.observed, m.relayed, m.failed, m.deadTotal, m.latency,
 		m.txSubmitted, m.txRefused, m.simulateErrs, m.gasUsed, m.gasWanted, m.fees, m.msgsPerTx, m.clientUpdates,
 		m.build, m.broadcast, m.commit, m.signerQueue, m.balance,
 		m.lightHeight, m.lightAge, m.lightLag, m.lightErrors, m.headerVerify, m.proofCheck, m.trustingLeft,
 		m.scanLag, m.scanHeight, m.scanned, m.backlog, m.unrelayed, m.unrelayedAck, m.queue, m.natsPending, m.natsAckPend,
 		m.redelivered, m.deadLetters, m.restarts, m.natsUp, m.healthy,
 		m.attRequests, m.attSeconds, m.attInFlight, m.rejected, m.headerShared,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	if nc != nil {
-		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cityrelay_nats_reconnects_total",
-			Help: "Reconnections of the NATS connection."}, func() float64 { return float64(nc.Stats().Reconnects) }))
-	}
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cityrelay_nats_reconnects_total", Help: "Reconnections of the NATS connection."},
+			func() float64 {
+				if nc == nil {
+					return 0
+				}
+				return float64(nc.Stats().Reconnects)
+			}))
+	m.reg.MustRegister(m.all...)
+	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
