@@ -104,7 +104,7 @@ type observed struct {
 const observedPath = "seoul-bucheon-1"
 
 // startObserved starts the devnet, links the path with the CLI and runs the daemon until the test ends.
-func startObserved(tb testing.TB, blockTime time.Duration) *observed {
+func startObserved(tb testing.TB, blockTime time.Duration, maxVerifications int) *observed {
 	tb.Helper()
 	ctx := context.Background()
 	net, err := devnet.Start(ctx, devnet.Options{Home: tb.TempDir(), ChainIDs: []string{"seoul-1", "bucheon-1"}, BlockTime: blockTime})
@@ -167,7 +167,7 @@ func startObserved(tb testing.TB, blockTime time.Duration) *observed {
 	addrs, done := make(chan string, 1), make(chan error, 1)
 	go func() {
 		done <- daemon.Run(dctx, daemon.Options{Home: home, Config: o.cfg, Runtime: rt, Log: zerolog.New(logf).With().Timestamp().Logger(),
-			Ready: func(a string) { addrs <- a }, RefreshEvery: 2 * time.Second})
+			Ready: func(a string) { addrs <- a }, RefreshEvery: 2 * time.Second, MaxVerifications: maxVerifications})
 	}()
 	tb.Cleanup(func() {
 		stop()
@@ -207,7 +207,7 @@ func (o *observed) waitRelayed(tb testing.TB, n float64, within time.Duration) {
 
 func TestDaemonMetricsAndReadiness(t *testing.T) {
 	ctx := context.Background()
-	o := startObserved(t, 200*time.Millisecond)
+	o := startObserved(t, 200*time.Millisecond, 0)
 	base, proxy, seoul, admin, cfg := o.base, o.proxy, o.seoul, o.admin, o.cfg
 	const path = observedPath
 	const n = 60

@@ -17,12 +17,13 @@ import (
 // verification request in flight (a random attestation id on bucheon-1: a proven absence, one fresh
 // header per chain shared by all of them). It reports the requests' p50/p99 latency, how many were
 // answered 200, 503 (busy or could not verify) or failed, the relay throughput of both runs, and the
-// goroutines and heap before and after. Run it alone (-run '^$' -bench VerifyUnderLoad -benchtime 1x).
+// goroutines and heap before and after. A client told to retry later (503 + Retry-After) waits a
+// second. CITYRELAY_BENCH_SLOTS sets the daemon's concurrent verifications. Run it alone (-run '^$' -bench VerifyUnderLoad -benchtime 1x).
 func BenchmarkVerifyUnderLoad(b *testing.B) {
 	n := envInt("CITYRELAY_BENCH_N", 1000)
 	clients := envInt("CITYRELAY_BENCH_CLIENTS", 200)
 	blockTime := time.Duration(envInt("CITYRELAY_BENCH_BLOCK_MS", 500)) * time.Millisecond
-	o := startObserved(b, blockTime)
+	o := startObserved(b, blockTime, envInt("CITYRELAY_BENCH_SLOTS", 0))
 	ctx := b.Context()
 	var issuerSeq uint64
 	relay := func(round int) time.Duration {
@@ -51,7 +52,7 @@ func BenchmarkVerifyUnderLoad(b *testing.B) {
 	hc := &http.Client{Transport: tr, Timeout: 30 * time.Second}
 	var mu sync.Mutex
 	var lat []time.Duration
-	var ok, unavailable, failed atomic.Int64
+	var ok, unavailable, busy, failed atomic.Int64
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for range clients {
@@ -81,6 +82,10 @@ func BenchmarkVerifyUnderLoad(b *testing.B) {
 					ok.Add(1)
 				case http.StatusServiceUnavailable:
 					unavailable.Add(1)
+					if resp.Header.Get("Retry-After") != "" {
+						busy.Add(1)
+						time.Sleep(time.Second) // as asked
+					}
 				default:
 					failed.Add(1)
 				}
@@ -106,8 +111,8 @@ func BenchmarkVerifyUnderLoad(b *testing.B) {
 	b.ReportMetric(float64(len(lat))/loaded.Seconds(), "verifications/s")
 	b.ReportMetric(float64(n)/alone.Seconds(), "pkts/s-alone")
 	b.ReportMetric(float64(n)/loaded.Seconds(), "pkts/s-loaded")
-	b.Logf("%d packets relayed alone in %s, with %d verification clients in %s (%.0f%%); %d requests: %d ok, %d 503, %d failed; p50 %s p99 %s max %s; goroutines %d -> %d, heap %d MiB -> %d MiB",
+	b.Logf("%d packets relayed alone in %s, with %d verification clients in %s (%.0f%%); %d requests: %d ok, %d 503 (%d busy), %d failed; p50 %s p99 %s max %s; goroutines %d -> %d, heap %d MiB -> %d MiB",
 		n, alone.Round(time.Millisecond), clients, loaded.Round(time.Millisecond), 100*alone.Seconds()/loaded.Seconds(),
-		len(lat)+int(failed.Load()), ok.Load(), unavailable.Load(), failed.Load(), pct(0.5).Round(time.Millisecond), pct(0.99).Round(time.Millisecond),
+		len(lat)+int(failed.Load()), ok.Load(), unavailable.Load(), busy.Load(), failed.Load(), pct(0.5).Round(time.Millisecond), pct(0.99).Round(time.Millisecond),
 		pct(1).Round(time.Millisecond), g0, g1, heap0>>20, heap1>>20)
 }

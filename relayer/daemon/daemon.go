@@ -45,6 +45,9 @@ type Options struct {
 	// RefreshEvery is how often clients are refreshed and the queue, lag and balance gauges read
 	// (default refreshEvery).
 	RefreshEvery time.Duration
+	// MaxVerifications is how many verification requests are answered at once (default 32): each is
+	// a few proven queries to the chain's node, which the relaying needs too.
+	MaxVerifications int
 }
 
 // refreshEvery is how often client expiry is checked: far below any trusting period.
@@ -95,6 +98,9 @@ func Run(ctx context.Context, o Options) error {
 	m.zero(cfg, paths)
 	h := newHealth()
 	lim := defaultLimits()
+	if o.MaxVerifications > 0 {
+		lim.Verifications = o.MaxVerifications
+	}
 	v, err := openChains(ctx, o, lim, m)
 	if err != nil {
 		return err
