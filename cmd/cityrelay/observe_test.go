@@ -116,18 +116,7 @@ func startObserved(tb testing.TB, blockTime time.Duration, maxVerifications int)
 	o.proxy = newSwitchProxy(tb, o.seoul.RPCAddr)
 	home := tb.TempDir()
 	h := []string{"--home", home}
-	run := func(stdin string, args ...string) error {
-		root := newRootCmd()
-		var out bytes.Buffer
-		root.SetArgs(args)
-		root.SetIn(strings.NewReader(stdin))
-		root.SetOut(&out)
-		root.SetErr(&out)
-		if err := root.ExecuteContext(ctx); err != nil {
-			return fmt.Errorf("cityrelay %v: %w\n%s", args, err, out.String())
-		}
-		return nil
-	}
+	run := func(stdin string, args ...string) error { return runCLI(ctx, stdin, args...) }
 	must := func(stdin string, args ...string) {
 		if err := run(stdin, args...); err != nil {
 			tb.Fatal(err)
@@ -189,6 +178,20 @@ func startObserved(tb testing.TB, blockTime time.Duration, maxVerifications int)
 		tb.Fatal(err)
 	}
 	return o
+}
+
+// runCLI runs the cityrelay command line in this process; its error carries the output.
+func runCLI(ctx context.Context, stdin string, args ...string) error {
+	root := newRootCmd()
+	var out bytes.Buffer
+	root.SetArgs(args)
+	root.SetIn(strings.NewReader(stdin))
+	root.SetOut(&out)
+	root.SetErr(&out)
+	if err := root.ExecuteContext(ctx); err != nil {
+		return fmt.Errorf("cityrelay %v: %w\n%s", args, err, out.String())
+	}
+	return nil
 }
 
 // waitRelayed waits until the daemon has acknowledged at least n packets.

@@ -45,7 +45,7 @@ type Options struct {
 	// RefreshEvery is how often clients are refreshed and the queue, lag and balance gauges read
 	// (default refreshEvery).
 	RefreshEvery time.Duration
-	// MaxVerifications is how many verification requests are answered at once (default 32): each is
+	// MaxVerifications is how many verification requests are answered at once (default 8): each is
 	// a few proven queries to the chain's node, which the relaying needs too.
 	MaxVerifications int
 }
