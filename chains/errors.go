@@ -19,7 +19,18 @@ var (
 	ErrSequenceMismatch = errors.New("account sequence mismatch")
 	// ErrNotFound is returned by queries for state that does not exist.
 	ErrNotFound = errors.New("not found")
+	// ErrSimulation marks a tx whose gas simulation failed (nothing was broadcast): matched with
+	// errors.Is beside a *TxError when the chain refused it in simulation.
+	ErrSimulation = errors.New("simulation failed")
 )
+
+// SimulationError wraps the error of a failed gas simulation: its text is the error's own, it
+// unwraps to it and is ErrSimulation.
+type SimulationError struct{ Err error }
+
+func (e *SimulationError) Error() string        { return e.Err.Error() }
+func (e *SimulationError) Unwrap() error        { return e.Err }
+func (e *SimulationError) Is(target error) bool { return target == ErrSimulation }
 
 // TxError is a transaction refused by the chain, with the chain kind's code for the refusal.
 type TxError struct {

@@ -137,6 +137,16 @@ type TxResult struct {
 	Data    []byte
 	// Timing is where Send spent its time (zero for results read back alone).
 	Timing TxTiming
+	// GasWanted and Fee are the gas limit the tx asked for and the fee it paid (set by Send; zero for
+	// results read back alone).
+	GasWanted uint64
+	Fee       Coin
+}
+
+// Coin is an amount of a denomination (a fee).
+type Coin struct {
+	Denom  string
+	Amount uint64
 }
 
 // TxTiming breaks a Send down: waiting for the key's signer (other txs of the key ahead), gas

@@ -442,6 +442,8 @@ type batch struct {
 	height clienttypes.Height // lb's IBC height: the proof height of every message
 	signer string
 	start  time.Time // when proving began (TxInfo.Prove)
+	// updates counts the client updates among msgs.
+	updates int
 }
 
 // newBatch starts a tx for to whose messages carry proofs from from at a verified header above
@@ -458,6 +460,7 @@ func (r *Relayer) newBatch(ctx context.Context, to, from *End, minHeight int64) 
 	b := &batch{lb: lb, height: from.height(lb.Height), signer: signer}
 	if update != nil {
 		b.msgs = append(b.msgs, update)
+		b.updates = 1
 	}
 	b.start = time.Now()
 	return b, nil
@@ -471,7 +474,7 @@ func (b *batch) send(ctx context.Context, to *End, what string, n int) (*TxInfo,
 	if err != nil {
 		return nil, fmt.Errorf("%s %d packets on %s: %w", what, n, to.ChainID(), err)
 	}
-	return txInfo(res, prove), nil
+	return txInfo(res, prove, len(b.msgs), b.updates), nil
 }
 
 // proveDone proves, for the items (indexes) a node says are done on dst, that they are, against dst's

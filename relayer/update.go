@@ -146,7 +146,7 @@ func UpdateClient(ctx context.Context, dst, src *End) (int64, *TxInfo, error) {
 	if err != nil {
 		return 0, nil, fmt.Errorf("update client %s on %s to %d: %w", dst.ClientID, dst.ChainID(), at.Height, err)
 	}
-	return at.Height, &TxInfo{Hash: res.Hash, Height: res.Height}, nil
+	return at.Height, txInfo(res, 0, 1, 1), nil
 }
 
 // TxInfo identifies a committed tx.
@@ -158,8 +158,15 @@ type TxInfo struct {
 	// Prove is the time spent querying and checking the batch's proofs; Timing breaks down the send.
 	Prove  time.Duration
 	Timing chains.TxTiming
+	// GasWanted and Fee are the tx's gas limit and fee; Msgs counts its messages, ClientUpdates
+	// the client updates among them.
+	GasWanted     uint64
+	Fee           chains.Coin
+	Msgs          int
+	ClientUpdates int
 }
 
-func txInfo(res *chains.TxResult, prove time.Duration) *TxInfo {
-	return &TxInfo{Hash: res.Hash, Height: res.Height, GasUsed: res.GasUsed, Events: res.Events, Prove: prove, Timing: res.Timing}
+func txInfo(res *chains.TxResult, prove time.Duration, msgs, updates int) *TxInfo {
+	return &TxInfo{Hash: res.Hash, Height: res.Height, GasUsed: res.GasUsed, Events: res.Events, Prove: prove, Timing: res.Timing,
+		GasWanted: res.GasWanted, Fee: res.Fee, Msgs: msgs, ClientUpdates: updates}
 }

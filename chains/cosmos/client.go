@@ -208,7 +208,8 @@ type signer struct {
 
 func (s *signer) send(ctx context.Context, msgs []sdk.Msg) (*TxResult, error) {
 	var t TxTiming
-	hash, err := s.broadcastTimed(ctx, msgs, &t)
+	var paid txCost
+	hash, err := s.broadcastTimed(ctx, msgs, &t, &paid)
 	if err != nil {
 		return nil, err
 	}
@@ -218,15 +219,25 @@ func (s *signer) send(ctx context.Context, msgs []sdk.Msg) (*TxResult, error) {
 		return nil, err
 	}
 	t.Commit = time.Since(start)
-	res.Timing = t
+	res.Timing, res.GasWanted = t, paid.gas
+	res.Fee = chains.Coin{Denom: paid.fee.Denom}
+	if paid.fee.Amount.IsUint64() {
+		res.Fee.Amount = paid.fee.Amount.Uint64()
+	}
 	return res, nil
 }
 
 func (s *signer) broadcast(ctx context.Context, msgs []sdk.Msg) (string, error) {
-	return s.broadcastTimed(ctx, msgs, &TxTiming{})
+	return s.broadcastTimed(ctx, msgs, &TxTiming{}, &txCost{})
 }
 
-func (s *signer) broadcastTimed(ctx context.Context, msgs []sdk.Msg, t *TxTiming) (string, error) {
+// txCost is the gas limit a signed tx asked for and the fee it pays.
+type txCost struct {
+	gas uint64
+	fee sdk.Coin
+}
+
+func (s *signer) broadcastTimed(ctx context.Context, msgs []sdk.Msg, t *TxTiming, paid *txCost) (string, error) {
 	start := time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -235,7 +246,7 @@ func (s *signer) broadcastTimed(ctx context.Context, msgs []sdk.Msg, t *TxTiming
 		if err := s.load(ctx); err != nil {
 			return "", err
 		}
-		hash, err := s.signAndBroadcast(ctx, msgs, t)
+		hash, err := s.signAndBroadcast(ctx, msgs, t, paid)
 		var txErr *TxError
 		if errors.As(err, &txErr) && isSequenceMismatch(txErr) && attempt < sequenceAttempts {
 			if err := s.resequence(ctx, txErr, attempt); err != nil {
@@ -328,19 +339,23 @@ func (s *signer) factory() clienttx.Factory {
 		WithFromName(s.c.cfg.KeyName)
 }
 
-func (s *signer) signAndBroadcast(ctx context.Context, msgs []sdk.Msg, t *TxTiming) (string, error) {
+func (s *signer) signAndBroadcast(ctx context.Context, msgs []sdk.Msg, t *TxTiming, paid *txCost) (string, error) {
 	chainID := s.c.cfg.ChainID
 	start := time.Now()
 	gas, simulated, err := s.simulate(ctx, msgs)
 	if err != nil {
-		return "", err
+		if errors.Is(err, ErrTxTooLarge) {
+			return "", err // the gas cap, not a failed simulation
+		}
+		return "", &chains.SimulationError{Err: err}
 	}
 	t.Simulate, t.SimulatedGas = time.Since(start), simulated
 	start = time.Now()
-	bz, err := s.signTx(ctx, msgs, gas)
+	bz, fee, err := s.signTx(ctx, msgs, gas)
 	if err != nil {
 		return "", err
 	}
+	paid.gas, paid.fee = gas, fee
 	t.Sign = time.Since(start)
 	start = time.Now()
 	defer func() { t.Broadcast = time.Since(start) }()
@@ -391,23 +406,23 @@ func (s *signer) broadcastGRPC(ctx context.Context, bz []byte, msgs int) (string
 }
 
 // signTx builds and signs a tx of msgs with the given gas limit and the fee it costs.
-func (s *signer) signTx(ctx context.Context, msgs []sdk.Msg, gas uint64) ([]byte, error) {
+func (s *signer) signTx(ctx context.Context, msgs []sdk.Msg, gas uint64) ([]byte, sdk.Coin, error) {
 	chainID := s.c.cfg.ChainID
 	f := s.factory().WithGas(gas)
 	fee := sdk.NewCoin(s.c.cfg.GasPrice.Denom, s.c.cfg.GasPrice.Amount.MulInt64(int64(gas)).Ceil().TruncateInt())
 	txb, err := f.BuildUnsignedTx(msgs...)
 	if err != nil {
-		return nil, fmt.Errorf("%s: build tx: %w", chainID, err)
+		return nil, fee, fmt.Errorf("%s: build tx: %w", chainID, err)
 	}
 	txb.SetFeeAmount(sdk.NewCoins(fee))
 	if err := clienttx.Sign(ctx, f, s.c.cfg.KeyName, txb, true); err != nil {
-		return nil, fmt.Errorf("%s: sign tx: %w", chainID, err)
+		return nil, fee, fmt.Errorf("%s: sign tx: %w", chainID, err)
 	}
 	bz, err := s.c.cfg.TxConfig.TxEncoder()(txb.GetTx())
 	if err != nil {
-		return nil, fmt.Errorf("%s: encode tx: %w", chainID, err)
+		return nil, fee, fmt.Errorf("%s: encode tx: %w", chainID, err)
 	}
-	return bz, nil
+	return bz, fee, nil
 }
 
 // simulate returns the gas msgs need, times the adjustment, capped by MaxGas (ErrTxTooLarge if the

@@ -62,14 +62,8 @@ func BenchmarkRelayEndToEnd(b *testing.B) {
 	home := filepath.Join(dir, "relayer")
 	h := []string{"--home", home}
 	run := func(stdin string, args ...string) {
-		root := newRootCmd()
-		var out bytes.Buffer
-		root.SetArgs(args)
-		root.SetIn(strings.NewReader(stdin))
-		root.SetOut(&out)
-		root.SetErr(&out)
-		if err := root.ExecuteContext(ctx); err != nil {
-			b.Fatalf("cityrelay %v: %v\n%s", args, err, out.String())
+		if err := runCLI(ctx, stdin, args...); err != nil {
+			b.Fatal(err)
 		}
 	}
 	run("", append(h, "config", "init")...)

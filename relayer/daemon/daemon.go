@@ -4,7 +4,6 @@ package daemon
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -13,9 +12,12 @@ import (
 	"strings"
 	"time"
 
+	coretypes "github.com/cometbft/cometbft/rpc/core/types"
+	cmttypes "github.com/cometbft/cometbft/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
 	"golang.org/x/sync/errgroup"
@@ -29,7 +31,6 @@ import (
 	"github.com/cityrelay/cityrelay/relayer/evmrelay"
 	"github.com/cityrelay/cityrelay/relayer/pipeline"
 	"github.com/cityrelay/cityrelay/relayer/runtime"
-	"github.com/cityrelay/cityrelay/relayer/verify"
 )
 
 // Options configure the daemon.
@@ -45,6 +46,12 @@ type Options struct {
 	// Paths, if not empty, names the only paths to relay (`cityrelay start PATH...`); EVM cities'
 	// deliveries are not paths and are then not run. A name not in the config is an error.
 	Paths []string
+	// RefreshEvery is how often clients are refreshed and the queue, lag and balance gauges read
+	// (default refreshEvery).
+	RefreshEvery time.Duration
+	// MaxVerifications is how many verification requests are answered at once (default 8): each is
+	// a few proven queries to the chain's node, which the relaying needs too.
+	MaxVerifications int
 }
 
 // refreshEvery is how often client expiry is checked: far below any trusting period.
@@ -97,15 +104,25 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 
-	m := newMetrics()
+	m := newMetrics(nc)
+	m.instrument(paths)
+	m.zero(cfg, paths)
 	h := newHealth()
+	lim := defaultLimits()
+	if o.MaxVerifications > 0 {
+		lim.Verifications = o.MaxVerifications
+	}
+	v, err := openChains(ctx, o, lim, m)
+	if err != nil {
+		return err
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	if cfg.Metrics.Enabled {
 		ln, err := net.Listen("tcp", cfg.Metrics.Listen)
 		if err != nil {
 			return fmt.Errorf("metrics listen %s: %w", cfg.Metrics.Listen, err)
 		}
-		srv := &http.Server{Handler: mux(m, h, o, nc), ReadHeaderTimeout: 5 * time.Second}
+		srv := newServer(mux(site{m: m, h: h, o: o, nc: nc, v: v, lim: lim}), lim, m)
 		g.Go(func() error {
 			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 				return err
@@ -129,7 +146,7 @@ func Run(ctx context.Context, o Options) error {
 			m.relayed.WithLabelValues("evm:"+b.City+"->"+b.Dest.ChainID(), packets.KindEvmAttestation).Inc()
 		}
 		b.OnFailed = func(reason string) {
-			m.failed.WithLabelValues("evm:"+b.City+"->"+b.Dest.ChainID(), packets.KindEvmAttestation, reason).Inc()
+			m.failedWork("evm:"+b.City+"->"+b.Dest.ChainID(), packets.KindEvmAttestation, reason, 1)
 		}
 		b.OnPartFailed = func(part string, err error) {
 			h.partFailed(part, err)
@@ -142,23 +159,23 @@ func Run(ctx context.Context, o Options) error {
 			return nil
 		}
 		return pipeline.Run(gctx, pipeline.Options{
-			Paths: paths, JS: js, Relayer: relayer.Relayer{Check: light.VerifyProofAgainstAppHash},
+			Paths: paths, JS: js, Relayer: relayer.Relayer{Check: m.checkProof(light.VerifyProofAgainstAppHash)},
 			BatchMax: cfg.Relay.BatchMaxMsgs, BatchWait: cfg.Relay.BatchMaxWait.Duration, Log: o.Log,
 			ClearOnStart: cfg.Relay.ClearOnStart, ClearChunk: cfg.Relay.ClearChunk, InFlight: cfg.Relay.InFlight,
 			ClearInterval: cfg.Relay.ClearInterval.Duration, MaxDeliver: cfg.Relay.MaxDeliveries, RetryBase: cfg.Relay.RetryBackoff.Duration,
-			OnObserved: func(w *packets.Work) { m.observed.WithLabelValues(w.Path, w.Kind, w.Class).Inc() },
-			OnDelivered: func(d pipeline.Delivered) {
-				m.relayed.WithLabelValues(d.Path, d.Kind).Add(float64(len(d.Sequences)))
-				if d.Kind == packets.KindRecv {
-					m.latency.WithLabelValues(d.Path).Observe(d.Latency.Seconds())
-				}
-			},
-			OnFailed: func(path, kind, reason string, n int) { m.failed.WithLabelValues(path, kind, reason).Add(float64(n)) },
+			OnObserved:  func(w *packets.Work) { m.observed.WithLabelValues(w.Path, w.Kind, w.Class).Inc() },
+			OnDelivered: m.delivered,
+			OnFailed:    m.failedWork,
+			OnTxFailed:  m.txFailed,
 			OnPartFailed: func(part string, err error) {
 				h.partFailed(part, err)
 				m.restarts.WithLabelValues(part).Inc()
 			},
-			OnScanned: h.scannedTo,
+			OnScanned: func(chain string, height int64) {
+				h.scannedTo(chain, height)
+				m.scanned.WithLabelValues(chain).Inc()
+				m.scanHeight.WithLabelValues(chain).Set(float64(height))
+			},
 		})
 	})
 	g.Go(func() error { return watch(gctx, o, paths, m, h, js) })
@@ -306,7 +323,11 @@ func ClusterOptions(n config.NATS, password string) ([]nats.Option, error) {
 
 // watch refreshes clients before a third of their trusting period is left and updates the gauges.
 func watch(ctx context.Context, o Options, paths []*relayer.Path, m *metrics, h *health, js jetstream.JetStream) error {
-	t := time.NewTicker(refreshEvery)
+	every := o.RefreshEvery
+	if every <= 0 {
+		every = refreshEvery
+	}
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		checked := map[string]bool{}
@@ -328,6 +349,7 @@ func watch(ctx context.Context, o Options, paths []*relayer.Path, m *metrics, h 
 				m.lightHeight.WithLabelValues(e.ChainID()).Set(float64(lb.Height))
 				m.lightAge.WithLabelValues(e.ChainID()).Set(time.Since(lb.Time).Seconds())
 				m.scanLag.WithLabelValues(e.ChainID()).Set(float64(h.scanLag(e.ChainID())))
+				gaugeLag(ctx, e, lb.Height, m)
 			}
 		}
 		for _, p := range paths {
@@ -339,23 +361,81 @@ func watch(ctx context.Context, o Options, paths []*relayer.Path, m *metrics, h 
 					continue
 				}
 				if updated {
+					m.clientUpdates.WithLabelValues(dst.ChainID()).Inc()
 					o.Log.Info().Str("path", p.Name).Str("chain", dst.ChainID()).Str("client", dst.ClientID).Msg("client refreshed")
 				}
-				m.expiry.WithLabelValues(p.Name, dst.ChainID(), dst.ClientID).Set(left.Seconds())
+				m.trustingLeft.WithLabelValues(p.Name, dst.ChainID(), dst.ClientID).Set(left.Seconds())
 				gaugeBalance(ctx, dst, m)
-				if c, err := js.Consumer(ctx, packets.WorkStream, packets.ConsumerName(dst.ChainID(), dst.PortID, dst.ChannelID)); err == nil {
-					if info, err := c.Info(ctx); err == nil {
-						m.queue.WithLabelValues(dst.ChainID(), dst.ChannelID).Set(float64(info.NumPending + uint64(info.NumAckPending)))
-					}
-				}
 			}
+			gaugeQueues(ctx, p, js, m)
 		}
+		gaugeDead(ctx, js, m)
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
 		}
 	}
+}
+
+// gaugeQueues sets a path's queue gauges from JetStream: per end, its consumer's pending,
+// in-flight and redelivered messages, and the recv and ack work waiting in the work stream.
+func gaugeQueues(ctx context.Context, p *relayer.Path, js jetstream.JetStream, m *metrics) {
+	var backlog uint64
+	work, err := js.Stream(ctx, packets.WorkStream)
+	for _, dst := range []*relayer.End{p.A, p.B} {
+		name := packets.ConsumerName(dst.ChainID(), dst.PortID, dst.ChannelID)
+		if c, err := js.Consumer(ctx, packets.WorkStream, name); err == nil {
+			if info, err := c.Info(ctx); err == nil {
+				m.queue.WithLabelValues(dst.ChainID(), dst.ChannelID).Set(float64(info.NumPending + uint64(info.NumAckPending)))
+				m.natsPending.WithLabelValues(name).Set(float64(info.NumPending))
+				m.natsAckPend.WithLabelValues(name).Set(float64(info.NumAckPending))
+				m.redelivered.WithLabelValues(name).Set(float64(info.NumRedelivered))
+				backlog += info.NumPending + uint64(info.NumAckPending)
+			}
+		}
+		if err != nil {
+			continue
+		}
+		end := packets.EndToken(dst.PortID, dst.ChannelID)
+		for kind, g := range map[string]*prometheus.GaugeVec{packets.KindRecv: m.unrelayed, packets.KindAck: m.unrelayedAck} {
+			subject := packets.WorkSubject(dst.ChainID(), end, kind)
+			if info, err := work.Info(ctx, jetstream.WithSubjectFilter(subject)); err == nil {
+				g.WithLabelValues(p.Name, dst.ChainID()).Set(float64(info.State.Subjects[subject]))
+			}
+		}
+	}
+	m.backlog.WithLabelValues(p.Name).Set(float64(backlog))
+}
+
+// gaugeDead sets the dead-letter gauge from the dead-letter stream.
+func gaugeDead(ctx context.Context, js jetstream.JetStream, m *metrics) {
+	s, err := js.Stream(ctx, packets.DeadStream)
+	if err != nil {
+		return
+	}
+	if info, err := s.Info(ctx); err == nil {
+		m.deadLetters.WithLabelValues(packets.DeadStream).Set(float64(info.State.Msgs))
+	}
+}
+
+// statuser is a chain that reports its node's status (an optional capability: the lag gauge is left
+// unset on a chain without it).
+type statuser interface {
+	Status(ctx context.Context) (*coretypes.ResultStatus, error)
+}
+
+// gaugeLag sets how many blocks the light client's newest verified header is behind the node.
+func gaugeLag(ctx context.Context, e *relayer.End, verified int64, m *metrics) {
+	c, ok := e.Chain.(statuser)
+	if !ok {
+		return
+	}
+	st, err := c.Status(ctx)
+	if err != nil {
+		return
+	}
+	m.lightLag.WithLabelValues(e.ChainID()).Set(float64(max(st.SyncInfo.LatestBlockHeight-verified, 0)))
 }
 
 // balancer is a chain that reports an account's balances (an optional capability: the gauge is
@@ -383,54 +463,58 @@ func gaugeBalance(ctx context.Context, e *relayer.End, m *metrics) {
 	}
 }
 
-// mux serves /metrics, /healthz and GET /v1/attestations/{chain}/{origin}/{id}.
-func mux(m *metrics, h *health, o Options, nc *nats.Conn) *http.ServeMux {
+// site is what the daemon's HTTP routes serve from.
+type site struct {
+	m   *metrics
+	h   *health
+	o   Options
+	nc  *nats.Conn
+	v   *verifiers
+	lim limits
+}
+
+// natsUp reports whether the NATS connection is up (false without one).
+func (s site) natsUp() bool { return s.nc != nil && s.nc.IsConnected() }
+
+// mux is every route of the daemon's HTTP side (one listener, loopback by default): /metrics,
+// /healthz (liveness), /readyz (readiness) and GET /v1/attestations/{chain}/{origin}/{id}. Add a
+// route here; newServer puts the timeouts and size caps in front of all of them.
+func mux(s site) *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		up := nc.IsConnected()
-		m.natsUp.Set(b2f(up))
-		reasons := h.reasons(up)
-		m.healthy.Set(b2f(len(reasons) == 0))
-		if len(reasons) > 0 {
-			// One reason a line: a stale or divergent light client, a lagging scanner, a part that
-			// keeps failing, NATS down.
-			http.Error(w, strings.Join(reasons, "\n"), http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ok")
-	})
-	mux.HandleFunc("GET /v1/attestations/{chain}/{origin}/{id}", func(w http.ResponseWriter, r *http.Request) {
-		chain, origin, id := r.PathValue("chain"), r.PathValue("origin"), r.PathValue("id")
-		w.Header().Set("Content-Type", "application/json")
-		fail := func(code int, err error) {
-			w.WriteHeader(code)
-			_ = json.NewEncoder(w).Encode(map[string]string{"status": "could-not-verify", "error": err.Error()})
-		}
-		if _, ok := o.Config.Chains[chain]; !ok {
-			fail(http.StatusNotFound, fmt.Errorf("chain %q is not configured", chain))
-			return
-		}
-		c, err := o.Runtime.Chain(chain)
-		if err != nil {
-			fail(http.StatusBadGateway, err)
-			return
-		}
-		lc, err := o.Runtime.Light(r.Context(), chain)
-		if err != nil {
-			fail(http.StatusBadGateway, err)
-			return
-		}
-		res, err := verify.Attestation(r.Context(), c, lc, origin, strings.ToLower(id),
-			verify.Options{MaxHeaderAge: o.Config.Verify.MaxHeaderAge.Duration, Now: time.Now()})
-		if err != nil {
-			// No verified, fresh answer: unavailable, not negative.
-			fail(http.StatusServiceUnavailable, err)
-			return
-		}
-		_ = json.NewEncoder(w).Encode(res)
-	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", healthz)
+	mux.Handle("GET /readyz", readyz(s.h, s.v, s.o.Config.Verify.MaxHeaderAge.Duration, s.natsUp, s.m, s.o.Log))
+	mux.Handle("GET /v1/attestations/{chain}/{origin}/{id}", attestations(s.o, s.v, s.lim, s.m))
 	return mux
+}
+
+// openChains opens every configured chain and its light client before anything is served: a
+// request never opens one (a file keyring would ask for its passphrase). A light client that cannot
+// open (its node down) is logged and its chain answers 503 until the daemon restarts.
+func openChains(ctx context.Context, o Options, lim limits, m *metrics) (*verifiers, error) {
+	v := &verifiers{byChain: map[string]*verifier{}}
+	for id := range o.Config.Chains {
+		c, err := o.Runtime.Chain(id)
+		if err != nil {
+			return nil, err
+		}
+		lc, err := o.Runtime.Light(ctx, id)
+		if err != nil {
+			o.Log.Warn().Err(err).Str("chain", id).Msg("light client did not open; verifications on this chain answer 503")
+			v.byChain[id] = &verifier{prover: c, headers: &freshHeaders{lc: unopened{id}, share: lim.ShareHeader, now: time.Now, verifyTimeout: lim.Request}}
+			continue
+		}
+		v.byChain[id] = &verifier{prover: c, headers: &freshHeaders{lc: lc, share: lim.ShareHeader, now: time.Now,
+			verifyTimeout: lim.Request, onShared: m.headerShared.WithLabelValues(id).Inc}}
+	}
+	return v, nil
+}
+
+// unopened is the header source of a chain whose light client did not open at start.
+type unopened struct{ chain string }
+
+func (u unopened) VerifyFresh(context.Context, time.Duration) (*cmttypes.LightBlock, error) {
+	return nil, fmt.Errorf("light client of %s did not open at start", u.chain)
 }
 
 func b2f(b bool) float64 {

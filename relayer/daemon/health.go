@@ -1,10 +1,15 @@
 package daemon
 
 import (
+	"context"
 	"fmt"
+	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/rs/zerolog"
 )
 
 // Health thresholds.
@@ -18,7 +23,10 @@ const (
 	failingFor = time.Minute
 )
 
-// health is what /healthz reports: every reason the daemon is not relaying as it should, empty when
+// probeTimeout bounds /readyz's check of a chain's light client.
+const probeTimeout = 3 * time.Second
+
+// health is what /readyz reports: every reason the daemon is not relaying as it should, empty when
 // it is. The watch loop, the scanners and the supervisor feed it.
 type health struct {
 	mu       sync.Mutex
@@ -109,4 +117,44 @@ func (h *health) reasons(natsUp bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// healthz is liveness: the process serves HTTP. Whether it relays is /readyz's question.
+func healthz(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") }
+
+// readyz is readiness: every chain's light client gives a header fresh enough to answer a
+// verification (checked now, through the header the verification endpoint shares), every scanner
+// within maxScanLag blocks of its chain, no pipeline part failing, NATS connected. It answers 200
+// "ok", or 503 with one reason a line (addresses taken out: the log has them).
+func readyz(h *health, v *verifiers, maxAge time.Duration, natsUp func() bool, m *metrics, log zerolog.Logger) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var wg sync.WaitGroup
+		for id, c := range v.byChain {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ctx, cancel := context.WithTimeout(r.Context(), probeTimeout)
+				defer cancel()
+				lb, err := c.headers.VerifyFresh(ctx, maxAge)
+				if err != nil {
+					log.Debug().Err(err).Str("chain", id).Msg("readiness: no fresh header")
+					h.lightClient(id, 0, time.Time{}, err)
+					return
+				}
+				h.lightClient(id, lb.Height, lb.Time, nil)
+				m.lightHeight.WithLabelValues(id).Set(float64(lb.Height))
+				m.lightAge.WithLabelValues(id).Set(time.Since(lb.Time).Seconds())
+			}()
+		}
+		wg.Wait()
+		up := natsUp()
+		m.natsUp.Set(b2f(up))
+		reasons := h.reasons(up)
+		m.healthy.Set(b2f(len(reasons) == 0))
+		if len(reasons) > 0 {
+			http.Error(w, redact(strings.Join(reasons, "\n")), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	}
 }

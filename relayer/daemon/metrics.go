@@ -1,58 +1,301 @@
 package daemon
 
 import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	cmtcrypto "github.com/cometbft/cometbft/proto/tendermint/crypto"
+	cmttypes "github.com/cometbft/cometbft/types"
+	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/cityrelay/cityrelay/chains"
+	"github.com/cityrelay/cityrelay/packets"
+	"github.com/cityrelay/cityrelay/relayer"
+	"github.com/cityrelay/cityrelay/relayer/config"
+	"github.com/cityrelay/cityrelay/relayer/pipeline"
 )
 
-// metrics are the daemon's Prometheus series, on their own registry (no global state).
+// metrics are the daemon's Prometheus series, on their own registry (no global state). Names follow
+// Prometheus style: a unit suffix, counters end in _total. The pipeline, the relayer and the chains
+// report through callbacks and decorators set here; no library package registers a series.
 type metrics struct {
-	reg         *prometheus.Registry
-	observed    *prometheus.CounterVec
-	relayed     *prometheus.CounterVec
-	failed      *prometheus.CounterVec
-	latency     *prometheus.HistogramVec
-	lightHeight *prometheus.GaugeVec
-	expiry      *prometheus.GaugeVec
-	queue       *prometheus.GaugeVec
-	balance     *prometheus.GaugeVec
-	lightAge    *prometheus.GaugeVec
-	scanLag     *prometheus.GaugeVec
-	restarts    *prometheus.CounterVec
-	natsUp      prometheus.Gauge
-	healthy     prometheus.Gauge
+	reg *prometheus.Registry
+	// all are the cityrelay_ collectors (registered with the Go and process collectors).
+	all []prometheus.Collector
+
+	// Packets.
+	observed  *prometheus.CounterVec
+	relayed   *prometheus.CounterVec
+	failed    *prometheus.CounterVec
+	deadTotal *prometheus.CounterVec
+	latency   *prometheus.HistogramVec
+
+	// Transactions.
+	txSubmitted   *prometheus.CounterVec
+	txRefused     *prometheus.CounterVec
+	simulateErrs  *prometheus.CounterVec
+	gasUsed       *prometheus.CounterVec
+	gasWanted     *prometheus.CounterVec
+	fees          *prometheus.CounterVec
+	msgsPerTx     *prometheus.HistogramVec
+	clientUpdates *prometheus.CounterVec
+	build         *prometheus.HistogramVec
+	broadcast     *prometheus.HistogramVec
+	commit        *prometheus.HistogramVec
+	signerQueue   *prometheus.HistogramVec
+	balance       *prometheus.GaugeVec
+
+	// Light clients and IBC clients.
+	lightHeight  *prometheus.GaugeVec
+	lightAge     *prometheus.GaugeVec
+	lightLag     *prometheus.GaugeVec
+	lightErrors  *prometheus.CounterVec
+	headerVerify *prometheus.HistogramVec
+	proofCheck   prometheus.Histogram
+	trustingLeft *prometheus.GaugeVec
+
+	// Scanners, queues and NATS.
+	scanLag      *prometheus.GaugeVec
+	scanHeight   *prometheus.GaugeVec
+	scanned      *prometheus.CounterVec
+	backlog      *prometheus.GaugeVec
+	unrelayed    *prometheus.GaugeVec
+	unrelayedAck *prometheus.GaugeVec
+	queue        *prometheus.GaugeVec
+	natsPending  *prometheus.GaugeVec
+	natsAckPend  *prometheus.GaugeVec
+	redelivered  *prometheus.GaugeVec
+	deadLetters  *prometheus.GaugeVec
+	restarts     *prometheus.CounterVec
+	natsUp       prometheus.Gauge
+	healthy      prometheus.Gauge
+
+	// The verification endpoint.
+	attRequests  *prometheus.CounterVec
+	attSeconds   *prometheus.HistogramVec
+	attInFlight  prometheus.Gauge
+	rejected     *prometheus.CounterVec
+	headerShared *prometheus.CounterVec
 }
 
-func newMetrics() *metrics {
-	m := &metrics{
-		reg: prometheus.NewRegistry(),
-		observed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "cityrelay_packets_observed_total",
-			Help: "Work items published by the scanners."}, []string{"path", "kind", "class"}),
-		relayed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "cityrelay_packets_relayed_total",
-			Help: "Packets delivered in committed txs."}, []string{"path", "kind"}),
-		failed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "cityrelay_packets_failed_total",
-			Help: "Work items whose delivery failed, by reason (transient, tx codespace/code, dead)."}, []string{"path", "kind", "reason"}),
-		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "cityrelay_send_to_recv_seconds",
-			Help: "From the scanner seeing a send to the recv tx's commit.", Buckets: prometheus.ExponentialBuckets(0.1, 2, 10)}, []string{"path"}),
-		lightHeight: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "cityrelay_light_client_height",
-			Help: "Newest header the light client verified."}, []string{"chain"}),
-		expiry: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "cityrelay_client_expiry_seconds",
-			Help: "Time left before an IBC client's latest consensus state leaves its trusting period."}, []string{"path", "chain", "client"}),
-		queue: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "cityrelay_queue_depth",
-			Help: "Work items waiting for a submitter, per destination channel end."}, []string{"chain", "channel"}),
-		balance: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "cityrelay_wallet_balance",
-			Help: "Balance of the relayer's key, in the gas price denomination."}, []string{"chain", "denom"}),
-		lightAge: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "cityrelay_light_client_header_age_seconds",
-			Help: "Age of the newest header the light client verified (stale past 2 minutes)."}, []string{"chain"}),
-		scanLag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "cityrelay_scanner_lag_blocks",
-			Help: "Blocks between the chain's newest verified header and the scanner's cursor."}, []string{"chain"}),
-		restarts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "cityrelay_pipeline_part_restarts_total",
-			Help: "Failures of a scanner, submitter or clearing, each followed by a restart."}, []string{"part"}),
-		natsUp: prometheus.NewGauge(prometheus.GaugeOpts{Name: "cityrelay_nats_connected",
-			Help: "1 while the NATS connection is up."}),
-		healthy: prometheus.NewGauge(prometheus.GaugeOpts{Name: "cityrelay_healthy",
-			Help: "1 when /healthz finds nothing wrong."}),
+// Buckets. Relay txs commit in one or two blocks (a block every 1-6 s); a build (proofs, simulation,
+// signing) of a 500-message batch takes about a second; a header verification is milliseconds
+// unless a node is slow; a proof check is tens of microseconds.
+var (
+	txBuckets    = prometheus.ExponentialBuckets(0.01, 2, 12)    // 10 ms .. 20 s
+	verifyBucket = prometheus.ExponentialBuckets(0.001, 2, 14)   // 1 ms .. 8 s
+	proofBuckets = prometheus.ExponentialBuckets(0.00001, 2, 14) // 10 µs .. 80 ms
+	msgBuckets   = []float64{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000}
+)
+
+func newMetrics(nc *nats.Conn) *metrics {
+	counter := func(name, help string, labels ...string) *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
 	}
-	m.reg.MustRegister(m.observed, m.relayed, m.failed, m.latency, m.lightHeight, m.expiry, m.queue, m.balance,
-		m.lightAge, m.scanLag, m.restarts, m.natsUp, m.healthy)
+	gauge := func(name, help string, labels ...string) *prometheus.GaugeVec {
+		return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, labels)
+	}
+	histogram := func(name, help string, buckets []float64, labels ...string) *prometheus.HistogramVec {
+		return prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name, Help: help, Buckets: buckets}, labels)
+	}
+	m := &metrics{
+		reg:       prometheus.NewRegistry(),
+		observed:  counter("cityrelay_packets_observed_total", "Work items published by the scanners.", "path", "kind", "class"),
+		relayed:   counter("cityrelay_packets_relayed_total", "Packets delivered in committed txs.", "path", "kind"),
+		failed:    counter("cityrelay_packets_failed_total", "Work items whose delivery failed, by reason (transient, tx codespace/code, dead).", "path", "kind", "reason"),
+		deadTotal: counter("cityrelay_dead_letters_total", "Work items dead-lettered (retrying cannot deliver them).", "path", "kind"),
+		latency: histogram("cityrelay_send_to_recv_seconds", "From the scanner seeing a send to the recv tx's commit.",
+			prometheus.ExponentialBuckets(0.1, 2, 10), "path"),
+
+		txSubmitted:   counter("cityrelay_tx_submitted_total", "Relay txs committed.", "chain"),
+		txRefused:     counter("cityrelay_tx_failed_total", "Relay txs refused by the chain, by codespace and code (codespace \"\" code 0: not a refusal: unreachable node, timeout).", "chain", "codespace", "code"),
+		simulateErrs:  counter("cityrelay_simulate_errors_total", "Relay txs whose gas simulation failed (nothing broadcast).", "chain"),
+		gasUsed:       counter("cityrelay_gas_used_total", "Gas used by committed relay txs.", "chain"),
+		gasWanted:     counter("cityrelay_gas_wanted_total", "Gas limit asked for by committed relay txs.", "chain"),
+		fees:          counter("cityrelay_fees_paid_total", "Fees paid by committed relay txs, in the fee denomination's base unit.", "chain", "denom"),
+		msgsPerTx:     histogram("cityrelay_msgs_per_tx", "Messages in a committed relay tx (client update included).", msgBuckets, "chain"),
+		clientUpdates: counter("cityrelay_client_updates_total", "Client updates committed (in relay txs and by the refresh).", "chain"),
+		build:         histogram("cityrelay_batch_build_seconds", "Building a relay tx: proofs queried and checked, gas simulated, signed.", txBuckets, "chain"),
+		broadcast:     histogram("cityrelay_batch_broadcast_seconds", "Broadcasting a signed relay tx (until the node's CheckTx answers).", txBuckets, "chain"),
+		commit:        histogram("cityrelay_batch_commit_seconds", "From a relay tx's broadcast to its commit.", txBuckets, "chain"),
+		signerQueue:   histogram("cityrelay_signer_queue_seconds", "Waiting for the key's signer (other txs of the key ahead).", txBuckets, "chain"),
+		balance:       gauge("cityrelay_wallet_balance", "Balance of the relayer's key, in the gas price denomination.", "chain", "denom"),
+
+		lightHeight:  gauge("cityrelay_light_client_height", "Newest header the light client verified.", "chain"),
+		lightAge:     gauge("cityrelay_light_client_header_age_seconds", "Age of the newest header the light client verified (stale past 2 minutes).", "chain"),
+		lightLag:     gauge("cityrelay_light_client_lag_blocks", "Blocks between the node's newest block and the light client's newest verified header.", "chain"),
+		lightErrors:  counter("cityrelay_light_client_errors_total", "Header verifications that failed (unreachable node, divergence, expired trust).", "chain"),
+		headerVerify: histogram("cityrelay_header_verification_seconds", "Verifying a header (latest or at a height) with the light client.", verifyBucket, "chain"),
+		proofCheck: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "cityrelay_proof_check_seconds",
+			Help: "Checking one ICS-23 proof against a verified app hash.", Buckets: proofBuckets}),
+		trustingLeft: gauge("cityrelay_client_trusting_period_left_seconds", "Time left before an IBC client's latest consensus state leaves its trusting period.", "path", "chain", "client"),
+
+		scanLag:      gauge("cityrelay_scanner_lag_blocks", "Blocks between the chain's newest verified header and the scanner's cursor.", "chain"),
+		scanHeight:   gauge("cityrelay_scanner_height", "Newest block a scanner finished.", "chain"),
+		scanned:      counter("cityrelay_blocks_scanned_total", "Blocks the scanners finished.", "chain"),
+		backlog:      gauge("cityrelay_backlog", "Work items of a path not settled yet (waiting or in flight, both directions).", "path"),
+		unrelayed:    gauge("cityrelay_unrelayed_packets", "Recv work waiting in the work stream, per path and destination chain.", "path", "chain"),
+		unrelayedAck: gauge("cityrelay_unrelayed_acks", "Ack work waiting in the work stream, per path and destination chain.", "path", "chain"),
+		queue:        gauge("cityrelay_queue_depth", "Work items waiting for a submitter, per destination channel end.", "chain", "channel"),
+		natsPending:  gauge("cityrelay_nats_pending", "Messages a submitter's consumer has not delivered yet.", "consumer"),
+		natsAckPend:  gauge("cityrelay_nats_ack_pending", "Messages delivered to a submitter and not acknowledged yet.", "consumer"),
+		redelivered:  gauge("cityrelay_nats_redeliveries", "Messages of a consumer delivered more than once and not acknowledged yet.", "consumer"),
+		deadLetters:  gauge("cityrelay_dead_letters", "Dead letters kept in the dead-letter stream.", "stream"),
+		restarts:     counter("cityrelay_pipeline_part_restarts_total", "Failures of a scanner, submitter or clearing, each followed by a restart.", "part"),
+		natsUp:       prometheus.NewGauge(prometheus.GaugeOpts{Name: "cityrelay_nats_connected", Help: "1 while the NATS connection is up."}),
+		healthy:      prometheus.NewGauge(prometheus.GaugeOpts{Name: "cityrelay_healthy", Help: "1 when /readyz finds nothing wrong."}),
+
+		attRequests:  counter("cityrelay_attestation_requests_total", "Verification requests answered, by HTTP status code.", "chain", "code"),
+		attSeconds:   histogram("cityrelay_attestation_verify_seconds", "Answering a verification request.", verifyBucket, "chain"),
+		attInFlight:  prometheus.NewGauge(prometheus.GaugeOpts{Name: "cityrelay_attestation_in_flight", Help: "Verification requests being answered."}),
+		rejected:     counter("cityrelay_http_rejected_total", "HTTP requests refused: busy (503), too_large (413).", "reason"),
+		headerShared: counter("cityrelay_header_cache_hits_total", "Verification requests answered from a header another request verified moments before.", "chain"),
+	}
+	m.all = append(m.all, m.observed, m.relayed, m.failed, m.deadTotal, m.latency,
+		m.txSubmitted, m.txRefused, m.simulateErrs, m.gasUsed, m.gasWanted, m.fees, m.msgsPerTx, m.clientUpdates,
+		m.build, m.broadcast, m.commit, m.signerQueue, m.balance,
+		m.lightHeight, m.lightAge, m.lightLag, m.lightErrors, m.headerVerify, m.proofCheck, m.trustingLeft,
+		m.scanLag, m.scanHeight, m.scanned, m.backlog, m.unrelayed, m.unrelayedAck, m.queue, m.natsPending, m.natsAckPend,
+		m.redelivered, m.deadLetters, m.restarts, m.natsUp, m.healthy,
+		m.attRequests, m.attSeconds, m.attInFlight, m.rejected, m.headerShared,
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cityrelay_nats_reconnects_total", Help: "Reconnections of the NATS connection."},
+			func() float64 {
+				if nc == nil {
+					return 0
+				}
+				return float64(nc.Stats().Reconnects)
+			}))
+	m.reg.MustRegister(m.all...)
+	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// zero exports each chain's and path's counters at 0 from the start, so a dashboard (and rate())
+// sees a series before its first event. tx_failed_total{codespace="",code="0"} is the bucket of
+// failures that are not a chain's refusal.
+func (m *metrics) zero(cfg *config.Config, paths []*relayer.Path) {
+	for id := range cfg.Chains {
+		for _, c := range []*prometheus.CounterVec{m.txSubmitted, m.simulateErrs, m.gasUsed, m.gasWanted, m.clientUpdates, m.lightErrors, m.scanned} {
+			c.WithLabelValues(id)
+		}
+		m.txRefused.WithLabelValues(id, "", "0")
+	}
+	for _, p := range paths {
+		for _, kind := range []string{packets.KindRecv, packets.KindAck, packets.KindTimeout} {
+			m.relayed.WithLabelValues(p.Name, kind)
+			m.deadTotal.WithLabelValues(p.Name, kind)
+		}
+	}
+	m.rejected.WithLabelValues("busy")
+	m.rejected.WithLabelValues("too_large")
+}
+
+// delivered records a committed relay tx (pipeline.Options.OnDelivered).
+func (m *metrics) delivered(d pipeline.Delivered) {
+	m.relayed.WithLabelValues(d.Path, d.Kind).Add(float64(len(d.Sequences)))
+	if d.Kind == packets.KindRecv {
+		m.latency.WithLabelValues(d.Path).Observe(d.Latency.Seconds())
+	}
+	if d.Tx != nil {
+		m.tx(d.To, d.Tx)
+	}
+}
+
+// tx records a committed tx on chain: counts, gas, fee and where its time went.
+func (m *metrics) tx(chain string, tx *relayer.TxInfo) {
+	m.txSubmitted.WithLabelValues(chain).Inc()
+	m.gasUsed.WithLabelValues(chain).Add(float64(tx.GasUsed))
+	m.gasWanted.WithLabelValues(chain).Add(float64(tx.GasWanted))
+	if tx.Fee.Denom != "" {
+		m.fees.WithLabelValues(chain, tx.Fee.Denom).Add(float64(tx.Fee.Amount))
+	}
+	if tx.Msgs > 0 {
+		m.msgsPerTx.WithLabelValues(chain).Observe(float64(tx.Msgs))
+	}
+	m.clientUpdates.WithLabelValues(chain).Add(float64(tx.ClientUpdates))
+	t := tx.Timing
+	m.build.WithLabelValues(chain).Observe((tx.Prove + t.Simulate + t.Sign).Seconds())
+	m.broadcast.WithLabelValues(chain).Observe(t.Broadcast.Seconds())
+	m.commit.WithLabelValues(chain).Observe(t.Commit.Seconds())
+	m.signerQueue.WithLabelValues(chain).Observe(t.Queue.Seconds())
+}
+
+// failedWork records work that failed (pipeline.Options.OnFailed).
+func (m *metrics) failedWork(path, kind, reason string, n int) {
+	m.failed.WithLabelValues(path, kind, reason).Add(float64(n))
+	if reason == "dead" {
+		m.deadTotal.WithLabelValues(path, kind).Add(float64(n))
+	}
+}
+
+// txFailed records a failed delivery tx (pipeline.Options.OnTxFailed): a chain's refusal by its
+// codespace and code, a failed simulation, or anything else under codespace "" code 0.
+func (m *metrics) txFailed(chain string, err error) {
+	if errors.Is(err, chains.ErrSimulation) {
+		m.simulateErrs.WithLabelValues(chain).Inc()
+	}
+	var txErr *chains.TxError
+	if errors.As(err, &txErr) {
+		m.txRefused.WithLabelValues(chain, txErr.Codespace, strconv.FormatUint(uint64(txErr.Code), 10)).Inc()
+		return
+	}
+	m.txRefused.WithLabelValues(chain, "", "0").Inc()
+}
+
+// checkProof is check timed (relayer.Relayer.Check).
+func (m *metrics) checkProof(check relayer.ProofChecker) relayer.ProofChecker {
+	return func(appHash []byte, storeKey string, key, value []byte, ops *cmtcrypto.ProofOps) error {
+		start := time.Now()
+		err := check(appHash, storeKey, key, value, ops)
+		m.proofCheck.Observe(time.Since(start).Seconds())
+		return err
+	}
+}
+
+// timedHeaders is a header source whose verifications are timed and counted.
+type timedHeaders struct {
+	relayer.HeaderVerifier
+	chain string
+	m     *metrics
+}
+
+func (t timedHeaders) observe(start time.Time, lb *cmttypes.LightBlock, err error) {
+	t.m.headerVerify.WithLabelValues(t.chain).Observe(time.Since(start).Seconds())
+	if err != nil {
+		t.m.lightErrors.WithLabelValues(t.chain).Inc()
+		return
+	}
+	t.m.lightHeight.WithLabelValues(t.chain).Set(float64(lb.Height))
+}
+
+func (t timedHeaders) VerifyLatest(ctx context.Context) (*cmttypes.LightBlock, error) {
+	start := time.Now()
+	lb, err := t.HeaderVerifier.VerifyLatest(ctx)
+	t.observe(start, lb, err)
+	return lb, err
+}
+
+func (t timedHeaders) VerifyHeight(ctx context.Context, h int64) (*cmttypes.LightBlock, error) {
+	start := time.Now()
+	lb, err := t.HeaderVerifier.VerifyHeight(ctx, h)
+	t.m.headerVerify.WithLabelValues(t.chain).Observe(time.Since(start).Seconds())
+	if err != nil {
+		t.m.lightErrors.WithLabelValues(t.chain).Inc()
+	}
+	return lb, err
+}
+
+// instrument times the header verifications of every end of paths.
+func (m *metrics) instrument(paths []*relayer.Path) {
+	for _, p := range paths {
+		for _, e := range []*relayer.End{p.A, p.B} {
+			if _, done := e.Light.(timedHeaders); !done {
+				e.Light = timedHeaders{HeaderVerifier: e.Light, chain: e.ChainID(), m: m}
+			}
+		}
+	}
 }

@@ -51,6 +51,9 @@ type Options struct {
 	OnPartFailed func(part string, err error)
 	// OnScanned is told of each block a scanner finished (health: scanner lag).
 	OnScanned func(chain string, height int64)
+	// OnTxFailed is told of every delivery tx to chain that failed, before the batch is split,
+	// handed back or dead-lettered (metrics: a *chains.TxError's code, chains.ErrSimulation).
+	OnTxFailed func(chain string, err error)
 }
 
 // Delivered is a committed tx of packet messages.
@@ -61,6 +64,8 @@ type Delivered struct {
 	Height         int64
 	// Latency is from the scanner's observation of the oldest item to the tx's commit.
 	Latency time.Duration
+	// Tx is the committed tx: gas, fee, messages and where its time went.
+	Tx *relayer.TxInfo
 }
 
 // Run runs the scanners and submitters until ctx ends, then stops fetching and returns once

@@ -218,6 +218,9 @@ func (s *submitter) deliver(ctx context.Context, g *group) {
 		}
 		return
 	}
+	if s.o.OnTxFailed != nil {
+		s.o.OnTxFailed(s.to, err)
+	}
 	switch f, reason := classify(err, len(g.works)); f {
 	case failSplit:
 		// Too large for one tx, or refused by the chain: deliver each half in its own tx, both in
@@ -351,7 +354,7 @@ func (s *submitter) settle(ctx context.Context, g *group, out *relayer.Outcome, 
 	}
 	if tx := out.Tx; tx != nil {
 		d := Delivered{To: s.to, Path: g.p.Name, Kind: g.kind, Sequences: out.Delivered, TxHash: tx.Hash, Height: tx.Height,
-			Latency: time.Since(time.Unix(0, oldest))}
+			Latency: time.Since(time.Unix(0, oldest)), Tx: tx}
 		log.Info().Uints64("seq", out.Delivered).Str("tx", tx.Hash).Int64("height", tx.Height).Int64("gas", tx.GasUsed).
 			Uint64("simulated_gas", tx.Timing.SimulatedGas).Dur("prove_ms", tx.Prove).Dur("queue_ms", tx.Timing.Queue).Dur("simulate_ms", tx.Timing.Simulate).Dur("sign_ms", tx.Timing.Sign).
 			Dur("broadcast_ms", tx.Timing.Broadcast).Dur("commit_ms", tx.Timing.Commit).Msg("packets delivered")

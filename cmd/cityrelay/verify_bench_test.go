@@ -1,0 +1,118 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// BenchmarkVerifyUnderLoad relays CITYRELAY_BENCH_N packets (default 1000) with a daemon in this
+// process twice: alone, then while CITYRELAY_BENCH_CLIENTS clients (default 200) each keep one
+// verification request in flight (a random attestation id on bucheon-1: a proven absence, one fresh
+// header per chain shared by all of them). It reports the requests' p50/p99 latency, how many were
+// answered 200, 503 (busy or could not verify) or failed, the relay throughput of both runs, and the
+// goroutines and heap before and after. A client told to retry later (503 + Retry-After) waits a
+// second. CITYRELAY_BENCH_SLOTS sets the daemon's concurrent verifications. Run it alone (-run '^$' -bench VerifyUnderLoad -benchtime 1x).
+func BenchmarkVerifyUnderLoad(b *testing.B) {
+	n := envInt("CITYRELAY_BENCH_N", 1000)
+	clients := envInt("CITYRELAY_BENCH_CLIENTS", 200)
+	blockTime := time.Duration(envInt("CITYRELAY_BENCH_BLOCK_MS", 500)) * time.Millisecond
+	o := startObserved(b, blockTime, envInt("CITYRELAY_BENCH_SLOTS", 0))
+	ctx := b.Context()
+	var issuerSeq uint64
+	relay := func(round int) time.Duration {
+		b.Helper()
+		start := time.Now()
+		if _, _, err := o.seoul.SendAttestations(ctx, o.admin, o.channel, &issuerSeq, n); err != nil {
+			b.Fatal(err)
+		}
+		o.waitRelayed(b, float64(round*n), 10*time.Minute)
+		return time.Since(start)
+	}
+	settle := func() (int, uint64) {
+		runtime.GC()
+		time.Sleep(3 * time.Second) // idle connections close, request goroutines end
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return runtime.NumGoroutine(), ms.HeapAlloc
+	}
+	b.ResetTimer()
+	alone := relay(1)
+	g0, heap0 := settle()
+
+	// The same again with the verification clients.
+	tr := &http.Transport{MaxIdleConnsPerHost: clients}
+	hc := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	var mu sync.Mutex
+	var lat []time.Duration
+	var ok, unavailable, busy, failed atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			defer func() { mu.Lock(); lat = append(lat, mine...); mu.Unlock() }()
+			id := make([]byte, 32)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				_, _ = rand.Read(id)
+				start := time.Now()
+				resp, err := hc.Get(o.base + "/v1/attestations/bucheon-1/seoul-1/" + hex.EncodeToString(id))
+				if err != nil {
+					failed.Add(1)
+					continue
+				}
+				resp.Body.Close()
+				mine = append(mine, time.Since(start))
+				switch resp.StatusCode {
+				case http.StatusOK:
+					ok.Add(1)
+				case http.StatusServiceUnavailable:
+					unavailable.Add(1)
+					if resp.Header.Get("Retry-After") != "" {
+						busy.Add(1)
+						time.Sleep(time.Second) // as asked
+					}
+				default:
+					failed.Add(1)
+				}
+			}
+		}()
+	}
+	loaded := relay(2)
+	close(stop)
+	wg.Wait()
+	b.StopTimer()
+	tr.CloseIdleConnections()
+	g1, heap1 := settle()
+
+	slices.Sort(lat)
+	pct := func(p float64) time.Duration {
+		if len(lat) == 0 {
+			return 0
+		}
+		return lat[min(len(lat)-1, int(float64(len(lat))*p))]
+	}
+	b.ReportMetric(float64(pct(0.50).Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(pct(0.99).Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(len(lat))/loaded.Seconds(), "verifications/s")
+	b.ReportMetric(float64(n)/alone.Seconds(), "pkts/s-alone")
+	b.ReportMetric(float64(n)/loaded.Seconds(), "pkts/s-loaded")
+	b.Logf("%d packets relayed alone in %s, with %d verification clients in %s (%.0f%%); %d requests: %d ok, %d 503 (%d busy), %d failed; p50 %s p99 %s max %s; goroutines %d -> %d, heap %d MiB -> %d MiB",
+		n, alone.Round(time.Millisecond), clients, loaded.Round(time.Millisecond), 100*alone.Seconds()/loaded.Seconds(),
+		len(lat)+int(failed.Load()), ok.Load(), unavailable.Load(), busy.Load(), failed.Load(), pct(0.5).Round(time.Millisecond), pct(0.99).Round(time.Millisecond),
+		pct(1).Round(time.Millisecond), g0, g1, heap0>>20, heap1>>20)
+}
