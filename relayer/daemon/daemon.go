@@ -26,6 +26,7 @@ import (
 	"github.com/cityrelay/cityrelay/packets"
 	"github.com/cityrelay/cityrelay/relayer"
 	"github.com/cityrelay/cityrelay/relayer/config"
+	"github.com/cityrelay/cityrelay/relayer/console"
 	"github.com/cityrelay/cityrelay/relayer/evmrelay"
 	"github.com/cityrelay/cityrelay/relayer/pipeline"
 	"github.com/cityrelay/cityrelay/relayer/runtime"
@@ -40,6 +41,9 @@ type Options struct {
 	Log     zerolog.Logger
 	// NATSPassword is the password of config.nats.user (read by cmd/ from nats.password_env).
 	NATSPassword string
+	// ConsoleToken authorises the web console's admin actions (read by cmd/ from
+	// console.admin_token_env); empty refuses them.
+	ConsoleToken string
 	// Ready, if set, receives the metrics address once everything runs.
 	Ready func(metricsAddr string)
 }
@@ -346,9 +350,18 @@ func gaugeBalance(ctx context.Context, e *relayer.End, m *metrics) {
 	}
 }
 
-// mux serves /metrics, /healthz and GET /v1/attestations/{chain}/{origin}/{id}.
+// mux serves /metrics, /healthz, GET /v1/attestations/{chain}/{origin}/{id} and the web console (/ and
+// /console/...) when console.enabled.
 func mux(m *metrics, h *health, o Options, nc *nats.Conn) *http.ServeMux {
 	mux := http.NewServeMux()
+	if o.Config.Console.Enabled {
+		c, err := console.New(console.Options{Config: o.Config, Runtime: o.Runtime, NC: nc, Metrics: m.reg, AdminToken: o.ConsoleToken, Log: o.Log})
+		if err != nil {
+			o.Log.Warn().Err(err).Msg("web console not served")
+		} else {
+			c.Mount(mux)
+		}
+	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		up := nc.IsConnected()
