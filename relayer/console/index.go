@@ -33,7 +33,9 @@ type packetKey struct {
 	Seq                  uint64
 }
 
-func (k packetKey) String() string { return fmt.Sprintf("%s/%s/%s/%d", k.Chain, k.Port, k.Channel, k.Seq) }
+func (k packetKey) String() string {
+	return fmt.Sprintf("%s/%s/%s/%d", k.Chain, k.Port, k.Channel, k.Seq)
+}
 
 // index maps attestation ids and packets to what their work items told. It is written by the NATS
 // subscription's one goroutine and read by HTTP handlers; the lock guards the maps only (no I/O

@@ -170,7 +170,9 @@ func steps(k packetKey, s seen, recs map[string]*pipeline.Lifecycle) Packet {
 }
 
 // settled: the lifecycle state says the work is done on chain.
-func settled(state string) bool { return state == "confirmed" || state == "already-delivered" || state == "timed-out" }
+func settled(state string) bool {
+	return state == "confirmed" || state == "already-delivered" || state == "timed-out"
+}
 
 // DeadLetter is a dead-lettered work item as the console lists it.
 type DeadLetter struct {
