@@ -104,7 +104,7 @@ func (c *Console) apiOverview(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (c *Console) buildOverview(ctx context.Context) *Overview {
-	o := &Overview{At: time.Now().UTC(), LogLevel: zerolog.GlobalLevel().String(), Admin: c.o.AdminToken != ""}
+	o := &Overview{At: time.Now().UTC(), LogLevel: c.logLevel().String(), Admin: c.o.AdminToken != ""}
 	m := c.gather()
 	chains := map[string]bool{}
 	for _, name := range sortedKeys(c.o.Config.Paths) {
@@ -270,4 +270,14 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// logLevel is the effective level: the global one, or the config's where higher (the daemon's logger
+// is built with global.log_level; the console's change is the global level).
+func (c *Console) logLevel() zerolog.Level {
+	lvl := zerolog.GlobalLevel()
+	if cl, err := zerolog.ParseLevel(c.o.Config.Global.LogLevel); err == nil && cl > lvl {
+		return cl
+	}
+	return lvl
 }

@@ -116,12 +116,12 @@ const bad = ["revoked", "suspended", "expired", "not yet valid", "not recognised
 function renderCard(c) {
   const r = c.result, a = r && r.attestation;
   const cls = c.verdict === "valid" ? "v-valid" : bad.includes(c.verdict) ? "v-bad" : "v-unknown";
-  const unix = (s) => (s ? new Date(s * 1000).toLocaleDateString() : "");
+  const unix = (s) => (s ? new Date(s * 1000).toLocaleString() : "");
   $("card").replaceChildren(h("div", { class: `card ${cls}`, id: "verdict-card" },
     h("p", { class: "verdict", id: "verdict" }, c.verdict), h("p", {}, c.explain),
-    a ? dl([["issuer", a.issuer_did], ["subject", a.subject_did], ["type", a.credential_type], ["valid", `${unix(a.valid_from)} – ${unix(a.valid_until)}`],
-      ["origin city", a.origin_chain_id || r.origin]]) : null,
-    r ? dl([["checked on", r.chain], ["header", `${r.header_height} · ${ago(r.header_time)}`]]) : null,
+    r ? dl([...(a ? [["issuer", a.issuer_did], ["subject", a.subject_did], ["type", a.credential_type],
+      ["valid", `${unix(a.valid_from)} – ${unix(a.valid_until)}`]] : []), ["origin city", (a && a.origin_chain_id) || r.origin],
+      ["checked on", r.chain], ["verified header", `height ${r.header_height} · ${ago(r.header_time)}`]]) : null,
     c.error ? h("p", { class: "err" }, c.error) : null,
     r ? h("details", {}, h("summary", {}, "Proof details"),
       dl([["proof height", r.proof_height], ["app hash", r.app_hash], ["received at height", r.received_height], ["channel", r.channel],
