@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -80,7 +81,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	t.Setenv(tokenEnv, token) // the daemon inherits it
 	logPath := filepath.Join(home, "daemon.log")
-	startDaemon(t, bin, home, logPath)
+	daemon := startDaemon(t, bin, home, logPath)
 	waitLog(t, logPath, "relayer started", 0)
 	base := "http://" + lastField(t, logPath, "metrics, health and verification on http", "addr")
 	t.Logf("devnet, link and daemon ready in %s", time.Since(started).Round(time.Millisecond))
@@ -150,6 +151,12 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 		return ""
 	})
+	// The daemon's CPU with no page open, then with the overview open (polling every 2 s).
+	open := cpuShare(t, daemon.cmd.Process.Pid, 6*time.Second)
+	run("close the page", chromedp.Navigate("about:blank"))
+	closed := cpuShare(t, daemon.cmd.Process.Pid, 6*time.Second)
+	run("reopen the overview", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(`[data-path="seoul-bucheon"]`)))
+	t.Logf("daemon CPU over 6 s: %.1f%% of a core with the overview open, %.1f%% with no page open", open, closed)
 	pc := cfg.Paths["seoul-bucheon"]
 	eventually("path on the overview", 10*time.Second, nil, func() string {
 		p := text(`[data-path="seoul-bucheon"]`)
@@ -298,4 +305,24 @@ func dialEmbedded(t *testing.T, logPath, store string) *nats.Conn {
 	}
 	t.Cleanup(nc.Close)
 	return nc
+}
+
+// cpuShare is the CPU process pid uses over d, in percent of one core (from /proc/<pid>/stat).
+func cpuShare(t *testing.T, pid int, d time.Duration) float64 {
+	t.Helper()
+	ticks := func() float64 {
+		bz, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+		f := strings.Fields(string(bz[bytes.LastIndexByte(bz, ')')+2:]))
+		u, _ := strconv.ParseFloat(f[11], 64)
+		s, _ := strconv.ParseFloat(f[12], 64)
+		return u + s
+	}
+	start, t0 := ticks(), time.Now()
+	time.Sleep(d)
+	const clockTicks = 100 // USER_HZ on Linux
+	return (ticks() - start) / clockTicks / time.Since(t0).Seconds() * 100
 }
