@@ -46,7 +46,10 @@ func logger(cfg *config.Config, w io.Writer) zerolog.Logger {
 	if cfg.Global.LogFormat == "console" {
 		w = zerolog.ConsoleWriter{Out: w, NoColor: !isTerminal(w)}
 	}
-	return zerolog.New(w).Level(lvl).With().Timestamp().Logger()
+	// The level is global, not the logger's own, so the console can lower it as well as raise it
+	// at runtime (zerolog.SetGlobalLevel).
+	zerolog.SetGlobalLevel(lvl)
+	return zerolog.New(w).With().Timestamp().Logger()
 }
 
 // isTerminal tells whether w is a terminal: colour codes are for people at one, not for a file or a

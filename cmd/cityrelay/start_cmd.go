@@ -49,7 +49,8 @@ func startCmd() *cobra.Command {
 				password = os.Getenv(cfg.NATS.PasswordEnv)
 			}
 			return daemon.Run(cmd.Context(), daemon.Options{Home: homeDir, Config: cfg, Runtime: rt,
-				Log: logger(cfg, cmd.ErrOrStderr()), NATSPassword: password, Paths: args})
+				Log: logger(cfg, cmd.ErrOrStderr()), NATSPassword: password, Paths: args,
+				ConsoleToken: envIfNamed(cfg.Console.AdminTokenEnv)})
 		},
 	}
 	cmd.Flags().BoolVar(&trustLatest, "trust-latest", false, "start light clients with an empty store from each chain's latest header")
@@ -210,4 +211,12 @@ func retryCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&natsURL, "nats", "", "NATS URL (default: nats.url from the config)")
 	return cmd
+}
+
+// envIfNamed is the value of environment variable name, or "" when no name is given.
+func envIfNamed(name string) string {
+	if name == "" {
+		return ""
+	}
+	return os.Getenv(name)
 }

@@ -26,6 +26,7 @@ type Config struct {
 	Metrics Metrics           `toml:"metrics"`
 	Relay   Relay             `toml:"relay"`
 	Verify  Verify            `toml:"verify"`
+	Console Console           `toml:"console"`
 	Chains  map[string]*Chain `toml:"chains"`
 	Paths   map[string]*Path  `toml:"paths"`
 	// EvmCities are EVM (QBFT) city chains whose registry contract's attestations are proven into
@@ -112,6 +113,15 @@ type Metrics struct {
 	Enabled     bool   `toml:"enabled"`
 	Listen      string `toml:"listen"`
 	AllowPublic bool   `toml:"allow_public"`
+}
+
+// Console configures the web console served on the metrics listener (under /console/ and at /).
+type Console struct {
+	Enabled bool `toml:"enabled"`
+	// AdminTokenEnv names the environment variable that holds the token of the console's admin actions
+	// (re-queue a dead letter, change the log level). The token itself never goes in this file; with
+	// no variable named, or an empty one, every admin action is refused.
+	AdminTokenEnv string `toml:"admin_token_env"`
 }
 
 // Relay tunes batching and clearing.
@@ -211,6 +221,7 @@ func Default() *Config {
 		Global:  Global{LogLevel: "info", LogFormat: "console"},
 		NATS:    NATS{Embedded: true, Listen: "127.0.0.1:-1", DuplicateWindow: Duration{10 * time.Minute}},
 		Metrics: Metrics{Enabled: true, Listen: "127.0.0.1:9464"},
+		Console: Console{Enabled: true},
 		Relay: Relay{BatchMaxMsgs: 50, BatchMaxWait: Duration{500 * time.Millisecond}, ClearOnStart: true, ClearChunk: 100, InFlight: 3,
 			ClearInterval: Duration{5 * time.Minute}, MaxDeliveries: 8, RetryBackoff: Duration{2 * time.Second}},
 		Verify: Verify{MaxHeaderAge: Duration{DefaultMaxHeaderAge}},
@@ -337,6 +348,9 @@ func (c *Config) validate(file string, lines lineIndex) error {
 	}
 	if c.Metrics.Enabled && !c.Metrics.AllowPublic && !isLoopback(c.Metrics.Listen) {
 		return fail("metrics.listen", "%q is not a loopback address; set metrics.allow_public = true to expose it", c.Metrics.Listen)
+	}
+	if e := c.Console.AdminTokenEnv; e != "" && !isEnvName(e) {
+		return fail("console.admin_token_env", "%q is not an environment variable name (name the variable, never put the token here)", e)
 	}
 	if c.Relay.BatchMaxMsgs < 1 {
 		return fail("relay.batch_max_msgs", "must be at least 1")
@@ -535,4 +549,14 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// isEnvName reports whether s is a portable environment variable name ([A-Za-z_][A-Za-z0-9_]*).
+func isEnvName(s string) bool {
+	for i, r := range s {
+		if !(r == '_' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return s != ""
 }

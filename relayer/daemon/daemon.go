@@ -28,6 +28,7 @@ import (
 	"github.com/cityrelay/cityrelay/packets"
 	"github.com/cityrelay/cityrelay/relayer"
 	"github.com/cityrelay/cityrelay/relayer/config"
+	"github.com/cityrelay/cityrelay/relayer/console"
 	"github.com/cityrelay/cityrelay/relayer/evmrelay"
 	"github.com/cityrelay/cityrelay/relayer/pipeline"
 	"github.com/cityrelay/cityrelay/relayer/runtime"
@@ -41,6 +42,9 @@ type Options struct {
 	Log     zerolog.Logger
 	// NATSPassword is the password of config.nats.user (read by cmd/ from nats.password_env).
 	NATSPassword string
+	// ConsoleToken authorises the web console's admin actions (read by cmd/ from
+	// console.admin_token_env); empty refuses them.
+	ConsoleToken string
 	// Ready, if set, receives the metrics address once everything runs.
 	Ready func(metricsAddr string)
 	// Paths, if not empty, names the only paths to relay (`cityrelay start PATH...`); EVM cities'
@@ -477,10 +481,19 @@ type site struct {
 func (s site) natsUp() bool { return s.nc != nil && s.nc.IsConnected() }
 
 // mux is every route of the daemon's HTTP side (one listener, loopback by default): /metrics,
-// /healthz (liveness), /readyz (readiness) and GET /v1/attestations/{chain}/{origin}/{id}. Add a
+// /healthz (liveness), /readyz (readiness), GET /v1/attestations/{chain}/{origin}/{id} and the web
+// console (/ and /console/...) when console.enabled. Add a
 // route here; newServer puts the timeouts and size caps in front of all of them.
 func mux(s site) *http.ServeMux {
 	mux := http.NewServeMux()
+	if s.o.Config.Console.Enabled {
+		c, err := console.New(console.Options{Config: s.o.Config, Runtime: s.o.Runtime, NC: s.nc, Metrics: s.m.reg, AdminToken: s.o.ConsoleToken, Log: s.o.Log})
+		if err != nil {
+			s.o.Log.Warn().Err(err).Msg("web console not served")
+		} else {
+			c.Mount(mux)
+		}
+	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.Handle("GET /readyz", readyz(s.h, s.v, s.o.Config.Verify.MaxHeaderAge.Duration, s.natsUp, s.m, s.o.Log))

@@ -1,0 +1,140 @@
+// cityrelay console: plain DOM, no framework. Every value from the server is set as text, never as HTML.
+"use strict";
+const $ = (id) => document.getElementById(id);
+
+// h builds an element: h("dl", {class: "x"}, child, "text", ...).
+function h(tag, attrs, ...kids) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k.startsWith("on")) el.addEventListener(k.slice(2), v); else el.setAttribute(k, v);
+  }
+  for (const k of kids.flat(Infinity)) if (k !== null && k !== undefined) el.append(k instanceof Node ? k : String(k));
+  return el;
+}
+function dl(pairs) {
+  return h("dl", {}, pairs.filter((p) => p[1] !== "" && p[1] !== undefined && p[1] !== null).map(([k, v, key]) => [h("dt", {}, k), h("dd", key ? { "data-k": key } : {}, v)]));
+}
+function ago(t) { return t ? new Date(t).toLocaleString() : ""; }
+function dur(s) {
+  if (s === undefined || s < 0) return "unknown";
+  const d = Math.floor(s / 86400), hh = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
+  return d ? `${d}d ${hh}h` : hh ? `${hh}h ${m}m` : `${m}m ${Math.floor(s % 60)}s`;
+}
+async function getJSON(url) {
+  const r = await fetch(url, { cache: "no-store" });
+  const body = await r.json().catch(() => ({ error: r.statusText }));
+  if (!r.ok) throw new Error(body.error || r.statusText);
+  return body;
+}
+
+// Tabs follow the location hash.
+function showTab() {
+  const tab = (location.hash || "#overview").slice(1);
+  for (const s of document.querySelectorAll("section.tab")) s.hidden = s.id !== tab;
+  for (const a of document.querySelectorAll("nav a")) a.classList.toggle("on", a.dataset.tab === tab);
+  if (tab === "packets") loadDead();
+}
+window.addEventListener("hashchange", showTab);
+
+// Overview: polled every 2 s.
+let chainsKnown = "";
+function renderOverview(o) {
+  $("chains").replaceChildren(...o.chains.map((c) => h("div", { class: "card", "data-chain": c.chain_id },
+    h("h3", {}, c.chain_id),
+    dl([["node height", c.node_height || "?", "node-height"], ["node time", ago(c.node_time)],
+      ["light client", c.light_height || "?", "light-height"], ["header age", c.light_age_s >= 0 ? `${Math.round(c.light_age_s)} s` : "unknown"],
+      ["lag", `${c.lag} blocks`], ["balance", (c.balance || []).join(", ")]]),
+    c.error ? h("p", { class: "err" }, c.error) : null)));
+  $("paths").replaceChildren(...o.paths.map((p) => h("div", { class: "card", "data-path": p.name },
+    h("h3", {}, p.name),
+    p.ends.map((e) => dl([[e.chain, `${e.port}/${e.channel || "—"} ${e.state}`], ["client", `${e.client || "—"} · ${e.connection || "—"}`],
+      ["trust left", dur(e.trusting_left_s)]])),
+    dl([["observed", p.observed], ["relayed", p.relayed], ["failed", p.failed], ["backlog", p.backlog]]))));
+  const n = o.nats;
+  $("nats").replaceChildren(h("div", { class: "card" }, h("h3", {}, n.connected ? "NATS connected" : "NATS disconnected"),
+    dl([["queued", n.work_queued], ["pending", n.pending], ["consumers", n.consumers], ["dead letters", n.dead_letters], ["log level", o.log_level]]),
+    n.error ? h("p", { class: "err" }, n.error) : null));
+  const ids = o.chains.map((c) => c.chain_id).join(",");
+  if (ids !== chainsKnown) {
+    chainsKnown = ids;
+    $("v-chain").replaceChildren(...o.chains.map((c) => h("option", {}, c.chain_id)));
+  }
+  $("level").value = o.log_level;
+  $("live").textContent = `live · ${new Date(o.at).toLocaleTimeString()}`;
+}
+async function poll() {
+  try { renderOverview(await getJSON("/console/api/overview")); } catch (e) { $("live").textContent = `offline: ${e.message}`; }
+  setTimeout(poll, 2000);
+}
+
+// Packets.
+function renderPackets(list) {
+  $("packet-result").replaceChildren(...list.map((p) => h("div", { class: "card packet" },
+    h("h3", {}, `${p.chain} ${p.port}/${p.channel} #${p.sequence}`),
+    dl([["to", p.dest], ["path", p.path], ["class", p.class], ["attestation", p.attestation_id]]),
+    h("ol", { class: "steps" }, p.steps.map((s) => h("li", { class: s.done ? "done" : "", "data-step": s.name },
+      h("strong", {}, s.name), " ", s.done ? "" : "(not yet) ", s.state ? `· ${s.state} ` : "",
+      s.chain ? `· ${s.chain} ` : "", s.height ? `at height ${s.height} ` : "", s.at ? `· ${ago(s.at)} ` : "",
+      s.tx ? h("div", { class: "muted" }, `tx ${s.tx}`) : null, s.reason ? h("div", { class: "err" }, s.reason) : null))))));
+}
+async function findPackets(query) {
+  $("packet-result").replaceChildren(h("p", { class: "muted" }, "searching…"));
+  try { renderPackets(await getJSON("/console/api/packets?" + new URLSearchParams(query))); } catch (e) {
+    $("packet-result").replaceChildren(h("p", { class: "err" }, e.message));
+  }
+}
+$("find-id").addEventListener("submit", (e) => { e.preventDefault(); findPackets({ id: $("q-id").value.trim() }); });
+$("find-seq").addEventListener("submit", (e) => {
+  e.preventDefault(); findPackets({ chain: $("q-chain").value.trim(), channel: $("q-channel").value.trim(), seq: $("q-seq").value.trim() });
+});
+
+async function loadDead() {
+  try {
+    const list = await getJSON("/console/api/dead-letters");
+    if (!list.length) { $("dead").replaceChildren(h("p", { class: "muted" }, "None.")); return; }
+    $("dead").replaceChildren(h("table", {}, h("tr", {}, h("th", {}, "#"), h("th", {}, "work"), h("th", {}, "reason"), h("th", {}, "")),
+      list.map((d) => h("tr", { "data-dead": d.seq }, h("td", {}, d.seq), h("td", {}, d.work || d.subject), h("td", {}, d.reason),
+        h("td", {}, d.requeueable ? h("button", { class: "danger requeue", onclick: () => requeue(d) }, "Re-queue") : "")))));
+  } catch (e) { $("dead").replaceChildren(h("p", { class: "err" }, e.message)); }
+}
+
+// Admin actions: confirmed first, then sent with the token.
+async function admin(path, form, what) {
+  if (!confirm(`${what}?`)) return;
+  const r = await fetch(path, { method: "POST", body: new URLSearchParams(form),
+    headers: $("token").value ? { Authorization: "Bearer " + $("token").value } : {} });
+  const body = await r.json().catch(() => ({}));
+  $("admin-result").className = r.ok ? "" : "err";
+  $("admin-result").textContent = r.ok ? `${what}: done` : `${what}: refused (${r.status}) ${body.error || ""}`;
+  return r.ok;
+}
+async function requeue(d) { if (await admin("/console/admin/requeue", { seq: d.seq }, `Re-queue dead letter ${d.seq} (${d.work})`)) loadDead(); }
+$("loglevel").addEventListener("submit", (e) => { e.preventDefault(); admin("/console/admin/log-level", { level: $("level").value }, `Set the log level to ${$("level").value}`); });
+
+// Verify.
+const bad = ["revoked", "suspended", "expired", "not yet valid", "not recognised", "client frozen", "not found"];
+function renderCard(c) {
+  const r = c.result, a = r && r.attestation;
+  const cls = c.verdict === "valid" ? "v-valid" : bad.includes(c.verdict) ? "v-bad" : "v-unknown";
+  const unix = (s) => (s ? new Date(s * 1000).toLocaleString() : "");
+  $("card").replaceChildren(h("div", { class: `card ${cls}`, id: "verdict-card" },
+    h("p", { class: "verdict", id: "verdict" }, c.verdict), h("p", {}, c.explain),
+    r ? dl([...(a ? [["issuer", a.issuer_did], ["subject", a.subject_did], ["type", a.credential_type],
+      ["valid", `${unix(a.valid_from)} – ${unix(a.valid_until)}`]] : []), ["origin city", (a && a.origin_chain_id) || r.origin],
+      ["checked on", r.chain], ["verified header", `height ${r.header_height} · ${ago(r.header_time)}`]]) : null,
+    c.error ? h("p", { class: "err" }, c.error) : null,
+    r ? h("details", {}, h("summary", {}, "Proof details"),
+      dl([["proof height", r.proof_height], ["app hash", r.app_hash], ["received at height", r.received_height], ["channel", r.channel],
+        ["connection", r.connection], ["client", r.client], ["registry names", r.registered_client], ["reason", r.reason]]),
+      h("pre", {}, JSON.stringify(r, null, 2))) : null));
+}
+$("verify-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  $("card").replaceChildren(h("p", { class: "muted" }, "verifying…"));
+  try { renderCard(await getJSON("/console/api/verify?" + new URLSearchParams(new FormData(e.target)))); } catch (err) {
+    renderCard({ verdict: "cannot verify", explain: "The relayer did not answer.", error: err.message });
+  }
+});
+
+showTab();
+poll();

@@ -1,0 +1,276 @@
+package console
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+
+	"github.com/cityrelay/cityrelay/packets"
+	"github.com/cityrelay/cityrelay/relayer/config"
+	"github.com/cityrelay/cityrelay/relayer/pipeline"
+)
+
+const token = "s3cret-token"
+
+// server is a console over a real in-process NATS with the relayer's streams and buckets, no chains.
+func server(t *testing.T, adminToken string) (*httptest.Server, jetstream.JetStream) {
+	t.Helper()
+	srv, err := packets.StartEmbedded(t.TempDir(), "127.0.0.1:-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	nc, err := srv.Connect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, _ := jetstream.New(nc)
+	ctx := context.Background()
+	if err := packets.Setup(ctx, js, 1, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.Paths["seoul-bucheon"] = &config.Path{Src: config.PathEnd{Chain: "seoul-1", PortID: "did", ChannelID: "channel-0"},
+		Dst: config.PathEnd{Chain: "bucheon-1", PortID: "did", ChannelID: "channel-3"}}
+	c, err := New(Options{Config: cfg, NC: nc, AdminToken: adminToken, Log: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	mux := http.NewServeMux()
+	c.Mount(mux)
+	hs := httptest.NewServer(mux)
+	t.Cleanup(hs.Close)
+	return hs, js
+}
+
+func work(seq uint64, kind string) *packets.Work {
+	w := &packets.Work{Kind: kind, Path: "seoul-bucheon", From: "seoul-1", To: "bucheon-1", Height: 40 + int64(seq), Class: "other",
+		Packet: packets.Packet{Sequence: seq, SourcePort: "did", SourceChannel: "channel-0", DestPort: "did", DestChannel: "channel-3", Data: []byte("x")}}
+	if kind == packets.KindAck {
+		w.From, w.To, w.Ack, w.Height = "bucheon-1", "seoul-1", []byte("ok"), 90
+	}
+	return w
+}
+
+func deadLetter(t *testing.T, js jetstream.JetStream, w *packets.Work, reason string) {
+	t.Helper()
+	bz, err := w.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := nats.NewMsg(packets.DeadSubject(w.To, w.Path))
+	m.Data, m.Header = bz, nats.Header{packets.ReasonHeader: []string{reason}}
+	if _, err := js.PublishMsg(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func call(t *testing.T, method, u string, form url.Values, auth string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, u, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if auth != "" {
+		req.Header.Set("Authorization", "Bearer "+auth)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	bz, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(bz)
+}
+
+func TestPagesAreEmbedded(t *testing.T) {
+	hs, _ := server(t, "")
+	for path, want := range map[string]string{
+		"/":                         `<script src="/console/static/app.js">`,
+		"/console/static/app.js":    "/console/api/overview",
+		"/console/static/style.css": ".verdict",
+	} {
+		code, body := call(t, "GET", hs.URL+path, nil, "")
+		if code != 200 || !strings.Contains(body, want) {
+			t.Errorf("GET %s: %d, want %q in\n%.300s", path, code, want, body)
+		}
+	}
+	// Nothing refers to another host: the console works offline.
+	_, body := call(t, "GET", hs.URL+"/", nil, "")
+	if strings.Contains(body, "http://") || strings.Contains(body, "https://") {
+		t.Errorf("the page loads something from elsewhere:\n%s", body)
+	}
+}
+
+// Admin actions need the token: none, a wrong one, or admin disabled (no token configured) are 401;
+// read-only routes never need it; admin routes answer POST only.
+func TestAdminNeedsTheToken(t *testing.T) {
+	hs, js := server(t, token)
+	deadLetter(t, js, work(7, packets.KindRecv), "tx code 5: insufficient funds")
+	for _, auth := range []string{"", "wrong", token + "x"} {
+		if code, body := call(t, "POST", hs.URL+"/console/admin/requeue", url.Values{"seq": {"1"}}, auth); code != http.StatusUnauthorized {
+			t.Errorf("requeue with token %q: %d %s", auth, code, body)
+		}
+		if code, _ := call(t, "POST", hs.URL+"/console/admin/log-level", url.Values{"level": {"debug"}}, auth); code != http.StatusUnauthorized {
+			t.Errorf("log level with token %q: %d", auth, code)
+		}
+	}
+	if code, _ := call(t, "GET", hs.URL+"/console/admin/requeue?seq=1", nil, token); code != http.StatusMethodNotAllowed {
+		t.Errorf("GET on an admin route: %d", code)
+	}
+	if code, _ := call(t, "GET", hs.URL+"/console/api/dead-letters", nil, ""); code != 200 {
+		t.Errorf("read-only route without a token: %d", code)
+	}
+
+	disabled, _ := server(t, "")
+	if code, _ := call(t, "POST", disabled.URL+"/console/admin/requeue", url.Values{"seq": {"1"}}, ""); code != http.StatusUnauthorized {
+		t.Errorf("requeue with admin disabled: %d", code)
+	}
+}
+
+func TestDeadLettersAndRequeue(t *testing.T) {
+	hs, js := server(t, token)
+	w := work(7, packets.KindRecv)
+	deadLetter(t, js, w, "tx code 5: insufficient funds")
+	code, body := call(t, "GET", hs.URL+"/console/api/dead-letters", nil, "")
+	var dead []DeadLetter
+	if code != 200 || json.Unmarshal([]byte(body), &dead) != nil || len(dead) != 1 {
+		t.Fatalf("dead letters: %d %s", code, body)
+	}
+	if d := dead[0]; d.Reason != "tx code 5: insufficient funds" || d.Work != w.MsgID() || !d.Requeuable || d.To != "bucheon-1" {
+		t.Fatalf("dead letter: %+v", d)
+	}
+	if code, body := call(t, "POST", hs.URL+"/console/admin/requeue", url.Values{"seq": {"x"}}, token); code != http.StatusBadRequest {
+		t.Fatalf("requeue of a malformed seq: %d %s", code, body)
+	}
+	if code, body := call(t, "POST", hs.URL+"/console/admin/requeue", url.Values{"seq": {"1"}}, token); code != 200 || !strings.Contains(body, w.MsgID()) {
+		t.Fatalf("requeue with the token: %d %s", code, body)
+	}
+	s, _ := js.Stream(context.Background(), packets.WorkStream)
+	if info, _ := s.Info(context.Background()); info.State.Msgs != 1 {
+		t.Fatalf("work stream after requeue: %d messages", info.State.Msgs)
+	}
+	if _, body := call(t, "GET", hs.URL+"/console/api/dead-letters", nil, ""); strings.TrimSpace(body) != "[]" {
+		t.Fatalf("dead letters after requeue: %s", body)
+	}
+	if code, _ := call(t, "POST", hs.URL+"/console/admin/requeue", url.Values{"seq": {"1"}}, token); code != http.StatusConflict {
+		t.Fatalf("second requeue of the same letter: %d", code)
+	}
+}
+
+func TestLogLevel(t *testing.T) {
+	hs, _ := server(t, token)
+	defer zerolog.SetGlobalLevel(zerolog.GlobalLevel())
+	if code, body := call(t, "POST", hs.URL+"/console/admin/log-level", url.Values{"level": {"warn"}}, token); code != 200 || zerolog.GlobalLevel() != zerolog.WarnLevel {
+		t.Fatalf("set warn: %d %s, level %s", code, body, zerolog.GlobalLevel())
+	}
+	if code, _ := call(t, "POST", hs.URL+"/console/admin/log-level", url.Values{"level": {"loud"}}, token); code != http.StatusBadRequest {
+		t.Fatalf("unknown level: %d", code)
+	}
+	_, body := call(t, "GET", hs.URL+"/console/api/overview", nil, "")
+	if !strings.Contains(body, `"log_level":"warn"`) {
+		t.Fatalf("overview does not show the level: %s", body)
+	}
+}
+
+// A packet's lifecycle is found by source chain, channel and sequence, with the heights the work
+// items told and the states and txs the lifecycle bucket holds.
+func TestPacketLifecycle(t *testing.T) {
+	hs, js := server(t, token)
+	ctx := context.Background()
+	for _, w := range []*packets.Work{work(7, packets.KindRecv), work(7, packets.KindAck)} {
+		bz, _ := w.Encode()
+		if err := js.Conn().Publish(w.Subject(), bz); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kv, _ := js.KeyValue(ctx, packets.PacketBucket)
+	put := func(kind string, l pipeline.Lifecycle) {
+		bz, _ := json.Marshal(l)
+		if _, err := kv.Put(ctx, pipeline.LifecycleKey("seoul-1/did/channel-0/7/"+kind), bz); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(packets.KindRecv, pipeline.Lifecycle{State: "confirmed", Tx: "AAAA", AtUnix: 1000})
+	put(packets.KindAck, pipeline.Lifecycle{State: "confirmed", Tx: "BBBB", AtUnix: 1010})
+	q := "/console/api/packets?chain=seoul-1&channel=channel-0&seq=7"
+	var got []Packet
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) { // the index is fed asynchronously by the subscription
+		code, body := call(t, "GET", hs.URL+q, nil, "")
+		if code != 200 || json.Unmarshal([]byte(body), &got) != nil {
+			t.Fatalf("%s: %d %s", q, code, body)
+		}
+		if got[0].Steps[1].Height != 0 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	p := got[0]
+	want := []Step{
+		{Name: "sent", Done: true, Chain: "seoul-1", Height: 47},
+		{Name: "delivered", Done: true, State: "confirmed", Chain: "bucheon-1", Height: 90, Tx: "AAAA", At: time.Unix(1000, 0).UTC()},
+		{Name: "acknowledged", Done: true, State: "confirmed", Chain: "seoul-1", Tx: "BBBB", At: time.Unix(1010, 0).UTC()},
+	}
+	if len(p.Steps) != 3 || p.Dest != "bucheon-1" || p.Path != "seoul-bucheon" {
+		t.Fatalf("packet: %+v", p)
+	}
+	for i, s := range want {
+		g := p.Steps[i]
+		g.At = g.At.UTC()
+		if i == 0 {
+			g.At = time.Time{} // when the index saw it
+		}
+		if g != s {
+			t.Errorf("step %d: got %+v, want %+v", i, g, s)
+		}
+	}
+	if code, _ := call(t, "GET", hs.URL+"/console/api/packets?chain=seoul-1&channel=channel-0&seq=8", nil, ""); code != http.StatusNotFound {
+		t.Errorf("unknown packet: %d", code)
+	}
+	if code, _ := call(t, "GET", hs.URL+"/console/api/packets?chain=seoul-1", nil, ""); code != http.StatusBadRequest {
+		t.Errorf("incomplete query: %d", code)
+	}
+	if code, _ := call(t, "GET", hs.URL+"/console/api/packets?id="+strings.Repeat("ab", 32), nil, ""); code != http.StatusNotFound {
+		t.Errorf("unknown attestation: %d", code)
+	}
+}
+
+// Without a verified answer the card says "cannot verify", never a negative verdict, and shows no
+// node address.
+func TestVerifyCannotVerify(t *testing.T) {
+	hs, _ := server(t, token)
+	for _, q := range []string{"chain=gwangju-1&origin=seoul-1&id=" + strings.Repeat("ab", 32), "chain=&origin=&id="} {
+		code, body := call(t, "GET", hs.URL+"/console/api/verify?"+q, nil, "")
+		var c Card
+		if code != 200 || json.Unmarshal([]byte(body), &c) != nil || c.Verdict != "cannot verify" || c.Result != nil {
+			t.Errorf("verify %s: %d %s", q, code, body)
+		}
+	}
+	if got := redact(`post failed: Post "http://10.0.0.1:26657/?apikey=x": dial tcp 10.0.0.1:26657: refused`); strings.Contains(got, "10.0.0.1") || strings.Contains(got, "apikey") {
+		t.Errorf("redact left an address: %s", got)
+	}
+}
+
+func TestOverviewOverNATS(t *testing.T) {
+	hs, js := server(t, token)
+	deadLetter(t, js, work(7, packets.KindRecv), "x")
+	code, body := call(t, "GET", hs.URL+"/console/api/overview", nil, "")
+	var o Overview
+	if code != 200 || json.Unmarshal([]byte(body), &o) != nil {
+		t.Fatalf("overview: %d %s", code, body)
+	}
+	if !o.NATS.Connected || o.NATS.DeadLetters != 1 || !o.Admin || len(o.Paths) != 1 || o.Paths[0].Ends[1].Channel != "channel-3" || o.Paths[0].Ends[0].TrustingLeft != -1 {
+		t.Fatalf("overview: %+v", o)
+	}
+}

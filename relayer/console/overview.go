@@ -1,0 +1,283 @@
+package console
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/rs/zerolog"
+
+	"github.com/cityrelay/cityrelay/packets"
+)
+
+// Overview is what the overview page shows.
+type Overview struct {
+	At       time.Time   `json:"at"`
+	Chains   []ChainView `json:"chains"`
+	Paths    []PathView  `json:"paths"`
+	NATS     NATSView    `json:"nats"`
+	LogLevel string      `json:"log_level"`
+	// Admin: admin actions are enabled (a token is configured).
+	Admin bool `json:"admin"`
+}
+
+// ChainView is a chain as the relayer sees it.
+type ChainView struct {
+	ChainID string `json:"chain_id"`
+	// NodeHeight and NodeTime are the primary RPC node's latest block.
+	NodeHeight int64     `json:"node_height"`
+	NodeTime   time.Time `json:"node_time,omitzero"`
+	// LightHeight is the newest header the light client verified; LightAge its age when the daemon
+	// last checked (seconds, -1 unknown); Lag = NodeHeight - LightHeight.
+	LightHeight int64    `json:"light_height"`
+	LightAge    float64  `json:"light_age_s"`
+	Lag         int64    `json:"lag"`
+	Balance     []string `json:"balance,omitempty"`
+	Error       string   `json:"error,omitempty"`
+}
+
+// PathView is a configured path.
+type PathView struct {
+	Name     string    `json:"name"`
+	Ends     []EndView `json:"ends"`
+	Observed float64   `json:"observed"`
+	Relayed  float64   `json:"relayed"`
+	Failed   float64   `json:"failed"`
+	// Backlog is the work waiting for the submitters of the path's channel ends.
+	Backlog float64 `json:"backlog"`
+}
+
+// EndView is one end of a path.
+type EndView struct {
+	Chain      string `json:"chain"`
+	Port       string `json:"port"`
+	Channel    string `json:"channel"`
+	Connection string `json:"connection"`
+	Client     string `json:"client"`
+	State      string `json:"state"`
+	// TrustingLeft is the time left, in seconds, before the client's latest consensus state leaves
+	// its trusting period (-1 unknown: the daemon checks every 30 s).
+	TrustingLeft float64 `json:"trusting_left_s"`
+}
+
+// NATSView is the state of the work queue.
+type NATSView struct {
+	Connected   bool   `json:"connected"`
+	WorkQueued  uint64 `json:"work_queued"`
+	Pending     uint64 `json:"pending"`
+	Consumers   int    `json:"consumers"`
+	DeadLetters uint64 `json:"dead_letters"`
+	Error       string `json:"error,omitempty"`
+}
+
+// cached is the last overview and when it was made.
+type cached struct {
+	mu sync.Mutex
+	at time.Time
+	v  *Overview
+}
+
+func (c *Console) apiOverview(w http.ResponseWriter, _ *http.Request) {
+	c.overview.mu.Lock()
+	v, fresh := c.overview.v, time.Since(c.overview.at) < overviewEvery
+	c.overview.mu.Unlock()
+	if !fresh {
+		// One build at a time, whatever the number of pages polling; the build is not tied to one
+		// request's context (a closed tab must not fail the others' answer).
+		r, _, _ := c.flight.Do("overview", func() (any, error) {
+			ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+			defer cancel()
+			o := c.buildOverview(ctx)
+			c.overview.mu.Lock()
+			c.overview.v, c.overview.at = o, time.Now()
+			c.overview.mu.Unlock()
+			return o, nil
+		})
+		v = r.(*Overview)
+	}
+	reply(w, http.StatusOK, v, nil)
+}
+
+func (c *Console) buildOverview(ctx context.Context) *Overview {
+	o := &Overview{At: time.Now().UTC(), LogLevel: c.logLevel().String(), Admin: c.o.AdminToken != ""}
+	m := c.gather()
+	chains := map[string]bool{}
+	for _, name := range sortedKeys(c.o.Config.Paths) {
+		pc := c.o.Config.Paths[name]
+		pv := PathView{Name: name, Observed: m.sum("cityrelay_packets_observed_total", "path", name),
+			Relayed: m.sum("cityrelay_packets_relayed_total", "path", name), Failed: m.sum("cityrelay_packets_failed_total", "path", name)}
+		for _, e := range []struct{ chain, port, channel, conn, client string }{
+			{pc.Src.Chain, pc.Src.PortID, pc.Src.ChannelID, pc.Src.ConnectionID, pc.Src.ClientID},
+			{pc.Dst.Chain, pc.Dst.PortID, pc.Dst.ChannelID, pc.Dst.ConnectionID, pc.Dst.ClientID},
+		} {
+			ev := EndView{Chain: e.chain, Port: e.port, Channel: e.channel, Connection: e.conn, Client: e.client, State: "not linked",
+				TrustingLeft: m.value(-1, "cityrelay_client_trusting_period_left_seconds", "path", name, "chain", e.chain, "client", e.client)}
+			if e.channel != "" {
+				chains[e.chain] = true
+				ev.State = c.channelState(ctx, e.chain, e.port, e.channel)
+				pv.Backlog += m.value(0, "cityrelay_queue_depth", "chain", e.chain, "channel", e.channel)
+			}
+			pv.Ends = append(pv.Ends, ev)
+		}
+		o.Paths = append(o.Paths, pv)
+	}
+	for _, id := range sortedKeys(chains) {
+		o.Chains = append(o.Chains, c.chainView(ctx, id, m))
+	}
+	o.NATS = c.natsView(ctx)
+	return o
+}
+
+// chainView reads a chain's node and light client. Only chains of linked paths are shown: the daemon
+// opened them at start, so nothing here opens a keyring or a light store.
+func (c *Console) chainView(ctx context.Context, id string, m families) ChainView {
+	v := ChainView{ChainID: id, LightAge: m.value(-1, "cityrelay_light_client_header_age_seconds", "chain", id)}
+	for _, f := range m["cityrelay_wallet_balance"].GetMetric() {
+		if label(f, "chain") == id {
+			v.Balance = append(v.Balance, fmt.Sprintf("%.0f%s", f.GetGauge().GetValue(), label(f, "denom")))
+		}
+	}
+	if c.o.Runtime == nil {
+		return v
+	}
+	if lc, err := c.o.Runtime.Light(ctx, id); err == nil {
+		v.LightHeight, _ = lc.TrustedHeight()
+	}
+	cl, err := c.o.Runtime.Chain(id)
+	if err != nil {
+		v.Error = redact(err.Error())
+		return v
+	}
+	st, err := cl.Status(ctx)
+	if err != nil {
+		v.Error = redact(err.Error())
+		return v
+	}
+	v.NodeHeight, v.NodeTime = st.SyncInfo.LatestBlockHeight, st.SyncInfo.LatestBlockTime.UTC()
+	if v.LightHeight > 0 {
+		v.Lag = v.NodeHeight - v.LightHeight
+	}
+	return v
+}
+
+// channelState asks the chain for a channel end's state (STATE_OPEN, ...).
+func (c *Console) channelState(ctx context.Context, chain, port, channel string) string {
+	if c.o.Runtime == nil {
+		return "linked"
+	}
+	cl, err := c.o.Runtime.Chain(chain)
+	if err != nil {
+		return "unknown"
+	}
+	ch, err := cl.Channel(ctx, port, channel)
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimPrefix(ch.State.String(), "STATE_")
+}
+
+func (c *Console) natsView(ctx context.Context) NATSView {
+	v := NATSView{Connected: c.o.NC.IsConnected()}
+	s, err := c.js.Stream(ctx, packets.WorkStream)
+	if err != nil {
+		v.Error = err.Error()
+		return v
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		v.Error = err.Error()
+		return v
+	}
+	v.WorkQueued, v.Consumers = info.State.Msgs, info.State.Consumers
+	for name := range s.ConsumerNames(ctx).Name() {
+		if cons, err := s.Consumer(ctx, name); err == nil {
+			if ci, err := cons.Info(ctx); err == nil {
+				v.Pending += ci.NumPending + uint64(ci.NumAckPending)
+			}
+		}
+	}
+	if d, err := c.js.Stream(ctx, packets.DeadStream); err == nil {
+		if di, err := d.Info(ctx); err == nil {
+			v.DeadLetters = di.State.Msgs
+		}
+	}
+	return v
+}
+
+// families are the daemon's metric families by name.
+type families map[string]*dto.MetricFamily
+
+func (c *Console) gather() families {
+	out := families{}
+	if c.o.Metrics == nil {
+		return out
+	}
+	mfs, _ := c.o.Metrics.Gather() // a partial gather still has what it could collect
+	for _, mf := range mfs {
+		out[mf.GetName()] = mf
+	}
+	return out
+}
+
+// sum adds the counters and gauges of family name whose labels match the pairs.
+func (f families) sum(name string, pairs ...string) float64 {
+	var s float64
+	for _, m := range f[name].GetMetric() {
+		if matches(m, pairs) {
+			s += m.GetCounter().GetValue() + m.GetGauge().GetValue()
+		}
+	}
+	return s
+}
+
+// value is the first matching series' value, or def when none matches.
+func (f families) value(def float64, name string, pairs ...string) float64 {
+	for _, m := range f[name].GetMetric() {
+		if matches(m, pairs) {
+			return m.GetCounter().GetValue() + m.GetGauge().GetValue()
+		}
+	}
+	return def
+}
+
+func matches(m *dto.Metric, pairs []string) bool {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if label(m, pairs[i]) != pairs[i+1] {
+			return false
+		}
+	}
+	return true
+}
+
+func label(m *dto.Metric, name string) string {
+	for _, l := range m.GetLabel() {
+		if l.GetName() == name {
+			return l.GetValue()
+		}
+	}
+	return ""
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// logLevel is the effective level: the global one, or the config's where higher (the daemon's logger
+// is built with global.log_level; the console's change is the global level).
+func (c *Console) logLevel() zerolog.Level {
+	lvl := zerolog.GlobalLevel()
+	if cl, err := zerolog.ParseLevel(c.o.Config.Global.LogLevel); err == nil && cl > lvl {
+		return cl
+	}
+	return lvl
+}

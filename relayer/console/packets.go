@@ -1,0 +1,210 @@
+package console
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/cityrelay/cityrelay/packets"
+	"github.com/cityrelay/cityrelay/relayer/pipeline"
+)
+
+// Step is one step of a packet's lifecycle as the console shows it.
+type Step struct {
+	// Name is sent, delivered, acknowledged or timed out.
+	Name string `json:"name"`
+	// Done: the step happened (for sent: the scanner saw it).
+	Done bool `json:"done"`
+	// State is the pipeline's lifecycle state of the work item behind the step (observed, confirmed,
+	// already-delivered, retrying, timed-out, failed), empty when none is recorded.
+	State  string    `json:"state,omitempty"`
+	Chain  string    `json:"chain,omitempty"`
+	Height int64     `json:"height,omitempty"`
+	Tx     string    `json:"tx,omitempty"`
+	Reason string    `json:"reason,omitempty"`
+	At     time.Time `json:"at,omitzero"`
+}
+
+// Packet is a packet and its lifecycle.
+type Packet struct {
+	Key           string `json:"key"`
+	Chain         string `json:"chain"`
+	Port          string `json:"port"`
+	Channel       string `json:"channel"`
+	Sequence      uint64 `json:"sequence"`
+	Dest          string `json:"dest,omitempty"`
+	Path          string `json:"path,omitempty"`
+	Class         string `json:"class,omitempty"`
+	AttestationID string `json:"attestation_id,omitempty"`
+	Steps         []Step `json:"steps"`
+}
+
+// ports are the ports a packet search tries when none is given.
+var ports = []string{"did", "transfer"}
+
+// apiPackets finds packets by attestation id (?id=) or by source chain, channel and sequence
+// (?chain=&channel=&seq=, optional &port=).
+func (c *Console) apiPackets(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+	defer cancel()
+	q := r.URL.Query()
+	var keys []packetKey
+	if id := strings.ToLower(strings.TrimSpace(q.Get("id"))); id != "" {
+		for _, s := range c.index.byAttestation(id) {
+			keys = append(keys, s.Key)
+		}
+		if len(keys) == 0 {
+			reply(w, http.StatusNotFound, nil, fmt.Errorf("no packet carrying attestation %s was published since the daemon started", id))
+			return
+		}
+	} else {
+		seq, err := strconv.ParseUint(q.Get("seq"), 10, 64)
+		if q.Get("chain") == "" || q.Get("channel") == "" || err != nil {
+			reply(w, http.StatusBadRequest, nil, fmt.Errorf("%w: give an attestation id, or the source chain, channel and sequence", ErrBadQuery))
+			return
+		}
+		try := ports
+		if p := q.Get("port"); p != "" {
+			try = []string{p}
+		}
+		for _, p := range try {
+			keys = append(keys, packetKey{Chain: q.Get("chain"), Port: p, Channel: q.Get("channel"), Seq: seq})
+		}
+	}
+	kv, err := c.js.KeyValue(ctx, packets.PacketBucket)
+	if err != nil {
+		reply(w, http.StatusBadGateway, nil, fmt.Errorf("packet bucket: %w", err))
+		return
+	}
+	var out []Packet
+	for _, k := range keys {
+		p, found, err := c.lifecycle(ctx, kv, k)
+		if err != nil {
+			reply(w, http.StatusBadGateway, nil, err)
+			return
+		}
+		if found {
+			out = append(out, p)
+		}
+	}
+	if len(out) == 0 {
+		reply(w, http.StatusNotFound, nil, errors.New("no lifecycle recorded for this packet (records are kept for an hour)"))
+		return
+	}
+	reply(w, http.StatusOK, out, nil)
+}
+
+// lifecycle reads packet k's work items' records (recv, ack, timeout) and what the index saw of it.
+func (c *Console) lifecycle(ctx context.Context, kv jetstream.KeyValue, k packetKey) (Packet, bool, error) {
+	recs := map[string]*pipeline.Lifecycle{}
+	for _, kind := range []string{packets.KindRecv, packets.KindAck, packets.KindTimeout} {
+		e, err := kv.Get(ctx, pipeline.LifecycleKey(k.String()+"/"+kind))
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			continue
+		}
+		if err != nil {
+			return Packet{}, false, fmt.Errorf("lifecycle of %s/%s: %w", k, kind, err)
+		}
+		var l pipeline.Lifecycle
+		if err := json.Unmarshal(e.Value(), &l); err != nil {
+			return Packet{}, false, fmt.Errorf("lifecycle of %s/%s: %w", k, kind, err)
+		}
+		recs[kind] = &l
+	}
+	s, indexed := c.index.packet(k)
+	if len(recs) == 0 && !indexed {
+		return Packet{}, false, nil
+	}
+	return steps(k, s, recs), true, nil
+}
+
+// steps lays out a packet's lifecycle: sent (the scanner saw the send), delivered (the recv work
+// item settled), acknowledged (the ack work item settled), or timed out.
+func steps(k packetKey, s seen, recs map[string]*pipeline.Lifecycle) Packet {
+	p := Packet{Key: k.String(), Chain: k.Chain, Port: k.Port, Channel: k.Channel, Sequence: k.Seq, Dest: s.Dest, Path: s.Path,
+		Class: s.Class, AttestationID: s.AttestationID}
+	sent := Step{Name: "sent", Chain: k.Chain, Height: s.SendHeight, At: s.SentSeen, Done: s.SendHeight > 0}
+	recv := Step{Name: "delivered", Chain: s.Dest, Height: s.WriteAckAt}
+	ack := Step{Name: "acknowledged", Chain: k.Chain}
+	apply := func(st *Step, l *pipeline.Lifecycle) {
+		if l == nil {
+			return
+		}
+		st.State, st.Tx, st.Reason, st.At = l.State, l.Tx, l.Reason, time.Unix(l.AtUnix, 0).UTC()
+		st.Done = settled(l.State)
+	}
+	if l := recs[packets.KindRecv]; l != nil && l.State == "observed" {
+		sent.Done, sent.State = true, l.State
+		if sent.At.IsZero() {
+			sent.At = time.Unix(l.AtUnix, 0).UTC()
+		}
+	} else {
+		apply(&recv, l)
+		sent.Done = sent.Done || l != nil
+	}
+	// The acknowledgement written on the destination proves delivery even when the recv record aged
+	// out or another instance delivered it.
+	recv.Done = recv.Done || s.WriteAckAt > 0
+	if l := recs[packets.KindAck]; l != nil {
+		recv.Done, sent.Done = true, true
+		if l.State != "observed" {
+			apply(&ack, l)
+		} else {
+			ack.State = l.State
+		}
+	}
+	p.Steps = []Step{sent, recv, ack}
+	if l := recs[packets.KindTimeout]; l != nil {
+		t := Step{Name: "timed out", Chain: k.Chain}
+		apply(&t, l)
+		p.Steps = []Step{sent, t}
+	}
+	return p
+}
+
+// settled: the lifecycle state says the work is done on chain.
+func settled(state string) bool {
+	return state == "confirmed" || state == "already-delivered" || state == "timed-out"
+}
+
+// DeadLetter is a dead-lettered work item as the console lists it.
+type DeadLetter struct {
+	Seq        uint64 `json:"seq"`
+	Reason     string `json:"reason"`
+	Subject    string `json:"subject"`
+	Work       string `json:"work,omitempty"`
+	Kind       string `json:"kind,omitempty"`
+	Path       string `json:"path,omitempty"`
+	From       string `json:"from,omitempty"`
+	To         string `json:"to,omitempty"`
+	Requeuable bool   `json:"requeueable"`
+}
+
+// deadLimit is the most dead letters a page lists (the CLI lists them all).
+const deadLimit = 200
+
+func (c *Console) apiDeadLetters(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+	defer cancel()
+	dead, err := packets.DeadLetters(ctx, c.js, deadLimit)
+	if err != nil {
+		reply(w, http.StatusBadGateway, nil, err)
+		return
+	}
+	out := make([]DeadLetter, 0, len(dead))
+	for _, d := range dead {
+		dl := DeadLetter{Seq: d.Seq, Reason: d.Reason, Subject: d.Subject}
+		if d.Work != nil {
+			dl.Work, dl.Kind, dl.Path, dl.From, dl.To, dl.Requeuable = d.Work.MsgID(), d.Work.Kind, d.Work.Path, d.Work.From, d.Work.To, true
+		}
+		out = append(out, dl)
+	}
+	reply(w, http.StatusOK, out, nil)
+}

@@ -1,0 +1,80 @@
+package console
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/cityrelay/cityrelay/relayer/verify"
+)
+
+// Card is a verification as a clerk reads it.
+type Card struct {
+	// Verdict is valid, revoked, suspended, expired, not yet valid, not found, not recognised,
+	// client frozen or cannot verify. Only "valid" means the credential may be accepted.
+	Verdict string `json:"verdict"`
+	// Explain says in one sentence what the verdict means for the clerk.
+	Explain string `json:"explain"`
+	// Result is the verified answer with its proof details (nil when it cannot verify).
+	Result *verify.Result `json:"result,omitempty"`
+	// Error is why it could not verify.
+	Error string `json:"error,omitempty"`
+}
+
+var verdicts = map[verify.Status][2]string{
+	verify.StatusValid:        {"valid", "The credential is valid: its issuing city has not revoked or suspended it and it is within its validity dates."},
+	verify.StatusRevoked:      {"revoked", "The issuing city revoked this credential. Do not accept it."},
+	verify.StatusSuspended:    {"suspended", "The issuing city suspended this credential. Do not accept it for now."},
+	verify.StatusExpired:      {"expired", "The credential's validity period is over."},
+	verify.StatusNotYet:       {"not yet valid", "The credential's validity period has not started."},
+	verify.StatusAbsent:       {"not found", "This city holds no credential with this id from that city."},
+	verify.StatusPending:      {"not found", "Only a status change has arrived for this credential, not the credential itself."},
+	verify.StatusUnrecognised: {"not recognised", "The record did not come from the client this city's registry names for the issuing city."},
+	verify.StatusClientFrozen: {"client frozen", "The record was proven through a client frozen for misbehaviour: it cannot be trusted."},
+}
+
+// apiVerify runs the light-client-checked verification of `cityrelay verify` (?chain=&origin=&id=)
+// and answers a Card; it is 200 whatever the verdict, including "cannot verify".
+func (c *Console) apiVerify(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	chain, origin, id := strings.TrimSpace(q.Get("chain")), strings.TrimSpace(q.Get("origin")), strings.ToLower(strings.TrimSpace(q.Get("id")))
+	ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+	defer cancel()
+	res, err := c.verify(ctx, chain, origin, id)
+	if err != nil {
+		reply(w, http.StatusOK, Card{Verdict: "cannot verify", Explain: "No verified answer could be obtained now: this is not a negative answer. Try again later.",
+			Error: redact(err.Error())}, nil)
+		return
+	}
+	v, ok := verdicts[res.Status]
+	if !ok {
+		v = [2]string{string(res.Status), res.Reason}
+	}
+	reply(w, http.StatusOK, Card{Verdict: v[0], Explain: v[1], Result: res}, nil)
+}
+
+func (c *Console) verify(ctx context.Context, chain, origin, id string) (*verify.Result, error) {
+	if _, ok := c.o.Config.Chains[chain]; !ok {
+		return nil, fmt.Errorf("%w: chain %q is not configured", verify.ErrCouldNotVerify, chain)
+	}
+	if c.o.Runtime == nil {
+		return nil, fmt.Errorf("%w: no chains opened", verify.ErrCouldNotVerify)
+	}
+	cl, err := c.o.Runtime.Chain(chain)
+	if err != nil {
+		return nil, err
+	}
+	lc, err := c.o.Runtime.Light(ctx, chain)
+	if err != nil {
+		return nil, err
+	}
+	return verify.Attestation(ctx, cl, lc, origin, id, verify.Options{MaxHeaderAge: c.o.Config.Verify.MaxHeaderAge.Duration, Now: time.Now()})
+}
+
+// urls matches what may be an RPC address in an error (it may carry an API key): never shown.
+var urls = regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.-]*://[^\s"']+|\b\d{1,3}(\.\d{1,3}){3}:\d+\b`)
+
+func redact(s string) string { return urls.ReplaceAllString(s, "<node>") }
