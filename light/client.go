@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	dbm "github.com/cometbft/cometbft-db"
@@ -121,6 +122,10 @@ func newWithProviders(ctx context.Context, o Options, log zerolog.Logger, primar
 		return nil, fmt.Errorf("light %s: store dir: %w", o.ChainID, err)
 	}
 	db, err := dbm.NewGoLevelDB("light-"+o.ChainID, o.StoreDir)
+	if errors.Is(err, syscall.EAGAIN) {
+		return nil, fmt.Errorf("light %s: %w: %s is locked by another process (a running `cityrelay start` owns it: ask its /v1/attestations endpoint or its console)",
+			o.ChainID, ErrStoreInUse, o.StoreDir)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("light %s: open store: %w", o.ChainID, err)
 	}

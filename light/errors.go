@@ -35,3 +35,7 @@ func (e *VerificationError) Error() string {
 
 // Unwrap returns the cause (cometbft's light errors, ErrDivergence, ...).
 func (e *VerificationError) Unwrap() error { return e.Err }
+
+// ErrStoreInUse is returned by New when another process holds the light client's store (one process
+// owns a store: the daemon, while it runs).
+var ErrStoreInUse = errors.New("light client store in use")
