@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -58,7 +59,7 @@ func Setup(ctx context.Context, js jetstream.JetStream, replicas int, window tim
 			Replicas: replicas, MaxAge: deadMaxAge, MaxBytes: deadMaxBytes, Discard: jetstream.DiscardOld},
 	}
 	for _, cfg := range streams {
-		if err := ensureStream(ctx, js, cfg); err != nil {
+		if err := retryUnavailable(ctx, setupPatience, func() error { return ensureStream(ctx, js, cfg) }); err != nil {
 			return err
 		}
 	}
@@ -66,11 +67,36 @@ func Setup(ctx context.Context, js jetstream.JetStream, replicas int, window tim
 		{Bucket: CursorBucket, Storage: jetstream.FileStorage, Replicas: replicas},
 		{Bucket: PacketBucket, Storage: jetstream.FileStorage, Replicas: replicas, TTL: lifecycleTTL, MaxBytes: lifecycleMaxGiB},
 	} {
-		if err := ensureBucket(ctx, js, kv); err != nil {
+		if err := retryUnavailable(ctx, setupPatience, func() error { return ensureBucket(ctx, js, kv) }); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// setupPatience is how long Setup waits for a cluster that does not answer yet (electing a meta or
+// stream leader after a start or a restart) before giving up.
+const setupPatience = time.Minute
+
+// retryUnavailable runs f until it succeeds, fails for another reason than JetStream not answering
+// (a request timeout, no responders), ctx ends, or patience runs out; it returns f's last error.
+func retryUnavailable(ctx context.Context, patience time.Duration, f func() error) error {
+	deadline := time.Now().Add(patience)
+	wait := 250 * time.Millisecond
+	for {
+		err := f()
+		unavailable := errors.Is(err, nats.ErrTimeout) || errors.Is(err, nats.ErrNoResponders) ||
+			(errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil)
+		if err == nil || !unavailable || !time.Now().Add(wait).Before(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 4*time.Second)
+	}
 }
 
 func ensureStream(ctx context.Context, js jetstream.JetStream, want jetstream.StreamConfig) error {
