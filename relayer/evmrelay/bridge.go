@@ -32,6 +32,7 @@ import (
 	"github.com/cityrelay/cityrelay/chains/evm"
 	"github.com/cityrelay/cityrelay/chains/evm/registry"
 	"github.com/cityrelay/cityrelay/packets"
+	"github.com/cityrelay/cityrelay/relayer/pipeline"
 )
 
 // Source is the EVM city as the bridge reads it: every header from its light client (*evm.Client).
@@ -135,26 +136,7 @@ func (b *Bridge) defaults() {
 }
 
 func (b *Bridge) supervise(ctx context.Context, part string, run func(context.Context) error) error {
-	wait := time.Second
-	for {
-		err := run(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err == nil {
-			err = errors.New("stopped")
-		}
-		b.Log.Error().Err(err).Str("part", part).Dur("restart_in", wait).Msg("evm bridge part failed; restarting")
-		if b.OnPartFailed != nil {
-			b.OnPartFailed(part, err)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, 30*time.Second)
-	}
+	return pipeline.Supervise(ctx, b.Log, part, run, b.OnPartFailed)
 }
 
 // cursorKey is the scanner's cursor in the cursors bucket.
@@ -318,12 +300,9 @@ func (b *Bridge) handle(ctx context.Context, m jetstream.Msg) {
 	if b.OnFailed != nil {
 		b.OnFailed(reason)
 	}
-	delay := b.RetryBase
-	for i := uint64(1); i < tries && delay < 5*time.Minute; i++ {
-		delay *= 2
-	}
+	delay := pipeline.Backoff(b.RetryBase, tries)
 	log.Warn().Err(err).Str("reason", reason).Uint64("try", tries).Dur("retry_in", delay).Msg("evm attestation not delivered; retrying")
-	_ = m.NakWithDelay(min(delay, 5*time.Minute))
+	_ = m.NakWithDelay(delay)
 }
 
 func (b *Bridge) dead(ctx context.Context, m jetstream.Msg, w *packets.EvmWork, reason error) {

@@ -124,6 +124,13 @@ func Run(ctx context.Context, o Options) error {
 
 // supervise restarts a failing loop with backoff instead of stopping the daemon.
 func supervise(ctx context.Context, o Options, name string, run func(context.Context) error) error {
+	return Supervise(ctx, o.Log, name, run, o.OnPartFailed)
+}
+
+// Supervise runs run until ctx ends, restarting it with backoff (1 s doubling to 30 s) whenever it
+// fails or returns, so one failing part never stops the daemon; onFail (optional) is told of each
+// failure.
+func Supervise(ctx context.Context, log zerolog.Logger, name string, run func(context.Context) error, onFail func(part string, err error)) error {
 	wait := time.Second
 	for {
 		err := run(ctx)
@@ -133,18 +140,16 @@ func supervise(ctx context.Context, o Options, name string, run func(context.Con
 		if err == nil {
 			err = errors.New("stopped")
 		}
-		o.Log.Error().Err(err).Str("part", name).Dur("restart_in", wait).Msg("pipeline part failed; restarting")
-		if o.OnPartFailed != nil {
-			o.OnPartFailed(name, err)
+		log.Error().Err(err).Str("part", name).Dur("restart_in", wait).Msg("part failed; restarting")
+		if onFail != nil {
+			onFail(name, err)
 		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-time.After(wait):
 		}
-		if wait < 30*time.Second {
-			wait *= 2
-		}
+		wait = min(2*wait, 30*time.Second)
 	}
 }
 

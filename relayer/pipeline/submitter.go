@@ -381,7 +381,11 @@ func (s *submitter) retry(ctx context.Context, m jetstream.Msg, w *packets.Work,
 }
 
 // backoff is base·2^(n-1), at most maxBackoff.
-func backoff(base time.Duration, n uint64) time.Duration {
+func backoff(base time.Duration, n uint64) time.Duration { return Backoff(base, n) }
+
+// Backoff is the retry delay of the n-th delivery of an item: base doubled per earlier try, at most
+// 5 minutes.
+func Backoff(base time.Duration, n uint64) time.Duration {
 	d := base
 	for i := uint64(1); i < n && d < maxBackoff; i++ {
 		d *= 2
