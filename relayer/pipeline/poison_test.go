@@ -36,8 +36,8 @@ func attestations(t *testing.T, seoul *devnet.Chain, admin *cosmos.Client, chann
 // TestPoisonIsIsolated publishes bad work straight into the work stream while 500 honest packets flow:
 // undecodable bytes, a forged packet no chain committed, an inflated height, and an acknowledgement
 // whose packet was altered (its proof holds, the chain refuses it). Each is dead-lettered with its own
-// reason (a chain's refusal once it has been delivered the delivery limit times, transient failures of
-// its batch not counted); every honest packet arrives and is acknowledged, and no
+// reason (a chain's refusal once it has been delivered at least the delivery limit times: a transient
+// failure of its batch adds a delivery); every honest packet arrives and is acknowledged, and no
 // honest item is dead-lettered.
 func TestPoisonIsIsolated(t *testing.T) {
 	ctx := context.Background()
