@@ -104,7 +104,7 @@ type observed struct {
 const observedPath = "seoul-bucheon-1"
 
 // startObserved starts the devnet, links the path with the CLI and runs the daemon until the test ends.
-func startObserved(tb testing.TB, blockTime time.Duration, maxVerifications int) *observed {
+func startObserved(tb testing.TB, blockTime time.Duration, maxVerifications int, configure ...func(*config.Config)) *observed {
 	tb.Helper()
 	ctx := context.Background()
 	net, err := devnet.Start(ctx, devnet.Options{Home: tb.TempDir(), ChainIDs: []string{"seoul-1", "bucheon-1"}, BlockTime: blockTime})
@@ -144,6 +144,9 @@ func startObserved(tb testing.TB, blockTime time.Duration, maxVerifications int)
 		tb.Fatal(err)
 	}
 	o.cfg.Metrics.Listen = "127.0.0.1:0"
+	for _, f := range configure {
+		f(o.cfg)
+	}
 	o.channel = o.cfg.Paths[observedPath].Src.ChannelID
 
 	logf, err := os.Create(filepath.Join(tb.TempDir(), "daemon.log"))

@@ -96,6 +96,7 @@ func TestMalformedConfigNamesKeyAndLine(t *testing.T) {
 			return s + "\n[nats]\nembedded = false\nurl = \"tls://nats-1.city.example:4222\"\n"
 		}, "nats.url", 22},
 		{"no max header age", func(s string) string { return s + "\n[verify]\nmax_header_age = \"0s\"\n" }, "verify.max_header_age", 21},
+		{"negative verification budget", func(s string) string { return s + "\n[verify]\nmax_per_second = -1\n" }, "verify.max_per_second", 21},
 		{"max deliveries out of range", func(s string) string { return s + "\n[relay]\nmax_deliveries = 0\n" }, "relay.max_deliveries", 21},
 		// A key that is missing is reported at its table's line.
 		{"evm city without a chain id", func(s string) string {

@@ -22,6 +22,7 @@ import (
 	"github.com/cityrelay/cityrelay/packets"
 	"github.com/cityrelay/cityrelay/relayer/config"
 	"github.com/cityrelay/cityrelay/relayer/runtime"
+	"github.com/cityrelay/cityrelay/relayer/verify"
 )
 
 //go:embed assets
@@ -40,7 +41,10 @@ type Options struct {
 	// AdminToken authorises the admin actions (the value of console.admin_token_env, read by cmd/);
 	// empty refuses them all.
 	AdminToken string
-	Log        zerolog.Logger
+	// Verify runs a verification the way the daemon's endpoint does (its budget, slots and shared
+	// fresh header). Nil: the console verifies on its own through Runtime (tests of the console).
+	Verify func(ctx context.Context, chain, origin, id string) (*verify.Result, error)
+	Log    zerolog.Logger
 }
 
 // overviewEvery is the longest an overview is reused: every open page polls every 2 s, so however

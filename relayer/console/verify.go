@@ -57,6 +57,9 @@ func (c *Console) apiVerify(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Console) verify(ctx context.Context, chain, origin, id string) (*verify.Result, error) {
+	if c.o.Verify != nil {
+		return c.o.Verify(ctx, chain, origin, id)
+	}
 	if _, ok := c.o.Config.Chains[chain]; !ok {
 		return nil, fmt.Errorf("%w: chain %q is not configured", verify.ErrCouldNotVerify, chain)
 	}

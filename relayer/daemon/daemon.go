@@ -126,7 +126,7 @@ func Run(ctx context.Context, o Options) error {
 		if err != nil {
 			return fmt.Errorf("metrics listen %s: %w", cfg.Metrics.Listen, err)
 		}
-		srv := newServer(mux(site{m: m, h: h, o: o, nc: nc, v: v, lim: lim}), lim, m)
+		srv := newServer(mux(newSite(m, h, o, nc, v, lim)), lim, m)
 		g.Go(func() error {
 			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 				return err
@@ -475,6 +475,13 @@ type site struct {
 	nc  *nats.Conn
 	v   *verifiers
 	lim limits
+	// gate admits verifications (HTTP and console); newSite makes it.
+	gate *gate
+}
+
+// newSite is what the HTTP side serves, with its verification gate.
+func newSite(m *metrics, h *health, o Options, nc *nats.Conn, v *verifiers, lim limits) site {
+	return site{m: m, h: h, o: o, nc: nc, v: v, lim: lim, gate: newGate(lim, o.Config.Verify.MaxPerSecond, m)}
 }
 
 // natsUp reports whether the NATS connection is up (false without one).
@@ -487,7 +494,8 @@ func (s site) natsUp() bool { return s.nc != nil && s.nc.IsConnected() }
 func mux(s site) *http.ServeMux {
 	mux := http.NewServeMux()
 	if s.o.Config.Console.Enabled {
-		c, err := console.New(console.Options{Config: s.o.Config, Runtime: s.o.Runtime, NC: s.nc, Metrics: s.m.reg, AdminToken: s.o.ConsoleToken, Log: s.o.Log})
+		c, err := console.New(console.Options{Config: s.o.Config, Runtime: s.o.Runtime, NC: s.nc, Metrics: s.m.reg, AdminToken: s.o.ConsoleToken, Log: s.o.Log,
+			Verify: s.verification})
 		if err != nil {
 			s.o.Log.Warn().Err(err).Msg("web console not served")
 		} else {
@@ -497,7 +505,7 @@ func mux(s site) *http.ServeMux {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.Handle("GET /readyz", readyz(s.h, s.v, s.o.Config.Verify.MaxHeaderAge.Duration, s.natsUp, s.m, s.o.Log))
-	mux.Handle("GET /v1/attestations/{chain}/{origin}/{id}", attestations(s.o, s.v, s.lim, s.m))
+	mux.Handle("GET /v1/attestations/{chain}/{origin}/{id}", attestations(s))
 	return mux
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -15,6 +16,7 @@ import (
 
 	cmttypes "github.com/cometbft/cometbft/types"
 	"golang.org/x/sync/singleflight"
+	"golang.org/x/time/rate"
 
 	"github.com/cityrelay/cityrelay/chains"
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
@@ -52,7 +54,8 @@ func defaultLimits() limits {
 		// A verification is a few proven queries to the node. Measured (BenchmarkVerifyUnderLoad, 200
 		// clients, 2 shared cores, devnet in process): 8 at once answered 525-815/s, p99 0.53-0.74 s;
 		// 32 at once (clients retrying at once on 503) 384/s, p99 1.1 s: more only queue on the node
-		// and the CPU, which the relaying needs.
+		// and the CPU, which the relaying needs. Unbudgeted, 8 at once slowed relaying to 50-88 % of
+		// its pace alone; verify.max_per_second (default 100) keeps it at 94 % (BENCHMARKS.md).
 		Verifications: 8, SlotWait: 500 * time.Millisecond,
 		// Blocks come every 1-6 s: a header this young is as fresh as the chain.
 		ShareHeader: 2 * time.Second,
@@ -152,11 +155,77 @@ func requestID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// attestations serves GET /v1/attestations/{chain}/{origin}/{id}: at most l.Verifications at once,
-// each answered from its chain's shared fresh header. An error reply names no address (RPC URLs may
-// carry API keys): a generic reason and a request id; the detail goes to the log.
-func attestations(o Options, v *verifiers, l limits, m *metrics) http.HandlerFunc {
-	slots := make(chan struct{}, l.Verifications)
+// gate admits verification requests, from the HTTP endpoint and the console alike: at most
+// perSecond a second (a token bucket of l.Verifications; none when perSecond is 0) and at most
+// l.Verifications at once. A request the budget would make wait longer than l.SlotWait, or that
+// finds no slot within it, is refused with ErrBusy.
+type gate struct {
+	slots    chan struct{}
+	budget   *rate.Limiter
+	slotWait time.Duration
+	m        *metrics
+}
+
+func newGate(l limits, perSecond int, m *metrics) *gate {
+	g := &gate{slots: make(chan struct{}, l.Verifications), slotWait: l.SlotWait, m: m}
+	if perSecond > 0 {
+		g.budget = rate.NewLimiter(rate.Limit(perSecond), l.Verifications)
+	}
+	return g
+}
+
+// enter waits for the budget and a slot; release gives the slot back.
+func (g *gate) enter(ctx context.Context) (release func(), err error) {
+	wait := time.NewTimer(g.slotWait)
+	defer wait.Stop()
+	if g.budget != nil {
+		r := g.budget.Reserve()
+		if d := r.Delay(); d > g.slotWait {
+			r.Cancel()
+			g.m.rejected.WithLabelValues("over_budget").Inc()
+			return nil, fmt.Errorf("%w: over the budget of verifications a second", ErrBusy)
+		} else if d > 0 {
+			t := time.NewTimer(d)
+			defer t.Stop()
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				r.Cancel()
+				return nil, ctx.Err()
+			}
+		}
+	}
+	select {
+	case g.slots <- struct{}{}:
+		g.m.attInFlight.Inc()
+		return func() { g.m.attInFlight.Dec(); <-g.slots }, nil
+	case <-wait.C:
+		g.m.rejected.WithLabelValues("busy").Inc()
+		return nil, fmt.Errorf("%w: every verification slot is taken", ErrBusy)
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// verification runs one verification through the gate against the chain's shared fresh header.
+func (s site) verification(ctx context.Context, chain, origin, id string) (*verify.Result, error) {
+	c, ok := s.v.chain(chain)
+	if !ok {
+		return nil, fmt.Errorf("%w: chain %q is not configured", verify.ErrCouldNotVerify, chain)
+	}
+	release, err := s.gate.enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	return verify.Attestation(ctx, c.prover, c.headers, origin, id,
+		verify.Options{MaxHeaderAge: s.o.Config.Verify.MaxHeaderAge.Duration, Now: time.Now()})
+}
+
+// attestations serves GET /v1/attestations/{chain}/{origin}/{id}, each request admitted by the
+// gate and answered from its chain's shared fresh header. An error reply names no address (RPC URLs
+// may carry API keys): a generic reason and a request id; the detail goes to the log.
+func attestations(s site) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		chain, origin, id := r.PathValue("chain"), r.PathValue("origin"), strings.ToLower(r.PathValue("id"))
 		w.Header().Set("Content-Type", "application/json")
@@ -164,14 +233,13 @@ func attestations(o Options, v *verifiers, l limits, m *metrics) http.HandlerFun
 		reply := func(code int, body any) {
 			w.WriteHeader(code)
 			_ = json.NewEncoder(w).Encode(body)
-			m.attRequests.WithLabelValues(chain, strconv.Itoa(code)).Inc()
-			m.attSeconds.WithLabelValues(chain).Observe(time.Since(start).Seconds())
+			s.m.attRequests.WithLabelValues(chain, strconv.Itoa(code)).Inc()
+			s.m.attSeconds.WithLabelValues(chain).Observe(time.Since(start).Seconds())
 		}
 		fail := func(code int, reason string) {
 			reply(code, map[string]string{"status": "could-not-verify", "error": reason})
 		}
-		c, ok := v.chain(chain)
-		if !ok {
+		if _, ok := s.v.chain(chain); !ok {
 			chain = "unknown" // a label per unknown name would let a client grow the series without bound
 			fail(http.StatusNotFound, "chain is not configured")
 			return
@@ -180,32 +248,22 @@ func attestations(o Options, v *verifiers, l limits, m *metrics) http.HandlerFun
 			fail(http.StatusBadRequest, "give a city chain id as origin and a 64-hex-character attestation id")
 			return
 		}
-		wait := time.NewTimer(l.SlotWait)
-		defer wait.Stop()
-		select {
-		case slots <- struct{}{}:
-			defer func() { <-slots }()
-		case <-wait.C:
-			m.rejected.WithLabelValues("busy").Inc()
+		res, err := s.verification(r.Context(), chain, origin, id)
+		switch {
+		case errors.Is(err, ErrBusy):
 			w.Header().Set("Retry-After", "1")
-			fail(http.StatusServiceUnavailable, "too many verifications in progress: retry in a second")
+			fail(http.StatusServiceUnavailable, "too many verifications: retry in a second")
+		case r.Context().Err() != nil:
 			return
-		case <-r.Context().Done():
-			return
-		}
-		m.attInFlight.Inc()
-		defer m.attInFlight.Dec()
-		res, err := verify.Attestation(r.Context(), c.prover, c.headers, origin, id,
-			verify.Options{MaxHeaderAge: o.Config.Verify.MaxHeaderAge.Duration, Now: time.Now()})
-		if err != nil {
+		case err != nil:
 			rid := requestID()
-			o.Log.Warn().Err(err).Str("chain", chain).Str("origin", origin).Str("id", id).Str("request", rid).Msg("verification failed")
+			s.o.Log.Warn().Err(err).Str("chain", chain).Str("origin", origin).Str("id", id).Str("request", rid).Msg("verification failed")
 			// No verified, fresh answer: unavailable, not negative.
 			fail(http.StatusServiceUnavailable, fmt.Sprintf("no fresh verified answer from %s: its node is unreachable or stalled, "+
 				"or its answer did not match the verified header (request %s in the daemon's log)", chain, rid))
-			return
+		default:
+			reply(http.StatusOK, res)
 		}
-		reply(http.StatusOK, res)
 	}
 }
 

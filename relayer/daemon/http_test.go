@@ -249,7 +249,7 @@ func TestAttestationsBoundedAndSecretFree(t *testing.T) {
 	v := &verifiers{byChain: map[string]*verifier{"seoul-1": {headers: &freshHeaders{lc: blockingHeaders{release}, now: time.Now,
 		verifyTimeout: 5 * time.Second}}}}
 	m := newMetrics(nil)
-	addr := serve(t, mux(site{m: m, h: newHealth(), o: Options{Config: cfg}, v: v, lim: l}), l)
+	addr := serve(t, mux(newSite(m, newHealth(), Options{Config: cfg}, nil, v, l)), l)
 	url := "http://" + addr + "/v1/attestations/seoul-1/seoul-1/" + strings.Repeat("ab", 32)
 
 	type answer struct {
@@ -309,5 +309,51 @@ func TestAttestationsBoundedAndSecretFree(t *testing.T) {
 		if strings.Contains(r.body, secret) {
 			t.Errorf("readyz echoes %q: %s", secret, r.body)
 		}
+	}
+}
+
+func TestVerificationBudget(t *testing.T) {
+	l := defaultLimits()
+	l.Verifications, l.SlotWait = 4, 50*time.Millisecond
+	m := newMetrics(nil)
+	g := newGate(l, 5, m) // 5 a second, a burst of 4
+	ctx := context.Background()
+	for i := range 4 {
+		release, err := g.enter(ctx)
+		if err != nil {
+			t.Fatalf("verification %d of the burst: %v", i, err)
+		}
+		release()
+	}
+	// The next token comes in 200 ms, past the 50 ms a request may wait: refused at once.
+	start := time.Now()
+	if _, err := g.enter(ctx); !errors.Is(err, ErrBusy) {
+		t.Fatalf("over the budget: %v, want ErrBusy", err)
+	}
+	if d := time.Since(start); d > l.SlotWait {
+		t.Errorf("refusal over the budget took %s, want at once", d)
+	}
+	if n := testutil.ToFloat64(m.rejected.WithLabelValues("over_budget")); n != 1 {
+		t.Errorf("over_budget refusals counted %v, want 1", n)
+	}
+	if n := testutil.ToFloat64(m.attInFlight); n != 0 {
+		t.Errorf("%v verifications in flight after every release, want 0", n)
+	}
+	// Once a token has come, one is admitted again.
+	time.Sleep(250 * time.Millisecond)
+	release, err := g.enter(ctx)
+	if err != nil {
+		t.Fatalf("after the budget refilled: %v", err)
+	}
+	release()
+
+	// No budget (0): only the slots bound it.
+	free := newGate(l, 0, m)
+	for i := range 20 {
+		release, err := free.enter(ctx)
+		if err != nil {
+			t.Fatalf("verification %d without a budget: %v", i, err)
+		}
+		release()
 	}
 }

@@ -152,7 +152,7 @@ func newMetrics(nc *nats.Conn) *metrics {
 		attRequests:  counter("cityrelay_attestation_requests_total", "Verification requests answered, by HTTP status code.", "chain", "code"),
 		attSeconds:   histogram("cityrelay_attestation_verify_seconds", "Answering a verification request.", verifyBucket, "chain"),
 		attInFlight:  prometheus.NewGauge(prometheus.GaugeOpts{Name: "cityrelay_attestation_in_flight", Help: "Verification requests being answered."}),
-		rejected:     counter("cityrelay_http_rejected_total", "HTTP requests refused: busy (503), too_large (413).", "reason"),
+		rejected:     counter("cityrelay_http_rejected_total", "HTTP requests refused: busy (503, no verification slot), over_budget (503, verify.max_per_second), too_large (413).", "reason"),
 		headerShared: counter("cityrelay_header_cache_hits_total", "Verification requests answered from a header another request verified moments before.", "chain"),
 	}
 	m.all = append(m.all, m.observed, m.relayed, m.failed, m.deadTotal, m.latency,
@@ -191,6 +191,7 @@ func (m *metrics) zero(cfg *config.Config, paths []*relayer.Path) {
 		}
 	}
 	m.rejected.WithLabelValues("busy")
+	m.rejected.WithLabelValues("over_budget")
 	m.rejected.WithLabelValues("too_large")
 }
 
