@@ -299,8 +299,9 @@ const (
 )
 
 // classify decides what becomes of a batch of items whose delivery failed with err, and for a
-// retry the reason reported: "transient", or "tx <codespace>/<code>" for a chain's refusal. A batch
-// too large for one tx, or refused by the chain, is split while it holds more than one item.
+// retry the reason reported: "transient", "too large" for a lone item that does not fit a tx, or
+// "tx <codespace>/<code>" for a chain's refusal. A batch too large for one tx, or refused by the
+// chain, is split while it holds more than one item.
 func classify(err error, items int) (failure, string) {
 	var txErr *chains.TxError
 	splittable := errors.Is(err, chains.ErrTxTooLarge) || errors.As(err, &txErr)
@@ -311,16 +312,19 @@ func classify(err error, items int) (failure, string) {
 		return failDead, ""
 	case txErr != nil:
 		return failRetry, fmt.Sprintf("tx %s/%d", txErr.Codespace, txErr.Code)
+	case errors.Is(err, chains.ErrTxTooLarge):
+		return failRetry, "too large"
 	default:
 		return failRetry, "transient"
 	}
 }
 
 // deterministic reports whether an item's failure would recur if it were tried again as it is (a
-// chain's refusal, a height never verified): retry dead-letters such an item after MaxDeliver tries.
+// chain's refusal, a height never verified, an item alone too large for a tx under this config):
+// retry dead-letters such an item after MaxDeliver tries.
 func deterministic(err error) bool {
 	var txErr *chains.TxError
-	return errors.As(err, &txErr) || errors.Is(err, relayer.ErrHeightAhead)
+	return errors.As(err, &txErr) || errors.Is(err, relayer.ErrHeightAhead) || errors.Is(err, chains.ErrTxTooLarge)
 }
 
 // settle acknowledges what the outcome delivered or proved done, and dead-letters, each on its own,

@@ -284,6 +284,20 @@ func TestSubmitterHandle(t *testing.T) {
 		reason: "failed 3 times",
 		failed: "tx did/5",
 	}, {
+		// A lone item too large for a tx under this config is not retried forever: dead-lettered
+		// after MaxDeliver tries, saying why (the operator raises max_gas and re-queues it).
+		name:      "lone item too large dead after MaxDeliver",
+		works:     []*packets.Work{recv(8)},
+		delivered: 3,
+		answer: func(_ string, seqs []uint64) (*relayer.Outcome, error) {
+			return nil, fmt.Errorf("b-1: %d messages need 95000000 gas, max_gas is 90000000: %w", len(seqs)+1, chains.ErrTxTooLarge)
+		},
+		want:   map[uint64]fate{8: {fate: "term", state: "failed"}},
+		calls:  [][]uint64{{8}},
+		dead:   1,
+		reason: "max_gas",
+		failed: "too large",
+	}, {
 		// A terminal error dead-letters the whole batch at once.
 		name:  "terminal error dead-letters the batch",
 		works: []*packets.Work{recv(1), recv(2)},
@@ -447,9 +461,11 @@ func TestClassify(t *testing.T) {
 		determined bool // deterministic: dead-lettered after MaxDeliver tries
 	}{
 		// Too large for one tx: halve it.
-		{"too large batch", fmt.Errorf("recv: %w", chains.ErrTxTooLarge), 2, failSplit, "", false},
-		// A lone item too large for a tx: nothing to split, and no chain refused it.
-		{"too large item", chains.ErrTxTooLarge, 1, failRetry, "transient", false},
+		{"too large batch", fmt.Errorf("recv: %w", chains.ErrTxTooLarge), 2, failSplit, "", true},
+		// A lone item too large for a tx (max_gas or the node's tx size): nothing to split, and it
+		// will not fit on another try either: retried, then dead-lettered with the reason (the
+		// operator raises max_gas and re-queues it).
+		{"too large item", fmt.Errorf("recv: %w", chains.ErrTxTooLarge), 1, failRetry, "too large", true},
 		// A chain's refusal of a batch: split to find the item that caused it.
 		{"refused batch", fmt.Errorf("recv 3 packets on b-1: %w", refused), 3, failSplit, "", true},
 		// A chain's refusal of one item: retried, named by its code.
