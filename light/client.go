@@ -117,7 +117,9 @@ func newWithProviders(ctx context.Context, o Options, log zerolog.Logger, primar
 			witnesses[i] = newCachedProvider(w)
 		}
 	}
-	detectorWitnesses := witnesses
+	// cometbft's client drops a witness it finds bad by moving the last one into its slot: its own
+	// copy of the slice, or our witnesses would no longer line up with witnessURLs.
+	detectorWitnesses := append([]provider.Provider(nil), witnesses...)
 	if err := os.MkdirAll(o.StoreDir, 0o700); err != nil {
 		return nil, fmt.Errorf("light %s: store dir: %w", o.ChainID, err)
 	}
