@@ -67,6 +67,8 @@ type Client struct {
 	// trustingPeriod bounds the age of the newest verified header.
 	trustingPeriod time.Duration
 	mu             sync.Mutex // serialises verification: cometbft's client is not meant for parallel updates
+	// record is every witness's last cross-check and the divergences seen (Witnesses, Divergences).
+	record *witnessRecord
 }
 
 // New opens (or creates) the light client of a chain.
@@ -117,7 +119,17 @@ func newWithProviders(ctx context.Context, o Options, log zerolog.Logger, primar
 			witnesses[i] = newCachedProvider(w)
 		}
 	}
-	detectorWitnesses := witnesses
+	// cometbft's client drops a witness it finds bad by moving the last one into its slot: its own
+	// copy of the slice, or our witnesses would no longer line up with witnessURLs.
+	detectorWitnesses := append([]provider.Provider(nil), witnesses...)
+	isPrimary := make([]bool, len(witnesses))
+	for i, w := range witnesses {
+		isPrimary[i] = w == primary
+	}
+	record := newWitnessRecord(witnessURLs, isPrimary)
+	if err := record.loadEvidence(o.EvidenceDir, o.ChainID); err != nil {
+		log.Warn().Err(err).Str("dir", o.EvidenceDir).Msg("earlier evidence files not listed")
+	}
 	if err := os.MkdirAll(o.StoreDir, 0o700); err != nil {
 		return nil, fmt.Errorf("light %s: store dir: %w", o.ChainID, err)
 	}
@@ -133,7 +145,7 @@ func newWithProviders(ctx context.Context, o Options, log zerolog.Logger, primar
 	opts := []cmtlight.Option{cmtlight.SkippingVerification(cmtlight.DefaultTrustLevel), cmtlight.MaxRetryAttempts(3)}
 
 	c := &Client{chainID: o.ChainID, primary: primary, witnesses: witnesses, witnessURLs: witnessURLs, db: db, storeDir: o.StoreDir,
-		evidenceDir: o.EvidenceDir, log: log, now: o.Now, trustingPeriod: o.TrustingPeriod}
+		evidenceDir: o.EvidenceDir, log: log, now: o.Now, trustingPeriod: o.TrustingPeriod, record: record}
 	if h, err := store.LastLightBlockHeight(); err == nil && h > 0 {
 		// Resume from the headers verified before: the trust options are not needed again.
 		c.lc, err = cmtlight.NewClientFromTrustedStore(o.ChainID, o.TrustingPeriod, primary, detectorWitnesses, store, opts...)
@@ -309,27 +321,39 @@ func (c *Client) TrustedHeight() (int64, error) {
 func (c *Client) Close() error { return c.db.Close() }
 
 // crossCheck asks every witness for the header at lb's height; one that differs is a divergence.
+// Every witness is asked, even after a divergence, and its outcome recorded (Witnesses); the error is
+// the first divergence.
 func (c *Client) crossCheck(ctx context.Context, lb *types.LightBlock) error {
+	var diverged error
 	for i, w := range c.witnesses {
 		wlb, err := witnessBlock(ctx, w, lb.Height)
 		if err != nil {
 			// An unreachable witness is not evidence of anything; cometbft's detector retries it.
 			c.log.Debug().Err(err).Str("witness", c.witnessURLs[i]).Int64("height", lb.Height).Msg("witness did not answer")
+			if ctx.Err() == nil { // our own deadline says nothing about the witness
+				c.record.checked(i, lb.Height, c.now(), WitnessNoAnswer, noAnswerReason(err), "")
+			}
 			continue
 		}
 		if bytes.Equal(wlb.Hash(), lb.Hash()) {
+			c.record.checked(i, lb.Height, c.now(), WitnessAgrees, "", "")
 			continue
 		}
 		file, werr := c.writeEvidence(lb, wlb, c.witnessURLs[i])
 		ev := c.log.Error().Int64("height", lb.Height).Str("witness", c.witnessURLs[i]).
 			Str("verified_hash", fmt.Sprintf("%X", lb.Hash())).Str("witness_hash", fmt.Sprintf("%X", wlb.Hash()))
+		written := file
 		if werr != nil {
 			ev = ev.AnErr("evidence_error", werr)
+			written = ""
 		}
 		ev.Str("evidence", file).Msg("witness diverges from the verified header")
-		return &VerificationError{ChainID: c.chainID, Height: lb.Height, Err: fmt.Errorf("%w: witness %s (evidence %s)", ErrDivergence, c.witnessURLs[i], file)}
+		c.record.checked(i, lb.Height, c.now(), WitnessDiverged, "", written)
+		if diverged == nil {
+			diverged = &VerificationError{ChainID: c.chainID, Height: lb.Height, Err: fmt.Errorf("%w: witness %s (evidence %s)", ErrDivergence, c.witnessURLs[i], file)}
+		}
 	}
-	return nil
+	return diverged
 }
 
 // evidence is the divergence record written for a later misbehaviour submission.

@@ -10,7 +10,10 @@
 // Witnesses: after verifying a header, the client asks every witness for the header at the same
 // height. A witness that serves a different one is a divergence: the client refuses the header with
 // ErrDivergence, writes both headers as evidence (a JSON file under the evidence directory) and logs
-// the event, for later misbehaviour submission.
+// the event, for later misbehaviour submission. Every witness is asked, and what each answered last
+// (agrees, no answer, diverged, with the height, time and evidence file) is kept for the daemon's
+// console and metrics: Client.Witnesses, Client.Divergences. What they report names a witness by
+// scheme://host:port only (RedactURL): an RPC address's user info, path or query may hold an API key.
 //
 // Proofs: an ICS-23 proof of a store value read at height h is checked against the app hash in the
 // verified header at h+1 (VerifyMembership, VerifyNonMembership, VerifyProofAgainstAppHash).

@@ -323,3 +323,134 @@ func TestVerifyFreshRefusesAStaleView(t *testing.T) {
 		t.Fatalf("a witness ahead of the primary: want ErrStale, got %v", err)
 	}
 }
+
+// TestWitnessStatusRecordsEachWitness: three real witnesses of seoul-1 — its own node under another
+// name with credentials in the URL (agrees), a stopped one with an API key in its path and query (does
+// not answer) and the fork (diverges) — each recorded with the height it was asked at, the
+// divergence with its evidence file, and no credential in anything reported. Evidence from before a
+// restart is still listed.
+func TestWitnessStatusRecordsEachWitness(t *testing.T) {
+	ctx := context.Background()
+	c := net.Chain("seoul-1")
+	u, err := url.Parse(c.RPCAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	agreeing := "http://relayer:s3cret@localhost:" + u.Port() // the same node, another provider
+	stopped := httptest.NewServer(http.NotFoundHandler())
+	stopped.Close()
+	silent := stopped.URL + "/v1/KEY42?apikey=Q9"
+	forkRPC := fork.Chain("seoul-1").RPCAddr
+	secrets := []string{"relayer", "s3cret", "KEY42", "apikey", "Q9"}
+	noSecret := func(what string, v any) {
+		t.Helper()
+		for _, s := range secrets {
+			if strings.Contains(fmt.Sprintf("%+v", v), s) {
+				t.Errorf("%s shows %q: %+v", what, s, v)
+			}
+		}
+	}
+
+	o := opts(t, c.ChainID, c.RPCAddr)
+	o.Witnesses = []string{silent, agreeing}
+	o.EvidenceDir = t.TempDir()
+	lc, err := light.New(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, _ := lc.TrustedHeight()
+	checkTwo := func(at int64) {
+		t.Helper()
+		ws := lc.Witnesses()
+		noSecret("witnesses", ws)
+		if len(ws) != 2 || ws[0].Witness != "http://"+stopped.Listener.Addr().String() || ws[0].State != light.WitnessNoAnswer || ws[0].Height != at ||
+			ws[0].Error != "connection refused" || ws[0].Primary {
+			t.Fatalf("the stopped witness at %d: %+v", at, ws)
+		}
+		if ws[1].Witness != "http://localhost:"+u.Port() || ws[1].State != light.WitnessAgrees || ws[1].Height != at || ws[1].At.IsZero() {
+			t.Fatalf("the agreeing witness at %d: %+v", at, ws[1])
+		}
+	}
+	checkTwo(root) // the root of trust is cross-checked
+	// cometbft's detector drops the stopped witness from its list; ours still asks both, in order.
+	if err := c.WaitHeight(ctx, root+2); err != nil {
+		t.Fatal(err)
+	}
+	lb, err := lc.VerifyLatest(ctx)
+	if err != nil || lb.Height <= root {
+		t.Fatalf("verify latest after %d: %v", root, err)
+	}
+	checkTwo(lb.Height)
+	if d := lc.Divergences(); len(d) != 0 {
+		t.Fatalf("divergences before any: %+v", d)
+	}
+	lc.Close()
+
+	// Reopened with the fork as a third witness: resumed from the store, nobody asked yet.
+	o.Witnesses = append(o.Witnesses, forkRPC)
+	o.TrustLatest = false
+	if lc, err = light.New(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range lc.Witnesses() {
+		if w.State != light.WitnessUnchecked || w.Height != 0 {
+			t.Fatalf("a resumed client's witness before any check: %+v", w)
+		}
+	}
+	h := lb.Height + 2 // a height both the chain and its fork have
+	if err := fork.Chain("seoul-1").WaitHeight(ctx, h); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WaitHeight(ctx, h); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lc.VerifyHeight(ctx, h); !errors.Is(err, light.ErrDivergence) {
+		t.Fatalf("header %d with the fork as a witness: want ErrDivergence, got %v", h, err)
+	}
+	ws := lc.Witnesses()
+	noSecret("witnesses", ws)
+	if len(ws) != 3 || ws[0].State != light.WitnessNoAnswer || ws[0].Height != h || ws[0].Error != "connection refused" {
+		t.Fatalf("the stopped witness at %d: %+v", h, ws)
+	}
+	if ws[1].State != light.WitnessAgrees || ws[1].Height != h {
+		t.Fatalf("the agreeing witness at %d: %+v", h, ws[1])
+	}
+	fw := ws[2]
+	if fw.Witness != forkRPC || fw.State != light.WitnessDiverged || fw.Height != h || fw.Divergences != 1 || filepath.Dir(fw.Evidence) != o.EvidenceDir {
+		t.Fatalf("the fork at %d: %+v", h, fw)
+	}
+	if _, err := os.Stat(fw.Evidence); err != nil {
+		t.Fatalf("evidence file: %v", err)
+	}
+	ds := lc.Divergences()
+	if len(ds) != 1 || ds[0].Height != h || ds[0].Witness != forkRPC || ds[0].Evidence != fw.Evidence || ds[0].Earlier {
+		t.Fatalf("divergences: %+v", ds)
+	}
+	lc.Close()
+
+	// After a restart the evidence on disk is still listed, as earlier.
+	if lc, err = light.New(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	defer lc.Close()
+	ds = lc.Divergences()
+	if len(ds) != 1 || ds[0].Height != h || ds[0].Witness != forkRPC || ds[0].Evidence != fw.Evidence || !ds[0].Earlier {
+		t.Fatalf("divergences after a restart: %+v", ds)
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://relayer:s3cret@rpc.example.com:443/v1/KEY42?apikey=Q9#x": "https://rpc.example.com:443",
+		"https://rpc.example.com/KEY42":                                   "https://rpc.example.com",
+		"http://10.0.0.1:26657":                                           "http://10.0.0.1:26657",
+		"tcp://user@10.0.0.1:26657/?token=Q9":                             "tcp://10.0.0.1:26657",
+		"10.0.0.1:26657":                                                  "http://10.0.0.1:26657",
+		"unix:///var/run/KEY42.sock":                                      "unix://",
+		"http://KEY42 with spaces@%zz":                                    "<address>",
+	} {
+		if got := light.RedactURL(in); got != want {
+			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

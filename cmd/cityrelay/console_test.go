@@ -29,10 +29,10 @@ import (
 const writeScreenshotsEnv = "CITYRELAY_WRITE_SCREENSHOTS"
 
 // TestConsoleInBrowser drives the web console of a running `cityrelay start` with headless Chromium
-// on a two-city devnet: live heights on the overview, an attestation's packet found by id and shown
-// delivered and acknowledged, the verification card valid, then revoked, then "cannot verify" with
-// the chain's node stopped, and a re-queue refused without the admin token. Screenshots go to the
-// test's temp dir.
+// on a two-city devnet: live heights and Seoul's witness agreeing on the overview (its address's
+// credentials not shown), an attestation's packet found by id and shown delivered and acknowledged,
+// the verification card valid, then revoked, then "cannot verify" with the chain's node stopped, and
+// a re-queue refused without the admin token. Screenshots go to the test's temp dir.
 func TestConsoleInBrowser(t *testing.T) {
 	browser, err := exec.LookPath("chromium")
 	if err != nil {
@@ -76,6 +76,13 @@ func TestConsoleInBrowser(t *testing.T) {
 	cfg.Global.LogFormat = "json"
 	cfg.Metrics.Listen = "127.0.0.1:0"
 	cfg.Console.AdminTokenEnv = tokenEnv
+	// Seoul's own node under another name, with credentials in the address, as its witness.
+	seoulRPC, err := url.Parse(seoul.RPCAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const witnessSecret = "w1tness-s3cret"
+	cfg.Chains["seoul-1"].Witnesses = []string{"http://relayer:" + witnessSecret + "@localhost:" + seoulRPC.Port()}
 	if err := cfg.Save(cfgPath); err != nil {
 		t.Fatal(err)
 	}
@@ -165,6 +172,17 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 		return ""
 	})
+	// Seoul's witness agrees, shown by host and port only; Bucheon has none.
+	eventually("witness line", 30*time.Second, nil, func() string {
+		w := text(`[data-chain="seoul-1"] [data-k="witnesses"]`)
+		if !strings.Contains(w, "1 witness agrees at") || !strings.Contains(text(`[data-chain="bucheon-1"]`), "no witness configured") {
+			return "seoul-1: " + w + "; bucheon-1: " + text(`[data-chain="bucheon-1"]`)
+		}
+		return ""
+	})
+	if page := text(`body`); strings.Contains(page, witnessSecret) || strings.Contains(page, "relayer:") {
+		t.Fatalf("the page shows the witness's credentials:\n%s", page)
+	}
 	screenshot("console-overview.png")
 
 	// An attestation from Seoul to Bucheon, relayed by the daemon, found by its id.

@@ -19,6 +19,7 @@ import (
 	"github.com/rs/zerolog"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/packets"
 	"github.com/cityrelay/cityrelay/relayer/config"
 	"github.com/cityrelay/cityrelay/relayer/runtime"
@@ -44,7 +45,17 @@ type Options struct {
 	// Verify runs a verification the way the daemon's endpoint does (its budget, slots and shared
 	// fresh header). Nil: the console verifies on its own through Runtime (tests of the console).
 	Verify func(ctx context.Context, chain, origin, id string) (*verify.Result, error)
-	Log    zerolog.Logger
+	// Witnesses gives a chain's witness record for the overview (nil: that of the Runtime's light
+	// client of the chain; tests give a fake).
+	Witnesses func(ctx context.Context, chain string) (Witnessed, error)
+	Log       zerolog.Logger
+}
+
+// Witnessed is a light client's record of its witnesses' cross-checks and of the divergences seen
+// (light.Client).
+type Witnessed interface {
+	Witnesses() []light.WitnessStatus
+	Divergences() []light.Divergence
 }
 
 // overviewEvery is the longest an overview is reused: every open page polls every 2 s, so however

@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
+	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/packets"
 	"github.com/cityrelay/cityrelay/relayer/config"
 	"github.com/cityrelay/cityrelay/relayer/pipeline"
@@ -24,6 +26,12 @@ const token = "s3cret-token"
 
 // server is a console over a real in-process NATS with the relayer's streams and buckets, no chains.
 func server(t *testing.T, adminToken string) (*httptest.Server, jetstream.JetStream) {
+	t.Helper()
+	return serverWith(t, Options{AdminToken: adminToken})
+}
+
+// serverWith is server with o's AdminToken and Witnesses.
+func serverWith(t *testing.T, o Options) (*httptest.Server, jetstream.JetStream) {
 	t.Helper()
 	srv, err := packets.StartEmbedded(t.TempDir(), "127.0.0.1:-1")
 	if err != nil {
@@ -43,7 +51,7 @@ func server(t *testing.T, adminToken string) (*httptest.Server, jetstream.JetStr
 	cfg := config.Default()
 	cfg.Paths["seoul-bucheon"] = &config.Path{Src: config.PathEnd{Chain: "seoul-1", PortID: "did", ChannelID: "channel-0"},
 		Dst: config.PathEnd{Chain: "bucheon-1", PortID: "did", ChannelID: "channel-3"}}
-	c, err := New(Options{Config: cfg, NC: nc, AdminToken: adminToken, Log: zerolog.Nop()})
+	c, err := New(Options{Config: cfg, NC: nc, AdminToken: o.AdminToken, Witnesses: o.Witnesses, Log: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,5 +280,78 @@ func TestOverviewOverNATS(t *testing.T) {
 	}
 	if !o.NATS.Connected || o.NATS.DeadLetters != 1 || !o.Admin || len(o.Paths) != 1 || o.Paths[0].Ends[1].Channel != "channel-3" || o.Paths[0].Ends[0].TrustingLeft != -1 {
 		t.Fatalf("overview: %+v", o)
+	}
+}
+
+// fakeWitnessed is a light client's witness record.
+type fakeWitnessed struct {
+	ws []light.WitnessStatus
+	ds []light.Divergence
+}
+
+func (f fakeWitnessed) Witnesses() []light.WitnessStatus { return f.ws }
+func (f fakeWitnessed) Divergences() []light.Divergence  { return f.ds }
+
+// The overview shows each chain's witnesses and divergences: addresses as scheme://host:port, evidence
+// files by name, the newest divergences only; no credential, path, query or home directory. Addresses
+// come raw from the fake, so the console's own reduction is what is tested.
+func TestOverviewShowsWitnesses(t *testing.T) {
+	const (
+		keyed    = "https://relayer:s3cret@rpc.example.com:443/v1/KEY42?apikey=Q9"
+		evidence = "/home/operator/.cityrelay/light/seoul-1/evidence/seoul-1-90-1700000000000000000.json"
+	)
+	at := time.Unix(1_800_000_000, 0)
+	seoul := fakeWitnessed{ws: []light.WitnessStatus{
+		{Witness: keyed, State: light.WitnessAgrees, Height: 120, At: at},
+		{Witness: "http://witness-2.example.com:26657#2", State: light.WitnessNoAnswer, Height: 120, At: at,
+			Error: `post failed: Post "http://ops:pw@10.0.0.9:26657/KEY42?apikey=Q9": EOF`},
+		{Witness: "tcp://ops:pw@10.0.0.7:26657/KEY42", State: light.WitnessDiverged, Height: 90, At: at, Evidence: evidence, Divergences: 1},
+	}}
+	seoul.ds = append(seoul.ds, light.Divergence{Height: 90, Witness: "tcp://ops:pw@10.0.0.7:26657/KEY42", At: at, Evidence: evidence})
+	for i := range 6 {
+		seoul.ds = append(seoul.ds, light.Divergence{Height: int64(80 - i), Witness: keyed, At: at.Add(-time.Hour), Evidence: fmt.Sprintf("/var/lib/x/seoul-1-%d-1.json", 80-i), Earlier: true})
+	}
+	bucheon := fakeWitnessed{ws: []light.WitnessStatus{{Witness: "http://bucheon-node:26657", Primary: true, State: light.WitnessAgrees, Height: 55, At: at}}}
+	hs, _ := serverWith(t, Options{Witnesses: func(_ context.Context, chain string) (Witnessed, error) {
+		if chain == "seoul-1" {
+			return seoul, nil
+		}
+		return bucheon, nil
+	}})
+	code, body := call(t, "GET", hs.URL+"/console/api/overview", nil, "")
+	var o Overview
+	if code != 200 || json.Unmarshal([]byte(body), &o) != nil || len(o.Chains) != 2 {
+		t.Fatalf("overview: %d %s", code, body)
+	}
+	for _, secret := range []string{"s3cret", "relayer:", "ops:", "pw@", "KEY42", "apikey", "Q9", "/home/operator", "/var/lib"} {
+		if strings.Contains(body, secret) {
+			t.Errorf("the overview shows %q:\n%s", secret, body)
+		}
+	}
+	b, s := o.Chains[0], o.Chains[1] // sorted: bucheon-1, seoul-1
+	if len(b.Witnesses) != 1 || !b.Witnesses[0].Primary || b.Witnesses[0].Witness != "http://bucheon-node:26657" || len(b.Divergences) != 0 {
+		t.Errorf("bucheon-1 (no witness configured): %+v %+v", b.Witnesses, b.Divergences)
+	}
+	want := []WitnessView{
+		{Witness: "https://rpc.example.com:443", State: "agrees", Height: 120, At: at.UTC()},
+		{Witness: "http://witness-2.example.com:26657#2", State: "no answer", Height: 120, At: at.UTC(), Error: `post failed: Post "<node>": EOF`},
+		{Witness: "tcp://10.0.0.7:26657", State: "diverged", Height: 90, At: at.UTC(), Evidence: "seoul-1-90-1700000000000000000.json"},
+	}
+	if len(s.Witnesses) != len(want) {
+		t.Fatalf("seoul-1 witnesses: %+v", s.Witnesses)
+	}
+	for i, w := range want {
+		if g := s.Witnesses[i]; g != w {
+			t.Errorf("seoul-1 witness %d: got %+v, want %+v", i, g, w)
+		}
+	}
+	if len(s.Divergences) != maxDivergenceViews {
+		t.Fatalf("seoul-1 divergences: %d, want the newest %d: %+v", len(s.Divergences), maxDivergenceViews, s.Divergences)
+	}
+	if d := s.Divergences[0]; d != (DivergenceView{Height: 90, Witness: "tcp://10.0.0.7:26657", At: at.UTC(), Evidence: "seoul-1-90-1700000000000000000.json"}) {
+		t.Errorf("newest divergence: %+v", d)
+	}
+	if d := s.Divergences[1]; !d.Earlier || d.Height != 80 || d.Evidence != "seoul-1-80-1.json" || d.Witness != "https://rpc.example.com:443" {
+		t.Errorf("an earlier divergence: %+v", d)
 	}
 }

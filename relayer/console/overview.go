@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/rs/zerolog"
 
+	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/packets"
 )
 
@@ -39,6 +41,36 @@ type ChainView struct {
 	Lag         int64    `json:"lag"`
 	Balance     []string `json:"balance,omitempty"`
 	Error       string   `json:"error,omitempty"`
+	// Witnesses are the light client's witnesses and what each answered last; Divergences the
+	// divergences it still lists (light.Client.Divergences), newest first.
+	Witnesses   []WitnessView    `json:"witnesses,omitempty"`
+	Divergences []DivergenceView `json:"divergences,omitempty"`
+}
+
+// WitnessView is a witness of a chain's light client and its last cross-check.
+type WitnessView struct {
+	// Witness is scheme://host:port only: an RPC address's user info, path and query may hold a key.
+	Witness string `json:"witness"`
+	// Primary: no witness is configured and the primary stands in, which checks nothing.
+	Primary bool `json:"primary,omitempty"`
+	// State is "agrees", "no answer", "diverged" or "unchecked".
+	State  string    `json:"state"`
+	Height int64     `json:"height,omitempty"`
+	At     time.Time `json:"at,omitzero"`
+	Error  string    `json:"error,omitempty"`
+	// Evidence is the evidence file's name (in <home>/light/<chain-id>/evidence/) of a divergence.
+	Evidence string `json:"evidence,omitempty"`
+}
+
+// DivergenceView is a divergence: a witness served another header at a height.
+type DivergenceView struct {
+	Height  int64     `json:"height"`
+	Witness string    `json:"witness"`
+	At      time.Time `json:"at"`
+	// Evidence is the evidence file's name ("" when it could not be written: the log says why).
+	Evidence string `json:"evidence"`
+	// Earlier: found on disk when the daemon started (a divergence from before a restart).
+	Earlier bool `json:"earlier,omitempty"`
 }
 
 // PathView is a configured path.
@@ -142,11 +174,19 @@ func (c *Console) chainView(ctx context.Context, id string, m families) ChainVie
 			v.Balance = append(v.Balance, fmt.Sprintf("%.0f%s", f.GetGauge().GetValue(), label(f, "denom")))
 		}
 	}
+	if c.o.Witnesses != nil {
+		if w, err := c.o.Witnesses(ctx, id); err == nil {
+			v.Witnesses, v.Divergences = witnessViews(w)
+		}
+	}
 	if c.o.Runtime == nil {
 		return v
 	}
 	if lc, err := c.o.Runtime.Light(ctx, id); err == nil {
 		v.LightHeight, _ = lc.TrustedHeight()
+		if c.o.Witnesses == nil {
+			v.Witnesses, v.Divergences = witnessViews(lc)
+		}
 	}
 	cl, err := c.o.Runtime.Chain(id)
 	if err != nil {
@@ -163,6 +203,44 @@ func (c *Console) chainView(ctx context.Context, id string, m families) ChainVie
 		v.Lag = v.NodeHeight - v.LightHeight
 	}
 	return v
+}
+
+// maxDivergenceViews is how many divergences a chain's card lists (the light client keeps more).
+const maxDivergenceViews = 5
+
+// witnessViews is what the page shows of a witness record. Addresses go through light.RedactURL
+// again and evidence files are named without their directory: nothing from the host's file system
+// or an RPC address's credentials reaches the page.
+func witnessViews(w Witnessed) ([]WitnessView, []DivergenceView) {
+	var ws []WitnessView
+	for _, s := range w.Witnesses() {
+		ws = append(ws, WitnessView{Witness: witnessName(s.Witness), Primary: s.Primary, State: string(s.State), Height: s.Height,
+			At: s.At.UTC(), Error: redact(s.Error), Evidence: baseName(s.Evidence)})
+	}
+	var ds []DivergenceView
+	for _, d := range w.Divergences() {
+		if len(ds) == maxDivergenceViews {
+			break
+		}
+		ds = append(ds, DivergenceView{Height: d.Height, Witness: witnessName(d.Witness), At: d.At.UTC(), Evidence: baseName(d.Evidence), Earlier: d.Earlier})
+	}
+	return ws, ds
+}
+
+// witnessName is a witness's name as light gives it (scheme://host:port, "#<n>" after a repeated
+// one), reduced again by light.RedactURL.
+func witnessName(s string) string {
+	if base, n, ok := strings.Cut(s, "#"); ok && n != "" && strings.Trim(n, "0123456789") == "" {
+		return light.RedactURL(base) + "#" + n
+	}
+	return light.RedactURL(s)
+}
+
+func baseName(path string) string {
+	if path == "" {
+		return ""
+	}
+	return filepath.Base(path)
 }
 
 // channelState asks the chain for a channel end's state (STATE_OPEN, ...).

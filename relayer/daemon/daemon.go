@@ -527,6 +527,7 @@ func openChains(ctx context.Context, o Options, lim limits, m *metrics) (*verifi
 		}
 		v.byChain[id] = &verifier{prover: c, headers: &freshHeaders{lc: lc, share: lim.ShareHeader, now: time.Now,
 			verifyTimeout: lim.Request, onShared: m.headerShared.WithLabelValues(id).Inc}}
+		m.witnesses.add(id, lc)
 	}
 	return v, nil
 }

@@ -1,10 +1,20 @@
 package daemon
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	cmttypes "github.com/cometbft/cometbft/types"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/rs/zerolog"
+
+	"github.com/cityrelay/cityrelay/light"
 )
 
 func TestHealthReasons(t *testing.T) {
@@ -44,5 +54,35 @@ func TestHealthReasons(t *testing.T) {
 	h.scannedTo("seoul-1", 399)
 	if r := h.reasons(true); len(r) != 0 {
 		t.Fatalf("after recovery: %v", r)
+	}
+}
+
+// divergingHeaders refuses every header as the light client does when a witness diverges (the error
+// crossCheck returns, with a witness address that carries credentials).
+type divergingHeaders struct{}
+
+func (divergingHeaders) VerifyFresh(context.Context, time.Duration) (*cmttypes.LightBlock, error) {
+	return nil, &light.VerificationError{ChainID: "seoul-1", Height: 90, Err: fmt.Errorf("%w: witness %s (evidence %s)", light.ErrDivergence,
+		"https://ops:s3cret@witness.example.com/KEY42", "/var/lib/cityrelay/light/seoul-1/evidence/seoul-1-90-1.json")}
+}
+
+// A divergence makes /readyz 503 with a reason naming the chain and the divergence, not the witness's
+// address.
+func TestReadyzNamesADivergence(t *testing.T) {
+	v := &verifiers{byChain: map[string]*verifier{"seoul-1": {headers: &freshHeaders{lc: divergingHeaders{}, now: time.Now, verifyTimeout: time.Second}}}}
+	m := newMetrics(nil)
+	rec := httptest.NewRecorder()
+	readyz(newHealth(), v, time.Minute, func() bool { return true }, m, zerolog.Nop())(rec, httptest.NewRequest("GET", "/readyz", nil))
+	body := rec.Body.String()
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(body, "light client of seoul-1: verify seoul-1 header 90: witness diverges") {
+		t.Fatalf("readyz with a diverging witness: %d %s", rec.Code, body)
+	}
+	for _, secret := range []string{"s3cret", "KEY42", "witness.example.com"} {
+		if strings.Contains(body, secret) {
+			t.Errorf("readyz shows %q: %s", secret, body)
+		}
+	}
+	if testutil.ToFloat64(m.healthy) != 0 {
+		t.Error("cityrelay_healthy is 1 with a diverging witness")
 	}
 }

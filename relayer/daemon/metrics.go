@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"sync"
 	"time"
 
 	cmtcrypto "github.com/cometbft/cometbft/proto/tendermint/crypto"
@@ -13,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/cityrelay/cityrelay/chains"
+	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/packets"
 	"github.com/cityrelay/cityrelay/relayer"
 	"github.com/cityrelay/cityrelay/relayer/config"
@@ -57,6 +59,7 @@ type metrics struct {
 	headerVerify *prometheus.HistogramVec
 	proofCheck   prometheus.Histogram
 	trustingLeft *prometheus.GaugeVec
+	witnesses    *witnessCollector
 
 	// Scanners, queues and NATS.
 	scanLag      *prometheus.GaugeVec
@@ -133,6 +136,7 @@ func newMetrics(nc *nats.Conn) *metrics {
 		proofCheck: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "cityrelay_proof_check_seconds",
 			Help: "Checking one ICS-23 proof against a verified app hash.", Buckets: proofBuckets}),
 		trustingLeft: gauge("cityrelay_client_trusting_period_left_seconds", "Time left before an IBC client's latest consensus state leaves its trusting period.", "path", "chain", "client"),
+		witnesses:    newWitnessCollector(),
 
 		scanLag:      gauge("cityrelay_scanner_lag_blocks", "Blocks between the chain's newest verified header and the scanner's cursor.", "chain"),
 		scanHeight:   gauge("cityrelay_scanner_height", "Newest block a scanner finished.", "chain"),
@@ -158,7 +162,7 @@ func newMetrics(nc *nats.Conn) *metrics {
 	m.all = append(m.all, m.observed, m.relayed, m.failed, m.deadTotal, m.latency,
 		m.txSubmitted, m.txRefused, m.simulateErrs, m.gasUsed, m.gasWanted, m.fees, m.msgsPerTx, m.clientUpdates,
 		m.build, m.broadcast, m.commit, m.signerQueue, m.balance,
-		m.lightHeight, m.lightAge, m.lightLag, m.lightErrors, m.headerVerify, m.proofCheck, m.trustingLeft,
+		m.lightHeight, m.lightAge, m.lightLag, m.lightErrors, m.headerVerify, m.proofCheck, m.trustingLeft, m.witnesses,
 		m.scanLag, m.scanHeight, m.scanned, m.backlog, m.unrelayed, m.unrelayedAck, m.queue, m.natsPending, m.natsAckPend,
 		m.redelivered, m.deadLetters, m.restarts, m.natsUp, m.healthy,
 		m.attRequests, m.attSeconds, m.attInFlight, m.rejected, m.headerShared,
@@ -298,5 +302,61 @@ func (m *metrics) instrument(paths []*relayer.Path) {
 				e.Light = timedHeaders{HeaderVerifier: e.Light, chain: e.ChainID(), m: m}
 			}
 		}
+	}
+}
+
+// witnessed is a light client's record of its witnesses (light.Client).
+type witnessed interface {
+	Witnesses() []light.WitnessStatus
+}
+
+// witnessCollector exports the light clients' witness records as they are when scraped:
+// cityrelay_witness_agrees{chain,witness} (1 the witness served the verified header at its last
+// check, 0 it did not answer or diverged; no series before its first check, nor for a primary standing
+// in as its own witness) and cityrelay_divergences_total{chain} (divergences since the daemon started).
+// The witness label is the configured address reduced to scheme://host:port (light.RedactURL): as
+// many series as configured witnesses, and no credential in a label.
+type witnessCollector struct {
+	agrees, divergences *prometheus.Desc
+	mu                  sync.Mutex
+	clients             map[string]witnessed
+}
+
+func newWitnessCollector() *witnessCollector {
+	return &witnessCollector{
+		agrees: prometheus.NewDesc("cityrelay_witness_agrees",
+			"1 when the witness served the light client's verified header at its last cross-check, 0 when it did not answer or diverged.",
+			[]string{"chain", "witness"}, nil),
+		divergences: prometheus.NewDesc("cityrelay_divergences_total",
+			"Witness headers that differed from the verified one (each refused, with an evidence file).", []string{"chain"}, nil),
+		clients: map[string]witnessed{},
+	}
+}
+
+// add exports chain's light client's witnesses.
+func (w *witnessCollector) add(chain string, lc witnessed) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.clients[chain] = lc
+}
+
+func (w *witnessCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- w.agrees
+	ch <- w.divergences
+}
+
+func (w *witnessCollector) Collect(ch chan<- prometheus.Metric) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for chain, lc := range w.clients {
+		n := 0
+		for _, s := range lc.Witnesses() {
+			n += s.Divergences
+			if s.Primary || s.State == light.WitnessUnchecked {
+				continue
+			}
+			ch <- prometheus.MustNewConstMetric(w.agrees, prometheus.GaugeValue, b2f(s.State == light.WitnessAgrees), chain, s.Witness)
+		}
+		ch <- prometheus.MustNewConstMetric(w.divergences, prometheus.CounterValue, float64(n), chain)
 	}
 }

@@ -7,6 +7,9 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/cityrelay/cityrelay/light"
 )
 
 // TestMetricNames checks the series' names (Prometheus style, at least 30 of them) and that the
@@ -47,4 +50,36 @@ func TestMetricNames(t *testing.T) {
 		}
 	}
 	t.Logf("%d cityrelay series, all charted by the dashboard", len(names))
+}
+
+// fakeWitnessed is a light client's witness record.
+type fakeWitnessed []light.WitnessStatus
+
+func (f fakeWitnessed) Witnesses() []light.WitnessStatus { return f }
+
+// The witness series: one agrees gauge per checked witness (none for an unchecked one or a primary
+// standing in), labelled by the reduced address; divergences counted per chain, 0 from the start.
+func TestWitnessSeries(t *testing.T) {
+	m := newMetrics(nil)
+	m.witnesses.add("seoul-1", fakeWitnessed{
+		{Witness: "https://rpc.example.com:443", State: light.WitnessAgrees, Height: 9},
+		{Witness: "http://10.0.0.9:26657", State: light.WitnessNoAnswer, Height: 9},
+		{Witness: "http://10.0.0.7:26657", State: light.WitnessDiverged, Height: 8, Divergences: 2},
+		{Witness: "http://10.0.0.8:26657", State: light.WitnessUnchecked},
+	})
+	m.witnesses.add("bucheon-1", fakeWitnessed{{Witness: "http://bucheon:26657", Primary: true, State: light.WitnessAgrees, Height: 4}})
+	want := `
+# HELP cityrelay_divergences_total Witness headers that differed from the verified one (each refused, with an evidence file).
+# TYPE cityrelay_divergences_total counter
+cityrelay_divergences_total{chain="bucheon-1"} 0
+cityrelay_divergences_total{chain="seoul-1"} 2
+# HELP cityrelay_witness_agrees 1 when the witness served the light client's verified header at its last cross-check, 0 when it did not answer or diverged.
+# TYPE cityrelay_witness_agrees gauge
+cityrelay_witness_agrees{chain="seoul-1",witness="http://10.0.0.7:26657"} 0
+cityrelay_witness_agrees{chain="seoul-1",witness="http://10.0.0.9:26657"} 0
+cityrelay_witness_agrees{chain="seoul-1",witness="https://rpc.example.com:443"} 1
+`
+	if err := testutil.GatherAndCompare(m.reg, strings.NewReader(want), "cityrelay_witness_agrees", "cityrelay_divergences_total"); err != nil {
+		t.Fatal(err)
+	}
 }

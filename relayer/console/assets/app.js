@@ -36,6 +36,24 @@ function showTab() {
 }
 window.addEventListener("hashchange", showTab);
 
+// witnessList: what the chain's witnesses answered last, and the divergences (evidence files) still listed.
+function witnessList(c) {
+  const ws = (c.witnesses || []).filter((w) => !w.primary), ds = [...(c.divergences || [])], lines = [];
+  if (!ws.length && c.witnesses && c.witnesses.length) lines.push(h("li", { class: "w-warn" }, "no witness configured: a divergence cannot be detected"));
+  const agree = ws.filter((w) => w.state === "agrees");
+  if (agree.length) lines.push(h("li", { class: "w-ok" }, `${agree.length} ${agree.length > 1 ? "witnesses agree" : "witness agrees"} at ${Math.max(...agree.map((w) => w.height))}`));
+  for (const w of ws) {
+    if (w.state === "no answer") lines.push(h("li", { class: "w-warn" }, `witness ${w.witness} did not answer at ${w.height}${w.error ? ": " + w.error : ""}`));
+    if (w.state === "unchecked") lines.push(h("li", { class: "muted" }, `witness ${w.witness} not checked yet`));
+    if (w.state === "diverged" && !ds.some((d) => d.witness === w.witness && d.height === w.height)) ds.unshift(w);
+  }
+  for (const d of ds) {
+    lines.push(h("li", { class: "err" }, `witness ${d.witness} diverged at height ${d.height} — evidence ${d.evidence || "not written (see the log)"}`,
+      h("span", { class: "muted" }, ` · ${ago(d.at)}${d.earlier ? " (before the last start)" : ""}`)));
+  }
+  return lines.length ? h("ul", { class: "witnesses", "data-k": "witnesses" }, lines) : null;
+}
+
 // Overview: polled every 2 s.
 let chainsKnown = "";
 function renderOverview(o) {
@@ -44,7 +62,7 @@ function renderOverview(o) {
     dl([["node height", c.node_height || "?", "node-height"], ["node time", ago(c.node_time)],
       ["light client", c.light_height || "?", "light-height"], ["header age", c.light_age_s >= 0 ? `${Math.round(c.light_age_s)} s` : "unknown"],
       ["lag", `${c.lag} blocks`], ["balance", (c.balance || []).join(", ")]]),
-    c.error ? h("p", { class: "err" }, c.error) : null)));
+    witnessList(c), c.error ? h("p", { class: "err" }, c.error) : null)));
   $("paths").replaceChildren(...o.paths.map((p) => h("div", { class: "card", "data-path": p.name },
     h("h3", {}, p.name),
     p.ends.map((e) => dl([[e.chain, `${e.port}/${e.channel || "—"} ${e.state}`], ["client", `${e.client || "—"} · ${e.connection || "—"}`],
