@@ -212,6 +212,16 @@ func TestConsoleInBrowser(t *testing.T) {
 	t.Logf("attestation delivered and acknowledged, shown %s after sending: %s", time.Since(sent).Round(time.Millisecond), text(`#packet-result`))
 	screenshot("console-packet.png")
 
+	// The overview counts the path's packets over the last hour and names its last relay tx.
+	run("back to the overview", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(`[data-path="seoul-bucheon"]`)))
+	eventually("last hour and last relay tx on the path", 10*time.Second, nil, func() string {
+		relayed, last := text(`[data-path="seoul-bucheon"] [data-k="relayed-hour"]`), text(`[data-path="seoul-bucheon"] [data-k="last-relay"]`)
+		if relayed == "" || relayed == "0" || !strings.Contains(last, "at height") || !strings.Contains(text(`[data-path="seoul-bucheon"]`), "relayed · last") {
+			return "relayed " + relayed + "; last relay " + last
+		}
+		return ""
+	})
+
 	// The verification card: valid.
 	verifyAs := func(chain string) []chromedp.Action[chromedp.Void] {
 		return []chromedp.Action[chromedp.Void]{chromedp.SetValue(chromedp.CSS(`#v-chain`), chain), chromedp.SetValue(chromedp.CSS(`#v-origin`), "seoul-1"),

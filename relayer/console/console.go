@@ -48,6 +48,8 @@ type Options struct {
 	// Witnesses gives a chain's witness record for the overview (nil: that of the Runtime's light
 	// client of the chain; tests give a fake).
 	Witnesses func(ctx context.Context, chain string) (Witnessed, error)
+	// LastRelay is the newest relay tx the daemon committed for a path (nil: none shown).
+	LastRelay func(path string) (LastRelay, bool)
 	Log       zerolog.Logger
 }
 
@@ -78,6 +80,8 @@ type Console struct {
 
 	flight   singleflight.Group
 	overview cached
+	hist     history
+	stop     chan struct{}
 }
 
 // New starts indexing the work items published on NATS and returns the console; Close stops it.
@@ -89,17 +93,23 @@ func New(o Options) (*Console, error) {
 	if err != nil {
 		return nil, fmt.Errorf("console: jetstream: %w", err)
 	}
-	c := &Console{o: o, js: js, index: newIndex(indexMax)}
+	c := &Console{o: o, js: js, index: newIndex(indexMax), stop: make(chan struct{})}
 	// A plain subscription beside the work stream sees every work item as it is published: the
 	// attestation ids in did packets are indexed here (the lifecycle bucket holds states, not data).
 	if c.sub, err = o.NC.Subscribe(packets.WorkSubject("*", "*", "*"), func(m *nats.Msg) { c.index.add(m.Data, time.Now()) }); err != nil {
 		return nil, fmt.Errorf("console: subscribe to work: %w", err)
 	}
+	// The hourly counts need a baseline from the start and a sample a minute, watched or not.
+	c.hist.add(sample{at: time.Now(), paths: c.pathCounts(c.gather())})
+	go c.sampleLoop(sampleEvery, c.stop)
 	return c, nil
 }
 
-// Close stops indexing.
-func (c *Console) Close() error { return c.sub.Unsubscribe() }
+// Close stops indexing and sampling.
+func (c *Console) Close() error {
+	close(c.stop)
+	return c.sub.Unsubscribe()
+}
 
 // Mount adds the console's routes to mux: / and /console/... (GET) and /console/admin/... (POST,
 // token required).

@@ -75,13 +75,18 @@ type DivergenceView struct {
 
 // PathView is a configured path.
 type PathView struct {
-	Name     string    `json:"name"`
-	Ends     []EndView `json:"ends"`
-	Observed float64   `json:"observed"`
-	Relayed  float64   `json:"relayed"`
-	Failed   float64   `json:"failed"`
+	Name string    `json:"name"`
+	Ends []EndView `json:"ends"`
+	// Observed, Relayed and Failed are the packets since the daemon started; LastHour the same over
+	// the last hour (or since the start while the daemon has run for less).
+	Observed float64 `json:"observed"`
+	Relayed  float64 `json:"relayed"`
+	Failed   float64 `json:"failed"`
+	LastHour Counts  `json:"last_hour"`
 	// Backlog is the work waiting for the submitters of the path's channel ends.
 	Backlog float64 `json:"backlog"`
+	// LastRelay is the newest relay tx this daemon committed for the path (nil: none yet).
+	LastRelay *LastRelay `json:"last_relay,omitempty"`
 }
 
 // EndView is one end of a path.
@@ -139,10 +144,16 @@ func (c *Console) buildOverview(ctx context.Context) *Overview {
 	o := &Overview{At: time.Now().UTC(), LogLevel: c.logLevel().String(), Admin: c.o.AdminToken != ""}
 	m := c.gather()
 	chains := map[string]bool{}
+	counts := c.pathCounts(m)
 	for _, name := range sortedKeys(c.o.Config.Paths) {
 		pc := c.o.Config.Paths[name]
-		pv := PathView{Name: name, Observed: m.sum("cityrelay_packets_observed_total", "path", name),
-			Relayed: m.sum("cityrelay_packets_relayed_total", "path", name), Failed: m.sum("cityrelay_packets_failed_total", "path", name)}
+		now := counts[name]
+		pv := PathView{Name: name, Observed: now.Observed, Relayed: now.Relayed, Failed: now.Failed, LastHour: c.hist.lastHour(name, now, o.At)}
+		if c.o.LastRelay != nil {
+			if lr, ok := c.o.LastRelay(name); ok {
+				pv.LastRelay = &lr
+			}
+		}
 		for _, e := range []struct{ chain, port, channel, conn, client string }{
 			{pc.Src.Chain, pc.Src.PortID, pc.Src.ChannelID, pc.Src.ConnectionID, pc.Src.ClientID},
 			{pc.Dst.Chain, pc.Dst.PortID, pc.Dst.ChannelID, pc.Dst.ConnectionID, pc.Dst.ClientID},

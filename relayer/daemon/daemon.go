@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	coretypes "github.com/cometbft/cometbft/rpc/core/types"
@@ -121,12 +122,15 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	g, gctx := errgroup.WithContext(ctx)
+	relays := &lastRelays{byPath: map[string]console.LastRelay{}}
 	if cfg.Metrics.Enabled {
 		ln, err := net.Listen("tcp", cfg.Metrics.Listen)
 		if err != nil {
 			return fmt.Errorf("metrics listen %s: %w", cfg.Metrics.Listen, err)
 		}
-		srv := newServer(mux(newSite(m, h, o, nc, v, lim)), lim, m)
+		routes, closeConsole := mux(newSite(m, h, o, nc, v, lim, relays))
+		defer closeConsole()
+		srv := newServer(routes, lim, m)
 		g.Go(func() error {
 			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 				return err
@@ -168,7 +172,7 @@ func Run(ctx context.Context, o Options) error {
 			ClearOnStart: cfg.Relay.ClearOnStart, ClearChunk: cfg.Relay.ClearChunk, InFlight: cfg.Relay.InFlight,
 			ClearInterval: cfg.Relay.ClearInterval.Duration, MaxDeliver: cfg.Relay.MaxDeliveries, RetryBase: cfg.Relay.RetryBackoff.Duration,
 			OnObserved:  func(w *packets.Work) { m.observed.WithLabelValues(w.Path, w.Kind, w.Class).Inc() },
-			OnDelivered: m.delivered,
+			OnDelivered: func(d pipeline.Delivered) { m.delivered(d); relays.record(d) },
 			OnFailed:    m.failedWork,
 			OnTxFailed:  m.txFailed,
 			OnPartFailed: func(part string, err error) {
@@ -477,11 +481,34 @@ type site struct {
 	lim limits
 	// gate admits verifications (HTTP and console); newSite makes it.
 	gate *gate
+	// relays are the newest relay txs by path, for the console (nil: none).
+	relays *lastRelays
 }
 
 // newSite is what the HTTP side serves, with its verification gate.
-func newSite(m *metrics, h *health, o Options, nc *nats.Conn, v *verifiers, lim limits) site {
-	return site{m: m, h: h, o: o, nc: nc, v: v, lim: lim, gate: newGate(lim, o.Config.Verify.MaxPerSecond, m)}
+func newSite(m *metrics, h *health, o Options, nc *nats.Conn, v *verifiers, lim limits, relays *lastRelays) site {
+	return site{m: m, h: h, o: o, nc: nc, v: v, lim: lim, gate: newGate(lim, o.Config.Verify.MaxPerSecond, m), relays: relays}
+}
+
+// lastRelays keeps the newest relay tx this daemon committed for each path.
+type lastRelays struct {
+	mu     sync.Mutex
+	byPath map[string]console.LastRelay
+}
+
+// record is pipeline.Options.OnDelivered's part for the console.
+func (l *lastRelays) record(d pipeline.Delivered) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.byPath[d.Path] = console.LastRelay{Chain: d.To, Kind: d.Kind, Tx: d.TxHash, Height: d.Height, Packets: len(d.Sequences), At: time.Now().UTC()}
+}
+
+// last is console.Options.LastRelay.
+func (l *lastRelays) last(path string) (console.LastRelay, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r, ok := l.byPath[path]
+	return r, ok
 }
 
 // natsUp reports whether the NATS connection is up (false without one).
@@ -491,22 +518,28 @@ func (s site) natsUp() bool { return s.nc != nil && s.nc.IsConnected() }
 // /healthz (liveness), /readyz (readiness), GET /v1/attestations/{chain}/{origin}/{id} and the web
 // console (/ and /console/...) when console.enabled. Add a
 // route here; newServer puts the timeouts and size caps in front of all of them.
-func mux(s site) *http.ServeMux {
+func mux(s site) (*http.ServeMux, func()) {
 	mux := http.NewServeMux()
+	closeConsole := func() {}
 	if s.o.Config.Console.Enabled {
-		c, err := console.New(console.Options{Config: s.o.Config, Runtime: s.o.Runtime, NC: s.nc, Metrics: s.m.reg, AdminToken: s.o.ConsoleToken, Log: s.o.Log,
-			Verify: s.verification})
+		co := console.Options{Config: s.o.Config, Runtime: s.o.Runtime, NC: s.nc, Metrics: s.m.reg, AdminToken: s.o.ConsoleToken, Log: s.o.Log,
+			Verify: s.verification}
+		if s.relays != nil {
+			co.LastRelay = s.relays.last
+		}
+		c, err := console.New(co)
 		if err != nil {
 			s.o.Log.Warn().Err(err).Msg("web console not served")
 		} else {
 			c.Mount(mux)
+			closeConsole = func() { _ = c.Close() }
 		}
 	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.Handle("GET /readyz", readyz(s.h, s.v, s.o.Config.Verify.MaxHeaderAge.Duration, s.natsUp, s.m, s.o.Log))
 	mux.Handle("GET /v1/attestations/{chain}/{origin}/{id}", attestations(s))
-	return mux
+	return mux, closeConsole
 }
 
 // openChains opens every configured chain and its light client before anything is served: a

@@ -249,7 +249,8 @@ func TestAttestationsBoundedAndSecretFree(t *testing.T) {
 	v := &verifiers{byChain: map[string]*verifier{"seoul-1": {headers: &freshHeaders{lc: blockingHeaders{release}, now: time.Now,
 		verifyTimeout: 5 * time.Second}}}}
 	m := newMetrics(nil)
-	addr := serve(t, mux(newSite(m, newHealth(), Options{Config: cfg}, nil, v, l)), l)
+	routes, _ := mux(newSite(m, newHealth(), Options{Config: cfg}, nil, v, l, nil))
+	addr := serve(t, routes, l)
 	url := "http://" + addr + "/v1/attestations/seoul-1/seoul-1/" + strings.Repeat("ab", 32)
 
 	type answer struct {

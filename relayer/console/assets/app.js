@@ -15,6 +15,8 @@ function dl(pairs) {
   return h("dl", {}, pairs.filter((p) => p[1] !== "" && p[1] !== undefined && p[1] !== null).map(([k, v, key]) => [h("dt", {}, k), h("dd", key ? { "data-k": key } : {}, v)]));
 }
 function ago(t) { return t ? new Date(t).toLocaleString() : ""; }
+// span names the window of the hourly counts: "last hour", or "last 12 min" after a recent start.
+function span(s) { return s >= 3590 ? "last hour" : `last ${Math.max(1, Math.round(s / 60))} min`; }
 function dur(s) {
   if (s === undefined || s < 0) return "unknown";
   const d = Math.floor(s / 86400), hh = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
@@ -67,7 +69,11 @@ function renderOverview(o) {
     h("h3", {}, p.name),
     p.ends.map((e) => dl([[e.chain, `${e.port}/${e.channel || "—"} ${e.state}`], ["client", `${e.client || "—"} · ${e.connection || "—"}`],
       ["trust left", dur(e.trusting_left_s)]])),
-    dl([["observed", p.observed], ["relayed", p.relayed], ["failed", p.failed], ["backlog", p.backlog]]))));
+    dl([[`observed · ${span(p.last_hour.seconds)}`, p.last_hour.observed, "observed-hour"], [`relayed · ${span(p.last_hour.seconds)}`, p.last_hour.relayed, "relayed-hour"],
+      [`failed · ${span(p.last_hour.seconds)}`, p.last_hour.failed, "failed-hour"], ["since start", `${p.observed} observed, ${p.relayed} relayed, ${p.failed} failed`],
+      ["backlog", p.backlog],
+      ["last relay tx", p.last_relay ? `${p.last_relay.kind} ×${p.last_relay.packets} on ${p.last_relay.chain} at height ${p.last_relay.height} · ${ago(p.last_relay.at)}` : "none yet", "last-relay"]]),
+    p.last_relay ? h("div", { class: "muted" }, `tx ${p.last_relay.tx}`) : null)));
   const n = o.nats;
   $("nats").replaceChildren(h("div", { class: "card" }, h("h3", {}, n.connected ? "NATS connected" : "NATS disconnected"),
     dl([["queued", n.work_queued], ["pending", n.pending], ["consumers", n.consumers], ["dead letters", n.dead_letters], ["log level", o.log_level]]),
