@@ -9,7 +9,11 @@ import (
 	"time"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/gogoproto/proto"
+	clienttypes "github.com/cosmos/ibc-go/v8/modules/core/02-client/types"
 	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
+	ibcexported "github.com/cosmos/ibc-go/v8/modules/core/exported"
+	ibctm "github.com/cosmos/ibc-go/v8/modules/light-clients/07-tendermint"
 
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/cosmos"
@@ -83,16 +87,10 @@ func TestForgedCityCannotOpenADidChannel(t *testing.T) {
 func TestRemovedCityGetsErrorAcks(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	p, _ := linkPath(t, didtypes.PortID, didtypes.Version, nil)
+	r := relayer.Relayer{Check: light.VerifyProofAgainstAppHash}
+	p, before := validOnBucheon(t, r)
 	seoul, bucheon := net.Chain("seoul-1"), net.Chain("bucheon-1")
 	admin := chainClient(t, seoul, devnet.AdminKey)
-	r := relayer.Relayer{Check: light.VerifyProofAgainstAppHash}
-
-	before := issue(t, admin, seoul, 0)
-	deliver(t, r, p, mustSend(t, admin, &didtypes.MsgSendAttestation{Sender: seoul.Admin.Address, SourceChannel: p.A.ChannelID, AttestationId: before}))
-	if res := verifyOn(t, p.B, "seoul-1", before); res.Status != verify.StatusValid || res.Client != p.B.ClientID || res.RegisteredClient != p.B.ClientID {
-		t.Fatalf("before removal: %+v", res)
-	}
 
 	if _, err := bucheon.RemoveCity(ctx, "seoul-1"); err != nil {
 		t.Fatal(err)
@@ -137,6 +135,73 @@ func TestRevokedAttestationTravelsRevoked(t *testing.T) {
 	if res.Status != verify.StatusRevoked || res.Attestation.StatusSeq == 0 {
 		t.Fatalf("revoked attestation sent afterwards: %+v", res)
 	}
+}
+
+// TestFrozenClientStopsVerifying: Seoul's validators equivocate (a fork): the committed header and a
+// conflicting one for the same height, both signed by Seoul's validator key, are submitted to Bucheon as
+// misbehaviour and freeze Bucheon's 07-tendermint client of Seoul. A record that arrived over it
+// verified valid before and verifies client-frozen after, with a reason naming the client and Seoul.
+func TestFrozenClientStopsVerifying(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	p, id := validOnBucheon(t, relayer.Relayer{Check: light.VerifyProofAgainstAppHash})
+	seoul, bucheon := net.Chain("seoul-1"), net.Chain("bucheon-1")
+
+	// The client's latest consensus state is the trusted one both conflicting headers build on.
+	typeURL, value, err := p.B.Chain.ClientState(ctx, p.B.ClientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cs ibctm.ClientState
+	if typeURL != "/"+proto.MessageName(&cs) || proto.Unmarshal(value, &cs) != nil || !cs.FrozenHeight.IsZero() {
+		t.Fatalf("client %s of seoul-1 on bucheon-1: %s %+v", p.B.ClientID, typeURL, cs)
+	}
+	height := int64(cs.LatestHeight.RevisionHeight) + 1
+	if err := seoul.WaitHeight(ctx, height+1); err != nil {
+		t.Fatal(err)
+	}
+	mb, err := seoul.Misbehaviour(ctx, p.B.ClientID, cs.LatestHeight, height)
+	if err != nil {
+		t.Fatal(err)
+	}
+	submitter := chainClient(t, bucheon, devnet.Relayer2Key)
+	msg, err := clienttypes.NewMsgUpdateClient(p.B.ClientID, mb, bucheon.Relayer2.Address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frozeAt := mustSend(t, submitter, msg).Height
+	var st clienttypes.QueryClientStatusResponse
+	if err := submitter.QueryGRPC(ctx, "/ibc.core.client.v1.Query/ClientStatus", &clienttypes.QueryClientStatusRequest{ClientId: p.B.ClientID}, &st, 0); err != nil {
+		t.Fatal(err)
+	}
+	if st.Status != string(ibcexported.Frozen) {
+		t.Fatalf("client %s after misbehaviour: status %s", p.B.ClientID, st.Status)
+	}
+	// The header after the tx's block commits to the frozen client.
+	if err := bucheon.WaitHeight(ctx, frozeAt+1); err != nil {
+		t.Fatal(err)
+	}
+	res := verifyOn(t, p.B, "seoul-1", id)
+	if res.Status != verify.StatusClientFrozen || res.Client != p.B.ClientID || res.RegisteredClient != p.B.ClientID || res.Attestation == nil ||
+		!strings.Contains(res.Reason, "client "+p.B.ClientID+" of seoul-1 is frozen") {
+		t.Fatalf("a record over a frozen client: %+v", res)
+	}
+}
+
+// validOnBucheon links a new did path, issues an attestation in Seoul, relays it to Bucheon with r and
+// checks that it verifies valid there, over the path's client, the one Bucheon's registry names for
+// Seoul. It returns the path and the attestation's id.
+func validOnBucheon(t *testing.T, r relayer.Relayer) (*relayer.Path, string) {
+	t.Helper()
+	p, _ := linkPath(t, didtypes.PortID, didtypes.Version, nil)
+	seoul := net.Chain("seoul-1")
+	admin := chainClient(t, seoul, devnet.AdminKey)
+	id := issue(t, admin, seoul, 0)
+	deliver(t, r, p, mustSend(t, admin, &didtypes.MsgSendAttestation{Sender: seoul.Admin.Address, SourceChannel: p.A.ChannelID, AttestationId: id}))
+	if res := verifyOn(t, p.B, "seoul-1", id); res.Status != verify.StatusValid || res.Client != p.B.ClientID || res.RegisteredClient != p.B.ClientID {
+		t.Fatalf("relayed to bucheon-1: %+v", res)
+	}
+	return p, id
 }
 
 // issue issues a residency card in Seoul and, with status set, changes its status; it returns its id.

@@ -80,7 +80,8 @@ client verified, no older than verify.max_header_age and not behind the chain's 
 the record and, for a record received from another city, the chain's city registry entry for the
 origin and the binding of the record's channel to that registered client (channel, connection,
 client). Exit 0: valid; 1: proven not valid (revoked, suspended, expired, absent, origin not
-recognised); 2: could not verify (no fresh verified header, a proof that does not match, an error).`
+recognised, or client frozen: the registered client the record came through, 07-tendermint or
+city-qbft, was frozen by misbehaviour); 2: could not verify (no fresh verified header, a proof that does not match, an error).`
 	cmd.Flags().StringVar(&chain, "chain", "", "chain to verify on (e.g. bucheon-1)")
 	cmd.Flags().StringVar(&origin, "origin", "", "chain that issued the attestation (e.g. seoul-1)")
 	cmd.Flags().StringVar(&id, "id", "", "attestation id (64 hex characters)")

@@ -18,6 +18,7 @@ import (
 	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
 	host "github.com/cosmos/ibc-go/v8/modules/core/24-host"
 	ibcexported "github.com/cosmos/ibc-go/v8/modules/core/exported"
+	ibctm "github.com/cosmos/ibc-go/v8/modules/light-clients/07-tendermint"
 
 	"github.com/cityrelay/cityrelay/chains"
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
@@ -42,8 +43,9 @@ const (
 	// StatusUnrecognised: the record came over a channel whose client is not the one the chain's city
 	// registry names for its origin (never registered, removed, or replaced since).
 	StatusUnrecognised Status = "origin-not-recognised"
-	// StatusClientFrozen: the record was proven through an EVM city's city-qbft client that misbehaviour
-	// (two conflicting sealed headers) has since frozen.
+	// StatusClientFrozen: the record came through the origin's registered client, and misbehaviour has
+	// since frozen that client: two conflicting signed headers of a city chain (its 07-tendermint client
+	// behind the record's channel) or two conflicting sealed headers of an EVM city (its city-qbft client).
 	StatusClientFrozen Status = "client-frozen"
 )
 
@@ -150,17 +152,31 @@ func Attestation(ctx context.Context, chain chains.Prover, lc FreshHeaders, orig
 			return nil, err
 		}
 		r.Client, r.EvmProofHeight = f.ClientId, f.ProofHeight
-		frozen, err := rd.qbftFrozen(f.ClientId)
+		clientType, frozen, err := rd.clientFrozen(f.ClientId)
 		if err != nil {
 			return nil, err
 		}
-		if frozen && r.Client == r.RegisteredClient {
-			r.Status = StatusClientFrozen
-			r.Reason = fmt.Sprintf("client %s of %s is frozen: two conflicting headers of %s were proven, so what was proven through it is no longer trusted (the registry admin registers a new client)", r.Client, origin, origin)
-			return r, nil
+		if clientType != qbftclient.ClientType {
+			return nil, fmt.Errorf("%w: client %s of the record is a %s client on %s, not a %s client", ErrCouldNotVerify, f.ClientId, clientType, rd.chain.ChainID(), qbftclient.ClientType)
 		}
-	} else if err := rd.binding(r); err != nil {
-		return nil, err
+		if frozen && r.Client == r.RegisteredClient {
+			return r.markFrozen(), nil
+		}
+	} else {
+		if err := rd.binding(r); err != nil {
+			return nil, err
+		}
+		// Received over IBC: the registered 07-tendermint client behind the channel is frozen when
+		// misbehaviour of the origin (two conflicting signed headers) was submitted to it.
+		if r.Client == r.RegisteredClient {
+			_, frozen, err := rd.clientFrozen(r.Client)
+			if err != nil {
+				return nil, err
+			}
+			if frozen {
+				return r.markFrozen(), nil
+			}
+		}
 	}
 	if r.Client != r.RegisteredClient {
 		r.Status = StatusUnrecognised
@@ -202,18 +218,39 @@ func (rd reader) read(storeKey string, key []byte) ([]byte, int64, error) {
 	return p.Value, p.Height, nil
 }
 
-// qbftFrozen proves the city-qbft client's state and reports whether misbehaviour froze it.
-func (rd reader) qbftFrozen(clientID string) (bool, error) {
+// markFrozen marks r as proven through its registered client, since frozen by misbehaviour.
+func (r *Result) markFrozen() *Result {
+	r.Status = StatusClientFrozen
+	r.Reason = fmt.Sprintf("client %s of %s is frozen: two conflicting headers of %s were proven, so what was proven through it is no longer trusted (the registry admin registers a new client)", r.Client, r.Origin, r.Origin)
+	return r
+}
+
+// clientFrozen proves the state of client clientID, a 07-tendermint or city-qbft client, and returns
+// its type and whether misbehaviour froze it.
+func (rd reader) clientFrozen(clientID string) (string, bool, error) {
 	bz, _, err := rd.read(ibcexported.StoreKey, host.FullClientStateKey(clientID))
 	if err != nil {
-		return false, err
+		return "", false, err
 	}
 	var any codectypes.Any
-	var cs qbftclient.ClientState
-	if bz == nil || proto.Unmarshal(bz, &any) != nil || any.TypeUrl != "/"+proto.MessageName(&cs) || proto.Unmarshal(any.Value, &cs) != nil {
-		return false, fmt.Errorf("%w: client %s of the record is missing or not a %s client on %s", ErrCouldNotVerify, clientID, qbftclient.ClientType, rd.chain.ChainID())
+	if bz == nil || proto.Unmarshal(bz, &any) != nil {
+		return "", false, fmt.Errorf("%w: client %s of the record is missing or malformed on %s", ErrCouldNotVerify, clientID, rd.chain.ChainID())
 	}
-	return cs.FrozenHeight != 0, nil
+	var tm ibctm.ClientState
+	var qbft qbftclient.ClientState
+	switch any.TypeUrl {
+	case "/" + proto.MessageName(&tm):
+		if err := proto.Unmarshal(any.Value, &tm); err != nil {
+			return "", false, fmt.Errorf("%w: decode client state of %s on %s: %v", ErrCouldNotVerify, clientID, rd.chain.ChainID(), err)
+		}
+		return ibcexported.Tendermint, !tm.FrozenHeight.IsZero(), nil
+	case "/" + proto.MessageName(&qbft):
+		if err := proto.Unmarshal(any.Value, &qbft); err != nil {
+			return "", false, fmt.Errorf("%w: decode client state of %s on %s: %v", ErrCouldNotVerify, clientID, rd.chain.ChainID(), err)
+		}
+		return qbftclient.ClientType, qbft.FrozenHeight != 0, nil
+	}
+	return "", false, fmt.Errorf("%w: client %s of the record on %s is of type %s, neither %s nor %s", ErrCouldNotVerify, clientID, rd.chain.ChainID(), any.TypeUrl, ibcexported.Tendermint, qbftclient.ClientType)
 }
 
 // registered proves the registry entry of r.Origin.
