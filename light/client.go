@@ -69,6 +69,10 @@ type Client struct {
 	mu             sync.Mutex // serialises verification: cometbft's client is not meant for parallel updates
 	// record is every witness's last cross-check and the divergences seen (Witnesses, Divergences).
 	record *witnessRecord
+	store  *trustedStore
+	// halted is set once a witness diverged (ErrHalted), from then on or from the halt file at open:
+	// every verification returns it.
+	halted error
 }
 
 // New opens (or creates) the light client of a chain.
@@ -145,7 +149,11 @@ func newWithProviders(ctx context.Context, o Options, log zerolog.Logger, primar
 	opts := []cmtlight.Option{cmtlight.SkippingVerification(cmtlight.DefaultTrustLevel), cmtlight.MaxRetryAttempts(3)}
 
 	c := &Client{chainID: o.ChainID, primary: primary, witnesses: witnesses, witnessURLs: witnessURLs, db: db, storeDir: o.StoreDir,
-		evidenceDir: o.EvidenceDir, log: log, now: o.Now, trustingPeriod: o.TrustingPeriod, record: record}
+		evidenceDir: o.EvidenceDir, log: log, now: o.Now, trustingPeriod: o.TrustingPeriod, record: record, store: store}
+	if err := c.loadHalt(); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("light %s: halt file: %w", o.ChainID, err)
+	}
 	if h, err := store.LastLightBlockHeight(); err == nil && h > 0 {
 		// Resume from the headers verified before: the trust options are not needed again.
 		c.lc, err = cmtlight.NewClientFromTrustedStore(o.ChainID, o.TrustingPeriod, primary, detectorWitnesses, store, opts...)
@@ -195,6 +203,9 @@ func (c *Client) ChainID() string { return c.chainID }
 func (c *Client) VerifyLatest(ctx context.Context) (*types.LightBlock, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.halted != nil {
+		return nil, c.halted
+	}
 	lb, err := c.lc.Update(ctx, c.now())
 	if err != nil {
 		return nil, &VerificationError{ChainID: c.chainID, Err: err}
@@ -258,6 +269,9 @@ func (c *Client) VerifyFresh(ctx context.Context, maxAge time.Duration) (*types.
 func (c *Client) VerifyHeight(ctx context.Context, h int64) (*types.LightBlock, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.halted != nil {
+		return nil, c.halted
+	}
 	if lb, err := c.lc.TrustedLightBlock(h); err == nil {
 		return lb, nil
 	}
@@ -278,6 +292,10 @@ func (c *Client) VerifyHeight(ctx context.Context, h int64) (*types.LightBlock, 
 // in between (two RPC calls per header).
 func (c *Client) ValidatorsAt(ctx context.Context, h int64, hash []byte) (*types.ValidatorSet, error) {
 	c.mu.Lock()
+	if c.halted != nil {
+		c.mu.Unlock()
+		return nil, c.halted
+	}
 	lb, err := c.lc.TrustedLightBlock(h)
 	c.mu.Unlock()
 	if err != nil {
@@ -325,6 +343,7 @@ func (c *Client) Close() error { return c.db.Close() }
 // the first divergence.
 func (c *Client) crossCheck(ctx context.Context, lb *types.LightBlock) error {
 	var diverged error
+	var firstWitness, firstEvidence string
 	for i, w := range c.witnesses {
 		wlb, err := witnessBlock(ctx, w, lb.Height)
 		if err != nil {
@@ -351,7 +370,13 @@ func (c *Client) crossCheck(ctx context.Context, lb *types.LightBlock) error {
 		c.record.checked(i, lb.Height, c.now(), WitnessDiverged, "", written)
 		if diverged == nil {
 			diverged = &VerificationError{ChainID: c.chainID, Height: lb.Height, Err: fmt.Errorf("%w: witness %s (evidence %s)", ErrDivergence, c.witnessURLs[i], file)}
+			firstWitness, firstEvidence = c.witnessURLs[i], written
 		}
+	}
+	if diverged != nil && c.lc != nil {
+		// cometbft stored the header before this check: forget it and stop trusting the chain. (At
+		// open, c.lc is nil: the root of trust is refused and nothing was stored.)
+		return c.haltOn(lb.Height, firstWitness, firstEvidence)
 	}
 	return diverged
 }

@@ -10,7 +10,10 @@
 // Witnesses: after verifying a header, the client asks every witness for the header at the same
 // height. A witness that serves a different one is a divergence: the client refuses the header with
 // ErrDivergence, writes both headers as evidence (a JSON file under the evidence directory) and logs
-// the event, for later misbehaviour submission. Every witness is asked, and what each answered last
+// the event, for later misbehaviour submission. It then halts (ErrHalted): cometbft had already
+// stored the header, so the stored headers from that height up are forgotten, a halt file
+// (HaltFile) is written in the store directory, and every verification fails from then on, across
+// restarts, until an operator removes the file. Every witness is asked, and what each answered last
 // (agrees, no answer, diverged, with the height, time and evidence file) is kept for the daemon's
 // console and metrics: Client.Witnesses, Client.Divergences. What they report names a witness by
 // scheme://host:port only (RedactURL): an RPC address's user info, path or query may hold an API key.

@@ -15,6 +15,10 @@ var (
 	// ErrStale is returned when the newest verified header is too old to answer from, or a witness
 	// serves headers further ahead than that: the primary may be freezing its answers.
 	ErrStale = errors.New("verified header is stale")
+	// ErrHalted is returned by every verification of a light client that saw a witness diverge: until
+	// an operator has checked the evidence and removed the halt file from the store directory, nothing
+	// from the chain is trusted (the error also wraps ErrDivergence).
+	ErrHalted = errors.New("light client halted after a divergence")
 	// ErrChainIDMismatch is returned when the RPC serves another chain.
 	ErrChainIDMismatch = errors.New("rpc serves another chain")
 )

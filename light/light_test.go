@@ -19,6 +19,7 @@ import (
 	"time"
 
 	cmtlight "github.com/cometbft/cometbft/light"
+	lighthttp "github.com/cometbft/cometbft/light/provider/http"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	"github.com/rs/zerolog"
 
@@ -452,5 +453,108 @@ func TestRedactURL(t *testing.T) {
 		if got := light.RedactURL(in); got != want {
 			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestDivergenceHaltsTheClient: once a witness diverges, the header cometbft already stored is
+// forgotten and nothing from the chain is verified any more (not the newest header, not a stored
+// one), across a restart too, until the halt file is removed; then the client resumes below the
+// divergence and follows the honest chain.
+func TestDivergenceHaltsTheClient(t *testing.T) {
+	ctx := context.Background()
+	c := net.Chain("seoul-1")
+	o := opts(t, c.ChainID, c.RPCAddr)
+	o.EvidenceDir = t.TempDir()
+	lc, err := light.New(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, _ := lc.TrustedHeight()
+	lc.Close()
+
+	// Resumed with an honest witness (the same node under another name) and the fork: cometbft's
+	// detector drops the fork as faulty and stores the header; our cross-check finds the fork
+	// serving another header at that height, refuses it and halts.
+	u, err := url.Parse(c.RPCAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Witnesses = []string{"http://localhost:" + u.Port(), fork.Chain("seoul-1").RPCAddr}
+	o.TrustLatest = false
+	if lc, err = light.New(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	h := root + 2
+	if err := fork.Chain("seoul-1").WaitHeight(ctx, h); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WaitHeight(ctx, h); err != nil {
+		t.Fatal(err)
+	}
+	_, err = lc.VerifyHeight(ctx, h)
+	if !errors.Is(err, light.ErrDivergence) || !errors.Is(err, light.ErrHalted) {
+		t.Fatalf("header %d with the fork as a witness: want ErrDivergence and ErrHalted, got %v", h, err)
+	}
+	haltFile := filepath.Join(o.StoreDir, light.HaltFile)
+	if !strings.Contains(err.Error(), haltFile) {
+		t.Errorf("the error does not say which file to remove: %v", err)
+	}
+	if _, err := os.Stat(haltFile); err != nil {
+		t.Fatalf("halt file: %v", err)
+	}
+	// Nothing is verified any more: not the header the witness contradicted (cometbft had stored it),
+	// not the newest, not the root of trust.
+	for what, verify := range map[string]func() error{
+		"the diverged header": func() error { _, err := lc.VerifyHeight(ctx, h); return err },
+		"the newest header":   func() error { _, err := lc.VerifyLatest(ctx); return err },
+		"a fresh header":      func() error { _, err := lc.VerifyFresh(ctx, time.Hour); return err },
+		"the root":            func() error { _, err := lc.VerifyHeight(ctx, root); return err },
+		"an app hash":         func() error { _, err := lc.AppHashAt(ctx, root); return err },
+	} {
+		if err := verify(); !errors.Is(err, light.ErrHalted) {
+			t.Errorf("%s while halted: %v, want ErrHalted", what, err)
+		}
+	}
+	if th, _ := lc.TrustedHeight(); th >= h {
+		t.Errorf("the store still trusts height %d, at or above the divergence at %d", th, h)
+	}
+	lc.Close()
+
+	// A restart, even without the lying witness, stays halted while the file is there.
+	o.Witnesses = nil
+	if lc, err = light.New(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lc.VerifyLatest(ctx); !errors.Is(err, light.ErrHalted) {
+		t.Fatalf("reopened with the halt file: %v, want ErrHalted", err)
+	}
+	lc.Close()
+
+	// The operator checked the evidence and removed the file: the client resumes below the
+	// divergence and verifies the honest chain past it.
+	if err := os.Remove(haltFile); err != nil {
+		t.Fatal(err)
+	}
+	if lc, err = light.New(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	defer lc.Close()
+	if th, _ := lc.TrustedHeight(); th >= h {
+		t.Errorf("resumed at %d, want below the divergence at %d", th, h)
+	}
+	lb, err := lc.VerifyHeight(ctx, h)
+	if err != nil {
+		t.Fatalf("after the halt file was removed: %v", err)
+	}
+	honest, err := lighthttp.New(c.ChainID, c.RPCAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := honest.LightBlock(ctx, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(lb.Hash(), want.Hash()) {
+		t.Errorf("header %d: %X, the honest chain's is %X", h, lb.Hash(), want.Hash())
 	}
 }

@@ -1,0 +1,77 @@
+package light
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// HaltFile is the file, in a light client's store directory, that records a divergence: while it
+// exists the client verifies nothing. An operator checks the evidence (a fork of the chain, or a
+// lying primary or witness), then removes it; the client resumes from its newest stored header
+// below the divergence.
+const HaltFile = "DIVERGED.json"
+
+// halt is what the halt file holds.
+type halt struct {
+	ChainID  string    `json:"chain_id"`
+	Height   int64     `json:"height"`
+	Witness  string    `json:"witness"`
+	Evidence string    `json:"evidence,omitempty"`
+	At       time.Time `json:"at"`
+}
+
+func (h halt) err(file string) error {
+	return &VerificationError{ChainID: h.ChainID, Height: h.Height, Err: fmt.Errorf(
+		"%w: %w: witness %s at height %d (evidence %s, since %s): nothing from %s is trusted until an operator checks the evidence, removes %s and restarts",
+		ErrHalted, ErrDivergence, h.Witness, h.Height, h.Evidence, h.At.UTC().Format(time.RFC3339), h.ChainID, file)}
+}
+
+// haltFile is the halt file's path.
+func (c *Client) haltFile() string { return filepath.Join(c.storeDir, HaltFile) }
+
+// loadHalt reads the halt file, if any, into c.halted.
+func (c *Client) loadHalt() error {
+	bz, err := os.ReadFile(c.haltFile())
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var h halt
+	if err := json.Unmarshal(bz, &h); err != nil {
+		// Unreadable, but there: halted all the same.
+		h = halt{ChainID: c.chainID, Witness: "unknown", Evidence: "unreadable halt file: " + err.Error()}
+	}
+	c.halted = h.err(c.haltFile())
+	return nil
+}
+
+// haltOn stops the client after a witness diverged from header height: it forgets the stored
+// headers from height up (so a restart does not trust them), writes the halt file, and makes every
+// later verification fail with ErrHalted. Called with c.mu held.
+func (c *Client) haltOn(height int64, witness, evidence string) error {
+	h := halt{ChainID: c.chainID, Height: height, Witness: RedactURL(witness), Evidence: evidence, At: c.now()}
+	c.halted = h.err(c.haltFile())
+	for {
+		last, err := c.store.LastLightBlockHeight()
+		if err != nil || last < height {
+			break
+		}
+		if err := c.store.DeleteLightBlock(last); err != nil {
+			c.log.Error().Err(err).Int64("height", last).Msg("could not forget a header at or above the divergence")
+			break
+		}
+	}
+	bz, err := json.MarshalIndent(h, "", "  ")
+	if err == nil {
+		err = os.WriteFile(c.haltFile(), bz, 0o600)
+	}
+	c.log.Error().AnErr("halt_file_error", err).Int64("height", height).Str("halt_file", c.haltFile()).
+		Msg("light client halted: a witness diverges; nothing from this chain is trusted until an operator checks the evidence and removes the halt file")
+	return c.halted
+}
