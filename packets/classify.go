@@ -21,19 +21,33 @@ const (
 // Classify names what a packet carries from its source port and data. It never fails: data it does
 // not understand is "other" (or "invalid" on the did port).
 func Classify(port string, data []byte) string {
+	class, _ := Describe(port, data)
+	return class
+}
+
+// Describe is Classify, and the attestation id a did packet carries: the attestation's id for an
+// attestation, the id of the attestation whose status changes for a revocation, "" otherwise. The
+// data is decoded once for both.
+func Describe(port string, data []byte) (class, attestationID string) {
 	switch port {
 	case didtypes.PortID:
 		d, err := didtypes.DecodePacketData(data)
 		if err != nil {
-			return ClassInvalid
+			return ClassInvalid, ""
 		}
-		return d.Kind()
+		switch p := d.Packet.(type) {
+		case *didtypes.DIDPacketData_Attestation:
+			attestationID = p.Attestation.Attestation.Id
+		case *didtypes.DIDPacketData_Revocation:
+			attestationID = p.Revocation.AttestationId
+		}
+		return d.Kind(), attestationID
 	case transfertypes.PortID:
 		var ft transfertypes.FungibleTokenPacketData
 		if err := json.Unmarshal(data, &ft); err != nil || ft.ValidateBasic() != nil {
-			return ClassOther
+			return ClassOther, ""
 		}
-		return ClassICS20
+		return ClassICS20, ""
 	}
-	return ClassOther
+	return ClassOther, ""
 }

@@ -210,6 +210,14 @@ func TestConsoleInBrowser(t *testing.T) {
 		return ""
 	})
 	t.Logf("attestation delivered and acknowledged, shown %s after sending: %s", time.Since(sent).Round(time.Millisecond), text(`#packet-result`))
+	// Each step shows the height and the chain it happened at: sent and acknowledged on Seoul, delivered
+	// on Bucheon.
+	for step, chain := range map[string]string{"sent": "seoul-1", "delivered": "bucheon-1", "acknowledged": "seoul-1"} {
+		li := `li[data-step="` + step + `"]`
+		if n, _ := strconv.ParseInt(text(li+` [data-k="height"]`), 10, 64); n <= 0 || !strings.Contains(text(li), " on "+chain) {
+			t.Errorf("step %s must show its height on %s: %q", step, chain, text(li))
+		}
+	}
 	screenshot("console-packet.png")
 
 	// The overview counts the path's packets over the last hour and names its last relay tx.

@@ -95,7 +95,11 @@ func packetCmd() *cobra.Command {
 					var l pipeline.Lifecycle
 					_ = json.Unmarshal(e.Value(), &l)
 					found = true
-					fmt.Fprintf(cmd.OutOrStdout(), "%-6s %-18s %s tx %s %s\n", kind, l.State, port, l.Tx, l.Reason)
+					where := ""
+					if l.Height > 0 {
+						where = fmt.Sprintf("at height %d on %s ", l.Height, l.Chain)
+					}
+					fmt.Fprintf(cmd.OutOrStdout(), "%-6s %-18s %s tx %s %s%s\n", kind, l.State, port, l.Tx, where, l.Reason)
 				}
 			}
 			if !found {

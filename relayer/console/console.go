@@ -94,8 +94,9 @@ func New(o Options) (*Console, error) {
 		return nil, fmt.Errorf("console: jetstream: %w", err)
 	}
 	c := &Console{o: o, js: js, index: newIndex(indexMax), stop: make(chan struct{})}
-	// A plain subscription beside the work stream sees every work item as it is published: the
-	// attestation ids in did packets are indexed here (the lifecycle bucket holds states, not data).
+	// A plain subscription beside the work stream sees every work item as it is published: what they
+	// tell (attestation ids, the heights of their events) is indexed here, beside what the packet
+	// bucket keeps (lifecycles, and the packets by attestation id the scanners recorded).
 	if c.sub, err = o.NC.Subscribe(packets.WorkSubject("*", "*", "*"), func(m *nats.Msg) { c.index.add(m.Data, time.Now()) }); err != nil {
 		return nil, fmt.Errorf("console: subscribe to work: %w", err)
 	}

@@ -355,3 +355,85 @@ func TestOverviewShowsWitnesses(t *testing.T) {
 		t.Errorf("an earlier divergence: %+v", d)
 	}
 }
+
+// A packet is found by the attestation id it carries from the packet bucket alone, as after a restart
+// or on another instance sharing the NATS (this console's own index saw no work item), with the
+// heights and chains of every step: the send from the bucket's entry, the delivery and the
+// acknowledgement from their confirmed lifecycles. The search by sequence shows the same heights.
+func TestAttestationSearchFromBucket(t *testing.T) {
+	hs, js := server(t, token)
+	ctx := context.Background()
+	kv, _ := js.KeyValue(ctx, packets.PacketBucket)
+	put := func(key string, v any) {
+		bz, _ := json.Marshal(v)
+		if _, err := kv.Put(ctx, key, bz); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id := strings.Repeat("c0", 32)
+	// The attestation (seq 7) and its revocation (seq 9): one id, two packets. Seq 9 is not relayed yet.
+	for _, a := range []pipeline.Attested{
+		{ID: id, Chain: "seoul-1", Port: "did", Channel: "channel-0", Sequence: 7, Dest: "bucheon-1", Path: "seoul-bucheon", Class: "attestation", Height: 47, AtUnix: 990},
+		{ID: id, Chain: "seoul-1", Port: "did", Channel: "channel-0", Sequence: 9, Dest: "bucheon-1", Path: "seoul-bucheon", Class: "revocation", Height: 60, AtUnix: 1100},
+	} {
+		put(pipeline.AttestedKey(id, fmt.Sprintf("seoul-1/did/channel-0/%d", a.Sequence)), a)
+	}
+	// Another attestation's entry: not found by this id.
+	put(pipeline.AttestedKey(strings.Repeat("c1", 32), "seoul-1/did/channel-0/8"), pipeline.Attested{ID: strings.Repeat("c1", 32),
+		Chain: "seoul-1", Port: "did", Channel: "channel-0", Sequence: 8, Dest: "bucheon-1", Height: 50})
+	put(pipeline.LifecycleKey("seoul-1/did/channel-0/7/recv"), pipeline.Lifecycle{State: "confirmed", Tx: "AAAA", Height: 91, Chain: "bucheon-1", AtUnix: 1000})
+	put(pipeline.LifecycleKey("seoul-1/did/channel-0/7/ack"), pipeline.Lifecycle{State: "confirmed", Tx: "BBBB", Height: 95, Chain: "seoul-1", AtUnix: 1010})
+	put(pipeline.LifecycleKey("seoul-1/did/channel-0/9/recv"), pipeline.Lifecycle{State: "observed", AtUnix: 1100})
+
+	get := func(q string) []Packet {
+		t.Helper()
+		code, body := call(t, "GET", hs.URL+"/console/api/packets?"+q, nil, "")
+		var got []Packet
+		if code != 200 || json.Unmarshal([]byte(body), &got) != nil {
+			t.Fatalf("%s: %d %s", q, code, body)
+		}
+		return got
+	}
+	at := func(s int64) time.Time { return time.Unix(s, 0).UTC() }
+	utc := func(steps []Step) []Step {
+		for i := range steps {
+			steps[i].At = steps[i].At.UTC()
+		}
+		return steps
+	}
+	got := get("id=" + strings.ToUpper(id)) // ids are matched in lowercase
+	if len(got) != 2 {
+		t.Fatalf("by id: %d packets, want the attestation and the revocation: %+v", len(got), got)
+	}
+	relayed := []Step{
+		{Name: "sent", Done: true, Chain: "seoul-1", Height: 47, At: at(990)},
+		{Name: "delivered", Done: true, State: "confirmed", Chain: "bucheon-1", Height: 91, Tx: "AAAA", At: at(1000)},
+		{Name: "acknowledged", Done: true, State: "confirmed", Chain: "seoul-1", Height: 95, Tx: "BBBB", At: at(1010)},
+	}
+	p := got[0]
+	if p.Key != "seoul-1/did/channel-0/7" || p.Dest != "bucheon-1" || p.Path != "seoul-bucheon" || p.Class != "attestation" || p.AttestationID != id {
+		t.Fatalf("packet: %+v", p)
+	}
+	if s := utc(p.Steps); fmt.Sprint(s) != fmt.Sprint(relayed) {
+		t.Errorf("steps:\n got %+v\nwant %+v", s, relayed)
+	}
+	pending := []Step{
+		{Name: "sent", Done: true, State: "observed", Chain: "seoul-1", Height: 60, At: at(1100)},
+		{Name: "delivered", Chain: "bucheon-1"},
+		{Name: "acknowledged", Chain: "seoul-1"},
+	}
+	if r := got[1]; r.Sequence != 9 || r.Class != "revocation" || fmt.Sprint(utc(r.Steps)) != fmt.Sprint(pending) {
+		t.Errorf("revocation: %+v\nwant steps %+v", r, pending)
+	}
+
+	// By sequence, without the index: the delivery's and the acknowledgement's heights still show.
+	bySeq := get("chain=seoul-1&channel=channel-0&seq=7")
+	if len(bySeq) != 1 || fmt.Sprint(utc(bySeq[0].Steps[1:])) != fmt.Sprint(relayed[1:]) {
+		t.Errorf("by sequence: %+v\nwant steps %+v", bySeq, relayed[1:])
+	}
+	for _, q := range []string{"id=" + strings.Repeat("c2", 32), "id=c0.>", "id=*"} {
+		if code, body := call(t, "GET", hs.URL+"/console/api/packets?"+url.PathEscape(q), nil, ""); code != http.StatusNotFound || !strings.Contains(body, "kept for an hour") {
+			t.Errorf("%s: %d %s", q, code, body)
+		}
+	}
+}

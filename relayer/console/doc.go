@@ -10,6 +10,9 @@
 //
 // The console reads what the daemon already keeps: its Prometheus registry (packet counts, client
 // trusting periods, balances, header ages), the packet lifecycle bucket (packets.PacketBucket), the
-// dead-letter stream, and the chains and light clients of the runtime. It adds one thing of its own:
-// an index from attestation id to packet, built from the work items published on NATS while it runs.
+// dead-letter stream, and the chains and light clients of the runtime. A packet is found by the
+// attestation id it carries from the entries the pipeline's scanners write beside the lifecycles
+// (shared by every instance on the NATS, kept as long as they are), merged with an index of its own
+// built from the work items published on NATS while it runs (which also holds the heights of the
+// acknowledgements written).
 package console

@@ -5,7 +5,6 @@ import (
 	"sync"
 	"time"
 
-	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/packets"
 )
 
@@ -25,6 +24,22 @@ type seen struct {
 	SentSeen      time.Time
 	WriteAckChain string
 	WriteAckAt    int64
+}
+
+// or is s with the fields it lacks taken from o (another source's view of the same packet).
+func (s seen) or(o seen) seen {
+	if s.Key == (packetKey{}) {
+		s.Key = o.Key
+	}
+	for _, f := range []struct{ dst, src *string }{{&s.AttestationID, &o.AttestationID}, {&s.Class, &o.Class}, {&s.Path, &o.Path}, {&s.Dest, &o.Dest}} {
+		if *f.dst == "" {
+			*f.dst = *f.src
+		}
+	}
+	if s.SendHeight == 0 {
+		s.SendHeight, s.SentSeen = o.SendHeight, o.SentSeen
+	}
+	return s
 }
 
 // packetKey names a packet: its source chain, port, channel and sequence.
@@ -62,15 +77,7 @@ func (x *index) add(data []byte, now time.Time) {
 	if w.Kind != packets.KindRecv {
 		k.Chain = w.To
 	}
-	id := ""
-	if d, err := didtypes.DecodePacketData(w.Packet.Data); err == nil {
-		switch p := d.Packet.(type) {
-		case *didtypes.DIDPacketData_Attestation:
-			id = p.Attestation.Attestation.Id
-		case *didtypes.DIDPacketData_Revocation:
-			id = p.Revocation.AttestationId
-		}
-	}
+	_, id := packets.Describe(w.Packet.SourcePort, w.Packet.Data)
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	s, ok := x.packets[k]

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -55,37 +56,39 @@ func (c *Console) apiPackets(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
 	defer cancel()
 	q := r.URL.Query()
-	var keys []packetKey
-	if id := strings.ToLower(strings.TrimSpace(q.Get("id"))); id != "" {
-		for _, s := range c.index.byAttestation(id) {
-			keys = append(keys, s.Key)
-		}
-		if len(keys) == 0 {
-			reply(w, http.StatusNotFound, nil, fmt.Errorf("no packet carrying attestation %s was published since the daemon started", id))
-			return
-		}
-	} else {
-		seq, err := strconv.ParseUint(q.Get("seq"), 10, 64)
-		if q.Get("chain") == "" || q.Get("channel") == "" || err != nil {
-			reply(w, http.StatusBadRequest, nil, fmt.Errorf("%w: give an attestation id, or the source chain, channel and sequence", ErrBadQuery))
-			return
-		}
-		try := ports
-		if p := q.Get("port"); p != "" {
-			try = []string{p}
-		}
-		for _, p := range try {
-			keys = append(keys, packetKey{Chain: q.Get("chain"), Port: p, Channel: q.Get("channel"), Seq: seq})
-		}
+	id := strings.ToLower(strings.TrimSpace(q.Get("id")))
+	seq, seqErr := strconv.ParseUint(q.Get("seq"), 10, 64)
+	if id == "" && (q.Get("chain") == "" || q.Get("channel") == "" || seqErr != nil) {
+		reply(w, http.StatusBadRequest, nil, fmt.Errorf("%w: give an attestation id, or the source chain, channel and sequence", ErrBadQuery))
+		return
 	}
 	kv, err := c.js.KeyValue(ctx, packets.PacketBucket)
 	if err != nil {
 		reply(w, http.StatusBadGateway, nil, fmt.Errorf("packet bucket: %w", err))
 		return
 	}
+	var look []seen // the packets to show, with what is known of them beside their lifecycle records
+	if id != "" {
+		if look, err = c.byAttestation(ctx, kv, id); err != nil {
+			reply(w, http.StatusBadGateway, nil, err)
+			return
+		}
+		if len(look) == 0 {
+			reply(w, http.StatusNotFound, nil, fmt.Errorf("no packet carrying attestation %s was seen by a relayer on this NATS in the last hour (records are kept for an hour)", id))
+			return
+		}
+	} else {
+		try := ports
+		if p := q.Get("port"); p != "" {
+			try = []string{p}
+		}
+		for _, p := range try {
+			look = append(look, seen{Key: packetKey{Chain: q.Get("chain"), Port: p, Channel: q.Get("channel"), Seq: seq}})
+		}
+	}
 	var out []Packet
-	for _, k := range keys {
-		p, found, err := c.lifecycle(ctx, kv, k)
+	for _, s := range look {
+		p, found, err := c.lifecycle(ctx, kv, s)
 		if err != nil {
 			reply(w, http.StatusBadGateway, nil, err)
 			return
@@ -101,8 +104,66 @@ func (c *Console) apiPackets(w http.ResponseWriter, r *http.Request) {
 	reply(w, http.StatusOK, out, nil)
 }
 
-// lifecycle reads packet k's work items' records (recv, ack, timeout) and what the index saw of it.
-func (c *Console) lifecycle(ctx context.Context, kv jetstream.KeyValue, k packetKey) (Packet, bool, error) {
+// byAttestation returns the packets carrying attestation id: those the scanners of every relayer on
+// this NATS recorded in the packet bucket, merged with those the console's own index saw.
+func (c *Console) byAttestation(ctx context.Context, kv jetstream.KeyValue, id string) ([]seen, error) {
+	stored, err := attested(ctx, kv, id)
+	if err != nil {
+		return nil, fmt.Errorf("packets carrying attestation %s: %w", id, err)
+	}
+	mem := c.index.byAttestation(id)
+	out := make([]seen, 0, len(stored)+len(mem))
+	at := map[packetKey]int{}
+	for _, s := range stored {
+		at[s.Key] = len(out)
+		out = append(out, s)
+	}
+	for _, s := range mem {
+		if i, ok := at[s.Key]; ok {
+			out[i] = s.or(out[i])
+			continue
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// attested reads the packet bucket's entries of the packets carrying attestation id, in the
+// order the scanners saw them.
+func attested(ctx context.Context, kv jetstream.KeyValue, id string) ([]seen, error) {
+	filter, ok := pipeline.AttestedKeys(id)
+	if !ok {
+		return nil, nil // no packet can be stored under such an id
+	}
+	wt, err := kv.Watch(ctx, filter, jetstream.IgnoreDeletes())
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = wt.Stop() }()
+	var out []seen
+	for {
+		select {
+		case e, open := <-wt.Updates():
+			if !open || e == nil { // nil: every stored entry was delivered
+				sort.SliceStable(out, func(i, j int) bool { return out[i].SentSeen.Before(out[j].SentSeen) })
+				return out, nil
+			}
+			var a pipeline.Attested
+			if json.Unmarshal(e.Value(), &a) != nil || a.ID != id {
+				continue
+			}
+			out = append(out, seen{Key: packetKey{Chain: a.Chain, Port: a.Port, Channel: a.Channel, Seq: a.Sequence}, AttestationID: a.ID,
+				Class: a.Class, Path: a.Path, Dest: a.Dest, SendHeight: a.Height, SentSeen: time.Unix(a.AtUnix, 0).UTC()})
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// lifecycle reads packet known.Key's work items' records (recv, ack, timeout), and what the index
+// saw of it completed by what is known (from the bucket's attestation entry).
+func (c *Console) lifecycle(ctx context.Context, kv jetstream.KeyValue, known seen) (Packet, bool, error) {
+	k := known.Key
 	recs := map[string]*pipeline.Lifecycle{}
 	for _, kind := range []string{packets.KindRecv, packets.KindAck, packets.KindTimeout} {
 		e, err := kv.Get(ctx, pipeline.LifecycleKey(k.String()+"/"+kind))
@@ -119,7 +180,8 @@ func (c *Console) lifecycle(ctx context.Context, kv jetstream.KeyValue, k packet
 		recs[kind] = &l
 	}
 	s, indexed := c.index.packet(k)
-	if len(recs) == 0 && !indexed {
+	s = s.or(known)
+	if len(recs) == 0 && !indexed && known.SendHeight == 0 { // a bucket's entry names the send
 		return Packet{}, false, nil
 	}
 	return steps(k, s, recs), true, nil
@@ -139,6 +201,9 @@ func steps(k packetKey, s seen, recs map[string]*pipeline.Lifecycle) Packet {
 		}
 		st.State, st.Tx, st.Reason, st.At = l.State, l.Tx, l.Reason, time.Unix(l.AtUnix, 0).UTC()
 		st.Done = settled(l.State)
+		if l.Height > 0 { // where the tx was committed
+			st.Height, st.Chain = l.Height, l.Chain
+		}
 	}
 	if l := recs[packets.KindRecv]; l != nil && l.State == "observed" {
 		sent.Done, sent.State = true, l.State

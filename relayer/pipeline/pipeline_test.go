@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"testing"
@@ -144,18 +145,20 @@ func TestTwoRelayersShareTheWork(t *testing.T) {
 	biggestRecv := map[string]int{}             // instance -> most recv messages in one tx
 	twice := []string{}
 	var latencies []time.Duration
+	txs := map[string]map[uint64]pipeline.Delivered{} // "recv"/"ack" -> seq -> its tx
 	record := func(name string) func(pipeline.Delivered) {
 		return func(d pipeline.Delivered) {
 			mu.Lock()
 			defer mu.Unlock()
 			if submitted[d.Kind] == nil {
-				submitted[d.Kind] = map[uint64]string{}
+				submitted[d.Kind], txs[d.Kind] = map[uint64]string{}, map[uint64]pipeline.Delivered{}
 			}
 			for _, s := range d.Sequences {
 				if prev, ok := submitted[d.Kind][s]; ok {
 					twice = append(twice, fmt.Sprintf("%s %d by %s and %s", d.Kind, s, prev, name))
 				}
 				submitted[d.Kind][s] = name
+				txs[d.Kind][s] = d
 			}
 			if d.Kind == packets.KindRecv {
 				latencies = append(latencies, d.Latency)
@@ -179,15 +182,18 @@ func TestTwoRelayersShareTheWork(t *testing.T) {
 	seoul := net.Chain("seoul-1")
 	admin := client(t, seoul, devnet.AdminKey)
 	issuerSeq := uint64(0)
+	sends := map[uint64]sentAttestation{} // by sequence
 	sendBatch := func(n int) []uint64 {
 		t.Helper()
 		now := time.Now().Unix()
 		var msgs []sdk.Msg
+		var ids []string
 		for i := 0; i < n; i++ {
 			issuerSeq++
 			digest := bytes.Repeat([]byte{byte(issuerSeq)}, 32)
 			sb := didtypes.AttestationSignBytes("seoul-1", seoul.Issuer.DID, "key-1", seoul.Citizen.DID, "certificate", digest, now-5, now+3600, issuerSeq)
 			sig, _ := seoul.Issuer.Sign(sb)
+			ids = append(ids, didtypes.AttestationID(sb))
 			msgs = append(msgs, &didtypes.MsgIssueAttestation{Submitter: seoul.Admin.Address, IssuerDid: seoul.Issuer.DID, IssuerMethod: "key-1",
 				SubjectDid: seoul.Citizen.DID, CredentialType: "certificate", Digest: digest, ValidFrom: now - 5, ValidUntil: now + 3600,
 				IssuerSeq: issuerSeq, Signature: sig},
@@ -198,9 +204,13 @@ func TestTwoRelayersShareTheWork(t *testing.T) {
 			t.Fatalf("send %d attestations: %v", n, err)
 		}
 		pks, _ := relayer.SendPackets(res.Events)
+		if len(pks) != n {
+			t.Fatalf("%d attestations sent in %d packets", n, len(pks))
+		}
 		var seqs []uint64
-		for _, p := range pks {
+		for i, p := range pks { // one packet per MsgSendAttestation, in the order of the messages
 			seqs = append(seqs, p.Sequence)
+			sends[p.Sequence] = sentAttestation{id: ids[i], height: res.Height}
 		}
 		return seqs
 	}
@@ -259,6 +269,66 @@ func TestTwoRelayersShareTheWork(t *testing.T) {
 	for _, s := range second {
 		if submitted[packets.KindRecv][s] != "r1" {
 			t.Errorf("after r2 stopped, %d was delivered by %s", s, submitted[packets.KindRecv][s])
+		}
+	}
+	checkPacketBucket(t, js, p1, append(first, second...), sends, txs)
+}
+
+// sentAttestation is an attestation a test sent: its id and the block that holds the send.
+type sentAttestation struct {
+	id     string
+	height int64
+}
+
+// checkPacketBucket checks what the instances recorded in the packet bucket for each attestation
+// packet seq that p.A (seoul-1) sent and they relayed: its recv and its ack confirmed by the tx that
+// delivered it (hash, height and chain), and an entry under its attestation id naming the packet and
+// its send. The records are written asynchronously: they are waited for up to 10 seconds.
+func checkPacketBucket(t *testing.T, js jetstream.JetStream, p *relayer.Path, seqs []uint64, sends map[uint64]sentAttestation,
+	txs map[string]map[uint64]pipeline.Delivered) {
+	t.Helper()
+	ctx := context.Background()
+	kv, err := js.KeyValue(ctx, packets.PacketBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second) // for all of them
+	get := func(key string, v any) error {
+		for {
+			e, err := kv.Get(ctx, key)
+			if err == nil {
+				return json.Unmarshal(e.Value(), v)
+			}
+			if time.Now().After(deadline) {
+				return err
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	src, dst, ch := p.A.ChainID(), p.B.ChainID(), p.A.ChannelID
+	for _, seq := range seqs {
+		packet := fmt.Sprintf("%s/%s/%s/%d", src, didtypes.PortID, ch, seq)
+		for kind, chain := range map[string]string{packets.KindRecv: dst, packets.KindAck: src} {
+			var l pipeline.Lifecycle
+			if err := get(pipeline.LifecycleKey(packet+"/"+kind), &l); err != nil {
+				t.Errorf("%s lifecycle of %s: %v", kind, packet, err)
+				continue
+			}
+			d := txs[kind][seq]
+			if l.State != "confirmed" || l.Tx != d.TxHash || l.Height != d.Height || l.Height <= 0 || l.Chain != chain || d.To != chain {
+				t.Errorf("%s lifecycle of %s: %+v; want confirmed by tx %s at height %d on %s", kind, packet, l, d.TxHash, d.Height, chain)
+			}
+		}
+		sent := sends[seq]
+		var a pipeline.Attested
+		if err := get(pipeline.AttestedKey(sent.id, packet), &a); err != nil {
+			t.Errorf("attestation %s of %s: %v", sent.id, packet, err)
+			continue
+		}
+		want := pipeline.Attested{ID: sent.id, Chain: src, Port: didtypes.PortID, Channel: ch, Sequence: seq, Dest: dst, Path: p.Name,
+			Class: packets.ClassAttestation, Height: sent.height, AtUnix: a.AtUnix}
+		if a != want || a.AtUnix <= 0 {
+			t.Errorf("attestation entry of %s: %+v, want %+v", packet, a, want)
 		}
 	}
 }

@@ -151,14 +151,20 @@ func (s *scanner) publish(ctx context.Context, ends []*relayer.End, events []cha
 	}
 	now := time.Now().UnixNano()
 	var works []*packets.Work
+	attested := map[*packets.Work]string{} // recv work carrying an attestation id
 	for _, e := range ends {
 		p, other := s.counterpart(e)
 		for _, pk := range sends {
 			if pk.SourcePort != e.PortID || pk.SourceChannel != e.ChannelID {
 				continue
 			}
-			works = append(works, &packets.Work{Kind: packets.KindRecv, Path: p.Name, From: s.chain, To: other.ChainID(), Height: h,
-				Packet: toWire(pk), Class: packets.Classify(pk.SourcePort, pk.Data), ObservedUnixNano: now})
+			class, id := packets.Describe(pk.SourcePort, pk.Data)
+			w := &packets.Work{Kind: packets.KindRecv, Path: p.Name, From: s.chain, To: other.ChainID(), Height: h,
+				Packet: toWire(pk), Class: class, ObservedUnixNano: now}
+			if id != "" {
+				attested[w] = id
+			}
+			works = append(works, w)
 		}
 		for _, a := range acks {
 			if a.Packet.DestinationPort != e.PortID || a.Packet.DestinationChannel != e.ChannelID {
@@ -170,7 +176,8 @@ func (s *scanner) publish(ctx context.Context, ends []*relayer.End, events []cha
 	}
 	// Published asynchronously in windows (JetStream bounds the acks outstanding); the block counts as
 	// scanned only once every publish is acknowledged. An item's "observed" record goes out on the
-	// connection before the item itself, so a submitter's later record for it can never be overwritten.
+	// connection before the item itself, so a submitter's later record for it can never be overwritten;
+	// a packet carrying an attestation id gets an index entry by that id beside it (best effort too).
 	for len(works) > 0 {
 		window := works[:min(len(works), publishWindow)]
 		works = works[len(window):]
@@ -181,6 +188,9 @@ func (s *scanner) publish(ctx context.Context, ends []*relayer.End, events []cha
 				return 0, err
 			}
 			s.life.set(w.MsgID(), "observed", "")
+			if id, ok := attested[w]; ok {
+				s.life.attested(id, w)
+			}
 			if futs[i], err = s.o.JS.PublishAsync(w.Subject(), bz, jetstream.WithMsgID(w.MsgID())); err != nil {
 				return 0, fmt.Errorf("publish %s: %w", w.MsgID(), err)
 			}
@@ -226,5 +236,6 @@ func inProcessElsewhere(err error) bool {
 	return errors.As(err, &apiErr) && apiErr.ErrorCode == errDuplicateInProcess
 }
 
-// publishWindow bounds the asynchronous publishes outstanding (JetStream's client allows 4,000).
+// publishWindow bounds the asynchronous publishes outstanding: a window's items, their observed
+// records and attestation entries are at most 3,000 of the 4,000 JetStream's client allows.
 const publishWindow = 1000

@@ -333,7 +333,7 @@ func (s *submitter) settle(ctx context.Context, g *group, out *relayer.Outcome, 
 	log := s.o.Log.With().Str("chain", s.to).Str("path", g.p.Name).Str("channel", g.dst.ChannelID).Str("kind", g.kind).Logger()
 	var acked []jetstream.Msg
 	var ackedWorks []*packets.Work
-	var states, details []string
+	var recs []Lifecycle
 	delivered := map[uint64]bool{}
 	for _, seq := range out.Delivered {
 		delivered[seq] = true
@@ -343,15 +343,14 @@ func (s *submitter) settle(ctx context.Context, g *group, out *relayer.Outcome, 
 			s.dead(ctx, g.msgs[i], w, bad)
 			continue
 		}
-		state, detail := "already-delivered", out.Done[i]
+		rec := Lifecycle{State: "already-delivered", Reason: out.Done[i]}
 		if _, done := out.Done[i]; !done && delivered[w.Packet.Sequence] && out.Tx != nil {
-			state, detail = "confirmed", out.Tx.Hash
+			rec = Lifecycle{State: "confirmed", Tx: out.Tx.Hash, Height: out.Tx.Height, Chain: s.to}
 		}
-		acked, ackedWorks = append(acked, g.msgs[i]), append(ackedWorks, w)
-		states, details = append(states, state), append(details, detail)
+		acked, ackedWorks, recs = append(acked, g.msgs[i]), append(ackedWorks, w), append(recs, rec)
 	}
 	for i, err := range ackAll(ctx, acked) {
-		s.life.set(ackedWorks[i].MsgID(), states[i], details[i])
+		s.life.put(ackedWorks[i].MsgID(), recs[i])
 		if err != nil {
 			log.Warn().Err(err).Uint64("seq", ackedWorks[i].Packet.Sequence).Msg("ack to JetStream failed; the item may be delivered again and will be dropped as done")
 		}

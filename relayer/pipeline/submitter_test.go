@@ -62,8 +62,8 @@ type fakeJS struct {
 
 	mu    sync.Mutex
 	dead  []*nats.Msg
-	work  []string          // subjects of published work
-	steps map[string]string // lifecycle key → last state
+	work  []string             // subjects of published work
+	steps map[string]Lifecycle // lifecycle key → last record
 }
 
 func (j *fakeJS) PublishMsg(_ context.Context, m *nats.Msg, _ ...jetstream.PublishOpt) (*jetstream.PubAck, error) {
@@ -87,7 +87,7 @@ func (j *fakeJS) PublishAsync(subject string, data []byte, _ ...jetstream.Publis
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.steps[strings.TrimPrefix(subject, lifecycleSubject)] = l.State
+	j.steps[strings.TrimPrefix(subject, lifecycleSubject)] = l
 	return nil, nil
 }
 
@@ -226,7 +226,7 @@ func TestSubmitterHandle(t *testing.T) {
 		name:  "outcome settles each item",
 		works: []*packets.Work{recv(1), recv(2), recv(3)},
 		answer: func(string, []uint64) (*relayer.Outcome, error) {
-			return &relayer.Outcome{Tx: &relayer.TxInfo{Hash: "TX"}, Delivered: []uint64{1}, Done: map[int]string{1: "receipt proven"},
+			return &relayer.Outcome{Tx: &relayer.TxInfo{Hash: "TX", Height: 200}, Delivered: []uint64{1}, Done: map[int]string{1: "receipt proven"},
 				Bad: map[int]error{2: fmt.Errorf("forged: %w", relayer.ErrBadEvent)}}, nil
 		},
 		want:   map[uint64]fate{1: acked, 2: {fate: "acked", state: "already-delivered"}, 3: {fate: "term", state: "failed"}},
@@ -241,7 +241,7 @@ func TestSubmitterHandle(t *testing.T) {
 			if slices.Contains(seqs, 3) {
 				return nil, txRefused("ibc", 11)
 			}
-			return &relayer.Outcome{Tx: &relayer.TxInfo{Hash: "TX"}, Delivered: seqs}, nil
+			return &relayer.Outcome{Tx: &relayer.TxInfo{Hash: "TX", Height: 200}, Delivered: seqs}, nil
 		},
 		want:   map[uint64]fate{1: acked, 2: acked, 3: {fate: "nak", state: "retrying", delay: retryBase}, 4: acked},
 		calls:  [][]uint64{{1, 2, 3, 4}, {1, 2}, {3, 4}, {3}, {4}},
@@ -254,7 +254,7 @@ func TestSubmitterHandle(t *testing.T) {
 			if len(seqs) > 2 {
 				return nil, fmt.Errorf("b-1: %d messages: %w", len(seqs), chains.ErrTxTooLarge)
 			}
-			return &relayer.Outcome{Tx: &relayer.TxInfo{Hash: "TX"}, Delivered: seqs}, nil
+			return &relayer.Outcome{Tx: &relayer.TxInfo{Hash: "TX", Height: 200}, Delivered: seqs}, nil
 		},
 		want:  map[uint64]fate{1: acked, 2: acked, 3: acked, 4: acked},
 		calls: [][]uint64{{1, 2, 3, 4}, {1, 2}, {3, 4}},
@@ -350,7 +350,7 @@ func TestSubmitterHandle(t *testing.T) {
 		reason: packets.ErrBadWork.Error(),
 	}} {
 		t.Run(c.name, func(t *testing.T) {
-			js := &fakeJS{steps: map[string]string{}}
+			js := &fakeJS{steps: map[string]Lifecycle{}}
 			rel := &fakeRelayer{answer: c.answer}
 			light := fakeLight{height: verified, time: now}
 			p := &relayer.Path{Name: "a-b",
@@ -389,8 +389,13 @@ func TestSubmitterHandle(t *testing.T) {
 				if m.fate != want.fate || m.delay != want.delay {
 					t.Errorf("seq %d: %s (delay %s), want %s (delay %s)", seq, m.fate, m.delay, want.fate, want.delay)
 				}
-				if got := js.steps[LifecycleKey(w.MsgID())]; got != want.state {
-					t.Errorf("seq %d: lifecycle %q, want %q", seq, got, want.state)
+				got := js.steps[LifecycleKey(w.MsgID())]
+				if got.State != want.state {
+					t.Errorf("seq %d: lifecycle %q, want %q", seq, got.State, want.state)
+				}
+				// A confirmed step names the tx and where it was committed: this submitter's chain.
+				if got.State == "confirmed" && (got.Tx != "TX" || got.Height != 200 || got.Chain != "b-1") {
+					t.Errorf("seq %d: confirmed lifecycle %+v, want tx TX at height 200 on b-1", seq, got)
 				}
 			}
 			for i, m := range raws {

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -33,11 +34,59 @@ type Lifecycle struct {
 	State  string `json:"state"`
 	Reason string `json:"reason,omitempty"`
 	Tx     string `json:"tx,omitempty"`
+	// Height and Chain are the block and the chain Tx was committed in (confirmed only).
+	Height int64  `json:"height,omitempty"`
+	Chain  string `json:"chain,omitempty"`
 	AtUnix int64  `json:"at"`
 }
 
 // LifecycleKey is the bucket key of a work item (its Nats-Msg-Id with '/' as '.').
 func LifecycleKey(msgID string) string { return strings.ReplaceAll(msgID, "/", ".") }
+
+// Attested is the packet bucket's entry of a did packet carrying an attestation id (an attestation,
+// or a revocation of one): which packet it is, so the packet can be found by the id on any instance
+// sharing the NATS, after restarts too, for as long as the bucket keeps records.
+type Attested struct {
+	ID       string `json:"id"`
+	Chain    string `json:"chain"` // the packet's source chain
+	Port     string `json:"port"`
+	Channel  string `json:"channel"`
+	Sequence uint64 `json:"sequence"`
+	Dest     string `json:"dest"`
+	Path     string `json:"path"`
+	Class    string `json:"class"`
+	// Height is the block of Chain that holds the send; AtUnix when the scanner saw it.
+	Height int64 `json:"height"`
+	AtUnix int64 `json:"at"`
+}
+
+// AttestedKey is the key of the entry of packet (<chain>/<port>/<channel>/<seq>, its source end)
+// carrying attestation id.
+func AttestedKey(id, packet string) string { return "att." + id + "." + LifecycleKey(packet) }
+
+// AttestedKeys is the key filter of the entries of the packets carrying attestation id
+// (att.<id>.<chain>.<port>.<channel>.<seq>, one per packet: an attestation and its revocations are
+// separate packets), false for an id that cannot be one token of a key (attestation ids are lowercase
+// hex; no packet is indexed under another).
+func AttestedKeys(id string) (string, bool) {
+	if !keyToken(id) {
+		return "", false
+	}
+	return "att." + id + ".>", true
+}
+
+// keyToken: s is one token of a bucket key (no '.', no wildcard).
+func keyToken(s string) bool {
+	if s == "" || len(s) > 128 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '=') {
+			return false
+		}
+	}
+	return true
+}
 
 // lifecycle records work items' lifecycle steps in the packet bucket. The writes are asynchronous and
 // best effort (a packet's fate lives on the chains): they never hold up scanning or delivery. They go
@@ -50,19 +99,36 @@ type lifecycle struct {
 // lifecycleSubject is where the bucket stores a key (what KeyValue.Put publishes to).
 const lifecycleSubject = "$KV." + packets.PacketBucket + "."
 
-func (l *lifecycle) set(msgID, state, detail string) {
-	rec := Lifecycle{State: state, AtUnix: time.Now().Unix()}
-	if state == "confirmed" {
-		rec.Tx = detail
-	} else {
-		rec.Reason = detail
+// set records a state without a tx.
+func (l *lifecycle) set(msgID, state, reason string) {
+	l.put(msgID, Lifecycle{State: state, Reason: reason})
+}
+
+// put records rec, stamped with the time.
+func (l *lifecycle) put(msgID string, rec Lifecycle) {
+	rec.AtUnix = time.Now().Unix()
+	l.publish(LifecycleKey(msgID), rec, msgID, rec.State)
+}
+
+// attested records that recv work w's packet carries attestation id (ids no key can hold are skipped).
+func (l *lifecycle) attested(id string, w *packets.Work) {
+	if !keyToken(id) {
+		return
 	}
+	p := w.Packet
+	rec := Attested{ID: id, Chain: w.From, Port: p.SourcePort, Channel: p.SourceChannel, Sequence: p.Sequence, Dest: w.To,
+		Path: w.Path, Class: w.Class, Height: w.Height, AtUnix: time.Now().Unix()}
+	l.publish(AttestedKey(id, fmt.Sprintf("%s/%s/%s/%d", w.From, p.SourcePort, p.SourceChannel, p.Sequence)), rec, w.MsgID(), "attested")
+}
+
+// publish writes rec under key without waiting for the server (a failure is logged at debug only).
+func (l *lifecycle) publish(key string, rec any, msgID, what string) {
 	bz, err := json.Marshal(rec)
 	if err != nil {
 		return
 	}
-	if _, err := l.js.PublishAsync(lifecycleSubject+LifecycleKey(msgID), bz); err != nil {
-		l.log.Debug().Err(err).Str("work", msgID).Str("state", state).Msg("lifecycle update dropped")
+	if _, err := l.js.PublishAsync(lifecycleSubject+key, bz); err != nil {
+		l.log.Debug().Err(err).Str("work", msgID).Str("state", what).Msg("lifecycle update dropped")
 	}
 }
 

@@ -98,7 +98,8 @@ function renderPackets(list) {
     dl([["to", p.dest], ["path", p.path], ["class", p.class], ["attestation", p.attestation_id]]),
     h("ol", { class: "steps" }, p.steps.map((s) => h("li", { class: s.done ? "done" : "", "data-step": s.name },
       h("strong", {}, s.name), " ", s.done ? "" : "(not yet) ", s.state ? `· ${s.state} ` : "",
-      s.chain ? `· ${s.chain} ` : "", s.height ? `at height ${s.height} ` : "", s.at ? `· ${ago(s.at)} ` : "",
+      s.height ? ["· at height ", h("span", { "data-k": "height" }, s.height), s.chain ? ` on ${s.chain} ` : " "] : s.chain ? `· on ${s.chain} ` : "",
+      s.at ? `· ${ago(s.at)} ` : "",
       s.tx ? h("div", { class: "muted" }, `tx ${s.tx}`) : null, s.reason ? h("div", { class: "err" }, s.reason) : null))))));
 }
 async function findPackets(query) {
