@@ -75,3 +75,10 @@ func (c *Client) haltOn(height int64, witness, evidence string) error {
 		Msg("light client halted: a witness diverges; nothing from this chain is trusted until an operator checks the evidence and removes the halt file")
 	return c.halted
 }
+
+// Halted is the halt (ErrHalted) after a divergence, nil while the client verifies.
+func (c *Client) Halted() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.halted
+}

@@ -58,6 +58,8 @@ type Options struct {
 type Witnessed interface {
 	Witnesses() []light.WitnessStatus
 	Divergences() []light.Divergence
+	// Halted is the light client's halt after a divergence (light.ErrHalted), nil while it verifies.
+	Halted() error
 }
 
 // overviewEvery is the longest an overview is reused: every open page polls every 2 s, so however

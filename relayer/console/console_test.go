@@ -285,12 +285,14 @@ func TestOverviewOverNATS(t *testing.T) {
 
 // fakeWitnessed is a light client's witness record.
 type fakeWitnessed struct {
-	ws []light.WitnessStatus
-	ds []light.Divergence
+	ws     []light.WitnessStatus
+	ds     []light.Divergence
+	halted error
 }
 
 func (f fakeWitnessed) Witnesses() []light.WitnessStatus { return f.ws }
 func (f fakeWitnessed) Divergences() []light.Divergence  { return f.ds }
+func (f fakeWitnessed) Halted() error                    { return f.halted }
 
 // The overview shows each chain's witnesses and divergences: addresses as scheme://host:port, evidence
 // files by name, the newest divergences only; no credential, path, query or home directory. Addresses
@@ -308,6 +310,7 @@ func TestOverviewShowsWitnesses(t *testing.T) {
 		{Witness: "tcp://ops:pw@10.0.0.7:26657/KEY42", State: light.WitnessDiverged, Height: 90, At: at, Evidence: evidence, Divergences: 1},
 	}}
 	seoul.ds = append(seoul.ds, light.Divergence{Height: 90, Witness: "tcp://ops:pw@10.0.0.7:26657/KEY42", At: at, Evidence: evidence})
+	seoul.halted = fmt.Errorf("%w: witness tcp://ops:pw@10.0.0.7:26657/KEY42 at height 90 (evidence %s)", light.ErrHalted, evidence)
 	for i := range 6 {
 		seoul.ds = append(seoul.ds, light.Divergence{Height: int64(80 - i), Witness: keyed, At: at.Add(-time.Hour), Evidence: fmt.Sprintf("/var/lib/x/seoul-1-%d-1.json", 80-i), Earlier: true})
 	}
@@ -329,8 +332,12 @@ func TestOverviewShowsWitnesses(t *testing.T) {
 		}
 	}
 	b, s := o.Chains[0], o.Chains[1] // sorted: bucheon-1, seoul-1
-	if len(b.Witnesses) != 1 || !b.Witnesses[0].Primary || b.Witnesses[0].Witness != "http://bucheon-node:26657" || len(b.Divergences) != 0 {
-		t.Errorf("bucheon-1 (no witness configured): %+v %+v", b.Witnesses, b.Divergences)
+	if len(b.Witnesses) != 1 || !b.Witnesses[0].Primary || b.Witnesses[0].Witness != "http://bucheon-node:26657" || len(b.Divergences) != 0 || b.Halted != "" {
+		t.Errorf("bucheon-1 (no witness configured): %+v %+v %q", b.Witnesses, b.Divergences, b.Halted)
+	}
+	// A halted light client says so, and what the operator does, without the error's addresses.
+	if !strings.Contains(s.Halted, "halted after a divergence") || !strings.Contains(s.Halted, light.HaltFile) {
+		t.Errorf("seoul-1 halted: %q", s.Halted)
 	}
 	want := []WitnessView{
 		{Witness: "https://rpc.example.com:443", State: "agrees", Height: 120, At: at.UTC()},

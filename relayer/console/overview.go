@@ -45,6 +45,9 @@ type ChainView struct {
 	// divergences it still lists (light.Client.Divergences), newest first.
 	Witnesses   []WitnessView    `json:"witnesses,omitempty"`
 	Divergences []DivergenceView `json:"divergences,omitempty"`
+	// Halted says the light client halted after a divergence and what the operator does (empty: it
+	// verifies).
+	Halted string `json:"halted,omitempty"`
 }
 
 // WitnessView is a witness of a chain's light client and its last cross-check.
@@ -187,7 +190,7 @@ func (c *Console) chainView(ctx context.Context, id string, m families) ChainVie
 	}
 	if c.o.Witnesses != nil {
 		if w, err := c.o.Witnesses(ctx, id); err == nil {
-			v.Witnesses, v.Divergences = witnessViews(w)
+			v.Witnesses, v.Divergences, v.Halted = witnessViews(w)
 		}
 	}
 	if c.o.Runtime == nil {
@@ -196,7 +199,7 @@ func (c *Console) chainView(ctx context.Context, id string, m families) ChainVie
 	if lc, err := c.o.Runtime.Light(ctx, id); err == nil {
 		v.LightHeight, _ = lc.TrustedHeight()
 		if c.o.Witnesses == nil {
-			v.Witnesses, v.Divergences = witnessViews(lc)
+			v.Witnesses, v.Divergences, v.Halted = witnessViews(lc)
 		}
 	}
 	cl, err := c.o.Runtime.Chain(id)
@@ -222,7 +225,7 @@ const maxDivergenceViews = 5
 // witnessViews is what the page shows of a witness record. Addresses go through light.RedactURL
 // again and evidence files are named without their directory: nothing from the host's file system
 // or an RPC address's credentials reaches the page.
-func witnessViews(w Witnessed) ([]WitnessView, []DivergenceView) {
+func witnessViews(w Witnessed) ([]WitnessView, []DivergenceView, string) {
 	var ws []WitnessView
 	for _, s := range w.Witnesses() {
 		ws = append(ws, WitnessView{Witness: witnessName(s.Witness), Primary: s.Primary, State: string(s.State), Height: s.Height,
@@ -235,7 +238,12 @@ func witnessViews(w Witnessed) ([]WitnessView, []DivergenceView) {
 		}
 		ds = append(ds, DivergenceView{Height: d.Height, Witness: witnessName(d.Witness), At: d.At.UTC(), Evidence: baseName(d.Evidence), Earlier: d.Earlier})
 	}
-	return ws, ds
+	var halted string
+	if err := w.Halted(); err != nil {
+		halted = "light client halted after a divergence: nothing from this chain is verified until an operator has checked the evidence, removed " +
+			light.HaltFile + " from the chain's light store and restarted the daemon"
+	}
+	return ws, ds, halted
 }
 
 // witnessName is a witness's name as light gives it (scheme://host:port, "#<n>" after a repeated

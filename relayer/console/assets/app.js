@@ -64,6 +64,7 @@ function renderOverview(o) {
     dl([["node height", c.node_height || "?", "node-height"], ["node time", ago(c.node_time)],
       ["light client", c.light_height || "?", "light-height"], ["header age", c.light_age_s >= 0 ? `${Math.round(c.light_age_s)} s` : "unknown"],
       ["lag", `${c.lag} blocks`], ["balance", (c.balance || []).join(", ")]]),
+    c.halted ? h("p", { class: "err", "data-k": "halted" }, c.halted) : null,
     witnessList(c), c.error ? h("p", { class: "err" }, c.error) : null)));
   $("paths").replaceChildren(...o.paths.map((p) => h("div", { class: "card", "data-path": p.name },
     h("h3", {}, p.name),
