@@ -45,6 +45,8 @@ type ClientQuerier interface {
 	ClientState(ctx context.Context, clientID string) (typeURL string, value []byte, err error)
 	// ConsensusState returns the consensus state of clientID at h as a protobuf Any.
 	ConsensusState(ctx context.Context, clientID string, h clienttypes.Height) (typeURL string, value []byte, err error)
+	// ConsensusHeights lists the heights at which clientID holds a consensus state (any order).
+	ConsensusHeights(ctx context.Context, clientID string) ([]clienttypes.Height, error)
 	// UnbondingPeriod is how long the chain's validators stay bonded after they leave: a client of
 	// the chain must trust a header for less.
 	UnbondingPeriod(ctx context.Context) (time.Duration, error)

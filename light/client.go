@@ -47,6 +47,10 @@ type Options struct {
 	Logger      zerolog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// OnDivergence, if set, is called once, in its own goroutine, when the client halts on a witness
+	// that served a conflicting header: with both headers, for whoever turns them into misbehaviour
+	// (this package knows nothing of IBC). SetOnDivergence sets it on an open client.
+	OnDivergence func(*Fork)
 }
 
 // Client is the header source of the relayer's chains roles.
@@ -73,6 +77,8 @@ type Client struct {
 	// halted is set once a witness diverged (ErrHalted), from then on or from the halt file at open:
 	// every verification returns it.
 	halted error
+	// onDivergence is Options.OnDivergence (guarded by mu).
+	onDivergence func(*Fork)
 }
 
 // New opens (or creates) the light client of a chain.
@@ -149,7 +155,8 @@ func newWithProviders(ctx context.Context, o Options, log zerolog.Logger, primar
 	opts := []cmtlight.Option{cmtlight.SkippingVerification(cmtlight.DefaultTrustLevel), cmtlight.MaxRetryAttempts(3)}
 
 	c := &Client{chainID: o.ChainID, primary: primary, witnesses: witnesses, witnessURLs: witnessURLs, db: db, storeDir: o.StoreDir,
-		evidenceDir: o.EvidenceDir, log: log, now: o.Now, trustingPeriod: o.TrustingPeriod, record: record, store: store}
+		evidenceDir: o.EvidenceDir, log: log, now: o.Now, trustingPeriod: o.TrustingPeriod, record: record, store: store,
+		onDivergence: o.OnDivergence}
 	if err := c.loadHalt(); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("light %s: halt file: %w", o.ChainID, err)
@@ -208,6 +215,9 @@ func (c *Client) VerifyLatest(ctx context.Context) (*types.LightBlock, error) {
 	}
 	lb, err := c.lc.Update(ctx, c.now())
 	if err != nil {
+		if errors.Is(err, cmtlight.ErrLightClientAttack) {
+			return nil, c.haltOnAttack(ctx, c.primaryLatest(), err)
+		}
 		return nil, &VerificationError{ChainID: c.chainID, Err: err}
 	}
 	if lb == nil {
@@ -277,6 +287,9 @@ func (c *Client) VerifyHeight(ctx context.Context, h int64) (*types.LightBlock, 
 	}
 	lb, err := c.lc.VerifyLightBlockAtHeight(ctx, h, c.now())
 	if err != nil {
+		if errors.Is(err, cmtlight.ErrLightClientAttack) {
+			return nil, c.haltOnAttack(ctx, h, err)
+		}
 		return nil, &VerificationError{ChainID: c.chainID, Height: h, Err: err}
 	}
 	if err := c.crossCheck(ctx, lb); err != nil {
@@ -292,10 +305,17 @@ func (c *Client) VerifyHeight(ctx context.Context, h int64) (*types.LightBlock, 
 // in between (two RPC calls per header).
 func (c *Client) ValidatorsAt(ctx context.Context, h int64, hash []byte) (*types.ValidatorSet, error) {
 	c.mu.Lock()
-	if c.halted != nil {
-		c.mu.Unlock()
-		return nil, c.halted
+	halted := c.halted
+	c.mu.Unlock()
+	if halted != nil {
+		return nil, halted
 	}
+	return c.validatorsAt(ctx, h, hash)
+}
+
+// validatorsAt is ValidatorsAt, halted or not (Fork.ValidatorsAt).
+func (c *Client) validatorsAt(ctx context.Context, h int64, hash []byte) (*types.ValidatorSet, error) {
+	c.mu.Lock()
 	lb, err := c.lc.TrustedLightBlock(h)
 	c.mu.Unlock()
 	if err != nil {
@@ -344,6 +364,7 @@ func (c *Client) Close() error { return c.db.Close() }
 func (c *Client) crossCheck(ctx context.Context, lb *types.LightBlock) error {
 	var diverged error
 	var firstWitness, firstEvidence string
+	var conflicting *types.LightBlock
 	for i, w := range c.witnesses {
 		wlb, err := witnessBlock(ctx, w, lb.Height)
 		if err != nil {
@@ -370,13 +391,13 @@ func (c *Client) crossCheck(ctx context.Context, lb *types.LightBlock) error {
 		c.record.checked(i, lb.Height, c.now(), WitnessDiverged, "", written)
 		if diverged == nil {
 			diverged = &VerificationError{ChainID: c.chainID, Height: lb.Height, Err: fmt.Errorf("%w: witness %s (evidence %s)", ErrDivergence, c.witnessURLs[i], file)}
-			firstWitness, firstEvidence = c.witnessURLs[i], written
+			firstWitness, firstEvidence, conflicting = c.witnessURLs[i], written, wlb
 		}
 	}
 	if diverged != nil && c.lc != nil {
 		// cometbft stored the header before this check: forget it and stop trusting the chain. (At
 		// open, c.lc is nil: the root of trust is refused and nothing was stored.)
-		return c.haltOn(lb.Height, firstWitness, firstEvidence)
+		return c.haltOn(lb, conflicting, firstWitness, firstEvidence)
 	}
 	return diverged
 }

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/cometbft/cometbft/types"
 )
 
 // HaltFile is the file, in a light client's store directory, that records a divergence: while it
@@ -51,11 +53,16 @@ func (c *Client) loadHalt() error {
 	return nil
 }
 
-// haltOn stops the client after a witness diverged from header height: it forgets the stored
-// headers from height up (so a restart does not trust them), writes the halt file, and makes every
-// later verification fail with ErrHalted. Called with c.mu held.
-func (c *Client) haltOn(height int64, witness, evidence string) error {
-	h := halt{ChainID: c.chainID, Height: height, Witness: RedactURL(witness), Evidence: evidence, At: c.now()}
+// haltOn stops the client after a witness served conflicting instead of the verified header: it
+// forgets the stored headers from verified's height up (so a restart does not trust them), writes the
+// halt file, makes every later verification fail with ErrHalted and hands both headers to
+// OnDivergence. Called with c.mu held.
+func (c *Client) haltOn(verified, conflicting *types.LightBlock, witness, evidence string) error {
+	height := verified.Height
+	if witness != "unknown" {
+		witness = RedactURL(witness)
+	}
+	h := halt{ChainID: c.chainID, Height: height, Witness: witness, Evidence: evidence, At: c.now()}
 	c.halted = h.err(c.haltFile())
 	for {
 		last, err := c.store.LastLightBlockHeight()
@@ -73,6 +80,9 @@ func (c *Client) haltOn(height int64, witness, evidence string) error {
 	}
 	c.log.Error().AnErr("halt_file_error", err).Int64("height", height).Str("halt_file", c.haltFile()).
 		Msg("light client halted: a witness diverges; nothing from this chain is trusted until an operator checks the evidence and removes the halt file")
+	if f := c.onDivergence; f != nil && conflicting != nil {
+		go f(&Fork{ChainID: c.chainID, Height: height, Witness: witness, Evidence: evidence, Verified: verified, Conflicting: conflicting, c: c})
+	}
 	return c.halted
 }
 

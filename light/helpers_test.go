@@ -4,8 +4,10 @@ import (
 	"context"
 	"testing"
 
+	lighthttp "github.com/cometbft/cometbft/light/provider/http"
 	"github.com/cometbft/cometbft/rpc/client"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	"github.com/cometbft/cometbft/types"
 
 	"github.com/cityrelay/cityrelay/chains/devnet"
 	"github.com/cityrelay/cityrelay/light"
@@ -26,4 +28,18 @@ func lastHeight(t *testing.T, c *devnet.Chain) int64 {
 		t.Fatal(err)
 	}
 	return st.SyncInfo.LatestBlockHeight
+}
+
+// committed is the light block c committed at h, as its node serves it.
+func committed(t *testing.T, c *devnet.Chain, h int64) *types.LightBlock {
+	t.Helper()
+	p, err := lighthttp.New(c.ChainID, c.RPCAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lb, err := p.LightBlock(context.Background(), h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lb
 }

@@ -19,7 +19,6 @@ import (
 	"time"
 
 	cmtlight "github.com/cometbft/cometbft/light"
-	lighthttp "github.com/cometbft/cometbft/light/provider/http"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	"github.com/rs/zerolog"
 
@@ -546,15 +545,83 @@ func TestDivergenceHaltsTheClient(t *testing.T) {
 	if err != nil {
 		t.Fatalf("after the halt file was removed: %v", err)
 	}
-	honest, err := lighthttp.New(c.ChainID, c.RPCAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := honest.LightBlock(ctx, h)
-	if err != nil {
-		t.Fatal(err)
-	}
+	want := committed(t, c, h)
 	if !bytes.Equal(lb.Hash(), want.Hash()) {
 		t.Errorf("header %d: %X, the honest chain's is %X", h, lb.Hash(), want.Hash())
+	}
+}
+
+// TestSignedForkHaltsAndHandsOverBothHeaders: a witness serves, at the primary's newest height, a
+// conflicting header signed by the chain's validator key (a fork). cometbft's detector verifies it
+// and refuses the header without returning it; the client still writes the evidence, halts, and
+// hands both headers to OnDivergence once. The validators below the fork stay readable through the
+// Fork (to build misbehaviour), not through the halted client.
+func TestSignedForkHaltsAndHandsOverBothHeaders(t *testing.T) {
+	ctx := context.Background()
+	c := net.Chain("seoul-1")
+	o := opts(t, c.ChainID, c.RPCAddr)
+	lc, err := light.New(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, _ := lc.TrustedHeight()
+	lc.Close()
+	if err := c.WaitHeight(ctx, root+3); err != nil {
+		t.Fatal(err)
+	}
+	// The primary's newest header stays at h, which the witness contradicts.
+	frozen, h, err := devnet.FreezingProxy(ctx, c.RPCAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	primary := httptest.NewServer(frozen)
+	defer primary.Close()
+	forking, err := c.ForkingProxy(h, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	witness := httptest.NewServer(forking)
+	defer witness.Close()
+	forks := make(chan *light.Fork, 2)
+	o.Primary, o.Witnesses, o.TrustLatest = primary.URL, []string{witness.URL}, false
+	o.OnDivergence = func(f *light.Fork) { forks <- f }
+	if lc, err = light.New(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	defer lc.Close()
+	if _, err := lc.VerifyLatest(ctx); !errors.Is(err, light.ErrHalted) || !errors.Is(err, light.ErrDivergence) {
+		t.Fatalf("newest header %d against a forking witness: want ErrHalted and ErrDivergence, got %v", h, err)
+	}
+	var f *light.Fork
+	select {
+	case f = <-forks:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no fork handed over")
+	}
+	want := committed(t, c, h)
+	if f.Height != h || !bytes.Equal(f.Verified.Hash(), want.Hash()) || f.Conflicting.Height != h || bytes.Equal(f.Conflicting.Hash(), want.Hash()) ||
+		f.Evidence == "" || f.Witness != light.RedactURL(witness.URL) {
+		t.Fatalf("fork at %d from %s (evidence %q): want the committed header %d and the witness's conflicting one", f.Height, f.Witness, f.Evidence, h)
+	}
+	if err := f.Conflicting.ValidatorSet.VerifyCommitLight(c.ChainID, f.Conflicting.Commit.BlockID, h, f.Conflicting.Commit); err != nil {
+		t.Fatalf("the conflicting header is not validly signed: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(o.StoreDir, light.HaltFile)); err != nil {
+		t.Fatalf("halt file: %v", err)
+	}
+	rootVals := committed(t, c, root+1)
+	if _, err := lc.ValidatorsAt(ctx, root+1, rootVals.ValidatorsHash); !errors.Is(err, light.ErrHalted) {
+		t.Errorf("validators from the halted client: %v, want ErrHalted", err)
+	}
+	if vals, err := f.ValidatorsAt(ctx, root+1, rootVals.ValidatorsHash); err != nil || !bytes.Equal(vals.Hash(), rootVals.ValidatorsHash) {
+		t.Errorf("validators below the fork through the Fork: %v", err)
+	}
+	if _, err := f.ValidatorsAt(ctx, root+1, want.AppHash); !errors.Is(err, light.ErrDivergence) {
+		t.Errorf("validators through the Fork checked against another hash: %v, want ErrDivergence", err)
+	}
+	select {
+	case again := <-forks:
+		t.Fatalf("a second fork handed over at %d", again.Height)
+	case <-time.After(200 * time.Millisecond):
 	}
 }

@@ -3,6 +3,7 @@ package light
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cometbft/cometbft/light/provider"
 	"github.com/cometbft/cometbft/types"
@@ -17,6 +18,9 @@ type cachedProvider struct {
 	mu     sync.Mutex
 	blocks map[int64]*types.LightBlock
 	order  []int64
+	// latest is the height of the newest block served for a request of the latest (h 0): the header
+	// cometbft's Update verified when it returns no block, only an error.
+	latest atomic.Int64
 }
 
 const cachedBlocks = 64
@@ -38,6 +42,9 @@ func (p *cachedProvider) LightBlock(ctx context.Context, h int64) (*types.LightB
 	lb, err := p.Provider.LightBlock(ctx, h)
 	if err != nil {
 		return nil, err
+	}
+	if h == 0 {
+		p.latest.Store(lb.Height)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -52,11 +52,19 @@ func consensusState(ctx context.Context, dst *End, h clienttypes.Height) (*ibctm
 		return nil, fmt.Errorf("client %s on %s has no consensus state at %s", dst.ClientID, dst.ChainID(), h)
 	}
 	var any clientAny
-	if err := proto.Unmarshal(p.Value, &any); err != nil || any.TypeUrl != tmConsensusStateURL {
+	if err := proto.Unmarshal(p.Value, &any); err != nil {
+		return nil, fmt.Errorf("consensus state of %s at %s on %s: %w", dst.ClientID, h, dst.ChainID(), ErrNotTendermint)
+	}
+	return decodeConsensusState(dst, h, any.TypeUrl, any.Value)
+}
+
+// decodeConsensusState decodes dst's client's consensus state at h, a protobuf Any.
+func decodeConsensusState(dst *End, h clienttypes.Height, typeURL string, value []byte) (*ibctm.ConsensusState, error) {
+	if typeURL != tmConsensusStateURL {
 		return nil, fmt.Errorf("consensus state of %s at %s on %s: %w", dst.ClientID, h, dst.ChainID(), ErrNotTendermint)
 	}
 	var cs ibctm.ConsensusState
-	if err := proto.Unmarshal(any.Value, &cs); err != nil {
+	if err := proto.Unmarshal(value, &cs); err != nil {
 		return nil, fmt.Errorf("decode consensus state of %s at %s: %w", dst.ClientID, h, err)
 	}
 	return &cs, nil
@@ -103,19 +111,9 @@ func updateMsg(ctx context.Context, dst, src *End, trusted clienttypes.Height, l
 	if err != nil {
 		return nil, fmt.Errorf("trusted validators of %s at %d: %w", src.ChainID(), trusted.RevisionHeight+1, err)
 	}
-	vals, err := lb.ValidatorSet.ToProto()
+	header, err := tmHeader(src.ChainID(), lb, trusted, next)
 	if err != nil {
-		return nil, fmt.Errorf("encode %s validators at %d: %w", src.ChainID(), lb.Height, err)
-	}
-	trustedVals, err := next.ToProto()
-	if err != nil {
-		return nil, fmt.Errorf("encode %s validators at %d: %w", src.ChainID(), trusted.RevisionHeight+1, err)
-	}
-	header := &ibctm.Header{
-		SignedHeader:      lb.SignedHeader.ToProto(),
-		ValidatorSet:      vals,
-		TrustedHeight:     trusted,
-		TrustedValidators: trustedVals,
+		return nil, err
 	}
 	signer, err := dst.Chain.Address(ctx)
 	if err != nil {
@@ -126,6 +124,25 @@ func updateMsg(ctx context.Context, dst, src *End, trusted clienttypes.Height, l
 		return nil, fmt.Errorf("build update of %s on %s: %w", dst.ClientID, dst.ChainID(), err)
 	}
 	return msg, nil
+}
+
+// tmHeader is the 07-tendermint header of chainID's verified header lb for a client at trusted,
+// whose consensus state there trusts the validators next (the set at trusted+1).
+func tmHeader(chainID string, lb *cmttypes.LightBlock, trusted clienttypes.Height, next *cmttypes.ValidatorSet) (*ibctm.Header, error) {
+	vals, err := lb.ValidatorSet.ToProto()
+	if err != nil {
+		return nil, fmt.Errorf("encode %s validators at %d: %w", chainID, lb.Height, err)
+	}
+	trustedVals, err := next.ToProto()
+	if err != nil {
+		return nil, fmt.Errorf("encode %s validators at %d: %w", chainID, trusted.RevisionHeight+1, err)
+	}
+	return &ibctm.Header{
+		SignedHeader:      lb.SignedHeader.ToProto(),
+		ValidatorSet:      vals,
+		TrustedHeight:     trusted,
+		TrustedValidators: trustedVals,
+	}, nil
 }
 
 // UpdateClient moves dst's client of src to src's latest verified header. It returns the new client

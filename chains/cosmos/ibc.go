@@ -86,8 +86,7 @@ const commitmentsPage = 500
 // PacketCommitments lists the sequences of the packet commitments stored for the channel end, every page.
 func (c *Client) PacketCommitments(ctx context.Context, port, channel string) ([]uint64, error) {
 	var seqs []uint64
-	var next []byte
-	for {
+	err := everyPage(func(next []byte) (*query.PageResponse, error) {
 		var resp channeltypes.QueryPacketCommitmentsResponse
 		if err := c.QueryGRPC(ctx, "/ibc.core.channel.v1.Query/PacketCommitments", &channeltypes.QueryPacketCommitmentsRequest{
 			PortId: port, ChannelId: channel, Pagination: &query.PageRequest{Key: next, Limit: commitmentsPage}}, &resp, 0); err != nil {
@@ -96,10 +95,39 @@ func (c *Client) PacketCommitments(ctx context.Context, port, channel string) ([
 		for _, pc := range resp.Commitments {
 			seqs = append(seqs, pc.Sequence)
 		}
-		if resp.Pagination == nil || len(resp.Pagination.NextKey) == 0 {
-			return seqs, nil
+		return resp.Pagination, nil
+	})
+	return seqs, err
+}
+
+// ConsensusHeights lists the heights of clientID's consensus states (latest height), every page, in
+// the store's order (not sorted).
+func (c *Client) ConsensusHeights(ctx context.Context, clientID string) ([]clienttypes.Height, error) {
+	var heights []clienttypes.Height
+	err := everyPage(func(next []byte) (*query.PageResponse, error) {
+		var resp clienttypes.QueryConsensusStateHeightsResponse
+		if err := c.QueryGRPC(ctx, "/ibc.core.client.v1.Query/ConsensusStateHeights", &clienttypes.QueryConsensusStateHeightsRequest{
+			ClientId: clientID, Pagination: &query.PageRequest{Key: next, Limit: commitmentsPage}}, &resp, 0); err != nil {
+			return nil, err
 		}
-		next = resp.Pagination.NextKey
+		heights = append(heights, resp.ConsensusStateHeights...)
+		return resp.Pagination, nil
+	})
+	return heights, err
+}
+
+// everyPage calls page with each page's key (nil for the first) until a page has no next key.
+func everyPage(page func(next []byte) (*query.PageResponse, error)) error {
+	var next []byte
+	for {
+		res, err := page(next)
+		if err != nil {
+			return err
+		}
+		if res == nil || len(res.NextKey) == 0 {
+			return nil
+		}
+		next = res.NextKey
 	}
 }
 

@@ -29,11 +29,7 @@ func (c *Chain) Misbehaviour(ctx context.Context, clientID string, trusted clien
 	if err != nil {
 		return fail(err)
 	}
-	committed, err := rpc.Commit(ctx, &height)
-	if err != nil {
-		return fail(fmt.Errorf("commit: %w", err))
-	}
-	vals, err := validatorsAt(ctx, rpc, height)
+	committed, forged, err := c.forge(ctx, rpc, height)
 	if err != nil {
 		return fail(err)
 	}
@@ -41,42 +37,8 @@ func (c *Chain) Misbehaviour(ctx context.Context, clientID string, trusted clien
 	if err != nil {
 		return fail(err)
 	}
-
-	// The forged header: the committed one with another app hash, signed by the same key in the
-	// same round at the same time as the real precommit.
-	pv := privval.LoadFilePVEmptyState(cometConfig(c.opts).PrivValidatorKeyFile(), "")
-	addr := pv.Key.Address
-	idx, _ := vals.GetByAddress(addr)
-	if idx < 0 {
-		return fail(fmt.Errorf("validator %s is not in the set", addr))
-	}
-	var real *cmttypes.CommitSig
-	for i := range committed.Commit.Signatures {
-		if s := &committed.Commit.Signatures[i]; s.ValidatorAddress.String() == addr.String() {
-			real = s
-		}
-	}
-	if real == nil {
-		return fail(fmt.Errorf("validator %s did not sign the commit", addr))
-	}
-	forged := *committed.Header
-	forged.AppHash = append([]byte{}, forged.AppHash...)
-	forged.AppHash[0] ^= 0xff
-	blockID := cmttypes.BlockID{Hash: forged.Hash(), PartSetHeader: committed.Commit.BlockID.PartSetHeader}
-	vote := &cmtproto.Vote{Type: cmtproto.PrecommitType, Height: height, Round: committed.Commit.Round, BlockID: blockID.ToProto(),
-		Timestamp: real.Timestamp, ValidatorAddress: addr, ValidatorIndex: idx}
-	sig, err := pv.Key.PrivKey.Sign(cmttypes.VoteSignBytes(c.ChainID, vote))
-	if err != nil {
-		return fail(fmt.Errorf("sign: %w", err))
-	}
-	commit := &cmttypes.Commit{Height: height, Round: committed.Commit.Round, BlockID: blockID, Signatures: []cmttypes.CommitSig{
-		{BlockIDFlag: cmttypes.BlockIDFlagCommit, ValidatorAddress: addr, Timestamp: real.Timestamp, Signature: sig}}}
-
-	header := func(sh cmttypes.SignedHeader) (*ibctm.Header, error) {
-		if err := sh.ValidateBasic(c.ChainID); err != nil {
-			return nil, err
-		}
-		vp, err := vals.ToProto()
+	header := func(lb *cmttypes.LightBlock) (*ibctm.Header, error) {
+		vp, err := lb.ValidatorSet.ToProto()
 		if err != nil {
 			return nil, err
 		}
@@ -84,17 +46,81 @@ func (c *Chain) Misbehaviour(ctx context.Context, clientID string, trusted clien
 		if err != nil {
 			return nil, err
 		}
-		return &ibctm.Header{SignedHeader: sh.ToProto(), ValidatorSet: vp, TrustedHeight: trusted, TrustedValidators: tp}, nil
+		return &ibctm.Header{SignedHeader: lb.SignedHeader.ToProto(), ValidatorSet: vp, TrustedHeight: trusted, TrustedValidators: tp}, nil
 	}
-	h1, err := header(committed.SignedHeader)
+	h1, err := header(committed)
 	if err != nil {
 		return fail(fmt.Errorf("committed header: %w", err))
 	}
-	h2, err := header(cmttypes.SignedHeader{Header: &forged, Commit: commit})
+	h2, err := header(forged)
 	if err != nil {
 		return fail(fmt.Errorf("forged header: %w", err))
 	}
 	return ibctm.NewMisbehaviour(clientID, h1, h2), nil
+}
+
+// ForgedLightBlock is a header conflicting with the one the chain committed at height, validly
+// signed: the committed header with another app hash, its commit signed by the chain's validator
+// key in the same round at the same time as the real precommit (the validator equivocates), with
+// the chain's validator set at height. What a forking city's node would serve.
+func (c *Chain) ForgedLightBlock(ctx context.Context, height int64) (*cmttypes.LightBlock, error) {
+	rpc, err := rpchttp.New(c.RPCAddr, "/websocket")
+	if err != nil {
+		return nil, err
+	}
+	_, forged, err := c.forge(ctx, rpc, height)
+	if err != nil {
+		return nil, fmt.Errorf("forged header of %s at %d: %w", c.ChainID, height, err)
+	}
+	return forged, nil
+}
+
+// forge returns the light block the chain committed at height and a conflicting one signed by the
+// chain's validator key (ForgedLightBlock).
+func (c *Chain) forge(ctx context.Context, rpc *rpchttp.HTTP, height int64) (committed, forged *cmttypes.LightBlock, err error) {
+	res, err := rpc.Commit(ctx, &height)
+	if err != nil {
+		return nil, nil, fmt.Errorf("commit: %w", err)
+	}
+	vals, err := validatorsAt(ctx, rpc, height)
+	if err != nil {
+		return nil, nil, err
+	}
+	pv := privval.LoadFilePVEmptyState(cometConfig(c.opts).PrivValidatorKeyFile(), "")
+	addr := pv.Key.Address
+	idx, _ := vals.GetByAddress(addr)
+	if idx < 0 {
+		return nil, nil, fmt.Errorf("validator %s is not in the set", addr)
+	}
+	var real *cmttypes.CommitSig
+	for i := range res.Commit.Signatures {
+		if s := &res.Commit.Signatures[i]; s.ValidatorAddress.String() == addr.String() {
+			real = s
+		}
+	}
+	if real == nil {
+		return nil, nil, fmt.Errorf("validator %s did not sign the commit", addr)
+	}
+	header := *res.Header
+	header.AppHash = append([]byte{}, header.AppHash...)
+	header.AppHash[0] ^= 0xff
+	blockID := cmttypes.BlockID{Hash: header.Hash(), PartSetHeader: res.Commit.BlockID.PartSetHeader}
+	vote := &cmtproto.Vote{Type: cmtproto.PrecommitType, Height: height, Round: res.Commit.Round, BlockID: blockID.ToProto(),
+		Timestamp: real.Timestamp, ValidatorAddress: addr, ValidatorIndex: idx}
+	sig, err := pv.Key.PrivKey.Sign(cmttypes.VoteSignBytes(c.ChainID, vote))
+	if err != nil {
+		return nil, nil, fmt.Errorf("sign: %w", err)
+	}
+	commit := &cmttypes.Commit{Height: height, Round: res.Commit.Round, BlockID: blockID, Signatures: []cmttypes.CommitSig{
+		{BlockIDFlag: cmttypes.BlockIDFlagCommit, ValidatorAddress: addr, Timestamp: real.Timestamp, Signature: sig}}}
+	committed = &cmttypes.LightBlock{SignedHeader: &res.SignedHeader, ValidatorSet: vals}
+	forged = &cmttypes.LightBlock{SignedHeader: &cmttypes.SignedHeader{Header: &header, Commit: commit}, ValidatorSet: vals}
+	for what, lb := range map[string]*cmttypes.LightBlock{"committed": committed, "forged": forged} {
+		if err := lb.ValidateBasic(c.ChainID); err != nil {
+			return nil, nil, fmt.Errorf("%s header: %w", what, err)
+		}
+	}
+	return committed, forged, nil
 }
 
 // validatorsAt is the chain's whole validator set at height.

@@ -110,6 +110,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 
 	m := newMetrics(nc)
+	freezeOnFork(ctx, o.Log, m, paths)
 	m.instrument(paths)
 	m.zero(cfg, paths)
 	h := newHealth()
@@ -191,6 +192,31 @@ func Run(ctx context.Context, o Options) error {
 	err = g.Wait()
 	o.Log.Info().Msg("relayer stopped")
 	return err
+}
+
+// forkWatcher is a light client that reports the fork it halts on (light.Client).
+type forkWatcher interface {
+	SetOnDivergence(func(*light.Fork))
+}
+
+// freezeOnFork has each light client of paths' chains, when it halts on a witness's conflicting
+// header, submit both headers as misbehaviour to every client of that chain on the paths (a validly
+// signed one, a fork, freezes them; a lying witness's is not submitted), logged and counted. Call it
+// before the ends' light clients are wrapped (instrument).
+func freezeOnFork(ctx context.Context, log zerolog.Logger, m *metrics, paths []*relayer.Path) {
+	watched := map[string]bool{}
+	for _, p := range paths {
+		for _, e := range []*relayer.End{p.A, p.B} {
+			w, ok := e.Light.(forkWatcher)
+			if !ok || watched[e.ChainID()] {
+				continue
+			}
+			watched[e.ChainID()] = true
+			w.SetOnDivergence(func(f *light.Fork) {
+				m.misbehaviour(log, f.ChainID, f.Height, relayer.FreezeClients(ctx, paths, f))
+			})
+		}
+	}
 }
 
 // evmBridges are the configured EVM cities' deliveries whose city-qbft client exists (JS and the

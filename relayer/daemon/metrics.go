@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/rs/zerolog"
 
 	"github.com/cityrelay/cityrelay/chains"
 	"github.com/cityrelay/cityrelay/light"
@@ -60,6 +61,9 @@ type metrics struct {
 	proofCheck   prometheus.Histogram
 	trustingLeft *prometheus.GaugeVec
 	witnesses    *witnessCollector
+	// Misbehaviour submitted (or not) after a fork.
+	mbSubmitted *prometheus.CounterVec
+	mbFailed    *prometheus.CounterVec
 
 	// Scanners, queues and NATS.
 	scanLag      *prometheus.GaugeVec
@@ -137,6 +141,10 @@ func newMetrics(nc *nats.Conn) *metrics {
 			Help: "Checking one ICS-23 proof against a verified app hash.", Buckets: proofBuckets}),
 		trustingLeft: gauge("cityrelay_client_trusting_period_left_seconds", "Time left before an IBC client's latest consensus state leaves its trusting period.", "path", "chain", "client"),
 		witnesses:    newWitnessCollector(),
+		mbSubmitted: counter("cityrelay_misbehaviour_submitted_total",
+			"Misbehaviour submitted after a light client halted on a validly signed conflicting header (a fork): it froze the client (on chain) of the forked chain.", "chain", "client"),
+		mbFailed: counter("cityrelay_misbehaviour_failed_total",
+			"Misbehaviour of a fork that could not be submitted to the client (on chain) of the forked chain: the client is not frozen (see the log).", "chain", "client"),
 
 		scanLag:      gauge("cityrelay_scanner_lag_blocks", "Blocks between the chain's newest verified header and the scanner's cursor.", "chain"),
 		scanHeight:   gauge("cityrelay_scanner_height", "Newest block a scanner finished.", "chain"),
@@ -162,7 +170,7 @@ func newMetrics(nc *nats.Conn) *metrics {
 	m.all = append(m.all, m.observed, m.relayed, m.failed, m.deadTotal, m.latency,
 		m.txSubmitted, m.txRefused, m.simulateErrs, m.gasUsed, m.gasWanted, m.fees, m.msgsPerTx, m.clientUpdates,
 		m.build, m.broadcast, m.commit, m.signerQueue, m.balance,
-		m.lightHeight, m.lightAge, m.lightLag, m.lightErrors, m.headerVerify, m.proofCheck, m.trustingLeft, m.witnesses,
+		m.lightHeight, m.lightAge, m.lightLag, m.lightErrors, m.headerVerify, m.proofCheck, m.trustingLeft, m.witnesses, m.mbSubmitted, m.mbFailed,
 		m.scanLag, m.scanHeight, m.scanned, m.backlog, m.unrelayed, m.unrelayedAck, m.queue, m.natsPending, m.natsAckPend,
 		m.redelivered, m.deadLetters, m.restarts, m.natsUp, m.healthy,
 		m.attRequests, m.attSeconds, m.attInFlight, m.rejected, m.headerShared,
@@ -192,6 +200,10 @@ func (m *metrics) zero(cfg *config.Config, paths []*relayer.Path) {
 		for _, kind := range []string{packets.KindRecv, packets.KindAck, packets.KindTimeout} {
 			m.relayed.WithLabelValues(p.Name, kind)
 			m.deadTotal.WithLabelValues(p.Name, kind)
+		}
+		for _, e := range []*relayer.End{p.A, p.B} {
+			m.mbSubmitted.WithLabelValues(e.ChainID(), e.ClientID)
+			m.mbFailed.WithLabelValues(e.ChainID(), e.ClientID)
 		}
 	}
 	m.rejected.WithLabelValues("busy")
@@ -227,6 +239,32 @@ func (m *metrics) tx(chain string, tx *relayer.TxInfo) {
 	m.broadcast.WithLabelValues(chain).Observe(t.Broadcast.Seconds())
 	m.commit.WithLabelValues(chain).Observe(t.Commit.Seconds())
 	m.signerQueue.WithLabelValues(chain).Observe(t.Queue.Seconds())
+}
+
+// misbehaviour logs and counts what became of a fork of forked (relayer.FreezeClients's reports).
+func (m *metrics) misbehaviour(log zerolog.Logger, forked string, height int64, reports []relayer.MisbehaviourReport) {
+	if len(reports) == 0 {
+		log.Warn().Str("forked", forked).Int64("height", height).Msg("light client halted on a fork: no configured path has a client of the chain to freeze")
+	}
+	for _, r := range reports {
+		ev := func(e *zerolog.Event) *zerolog.Event {
+			return e.Str("forked", forked).Str("chain", r.Chain).Str("path", r.Path).Str("client", r.ClientID).Int64("height", r.Height)
+		}
+		switch {
+		case r.Err == nil:
+			m.mbSubmitted.WithLabelValues(r.Chain, r.ClientID).Inc()
+			m.tx(r.Chain, r.Tx)
+			ev(log.Warn()).Str("tx", r.Tx.Hash).Int64("tx_height", r.Tx.Height).
+				Msg("fork: misbehaviour submitted, the client of the forked chain is frozen (once the fork is resolved, the registry admin registers a new client)")
+		case errors.Is(r.Err, relayer.ErrNotMisbehaviour):
+			ev(log.Warn()).Err(r.Err).Msg("the witness's conflicting header is not misbehaviour (a lying witness, not a fork): nothing submitted")
+		case errors.Is(r.Err, relayer.ErrClientFrozen):
+			ev(log.Info()).Msg("fork: the client of the forked chain is frozen already")
+		default:
+			m.mbFailed.WithLabelValues(r.Chain, r.ClientID).Inc()
+			ev(log.Error()).Err(r.Err).Msg("fork: misbehaviour could not be submitted; the client of the forked chain is NOT frozen")
+		}
+	}
 }
 
 // failedWork records work that failed (pipeline.Options.OnFailed).

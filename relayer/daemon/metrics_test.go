@@ -1,6 +1,9 @@
 package daemon
 
 import (
+	"bytes"
+	"errors"
+	"fmt"
 	"os"
 	"regexp"
 	"strings"
@@ -8,8 +11,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/rs/zerolog"
 
 	"github.com/cityrelay/cityrelay/light"
+	"github.com/cityrelay/cityrelay/relayer"
 )
 
 // TestMetricNames checks the series' names (Prometheus style, at least 30 of them) and that the
@@ -81,5 +86,52 @@ cityrelay_witness_agrees{chain="seoul-1",witness="https://rpc.example.com:443"} 
 `
 	if err := testutil.GatherAndCompare(m.reg, strings.NewReader(want), "cityrelay_witness_agrees", "cityrelay_divergences_total"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The misbehaviour series and log of a fork: a submission counts under the frozen client's chain and
+// id (and as a tx), a lying witness's header and a client frozen already count nowhere, a failed
+// submission counts as failed; each is logged with the forked chain, path, client, height (and tx).
+func TestMisbehaviourSeries(t *testing.T) {
+	m := newMetrics(nil)
+	var logged bytes.Buffer
+	log := zerolog.New(&logged)
+	m.misbehaviour(log, "seoul-1", 50, []relayer.MisbehaviourReport{
+		{Path: "seoul-bucheon", Chain: "bucheon-1", ClientID: "07-tendermint-0", Height: 50, Tx: &relayer.TxInfo{Hash: "ABCD", Height: 52, GasUsed: 90000}},
+		{Path: "seoul-wego", Chain: "wego-1", ClientID: "07-tendermint-3", Height: 50, Err: fmt.Errorf("x: %w", relayer.ErrNotMisbehaviour)},
+		{Path: "seoul-gwangju", Chain: "gwangju-1", ClientID: "07-tendermint-1", Height: 50, Err: fmt.Errorf("x: %w", relayer.ErrClientFrozen)},
+		{Path: "seoul-busan", Chain: "busan-1", ClientID: "07-tendermint-2", Height: 50, Err: errors.New("node unreachable")},
+	})
+	want := `
+# HELP cityrelay_misbehaviour_failed_total Misbehaviour of a fork that could not be submitted to the client (on chain) of the forked chain: the client is not frozen (see the log).
+# TYPE cityrelay_misbehaviour_failed_total counter
+cityrelay_misbehaviour_failed_total{chain="busan-1",client="07-tendermint-2"} 1
+# HELP cityrelay_misbehaviour_submitted_total Misbehaviour submitted after a light client halted on a validly signed conflicting header (a fork): it froze the client (on chain) of the forked chain.
+# TYPE cityrelay_misbehaviour_submitted_total counter
+cityrelay_misbehaviour_submitted_total{chain="bucheon-1",client="07-tendermint-0"} 1
+# HELP cityrelay_tx_submitted_total Relay txs committed.
+# TYPE cityrelay_tx_submitted_total counter
+cityrelay_tx_submitted_total{chain="bucheon-1"} 1
+`
+	if err := testutil.GatherAndCompare(m.reg, strings.NewReader(want), "cityrelay_misbehaviour_submitted_total", "cityrelay_misbehaviour_failed_total",
+		"cityrelay_tx_submitted_total"); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(logged.String()), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("want a log line per report, got %d:\n%s", len(lines), logged.String())
+	}
+	for i, want := range []string{`"level":"warn","forked":"seoul-1","chain":"bucheon-1","path":"seoul-bucheon","client":"07-tendermint-0","height":50,"tx":"ABCD"`,
+		`"level":"warn","forked":"seoul-1","chain":"wego-1"`, `"level":"info","forked":"seoul-1","chain":"gwangju-1"`, `"level":"error","forked":"seoul-1","chain":"busan-1"`} {
+		if !strings.Contains(lines[i], want) {
+			t.Errorf("log line %d: %s, want %s", i, lines[i], want)
+		}
+	}
+
+	// A fork no path has a client of is logged.
+	logged.Reset()
+	m.misbehaviour(log, "wego-1", 9, nil)
+	if !strings.Contains(logged.String(), "no configured path has a client") {
+		t.Errorf("a fork with nothing to freeze: %s", logged.String())
 	}
 }
