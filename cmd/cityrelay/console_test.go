@@ -183,7 +183,6 @@ func TestConsoleInBrowser(t *testing.T) {
 	if page := text(`body`); strings.Contains(page, witnessSecret) || strings.Contains(page, "relayer:") {
 		t.Fatalf("the page shows the witness's credentials:\n%s", page)
 	}
-	screenshot("console-overview.png")
 
 	// An attestation from Seoul to Bucheon, relayed by the daemon, found by its id.
 	admin, err := seoul.Client(devnet.AdminKey, devnet.ClientOptions{})
@@ -229,6 +228,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 		return ""
 	})
+	screenshot("console-overview.png")
 
 	// The verification card: valid.
 	verifyAs := func(chain string) []chromedp.Action[chromedp.Void] {
