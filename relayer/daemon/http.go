@@ -52,10 +52,10 @@ func defaultLimits() limits {
 		Write: 20 * time.Second, Idle: 60 * time.Second, Request: 15 * time.Second,
 		MaxHeaderBytes: 16 << 10, MaxBodyBytes: 64 << 10,
 		// A verification is a few proven queries to the node. Measured (BenchmarkVerifyUnderLoad, 200
-		// clients, 2 shared cores, devnet in process): 8 at once answered 525-815/s, p99 0.53-0.74 s;
-		// 32 at once (clients retrying at once on 503) 384/s, p99 1.1 s: more only queue on the node
-		// and the CPU, which the relaying needs. Unbudgeted, 8 at once slowed relaying to 50-88 % of
-		// its pace alone; verify.max_per_second (default 100) keeps it at 94 % (BENCHMARKS.md).
+		// clients, 2 shared cores, devnet in process): 8 at once and no budget answered 2,000-2,700/s
+		// with p99 0.17-0.29 s, and relaying fell to 67-82 % of its pace alone; 32 at once only queue
+		// on the node and the CPU. verify.max_per_second (default 100) keeps relaying at 93-96 %
+		// (BENCHMARKS.md).
 		Verifications: 8, SlotWait: 500 * time.Millisecond,
 		// Blocks come every 1-6 s: a header this young is as fresh as the chain.
 		ShareHeader: 2 * time.Second,
