@@ -288,11 +288,7 @@ func (b *Bridge) handle(ctx context.Context, m jetstream.Msg) {
 	if meta != nil {
 		tries = meta.NumDelivered
 	}
-	reason := "transient"
-	var txErr *chains.TxError
-	if errors.As(err, &txErr) || errors.Is(err, ErrEventMismatch) || errors.Is(err, ErrNoIssue) {
-		reason = "refused"
-	}
+	reason := failureReason(err)
 	if reason == "refused" && tries >= uint64(b.MaxDeliver) {
 		b.dead(ctx, m, w, err)
 		return
@@ -303,6 +299,18 @@ func (b *Bridge) handle(ctx context.Context, m jetstream.Msg) {
 	delay := pipeline.Backoff(b.RetryBase, tries)
 	log.Warn().Err(err).Str("reason", reason).Uint64("try", tries).Dur("retry_in", delay).Msg("evm attestation not delivered; retrying")
 	_ = m.NakWithDelay(delay)
+}
+
+// failureReason says how a failed delivery is retried: "refused" when it would fail again as it is (a
+// chain's refusal, an event the storage contradicts, no Issued event, a submission alone too large for
+// one tx): dead-lettered after MaxDeliver tries; "transient" otherwise (a node down): retried without
+// a limit.
+func failureReason(err error) string {
+	var txErr *chains.TxError
+	if errors.As(err, &txErr) || errors.Is(err, ErrEventMismatch) || errors.Is(err, ErrNoIssue) || errors.Is(err, chains.ErrTxTooLarge) {
+		return "refused"
+	}
+	return "transient"
 }
 
 func (b *Bridge) dead(ctx context.Context, m jetstream.Msg, w *packets.EvmWork, reason error) {
