@@ -143,4 +143,24 @@ func TestEvmCityOperatorFlow(t *testing.T) {
 	}
 	waitVerify("revoked")
 	waitLog(t, logPath, "evm attestation delivered", 1)
+
+	// The console's overview shows the EVM city: its verified QBFT header and the delivery to
+	// Bucheon through the registered client, with both attestation records (issued, revoked) counted.
+	overview := strings.TrimSuffix(url, "/v1/attestations/bucheon-1/gimpo-evm/"+registry.IDHex(att.ID)) + "/console/api/overview"
+	var o struct {
+		EvmCities []struct {
+			City           string `json:"city"`
+			VerifiedHeight uint64 `json:"verified_height"`
+			Deliveries     []struct {
+				Chain   string  `json:"chain"`
+				Client  string  `json:"client"`
+				Relayed float64 `json:"relayed"`
+			} `json:"deliveries"`
+		} `json:"evm_cities"`
+	}
+	if body := httpGet(t, overview); json.Unmarshal([]byte(body), &o) != nil || len(o.EvmCities) != 1 || o.EvmCities[0].City != "gimpo-evm" ||
+		o.EvmCities[0].VerifiedHeight == 0 || len(o.EvmCities[0].Deliveries) != 1 || o.EvmCities[0].Deliveries[0].Chain != "bucheon-1" ||
+		o.EvmCities[0].Deliveries[0].Client != clientID[1] || o.EvmCities[0].Deliveries[0].Relayed < 2 {
+		t.Fatalf("overview of the EVM city: %s", body)
+	}
 }

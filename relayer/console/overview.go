@@ -19,11 +19,13 @@ import (
 
 // Overview is what the overview page shows.
 type Overview struct {
-	At       time.Time   `json:"at"`
-	Chains   []ChainView `json:"chains"`
-	Paths    []PathView  `json:"paths"`
-	NATS     NATSView    `json:"nats"`
-	LogLevel string      `json:"log_level"`
+	At     time.Time   `json:"at"`
+	Chains []ChainView `json:"chains"`
+	Paths  []PathView  `json:"paths"`
+	// EvmCities are the EVM cities whose attestations the daemon delivers.
+	EvmCities []EvmCityView `json:"evm_cities,omitempty"`
+	NATS      NATSView      `json:"nats"`
+	LogLevel  string        `json:"log_level"`
 	// Admin: admin actions are enabled (a token is configured).
 	Admin bool `json:"admin"`
 }
@@ -90,6 +92,28 @@ type PathView struct {
 	Backlog float64 `json:"backlog"`
 	// LastRelay is the newest relay tx this daemon committed for the path (nil: none yet).
 	LastRelay *LastRelay `json:"last_relay,omitempty"`
+}
+
+// EvmCityView is an EVM city as the relayer sees it: its verified QBFT header and its deliveries.
+type EvmCityView struct {
+	City       string `json:"city"`
+	EvmChainID uint64 `json:"evm_chain_id"`
+	Registry   string `json:"registry"`
+	// VerifiedHeight and VerifiedTime are the newest sealed header the QBFT light client verified
+	// (0: its client is not open); VerifiedAge is that header's age in seconds.
+	VerifiedHeight uint64            `json:"verified_height"`
+	VerifiedTime   time.Time         `json:"verified_time,omitzero"`
+	VerifiedAge    float64           `json:"verified_age_s"`
+	Deliveries     []EvmDeliveryView `json:"deliveries"`
+}
+
+// EvmDeliveryView is a Cosmos city an EVM city's attestations go to, through its city-qbft client.
+type EvmDeliveryView struct {
+	Chain  string `json:"chain"`
+	Client string `json:"client"`
+	// Relayed and Failed count the attestations delivered, and the failed tries, since the start.
+	Relayed float64 `json:"relayed"`
+	Failed  float64 `json:"failed"`
 }
 
 // EndView is one end of a path.
@@ -174,6 +198,9 @@ func (c *Console) buildOverview(ctx context.Context) *Overview {
 	}
 	for _, id := range sortedKeys(chains) {
 		o.Chains = append(o.Chains, c.chainView(ctx, id, m))
+	}
+	for _, city := range sortedKeys(c.o.Config.EvmCities) {
+		o.EvmCities = append(o.EvmCities, c.evmCityView(city, m, o.At))
 	}
 	o.NATS = c.natsView(ctx)
 	return o
@@ -260,6 +287,31 @@ func baseName(path string) string {
 		return ""
 	}
 	return filepath.Base(path)
+}
+
+// evmCityView reads an EVM city's light client, if the daemon opened it, and its deliveries' counts.
+func (c *Console) evmCityView(city string, m families, now time.Time) EvmCityView {
+	ec := c.o.Config.EvmCities[city]
+	v := EvmCityView{City: city, VerifiedAge: -1}
+	if ec == nil {
+		return v
+	}
+	v.EvmChainID, v.Registry = ec.EvmChainID, ec.Registry
+	if c.o.Runtime != nil {
+		if lc, ok := c.o.Runtime.OpenedEvmCity(city); ok {
+			th := lc.Trusted()
+			v.VerifiedHeight, v.VerifiedTime = th.Height, th.Time.UTC()
+			if !th.Time.IsZero() {
+				v.VerifiedAge = now.Sub(th.Time).Seconds()
+			}
+		}
+	}
+	for _, d := range ec.Deliver {
+		path := "evm:" + city + "->" + d.Chain // the daemon's path label of the bridge
+		v.Deliveries = append(v.Deliveries, EvmDeliveryView{Chain: d.Chain, Client: d.ClientID,
+			Relayed: m.sum("cityrelay_packets_relayed_total", "path", path), Failed: m.sum("cityrelay_packets_failed_total", "path", path)})
+	}
+	return v
 }
 
 // channelState asks the chain for a channel end's state (STATE_OPEN, ...).

@@ -183,6 +183,15 @@ func (r *Runtime) Record(p *relayer.Path) {
 	pc.Dst.ClientID, pc.Dst.ConnectionID, pc.Dst.ChannelID = p.B.ClientID, p.B.ConnectionID, p.B.ChannelID
 }
 
+// OpenedEvmCity returns the QBFT light client of an EVM city if it is open already (it never opens
+// one: for readers such as the console, which must not open stores or dial nodes per request).
+func (r *Runtime) OpenedEvmCity(id string) (*evm.Client, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, ok := r.evms[id]
+	return c, ok
+}
+
 // EvmCity returns the QBFT light client of a configured EVM city, resuming from its store under
 // <home>/light/<city>; a new store starts from the configured trust_height and trust_hash.
 func (r *Runtime) EvmCity(ctx context.Context, id string) (*evm.Client, error) {

@@ -75,6 +75,12 @@ function renderOverview(o) {
       ["backlog", p.backlog],
       ["last relay tx", p.last_relay ? `${p.last_relay.kind} ×${p.last_relay.packets} on ${p.last_relay.chain} at height ${p.last_relay.height} · ${ago(p.last_relay.at)}` : "none yet", "last-relay"]]),
     p.last_relay ? h("div", { class: "muted" }, `tx ${p.last_relay.tx}`) : null)));
+  $("evm").replaceChildren(...(o.evm_cities || []).map((e) => h("div", { class: "card", "data-evm": e.city },
+    h("h3", {}, `${e.city} (EVM ${e.evm_chain_id})`),
+    dl([["verified header", e.verified_height || "not open", "evm-height"], ["header age", e.verified_age_s >= 0 ? dur(e.verified_age_s) : "unknown"],
+      ["registry", e.registry]]),
+    e.deliveries.map((d) => dl([[`→ ${d.chain}`, `client ${d.client || "none yet (cityrelay tx evm-client)"}`], ["delivered", d.relayed, "evm-relayed"], ["failed tries", d.failed]])))));
+  $("evm-head").hidden = !(o.evm_cities || []).length;
   const n = o.nats;
   $("nats").replaceChildren(h("div", { class: "card" }, h("h3", {}, n.connected ? "NATS connected" : "NATS disconnected"),
     dl([["queued", n.work_queued], ["pending", n.pending], ["consumers", n.consumers], ["dead letters", n.dead_letters], ["log level", o.log_level]]),
