@@ -152,7 +152,7 @@ func newWithProviders(ctx context.Context, o Options, log zerolog.Logger, primar
 		return nil, fmt.Errorf("light %s: open store: %w", o.ChainID, err)
 	}
 	store := &trustedStore{Store: lightdb.New(unsyncedDB{db}, o.ChainID)}
-	opts := []cmtlight.Option{cmtlight.SkippingVerification(cmtlight.DefaultTrustLevel), cmtlight.MaxRetryAttempts(3)}
+	opts := lcOptions
 
 	c := &Client{chainID: o.ChainID, primary: primary, witnesses: witnesses, witnessURLs: witnessURLs, db: db, storeDir: o.StoreDir,
 		evidenceDir: o.EvidenceDir, log: log, now: o.Now, trustingPeriod: o.TrustingPeriod, record: record, store: store,
@@ -210,8 +210,8 @@ func (c *Client) ChainID() string { return c.chainID }
 func (c *Client) VerifyLatest(ctx context.Context) (*types.LightBlock, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.halted != nil {
-		return nil, c.halted
+	if err := c.stillHalted(); err != nil {
+		return nil, err
 	}
 	lb, err := c.lc.Update(ctx, c.now())
 	if err != nil {
@@ -279,8 +279,8 @@ func (c *Client) VerifyFresh(ctx context.Context, maxAge time.Duration) (*types.
 func (c *Client) VerifyHeight(ctx context.Context, h int64) (*types.LightBlock, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.halted != nil {
-		return nil, c.halted
+	if err := c.stillHalted(); err != nil {
+		return nil, err
 	}
 	if lb, err := c.lc.TrustedLightBlock(h); err == nil {
 		return lb, nil
@@ -305,7 +305,7 @@ func (c *Client) VerifyHeight(ctx context.Context, h int64) (*types.LightBlock, 
 // in between (two RPC calls per header).
 func (c *Client) ValidatorsAt(ctx context.Context, h int64, hash []byte) (*types.ValidatorSet, error) {
 	c.mu.Lock()
-	halted := c.halted
+	halted := c.stillHalted()
 	c.mu.Unlock()
 	if halted != nil {
 		return nil, halted

@@ -8,13 +8,15 @@ import (
 	"path/filepath"
 	"time"
 
+	cmtlight "github.com/cometbft/cometbft/light"
+	"github.com/cometbft/cometbft/light/provider"
 	"github.com/cometbft/cometbft/types"
 )
 
 // HaltFile is the file, in a light client's store directory, that records a divergence: while it
 // exists the client verifies nothing. An operator checks the evidence (a fork of the chain, or a
 // lying primary or witness), then removes it; the client resumes from its newest stored header
-// below the divergence.
+// below the divergence at its next verification, without a restart.
 const HaltFile = "DIVERGED.json"
 
 // halt is what the halt file holds.
@@ -28,7 +30,7 @@ type halt struct {
 
 func (h halt) err(file string) error {
 	return &VerificationError{ChainID: h.ChainID, Height: h.Height, Err: fmt.Errorf(
-		"%w: %w: witness %s at height %d (evidence %s, since %s): nothing from %s is trusted until an operator checks the evidence, removes %s and restarts",
+		"%w: %w: witness %s at height %d (evidence %s, since %s): nothing from %s is trusted until an operator checks the evidence and removes %s",
 		ErrHalted, ErrDivergence, h.Witness, h.Height, h.Evidence, h.At.UTC().Format(time.RFC3339), h.ChainID, file)}
 }
 
@@ -86,9 +88,36 @@ func (c *Client) haltOn(verified, conflicting *types.LightBlock, witness, eviden
 	return c.halted
 }
 
-// Halted is the halt (ErrHalted) after a divergence, nil while the client verifies.
+// Halted is the halt (ErrHalted) after a divergence, nil while the client verifies (or once the
+// halt file is removed: the client then resumes).
 func (c *Client) Halted() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.halted
+	return c.stillHalted()
+}
+
+// lcOptions are the options of the cometbft client inside Client.
+var lcOptions = []cmtlight.Option{cmtlight.SkippingVerification(cmtlight.DefaultTrustLevel), cmtlight.MaxRetryAttempts(3)}
+
+// stillHalted is the halt, unless an operator has removed the halt file since: then the client
+// resumes from its stored headers (those from the divergence up were forgotten when it halted) and
+// verifies again, without a restart. Called with c.mu held.
+func (c *Client) stillHalted() error {
+	if c.halted == nil {
+		return nil
+	}
+	if _, err := os.Stat(c.haltFile()); !errors.Is(err, os.ErrNotExist) {
+		return c.halted
+	}
+	// A fresh cometbft client: the old one still holds the refused header as its latest, and its
+	// detector may have dropped witnesses.
+	lc, err := cmtlight.NewClientFromTrustedStore(c.chainID, c.trustingPeriod, c.primary, append([]provider.Provider(nil), c.witnesses...), c.store, lcOptions...)
+	if err != nil {
+		c.log.Error().Err(err).Msg("halt file removed, but the light client cannot resume from its store")
+		return c.halted
+	}
+	c.lc, c.halted = lc, nil
+	last, _ := c.store.LastLightBlockHeight()
+	c.log.Warn().Int64("height", last).Msg("halt file removed: the light client resumes from its newest stored header")
+	return nil
 }

@@ -268,7 +268,7 @@ func witnessViews(w Witnessed) ([]WitnessView, []DivergenceView, string) {
 	var halted string
 	if err := w.Halted(); err != nil {
 		halted = "light client halted after a divergence: nothing from this chain is verified until an operator has checked the evidence, removed " +
-			light.HaltFile + " from the chain's light store and restarted the daemon"
+			light.HaltFile + " from the chain's light store (the client then resumes by itself)"
 	}
 	return ws, ds, halted
 }
