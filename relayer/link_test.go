@@ -15,13 +15,20 @@ import (
 // linkPath links seoul-1 and bucheon-1 on the given port and returns the path.
 func linkPath(t *testing.T, port, version string, reuse *relayer.Path) (*relayer.Path, []relayer.Step) {
 	t.Helper()
+	return linkPathTrusting(t, port, version, reuse, 0)
+}
+
+// linkPathTrusting is linkPath with a new client of seoul-1 on bucheon-1 of trusting period
+// trustingSeoul (0: the default, two thirds of seoul-1's unbonding period).
+func linkPathTrusting(t *testing.T, port, version string, reuse *relayer.Path, trustingSeoul time.Duration) (*relayer.Path, []relayer.Step) {
+	t.Helper()
 	a := end(t, net.Chain("seoul-1"), port, t.TempDir())
 	b := end(t, net.Chain("bucheon-1"), port, t.TempDir())
 	if reuse != nil {
 		a.ClientID, a.ConnectionID = reuse.A.ClientID, reuse.A.ConnectionID
 		b.ClientID, b.ConnectionID = reuse.B.ClientID, reuse.B.ConnectionID
 	}
-	p := &relayer.Path{Name: "seoul-bucheon-" + port, A: a, B: b, Version: version, Order: channeltypes.UNORDERED}
+	p := &relayer.Path{Name: "seoul-bucheon-" + port, A: a, B: b, Version: version, Order: channeltypes.UNORDERED, TrustingPeriodA: trustingSeoul}
 	var steps []relayer.Step
 	// The devnet's registry admins recognise each other's new client (an operator's link stops and
 	// names the admin command instead).

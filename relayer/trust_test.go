@@ -188,12 +188,90 @@ func TestFrozenClientStopsVerifying(t *testing.T) {
 	}
 }
 
+// TestExpiredClientStopsVerifying: Bucheon's client of Seoul has a 15 s trusting period. A record that
+// arrived over it verifies valid, with the client's latest state of Seoul as of when; once no relayer
+// has updated the client for its trusting period, ibc-go calls it Expired, and verify answers
+// client-expired (a revocation issued in Seoul since could not have arrived), with a reason naming the
+// client, Seoul and when it expired. Bucheon's own headers stay verifiable: verify's light client of
+// Bucheon trusts for 24 h.
+func TestExpiredClientStopsVerifying(t *testing.T) {
+	const trusting = 15 * time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	p, _ := linkPathTrusting(t, didtypes.PortID, didtypes.Version, nil, trusting)
+	id := relayValid(t, relayer.Relayer{Check: light.VerifyProofAgainstAppHash}, p)
+	bucheon := net.Chain("bucheon-1")
+
+	// From here on nothing updates the client: its latest consensus state is the one the relay left.
+	now := time.Now()
+	left, tp, err := relayer.ClientExpiry(ctx, p.B, now)
+	if err != nil || tp != trusting || left <= 0 {
+		t.Fatalf("client %s of seoul-1 on bucheon-1: %s of trusting period %s left (%v)", p.B.ClientID, left, tp, err)
+	}
+	expiry := now.Add(left)
+	asOf := expiry.Add(-trusting)
+	before := verifyOn(t, p.B, "seoul-1", id)
+	if before.Status != verify.StatusValid || !before.OriginStateAsOf.Equal(asOf) {
+		t.Fatalf("before expiry (client's latest state of seoul-1 of %s): %+v", asOf, before)
+	}
+	client := chainClient(t, bucheon, devnet.RelayerKey)
+	status := func() string {
+		var st clienttypes.QueryClientStatusResponse
+		if err := client.QueryGRPC(ctx, "/ibc.core.client.v1.Query/ClientStatus", &clienttypes.QueryClientStatusRequest{ClientId: p.B.ClientID}, &st, 0); err != nil {
+			t.Fatal(err)
+		}
+		return st.Status
+	}
+	if st := status(); st != string(ibcexported.Active) {
+		t.Fatalf("client %s before expiry: status %s", p.B.ClientID, st)
+	}
+
+	t.Logf("waiting %s for client %s to expire at %s", time.Until(expiry).Round(time.Millisecond), p.B.ClientID, expiry.UTC().Format(time.RFC3339Nano))
+	time.Sleep(time.Until(expiry))
+	// Wait for a Bucheon header whose time is past the expiry (the chain judges by its block time),
+	// and the one after, whose app hash commits to that state.
+	var h int64
+	for lc := lightClient(t, bucheon, t.TempDir()); ; {
+		lb, err := lc.VerifyLatest(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !lb.Time.Before(expiry) {
+			h = lb.Height
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if err := bucheon.WaitHeight(ctx, h+1); err != nil {
+		t.Fatal(err)
+	}
+	if st := status(); st != string(ibcexported.Expired) {
+		t.Fatalf("client %s %s after its trusting period: status %s", p.B.ClientID, time.Since(expiry), st)
+	}
+	res := verifyOn(t, p.B, "seoul-1", id)
+	if res.Status != verify.StatusClientExpired || res.Client != p.B.ClientID || res.RegisteredClient != p.B.ClientID || res.Attestation == nil ||
+		!res.OriginStateAsOf.Equal(asOf) || res.HeaderTime.Before(expiry) ||
+		!strings.Contains(res.Reason, "client "+p.B.ClientID+" of seoul-1 expired at "+expiry.UTC().Format(time.RFC3339)) ||
+		!strings.Contains(res.Reason, "revocations issued by seoul-1 since "+asOf.UTC().Format(time.RFC3339)+" cannot have arrived") {
+		t.Fatalf("a record over an expired client: %+v", res)
+	}
+	t.Logf("verify: %s: %s", res.Status, res.Reason)
+}
+
 // validOnBucheon links a new did path, issues an attestation in Seoul, relays it to Bucheon with r and
 // checks that it verifies valid there, over the path's client, the one Bucheon's registry names for
 // Seoul. It returns the path and the attestation's id.
 func validOnBucheon(t *testing.T, r relayer.Relayer) (*relayer.Path, string) {
 	t.Helper()
 	p, _ := linkPath(t, didtypes.PortID, didtypes.Version, nil)
+	return p, relayValid(t, r, p)
+}
+
+// relayValid issues an attestation in Seoul, relays it over the linked did path p to Bucheon with r and
+// checks that it verifies valid there over p's client, the one Bucheon's registry names for Seoul; it
+// returns the attestation's id.
+func relayValid(t *testing.T, r relayer.Relayer, p *relayer.Path) string {
+	t.Helper()
 	seoul := net.Chain("seoul-1")
 	admin := chainClient(t, seoul, devnet.AdminKey)
 	id := issue(t, admin, seoul, 0)
@@ -201,7 +279,7 @@ func validOnBucheon(t *testing.T, r relayer.Relayer) (*relayer.Path, string) {
 	if res := verifyOn(t, p.B, "seoul-1", id); res.Status != verify.StatusValid || res.Client != p.B.ClientID || res.RegisteredClient != p.B.ClientID {
 		t.Fatalf("relayed to bucheon-1: %+v", res)
 	}
-	return p, id
+	return id
 }
 
 // issue issues a residency card in Seoul and, with status set, changes its status; it returns its id.

@@ -154,10 +154,16 @@ func TestOperatorFlow(t *testing.T) {
 	if !strings.Contains(out, "arrived on:      did/"+pc.Dst.ChannelID+" over "+pc.Dst.ConnectionID+", client "+pc.Dst.ClientID+" (the registry names "+pc.Dst.ClientID+" for seoul-1)") {
 		t.Fatalf("verify must show the channel, connection and client it proved:\n%s", out)
 	}
+	if !strings.Contains(out, "origin state of: ") {
+		t.Fatalf("verify must show how recent bucheon-1's state of seoul-1 is:\n%s", out)
+	}
 	out, err = cli(t, "", append(verifyArgs, "--json")...)
 	var js map[string]any
 	if exitCode(err) != 0 || json.Unmarshal([]byte(out), &js) != nil || js["status"] != "valid" || js["header_time"] == nil || js["client"] != pc.Dst.ClientID {
 		t.Fatalf("verify --json: %v\n%s", err, out)
+	}
+	if asOf, _ := js["origin_state_as_of"].(string); asOf == "" {
+		t.Fatalf("verify --json must show how recent bucheon-1's state of seoul-1 is:\n%s", out)
 	}
 
 	// Revoke in Seoul and relay the revocation: verify now exits 1.

@@ -53,6 +53,10 @@ func verifyCmd() *cobra.Command {
 				}
 				fmt.Fprintf(out, "chain:           %s (header %d of %s verified by the light client, app hash %s)\norigin:          %s\nid:              %s\n",
 					res.Chain, res.HeaderHeight, res.HeaderTime.UTC().Format(time.RFC3339), res.AppHash, res.Origin, res.ID)
+				if !res.OriginStateAsOf.IsZero() {
+					fmt.Fprintf(out, "origin state of: %s (the latest state of %s its client holds: nothing %s did later has arrived)\n",
+						res.OriginStateAsOf.UTC().Format(time.RFC3339), res.Origin, res.Origin)
+				}
 				if res.Channel != "" {
 					fmt.Fprintf(out, "arrived on:      %s/%s over %s, client %s (the registry names %s for %s)\n",
 						"did", res.Channel, res.Connection, res.Client, registered(res.RegisteredClient), res.Origin)
@@ -80,8 +84,9 @@ client verified, no older than verify.max_header_age and not behind the chain's 
 the record and, for a record received from another city, the chain's city registry entry for the
 origin and the binding of the record's channel to that registered client (channel, connection,
 client). Exit 0: valid; 1: proven not valid (revoked, suspended, expired, absent, origin not
-recognised, or client frozen: the registered client the record came through, 07-tendermint or
-city-qbft, was frozen by misbehaviour); 2: could not verify (no fresh verified header, a proof that does not match, an error).`
+recognised, client frozen: the registered client the record came through, 07-tendermint or
+city-qbft, was frozen by misbehaviour, or client expired: that client's latest state of the origin
+is older than its trusting period, so the origin's revocations since cannot have arrived); 2: could not verify (no fresh verified header, a proof that does not match, an error).`
 	cmd.Flags().StringVar(&chain, "chain", "", "chain to verify on (e.g. bucheon-1)")
 	cmd.Flags().StringVar(&origin, "origin", "", "chain that issued the attestation (e.g. seoul-1)")
 	cmd.Flags().StringVar(&id, "id", "", "attestation id (64 hex characters)")

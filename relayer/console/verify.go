@@ -14,7 +14,7 @@ import (
 // Card is a verification as a clerk reads it.
 type Card struct {
 	// Verdict is valid, revoked, suspended, expired, not yet valid, not found, not recognised,
-	// client frozen or cannot verify. Only "valid" means the credential may be accepted.
+	// client frozen, client expired or cannot verify. Only "valid" means the credential may be accepted.
 	Verdict string `json:"verdict"`
 	// Explain says in one sentence what the verdict means for the clerk.
 	Explain string `json:"explain"`
@@ -25,15 +25,16 @@ type Card struct {
 }
 
 var verdicts = map[verify.Status][2]string{
-	verify.StatusValid:        {"valid", "The credential is valid: its issuing city has not revoked or suspended it and it is within its validity dates."},
-	verify.StatusRevoked:      {"revoked", "The issuing city revoked this credential. Do not accept it."},
-	verify.StatusSuspended:    {"suspended", "The issuing city suspended this credential. Do not accept it for now."},
-	verify.StatusExpired:      {"expired", "The credential's validity period is over."},
-	verify.StatusNotYet:       {"not yet valid", "The credential's validity period has not started."},
-	verify.StatusAbsent:       {"not found", "This city holds no credential with this id from that city."},
-	verify.StatusPending:      {"not found", "Only a status change has arrived for this credential, not the credential itself."},
-	verify.StatusUnrecognised: {"not recognised", "The record did not come from the client this city's registry names for the issuing city."},
-	verify.StatusClientFrozen: {"client frozen", "The record was proven through a client frozen for misbehaviour: it cannot be trusted."},
+	verify.StatusValid:         {"valid", "The credential is valid: its issuing city has not revoked or suspended it and it is within its validity dates."},
+	verify.StatusRevoked:       {"revoked", "The issuing city revoked this credential. Do not accept it."},
+	verify.StatusSuspended:     {"suspended", "The issuing city suspended this credential. Do not accept it for now."},
+	verify.StatusExpired:       {"expired", "The credential's validity period is over."},
+	verify.StatusNotYet:        {"not yet valid", "The credential's validity period has not started."},
+	verify.StatusAbsent:        {"not found", "This city holds no credential with this id from that city."},
+	verify.StatusPending:       {"not found", "Only a status change has arrived for this credential, not the credential itself."},
+	verify.StatusUnrecognised:  {"not recognised", "The record did not come from the client this city's registry names for the issuing city."},
+	verify.StatusClientFrozen:  {"client frozen", "The record was proven through a client frozen for misbehaviour: it cannot be trusted."},
+	verify.StatusClientExpired: {"client expired", "Do not accept this as valid: the issuing city's revocations can no longer reach this city, so it may have been revoked since."},
 }
 
 // apiVerify runs the light-client-checked verification of `cityrelay verify` (?chain=&origin=&id=)

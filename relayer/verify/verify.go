@@ -47,6 +47,11 @@ const (
 	// since frozen that client: two conflicting signed headers of a city chain (its 07-tendermint client
 	// behind the record's channel) or two conflicting sealed headers of an EVM city (its city-qbft client).
 	StatusClientFrozen Status = "client-frozen"
+	// StatusClientExpired: the record came through the origin's registered client, and that client has
+	// expired (its latest consensus state is a trusting period or more older than the verifying chain's
+	// block time): nothing from the origin can be received through it any more, so a revocation the
+	// origin issued since cannot have arrived.
+	StatusClientExpired Status = "client-expired"
 )
 
 // ErrCouldNotVerify wraps every failure to reach a verified answer (unreachable RPC, a proof that
@@ -72,6 +77,10 @@ type Result struct {
 	// EvmProofHeight is, for a record proven from an EVM city's registry contract (Client is then the
 	// city-qbft client it was proven with, and Channel is empty), the EVM block of the proof.
 	EvmProofHeight uint64 `json:"evm_proof_height,omitempty"`
+	// OriginStateAsOf is, for a foreign record that came through its registered client, the time of that
+	// client's latest consensus state: the origin's newest state the chain knows of. Nothing the origin
+	// did after it (a revocation) can have arrived yet.
+	OriginStateAsOf time.Time `json:"origin_state_as_of,omitzero"`
 	// Reason explains a status other than valid, when the record alone does not.
 	Reason string `json:"reason,omitempty"`
 	// ProofHeight is the height whose state was read; HeaderHeight (= ProofHeight+1) is the verified
@@ -145,6 +154,7 @@ func Attestation(ctx context.Context, chain chains.Prover, lc FreshHeaders, orig
 		return nil, fmt.Errorf("%w: decode foreign attestation: %v", ErrCouldNotVerify, err)
 	}
 	a, r.ReceivedHeight, r.Attestation, r.Channel = f.Attestation, f.ReceivedHeight, &f.Attestation, f.SourceChannel
+	var c clientInfo
 	if f.ClientId != "" {
 		// Proven from an EVM city's registry contract through a city-qbft client: no channel, the
 		// record names the client it was proven with.
@@ -152,30 +162,28 @@ func Attestation(ctx context.Context, chain chains.Prover, lc FreshHeaders, orig
 			return nil, err
 		}
 		r.Client, r.EvmProofHeight = f.ClientId, f.ProofHeight
-		clientType, frozen, err := rd.clientFrozen(f.ClientId)
-		if err != nil {
+		if c, err = rd.client(f.ClientId); err != nil {
 			return nil, err
 		}
-		if clientType != qbftclient.ClientType {
-			return nil, fmt.Errorf("%w: client %s of the record is a %s client on %s, not a %s client", ErrCouldNotVerify, f.ClientId, clientType, rd.chain.ChainID(), qbftclient.ClientType)
-		}
-		if frozen && r.Client == r.RegisteredClient {
-			return r.markFrozen(), nil
+		if c.typ != qbftclient.ClientType {
+			return nil, fmt.Errorf("%w: client %s of the record is a %s client on %s, not a %s client", ErrCouldNotVerify, f.ClientId, c.typ, rd.chain.ChainID(), qbftclient.ClientType)
 		}
 	} else {
 		if err := rd.binding(r); err != nil {
 			return nil, err
 		}
-		// Received over IBC: the registered 07-tendermint client behind the channel is frozen when
-		// misbehaviour of the origin (two conflicting signed headers) was submitted to it.
+		// Received over IBC: the registered client is the 07-tendermint client behind the channel.
 		if r.Client == r.RegisteredClient {
-			_, frozen, err := rd.clientFrozen(r.Client)
-			if err != nil {
+			if c, err = rd.client(r.Client); err != nil {
 				return nil, err
 			}
-			if frozen {
-				return r.markFrozen(), nil
-			}
+		}
+	}
+	if r.Client == r.RegisteredClient {
+		// Frozen (misbehaviour of the origin was submitted to it) or expired (nothing from the origin
+		// can arrive through it any more), the record's own status no longer answers.
+		if decided, err := rd.judgeClient(r, c); decided || err != nil {
+			return r, err
 		}
 	}
 	if r.Client != r.RegisteredClient {
@@ -218,39 +226,95 @@ func (rd reader) read(storeKey string, key []byte) ([]byte, int64, error) {
 	return p.Value, p.Height, nil
 }
 
-// markFrozen marks r as proven through its registered client, since frozen by misbehaviour.
-func (r *Result) markFrozen() *Result {
-	r.Status = StatusClientFrozen
-	r.Reason = fmt.Sprintf("client %s of %s is frozen: two conflicting headers of %s were proven, so what was proven through it is no longer trusted (the registry admin registers a new client)", r.Client, r.Origin, r.Origin)
-	return r
+// clientInfo is what verify needs of a client's state.
+type clientInfo struct {
+	id, typ  string
+	frozen   bool
+	latest   ibcexported.Height
+	trusting time.Duration
+	// consensusTime decodes the timestamp of one of the client's consensus states.
+	consensusTime func(value []byte) (time.Time, error)
 }
 
-// clientFrozen proves the state of client clientID, a 07-tendermint or city-qbft client, and returns
-// its type and whether misbehaviour froze it.
-func (rd reader) clientFrozen(clientID string) (string, bool, error) {
+// client proves the state of client clientID, a 07-tendermint or city-qbft client.
+func (rd reader) client(clientID string) (clientInfo, error) {
 	bz, _, err := rd.read(ibcexported.StoreKey, host.FullClientStateKey(clientID))
 	if err != nil {
-		return "", false, err
+		return clientInfo{}, err
 	}
 	var any codectypes.Any
 	if bz == nil || proto.Unmarshal(bz, &any) != nil {
-		return "", false, fmt.Errorf("%w: client %s of the record is missing or malformed on %s", ErrCouldNotVerify, clientID, rd.chain.ChainID())
+		return clientInfo{}, fmt.Errorf("%w: client %s of the record is missing or malformed on %s", ErrCouldNotVerify, clientID, rd.chain.ChainID())
 	}
 	var tm ibctm.ClientState
 	var qbft qbftclient.ClientState
 	switch any.TypeUrl {
 	case "/" + proto.MessageName(&tm):
 		if err := proto.Unmarshal(any.Value, &tm); err != nil {
-			return "", false, fmt.Errorf("%w: decode client state of %s on %s: %v", ErrCouldNotVerify, clientID, rd.chain.ChainID(), err)
+			return clientInfo{}, fmt.Errorf("%w: decode client state of %s on %s: %v", ErrCouldNotVerify, clientID, rd.chain.ChainID(), err)
 		}
-		return ibcexported.Tendermint, !tm.FrozenHeight.IsZero(), nil
+		return clientInfo{id: clientID, typ: ibcexported.Tendermint, frozen: !tm.FrozenHeight.IsZero(), latest: tm.LatestHeight, trusting: tm.TrustingPeriod,
+			consensusTime: func(v []byte) (time.Time, error) {
+				var cs ibctm.ConsensusState
+				err := unmarshalAny(v, &cs)
+				return cs.Timestamp, err
+			}}, nil
 	case "/" + proto.MessageName(&qbft):
 		if err := proto.Unmarshal(any.Value, &qbft); err != nil {
-			return "", false, fmt.Errorf("%w: decode client state of %s on %s: %v", ErrCouldNotVerify, clientID, rd.chain.ChainID(), err)
+			return clientInfo{}, fmt.Errorf("%w: decode client state of %s on %s: %v", ErrCouldNotVerify, clientID, rd.chain.ChainID(), err)
 		}
-		return qbftclient.ClientType, qbft.FrozenHeight != 0, nil
+		return clientInfo{id: clientID, typ: qbftclient.ClientType, frozen: qbft.FrozenHeight != 0, latest: qbftclient.Height(qbft.LatestHeight),
+			trusting: time.Duration(qbft.TrustingPeriod) * time.Second, consensusTime: func(v []byte) (time.Time, error) {
+				var cs qbftclient.ConsensusState
+				err := unmarshalAny(v, &cs)
+				return time.Unix(int64(cs.Timestamp), 0), err
+			}}, nil
 	}
-	return "", false, fmt.Errorf("%w: client %s of the record on %s is of type %s, neither %s nor %s", ErrCouldNotVerify, clientID, rd.chain.ChainID(), any.TypeUrl, ibcexported.Tendermint, qbftclient.ClientType)
+	return clientInfo{}, fmt.Errorf("%w: client %s of the record on %s is of type %s, neither %s nor %s", ErrCouldNotVerify, clientID, rd.chain.ChainID(), any.TypeUrl, ibcexported.Tendermint, qbftclient.ClientType)
+}
+
+// unmarshalAny decodes m from an Any of m's type.
+func unmarshalAny(value []byte, m proto.Message) error {
+	var any codectypes.Any
+	if err := proto.Unmarshal(value, &any); err != nil {
+		return err
+	}
+	if any.TypeUrl != "/"+proto.MessageName(m) {
+		return fmt.Errorf("a %s, not a %s", any.TypeUrl, proto.MessageName(m))
+	}
+	return proto.Unmarshal(any.Value, m)
+}
+
+// judgeClient judges r's registered client c as ibc-go's client Status does, and reports whether that
+// decided r: frozen by misbehaviour first, then expired, judged by the verifying chain's own time (the
+// verified header's) against the consensus state at the client's latest height, proven too. It sets
+// r.OriginStateAsOf to that consensus state's time.
+func (rd reader) judgeClient(r *Result, c clientInfo) (bool, error) {
+	if c.frozen {
+		r.Status = StatusClientFrozen
+		r.Reason = fmt.Sprintf("client %s of %s is frozen: two conflicting headers of %s were proven, so what was proven through it is no longer trusted (the registry admin registers a new client)", c.id, r.Origin, r.Origin)
+		return true, nil
+	}
+	bz, _, err := rd.read(ibcexported.StoreKey, host.FullConsensusStateKey(c.id, c.latest))
+	if err != nil {
+		return false, err
+	}
+	if bz == nil {
+		return false, fmt.Errorf("%w: client %s on %s has no consensus state at its latest height %s", ErrCouldNotVerify, c.id, rd.chain.ChainID(), c.latest)
+	}
+	asOf, err := c.consensusTime(bz)
+	if err != nil || asOf.IsZero() || c.trusting <= 0 {
+		return false, fmt.Errorf("%w: consensus state of client %s at %s on %s is malformed (trusting period %s): %v", ErrCouldNotVerify, c.id, c.latest, rd.chain.ChainID(), c.trusting, err)
+	}
+	r.OriginStateAsOf = asOf
+	if expiry := asOf.Add(c.trusting); !rd.lb.Time.Before(expiry) {
+		r.Status = StatusClientExpired
+		r.Reason = fmt.Sprintf("client %s of %s expired at %s (its latest state of %s is of %s, its trusting period %s; %s's time is %s): nothing from %s can arrive through it, so revocations issued by %s since %s cannot have arrived; the operator renews the client (a new client registered for %s)",
+			c.id, r.Origin, expiry.UTC().Format(time.RFC3339), r.Origin, asOf.UTC().Format(time.RFC3339), c.trusting, r.Chain, rd.lb.Time.UTC().Format(time.RFC3339),
+			r.Origin, r.Origin, asOf.UTC().Format(time.RFC3339), r.Origin)
+		return true, nil
+	}
+	return false, nil
 }
 
 // registered proves the registry entry of r.Origin.

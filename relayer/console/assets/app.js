@@ -144,7 +144,7 @@ async function requeue(d) { if (await admin("/console/admin/requeue", { seq: d.s
 $("loglevel").addEventListener("submit", (e) => { e.preventDefault(); admin("/console/admin/log-level", { level: $("level").value }, `Set the log level to ${$("level").value}`); });
 
 // Verify.
-const bad = ["revoked", "suspended", "expired", "not yet valid", "not recognised", "client frozen", "not found"];
+const bad = ["revoked", "suspended", "expired", "not yet valid", "not recognised", "client frozen", "client expired", "not found"];
 function renderCard(c) {
   const r = c.result, a = r && r.attestation;
   const cls = c.verdict === "valid" ? "v-valid" : bad.includes(c.verdict) ? "v-bad" : "v-unknown";
@@ -153,7 +153,8 @@ function renderCard(c) {
     h("p", { class: "verdict", id: "verdict" }, c.verdict), h("p", {}, c.explain),
     r ? dl([...(a ? [["issuer", a.issuer_did], ["subject", a.subject_did], ["type", a.credential_type],
       ["valid", `${unix(a.valid_from)} – ${unix(a.valid_until)}`]] : []), ["origin city", (a && a.origin_chain_id) || r.origin],
-      ["checked on", r.chain], ["verified header", `height ${r.header_height} · ${ago(r.header_time)}`]]) : null,
+      ["checked on", r.chain], ["verified header", `height ${r.header_height} · ${ago(r.header_time)}`],
+      ["origin city's state as of", ago(r.origin_state_as_of)]]) : null,
     c.error ? h("p", { class: "err" }, c.error) : null,
     r ? h("details", {}, h("summary", {}, "Proof details"),
       dl([["proof height", r.proof_height], ["app hash", r.app_hash], ["received at height", r.received_height], ["channel", r.channel],
