@@ -201,13 +201,17 @@ type forkWatcher interface {
 
 // freezeOnFork has each light client of paths' chains, when it halts on a witness's conflicting
 // header, submit both headers as misbehaviour to every client of that chain on the paths (a validly
-// signed one, a fork, freezes them; a lying witness's is not submitted), logged and counted. Call it
-// before the ends' light clients are wrapped (instrument).
+// signed one, a fork, freezes them; a lying witness's is not submitted), logged and counted. The ends'
+// light clients may be wrapped by the metrics (instrument) already.
 func freezeOnFork(ctx context.Context, log zerolog.Logger, m *metrics, paths []*relayer.Path) {
 	watched := map[string]bool{}
 	for _, p := range paths {
 		for _, e := range []*relayer.End{p.A, p.B} {
-			w, ok := e.Light.(forkWatcher)
+			lc := e.Light
+			if t, timed := lc.(timedHeaders); timed {
+				lc = t.HeaderVerifier // instrumented already: the light client is inside
+			}
+			w, ok := lc.(forkWatcher)
 			if !ok || watched[e.ChainID()] {
 				continue
 			}
