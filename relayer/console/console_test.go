@@ -438,6 +438,15 @@ func TestAttestationSearchFromBucket(t *testing.T) {
 	if len(bySeq) != 1 || fmt.Sprint(utc(bySeq[0].Steps[1:])) != fmt.Sprint(relayed[1:]) {
 		t.Errorf("by sequence: %+v\nwant steps %+v", bySeq, relayed[1:])
 	}
+	// A packet the clearing pass found (no send height known) whose lifecycle records are gone: still
+	// found by its id, sent, not yet delivered.
+	cleared := strings.Repeat("c3", 32)
+	put(pipeline.AttestedKey(cleared, "seoul-1/did/channel-0/12"), pipeline.Attested{ID: cleared, Chain: "seoul-1", Port: "did", Channel: "channel-0",
+		Sequence: 12, Dest: "bucheon-1", Path: "seoul-bucheon", Class: "attestation", AtUnix: 1200})
+	want := []Step{{Name: "sent", Done: true, Chain: "seoul-1", At: at(1200)}, {Name: "delivered", Chain: "bucheon-1"}, {Name: "acknowledged", Chain: "seoul-1"}}
+	if c := get("id=" + cleared); len(c) != 1 || c[0].Sequence != 12 || fmt.Sprint(utc(c[0].Steps)) != fmt.Sprint(want) {
+		t.Errorf("cleared packet: %+v\nwant steps %+v", c, want)
+	}
 	for _, q := range []string{"id=" + strings.Repeat("c2", 32), "id=c0.>", "id=*"} {
 		if code, body := call(t, "GET", hs.URL+"/console/api/packets?"+url.PathEscape(q), nil, ""); code != http.StatusNotFound || !strings.Contains(body, "kept for an hour") {
 			t.Errorf("%s: %d %s", q, code, body)

@@ -181,7 +181,7 @@ func (c *Console) lifecycle(ctx context.Context, kv jetstream.KeyValue, known se
 	}
 	s, indexed := c.index.packet(k)
 	s = s.or(known)
-	if len(recs) == 0 && !indexed && known.SendHeight == 0 { // a bucket's entry names the send
+	if len(recs) == 0 && !indexed && known.AttestationID == "" { // a bucket's entry names the send
 		return Packet{}, false, nil
 	}
 	return steps(k, s, recs), true, nil
@@ -192,7 +192,8 @@ func (c *Console) lifecycle(ctx context.Context, kv jetstream.KeyValue, known se
 func steps(k packetKey, s seen, recs map[string]*pipeline.Lifecycle) Packet {
 	p := Packet{Key: k.String(), Chain: k.Chain, Port: k.Port, Channel: k.Channel, Sequence: k.Seq, Dest: s.Dest, Path: s.Path,
 		Class: s.Class, AttestationID: s.AttestationID}
-	sent := Step{Name: "sent", Chain: k.Chain, Height: s.SendHeight, At: s.SentSeen, Done: s.SendHeight > 0}
+	// Seen at all (by a scanner, or by the clearing pass, which knows no send height): sent.
+	sent := Step{Name: "sent", Chain: k.Chain, Height: s.SendHeight, At: s.SentSeen, Done: s.SendHeight > 0 || !s.SentSeen.IsZero()}
 	recv := Step{Name: "delivered", Chain: s.Dest, Height: s.WriteAckAt}
 	ack := Step{Name: "acknowledged", Chain: k.Chain}
 	apply := func(st *Step, l *pipeline.Lifecycle) {

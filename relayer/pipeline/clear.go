@@ -13,8 +13,10 @@ import (
 
 // clear publishes, once at start and in chunks, the work left over from before this relayer ran:
 // packets committed but not received, acknowledgements written but not processed. It runs beside the
-// scanners; de-duplication absorbs any overlap with what they find.
+// scanners; de-duplication absorbs any overlap with what they find. A packet carrying an attestation
+// id gets its entry in the packet bucket as the scanners write it, without the send's height.
 func clearPending(ctx context.Context, o Options) error {
+	life := &lifecycle{js: o.JS, log: o.Log}
 	for _, p := range o.Paths {
 		for _, dir := range [][2]*relayer.End{{p.A, p.B}, {p.B, p.A}} {
 			src, dst := dir[0], dir[1]
@@ -31,10 +33,14 @@ func clearPending(ctx context.Context, o Options) error {
 					return err
 				}
 				for _, pk := range pks {
+					class, id := packets.Describe(pk.SourcePort, pk.Data)
 					w := &packets.Work{Kind: packets.KindRecv, Path: p.Name, From: src.ChainID(), To: dst.ChainID(), Height: h, Packet: toWire(pk),
-						Class: packets.Classify(pk.SourcePort, pk.Data), ObservedUnixNano: time.Now().UnixNano()}
+						Class: class, ObservedUnixNano: time.Now().UnixNano()}
 					if err := publish(ctx, o.JS, w); err != nil {
 						return err
+					}
+					if id != "" {
+						life.attested(id, w, 0) // the send's block is not known here, only a height above it
 					}
 				}
 			}

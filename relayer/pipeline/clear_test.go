@@ -3,6 +3,8 @@ package pipeline_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/devnet"
 	"github.com/cityrelay/cityrelay/light"
+	"github.com/cityrelay/cityrelay/packets"
 	"github.com/cityrelay/cityrelay/relayer"
 	"github.com/cityrelay/cityrelay/relayer/pipeline"
 )
@@ -75,6 +78,29 @@ func TestClearsPendingAtStart(t *testing.T) {
 				t.Fatalf("pending packet %d not cleared: %v %v", pk.Sequence, resp.Delivery.State, err)
 			}
 			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	// Each cleared packet can be found by its attestation id: its entry in the packet bucket, written
+	// by the clearing pass (the scanners started above these packets), without a send height.
+	kv, err := js.KeyValue(ctx, packets.PacketBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pk := range pks {
+		_, id := packets.Describe(pk.SourcePort, pk.Data)
+		key := pipeline.AttestedKey(id, fmt.Sprintf("seoul-1/%s/%s/%d", pk.SourcePort, pk.SourceChannel, pk.Sequence))
+		var a pipeline.Attested
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			e, err := kv.Get(ctx, key)
+			if err == nil && json.Unmarshal(e.Value(), &a) == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no attestation entry %s for cleared packet %d: %v", key, pk.Sequence, err)
+			}
+		}
+		if a.ID != id || a.Sequence != pk.Sequence || a.Dest != "bucheon-1" || a.Class != "attestation" || a.Height != 0 {
+			t.Errorf("cleared packet %d's entry: %+v", pk.Sequence, a)
 		}
 	}
 }

@@ -189,7 +189,7 @@ func (s *scanner) publish(ctx context.Context, ends []*relayer.End, events []cha
 			}
 			s.life.set(w.MsgID(), "observed", "")
 			if id, ok := attested[w]; ok {
-				s.life.attested(id, w)
+				s.life.attested(id, w, w.Height)
 			}
 			if futs[i], err = s.o.JS.PublishAsync(w.Subject(), bz, jetstream.WithMsgID(w.MsgID())); err != nil {
 				return 0, fmt.Errorf("publish %s: %w", w.MsgID(), err)

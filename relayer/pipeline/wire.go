@@ -55,7 +55,8 @@ type Attested struct {
 	Dest     string `json:"dest"`
 	Path     string `json:"path"`
 	Class    string `json:"class"`
-	// Height is the block of Chain that holds the send; AtUnix when the scanner saw it.
+	// Height is the block of Chain that holds the send (0 for a packet the clearing pass found: it
+	// knows only a height above the send); AtUnix when the relayer saw it.
 	Height int64 `json:"height"`
 	AtUnix int64 `json:"at"`
 }
@@ -111,13 +112,13 @@ func (l *lifecycle) put(msgID string, rec Lifecycle) {
 }
 
 // attested records that recv work w's packet carries attestation id (ids no key can hold are skipped).
-func (l *lifecycle) attested(id string, w *packets.Work) {
+func (l *lifecycle) attested(id string, w *packets.Work, sendHeight int64) {
 	if !keyToken(id) {
 		return
 	}
 	p := w.Packet
 	rec := Attested{ID: id, Chain: w.From, Port: p.SourcePort, Channel: p.SourceChannel, Sequence: p.Sequence, Dest: w.To,
-		Path: w.Path, Class: w.Class, Height: w.Height, AtUnix: time.Now().Unix()}
+		Path: w.Path, Class: w.Class, Height: sendHeight, AtUnix: time.Now().Unix()}
 	l.publish(AttestedKey(id, fmt.Sprintf("%s/%s/%s/%d", w.From, p.SourcePort, p.SourceChannel, p.Sequence)), rec, w.MsgID(), "attested")
 }
 
