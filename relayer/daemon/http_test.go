@@ -315,9 +315,9 @@ func TestAttestationsBoundedAndSecretFree(t *testing.T) {
 
 func TestVerificationBudget(t *testing.T) {
 	l := defaultLimits()
-	l.Verifications, l.SlotWait = 4, 50*time.Millisecond
+	l.Verifications, l.SlotWait = 4, 200*time.Millisecond
 	m := newMetrics(nil)
-	g := newGate(l, 5, m) // 5 a second, a burst of 4
+	g := newGate(l, 2, m) // 2 a second, a burst of 4
 	ctx := context.Background()
 	for i := range 4 {
 		release, err := g.enter(ctx)
@@ -326,7 +326,7 @@ func TestVerificationBudget(t *testing.T) {
 		}
 		release()
 	}
-	// The next token comes in 200 ms, past the 50 ms a request may wait: refused at once.
+	// The next token comes in 500 ms, past the 200 ms a request may wait: refused at once.
 	start := time.Now()
 	if _, err := g.enter(ctx); !errors.Is(err, ErrBusy) {
 		t.Fatalf("over the budget: %v, want ErrBusy", err)
@@ -341,7 +341,7 @@ func TestVerificationBudget(t *testing.T) {
 		t.Errorf("%v verifications in flight after every release, want 0", n)
 	}
 	// Once a token has come, one is admitted again.
-	time.Sleep(250 * time.Millisecond)
+	time.Sleep(600 * time.Millisecond)
 	release, err := g.enter(ctx)
 	if err != nil {
 		t.Fatalf("after the budget refilled: %v", err)
