@@ -13,6 +13,7 @@ import (
 	"time"
 
 	dbm "github.com/cometbft/cometbft-db"
+	cmtjson "github.com/cometbft/cometbft/libs/json"
 	cmtlight "github.com/cometbft/cometbft/light"
 	"github.com/cometbft/cometbft/light/provider"
 	lighthttp "github.com/cometbft/cometbft/light/provider/http"
@@ -49,7 +50,9 @@ type Options struct {
 	Now func() time.Time
 	// OnDivergence, if set, is called once, in its own goroutine, when the client halts on a witness
 	// that served a conflicting header: with both headers, for whoever turns them into misbehaviour
-	// (this package knows nothing of IBC). SetOnDivergence sets it on an open client.
+	// (this package knows nothing of IBC). SetOnDivergence sets it on an open client. A client that
+	// opens halted (a halt file from before a restart) hands it that fork once too, if its evidence
+	// file holds both headers: what was done with it before the restart may not have succeeded.
 	OnDivergence func(*Fork)
 }
 
@@ -79,6 +82,9 @@ type Client struct {
 	halted error
 	// onDivergence is Options.OnDivergence (guarded by mu).
 	onDivergence func(*Fork)
+	// replay is the fork of a halt file found at open, with both headers read back from its evidence
+	// file, until it is handed to onDivergence (guarded by mu).
+	replay *Fork
 }
 
 // New opens (or creates) the light client of a chain.
@@ -169,6 +175,7 @@ func newWithProviders(ctx context.Context, o Options, log zerolog.Logger, primar
 			return nil, fmt.Errorf("light %s: resume from store: %w", o.ChainID, err)
 		}
 		log.Info().Int64("height", h).Msg("light client resumed from its store")
+		c.replayHalt()
 		return c, nil
 	}
 	trust := cmtlight.TrustOptions{Period: o.TrustingPeriod, Height: o.TrustHeight, Hash: o.TrustHash}
@@ -199,6 +206,7 @@ func newWithProviders(ctx context.Context, o Options, log zerolog.Logger, primar
 		_ = db.Close()
 		return nil, fmt.Errorf("light %s: initialise from trust height %d: %w", o.ChainID, trust.Height, err)
 	}
+	c.replayHalt()
 	return c, nil
 }
 
@@ -404,12 +412,14 @@ func (c *Client) crossCheck(ctx context.Context, lb *types.LightBlock) error {
 
 // evidence is the divergence record written for a later misbehaviour submission.
 type evidence struct {
-	ChainID  string            `json:"chain_id"`
-	Height   int64             `json:"height"`
-	Time     time.Time         `json:"time"`
-	Witness  string            `json:"witness"`
-	Verified *types.LightBlock `json:"verified"`
-	Conflict *types.LightBlock `json:"conflicting"`
+	ChainID string    `json:"chain_id"`
+	Height  int64     `json:"height"`
+	Time    time.Time `json:"time"`
+	Witness string    `json:"witness"`
+	// Verified and Conflict are *types.LightBlock in cometbft's JSON (cmtjson): the standard library's
+	// loses the validators' key types, and a client that opens halted reads them back (replayHalt).
+	Verified json.RawMessage `json:"verified"`
+	Conflict json.RawMessage `json:"conflicting"`
 }
 
 func (c *Client) writeEvidence(verified, conflict *types.LightBlock, witness string) (string, error) {
@@ -417,8 +427,16 @@ func (c *Client) writeEvidence(verified, conflict *types.LightBlock, witness str
 		return "", err
 	}
 	now := c.now()
+	vbz, err := cmtjson.Marshal(verified)
+	if err != nil {
+		return "", err
+	}
+	cbz, err := cmtjson.Marshal(conflict)
+	if err != nil {
+		return "", err
+	}
 	bz, err := json.MarshalIndent(evidence{ChainID: c.chainID, Height: verified.Height, Time: now, Witness: witness,
-		Verified: verified, Conflict: conflict}, "", "  ")
+		Verified: vbz, Conflict: cbz}, "", "  ")
 	if err != nil {
 		return "", err
 	}

@@ -33,11 +33,12 @@ func (f *Fork) ValidatorsAt(ctx context.Context, h int64, hash []byte) (*types.V
 }
 
 // SetOnDivergence sets Options.OnDivergence on an open client (whoever opens the client is not
-// always the one who acts on a fork).
+// always the one who acts on a fork). A fork the client opened halted on is handed to it then.
 func (c *Client) SetOnDivergence(f func(*Fork)) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.onDivergence = f
+	c.mu.Unlock()
+	c.replayHalt()
 }
 
 // primaryLatest is the height of the newest header the primary served for a request of its latest

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	cmtjson "github.com/cometbft/cometbft/libs/json"
 	cmtlight "github.com/cometbft/cometbft/light"
 	"github.com/cometbft/cometbft/light/provider"
 	"github.com/cometbft/cometbft/types"
@@ -52,7 +53,58 @@ func (c *Client) loadHalt() error {
 		h = halt{ChainID: c.chainID, Witness: "unknown", Evidence: "unreadable halt file: " + err.Error()}
 	}
 	c.halted = h.err(c.haltFile())
+	if h.Evidence != "" && h.Height > 0 {
+		verified, conflicting, err := readEvidence(h.Evidence, c.chainID, h.Height)
+		if err != nil {
+			c.log.Warn().Err(err).Str("evidence", h.Evidence).Msg("halted since before the restart; its fork is not handed over again: the evidence file does not hold both headers")
+			return nil
+		}
+		c.replay = &Fork{ChainID: c.chainID, Height: h.Height, Witness: h.Witness, Evidence: h.Evidence, Verified: verified, Conflicting: conflicting, c: c}
+	}
 	return nil
+}
+
+// readEvidence reads the two headers of chainID at height back from an evidence file (writeEvidence),
+// each checked to be well formed (its validators the ones its header names).
+func readEvidence(file, chainID string, height int64) (verified, conflicting *types.LightBlock, err error) {
+	bz, err := os.ReadFile(file)
+	if err != nil {
+		return nil, nil, err
+	}
+	var ev evidence
+	if err := json.Unmarshal(bz, &ev); err != nil {
+		return nil, nil, err
+	}
+	if ev.ChainID != chainID || ev.Height != height {
+		return nil, nil, fmt.Errorf("evidence of %s at %d, the halt is of %s at %d", ev.ChainID, ev.Height, chainID, height)
+	}
+	blocks := make([]*types.LightBlock, 2)
+	for i, raw := range []json.RawMessage{ev.Verified, ev.Conflict} {
+		var lb types.LightBlock
+		if err := cmtjson.Unmarshal(raw, &lb); err != nil {
+			return nil, nil, fmt.Errorf("header %d: %w", i+1, err)
+		}
+		if err := lb.ValidateBasic(chainID); err != nil {
+			return nil, nil, fmt.Errorf("header %d: %w", i+1, err)
+		}
+		if lb.Height != height {
+			return nil, nil, fmt.Errorf("header %d is at %d, not %d", i+1, lb.Height, height)
+		}
+		blocks[i] = &lb
+	}
+	return blocks[0], blocks[1], nil
+}
+
+// replayHalt hands the fork of the halt file the client opened with (loadHalt) to OnDivergence, once,
+// if both are there.
+func (c *Client) replayHalt() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if f, fork := c.onDivergence, c.replay; f != nil && fork != nil {
+		c.replay = nil
+		c.log.Warn().Int64("height", fork.Height).Str("evidence", fork.Evidence).Msg("halted since before the restart: its fork is handed over again")
+		go f(fork)
+	}
 }
 
 // haltOn stops the client after a witness served conflicting instead of the verified header: it
@@ -116,7 +168,7 @@ func (c *Client) stillHalted() error {
 		c.log.Error().Err(err).Msg("halt file removed, but the light client cannot resume from its store")
 		return c.halted
 	}
-	c.lc, c.halted = lc, nil
+	c.lc, c.halted, c.replay = lc, nil, nil
 	last, _ := c.store.LastLightBlockHeight()
 	c.log.Warn().Int64("height", last).Msg("halt file removed: the light client resumes from its newest stored header")
 	return nil

@@ -555,8 +555,19 @@ func TestDivergenceHaltsTheClient(t *testing.T) {
 // and refuses the header without returning it; the client still writes the evidence, halts, and
 // hands both headers to OnDivergence once. The validators below the fork stay readable through the
 // Fork (to build misbehaviour), not through the halted client.
-func TestSignedForkHaltsAndHandsOverBothHeaders(t *testing.T) {
-	ctx := context.Background()
+// signedForkSetup is a client of seoul-1 whose witness serves, at the primary's frozen newest height h,
+// a conflicting header signed by the chain's validators, and the forks it hands over.
+type signedForkSetup struct {
+	c       *devnet.Chain
+	o       light.Options
+	lc      *light.Client
+	root, h int64
+	witness string
+	forks   chan *light.Fork
+}
+
+func newSignedFork(t *testing.T, ctx context.Context) *signedForkSetup {
+	t.Helper()
 	c := net.Chain("seoul-1")
 	o := opts(t, c.ChainID, c.RPCAddr)
 	lc, err := light.New(ctx, o)
@@ -574,32 +585,46 @@ func TestSignedForkHaltsAndHandsOverBothHeaders(t *testing.T) {
 		t.Fatal(err)
 	}
 	primary := httptest.NewServer(frozen)
-	defer primary.Close()
+	t.Cleanup(primary.Close)
 	forking, err := c.ForkingProxy(h, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	witness := httptest.NewServer(forking)
-	defer witness.Close()
+	t.Cleanup(witness.Close)
 	forks := make(chan *light.Fork, 2)
 	o.Primary, o.Witnesses, o.TrustLatest = primary.URL, []string{witness.URL}, false
 	o.OnDivergence = func(f *light.Fork) { forks <- f }
 	if lc, err = light.New(ctx, o); err != nil {
 		t.Fatal(err)
 	}
-	defer lc.Close()
-	if _, err := lc.VerifyLatest(ctx); !errors.Is(err, light.ErrHalted) || !errors.Is(err, light.ErrDivergence) {
-		t.Fatalf("newest header %d against a forking witness: want ErrHalted and ErrDivergence, got %v", h, err)
+	return &signedForkSetup{c: c, o: o, lc: lc, root: root, h: h, witness: witness.URL, forks: forks}
+}
+
+// halt verifies the newest header against the forking witness: the client halts and hands over one fork.
+func (s *signedForkSetup) halt(t *testing.T, ctx context.Context) *light.Fork {
+	t.Helper()
+	if _, err := s.lc.VerifyLatest(ctx); !errors.Is(err, light.ErrHalted) || !errors.Is(err, light.ErrDivergence) {
+		t.Fatalf("newest header %d against a forking witness: want ErrHalted and ErrDivergence, got %v", s.h, err)
 	}
-	var f *light.Fork
 	select {
-	case f = <-forks:
+	case f := <-s.forks:
+		return f
 	case <-time.After(10 * time.Second):
 		t.Fatal("no fork handed over")
 	}
+	return nil
+}
+
+func TestSignedForkHaltsAndHandsOverBothHeaders(t *testing.T) {
+	ctx := context.Background()
+	s := newSignedFork(t, ctx)
+	c, o, lc, root, h, forks := s.c, s.o, s.lc, s.root, s.h, s.forks
+	defer lc.Close()
+	f := s.halt(t, ctx)
 	want := committed(t, c, h)
 	if f.Height != h || !bytes.Equal(f.Verified.Hash(), want.Hash()) || f.Conflicting.Height != h || bytes.Equal(f.Conflicting.Hash(), want.Hash()) ||
-		f.Evidence == "" || f.Witness != light.RedactURL(witness.URL) {
+		f.Evidence == "" || f.Witness != light.RedactURL(s.witness) {
 		t.Fatalf("fork at %d from %s (evidence %q): want the committed header %d and the witness's conflicting one", f.Height, f.Witness, f.Evidence, h)
 	}
 	if err := f.Conflicting.ValidatorSet.VerifyCommitLight(c.ChainID, f.Conflicting.Commit.BlockID, h, f.Conflicting.Commit); err != nil {
@@ -622,5 +647,98 @@ func TestSignedForkHaltsAndHandsOverBothHeaders(t *testing.T) {
 	case again := <-forks:
 		t.Fatalf("a second fork handed over at %d", again.Height)
 	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+// A client that opens halted on a fork from before a restart hands that fork, read back from its
+// evidence file, to its hook once (Options.OnDivergence or SetOnDivergence): what was done with it
+// before may have failed. Without a readable evidence file it hands over nothing and stays halted.
+func TestHaltFromBeforeARestartHandsOverItsForkOnce(t *testing.T) {
+	ctx := context.Background()
+	s := newSignedFork(t, ctx)
+	first := s.halt(t, ctx)
+	s.lc.Close()
+
+	same := func(how string, f *light.Fork) {
+		t.Helper()
+		if f.ChainID != first.ChainID || f.Height != first.Height || f.Witness != first.Witness || f.Evidence != first.Evidence ||
+			!bytes.Equal(f.Verified.Hash(), first.Verified.Hash()) || !bytes.Equal(f.Conflicting.Hash(), first.Conflicting.Hash()) ||
+			!bytes.Equal(f.Verified.ValidatorSet.Hash(), first.Verified.ValidatorSet.Hash()) ||
+			!bytes.Equal(f.Conflicting.ValidatorSet.Hash(), first.Conflicting.ValidatorSet.Hash()) ||
+			!bytes.Equal(f.Conflicting.Commit.Hash(), first.Conflicting.Commit.Hash()) {
+			t.Fatalf("%s: fork %s at %d (headers %X / %X) is not the first run's %s at %d (%X / %X)", how, f.ChainID, f.Height,
+				f.Verified.Hash(), f.Conflicting.Hash(), first.ChainID, first.Height, first.Verified.Hash(), first.Conflicting.Hash())
+		}
+		// Still misbehaviour material: the conflicting header signed by the validators it carries, and
+		// the validators below the fork at hand through the Fork.
+		if err := f.Conflicting.ValidatorSet.VerifyCommitLight(s.c.ChainID, f.Conflicting.Commit.BlockID, s.h, f.Conflicting.Commit); err != nil {
+			t.Fatalf("%s: the conflicting header read back is not validly signed: %v", how, err)
+		}
+		rootVals := committed(t, s.c, s.root+1)
+		if vals, err := f.ValidatorsAt(ctx, s.root+1, rootVals.ValidatorsHash); err != nil || !bytes.Equal(vals.Hash(), rootVals.ValidatorsHash) {
+			t.Fatalf("%s: validators below the fork through the replayed Fork: %v", how, err)
+		}
+	}
+	exactlyOne := func(how string, forks chan *light.Fork) {
+		t.Helper()
+		select {
+		case f := <-forks:
+			same(how, f)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: no fork handed over after a restart", how)
+		}
+		select {
+		case again := <-forks:
+			t.Fatalf("%s: a second fork handed over at %d", how, again.Height)
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+	reopen := func(o light.Options) *light.Client {
+		t.Helper()
+		lc, err := light.New(ctx, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := lc.Halted(); !errors.Is(err, light.ErrHalted) {
+			t.Fatalf("reopened with the halt file there: %v, want ErrHalted", err)
+		}
+		return lc
+	}
+
+	// Options.OnDivergence.
+	forks := make(chan *light.Fork, 2)
+	o := s.o
+	o.OnDivergence = func(f *light.Fork) { forks <- f }
+	lc := reopen(o)
+	exactlyOne("Options.OnDivergence", forks)
+	lc.SetOnDivergence(func(f *light.Fork) { forks <- f }) // handed over already: not again
+	select {
+	case again := <-forks:
+		t.Fatalf("a second fork handed over at %d after SetOnDivergence", again.Height)
+	case <-time.After(300 * time.Millisecond):
+	}
+	lc.Close()
+
+	// SetOnDivergence on a client opened without a hook.
+	o.OnDivergence = nil
+	lc = reopen(o)
+	lc.SetOnDivergence(func(f *light.Fork) { forks <- f })
+	exactlyOne("SetOnDivergence", forks)
+	lc.Close()
+
+	// No readable evidence: nothing handed over, still halted.
+	if err := os.WriteFile(first.Evidence, []byte(`{"chain_id":"seoul-1","verified":`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o.OnDivergence = func(f *light.Fork) { forks <- f }
+	lc = reopen(o)
+	defer lc.Close()
+	select {
+	case f := <-forks:
+		t.Fatalf("a fork handed over at %d without a readable evidence file", f.Height)
+	case <-time.After(500 * time.Millisecond):
+	}
+	if _, err := lc.VerifyLatest(ctx); !errors.Is(err, light.ErrHalted) {
+		t.Fatalf("reopened without readable evidence: %v, want ErrHalted", err)
 	}
 }

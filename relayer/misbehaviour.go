@@ -140,27 +140,56 @@ type MisbehaviourReport struct {
 	ClientID string
 	Height   int64
 	// Tx is the submission (nil if nothing was sent); Err why not (ErrNotMisbehaviour: not evidence,
-	// ErrClientFrozen: frozen already).
+	// ErrClientFrozen: frozen already, ErrWrongClient: the client tracks another chain; anything else
+	// may pass on a later attempt: Retryable).
 	Tx  *TxInfo
 	Err error
 }
 
-// FreezeClients submits the fork as misbehaviour to every client of the forked chain the paths have
-// (the end across from an end on that chain), once per client, and reports each outcome.
-func FreezeClients(ctx context.Context, paths []*Path, fork *light.Fork) []MisbehaviourReport {
-	var out []MisbehaviourReport
+// Retryable says whether the submission failed for a reason a later attempt may not meet (the
+// node of the client's chain unreachable, say): not ErrNotMisbehaviour, ErrClientFrozen or
+// ErrWrongClient, which another attempt would meet again.
+func (r MisbehaviourReport) Retryable() bool {
+	return r.Err != nil && !errors.Is(r.Err, ErrNotMisbehaviour) && !errors.Is(r.Err, ErrClientFrozen) && !errors.Is(r.Err, ErrWrongClient)
+}
+
+// FreezeTarget is a client of a forked chain on a path: Dst's client, across from an end on that chain.
+type FreezeTarget struct {
+	Path string
+	Dst  *End
+}
+
+// FreezeTargets are the clients of forked the paths have (the end across from an end on that
+// chain), once per client.
+func FreezeTargets(paths []*Path, forked string) []FreezeTarget {
+	var out []FreezeTarget
 	done := map[[2]string]bool{}
 	for _, p := range paths {
 		for _, pair := range [][2]*End{{p.A, p.B}, {p.B, p.A}} {
 			dst, src := pair[0], pair[1]
 			key := [2]string{dst.ChainID(), dst.ClientID}
-			if src.ChainID() != fork.ChainID || dst.ClientID == "" || done[key] {
+			if src.ChainID() != forked || dst.ClientID == "" || done[key] {
 				continue
 			}
 			done[key] = true
-			tx, err := SubmitMisbehaviour(ctx, dst, fork)
-			out = append(out, MisbehaviourReport{Path: p.Name, Chain: dst.ChainID(), ClientID: dst.ClientID, Height: fork.Height, Tx: tx, Err: err})
+			out = append(out, FreezeTarget{Path: p.Name, Dst: dst})
 		}
+	}
+	return out
+}
+
+// Freeze submits the fork as misbehaviour to t's client (SubmitMisbehaviour) and reports the outcome.
+func (t FreezeTarget) Freeze(ctx context.Context, fork *light.Fork) MisbehaviourReport {
+	tx, err := SubmitMisbehaviour(ctx, t.Dst, fork)
+	return MisbehaviourReport{Path: t.Path, Chain: t.Dst.ChainID(), ClientID: t.Dst.ClientID, Height: fork.Height, Tx: tx, Err: err}
+}
+
+// FreezeClients submits the fork as misbehaviour to every client of the forked chain the paths have
+// (FreezeTargets), once per client, and reports each outcome.
+func FreezeClients(ctx context.Context, paths []*Path, fork *light.Fork) []MisbehaviourReport {
+	var out []MisbehaviourReport
+	for _, t := range FreezeTargets(paths, fork.ChainID) {
+		out = append(out, t.Freeze(ctx, fork))
 	}
 	return out
 }

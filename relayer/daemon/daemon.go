@@ -216,9 +216,50 @@ func freezeOnFork(ctx context.Context, log zerolog.Logger, m *metrics, paths []*
 				continue
 			}
 			watched[e.ChainID()] = true
-			w.SetOnDivergence(func(f *light.Fork) {
-				m.misbehaviour(log, f.ChainID, f.Height, relayer.FreezeClients(ctx, paths, f))
+			w.SetOnDivergence(func(f *light.Fork) { freezeClientsOf(ctx, log, m, paths, f, misbehaviourBackoff) })
+		}
+	}
+}
+
+// misbehaviourBackoff is the wait before the n-th retry of a failed misbehaviour submission.
+func misbehaviourBackoff(n uint64) time.Duration { return pipeline.Backoff(2*time.Second, n) }
+
+// freezeClientsOf submits fork as misbehaviour to every client of its chain on paths, each in its own
+// goroutine, retried as freezeClient does; every attempt is logged and counted.
+func freezeClientsOf(ctx context.Context, log zerolog.Logger, m *metrics, paths []*relayer.Path, fork *light.Fork, backoff func(uint64) time.Duration) {
+	targets := relayer.FreezeTargets(paths, fork.ChainID)
+	if len(targets) == 0 {
+		m.misbehaviour(log, fork.ChainID, fork.Height, nil)
+		return
+	}
+	for _, t := range targets {
+		go freezeClient(ctx, func(ctx context.Context) relayer.MisbehaviourReport { return t.Freeze(ctx, fork) }, backoff,
+			func(r relayer.MisbehaviourReport, attempt int) {
+				m.misbehaviour(log, fork.ChainID, fork.Height, []relayer.MisbehaviourReport{r})
+				if r.Retryable() {
+					log.Warn().Str("forked", fork.ChainID).Str("chain", r.Chain).Str("client", r.ClientID).Int("attempt", attempt).
+						Dur("retry_in", backoff(uint64(attempt))).Msg("fork: misbehaviour submission retried until the client is frozen")
+				}
 			})
+	}
+}
+
+// freezeClient submits a fork's misbehaviour to one client (submit) until it is sent or no longer due
+// (relayer.MisbehaviourReport.Retryable) or ctx ends, waiting backoff(n) after the n-th failed
+// attempt; report gets every attempt's outcome. It returns the attempts made.
+func freezeClient(ctx context.Context, submit func(context.Context) relayer.MisbehaviourReport, backoff func(uint64) time.Duration,
+	report func(r relayer.MisbehaviourReport, attempt int),
+) int {
+	for attempt := 1; ; attempt++ {
+		r := submit(ctx)
+		report(r, attempt)
+		if !r.Retryable() || ctx.Err() != nil {
+			return attempt
+		}
+		select {
+		case <-ctx.Done():
+			return attempt
+		case <-time.After(backoff(uint64(attempt))):
 		}
 	}
 }
