@@ -230,6 +230,16 @@ func TestConsoleInBrowser(t *testing.T) {
 	})
 	screenshot("console-overview.png")
 
+	// On a phone (375 px wide): the overview fits the width, nothing scrolls sideways.
+	run("overview on a phone", chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile), chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-path="seoul-bucheon"]`)))
+	if over, err := chromedp.Run(bctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth - document.documentElement.clientWidth`)); err != nil || over > 0 {
+		screenshot("console-phone.png")
+		t.Errorf("the overview is %d px wider than a phone's screen (%v)", over, err)
+	}
+	screenshot("console-phone.png")
+	run("back to a desktop", chromedp.EmulateReset())
+
 	// The verification card: valid.
 	verifyAs := func(chain string) []chromedp.Action[chromedp.Void] {
 		return []chromedp.Action[chromedp.Void]{chromedp.SetValue(chromedp.CSS(`#v-chain`), chain), chromedp.SetValue(chromedp.CSS(`#v-origin`), "seoul-1"),
