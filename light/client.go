@@ -226,6 +226,9 @@ func (c *Client) VerifyLatest(ctx context.Context) (*types.LightBlock, error) {
 		if errors.Is(err, cmtlight.ErrLightClientAttack) {
 			return nil, c.haltOnAttack(ctx, c.primaryLatest(), err)
 		}
+		if herr := c.haltIfWitnessesLied(ctx, c.primaryLatest(), err); herr != nil {
+			return nil, herr
+		}
 		return nil, &VerificationError{ChainID: c.chainID, Err: err}
 	}
 	if lb == nil {
@@ -297,6 +300,9 @@ func (c *Client) VerifyHeight(ctx context.Context, h int64) (*types.LightBlock, 
 	if err != nil {
 		if errors.Is(err, cmtlight.ErrLightClientAttack) {
 			return nil, c.haltOnAttack(ctx, h, err)
+		}
+		if herr := c.haltIfWitnessesLied(ctx, h, err); herr != nil {
+			return nil, herr
 		}
 		return nil, &VerificationError{ChainID: c.chainID, Height: h, Err: err}
 	}

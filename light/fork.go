@@ -2,7 +2,9 @@ package light
 
 import (
 	"context"
+	"errors"
 
+	cmtlight "github.com/cometbft/cometbft/light"
 	"github.com/cometbft/cometbft/types"
 )
 
@@ -74,4 +76,22 @@ func (c *Client) haltOnAttack(ctx context.Context, h int64, attack error) error 
 		h = max(last, 0) + 1
 	}
 	return c.haltOn(&types.LightBlock{SignedHeader: &types.SignedHeader{Header: &types.Header{Height: h}}}, nil, "unknown", "")
+}
+
+// haltIfWitnessesLied looks, when cometbft's detector matched no witness (ErrFailedHeaderCrossReferencing:
+// every witness was unreachable, or served a header it could not verify and was dropped; ErrNoWitnesses:
+// it would have dropped the last one), for a
+// witness serving another header at h than the primary: that is a divergence like any other (evidence,
+// halt). With only unreachable witnesses there is none, and it returns nil: the caller fails this
+// verification without halting. Called with c.mu held.
+func (c *Client) haltIfWitnessesLied(ctx context.Context, h int64, err error) error {
+	if !errors.Is(err, cmtlight.ErrFailedHeaderCrossReferencing) && !errors.Is(err, cmtlight.ErrNoWitnesses) || h <= 0 {
+		return nil
+	}
+	lb, perr := c.primary.LightBlock(ctx, h)
+	if perr != nil {
+		return nil
+	}
+	// crossCheck halts on a divergence (c.lc is set); with none it returns nil.
+	return c.crossCheck(ctx, lb)
 }

@@ -742,3 +742,60 @@ func TestHaltFromBeforeARestartHandsOverItsForkOnce(t *testing.T) {
 		t.Fatalf("reopened without readable evidence: %v, want ErrHalted", err)
 	}
 }
+
+// TestLoneLyingWitnessHalts: with one witness, serving a header whose signatures do not verify,
+// cometbft drops the witness and matches none (ErrFailedHeaderCrossReferencing); the client finds the
+// witness serving another header than the primary and halts as on any divergence, with evidence. A
+// lone witness that does not answer only fails the verification: no halt.
+func TestLoneLyingWitnessHalts(t *testing.T) {
+	ctx := context.Background()
+	c := net.Chain("seoul-1")
+	o := opts(t, c.ChainID, c.RPCAddr)
+	lc, err := light.New(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, _ := lc.TrustedHeight()
+	lc.Close()
+	h := root + 3
+	if err := c.WaitHeight(ctx, h+1); err != nil {
+		t.Fatal(err)
+	}
+
+	// Unreachable: the verification fails, the client does not halt.
+	stopped := httptest.NewServer(http.NotFoundHandler())
+	stopped.Close()
+	o.Witnesses, o.TrustLatest = []string{stopped.URL}, false
+	if lc, err = light.New(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lc.VerifyHeight(ctx, h); err == nil || errors.Is(err, light.ErrHalted) {
+		t.Fatalf("with a lone witness that does not answer: %v, want a failure without a halt", err)
+	}
+	if err := lc.Halted(); err != nil {
+		t.Fatalf("halted by a witness that does not answer: %v", err)
+	}
+	lc.Close()
+
+	// Lying: a header at h signed with garbage.
+	forking, err := c.ForkingProxy(h, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	liar := httptest.NewServer(forking)
+	defer liar.Close()
+	o.Witnesses, o.EvidenceDir = []string{liar.URL}, t.TempDir()
+	if lc, err = light.New(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	defer lc.Close()
+	if _, err := lc.VerifyHeight(ctx, h); !errors.Is(err, light.ErrHalted) || !errors.Is(err, light.ErrDivergence) {
+		t.Fatalf("with a lone lying witness: %v, want ErrHalted and ErrDivergence", err)
+	}
+	if files, _ := filepath.Glob(filepath.Join(o.EvidenceDir, "seoul-1-*.json")); len(files) != 1 {
+		t.Errorf("evidence files: %v, want one", files)
+	}
+	if _, err := lc.VerifyLatest(ctx); !errors.Is(err, light.ErrHalted) {
+		t.Errorf("after the halt: %v, want ErrHalted", err)
+	}
+}
