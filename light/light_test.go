@@ -570,12 +570,7 @@ func newSignedFork(t *testing.T, ctx context.Context) *signedForkSetup {
 	t.Helper()
 	c := net.Chain("seoul-1")
 	o := opts(t, c.ChainID, c.RPCAddr)
-	lc, err := light.New(ctx, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, _ := lc.TrustedHeight()
-	lc.Close()
+	root := storedRoot(t, ctx, o)
 	if err := c.WaitHeight(ctx, root+3); err != nil {
 		t.Fatal(err)
 	}
@@ -595,7 +590,8 @@ func newSignedFork(t *testing.T, ctx context.Context) *signedForkSetup {
 	forks := make(chan *light.Fork, 2)
 	o.Primary, o.Witnesses, o.TrustLatest = primary.URL, []string{witness.URL}, false
 	o.OnDivergence = func(f *light.Fork) { forks <- f }
-	if lc, err = light.New(ctx, o); err != nil {
+	lc, err := light.New(ctx, o)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return &signedForkSetup{c: c, o: o, lc: lc, root: root, h: h, witness: witness.URL, forks: forks}
@@ -751,12 +747,7 @@ func TestLoneLyingWitnessHalts(t *testing.T) {
 	ctx := context.Background()
 	c := net.Chain("seoul-1")
 	o := opts(t, c.ChainID, c.RPCAddr)
-	lc, err := light.New(ctx, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, _ := lc.TrustedHeight()
-	lc.Close()
+	root := storedRoot(t, ctx, o)
 	h := root + 3
 	if err := c.WaitHeight(ctx, h+1); err != nil {
 		t.Fatal(err)
@@ -766,7 +757,8 @@ func TestLoneLyingWitnessHalts(t *testing.T) {
 	stopped := httptest.NewServer(http.NotFoundHandler())
 	stopped.Close()
 	o.Witnesses, o.TrustLatest = []string{stopped.URL}, false
-	if lc, err = light.New(ctx, o); err != nil {
+	lc, err := light.New(ctx, o)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := lc.VerifyHeight(ctx, h); err == nil || errors.Is(err, light.ErrHalted) {
@@ -798,4 +790,17 @@ func TestLoneLyingWitnessHalts(t *testing.T) {
 	if _, err := lc.VerifyLatest(ctx); !errors.Is(err, light.ErrHalted) {
 		t.Errorf("after the halt: %v, want ErrHalted", err)
 	}
+}
+
+// storedRoot opens a light client with o (trusting the primary's latest header), closes it, and
+// returns the height of the root it stored: the next client with o resumes from it.
+func storedRoot(t *testing.T, ctx context.Context, o light.Options) int64 {
+	t.Helper()
+	lc, err := light.New(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lc.Close()
+	root, _ := lc.TrustedHeight()
+	return root
 }
