@@ -7,11 +7,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -382,7 +383,7 @@ func (c *Config) validate(file string, lines lineIndex) error {
 	if c.Verify.MaxPerSecond < 0 {
 		return fail("verify.max_per_second", "%d: must not be negative (0: no budget)", c.Verify.MaxPerSecond)
 	}
-	for _, id := range sortedKeys(c.Chains) {
+	for _, id := range slices.Sorted(maps.Keys(c.Chains)) {
 		ch := c.Chains[id]
 		k := "chains." + id
 		if ch == nil {
@@ -424,12 +425,12 @@ func (c *Config) validate(file string, lines lineIndex) error {
 			return fail(k+".trust_hash", "required with trust_height")
 		}
 	}
-	for _, id := range sortedKeys(c.EvmCities) {
+	for _, id := range slices.Sorted(maps.Keys(c.EvmCities)) {
 		if err := c.validateEvmCity(id, fail); err != nil {
 			return err
 		}
 	}
-	for _, name := range sortedKeys(c.Paths) {
+	for _, name := range slices.Sorted(maps.Keys(c.Paths)) {
 		p := c.Paths[name]
 		k := "paths." + name
 		if p == nil {
@@ -552,15 +553,6 @@ func isLoopback(hostport string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // isEnvName reports whether s is a portable environment variable name ([A-Za-z_][A-Za-z0-9_]*).

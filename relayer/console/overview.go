@@ -3,9 +3,10 @@ package console
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -172,7 +173,7 @@ func (c *Console) buildOverview(ctx context.Context) *Overview {
 	m := c.gather()
 	chains := map[string]bool{}
 	counts := c.pathCounts(m)
-	for _, name := range sortedKeys(c.o.Config.Paths) {
+	for _, name := range slices.Sorted(maps.Keys(c.o.Config.Paths)) {
 		pc := c.o.Config.Paths[name]
 		now := counts[name]
 		pv := PathView{Name: name, Observed: now.Observed, Relayed: now.Relayed, Failed: now.Failed, LastHour: c.hist.lastHour(name, now, o.At)}
@@ -196,10 +197,10 @@ func (c *Console) buildOverview(ctx context.Context) *Overview {
 		}
 		o.Paths = append(o.Paths, pv)
 	}
-	for _, id := range sortedKeys(chains) {
+	for _, id := range slices.Sorted(maps.Keys(chains)) {
 		o.Chains = append(o.Chains, c.chainView(ctx, id, m))
 	}
-	for _, city := range sortedKeys(c.o.Config.EvmCities) {
+	for _, city := range slices.Sorted(maps.Keys(c.o.Config.EvmCities)) {
 		o.EvmCities = append(o.EvmCities, c.evmCityView(city, m, o.At))
 	}
 	o.NATS = c.natsView(ctx)
@@ -410,15 +411,6 @@ func label(m *dto.Metric, name string) string {
 		}
 	}
 	return ""
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // logLevel is the effective level: the global one, or the config's where higher (the daemon's logger

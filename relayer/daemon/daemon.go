@@ -6,8 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -268,7 +270,7 @@ func freezeClient(ctx context.Context, submit func(context.Context) relayer.Misb
 // callbacks are set by Run).
 func evmBridges(ctx context.Context, o Options) ([]*evmrelay.Bridge, error) {
 	var out []*evmrelay.Bridge
-	for _, city := range sortedCities(o.Config.EvmCities) {
+	for _, city := range slices.Sorted(maps.Keys(o.Config.EvmCities)) {
 		ec := o.Config.EvmCities[city]
 		var src *evm.Client
 		for _, d := range ec.Deliver {
@@ -318,15 +320,6 @@ func selectPaths(configured map[string]*config.Path, only []string) ([]string, e
 	}
 	sort.Strings(names)
 	return names, nil
-}
-
-func sortedCities(m map[string]*config.EvmCity) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func denied(f config.Filter, channel string) bool {
