@@ -86,7 +86,19 @@ func startCity(t *testing.T, name string, evmChainID uint64, validators int) *ev
 // dialEVM is a light client of chain reached through rpc, trusting its current head.
 func dialEVM(t *testing.T, chain *evmdevnet.Chain, city *evmdevnet.City, rpc string) *evm.Client {
 	t.Helper()
-	raw, err := chain.RawHeader(chain.Height())
+	src, err := evm.Dial(context.Background(), evm.Config{ChainID: chain.ChainID(), RPC: rpc, Registry: city.Registry,
+		RegistryCodeHash: registry.RuntimeCodeHash, TrustingPeriod: 24 * time.Hour, StoreDir: t.TempDir()}, trustAt(t, chain, chain.Height()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(src.Close)
+	return src
+}
+
+// trustAt is chain's block at height as a trusted header (a trust root taken out of band).
+func trustAt(t *testing.T, chain *evmdevnet.Chain, height uint64) qbft.TrustedHeader {
+	t.Helper()
+	raw, err := chain.RawHeader(height)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,13 +110,7 @@ func dialEVM(t *testing.T, chain *evmdevnet.Chain, city *evmdevnet.City, rpc str
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := evm.Dial(context.Background(), evm.Config{ChainID: chain.ChainID(), RPC: rpc, Registry: city.Registry,
-		RegistryCodeHash: registry.RuntimeCodeHash, TrustingPeriod: 24 * time.Hour, StoreDir: t.TempDir()}, trust)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(src.Close)
-	return src
+	return trust
 }
 
 func bucheonClient(t *testing.T) *cosmos.Client {
@@ -407,20 +413,8 @@ func TestLyingNodesAndForgeries(t *testing.T) {
 // head must be verified through rpc).
 func dialEVMAt(t *testing.T, c *evmCity, rpc string) *evm.Client {
 	t.Helper()
-	raw, err := c.chain.RawHeader(c.chain.Height() - 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := qbft.ParseHeader(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	trust, err := qbft.NewTrustedHeader(h)
-	if err != nil {
-		t.Fatal(err)
-	}
 	src, err := evm.Dial(context.Background(), evm.Config{ChainID: c.chain.ChainID(), RPC: rpc, Registry: c.city.Registry,
-		RegistryCodeHash: registry.RuntimeCodeHash, TrustingPeriod: 24 * time.Hour, StoreDir: t.TempDir()}, trust)
+		RegistryCodeHash: registry.RuntimeCodeHash, TrustingPeriod: 24 * time.Hour, StoreDir: t.TempDir()}, trustAt(t, c.chain, c.chain.Height()-1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -487,18 +481,7 @@ func TestForkFreezesClient(t *testing.T) {
 	}
 
 	// A light client with a witness, trusting the current head; then the fork one block above it.
-	raw, err := c.chain.RawHeader(c.chain.Height())
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := qbft.ParseHeader(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	trust, err := qbft.NewTrustedHeader(h)
-	if err != nil {
-		t.Fatal(err)
-	}
+	trust := trustAt(t, c.chain, c.chain.Height())
 	forkAt, err := c.chain.Mine()
 	if err != nil {
 		t.Fatal(err)
