@@ -83,7 +83,10 @@ func (c *Client) haltOnAttack(ctx context.Context, h int64, attack error) error 
 // it would have dropped the last one), for a
 // witness serving another header at h than the primary: that is a divergence like any other (evidence,
 // halt). With only unreachable witnesses there is none, and it returns nil: the caller fails this
-// verification without halting. Called with c.mu held.
+// verification without halting. After ErrFailedHeaderCrossReferencing cometbft had verified the
+// primary's header at h; after ErrNoWitnesses it may not have (the primary failed first): a divergence
+// then still halts, which fails closed, and misbehaviour built from it is checked against the trusted
+// validators before anything is sent. Called with c.mu held.
 func (c *Client) haltIfWitnessesLied(ctx context.Context, h int64, err error) error {
 	if !errors.Is(err, cmtlight.ErrFailedHeaderCrossReferencing) && !errors.Is(err, cmtlight.ErrNoWitnesses) || h <= 0 {
 		return nil
