@@ -43,7 +43,8 @@ type Options struct {
 	// empty refuses them all.
 	AdminToken string
 	// Verify runs a verification the way the daemon's endpoint does (its budget, slots and shared
-	// fresh header). Nil: the console verifies on its own through Runtime (tests of the console).
+	// fresh header). Nil: every verification answers "cannot verify" (the console never opens a
+	// chain or verifies around the daemon's gate).
 	Verify func(ctx context.Context, chain, origin, id string) (*verify.Result, error)
 	// Witnesses gives a chain's witness record for the overview (nil: that of the Runtime's light
 	// client of the chain; tests give a fake).

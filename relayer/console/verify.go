@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/cityrelay/cityrelay/relayer/verify"
 )
@@ -58,24 +57,10 @@ func (c *Console) apiVerify(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Console) verify(ctx context.Context, chain, origin, id string) (*verify.Result, error) {
-	if c.o.Verify != nil {
-		return c.o.Verify(ctx, chain, origin, id)
+	if c.o.Verify == nil {
+		return nil, fmt.Errorf("%w: the console has no verifier", verify.ErrCouldNotVerify)
 	}
-	if _, ok := c.o.Config.Chains[chain]; !ok {
-		return nil, fmt.Errorf("%w: chain %q is not configured", verify.ErrCouldNotVerify, chain)
-	}
-	if c.o.Runtime == nil {
-		return nil, fmt.Errorf("%w: no chains opened", verify.ErrCouldNotVerify)
-	}
-	cl, err := c.o.Runtime.Chain(chain)
-	if err != nil {
-		return nil, err
-	}
-	lc, err := c.o.Runtime.Light(ctx, chain)
-	if err != nil {
-		return nil, err
-	}
-	return verify.Attestation(ctx, cl, lc, origin, id, verify.Options{MaxHeaderAge: c.o.Config.Verify.MaxHeaderAge.Duration, Now: time.Now()})
+	return c.o.Verify(ctx, chain, origin, id)
 }
 
 // urls matches what may be an RPC address in an error (it may carry an API key): never shown.
