@@ -804,3 +804,21 @@ func storedRoot(t *testing.T, ctx context.Context, o light.Options) int64 {
 	root, _ := lc.TrustedHeight()
 	return root
 }
+
+func TestRedactText(t *testing.T) {
+	for _, c := range []struct{ in, secret string }{
+		// An API key in the path.
+		{`light client of seoul-1: post failed: Post "https://rpc.example.com/v1/KEY123/": EOF`, "KEY123"},
+		// In user info and query.
+		{`Get "http://user:pa55@10.0.0.1:26657/status?apikey=Q9": dial tcp 10.0.0.1:26657: connection refused`, "pa55"},
+		{`Get "http://user:pa55@10.0.0.1:26657/status?apikey=Q9": dial tcp 10.0.0.1:26657: connection refused`, "Q9"},
+		// A dialled address alone.
+		{`dial tcp 10.0.0.1:26657: connection refused`, "10.0.0.1:26657"},
+		// An address and port alone.
+		{`the node at 10.0.0.7:9090 did not answer`, "10.0.0.7"},
+	} {
+		if out := light.RedactText(c.in); strings.Contains(out, c.secret) {
+			t.Errorf("light.RedactText(%q) = %q keeps %q", c.in, out, c.secret)
+		}
+	}
+}

@@ -180,6 +180,15 @@ func (r *witnessRecord) loadEvidence(dir, chainID string) error {
 	return nil
 }
 
+// addressish matches what may name a node, or carry a secret, in an error's text: a URL (an RPC
+// address with an API key in its path, query or user info), a dialled network and host:port, or an
+// IPv4 host:port.
+var addressish = regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.-]*://[^\s"'<>]+|(?:dial|Post|Get) [a-z]+ [^\s"':]+:\d+|\b\d{1,3}(\.\d{1,3}){3}:\d+\b`)
+
+// RedactText replaces every address in s with "<address>": for reasons shown to an HTTP client or a
+// page (the log keeps the detail).
+func RedactText(s string) string { return addressish.ReplaceAllString(s, "<address>") }
+
 // RedactURL reduces an RPC address to scheme://host:port: user info, path, query and fragment may
 // carry an API key and are dropped. An address without a scheme is read as http (as cometbft's RPC
 // client does); one that does not parse gives "<address>", never the input.

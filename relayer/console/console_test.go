@@ -265,7 +265,7 @@ func TestVerifyCannotVerify(t *testing.T) {
 			t.Errorf("verify %s: %d %s", q, code, body)
 		}
 	}
-	if got := redact(`post failed: Post "http://10.0.0.1:26657/?apikey=x": dial tcp 10.0.0.1:26657: refused`); strings.Contains(got, "10.0.0.1") || strings.Contains(got, "apikey") {
+	if got := light.RedactText(`post failed: Post "http://10.0.0.1:26657/?apikey=x": dial tcp 10.0.0.1:26657: refused`); strings.Contains(got, "10.0.0.1") || strings.Contains(got, "apikey") {
 		t.Errorf("redact left an address: %s", got)
 	}
 }
@@ -341,7 +341,7 @@ func TestOverviewShowsWitnesses(t *testing.T) {
 	}
 	want := []WitnessView{
 		{Witness: "https://rpc.example.com:443", State: "agrees", Height: 120, At: at.UTC()},
-		{Witness: "http://witness-2.example.com:26657#2", State: "no answer", Height: 120, At: at.UTC(), Error: `post failed: Post "<node>": EOF`},
+		{Witness: "http://witness-2.example.com:26657#2", State: "no answer", Height: 120, At: at.UTC(), Error: `post failed: Post "<address>": EOF`},
 		{Witness: "tcp://10.0.0.7:26657", State: "diverged", Height: 90, At: at.UTC(), Evidence: "seoul-1-90-1700000000000000000.json"},
 	}
 	if len(s.Witnesses) != len(want) {

@@ -232,12 +232,12 @@ func (c *Console) chainView(ctx context.Context, id string, m families) ChainVie
 	}
 	cl, err := c.o.Runtime.Chain(id)
 	if err != nil {
-		v.Error = redact(err.Error())
+		v.Error = light.RedactText(err.Error())
 		return v
 	}
 	st, err := cl.Status(ctx)
 	if err != nil {
-		v.Error = redact(err.Error())
+		v.Error = light.RedactText(err.Error())
 		return v
 	}
 	v.NodeHeight, v.NodeTime = st.SyncInfo.LatestBlockHeight, st.SyncInfo.LatestBlockTime.UTC()
@@ -257,7 +257,7 @@ func witnessViews(w Witnessed) ([]WitnessView, []DivergenceView, string) {
 	var ws []WitnessView
 	for _, s := range w.Witnesses() {
 		ws = append(ws, WitnessView{Witness: witnessName(s.Witness), Primary: s.Primary, State: string(s.State), Height: s.Height,
-			At: s.At.UTC(), Error: redact(s.Error), Evidence: baseName(s.Evidence)})
+			At: s.At.UTC(), Error: light.RedactText(s.Error), Evidence: baseName(s.Evidence)})
 	}
 	var ds []DivergenceView
 	for _, d := range w.Divergences() {

@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strings"
 
+	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/relayer/verify"
 )
 
@@ -46,7 +46,7 @@ func (c *Console) apiVerify(w http.ResponseWriter, r *http.Request) {
 	res, err := c.verify(ctx, chain, origin, id)
 	if err != nil {
 		reply(w, http.StatusOK, Card{Verdict: "cannot verify", Explain: "No verified answer could be obtained now: this is not a negative answer. Try again later.",
-			Error: redact(err.Error())}, nil)
+			Error: light.RedactText(err.Error())}, nil)
 		return
 	}
 	v, ok := verdicts[res.Status]
@@ -62,8 +62,3 @@ func (c *Console) verify(ctx context.Context, chain, origin, id string) (*verify
 	}
 	return c.o.Verify(ctx, chain, origin, id)
 }
-
-// urls matches what may be an RPC address in an error (it may carry an API key): never shown.
-var urls = regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.-]*://[^\s"']+|\b\d{1,3}(\.\d{1,3}){3}:\d+\b`)
-
-func redact(s string) string { return urls.ReplaceAllString(s, "<node>") }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/cityrelay/cityrelay/light"
 )
 
 // Health thresholds.
@@ -152,7 +154,7 @@ func readyz(h *health, v *verifiers, maxAge time.Duration, natsUp func() bool, m
 		reasons := h.reasons(up)
 		m.healthy.Set(b2f(len(reasons) == 0))
 		if len(reasons) > 0 {
-			http.Error(w, redact(strings.Join(reasons, "\n")), http.StatusServiceUnavailable)
+			http.Error(w, light.RedactText(strings.Join(reasons, "\n")), http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "ok")

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -140,13 +139,6 @@ func (f *freshHeaders) VerifyFresh(ctx context.Context, maxAge time.Duration) (*
 		return r.Val.(*cmttypes.LightBlock), nil
 	}
 }
-
-// urlish matches what may carry a secret in an error's text: a URL (an RPC address with an API key
-// in its path, query or user info) or a dialled host:port.
-var urlish = regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.-]*://[^\s"'<>]+|(?:dial|Post|Get) [a-z]+ [^\s"':]+:\d+`)
-
-// redact takes URLs and dialled addresses out of a reason shown to an HTTP client (the log keeps them).
-func redact(s string) string { return urlish.ReplaceAllString(s, "<address>") }
 
 // requestID names a request in the log so a generic error reply can be matched to its detail.
 func requestID() string {

@@ -210,22 +210,6 @@ func TestFreshHeadersShared(t *testing.T) {
 	}
 }
 
-func TestRedact(t *testing.T) {
-	for _, c := range []struct{ in, secret string }{
-		// An API key in the path.
-		{`light client of seoul-1: post failed: Post "https://rpc.example.com/v1/KEY123/": EOF`, "KEY123"},
-		// In user info and query.
-		{`Get "http://user:pa55@10.0.0.1:26657/status?apikey=Q9": dial tcp 10.0.0.1:26657: connection refused`, "pa55"},
-		{`Get "http://user:pa55@10.0.0.1:26657/status?apikey=Q9": dial tcp 10.0.0.1:26657: connection refused`, "Q9"},
-		// A dialled address alone.
-		{`dial tcp 10.0.0.1:26657: connection refused`, "10.0.0.1:26657"},
-	} {
-		if out := redact(c.in); strings.Contains(out, c.secret) {
-			t.Errorf("redact(%q) = %q keeps %q", c.in, out, c.secret)
-		}
-	}
-}
-
 // blockingHeaders fails every verification with an error naming a secret-bearing RPC URL, after
 // release is closed.
 type blockingHeaders struct{ release chan struct{} }
