@@ -19,11 +19,11 @@ import (
 	"github.com/cityrelay/cityrelay/light/qbft"
 )
 
-// besuHeader is a real Besu QBFT header (block 7528), from ../shared/testdata (its README gives what a
-// correct verifier computes from it).
+// besuHeader is a real Besu QBFT header (block 7528), from testdata/ (its README gives its source and
+// what a correct verifier computes from it).
 func besuHeader(t testing.TB) []byte {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "testdata", "besu-qbft-block-7528.header.hex"))
+	raw, err := os.ReadFile(filepath.Join("testdata", "besu-qbft-block-7528.header.hex"))
 	if err != nil {
 		t.Fatalf("test vector: %v", err)
 	}
