@@ -19,6 +19,9 @@ var (
 	ErrSequenceMismatch = errors.New("account sequence mismatch")
 	// ErrNotFound is returned by queries for state that does not exist.
 	ErrNotFound = errors.New("not found")
+	// ErrNoSuchStore is returned by a store query naming a store the chain does not have (a module it
+	// does not run: the did store on an IBC chain that is not a city chain).
+	ErrNoSuchStore = errors.New("no such store")
 	// ErrSimulation marks a tx whose gas simulation failed (nothing was broadcast): matched with
 	// errors.Is beside a *TxError when the chain refused it in simulation.
 	ErrSimulation = errors.New("simulation failed")

@@ -13,7 +13,7 @@ import (
 
 func verifyCmd() *cobra.Command {
 	var chain, origin, id string
-	var asJSON, trustLatest bool
+	var asJSON, trustLatest, relayedOnly bool
 	cmd := &cobra.Command{
 		Use:   "verify --chain CHAIN --origin ORIGIN-CHAIN --id ATTESTATION-ID",
 		Short: "Verify an attestation on a chain with a light-client-checked proof (exit 0 valid, 1 not valid, 2 could not verify)",
@@ -36,8 +36,35 @@ func verifyCmd() *cobra.Command {
 			if err != nil {
 				return &exitError{code: 2, err: err}
 			}
+			// The origin's own status is proven with our light client of it (a chain or an EVM city
+			// of this config), opened only when a relayed record needs it.
+			origins := func(id string) (verify.Origin, bool) {
+				if _, ok := cfg.Chains[id]; ok {
+					oc, err := rt.Chain(id)
+					if err != nil {
+						return nil, false
+					}
+					olc, err := rt.Light(cmd.Context(), id)
+					if err != nil {
+						return nil, false
+					}
+					return verify.CosmosOrigin{Chain: oc, Headers: olc}, true
+				}
+				if _, ok := cfg.EvmCities[id]; ok {
+					ec, err := rt.EvmCity(cmd.Context(), id)
+					if err != nil {
+						return nil, false
+					}
+					return verify.EvmOrigin{City: id, Headers: ec}, true
+				}
+				return nil, false
+			}
 			res, err := verify.Attestation(cmd.Context(), c, lc, origin, id,
-				verify.Options{MaxHeaderAge: cfg.Verify.MaxHeaderAge.Duration, Now: time.Now()})
+				verify.Options{MaxHeaderAge: cfg.Verify.MaxHeaderAge.Duration, Now: time.Now(), Origins: origins,
+					MaxOriginAge: cfg.Verify.MaxOriginAge.Duration, RelayedOnly: relayedOnly})
+			if errors.Is(err, verify.ErrNotCityChain) {
+				return &exitError{code: 2, err: fmt.Errorf("%s is not a city chain (it has no did module): %w", chain, err)}
+			}
 			if err != nil {
 				return &exitError{code: 2, err: err}
 			}
@@ -51,9 +78,13 @@ func verifyCmd() *cobra.Command {
 				if res.Reason != "" {
 					fmt.Fprintf(out, "reason:          %s\n", res.Reason)
 				}
+				if res.OriginHeight != 0 {
+					fmt.Fprintf(out, "status proven:   %s at %s height %d (%s), from %s\n", res.Status, res.Origin, res.OriginHeight,
+						res.OriginTime.UTC().Format(time.RFC3339), statusFrom(res.StatusFrom))
+				}
 				fmt.Fprintf(out, "chain:           %s (header %d of %s verified by the light client, app hash %s)\norigin:          %s\nid:              %s\n",
 					res.Chain, res.HeaderHeight, res.HeaderTime.UTC().Format(time.RFC3339), res.AppHash, res.Origin, res.ID)
-				if !res.OriginStateAsOf.IsZero() {
+				if !res.OriginStateAsOf.IsZero() && res.OriginHeight == 0 {
 					fmt.Fprintf(out, "origin state of: %s (the latest state of %s its client holds: nothing %s did later has arrived)\n",
 						res.OriginStateAsOf.UTC().Format(time.RFC3339), res.Origin, res.Origin)
 				}
@@ -83,7 +114,14 @@ func verifyCmd() *cobra.Command {
 client verified, no older than verify.max_header_age and not behind the chain's witnesses, it proves
 the record and, for a record received from another city, the chain's city registry entry for the
 origin and the binding of the record's channel to that registered client (channel, connection,
-client). Exit 0: valid; 1: proven not valid (revoked, suspended, expired, absent, origin not
+client). For such a record it also proves the issuing city's own current status: att/<id> on a
+Cosmos origin, status[id] in an EVM city's registry, at a header of the origin no older than
+verify.max_origin_age, verified from the client the chain's registry names for the origin (so an
+impostor calling itself the origin cannot answer). A revocation then counts as soon as the origin
+commits it, whether or not a relayer carried it. The origin must be configured (chains add, or an
+[evm_cities] table); when its status cannot be proven freshly, verify exits 2 "cannot verify
+freshly", unless --relayed-only asks for the relayed record's answer (as of the registered client's
+latest state of the origin). A chain that is not a city chain (no did module) exits 2. Exit 0: valid; 1: proven not valid (revoked, suspended, expired, absent, origin not
 recognised, client frozen: the registered client the record came through, 07-tendermint or
 city-qbft, was frozen by misbehaviour, or client expired: that client's latest state of the origin
 is older than its trusting period, so the origin's revocations since cannot have arrived); 2: could not verify (no fresh verified header, a proof that does not match, an error).`
@@ -91,6 +129,7 @@ is older than its trusting period, so the origin's revocations since cannot have
 	cmd.Flags().StringVar(&origin, "origin", "", "chain that issued the attestation (e.g. seoul-1)")
 	cmd.Flags().StringVar(&id, "id", "", "attestation id (64 hex characters)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	cmd.Flags().BoolVar(&relayedOnly, "relayed-only", false, "answer from the relayed record alone, without proving the origin's own current status (a revocation since may not have arrived)")
 	cmd.Flags().BoolVar(&trustLatest, "trust-latest", false, "start a light client with an empty store from the chain's latest header")
 	return cmd
 }
@@ -108,4 +147,15 @@ func atHeight(h int64) string {
 		return ""
 	}
 	return fmt.Sprintf(" height %d", h)
+}
+
+// statusFrom says in words where a status was proven.
+func statusFrom(from string) string {
+	switch from {
+	case "origin":
+		return "the issuing city's own record"
+	case "local":
+		return "this chain's own record (it is the origin)"
+	}
+	return "the relayed record"
 }

@@ -149,6 +149,10 @@ type Verify struct {
 	// MaxHeaderAge is the oldest a verified header may be for verify to answer from it: a node that
 	// freezes its answers must not make a credential revoked since look valid.
 	MaxHeaderAge Duration `toml:"max_header_age"`
+	// MaxOriginAge is the oldest the origin's verified header (or EVM block) may be when verify proves
+	// the issuing city's own current status of a relayed attestation: a revocation counts as soon as
+	// the origin commits it, whether or not a relayer carried it.
+	MaxOriginAge Duration `toml:"max_origin_age"`
 	// MaxPerSecond is the daemon's budget of verification requests a second (GET
 	// /v1/attestations and the console's form); past it they are refused with 503 and Retry-After.
 	// Each costs the chain's node a proven query and the daemon a proof check: the budget keeps
@@ -217,6 +221,8 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(d.Duration.Strin
 const (
 	// DefaultMaxHeaderAge is verify.max_header_age when unset.
 	DefaultMaxHeaderAge = 60 * time.Second
+	// DefaultMaxOriginAge is verify.max_origin_age when unset.
+	DefaultMaxOriginAge = 60 * time.Second
 	// DefaultVerificationsPerSecond is verify.max_per_second when unset: with it, 200 clients leave
 	// relaying at 93-96 % of its pace alone, against 67-82 % without a budget (BenchmarkVerifyUnderLoad,
 	// 2 shared cores, chains in process; BENCHMARKS.md).
@@ -234,7 +240,7 @@ func Default() *Config {
 		Console: Console{Enabled: true},
 		Relay: Relay{BatchMaxMsgs: 50, BatchMaxWait: Duration{500 * time.Millisecond}, ClearOnStart: true, ClearChunk: 100, InFlight: 3,
 			ClearInterval: Duration{5 * time.Minute}, MaxDeliveries: 8, RetryBackoff: Duration{2 * time.Second}},
-		Verify: Verify{MaxHeaderAge: Duration{DefaultMaxHeaderAge}, MaxPerSecond: DefaultVerificationsPerSecond},
+		Verify: Verify{MaxHeaderAge: Duration{DefaultMaxHeaderAge}, MaxOriginAge: Duration{DefaultMaxOriginAge}, MaxPerSecond: DefaultVerificationsPerSecond},
 		Chains: map[string]*Chain{},
 		Paths:  map[string]*Path{},
 	}
@@ -379,6 +385,9 @@ func (c *Config) validate(file string, lines lineIndex) error {
 	}
 	if c.Verify.MaxHeaderAge.Duration <= 0 {
 		return fail("verify.max_header_age", "%s: must be positive, e.g. \"60s\"", c.Verify.MaxHeaderAge.Duration)
+	}
+	if c.Verify.MaxOriginAge.Duration <= 0 {
+		return fail("verify.max_origin_age", "%s: must be positive, e.g. \"60s\"", c.Verify.MaxOriginAge.Duration)
 	}
 	if c.Verify.MaxPerSecond < 0 {
 		return fail("verify.max_per_second", "%d: must not be negative (0: no budget)", c.Verify.MaxPerSecond)

@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -44,7 +45,16 @@ func (c *Console) apiVerify(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
 	defer cancel()
 	res, err := c.verify(ctx, chain, origin, id)
-	if err != nil {
+	switch {
+	case errors.Is(err, verify.ErrNotCityChain):
+		reply(w, http.StatusOK, Card{Verdict: "not a city chain", Explain: chain + " is not a city chain (it has no did module): it holds no credentials to verify.",
+			Error: light.RedactText(err.Error())}, nil)
+		return
+	case errors.Is(err, verify.ErrNotFresh):
+		reply(w, http.StatusOK, Card{Verdict: "cannot verify", Explain: "The issuing city's own current status could not be proven now (its nodes unreachable or stalled, or it is not configured here): do not accept the credential as valid yet. Try again later.",
+			Error: light.RedactText(err.Error())}, nil)
+		return
+	case err != nil:
 		reply(w, http.StatusOK, Card{Verdict: "cannot verify", Explain: "No verified answer could be obtained now: this is not a negative answer. Try again later.",
 			Error: light.RedactText(err.Error())}, nil)
 		return

@@ -35,6 +35,7 @@ import (
 	"github.com/cityrelay/cityrelay/relayer/evmrelay"
 	"github.com/cityrelay/cityrelay/relayer/pipeline"
 	"github.com/cityrelay/cityrelay/relayer/runtime"
+	"github.com/cityrelay/cityrelay/relayer/verify"
 )
 
 // Options configure the daemon.
@@ -610,7 +611,7 @@ func mux(s site) (*http.ServeMux, func()) {
 // request never opens one (a file keyring would ask for its passphrase). A light client that cannot
 // open (its node down) is logged and its chain answers 503 until the daemon restarts.
 func openChains(ctx context.Context, o Options, lim limits, m *metrics) (*verifiers, error) {
-	v := &verifiers{byChain: map[string]*verifier{}}
+	v := &verifiers{byChain: map[string]*verifier{}, evm: map[string]verify.EvmHeaders{}}
 	for id := range o.Config.Chains {
 		c, err := o.Runtime.Chain(id)
 		if err != nil {
@@ -625,6 +626,15 @@ func openChains(ctx context.Context, o Options, lim limits, m *metrics) (*verifi
 		v.byChain[id] = &verifier{prover: c, headers: &freshHeaders{lc: lc, share: lim.ShareHeader, now: time.Now,
 			verifyTimeout: lim.Request, onShared: m.headerShared.WithLabelValues(id).Inc}}
 		m.witnesses.add(id, lc)
+	}
+	// EVM cities are origins too: verify proves their registry's status of what they issued.
+	for _, city := range slices.Sorted(maps.Keys(o.Config.EvmCities)) {
+		ec, err := o.Runtime.EvmCity(ctx, city)
+		if err != nil {
+			o.Log.Warn().Err(err).Str("city", city).Msg("EVM city's light client did not open; its attestations cannot be verified freshly until the daemon restarts")
+			continue
+		}
+		v.evm[city] = ec
 	}
 	return v, nil
 }

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/cityrelay/cityrelay/chains"
+	"github.com/cityrelay/cityrelay/light"
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/relayer/verify"
 )
@@ -105,7 +106,34 @@ type freshHeaders struct {
 	at     time.Time
 }
 
-var _ verify.FreshHeaders = (*freshHeaders)(nil)
+var _ verify.OriginHeaders = (*freshHeaders)(nil)
+
+// verifiedHeights is the rest of a light client that verify needs of an origin (*light.Client).
+type verifiedHeights interface {
+	VerifyHeight(ctx context.Context, h int64) (*cmttypes.LightBlock, error)
+	ValidatorsAt(ctx context.Context, h int64, hash []byte) (*cmttypes.ValidatorSet, error)
+}
+
+// VerifyHeight is the light client's verified header at h (not shared: each height is its own).
+func (f *freshHeaders) VerifyHeight(ctx context.Context, h int64) (*cmttypes.LightBlock, error) {
+	lc, ok := f.lc.(verifiedHeights)
+	if !ok {
+		return nil, fmt.Errorf("no light client: %w", errNoLightClient)
+	}
+	return lc.VerifyHeight(ctx, h)
+}
+
+// ValidatorsAt is the light client's validator set at h, checked against hash.
+func (f *freshHeaders) ValidatorsAt(ctx context.Context, h int64, hash []byte) (*cmttypes.ValidatorSet, error) {
+	lc, ok := f.lc.(verifiedHeights)
+	if !ok {
+		return nil, fmt.Errorf("no light client: %w", errNoLightClient)
+	}
+	return lc.ValidatorsAt(ctx, h, hash)
+}
+
+// errNoLightClient: the chain's light client did not open at start.
+var errNoLightClient = errors.New("the chain's light client did not open at start")
 
 // VerifyFresh returns the shared header if it is young enough for maxAge, else verifies one.
 func (f *freshHeaders) VerifyFresh(ctx context.Context, maxAge time.Duration) (*cmttypes.LightBlock, error) {
@@ -199,8 +227,15 @@ func (g *gate) enter(ctx context.Context) (release func(), err error) {
 	}
 }
 
-// verification runs one verification through the gate against the chain's shared fresh header.
+// verification runs one verification through the gate against the chain's shared fresh header, and
+// the origin's own status against the origin's (a Cosmos city's shared fresh header, or an EVM city's
+// newest verified block).
 func (s site) verification(ctx context.Context, chain, origin, id string) (*verify.Result, error) {
+	return s.verifyOnce(ctx, chain, origin, id, false)
+}
+
+// verifyOnce is verification, or with relayedOnly the relayed record's answer alone.
+func (s site) verifyOnce(ctx context.Context, chain, origin, id string, relayedOnly bool) (*verify.Result, error) {
 	c, ok := s.v.chain(chain)
 	if !ok {
 		return nil, fmt.Errorf("%w: chain %q is not configured", verify.ErrCouldNotVerify, chain)
@@ -211,7 +246,8 @@ func (s site) verification(ctx context.Context, chain, origin, id string) (*veri
 	}
 	defer release()
 	return verify.Attestation(ctx, c.prover, c.headers, origin, id,
-		verify.Options{MaxHeaderAge: s.o.Config.Verify.MaxHeaderAge.Duration, Now: time.Now()})
+		verify.Options{MaxHeaderAge: s.o.Config.Verify.MaxHeaderAge.Duration, Now: time.Now(), Origins: s.v.origin,
+			MaxOriginAge: s.o.Config.Verify.MaxOriginAge.Duration, RelayedOnly: relayedOnly})
 }
 
 // attestations serves GET /v1/attestations/{chain}/{origin}/{id}, each request admitted by the
@@ -240,13 +276,29 @@ func attestations(s site) http.HandlerFunc {
 			fail(http.StatusBadRequest, "give a city chain id as origin and a 64-hex-character attestation id")
 			return
 		}
-		res, err := s.verification(r.Context(), chain, origin, id)
+		relayedOnly := false
+		if v := r.URL.Query().Get("relayed_only"); v != "" {
+			var err error
+			if relayedOnly, err = strconv.ParseBool(v); err != nil {
+				fail(http.StatusBadRequest, "relayed_only must be true or false")
+				return
+			}
+		}
+		res, err := s.verifyOnce(r.Context(), chain, origin, id, relayedOnly)
 		switch {
 		case errors.Is(err, ErrBusy):
 			w.Header().Set("Retry-After", "1")
 			fail(http.StatusServiceUnavailable, "too many verifications: retry in a second")
 		case r.Context().Err() != nil:
 			return
+		case errors.Is(err, verify.ErrNotCityChain):
+			fail(http.StatusUnprocessableEntity, fmt.Sprintf("%s is not a city chain (its node says it has no did module): it holds no attestations to verify", chain))
+		case errors.Is(err, verify.ErrNotFresh):
+			rid := requestID()
+			s.o.Log.Warn().Err(err).Str("chain", chain).Str("origin", origin).Str("id", id).Str("request", rid).Msg("origin's status not proven")
+			// Not valid from the relayed record alone: the origin may have revoked it since.
+			fail(http.StatusServiceUnavailable, fmt.Sprintf("cannot verify freshly: %s (request %s in the daemon's log; relayed_only=true answers from the relayed record)",
+				light.RedactText(strings.TrimPrefix(err.Error(), verify.ErrNotFresh.Error()+": ")), rid))
 		case err != nil:
 			rid := requestID()
 			s.o.Log.Warn().Err(err).Str("chain", chain).Str("origin", origin).Str("id", id).Str("request", rid).Msg("verification failed")
@@ -266,10 +318,23 @@ type verifier struct {
 	headers *freshHeaders
 }
 
-// verifiers are every configured chain's, opened at start (no request opens a chain: opening one may
-// ask for a keyring passphrase). Read-only once built.
+// verifiers are every configured chain's, and every EVM city's light client, opened at start (no
+// request opens a chain: opening one may ask for a keyring passphrase). Read-only once built.
 type verifiers struct {
 	byChain map[string]*verifier
+	evm     map[string]verify.EvmHeaders
+}
+
+// origin is the origin chain whose own status verify proves: a configured chain (its shared fresh
+// header) or EVM city.
+func (v *verifiers) origin(id string) (verify.Origin, bool) {
+	if c, ok := v.byChain[id]; ok {
+		return verify.CosmosOrigin{Chain: c.prover, Headers: c.headers}, true
+	}
+	if e, ok := v.evm[id]; ok {
+		return verify.EvmOrigin{City: id, Headers: e}, true
+	}
+	return nil, false
 }
 
 func (v *verifiers) chain(id string) (*verifier, bool) {

@@ -58,6 +58,11 @@ const (
 // does not match the verified app hash, a malformed id): the answer is unknown, not negative.
 var ErrCouldNotVerify = errors.New("could not verify")
 
+// ErrNotCityChain is returned for a chain whose node says it has no did module: an IBC chain that is
+// not a city chain holds no attestations to verify. (Only a node says so: a lying node can make verify
+// answer this instead of valid, never valid instead of this.)
+var ErrNotCityChain = errors.New("not a city chain")
+
 // Result is a verified answer about one attestation.
 type Result struct {
 	Status      Status                `json:"status"`
@@ -81,8 +86,21 @@ type Result struct {
 	// client's latest consensus state: the origin's newest state the chain knows of. Nothing the origin
 	// did after it (a revocation) can have arrived yet.
 	OriginStateAsOf time.Time `json:"origin_state_as_of,omitzero"`
-	// Reason explains a status other than valid, when the record alone does not.
+	// Reason explains a status other than valid, when the record alone does not, and says where a
+	// status was proven ("revoked at seoul-1 height 812 (2026-12-07T09:41:02Z)").
 	Reason string `json:"reason,omitempty"`
+	// StatusFrom says what the status was proven from: "origin" (the issuing city's own record, at a
+	// fresh verified header of it bound to the registered client), "relayed" (the copy the chain
+	// received: a final status, or the operator asked for the relayed record only), or "local" (the
+	// chain is the origin).
+	StatusFrom string `json:"status_from,omitempty"`
+	// RelayedStatus is what the relayed copy on Chain says, when the origin's own status was proven too
+	// (they differ while a status change is on its way, or was withheld).
+	RelayedStatus Status `json:"relayed_status,omitempty"`
+	// OriginHeight and OriginTime are the origin's header (Cosmos) or block (EVM) whose app hash or
+	// state root the origin's own record was proven against.
+	OriginHeight int64     `json:"origin_height,omitempty"`
+	OriginTime   time.Time `json:"origin_time,omitzero"`
 	// ProofHeight is the height whose state was read; HeaderHeight (= ProofHeight+1) is the verified
 	// header whose app hash every proof was checked against, HeaderTime its time.
 	ProofHeight  int64     `json:"proof_height"`
@@ -103,6 +121,15 @@ type Options struct {
 	MaxHeaderAge time.Duration
 	// Now judges the validity window (default time.Now()).
 	Now time.Time
+	// Origins finds the origin chains whose own status of a relayed record is proven (config: the
+	// origin's chain or EVM city). Without the origin, a relayed record that is not final is not
+	// answered (ErrNotFresh) unless RelayedOnly.
+	Origins Origins
+	// MaxOriginAge is the oldest the origin's header may be (config verify.max_origin_age).
+	MaxOriginAge time.Duration
+	// RelayedOnly answers from the relayed record alone, as of its registered client's latest state
+	// (Result.OriginStateAsOf): a revocation the origin issued since may not have arrived.
+	RelayedOnly bool
 }
 
 // Attestation verifies the attestation id of origin as chain knows it: on the origin chain itself its
@@ -120,6 +147,9 @@ func Attestation(ctx context.Context, chain chains.Prover, lc FreshHeaders, orig
 	}
 	if o.Now.IsZero() {
 		o.Now = time.Now()
+	}
+	if o.MaxOriginAge <= 0 {
+		o.MaxOriginAge = o.MaxHeaderAge
 	}
 	lb, err := lc.VerifyFresh(ctx, o.MaxHeaderAge)
 	if err != nil {
@@ -147,6 +177,9 @@ func Attestation(ctx context.Context, chain chains.Prover, lc FreshHeaders, orig
 			return nil, fmt.Errorf("%w: decode attestation: %v", ErrCouldNotVerify, err)
 		}
 		r.Attestation, r.Status = &a, status(&a, o.Now)
+		// On its origin the record is the origin's own, proven at a fresh header.
+		r.StatusFrom, r.OriginHeight, r.OriginTime = "local", lb.Height, lb.Time
+		r.Reason = fmt.Sprintf("%s at %s height %d (%s)", r.Status, origin, lb.Height, lb.Time.UTC().Format(time.RFC3339))
 		return r, nil
 	}
 	var f didtypes.ForeignAttestation
@@ -182,7 +215,7 @@ func Attestation(ctx context.Context, chain chains.Prover, lc FreshHeaders, orig
 	if r.Client == r.RegisteredClient {
 		// Frozen (misbehaviour of the origin was submitted to it) or expired (nothing from the origin
 		// can arrive through it any more), the record's own status no longer answers.
-		if decided, err := rd.judgeClient(r, c); decided || err != nil {
+		if decided, err := rd.judgeClient(r, &c); decided || err != nil {
 			return r, err
 		}
 	}
@@ -195,15 +228,65 @@ func Attestation(ctx context.Context, chain chains.Prover, lc FreshHeaders, orig
 		}
 		return r, nil
 	}
+	r.StatusFrom = "relayed"
 	if f.Tombstone {
 		r.Status = StatusPending
 		if a.Status == didtypes.ATTESTATION_STATUS_REVOKED {
 			r.Status = StatusRevoked
 		}
+	} else {
+		r.Status = status(&a, o.Now)
+	}
+	switch {
+	case r.Status == StatusRevoked || r.Status == StatusExpired:
+		// Final whatever the origin did since: revoked is final there too, and the validity window
+		// is signed into the attestation.
+		return r, nil
+	case o.RelayedOnly:
+		r.Reason = fmt.Sprintf("%s in the relayed record only (received at %s height %d; %s's latest state %s knows is of %s): a status change %s made since may not have arrived",
+			r.Status, r.Chain, r.ReceivedHeight, origin, r.Chain, r.OriginStateAsOf.UTC().Format(time.RFC3339), origin)
 		return r, nil
 	}
-	r.Status = status(&a, o.Now)
-	return r, nil
+	rd.attestation = &a
+	return r, rd.fromOrigin(r, &c, o)
+}
+
+// fromOrigin proves the origin's own current status of r's attestation and answers from it: the
+// issuing city's record is the truth, the relayed copy only follows it.
+func (rd reader) fromOrigin(r *Result, c *clientInfo, o Options) error {
+	var org Origin
+	ok := false
+	if o.Origins != nil {
+		org, ok = o.Origins(r.Origin)
+	}
+	if !ok {
+		return fmt.Errorf("%w: %s, the origin, is not configured here (add it as a chain or an EVM city to prove its own status; or ask for the relayed record only)", ErrNotFresh, r.Origin)
+	}
+	st, err := org.status(rd.ctx, rd, c, r.ID, o)
+	if err != nil {
+		return err
+	}
+	r.RelayedStatus, r.StatusFrom, r.OriginHeight, r.OriginTime = r.Status, "origin", st.height, st.time
+	at := fmt.Sprintf("%s height %d (%s)", r.Origin, st.height, st.time.UTC().Format(time.RFC3339))
+	if st.att == nil {
+		r.Status = StatusAbsent
+		r.Reason = fmt.Sprintf("%s holds no attestation %s at %s, though %s holds a relayed record of it", r.Origin, r.ID, at, r.Chain)
+		return nil
+	}
+	if st.att.Id != r.ID {
+		return fmt.Errorf("%w: %s's record at att/%s has id %s", ErrCouldNotVerify, r.Origin, r.ID, st.att.Id)
+	}
+	if r.Status == StatusPending && st.att.Status != didtypes.ATTESTATION_STATUS_REVOKED {
+		// Only a status change arrived here: the chain has not received the attestation itself.
+		r.Reason = fmt.Sprintf("only a status change has arrived on %s; %s's own record is %s at %s", r.Chain, r.Origin, status(st.att, o.Now), at)
+		return nil
+	}
+	r.Status = status(st.att, o.Now)
+	r.Reason = fmt.Sprintf("%s at %s", r.Status, at)
+	if r.Status != r.RelayedStatus {
+		r.Reason += fmt.Sprintf("; the record relayed to %s still says %s", r.Chain, r.RelayedStatus)
+	}
+	return nil
 }
 
 // reader reads state with proofs checked against one verified header.
@@ -211,6 +294,8 @@ type reader struct {
 	ctx   context.Context
 	chain chains.Prover
 	lb    *cmttypes.LightBlock
+	// attestation is the relayed record being verified (an EVM origin proves only its status).
+	attestation *didtypes.Attestation
 }
 
 // read returns the value at key (nil: proven absent) in the state the header commits to, and the
@@ -218,6 +303,9 @@ type reader struct {
 func (rd reader) read(storeKey string, key []byte) ([]byte, int64, error) {
 	p, err := rd.chain.QueryProven(rd.ctx, storeKey, key, rd.lb.Height-1)
 	if err != nil {
+		if storeKey == didtypes.StoreKey && errors.Is(err, chains.ErrNoSuchStore) {
+			return nil, 0, notCityChain(rd.chain.ChainID(), err)
+		}
 		return nil, 0, fmt.Errorf("%w: read %s/%s on %s: %v", ErrCouldNotVerify, storeKey, key, rd.chain.ChainID(), err)
 	}
 	if err := light.VerifyProofAgainstAppHash(rd.lb.AppHash, storeKey, key, p.Value, p.Ops); err != nil {
@@ -232,6 +320,11 @@ type clientInfo struct {
 	frozen   bool
 	latest   ibcexported.Height
 	trusting time.Duration
+	// tm or qbft is the client state, by type.
+	tm   *ibctm.ClientState
+	qbft *qbftclient.ClientState
+	// latestConsensus is the consensus state at latest (an Any), once judgeClient proved it.
+	latestConsensus []byte
 	// consensusTime decodes the timestamp of one of the client's consensus states.
 	consensusTime func(value []byte) (time.Time, error)
 }
@@ -253,7 +346,7 @@ func (rd reader) client(clientID string) (clientInfo, error) {
 		if err := proto.Unmarshal(any.Value, &tm); err != nil {
 			return clientInfo{}, fmt.Errorf("%w: decode client state of %s on %s: %v", ErrCouldNotVerify, clientID, rd.chain.ChainID(), err)
 		}
-		return clientInfo{id: clientID, typ: ibcexported.Tendermint, frozen: !tm.FrozenHeight.IsZero(), latest: tm.LatestHeight, trusting: tm.TrustingPeriod,
+		return clientInfo{id: clientID, typ: ibcexported.Tendermint, frozen: !tm.FrozenHeight.IsZero(), latest: tm.LatestHeight, trusting: tm.TrustingPeriod, tm: &tm,
 			consensusTime: func(v []byte) (time.Time, error) {
 				var cs ibctm.ConsensusState
 				err := unmarshalAny(v, &cs)
@@ -263,7 +356,7 @@ func (rd reader) client(clientID string) (clientInfo, error) {
 		if err := proto.Unmarshal(any.Value, &qbft); err != nil {
 			return clientInfo{}, fmt.Errorf("%w: decode client state of %s on %s: %v", ErrCouldNotVerify, clientID, rd.chain.ChainID(), err)
 		}
-		return clientInfo{id: clientID, typ: qbftclient.ClientType, frozen: qbft.FrozenHeight != 0, latest: qbftclient.Height(qbft.LatestHeight),
+		return clientInfo{id: clientID, typ: qbftclient.ClientType, frozen: qbft.FrozenHeight != 0, latest: qbftclient.Height(qbft.LatestHeight), qbft: &qbft,
 			trusting: time.Duration(qbft.TrustingPeriod) * time.Second, consensusTime: func(v []byte) (time.Time, error) {
 				var cs qbftclient.ConsensusState
 				err := unmarshalAny(v, &cs)
@@ -289,7 +382,7 @@ func unmarshalAny(value []byte, m proto.Message) error {
 // decided r: frozen by misbehaviour first, then expired, judged by the verifying chain's own time (the
 // verified header's) against the consensus state at the client's latest height, proven too. It sets
 // r.OriginStateAsOf to that consensus state's time.
-func (rd reader) judgeClient(r *Result, c clientInfo) (bool, error) {
+func (rd reader) judgeClient(r *Result, c *clientInfo) (bool, error) {
 	if c.frozen {
 		r.Status = StatusClientFrozen
 		r.Reason = fmt.Sprintf("client %s of %s is frozen: two conflicting headers of %s were proven, so what was proven through it is no longer trusted (the registry admin registers a new client)", c.id, r.Origin, r.Origin)
@@ -302,6 +395,7 @@ func (rd reader) judgeClient(r *Result, c clientInfo) (bool, error) {
 	if bz == nil {
 		return false, fmt.Errorf("%w: client %s on %s has no consensus state at its latest height %s", ErrCouldNotVerify, c.id, rd.chain.ChainID(), c.latest)
 	}
+	c.latestConsensus = bz
 	asOf, err := c.consensusTime(bz)
 	if err != nil || asOf.IsZero() || c.trusting <= 0 {
 		return false, fmt.Errorf("%w: consensus state of client %s at %s on %s is malformed (trusting period %s): %v", ErrCouldNotVerify, c.id, c.latest, rd.chain.ChainID(), c.trusting, err)
@@ -351,6 +445,14 @@ func (rd reader) binding(r *Result) error {
 	}
 	r.Client = conn.ClientId
 	return nil
+}
+
+// notCityChain is ErrNotCityChain for chain when err says its node has no did store, else err.
+func notCityChain(chain string, err error) error {
+	if errors.Is(err, chains.ErrNoSuchStore) {
+		return fmt.Errorf("%w: %s has no %s module (its node: %v)", ErrNotCityChain, chain, didtypes.ModuleName, err)
+	}
+	return err
 }
 
 func status(a *didtypes.Attestation, now time.Time) Status {

@@ -154,11 +154,13 @@ function renderCard(c) {
     r ? dl([...(a ? [["issuer", a.issuer_did], ["subject", a.subject_did], ["type", a.credential_type],
       ["valid", `${unix(a.valid_from)} – ${unix(a.valid_until)}`]] : []), ["origin city", (a && a.origin_chain_id) || r.origin],
       ["checked on", r.chain], ["verified header", `height ${r.header_height} · ${ago(r.header_time)}`],
-      ["origin city's state as of", ago(r.origin_state_as_of)]]) : null,
+      ...(r.origin_height ? [["status proven at", `${(a && a.origin_chain_id) || r.origin} height ${r.origin_height} · ${ago(r.origin_time)}`]]
+        : [["origin city's state as of", ago(r.origin_state_as_of)]]),
+      ...(r.relayed_status && r.relayed_status !== r.status ? [["relayed copy says", r.relayed_status]] : [])]) : null,
     c.error ? h("p", { class: "err" }, c.error) : null,
     r ? h("details", {}, h("summary", {}, "Proof details"),
       dl([["proof height", r.proof_height], ["app hash", r.app_hash], ["received at height", r.received_height], ["channel", r.channel],
-        ["connection", r.connection], ["client", r.client], ["registry names", r.registered_client], ["reason", r.reason]]),
+        ["connection", r.connection], ["client", r.client], ["registry names", r.registered_client], ["status from", r.status_from], ["reason", r.reason]]),
       h("pre", {}, JSON.stringify(r, null, 2))) : null));
 }
 $("verify-form").addEventListener("submit", async (e) => {
