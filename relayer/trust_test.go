@@ -340,15 +340,33 @@ func deliver(t *testing.T, r relayer.Relayer, p *relayer.Path, sent *cosmos.TxRe
 	return acks
 }
 
-// verifyOn verifies on e's chain, as `cityrelay verify` does, with a fresh light client.
+// verifyOn verifies on e's chain, as `cityrelay verify` does, with a fresh light client, proving the
+// origin's own status with a light client of the devnet's origin chain.
 func verifyOn(t *testing.T, e *relayer.End, origin, id string) *verify.Result {
 	t.Helper()
-	lc := lightClient(t, net.Chain(e.ChainID()), t.TempDir())
-	res, err := verify.Attestation(context.Background(), e.Chain, lc, origin, id, verify.Options{MaxHeaderAge: time.Minute})
+	res, err := verifyWith(t, e, origin, id, verify.Options{MaxHeaderAge: time.Minute, Origins: devnetOrigins(t)})
 	if err != nil {
 		t.Fatalf("verify %s on %s: %v", id, e.ChainID(), err)
 	}
 	return res
+}
+
+// verifyWith verifies on e's chain with a fresh light client and the options o.
+func verifyWith(t *testing.T, e *relayer.End, origin, id string, o verify.Options) (*verify.Result, error) {
+	t.Helper()
+	lc := lightClient(t, net.Chain(e.ChainID()), t.TempDir())
+	return verify.Attestation(context.Background(), e.Chain, lc, origin, id, o)
+}
+
+// devnetOrigins finds the devnet's chains as origins, each with a fresh light client of its own.
+func devnetOrigins(t *testing.T) verify.Origins {
+	return func(id string) (verify.Origin, bool) {
+		c := net.Chain(id)
+		if c == nil {
+			return nil, false
+		}
+		return verify.CosmosOrigin{Chain: chainClient(t, c, devnet.RelayerKey), Headers: lightClient(t, c, t.TempDir())}, true
+	}
 }
 
 // TestForgeryOfAnHonestSequenceIsRefusedAlone: a forged packet carrying the sequence of an honest one,

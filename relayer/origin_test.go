@@ -1,0 +1,105 @@
+package relayer_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
+	"github.com/cityrelay/cityrelay/chains/cosmos"
+	"github.com/cityrelay/cityrelay/chains/devnet"
+	"github.com/cityrelay/cityrelay/light"
+	"github.com/cityrelay/cityrelay/relayer"
+	"github.com/cityrelay/cityrelay/relayer/verify"
+)
+
+// TestRevocationCountsAtTheOrigin (issue 19): a credential relayed to Bucheon, then revoked in Seoul
+// and never relayed again. Bucheon's relayed copy still says valid; verify proves Seoul's own record at
+// a fresh Seoul header bound to the client Bucheon's registry names, and says revoked, at Seoul's
+// height, at once. Asked for the relayed record only, it says valid and why that may be stale; without
+// Seoul configured it refuses to answer from the copy; an impostor chain calling itself seoul-1 as the
+// "origin" cannot bind to the registered client.
+func TestRevocationCountsAtTheOrigin(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	p, id := validOnBucheon(t, relayer.Relayer{Check: light.VerifyProofAgainstAppHash})
+	seoul := net.Chain("seoul-1")
+	admin := chainClient(t, seoul, devnet.AdminKey)
+
+	before := verifyOn(t, p.B, "seoul-1", id)
+	if before.Status != verify.StatusValid || before.StatusFrom != "origin" || before.OriginHeight == 0 || before.RelayedStatus != verify.StatusValid ||
+		!strings.Contains(before.Reason, "valid at seoul-1 height") {
+		t.Fatalf("before the revocation: %+v", before)
+	}
+
+	// Revoke in Seoul; no relayer runs.
+	revoked := setStatus(t, admin, seoul, id, types.ATTESTATION_STATUS_REVOKED)
+	committed := time.Now()
+	var res *verify.Result
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		r, err := verifyWith(t, p.B, "seoul-1", id, verify.Options{MaxHeaderAge: time.Minute, Origins: devnetOrigins(t)})
+		if err != nil {
+			t.Fatalf("verify after the revocation: %v", err)
+		}
+		if res = r; res.Status == verify.StatusRevoked || time.Now().After(deadline) {
+			break
+		}
+	}
+	t.Logf("revocation committed at seoul-1 height %d; verify on bucheon-1 said revoked %s later, at seoul-1 height %d (no relayer)",
+		revoked.Height, time.Since(committed).Round(time.Millisecond), res.OriginHeight)
+	if res.Status != verify.StatusRevoked || res.StatusFrom != "origin" || res.RelayedStatus != verify.StatusValid || res.OriginHeight <= revoked.Height ||
+		!strings.Contains(res.Reason, "revoked at seoul-1 height") || !strings.Contains(res.Reason, "still says valid") {
+		t.Fatalf("after the revocation, not relayed: %+v", res)
+	}
+
+	// The relayed record alone, when asked for: valid, and the answer says what it is.
+	relayed, err := verifyWith(t, p.B, "seoul-1", id, verify.Options{MaxHeaderAge: time.Minute, RelayedOnly: true})
+	if err != nil || relayed.Status != verify.StatusValid || relayed.StatusFrom != "relayed" || !strings.Contains(relayed.Reason, "relayed record only") {
+		t.Fatalf("relayed only: %+v, %v", relayed, err)
+	}
+
+	// No origin configured: no answer from the copy.
+	if r, err := verifyWith(t, p.B, "seoul-1", id, verify.Options{MaxHeaderAge: time.Minute}); !errors.Is(err, verify.ErrNotFresh) ||
+		!errors.Is(err, verify.ErrCouldNotVerify) || !strings.Contains(err.Error(), "not configured") {
+		t.Fatalf("origin not configured: want ErrNotFresh, got %+v, %v", r, err)
+	}
+
+	// An impostor calling itself seoul-1, with a light client rooted in it, as the origin.
+	fakeNet, err := devnet.Start(ctx, devnet.Options{Home: t.TempDir(), ChainIDs: []string{"seoul-1"}, BlockTime: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fakeNet.Stop()
+	fake := fakeNet.Chain("seoul-1")
+	// Past the registered client's latest height: the impostor's fresh header must be checked against
+	// the client's consensus state (a lower one is compared at that height, and fails there too).
+	if err := fake.WaitHeight(ctx, revoked.Height+5); err != nil {
+		t.Fatal(err)
+	}
+	impostor := func(string) (verify.Origin, bool) {
+		return verify.CosmosOrigin{Chain: chainClient(t, fake, devnet.RelayerKey), Headers: lightClient(t, fake, t.TempDir())}, true
+	}
+	if r, err := verifyWith(t, p.B, "seoul-1", id, verify.Options{MaxHeaderAge: time.Minute, Origins: impostor}); !errors.Is(err, verify.ErrNotFresh) ||
+		!strings.Contains(err.Error(), "does not verify from bucheon-1's registered client "+p.B.ClientID) {
+		t.Fatalf("impostor origin: want a binding failure, got %+v, %v", r, err)
+	}
+}
+
+// setStatus changes the status of Seoul's attestation id with the sample issuer's next sequence; it
+// returns the committed tx.
+func setStatus(t *testing.T, admin *cosmos.Client, seoul *devnet.Chain, id string, status types.AttestationStatus) *cosmos.TxResult {
+	t.Helper()
+	var doc types.QueryDIDResponse
+	if err := admin.QueryGRPC(context.Background(), "/cityrelay.did.v1.Query/DID", &types.QueryDIDRequest{Did: seoul.Issuer.DID}, &doc, 0); err != nil {
+		t.Fatal(err)
+	}
+	seq := doc.Document.IssuerSeq + 1
+	sig, err := seoul.Issuer.Sign(types.RevocationSignBytes(seoul.ChainID, id, seoul.Issuer.DID, seoul.Issuer.Method, status, seq))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mustSend(t, admin, &types.MsgSetAttestationStatus{Submitter: seoul.Admin.Address, AttestationId: id, IssuerMethod: seoul.Issuer.Method,
+		NewStatus: status, IssuerSeq: seq, Signature: sig})
+}
