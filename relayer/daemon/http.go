@@ -18,8 +18,8 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/cityrelay/cityrelay/chains"
-	"github.com/cityrelay/cityrelay/light"
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
+	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/relayer/verify"
 )
 
