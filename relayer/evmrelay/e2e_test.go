@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -80,7 +81,22 @@ func startCity(t *testing.T, name string, evmChainID uint64, validators int) *ev
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &evmCity{chain: chain, city: city, src: dialEVM(t, chain, city, chain.RPCURL()), dest: bucheonClient(t)}
+	c := &evmCity{chain: chain, city: city, src: dialEVM(t, chain, city, chain.RPCURL()), dest: bucheonClient(t)}
+	origins.Store(name, c.src)
+	t.Cleanup(func() { origins.Delete(name) })
+	return c
+}
+
+// origins are the running EVM cities' light clients, by city: verify proves the origin's own status
+// with them.
+var origins sync.Map
+
+func evmOrigins(city string) (verify.Origin, bool) {
+	src, ok := origins.Load(city)
+	if !ok {
+		return nil, false
+	}
+	return verify.EvmOrigin{City: city, Headers: src.(*evm.Client)}, true
 }
 
 // dialEVM is a light client of chain reached through rpc, trusting its current head.
@@ -192,7 +208,7 @@ func verifyOnce(t *testing.T, origin string, id [32]byte) *verify.Result {
 		t.Fatal(err)
 	}
 	defer lc.Close()
-	res, err := verify.Attestation(context.Background(), bucheonClient(t), lc, origin, registry.IDHex(id), verify.Options{MaxHeaderAge: time.Minute})
+	res, err := verify.Attestation(context.Background(), bucheonClient(t), lc, origin, registry.IDHex(id), verify.Options{MaxHeaderAge: time.Minute, Origins: evmOrigins})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,6 +273,45 @@ func TestAttestationFromEVMCity(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// TestEvmRevocationCountsAtTheOrigin (issue 19): an EVM city's credential delivered to Bucheon, then
+// revoked in the city's registry with no relayer running. Bucheon's copy still says valid; verify
+// proves status[id] at the city's newest verified block, bound to Bucheon's registered city-qbft
+// client, and says revoked at once.
+func TestEvmRevocationCountsAtTheOrigin(t *testing.T) {
+	c := startCity(t, "goyang-evm", 7005, 4)
+	c.link(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	delivered := make(chan string, 16)
+	done := make(chan error, 1)
+	go func() { done <- c.bridge(t, natsJS(t), delivered).Run(ctx) }()
+	a, err := c.city.Issue("did:city:bucheon-1:carol", "residency", bytes.Repeat([]byte{0xc0}, 32), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, delivered, registry.IDHex(a.ID)+"/"+didtypes.ATTESTATION_STATUS_ACTIVE.String())
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	res := verifyOnBucheon(t, "goyang-evm", a.ID, verify.StatusValid)
+	if res.Status != verify.StatusValid || res.StatusFrom != "origin" || res.OriginHeight < int64(a.Block) {
+		t.Fatalf("before the revocation: %+v", res)
+	}
+
+	block, err := c.city.ChangeStatus(a.ID, registry.StatusRevoked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	committed := time.Now()
+	res = verifyOnBucheon(t, "goyang-evm", a.ID, verify.StatusRevoked)
+	t.Logf("revocation in goyang-evm's registry at block %d; verify on bucheon-1 said %s %s later, at block %d (no relayer)",
+		block, res.Status, time.Since(committed).Round(time.Millisecond), res.OriginHeight)
+	if res.Status != verify.StatusRevoked || res.StatusFrom != "origin" || res.RelayedStatus != verify.StatusValid || res.OriginHeight < int64(block) ||
+		!strings.Contains(res.Reason, "revoked at goyang-evm height") {
+		t.Fatalf("after the revocation, not relayed: %+v", res)
 	}
 }
 
