@@ -62,9 +62,9 @@ func (e *QueryError) Error() string {
 	return fmt.Sprintf("%s query %s: code %s/%d: %s", e.ChainID, e.Path, e.Codespace, e.Code, e.Log)
 }
 
-// Is makes a query naming a store the chain does not run (the SDK's "failed to query store: no such
-// store: <name>", code sdk/6) chains.ErrNoSuchStore.
+// Is makes a query naming a store the chain does not run (the store's "no such store: <name>",
+// code store/4 or, wrapped by the SDK, sdk/6) chains.ErrNoSuchStore.
 func (e *QueryError) Is(target error) bool {
-	return target == chains.ErrNoSuchStore && e.Codespace == sdkerrors.ErrUnknownRequest.Codespace() &&
-		e.Code == sdkerrors.ErrUnknownRequest.ABCICode() && strings.Contains(e.Log, "no such store")
+	return target == chains.ErrNoSuchStore && (e.Codespace == "store" || e.Codespace == sdkerrors.ErrUnknownRequest.Codespace()) &&
+		strings.Contains(e.Log, "no such store: ")
 }

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -61,6 +62,9 @@ type Options struct {
 	ChainIDs []string
 	// BlockTime is the CometBFT commit timeout (the block interval); DefaultBlockTime when zero.
 	BlockTime time.Duration
+	// NotCities are chain ids (among ChainIDs) started without the did module: plain IBC chains (bank,
+	// staking, IBC, ICS-20), which are not city chains.
+	NotCities []string
 }
 
 // Key is a funded test account.
@@ -145,7 +149,7 @@ func Start(ctx context.Context, o Options) (*Devnet, error) {
 			return nil, fmt.Errorf("devnet %s: %w", id, err)
 		}
 		c, err := InitHome(InitOptions{Home: filepath.Join(o.Home, id), ChainID: id, BlockTime: o.BlockTime,
-			RPCPort: ports[0], P2PPort: ports[1], GRPCPort: ports[2]})
+			RPCPort: ports[0], P2PPort: ports[1], GRPCPort: ports[2], WithoutDID: slices.Contains(o.NotCities, id)})
 		if err != nil {
 			_ = d.Stop()
 			return nil, err
@@ -253,6 +257,9 @@ type InitOptions struct {
 	RPCPort   int
 	P2PPort   int
 	GRPCPort  int
+	// WithoutDID runs the chain without the did module (not a city chain; its genesis still holds
+	// the sample DIDs, which it ignores).
+	WithoutDID bool
 }
 
 // InitHome writes a new chain's home: CometBFT and app config (loopback listeners, the block time,
@@ -274,7 +281,8 @@ func InitHome(o InitOptions) (*Chain, error) {
 		Home:     home,
 		RPCAddr:  fmt.Sprintf("http://127.0.0.1:%d", o.RPCPort),
 		GRPCAddr: fmt.Sprintf("127.0.0.1:%d", o.GRPCPort),
-		opts:     nodeOptions{Home: home, ChainID: chainID, BlockTime: o.BlockTime, RPCPort: o.RPCPort, P2PPort: o.P2PPort, GRPCPort: o.GRPCPort},
+		opts: nodeOptions{Home: home, ChainID: chainID, BlockTime: o.BlockTime, RPCPort: o.RPCPort, P2PPort: o.P2PPort, GRPCPort: o.GRPCPort,
+			WithoutDID: o.WithoutDID},
 	}
 	cfg := cometConfig(c.opts)
 	cmtcfg.EnsureRoot(home)

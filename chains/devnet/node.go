@@ -40,6 +40,8 @@ type nodeOptions struct {
 	RPCPort   int
 	P2PPort   int
 	GRPCPort  int
+	// WithoutDID builds the app without the did module.
+	WithoutDID bool
 }
 
 // runningNode is a CometBFT node with the city chain app and a gRPC server, in this process.
@@ -87,7 +89,7 @@ func startNode(ctx context.Context, o nodeOptions) (*runningNode, error) {
 	if err != nil {
 		return nil, fmt.Errorf("node %s: open app db: %w", o.ChainID, err)
 	}
-	appOpts := appOptions{flags.FlagHome: o.Home, flags.FlagChainID: o.ChainID}
+	appOpts := appOptions{flags.FlagHome: o.Home, flags.FlagChainID: o.ChainID, citychain.OptionWithoutDID: o.WithoutDID}
 	app := citychain.New(log.NewNopLogger(), appDB, nil, true, appOpts,
 		baseapp.SetChainID(o.ChainID),
 		baseapp.SetMinGasPrices(MinGasPrice),

@@ -115,6 +115,11 @@ type App struct {
 
 var _ servertypes.Application = (*App)(nil)
 
+// OptionWithoutDID, set to true in the app options, builds the app without the did module: a plain
+// IBC chain (bank, staking, IBC, ICS-20) that is not a city chain. Tests use it as the ibc-go chain
+// that a relayer may serve beside city chains (verify must say it is not a city chain).
+const OptionWithoutDID = "citychain.without-did"
+
 // New builds the application over db. appOpts carries the node's home and upgrade flags; baseAppOptions
 // set pruning, minimum gas prices, the chain id and the like (see server.DefaultBaseappOptions).
 func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool, appOpts servertypes.AppOptions,
@@ -125,16 +130,19 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool, ap
 		baseAppOptions = append(baseAppOptions, baseapp.SetChainID(chainID))
 	}
 
+	withDID := !cast.ToBool(appOpts.Get(OptionWithoutDID))
 	bApp := baseapp.NewBaseApp(Name, logger, db, enc.TxConfig.TxDecoder(), baseAppOptions...)
 	bApp.SetCommitMultiStoreTracer(traceStore)
 	bApp.SetInterfaceRegistry(enc.InterfaceRegistry)
 	bApp.SetTxEncoder(enc.TxConfig.TxEncoder())
 
-	keys := storetypes.NewKVStoreKeys(
-		authtypes.StoreKey, banktypes.StoreKey, stakingtypes.StoreKey, consensustypes.StoreKey,
+	storeNames := []string{authtypes.StoreKey, banktypes.StoreKey, stakingtypes.StoreKey, consensustypes.StoreKey,
 		paramstypes.StoreKey, upgradetypes.StoreKey, capabilitytypes.StoreKey, ibcexported.StoreKey,
-		transfertypes.StoreKey, didtypes.StoreKey,
-	)
+		transfertypes.StoreKey}
+	if withDID {
+		storeNames = append(storeNames, didtypes.StoreKey)
+	}
+	keys := storetypes.NewKVStoreKeys(storeNames...)
 	tkeys := storetypes.NewTransientStoreKeys(paramstypes.TStoreKey)
 	memKeys := storetypes.NewMemoryStoreKeys(capabilitytypes.MemStoreKey)
 
@@ -152,7 +160,9 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool, ap
 	app.CapabilityKeeper = capabilitykeeper.NewKeeper(cdc, keys[capabilitytypes.StoreKey], memKeys[capabilitytypes.MemStoreKey])
 	app.ScopedIBCKeeper = app.CapabilityKeeper.ScopeToModule(ibcexported.ModuleName)
 	app.ScopedTransferKeeper = app.CapabilityKeeper.ScopeToModule(transfertypes.ModuleName)
-	app.ScopedDIDKeeper = app.CapabilityKeeper.ScopeToModule(didtypes.ModuleName)
+	if withDID {
+		app.ScopedDIDKeeper = app.CapabilityKeeper.ScopeToModule(didtypes.ModuleName)
+	}
 	app.CapabilityKeeper.Seal()
 
 	app.AccountKeeper = authkeeper.NewAccountKeeper(cdc, runtime.NewKVStoreService(keys[authtypes.StoreKey]),
@@ -179,16 +189,17 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool, ap
 		app.IBCKeeper.ChannelKeeper, app.IBCKeeper.ChannelKeeper, app.IBCKeeper.PortKeeper,
 		app.AccountKeeper, app.BankKeeper, app.ScopedTransferKeeper, authority)
 
-	app.DIDKeeper = didkeeper.NewKeeper(cdc, runtime.NewKVStoreService(keys[didtypes.StoreKey]),
-		app.IBCKeeper.ChannelKeeper, app.IBCKeeper.ChannelKeeper, app.IBCKeeper.ClientKeeper, app.IBCKeeper.PortKeeper, app.ScopedDIDKeeper)
-
 	// The IBC router sends each port's packets to its application.
 	ibcRouter := porttypes.NewRouter()
 	ibcRouter.AddRoute(transfertypes.ModuleName, transfer.NewIBCModule(app.TransferKeeper))
-	ibcRouter.AddRoute(didtypes.ModuleName, did.NewIBCModule(app.DIDKeeper))
+	if withDID {
+		app.DIDKeeper = didkeeper.NewKeeper(cdc, runtime.NewKVStoreService(keys[didtypes.StoreKey]),
+			app.IBCKeeper.ChannelKeeper, app.IBCKeeper.ChannelKeeper, app.IBCKeeper.ClientKeeper, app.IBCKeeper.PortKeeper, app.ScopedDIDKeeper)
+		ibcRouter.AddRoute(didtypes.ModuleName, did.NewIBCModule(app.DIDKeeper))
+	}
 	app.IBCKeeper.SetRouter(ibcRouter)
 
-	app.ModuleManager = module.NewManager(
+	modules := []module.AppModule{
 		genutil.NewAppModule(app.AccountKeeper, app.StakingKeeper, app, enc.TxConfig),
 		auth.NewAppModule(cdc, app.AccountKeeper, nil, app.subspace(authtypes.ModuleName)),
 		bank.NewAppModule(cdc, app.BankKeeper, app.AccountKeeper, app.subspace(banktypes.ModuleName)),
@@ -200,25 +211,28 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool, ap
 		ibc.NewAppModule(app.IBCKeeper),
 		ibctm.NewAppModule(),
 		transfer.NewAppModule(app.TransferKeeper),
-		did.NewAppModule(cdc, app.DIDKeeper),
-	)
+	}
+	if withDID {
+		modules = append(modules, did.NewAppModule(cdc, app.DIDKeeper))
+	}
+	app.ModuleManager = module.NewManager(modules...)
 	app.BasicManager = module.NewBasicManagerFromManager(app.ModuleManager, map[string]module.AppModuleBasic{
 		genutiltypes.ModuleName: genutil.NewAppModuleBasic(genutiltypes.DefaultMessageValidator),
 	})
 
 	// Upgrades run before anything else in a block; capabilities must be loaded before IBC uses them.
 	app.ModuleManager.SetOrderPreBlockers(upgradetypes.ModuleName)
-	app.ModuleManager.SetOrderBeginBlockers(capabilitytypes.ModuleName, stakingtypes.ModuleName,
-		ibcexported.ModuleName, transfertypes.ModuleName, didtypes.ModuleName, genutiltypes.ModuleName)
-	app.ModuleManager.SetOrderEndBlockers(stakingtypes.ModuleName, ibcexported.ModuleName,
-		transfertypes.ModuleName, capabilitytypes.ModuleName, didtypes.ModuleName, genutiltypes.ModuleName)
+	app.ModuleManager.SetOrderBeginBlockers(present(app.ModuleManager, capabilitytypes.ModuleName, stakingtypes.ModuleName,
+		ibcexported.ModuleName, transfertypes.ModuleName, didtypes.ModuleName, genutiltypes.ModuleName)...)
+	app.ModuleManager.SetOrderEndBlockers(present(app.ModuleManager, stakingtypes.ModuleName, ibcexported.ModuleName,
+		transfertypes.ModuleName, capabilitytypes.ModuleName, didtypes.ModuleName, genutiltypes.ModuleName)...)
 	// Capability first so modules can claim capabilities in InitGenesis; genutil after staking so the
 	// pools hold the genesis bonds.
-	genesisOrder := []string{
+	genesisOrder := present(app.ModuleManager,
 		capabilitytypes.ModuleName, authtypes.ModuleName, banktypes.ModuleName, stakingtypes.ModuleName,
 		ibcexported.ModuleName, genutiltypes.ModuleName, transfertypes.ModuleName, didtypes.ModuleName,
 		paramstypes.ModuleName, upgradetypes.ModuleName, consensustypes.ModuleName,
-	}
+	)
 	app.ModuleManager.SetOrderInitGenesis(genesisOrder...)
 	app.ModuleManager.SetOrderExportGenesis(genesisOrder...)
 
@@ -243,6 +257,17 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool, ap
 		}
 	}
 	return app
+}
+
+// present is names less those of modules m does not hold (the did module, without it).
+func present(m *module.Manager, names ...string) []string {
+	out := names[:0:0]
+	for _, n := range names {
+		if _, ok := m.Modules[n]; ok {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // PreBlocker runs the modules' pre-blockers (the upgrade module).
