@@ -16,7 +16,7 @@ import (
 // trickle is the citizen activity after the story: one thing every tick, so the console's overview,
 // packet search and verify card have something live to show. In every eight ticks: two attestations
 // issued in Seoul and sent to Bucheon and the member city, four service messages, one revocation of
-// an earlier attestation, one residency card issued in Gimpo's registry contract.
+// an earlier attestation (never the newest), one residency card issued in Gimpo's registry contract.
 type trickle struct {
 	story *story
 	gimpo *gimpoCity
@@ -78,8 +78,8 @@ func (t *trickle) next(ctx context.Context) (what, note string, err error) {
 		}
 		t.issued = append(t.issued, id)
 		t.done.attestations++
-		return what, fmt.Sprintf("id %s at %s height %d (verify it on %s with origin %s)", shortID(id), Seoul, h, Bucheon, Seoul), nil
-	case i%8 == 2 && len(t.issued) > 0:
+		return what, fmt.Sprintf("at %s height %d; verify on %s or %s with origin %s and id %s", Seoul, h, Bucheon, Member, Seoul, id), nil
+	case i%8 == 2 && len(t.issued) > 1: // the newest attestation stays valid to verify
 		id := t.issued[0]
 		what = "revoke " + shortID(id)
 		h, seq, err := t.story.revoke(ctx, id, Bucheon, Member)
