@@ -79,6 +79,18 @@ func (d *demoOut) await(t *testing.T, re *regexp.Regexp, from int, within time.D
 	}
 }
 
+// last returns the submatches of the last line from index from on that matches re (nil: none).
+func (d *demoOut) last(re *regexp.Regexp, from int) []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for i := len(d.lines) - 1; i >= from; i-- {
+		if m := re.FindStringSubmatch(d.lines[i]); m != nil {
+			return m
+		}
+	}
+	return nil
+}
+
 // getJSON GETs url and decodes a 200 reply into v.
 func getJSON(url string, v any) error {
 	resp, err := http.Get(url)
@@ -199,7 +211,9 @@ func TestDemoServesTheConsole(t *testing.T) {
 	// The story's closing summary names the URL; then the trickle: an attestation issued after the
 	// story is found by the packet search and verified valid in Bucheon through the console.
 	_, next = out.await(t, regexp.MustCompile(`^open `+regexp.QuoteMeta(url)+` to watch the relayer; Ctrl-C stops$`), next, 3*time.Minute)
-	m, _ = out.await(t, regexp.MustCompile(`ok\s+issue \S+ -> .* verify on bucheon-1 or wego-1 with origin seoul-1 and id ([0-9a-f]{64})$`), next, time.Minute)
+	// The newest attestation of the trickle is never the one it revokes: verify the newest.
+	issued := regexp.MustCompile(`ok\s+issue \S+ -> .* verify on bucheon-1 or wego-1 with origin seoul-1 and id ([0-9a-f]{64})$`)
+	m, _ = out.await(t, issued, next, time.Minute)
 	id := m[1]
 	var verified struct {
 		Verdict string `json:"verdict"`
@@ -211,6 +225,9 @@ func TestDemoServesTheConsole(t *testing.T) {
 	var found []console.Packet
 	deadline = time.Now().Add(time.Minute)
 	for {
+		if m := out.last(issued, next); m != nil {
+			id = m[1]
+		}
 		verr := getJSON(url+"console/api/verify?chain=bucheon-1&origin=seoul-1&id="+id, &verified)
 		perr := getJSON(url+"console/api/packets?id="+id, &found)
 		if verr == nil && verified.Verdict == "valid" && verified.Result.ID == id && perr == nil && len(found) >= 1 {
