@@ -328,36 +328,44 @@ func Run(ctx context.Context, o Options) (err error) {
 	// client refresh, and without Once its HTTP side: the web console, /metrics, /healthz and
 	// /v1/attestations).
 	daemonCtx, stopDaemon := context.WithCancel(ctx)
-	daemonDone := make(chan error, 1)
+	// The story and the trickle end when the daemon does: a story step then fails at once instead of
+	// waiting for a relayer that is gone, and the daemon's error is returned.
+	storyCtx, stopStory := context.WithCancel(ctx)
+	defer stopStory()
+	var daemonErr error
+	daemonDone := make(chan struct{})
 	served := make(chan string, 1)
-	if err := r.do("start the relayer daemon (embedded NATS, pipelines, console)", "all", func() (int64, string, error) {
-		go func() {
-			daemonDone <- daemon.Run(daemonCtx, daemon.Options{Home: o.Home, Config: cfg, Runtime: rt, Log: *log, Listener: ln,
-				Ready: func(addr string) { served <- addr }})
-		}()
+	what := "start the relayer daemon (embedded NATS, pipelines, console)"
+	if o.Once {
+		what = "start the relayer daemon (embedded NATS, pipelines)"
+	}
+	go func() {
+		defer stopStory()
+		defer close(daemonDone)
+		daemonErr = daemon.Run(daemonCtx, daemon.Options{Home: o.Home, Config: cfg, Runtime: rt, Log: *log, Listener: ln,
+			Ready: func(addr string) { served <- addr }})
+	}()
+	defer func() {
+		stopDaemon()
+		<-daemonDone
+		if daemonErr != nil {
+			err = errors.Join(err, fmt.Errorf("relayer daemon: %w", daemonErr))
+		}
+	}()
+	if err := r.do(what, "all", func() (int64, string, error) {
 		if o.Once {
 			return 0, fmt.Sprintf("%d paths, EVM city %s; config %s", len(paths), Gimpo, filepath.Join(o.Home, "config.toml")), nil
 		}
 		select {
 		case addr := <-served:
-			return 0, "console and /metrics on http://" + addr + "/", nil
-		case err := <-daemonDone:
-			daemonDone <- err
-			return 0, "", fmt.Errorf("daemon stopped: %w", err)
-		case <-ctx.Done():
-			return 0, "", ctx.Err()
+			return 0, "console and /metrics on http://" + addr + "/; config " + filepath.Join(o.Home, "config.toml"), nil
+		case <-storyCtx.Done():
+			return 0, "", errors.New("stopped before it served")
 		}
 	}); err != nil {
-		stopDaemon()
-		<-daemonDone
 		return err
 	}
-	defer func() {
-		stopDaemon()
-		if derr := <-daemonDone; derr != nil && err == nil {
-			err = fmt.Errorf("relayer daemon: %w", derr)
-		}
-	}()
+	ctx = storyCtx
 
 	seoul := net.Chain(Seoul)
 	citizen, err := newCitizenKey()
