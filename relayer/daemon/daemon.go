@@ -51,6 +51,10 @@ type Options struct {
 	ConsoleToken string
 	// Ready, if set, receives the metrics address once everything runs.
 	Ready func(metricsAddr string)
+	// Listener, if set, is where the HTTP side (metrics, health, verification, console) is served
+	// instead of a listener on metrics.listen (the demo binds its port before its chains start); Run
+	// closes it (unused when metrics.enabled is false).
+	Listener net.Listener
 	// Paths, if not empty, names the only paths to relay (`cityrelay start PATH...`); EVM cities'
 	// deliveries are not paths and are then not run. A name not in the config is an error.
 	Paths []string
@@ -67,6 +71,9 @@ const refreshEvery = 30 * time.Second
 
 // Run runs the daemon until ctx ends.
 func Run(ctx context.Context, o Options) error {
+	if o.Listener != nil {
+		defer o.Listener.Close() // closed already once served; this covers every early return
+	}
 	cfg := o.Config
 	names, err := selectPaths(cfg.Paths, o.Paths)
 	if err != nil {
@@ -128,9 +135,11 @@ func Run(ctx context.Context, o Options) error {
 	g, gctx := errgroup.WithContext(ctx)
 	relays := &lastRelays{byPath: map[string]console.LastRelay{}}
 	if cfg.Metrics.Enabled {
-		ln, err := net.Listen("tcp", cfg.Metrics.Listen)
-		if err != nil {
-			return fmt.Errorf("metrics listen %s: %w", cfg.Metrics.Listen, err)
+		ln := o.Listener
+		if ln == nil {
+			if ln, err = net.Listen("tcp", cfg.Metrics.Listen); err != nil {
+				return fmt.Errorf("metrics listen %s: %w", cfg.Metrics.Listen, err)
+			}
 		}
 		routes, closeConsole := mux(newSite(m, h, o, nc, v, lim, relays))
 		defer closeConsole()

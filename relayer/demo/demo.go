@@ -1,6 +1,8 @@
-// Package demo runs the whole cityrelay story on embedded defaults: three city chains, light
-// clients, linked did paths, a relayer, and a residency card issued in Seoul, verified in Bucheon and
-// in a member city, revoked, and service messages between the cities.
+// Package demo runs the whole cityrelay story on embedded defaults: three city chains and an EVM
+// city, light clients, linked did paths, the relay daemon of `cityrelay start`, and a residency card
+// issued in Seoul, verified in Bucheon and in a member city, revoked, and service messages between the
+// cities. Without Once the daemon's web console and /metrics stay up on loopback while a trickle of
+// citizen activity keeps the relayer busy.
 package demo
 
 import (
@@ -9,27 +11,28 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
-	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
 	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/cosmos"
 	"github.com/cityrelay/cityrelay/chains/devnet"
 	"github.com/cityrelay/cityrelay/light"
-	"github.com/cityrelay/cityrelay/packets"
 	"github.com/cityrelay/cityrelay/relayer"
-	"github.com/cityrelay/cityrelay/relayer/pipeline"
+	"github.com/cityrelay/cityrelay/relayer/config"
+	"github.com/cityrelay/cityrelay/relayer/daemon"
+	"github.com/cityrelay/cityrelay/relayer/keys"
+	"github.com/cityrelay/cityrelay/relayer/runtime"
 	"github.com/cityrelay/cityrelay/relayer/verify"
 )
 
@@ -40,20 +43,37 @@ const (
 	Member  = "wego-1"
 )
 
+// DefaultListen is where the demo serves the console and /metrics (the daemon's default
+// metrics.listen); a free port on the same host is used when its port is taken.
+const DefaultListen = "127.0.0.1:9464"
+
+// DefaultTrickleEvery is the pace of the citizen activity after the story (without Once).
+const DefaultTrickleEvery = 3 * time.Second
+
 // Options configure the demo.
 type Options struct {
 	// Home holds the chains, light client stores and logs; a temporary directory when empty.
 	Home string
-	// Once exits after the story; otherwise the relayer keeps running until ctx ends.
+	// Once exits after the story; otherwise the relayer, its console and a trickle of citizen
+	// activity keep running until ctx ends.
 	Once      bool
 	BlockTime time.Duration
 	Out       io.Writer
 	// Log receives the relayer's structured log (default: a file under Home).
 	Log *zerolog.Logger
+	// Listen is the loopback address of the console and /metrics without Once (default
+	// DefaultListen); when its port is taken a free port on the same host is used (and printed).
+	Listen string
+	// TrickleEvery is the pace of the citizen activity without Once (default DefaultTrickleEvery).
+	TrickleEvery time.Duration
 }
 
 // ErrStepFailed is returned when a step of the story did not verify.
 var ErrStepFailed = errors.New("demo step failed")
+
+// ErrNotLoopback is returned for a listen address off loopback: the demo's console has no admin
+// token and verifies for anyone who can reach it.
+var ErrNotLoopback = errors.New("the demo serves its console on loopback only")
 
 type step struct {
 	what, where string
@@ -68,6 +88,8 @@ type runner struct {
 	start time.Time
 	steps []step
 	mu    sync.Mutex
+	// summarised: the summary was printed (once, after the story or at the end).
+	summarised bool
 }
 
 func (r *runner) do(what, where string, fn func() (int64, string, error)) error {
@@ -102,6 +124,12 @@ func heightText(h int64) string {
 }
 
 func (r *runner) summary() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.summarised {
+		return
+	}
+	r.summarised = true
 	fmt.Fprintln(r.out, "\nsummary")
 	w := tabwriter.NewWriter(r.out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "#\tstep\tchain\theight\ttook\tresult")
@@ -116,13 +144,53 @@ func (r *runner) summary() {
 	fmt.Fprintf(r.out, "total %s\n", time.Since(r.start).Round(time.Millisecond))
 }
 
-// Run tells the story. It returns nil only when every step verified.
+// Listen binds the demo's console address: addr, or a free port on addr's host when addr's port is
+// taken (taken is then true). addr must be on loopback.
+func Listen(addr string) (ln net.Listener, taken bool, err error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, false, fmt.Errorf("demo listen address %q: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, false, fmt.Errorf("%w: %q", ErrNotLoopback, addr)
+	}
+	ln, err = net.Listen("tcp", addr)
+	if err == nil {
+		return ln, false, nil
+	}
+	if !errors.Is(err, syscall.EADDRINUSE) {
+		return nil, false, fmt.Errorf("demo listen %s: %w", addr, err)
+	}
+	if ln, err = net.Listen("tcp", net.JoinHostPort(host, "0")); err != nil {
+		return nil, true, fmt.Errorf("demo listen %s (its port is taken) on a free port: %w", addr, err)
+	}
+	return ln, true, nil
+}
+
+// Run tells the story. It returns nil only when every step verified (and, without Once, when ctx
+// ended after that).
 func Run(ctx context.Context, o Options) (err error) {
 	if o.Out == nil {
 		o.Out = os.Stdout
 	}
 	if o.BlockTime == 0 {
 		o.BlockTime = 300 * time.Millisecond
+	}
+	if o.Listen == "" {
+		o.Listen = DefaultListen
+	}
+	if o.TrickleEvery <= 0 {
+		o.TrickleEvery = DefaultTrickleEvery
+	}
+	// The console's port is bound first, so its address is in the first lines; the daemon serves it
+	// once the paths are linked.
+	var ln net.Listener
+	var taken bool
+	if !o.Once {
+		if ln, taken, err = Listen(o.Listen); err != nil {
+			return err
+		}
+		defer ln.Close()
 	}
 	if o.Home == "" {
 		dir, err := os.MkdirTemp("", "cityrelay-demo-")
@@ -131,6 +199,8 @@ func Run(ctx context.Context, o Options) (err error) {
 		}
 		defer os.RemoveAll(dir)
 		o.Home = dir
+	} else if err := os.MkdirAll(o.Home, 0o700); err != nil {
+		return fmt.Errorf("demo home: %w", err)
 	}
 	log := o.Log
 	if log == nil {
@@ -143,9 +213,17 @@ func Run(ctx context.Context, o Options) (err error) {
 		log = &l
 	}
 	r := &runner{out: o.Out, start: time.Now()}
-	stopNATS := func() {}
 	defer r.summary()
-	fmt.Fprintf(o.Out, "cityrelay demo: home %s, relayer log %s\n\n", o.Home, filepath.Join(o.Home, "relayer.log"))
+	fmt.Fprintf(o.Out, "cityrelay demo: home %s, relayer log %s\n", o.Home, filepath.Join(o.Home, "relayer.log"))
+	url := ""
+	if ln != nil {
+		url = "http://" + ln.Addr().String() + "/"
+		if taken {
+			fmt.Fprintf(o.Out, "%s is taken: the console uses %s instead\n", o.Listen, ln.Addr())
+		}
+		fmt.Fprintf(o.Out, "open %s to watch the relayer (web console and /metrics, served once the paths are linked); Ctrl-C stops\n", url)
+	}
+	fmt.Fprintln(o.Out)
 
 	var net *devnet.Devnet
 	if err := r.do("start 3 city chains (CometBFT, loopback)", "all", func() (int64, string, error) {
@@ -164,38 +242,39 @@ func Run(ctx context.Context, o Options) (err error) {
 		}
 	}()
 
-	ends := map[string]func(port string) (*relayer.End, error){}
+	// The relayer is configured as an operator configures `cityrelay start` (the config is written
+	// to <home>/config.toml): the runtime opens its chain and light clients, the daemon runs on them.
+	cfg, err := relayerConfig(net, o, ln)
+	if err != nil {
+		return err
+	}
+	rt := runtime.Open(cfg, runtime.Options{Home: o.Home, TrustLatest: true, Log: *log})
+	defer rt.Close()
 	clients := map[string]*cosmos.Client{}
-	admins := map[string]*cosmos.Client{}
 	lights := map[string]*light.Client{}
+	admins := map[string]*cosmos.Client{}
 	for _, c := range net.Chains {
-		rel, err := newClient(c, devnet.RelayerKey)
-		if err != nil {
+		// The demo trusts the chains it just started (TrustLatest); an operator gives trust height and hash.
+		if clients[c.ChainID], err = rt.Chain(c.ChainID); err != nil {
 			return err
 		}
-		adm, err := newClient(c, devnet.AdminKey)
-		if err != nil {
+		if lights[c.ChainID], err = rt.Light(ctx, c.ChainID); err != nil {
 			return err
 		}
-		// The demo trusts the chains it just started; an operator gives trust height and hash.
-		lc, err := light.New(ctx, light.Options{ChainID: c.ChainID, Primary: c.RPCAddr, TrustingPeriod: 14 * 24 * time.Hour,
-			TrustLatest: true, StoreDir: filepath.Join(o.Home, "light", c.ChainID), Logger: *log})
-		if err != nil {
+		if admins[c.ChainID], err = c.Client(devnet.AdminKey, devnet.ClientOptions{}); err != nil {
 			return err
-		}
-		defer lc.Close()
-		clients[c.ChainID], admins[c.ChainID], lights[c.ChainID] = rel, adm, lc
-		c := c
-		ends[c.ChainID] = func(port string) (*relayer.End, error) {
-			return &relayer.End{Chain: clients[c.ChainID], Light: lights[c.ChainID], PortID: port}, nil
 		}
 	}
 
 	paths := map[string]*relayer.Path{}
 	for _, other := range []string{Bucheon, Member} {
-		a, _ := ends[Seoul](didtypes.PortID)
-		b, _ := ends[other](didtypes.PortID)
-		p := &relayer.Path{Name: Seoul + "<->" + other, A: a, B: b, Version: didtypes.Version, Order: channeltypes.UNORDERED}
+		name := Seoul + "<->" + other
+		p, err := rt.Path(ctx, name)
+		if err != nil {
+			return err
+		}
+		// The IBC clients' trusting periods: two thirds of the chains' unbonding periods.
+		p.TrustingPeriodA, p.TrustingPeriodB = 0, 0
 		l := relayer.Linker{Check: light.VerifyProofAgainstAppHash}
 		if err := r.do("link path "+p.Name+" (clients, connection)", Seoul, func() (int64, string, error) {
 			if err := l.LinkConnection(ctx, p); err != nil {
@@ -228,62 +307,76 @@ func Run(ctx context.Context, o Options) (err error) {
 		}); err != nil {
 			return err
 		}
+		rt.Record(p)
 		paths[other] = p
 	}
 
-	// The relayer runs on its own from here, as `cityrelay start` does: an embedded NATS server with
-	// JetStream, scanners publishing the work found in verified blocks, submitters delivering it.
-	var srv *packets.Embedded
-	if err := r.do("start embedded NATS (JetStream) and the relayer pipelines", "all", func() (int64, string, error) {
-		var err error
-		if srv, err = packets.StartEmbedded(filepath.Join(o.Home, "nats"), "127.0.0.1:-1"); err != nil {
-			return 0, "", err
+	// The EVM city is configured before the daemon starts, which then delivers its attestations too.
+	gimpo, err := evmCitySetup(ctx, r, o, cfg, rt, net, clients[Bucheon])
+	if gimpo != nil {
+		defer gimpo.chain.Close()
+	}
+	if err != nil {
+		return err
+	}
+	if err := cfg.Save(filepath.Join(o.Home, "config.toml")); err != nil {
+		return err
+	}
+
+	// From here the relayer runs on its own: the daemon of `cityrelay start` (embedded NATS with
+	// JetStream, scanners publishing the work found in verified blocks, submitters delivering it,
+	// client refresh, and without Once its HTTP side: the web console, /metrics, /healthz and
+	// /v1/attestations).
+	daemonCtx, stopDaemon := context.WithCancel(ctx)
+	// The story and the trickle end when the daemon does: a story step then fails at once instead of
+	// waiting for a relayer that is gone, and the daemon's error is returned.
+	storyCtx, stopStory := context.WithCancel(ctx)
+	defer stopStory()
+	var daemonErr error
+	daemonDone := make(chan struct{})
+	served := make(chan string, 1)
+	what := "start the relayer daemon (embedded NATS, pipelines, console)"
+	if o.Once {
+		what = "start the relayer daemon (embedded NATS, pipelines)"
+	}
+	go func() {
+		defer stopStory()
+		defer close(daemonDone)
+		daemonErr = daemon.Run(daemonCtx, daemon.Options{Home: o.Home, Config: cfg, Runtime: rt, Log: *log, Listener: ln,
+			Ready: func(addr string) { served <- addr }})
+	}()
+	defer func() {
+		stopDaemon()
+		<-daemonDone
+		if daemonErr != nil {
+			err = errors.Join(err, fmt.Errorf("relayer daemon: %w", daemonErr))
 		}
-		stopNATS = srv.Stop
-		return 0, srv.URL() + " (token in " + filepath.Join(o.Home, "nats", packets.TokenFile) + ")", nil
+	}()
+	if err := r.do(what, "all", func() (int64, string, error) {
+		if o.Once {
+			return 0, fmt.Sprintf("%d paths, EVM city %s; config %s", len(paths), Gimpo, filepath.Join(o.Home, "config.toml")), nil
+		}
+		select {
+		case addr := <-served:
+			return 0, "console and /metrics on http://" + addr + "/; config " + filepath.Join(o.Home, "config.toml"), nil
+		case <-storyCtx.Done():
+			return 0, "", errors.New("stopped before it served")
+		}
 	}); err != nil {
 		return err
 	}
-	defer func() { stopNATS() }()
-	nc, err := srv.Connect(nats.Name("cityrelay-demo"))
-	if err != nil {
-		return fmt.Errorf("connect to embedded nats: %w", err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncTimeout(30*time.Second))
-	if err != nil {
-		return err
-	}
-	if err := packets.Setup(ctx, js, 1, time.Hour); err != nil {
-		return err
-	}
-	relayCtx, stopRelay := context.WithCancel(ctx)
-	defer stopRelay()
-	var relayedMu sync.Mutex
-	relayed := map[string]int{}
-	pipelineDone := make(chan error, 1)
-	go func() {
-		pipelineDone <- pipeline.Run(relayCtx, pipeline.Options{Paths: []*relayer.Path{paths[Bucheon], paths[Member]}, JS: js,
-			Relayer: relayer.Relayer{Check: light.VerifyProofAgainstAppHash}, BatchMax: 50, BatchWait: 200 * time.Millisecond, Log: *log,
-			OnDelivered: func(d pipeline.Delivered) {
-				relayedMu.Lock()
-				relayed[d.Path+" "+d.Kind] += len(d.Sequences)
-				relayedMu.Unlock()
-			}})
-	}()
-	defer func() { stopRelay(); <-pipelineDone }()
+	ctx = storyCtx
 
 	seoul := net.Chain(Seoul)
-	sc := admins[Seoul]
 	citizen, err := newCitizenKey()
 	if err != nil {
 		return err
 	}
-	citizenDID := didtypes.FormatDID(Seoul, "kim-minji")
-	citizen.DID = citizenDID
-	if err := r.do("register citizen DID "+citizenDID, Seoul, func() (int64, string, error) {
+	citizen.DID = didtypes.FormatDID(Seoul, "kim-minji")
+	s := &story{seoul: seoul, admin: admins[Seoul], paths: paths, citizen: citizen}
+	if err := r.do("register citizen DID "+citizen.DID, Seoul, func() (int64, string, error) {
 		pub, _ := hexBytes(citizen.PublicKey)
-		res, err := sc.Send(ctx, &didtypes.MsgCreateDID{Controller: seoul.Admin.Address, Suffix: "kim-minji",
+		res, err := s.admin.Send(ctx, &didtypes.MsgCreateDID{Controller: seoul.Admin.Address, Suffix: "kim-minji",
 			Methods: []didtypes.MethodInput{{Id: "key-1", Type: didtypes.KEY_TYPE_SECP256K1, PublicKey: pub}}})
 		if err != nil {
 			return 0, "", err
@@ -293,38 +386,14 @@ func Run(ctx context.Context, o Options) (err error) {
 		return err
 	}
 
-	now := time.Now().Unix()
 	var attID string
-	var issuerSeq uint64
 	if err := r.do("issue residency-card attestation", Seoul, func() (int64, string, error) {
-		var doc didtypes.QueryDIDResponse
-		if err := sc.QueryGRPC(ctx, "/cityrelay.did.v1.Query/DID", &didtypes.QueryDIDRequest{Did: seoul.Issuer.DID}, &doc, 0); err != nil {
-			return 0, "", err
-		}
-		issuerSeq = doc.Document.IssuerSeq + 1
-		digest := make([]byte, 32)
-		_, _ = rand.Read(digest) // stands for the salted digest of the off-chain card
-		sb := didtypes.AttestationSignBytes(Seoul, seoul.Issuer.DID, seoul.Issuer.Method, citizenDID, "residency-card", digest, now-60, now+365*86400, issuerSeq)
-		sig, err := seoul.Issuer.Sign(sb)
-		if err != nil {
-			return 0, "", err
-		}
-		attID = didtypes.AttestationID(sb)
-		msgs := []sdk.Msg{&didtypes.MsgIssueAttestation{Submitter: seoul.Admin.Address, IssuerDid: seoul.Issuer.DID, IssuerMethod: seoul.Issuer.Method,
-			SubjectDid: citizenDID, CredentialType: "residency-card", Digest: digest, ValidFrom: now - 60, ValidUntil: now + 365*86400,
-			IssuerSeq: issuerSeq, Signature: sig}}
-		for _, other := range []string{Bucheon, Member} {
-			msgs = append(msgs, &didtypes.MsgSendAttestation{Sender: seoul.Admin.Address, SourceChannel: paths[other].A.ChannelID, AttestationId: attID})
-		}
-		res, err := sc.Send(ctx, msgs...)
-		if err != nil {
-			return 0, "", err
-		}
-		return res.Height, "id " + attID[:16] + "…, sent to " + Bucheon + " and " + Member, nil
+		id, h, err := s.issue(ctx, "residency-card", Bucheon, Member)
+		attID = id
+		return h, "id " + shortID(id) + ", sent to " + Bucheon + " and " + Member, err
 	}); err != nil {
 		return err
 	}
-
 	for _, other := range []string{Bucheon, Member} {
 		if err := r.do("relay + verify attestation with light-client proof", other, func() (int64, string, error) {
 			res, err := waitStatus(ctx, clients[other], lights[other], Seoul, attID, verify.StatusValid)
@@ -339,21 +408,8 @@ func Run(ctx context.Context, o Options) (err error) {
 	}
 
 	if err := r.do("revoke attestation and send the revocation", Seoul, func() (int64, string, error) {
-		seq := issuerSeq + 1
-		sig, err := seoul.Issuer.Sign(didtypes.RevocationSignBytes(Seoul, attID, seoul.Issuer.DID, seoul.Issuer.Method, didtypes.ATTESTATION_STATUS_REVOKED, seq))
-		if err != nil {
-			return 0, "", err
-		}
-		msgs := []sdk.Msg{&didtypes.MsgSetAttestationStatus{Submitter: seoul.Admin.Address, AttestationId: attID, IssuerMethod: seoul.Issuer.Method,
-			NewStatus: didtypes.ATTESTATION_STATUS_REVOKED, IssuerSeq: seq, Signature: sig}}
-		for _, other := range []string{Bucheon, Member} {
-			msgs = append(msgs, &didtypes.MsgSendRevocation{Sender: seoul.Admin.Address, SourceChannel: paths[other].A.ChannelID, AttestationId: attID})
-		}
-		res, err := sc.Send(ctx, msgs...)
-		if err != nil {
-			return 0, "", err
-		}
-		return res.Height, "issuer_seq " + fmt.Sprint(seq), nil
+		h, seq, err := s.revoke(ctx, attID, Bucheon, Member)
+		return h, "issuer_seq " + fmt.Sprint(seq), err
 	}); err != nil {
 		return err
 	}
@@ -374,75 +430,196 @@ func Run(ctx context.Context, o Options) (err error) {
 		{"mvote.ballot", Member, `{"poll":"park-renewal-2026","choice":"yes"}`},
 		{"parking.permit", Bucheon, `{"zone":"B-3","valid_days":30}`},
 	}
-	type sent struct {
-		channel string
-		seq     uint64
-		typ     string
-	}
-	var sends []sent
-	for i, s := range services {
-		if err := r.do("send service message "+s.typ+" -> "+s.dest, Seoul, func() (int64, string, error) {
-			m := didtypes.ServiceMessage{ServiceType: s.typ, SenderDid: citizenDID, SenderMethod: "key-1", OriginChainId: Seoul,
-				DestinationChainId: s.dest, Nonce: uint64(i + 1), Expiry: time.Now().Add(time.Hour).Unix(), Payload: []byte(s.payload)}
-			sb := m.SignBytes()
-			sig, err := citizen.Sign(sb)
+	var sends []sentMessage
+	for _, m := range services {
+		if err := r.do("send service message "+m.typ+" -> "+m.dest, Seoul, func() (int64, string, error) {
+			sent, h, err := s.sendService(ctx, m.typ, m.dest, m.payload)
 			if err != nil {
 				return 0, "", err
 			}
-			m.Signature, m.MsgId = sig, didtypes.MessageID(sb)
-			res, err := sc.Send(ctx, &didtypes.MsgSendServiceMessage{Sender: seoul.Admin.Address, SourceChannel: paths[s.dest].A.ChannelID, Message: m})
-			if err != nil {
-				return 0, "", err
-			}
-			pks, err := relayer.SendPackets(res.Events)
-			if err != nil || len(pks) != 1 {
-				return 0, "", fmt.Errorf("send_packet event: %v", err)
-			}
-			sends = append(sends, sent{channel: pks[0].SourceChannel, seq: pks[0].Sequence, typ: s.typ})
-			return res.Height, fmt.Sprintf("signed by %s, sequence %d", citizenDID, pks[0].Sequence), nil
+			sends = append(sends, sent)
+			return h, fmt.Sprintf("signed by %s, sequence %d", citizen.DID, sent.seq), nil
 		}); err != nil {
 			return err
 		}
 	}
-	for _, s := range sends {
-		if err := r.do("acknowledgement of "+s.typ+" recorded", Seoul, func() (int64, string, error) {
-			d, err := waitDelivery(ctx, sc, s.channel, s.seq)
+	for _, m := range sends {
+		if err := r.do("acknowledgement of "+m.typ+" recorded", Seoul, func() (int64, string, error) {
+			d, err := waitDelivery(ctx, s.admin, m.channel, m.seq)
 			if err != nil {
 				return 0, "", err
 			}
 			if d.State != didtypes.DELIVERY_STATE_DELIVERED {
 				return d.ResolvedHeight, "", fmt.Errorf("delivery %s: %s", d.State, d.Error)
 			}
-			return d.ResolvedHeight, fmt.Sprintf("%s/%d %s", s.channel, s.seq, d.State), nil
+			return d.ResolvedHeight, fmt.Sprintf("%s/%d %s", m.channel, m.seq, d.State), nil
 		}); err != nil {
 			return err
 		}
 	}
 
-	if err := evmCity(ctx, r, o, *log, js, relayCtx, net, clients[Bucheon], lights[Bucheon]); err != nil {
+	if err := evmCityStory(ctx, r, gimpo, clients[Bucheon], lights[Bucheon]); err != nil {
 		return err
 	}
 
 	if o.Once {
 		return nil
 	}
-	fmt.Fprintln(o.Out, "\nthe relayer keeps running; send packets to the chains above and watch the counts (Ctrl-C stops)")
-	tick := time.NewTicker(5 * time.Second)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-			relayedMu.Lock()
-			fmt.Fprintf(o.Out, "[%7s] relayed: %v\n", time.Since(r.start).Round(time.Second), relayed)
-			relayedMu.Unlock()
-		}
-	}
+	r.summary()
+	fmt.Fprintf(o.Out, "\nopen %s to watch the relayer; Ctrl-C stops\n", url)
+	fmt.Fprintf(o.Out, "a citizen's activity goes on every %s (attestations, service messages, now and then a revocation); the relayer delivers it\n\n", o.TrickleEvery)
+	t := &trickle{story: s, gimpo: gimpo, out: o.Out, start: r.start, log: *log}
+	t.run(ctx, o.TrickleEvery)
+	fmt.Fprintf(o.Out, "\nstopped after %s: %s; the console was %s\n", time.Since(r.start).Round(time.Second), t.counts(), url)
+	return nil
 }
 
-func newClient(c *devnet.Chain, key string) (*cosmos.Client, error) {
-	return c.Client(key, devnet.ClientOptions{})
+// relayerConfig is the relayer's config for the devnet (chains with the relayer key restored into
+// <home>/keys, the two did paths still to link), what `cityrelay config init`, `chains add`, `keys
+// restore` and `paths new` would write. ln, when set, is the console's listener.
+func relayerConfig(dn *devnet.Devnet, o Options, ln net.Listener) (*config.Config, error) {
+	cfg := config.Default()
+	cfg.Global.LogFormat = "json"
+	cfg.Metrics.Enabled = ln != nil
+	if ln != nil {
+		cfg.Metrics.Listen = ln.Addr().String()
+	}
+	cfg.Relay.BatchMaxWait = config.Duration{Duration: 200 * time.Millisecond}
+	cfg.EvmCities = map[string]*config.EvmCity{}
+	for _, c := range dn.Chains {
+		cfg.Chains[c.ChainID] = &config.Chain{RPC: []string{c.RPCAddr}, GRPC: c.GRPCAddr, AccountPrefix: "city", KeyName: devnet.RelayerKey,
+			KeyringBackend: "test", Devnet: true, GasPrice: devnet.MinGasPrice, GasAdjustment: 1.05, MaxGas: 50_000_000,
+			TrustingPeriod: config.Duration{Duration: 14 * 24 * time.Hour}}
+		kr, err := keys.Open(keys.Options{Home: o.Home, ChainID: c.ChainID, Backend: "test", Devnet: true, AccountPrefix: "city"})
+		if err != nil {
+			return nil, err
+		}
+		if _, err := keys.Restore(kr, devnet.RelayerKey, c.Relayer.Mnemonic, "city"); err != nil {
+			return nil, fmt.Errorf("relayer key of %s: %w", c.ChainID, err)
+		}
+	}
+	for _, other := range []string{Bucheon, Member} {
+		cfg.Paths[Seoul+"<->"+other] = &config.Path{Src: config.PathEnd{Chain: Seoul, PortID: didtypes.PortID},
+			Dst: config.PathEnd{Chain: other, PortID: didtypes.PortID}, Version: didtypes.Version, Order: "unordered"}
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("demo relayer config: %w", err)
+	}
+	return cfg, nil
+}
+
+// story is what the citizen and Seoul's civil office do, in the story and in the trickle after it.
+type story struct {
+	seoul   *devnet.Chain
+	admin   *cosmos.Client // Seoul's admin key: submits the civil office's and the citizen's txs
+	paths   map[string]*relayer.Path
+	citizen devnet.DIDKey
+	mu      sync.Mutex
+	nonce   uint64 // the citizen's last service-message nonce
+}
+
+// issue has Seoul's civil office issue an attestation of credentialType to the citizen and send it
+// to the dests; it returns the attestation id and the tx height.
+func (s *story) issue(ctx context.Context, credentialType string, dests ...string) (string, int64, error) {
+	seq, err := s.issuerSeq(ctx)
+	if err != nil {
+		return "", 0, err
+	}
+	seq++
+	now := time.Now().Unix()
+	digest := make([]byte, 32)
+	_, _ = rand.Read(digest) // stands for the salted digest of the off-chain card
+	iss := s.seoul.Issuer
+	sb := didtypes.AttestationSignBytes(Seoul, iss.DID, iss.Method, s.citizen.DID, credentialType, digest, now-60, now+365*86400, seq)
+	sig, err := iss.Sign(sb)
+	if err != nil {
+		return "", 0, err
+	}
+	id := didtypes.AttestationID(sb)
+	msgs := []sdk.Msg{&didtypes.MsgIssueAttestation{Submitter: s.seoul.Admin.Address, IssuerDid: iss.DID, IssuerMethod: iss.Method,
+		SubjectDid: s.citizen.DID, CredentialType: credentialType, Digest: digest, ValidFrom: now - 60, ValidUntil: now + 365*86400,
+		IssuerSeq: seq, Signature: sig}}
+	for _, d := range dests {
+		msgs = append(msgs, &didtypes.MsgSendAttestation{Sender: s.seoul.Admin.Address, SourceChannel: s.paths[d].A.ChannelID, AttestationId: id})
+	}
+	res, err := s.admin.Send(ctx, msgs...)
+	if err != nil {
+		return "", 0, err
+	}
+	return id, res.Height, nil
+}
+
+// revoke has the civil office revoke attestation id and send the revocation to the dests; it returns
+// the tx height and the issuer sequence signed.
+func (s *story) revoke(ctx context.Context, id string, dests ...string) (int64, uint64, error) {
+	seq, err := s.issuerSeq(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	seq++
+	iss := s.seoul.Issuer
+	sig, err := iss.Sign(didtypes.RevocationSignBytes(Seoul, id, iss.DID, iss.Method, didtypes.ATTESTATION_STATUS_REVOKED, seq))
+	if err != nil {
+		return 0, 0, err
+	}
+	msgs := []sdk.Msg{&didtypes.MsgSetAttestationStatus{Submitter: s.seoul.Admin.Address, AttestationId: id, IssuerMethod: iss.Method,
+		NewStatus: didtypes.ATTESTATION_STATUS_REVOKED, IssuerSeq: seq, Signature: sig}}
+	for _, d := range dests {
+		msgs = append(msgs, &didtypes.MsgSendRevocation{Sender: s.seoul.Admin.Address, SourceChannel: s.paths[d].A.ChannelID, AttestationId: id})
+	}
+	res, err := s.admin.Send(ctx, msgs...)
+	if err != nil {
+		return 0, 0, err
+	}
+	return res.Height, seq, nil
+}
+
+// issuerSeq is the civil office's last issuer sequence on Seoul.
+func (s *story) issuerSeq(ctx context.Context) (uint64, error) {
+	var doc didtypes.QueryDIDResponse
+	if err := s.admin.QueryGRPC(ctx, "/cityrelay.did.v1.Query/DID", &didtypes.QueryDIDRequest{Did: s.seoul.Issuer.DID}, &doc, 0); err != nil {
+		return 0, fmt.Errorf("issuer %s: %w", s.seoul.Issuer.DID, err)
+	}
+	return doc.Document.IssuerSeq, nil
+}
+
+// sentMessage is a service message's packet.
+type sentMessage struct {
+	channel string
+	seq     uint64
+	typ     string
+}
+
+// sendService sends a service message signed by the citizen to dest.
+func (s *story) sendService(ctx context.Context, typ, dest, payload string) (sentMessage, int64, error) {
+	s.mu.Lock()
+	s.nonce++
+	nonce := s.nonce
+	s.mu.Unlock()
+	m := didtypes.ServiceMessage{ServiceType: typ, SenderDid: s.citizen.DID, SenderMethod: "key-1", OriginChainId: Seoul,
+		DestinationChainId: dest, Nonce: nonce, Expiry: time.Now().Add(time.Hour).Unix(), Payload: []byte(payload)}
+	sb := m.SignBytes()
+	sig, err := s.citizen.Sign(sb)
+	if err != nil {
+		return sentMessage{}, 0, err
+	}
+	m.Signature, m.MsgId = sig, didtypes.MessageID(sb)
+	res, err := s.admin.Send(ctx, &didtypes.MsgSendServiceMessage{Sender: s.seoul.Admin.Address, SourceChannel: s.paths[dest].A.ChannelID, Message: m})
+	if err != nil {
+		return sentMessage{}, 0, err
+	}
+	pks, err := relayer.SendPackets(res.Events)
+	if err != nil || len(pks) != 1 {
+		return sentMessage{}, res.Height, fmt.Errorf("send_packet event of tx at height %d: %d packets (%v)", res.Height, len(pks), err)
+	}
+	return sentMessage{channel: pks[0].SourceChannel, seq: pks[0].Sequence, typ: typ}, res.Height, nil
+}
+
+func shortID(id string) string {
+	if len(id) < 16 {
+		return id
+	}
+	return id[:16] + "…"
 }
 
 func newCitizenKey() (devnet.DIDKey, error) {

@@ -4,11 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"path/filepath"
 	"time"
-
-	"github.com/nats-io/nats.go/jetstream"
-	"github.com/rs/zerolog"
 
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/cosmos"
@@ -18,7 +14,9 @@ import (
 	"github.com/cityrelay/cityrelay/chains/evmdevnet"
 	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/light/qbft"
+	"github.com/cityrelay/cityrelay/relayer/config"
 	"github.com/cityrelay/cityrelay/relayer/evmrelay"
+	"github.com/cityrelay/cityrelay/relayer/runtime"
 	"github.com/cityrelay/cityrelay/relayer/verify"
 )
 
@@ -28,34 +26,41 @@ const (
 	gimpoChainID = 7001
 )
 
-// evmCity tells the EVM part of the story: a residency card issued on Gimpo's QBFT chain is proven
-// into Bucheon (QBFT seals → state root → registry storage) and verified there, then revoked.
-func evmCity(ctx context.Context, r *runner, o Options, log zerolog.Logger, js jetstream.JetStream, relayCtx context.Context,
-	net *devnet.Devnet, bucheon *cosmos.Client, bucheonLight *light.Client,
-) error {
-	var chain *evmdevnet.Chain
-	var city *evmdevnet.City
+// gimpoCity is the demo's EVM city once set up: its chain, its registry contract and the city-qbft
+// client Bucheon follows it with.
+type gimpoCity struct {
+	chain    *evmdevnet.Chain
+	city     *evmdevnet.City
+	clientID string
+}
+
+// evmCitySetup starts the EVM city, opens its QBFT light client through the runtime, creates its
+// city-qbft client on Bucheon, registers it in Bucheon's city registry, and configures the delivery
+// (cfg.EvmCities) for the daemon. The returned city, when not nil, is closed by the caller.
+func evmCitySetup(ctx context.Context, r *runner, o Options, cfg *config.Config, rt *runtime.Runtime, net *devnet.Devnet,
+	bucheon *cosmos.Client,
+) (*gimpoCity, error) {
+	g := &gimpoCity{}
 	if err := r.do("start EVM city "+Gimpo+" (4 QBFT validators, London EVM, loopback JSON-RPC)", Gimpo, func() (int64, string, error) {
 		var err error
-		if chain, err = evmdevnet.Start(evmdevnet.Config{ChainID: gimpoChainID, Validators: 4, Seed: Gimpo}); err != nil {
+		if g.chain, err = evmdevnet.Start(evmdevnet.Config{ChainID: gimpoChainID, Validators: 4, Seed: Gimpo}); err != nil {
 			return 0, "", err
 		}
-		if city, err = chain.DeployCity(Gimpo, "residency-card"); err != nil {
+		if g.city, err = g.chain.DeployCity(Gimpo, "residency-card"); err != nil {
 			return 0, "", err
 		}
-		return int64(chain.Height()), fmt.Sprintf("%s, registry %s (code hash %s…)", chain.RPCURL(), city.Registry, registry.RuntimeCodeHash.Hex()[:12]), nil
+		return int64(g.chain.Height()), fmt.Sprintf("%s, registry %s (code hash %s…)", g.chain.RPCURL(), g.city.Registry, registry.RuntimeCodeHash.Hex()[:12]), nil
 	}); err != nil {
-		if chain != nil {
-			_ = chain.Close()
+		if g.chain != nil {
+			return g, err
 		}
-		return err
+		return nil, err
 	}
-	go func() { <-relayCtx.Done(); _ = chain.Close() }()
 
 	var src *evm.Client
 	if err := r.do("light client of "+Gimpo+" (QBFT committed seals)", Gimpo, func() (int64, string, error) {
 		// The demo trusts the chain it just started; an operator gives a trust height and hash.
-		raw, err := chain.RawHeader(chain.Height())
+		raw, err := g.chain.RawHeader(g.chain.Height())
 		if err != nil {
 			return 0, "", err
 		}
@@ -63,49 +68,52 @@ func evmCity(ctx context.Context, r *runner, o Options, log zerolog.Logger, js j
 		if err != nil {
 			return 0, "", err
 		}
-		trust, err := qbft.NewTrustedHeader(h)
+		hash, err := h.Hash()
 		if err != nil {
 			return 0, "", err
 		}
-		src, err = evm.Dial(ctx, evm.Config{ChainID: gimpoChainID, RPC: chain.RPCURL(), Registry: city.Registry,
-			RegistryCodeHash: registry.RuntimeCodeHash, TrustingPeriod: 24 * time.Hour, StoreDir: filepath.Join(o.Home, "light", Gimpo)}, trust)
-		if err != nil {
+		cfg.EvmCities[Gimpo] = &config.EvmCity{EvmChainID: gimpoChainID, RPC: g.chain.RPCURL(), Registry: g.city.Registry.Hex(),
+			TrustingPeriod: config.Duration{Duration: 24 * time.Hour}, TrustHeight: h.Number().Uint64(), TrustHash: hash.Hex(),
+			Deliver: []config.EvmDelivery{{Chain: Bucheon}}}
+		if src, err = rt.EvmCity(ctx, Gimpo); err != nil {
 			return 0, "", err
 		}
-		return int64(trust.Height), fmt.Sprintf("trusted block %d, %d validators", trust.Height, len(trust.Validators)), nil
+		return int64(h.Number().Uint64()), fmt.Sprintf("trusted block %d (%s…)", h.Number().Uint64(), hash.Hex()[:12]), nil
 	}); err != nil {
-		return err
+		return g, err
 	}
-	go func() { <-relayCtx.Done(); src.Close() }()
 
-	var clientID string
 	if err := r.do("create city-qbft client of "+Gimpo, Bucheon, func() (int64, string, error) {
 		var err error
-		clientID, err = evmrelay.CreateClient(ctx, src, bucheon, evmrelay.ClientParams{City: Gimpo, EvmChainID: gimpoChainID,
-			Registry: city.Registry, TrustingPeriod: 24 * time.Hour})
-		return 0, clientID + " pins the registry's address and code hash", err
+		g.clientID, err = evmrelay.CreateClient(ctx, src, bucheon, evmrelay.ClientParams{City: Gimpo, EvmChainID: gimpoChainID,
+			Registry: g.city.Registry, TrustingPeriod: 24 * time.Hour})
+		return 0, g.clientID + " pins the registry's address and code hash", err
 	}); err != nil {
-		return err
+		return g, err
 	}
-	if err := r.do(fmt.Sprintf("%s recognises %s as client %s (city registry)", Bucheon, Gimpo, clientID), Bucheon, func() (int64, string, error) {
-		h, err := net.RegisterCity(ctx, Bucheon, Gimpo, clientID)
-		return h, "citychaind tx did register-city " + Gimpo + " " + clientID, err
+	if err := r.do(fmt.Sprintf("%s recognises %s as client %s (city registry)", Bucheon, Gimpo, g.clientID), Bucheon, func() (int64, string, error) {
+		h, err := net.RegisterCity(ctx, Bucheon, Gimpo, g.clientID)
+		return h, "citychaind tx did register-city " + Gimpo + " " + g.clientID, err
 	}); err != nil {
-		return err
+		return g, err
 	}
+	cfg.EvmCities[Gimpo].Deliver[0].ClientID = g.clientID
+	return g, nil
+}
 
-	bridge := &evmrelay.Bridge{City: Gimpo, Source: src, Dest: bucheon, Client: clientID, JS: js, Log: log, Poll: 200 * time.Millisecond}
-	go func() { _ = bridge.Run(relayCtx) }()
-
+// evmCityStory tells the EVM part of the story: a residency card issued on Gimpo's QBFT chain is
+// proven into Bucheon (QBFT seals → state root → registry storage) by the daemon and verified there,
+// then revoked.
+func evmCityStory(ctx context.Context, r *runner, g *gimpoCity, bucheon *cosmos.Client, bucheonLight *light.Client) error {
 	var att *evmdevnet.Attestation
 	subject := didtypes.FormatDID(Gimpo, "lee-seojun")
 	if err := r.do("issue residency card in the registry contract", Gimpo, func() (int64, string, error) {
 		var err error
-		att, err = city.Issue(subject, "residency-card", bytes.Repeat([]byte{0x5e}, 32), 365*24*time.Hour)
+		att, err = g.city.Issue(subject, "residency-card", bytes.Repeat([]byte{0x5e}, 32), 365*24*time.Hour)
 		if err != nil {
 			return 0, "", err
 		}
-		return int64(att.Block), "id " + registry.IDHex(att.ID)[:16] + "…, signed by " + city.Issuer + " (ecrecover on chain)", nil
+		return int64(att.Block), "id " + registry.IDHex(att.ID)[:16] + "…, signed by " + g.city.Issuer + " (ecrecover on chain)", nil
 	}); err != nil {
 		return err
 	}
@@ -120,7 +128,7 @@ func evmCity(ctx context.Context, r *runner, o Options, log zerolog.Logger, js j
 		return err
 	}
 	if err := r.do("revoke the card in the registry contract", Gimpo, func() (int64, string, error) {
-		h, err := city.ChangeStatus(att.ID, registry.StatusRevoked)
+		h, err := g.city.ChangeStatus(att.ID, registry.StatusRevoked)
 		return int64(h), "revoked is final", err
 	}); err != nil {
 		return err
