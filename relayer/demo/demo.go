@@ -265,6 +265,16 @@ func Run(ctx context.Context, o Options) (err error) {
 			return err
 		}
 	}
+	// verify proves the issuing city's own current status with the relayer's light client of it.
+	origins := func(id string) (verify.Origin, bool) {
+		if cl, ok := clients[id]; ok {
+			return verify.CosmosOrigin{Chain: cl, Headers: lights[id]}, true
+		}
+		if ec, ok := rt.OpenedEvmCity(id); ok {
+			return verify.EvmOrigin{City: id, Headers: ec}, true
+		}
+		return nil, false
+	}
 
 	paths := map[string]*relayer.Path{}
 	for _, other := range []string{Bucheon, Member} {
@@ -396,7 +406,7 @@ func Run(ctx context.Context, o Options) (err error) {
 	}
 	for _, other := range []string{Bucheon, Member} {
 		if err := r.do("relay + verify attestation with light-client proof", other, func() (int64, string, error) {
-			res, err := waitStatus(ctx, clients[other], lights[other], Seoul, attID, verify.StatusValid)
+			res, err := waitStatus(ctx, clients[other], lights[other], origins, Seoul, attID, verify.StatusValid, false)
 			if err != nil {
 				return 0, "", err
 			}
@@ -414,12 +424,21 @@ func Run(ctx context.Context, o Options) (err error) {
 		return err
 	}
 	for _, other := range []string{Bucheon, Member} {
-		if err := r.do("relay + verify revocation arrived", other, func() (int64, string, error) {
-			res, err := waitStatus(ctx, clients[other], lights[other], Seoul, attID, verify.StatusRevoked)
+		if err := r.do("verify revoked at the origin (a fresh proof of Seoul's own record)", other, func() (int64, string, error) {
+			res, err := waitStatus(ctx, clients[other], lights[other], origins, Seoul, attID, verify.StatusRevoked, false)
 			if err != nil {
 				return 0, "", err
 			}
-			return res.HeaderHeight, string(res.Status), nil
+			return res.HeaderHeight, reasonOf(res), nil
+		}); err != nil {
+			return err
+		}
+		if err := r.do("relay + verify revocation arrived", other, func() (int64, string, error) {
+			res, err := waitStatus(ctx, clients[other], lights[other], origins, Seoul, attID, verify.StatusRevoked, true)
+			if err != nil {
+				return 0, "", err
+			}
+			return res.HeaderHeight, string(res.Status) + " in the relayed record too", nil
 		}); err != nil {
 			return err
 		}
@@ -458,7 +477,7 @@ func Run(ctx context.Context, o Options) (err error) {
 		}
 	}
 
-	if err := evmCityStory(ctx, r, gimpo, clients[Bucheon], lights[Bucheon]); err != nil {
+	if err := evmCityStory(ctx, r, gimpo, clients[Bucheon], lights[Bucheon], origins); err != nil {
 		return err
 	}
 
@@ -637,15 +656,24 @@ func hexBytes(s string) ([]byte, error) {
 	return b, err
 }
 
-// waitStatus polls a verified answer until it has the wanted status (the relayer works meanwhile).
-func waitStatus(ctx context.Context, cl *cosmos.Client, lc *light.Client, origin, id string, want verify.Status) (*verify.Result, error) {
+// reasonOf is where a verified status was proven.
+func reasonOf(res *verify.Result) string {
+	if res.Reason != "" {
+		return res.Reason
+	}
+	return fmt.Sprintf("%s in the %s record (it arrived before the origin was asked)", res.Status, res.StatusFrom)
+}
+
+// waitStatus polls a verified answer until it has the wanted status (the relayer works meanwhile);
+// with relayed, until the relayed record itself says so.
+func waitStatus(ctx context.Context, cl *cosmos.Client, lc *light.Client, origins verify.Origins, origin, id string, want verify.Status, relayed bool) (*verify.Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
 	var last *verify.Result
 	var lastErr error
 	for {
-		res, err := verify.Attestation(ctx, cl, lc, origin, id, verify.Options{MaxHeaderAge: time.Minute, Now: time.Now()})
-		if err == nil && res.Status == want {
+		res, err := verify.Attestation(ctx, cl, lc, origin, id, verify.Options{MaxHeaderAge: time.Minute, Now: time.Now(), Origins: origins})
+		if err == nil && res.Status == want && (!relayed || res.StatusFrom == "relayed") {
 			return res, nil
 		}
 		last, lastErr = res, err

@@ -104,7 +104,7 @@ func evmCitySetup(ctx context.Context, r *runner, o Options, cfg *config.Config,
 // evmCityStory tells the EVM part of the story: a residency card issued on Gimpo's QBFT chain is
 // proven into Bucheon (QBFT seals → state root → registry storage) by the daemon and verified there,
 // then revoked.
-func evmCityStory(ctx context.Context, r *runner, g *gimpoCity, bucheon *cosmos.Client, bucheonLight *light.Client) error {
+func evmCityStory(ctx context.Context, r *runner, g *gimpoCity, bucheon *cosmos.Client, bucheonLight *light.Client, origins verify.Origins) error {
 	var att *evmdevnet.Attestation
 	subject := didtypes.FormatDID(Gimpo, "lee-seojun")
 	if err := r.do("issue residency card in the registry contract", Gimpo, func() (int64, string, error) {
@@ -118,7 +118,7 @@ func evmCityStory(ctx context.Context, r *runner, g *gimpoCity, bucheon *cosmos.
 		return err
 	}
 	if err := r.do("relay + verify EVM attestation (seals → state root → storage proofs)", Bucheon, func() (int64, string, error) {
-		res, err := waitStatus(ctx, bucheon, bucheonLight, Gimpo, registry.IDHex(att.ID), verify.StatusValid)
+		res, err := waitStatus(ctx, bucheon, bucheonLight, origins, Gimpo, registry.IDHex(att.ID), verify.StatusValid, false)
 		if err != nil {
 			return 0, "", err
 		}
@@ -133,11 +133,20 @@ func evmCityStory(ctx context.Context, r *runner, g *gimpoCity, bucheon *cosmos.
 	}); err != nil {
 		return err
 	}
-	return r.do("relay + verify EVM revocation arrived", Bucheon, func() (int64, string, error) {
-		res, err := waitStatus(ctx, bucheon, bucheonLight, Gimpo, registry.IDHex(att.ID), verify.StatusRevoked)
+	if err := r.do("verify revoked at the origin (a fresh proof of Gimpo's registry)", Bucheon, func() (int64, string, error) {
+		res, err := waitStatus(ctx, bucheon, bucheonLight, origins, Gimpo, registry.IDHex(att.ID), verify.StatusRevoked, false)
 		if err != nil {
 			return 0, "", err
 		}
-		return res.HeaderHeight, string(res.Status), nil
+		return res.HeaderHeight, reasonOf(res), nil
+	}); err != nil {
+		return err
+	}
+	return r.do("relay + verify EVM revocation arrived", Bucheon, func() (int64, string, error) {
+		res, err := waitStatus(ctx, bucheon, bucheonLight, origins, Gimpo, registry.IDHex(att.ID), verify.StatusRevoked, true)
+		if err != nil {
+			return 0, "", err
+		}
+		return res.HeaderHeight, string(res.Status) + " in the relayed record too", nil
 	})
 }
