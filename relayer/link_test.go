@@ -13,14 +13,14 @@ import (
 )
 
 // linkPath links seoul-1 and bucheon-1 on the given port and returns the path.
-func linkPath(t *testing.T, port, version string, reuse *relayer.Path) (*relayer.Path, []relayer.Step) {
+func linkPath(t testing.TB, port, version string, reuse *relayer.Path) (*relayer.Path, []relayer.Step) {
 	t.Helper()
 	return linkPathTrusting(t, port, version, reuse, 0)
 }
 
 // linkPathTrusting is linkPath with a new client of seoul-1 on bucheon-1 of trusting period
 // trustingSeoul (0: the default, two thirds of seoul-1's unbonding period).
-func linkPathTrusting(t *testing.T, port, version string, reuse *relayer.Path, trustingSeoul time.Duration) (*relayer.Path, []relayer.Step) {
+func linkPathTrusting(t testing.TB, port, version string, reuse *relayer.Path, trustingSeoul time.Duration) (*relayer.Path, []relayer.Step) {
 	t.Helper()
 	a := end(t, net.Chain("seoul-1"), port, t.TempDir())
 	b := end(t, net.Chain("bucheon-1"), port, t.TempDir())

@@ -43,7 +43,7 @@ func run(m *testing.M) int {
 }
 
 // chainClient returns a client of c signing with the named devnet key.
-func chainClient(t *testing.T, c *devnet.Chain, keyName string) *cosmos.Client {
+func chainClient(t testing.TB, c *devnet.Chain, keyName string) *cosmos.Client {
 	t.Helper()
 	cl, err := c.Client(keyName, devnet.ClientOptions{})
 	if err != nil {
@@ -53,13 +53,13 @@ func chainClient(t *testing.T, c *devnet.Chain, keyName string) *cosmos.Client {
 }
 
 // lightClient returns a light client of c with its store in dir, trusting c's latest header.
-func lightClient(t *testing.T, c *devnet.Chain, dir string) *light.Client {
+func lightClient(t testing.TB, c *devnet.Chain, dir string) *light.Client {
 	t.Helper()
 	return lightClientVia(t, c.ChainID, c.RPCAddr, dir)
 }
 
 // lightClientVia is lightClient reaching the chain through rpc (a proxy).
-func lightClientVia(t *testing.T, chainID, rpc, dir string) *light.Client {
+func lightClientVia(t testing.TB, chainID, rpc, dir string) *light.Client {
 	t.Helper()
 	lc, err := light.New(context.Background(), light.Options{ChainID: chainID, Primary: rpc, TrustingPeriod: 24 * time.Hour,
 		TrustLatest: true, StoreDir: dir, Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)})
@@ -70,6 +70,6 @@ func lightClientVia(t *testing.T, chainID, rpc, dir string) *light.Client {
 	return lc
 }
 
-func end(t *testing.T, c *devnet.Chain, port, lightDir string) *relayer.End {
+func end(t testing.TB, c *devnet.Chain, port, lightDir string) *relayer.End {
 	return &relayer.End{Chain: chainClient(t, c, devnet.RelayerKey), Light: lightClient(t, c, lightDir), PortID: port}
 }

@@ -94,7 +94,7 @@ func TestForkFreezesCounterpartyClients(t *testing.T) {
 // a ForkingProxy serving a conflicting header at a height h above p.B's client of Seoul and the light
 // client's root (its signature garbled with scramble). Verifying h halts the light client; it returns
 // the fork OnDivergence received, after checking its headers.
-func forkSeen(t *testing.T, ctx context.Context, p *relayer.Path, scramble bool) *light.Fork {
+func forkSeen(t testing.TB, ctx context.Context, p *relayer.Path, scramble bool) *light.Fork {
 	t.Helper()
 	seoul := net.Chain("seoul-1")
 	typeURL, value, err := p.B.Chain.ClientState(ctx, p.B.ClientID)

@@ -1,9 +1,16 @@
 package relayer_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -89,7 +96,7 @@ func TestRevocationCountsAtTheOrigin(t *testing.T) {
 
 // setStatus changes the status of Seoul's attestation id with the sample issuer's next sequence; it
 // returns the committed tx.
-func setStatus(t *testing.T, admin *cosmos.Client, seoul *devnet.Chain, id string, status types.AttestationStatus) *cosmos.TxResult {
+func setStatus(t testing.TB, admin *cosmos.Client, seoul *devnet.Chain, id string, status types.AttestationStatus) *cosmos.TxResult {
 	t.Helper()
 	var doc types.QueryDIDResponse
 	if err := admin.QueryGRPC(context.Background(), "/cityrelay.did.v1.Query/DID", &types.QueryDIDRequest{Did: seoul.Issuer.DID}, &doc, 0); err != nil {
@@ -102,4 +109,77 @@ func setStatus(t *testing.T, admin *cosmos.Client, seoul *devnet.Chain, id strin
 	}
 	return mustSend(t, admin, &types.MsgSetAttestationStatus{Submitter: seoul.Admin.Address, AttestationId: id, IssuerMethod: seoul.Issuer.Method,
 		NewStatus: status, IssuerSeq: seq, Signature: sig})
+}
+
+// countingProxy forwards to target and counts requests and response bytes.
+type countingProxy struct {
+	calls, bytes atomic.Int64
+	srv          *httptest.Server
+}
+
+func newCountingProxy(tb testing.TB, target string) *countingProxy {
+	tb.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p := &countingProxy{}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	rp.ModifyResponse = func(r *http.Response) error {
+		p.calls.Add(1)
+		if r.ContentLength > 0 {
+			p.bytes.Add(r.ContentLength)
+		} else if bz, err := io.ReadAll(r.Body); err == nil {
+			p.bytes.Add(int64(len(bz)))
+			r.Body = io.NopCloser(bytes.NewReader(bz))
+		}
+		return nil
+	}
+	p.srv = httptest.NewServer(rp)
+	tb.Cleanup(p.srv.Close)
+	return p
+}
+
+// BenchmarkVerifyOrigin measures what proving the origin's own status adds to a verification of a
+// relayed record on Bucheon: time, RPC calls and response bytes to both chains' nodes (every query
+// over the RPC, gRPC off, so the proxies see all of it), with light clients kept open as the daemon
+// keeps them. go test -run '^$' -bench VerifyOrigin ./relayer/
+func BenchmarkVerifyOrigin(b *testing.B) {
+	p, _ := linkPath(b, types.PortID, types.Version, nil)
+	id := relayValid(b, relayer.Relayer{Check: light.VerifyProofAgainstAppHash}, p)
+	seoulProxy, bucheonProxy := newCountingProxy(b, net.Chain("seoul-1").RPCAddr), newCountingProxy(b, net.Chain("bucheon-1").RPCAddr)
+	client := func(c *devnet.Chain, rpc string) *cosmos.Client {
+		cl, err := c.Client(devnet.RelayerKey, devnet.ClientOptions{RPC: rpc, NoGRPC: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return cl
+	}
+	bucheon := client(net.Chain("bucheon-1"), bucheonProxy.srv.URL)
+	bucheonLight := lightClientVia(b, "bucheon-1", bucheonProxy.srv.URL, b.TempDir())
+	origin := verify.CosmosOrigin{Chain: client(net.Chain("seoul-1"), seoulProxy.srv.URL), Headers: lightClientVia(b, "seoul-1", seoulProxy.srv.URL, b.TempDir())}
+	for _, mode := range []struct {
+		name string
+		o    verify.Options
+	}{
+		{"relayed-only", verify.Options{MaxHeaderAge: time.Minute, RelayedOnly: true}},
+		{"with-origin", verify.Options{MaxHeaderAge: time.Minute, Origins: func(string) (verify.Origin, bool) { return origin, true }}},
+	} {
+		b.Run(mode.name, func(b *testing.B) {
+			seoulProxy.calls.Store(0)
+			seoulProxy.bytes.Store(0)
+			bucheonProxy.calls.Store(0)
+			bucheonProxy.bytes.Store(0)
+			for i := 0; i < b.N; i++ {
+				res, err := verify.Attestation(context.Background(), bucheon, bucheonLight, "seoul-1", id, mode.o)
+				if err != nil || res.Status != verify.StatusValid {
+					b.Fatalf("verify: %+v %v", res, err)
+				}
+			}
+			n := float64(b.N)
+			b.ReportMetric(float64(seoulProxy.calls.Load()+bucheonProxy.calls.Load())/n, "rpc-calls/op")
+			b.ReportMetric(float64(seoulProxy.bytes.Load()+bucheonProxy.bytes.Load())/n, "rpc-bytes/op")
+			b.ReportMetric(float64(seoulProxy.calls.Load())/n, "origin-calls/op")
+		})
+	}
 }

@@ -20,7 +20,7 @@ import (
 	"github.com/cityrelay/cityrelay/relayer"
 )
 
-func mustSend(t *testing.T, cl *cosmos.Client, msgs ...sdk.Msg) *cosmos.TxResult {
+func mustSend(t testing.TB, cl *cosmos.Client, msgs ...sdk.Msg) *cosmos.TxResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -261,7 +261,7 @@ func TestExpiredClientStopsVerifying(t *testing.T) {
 // validOnBucheon links a new did path, issues an attestation in Seoul, relays it to Bucheon with r and
 // checks that it verifies valid there, over the path's client, the one Bucheon's registry names for
 // Seoul. It returns the path and the attestation's id.
-func validOnBucheon(t *testing.T, r relayer.Relayer) (*relayer.Path, string) {
+func validOnBucheon(t testing.TB, r relayer.Relayer) (*relayer.Path, string) {
 	t.Helper()
 	p, _ := linkPath(t, didtypes.PortID, didtypes.Version, nil)
 	return p, relayValid(t, r, p)
@@ -270,7 +270,7 @@ func validOnBucheon(t *testing.T, r relayer.Relayer) (*relayer.Path, string) {
 // relayValid issues an attestation in Seoul, relays it over the linked did path p to Bucheon with r and
 // checks that it verifies valid there over p's client, the one Bucheon's registry names for Seoul; it
 // returns the attestation's id.
-func relayValid(t *testing.T, r relayer.Relayer, p *relayer.Path) string {
+func relayValid(t testing.TB, r relayer.Relayer, p *relayer.Path) string {
 	t.Helper()
 	seoul := net.Chain("seoul-1")
 	admin := chainClient(t, seoul, devnet.AdminKey)
@@ -283,7 +283,7 @@ func relayValid(t *testing.T, r relayer.Relayer, p *relayer.Path) string {
 }
 
 // issue issues a residency card in Seoul and, with status set, changes its status; it returns its id.
-func issue(t *testing.T, admin *cosmos.Client, seoul *devnet.Chain, status didtypes.AttestationStatus) string {
+func issue(t testing.TB, admin *cosmos.Client, seoul *devnet.Chain, status didtypes.AttestationStatus) string {
 	t.Helper()
 	ctx := context.Background()
 	var doc didtypes.QueryDIDResponse
@@ -315,7 +315,7 @@ func issue(t *testing.T, admin *cosmos.Client, seoul *devnet.Chain, status didty
 
 // deliver relays the packets a tx sent from A to B and their acknowledgements back; it returns the
 // acknowledgements B wrote.
-func deliver(t *testing.T, r relayer.Relayer, p *relayer.Path, sent *cosmos.TxResult) []relayer.Ack {
+func deliver(t testing.TB, r relayer.Relayer, p *relayer.Path, sent *cosmos.TxResult) []relayer.Ack {
 	t.Helper()
 	ctx := context.Background()
 	packets, err := relayer.SendPackets(sent.Events)
@@ -342,7 +342,7 @@ func deliver(t *testing.T, r relayer.Relayer, p *relayer.Path, sent *cosmos.TxRe
 
 // verifyOn verifies on e's chain, as `cityrelay verify` does, with a fresh light client, proving the
 // origin's own status with a light client of the devnet's origin chain.
-func verifyOn(t *testing.T, e *relayer.End, origin, id string) *verify.Result {
+func verifyOn(t testing.TB, e *relayer.End, origin, id string) *verify.Result {
 	t.Helper()
 	res, err := verifyWith(t, e, origin, id, verify.Options{MaxHeaderAge: time.Minute, Origins: devnetOrigins(t)})
 	if err != nil {
@@ -352,14 +352,14 @@ func verifyOn(t *testing.T, e *relayer.End, origin, id string) *verify.Result {
 }
 
 // verifyWith verifies on e's chain with a fresh light client and the options o.
-func verifyWith(t *testing.T, e *relayer.End, origin, id string, o verify.Options) (*verify.Result, error) {
+func verifyWith(t testing.TB, e *relayer.End, origin, id string, o verify.Options) (*verify.Result, error) {
 	t.Helper()
 	lc := lightClient(t, net.Chain(e.ChainID()), t.TempDir())
 	return verify.Attestation(context.Background(), e.Chain, lc, origin, id, o)
 }
 
 // devnetOrigins finds the devnet's chains as origins, each with a fresh light client of its own.
-func devnetOrigins(t *testing.T) verify.Origins {
+func devnetOrigins(t testing.TB) verify.Origins {
 	return func(id string) (verify.Origin, bool) {
 		c := net.Chain(id)
 		if c == nil {
