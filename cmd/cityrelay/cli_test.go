@@ -154,8 +154,13 @@ func TestOperatorFlow(t *testing.T) {
 	if !strings.Contains(out, "arrived on:      did/"+pc.Dst.ChannelID+" over "+pc.Dst.ConnectionID+", client "+pc.Dst.ClientID+" (the registry names "+pc.Dst.ClientID+" for seoul-1)") {
 		t.Fatalf("verify must show the channel, connection and client it proved:\n%s", out)
 	}
-	if !strings.Contains(out, "origin state of: ") {
-		t.Fatalf("verify must show how recent bucheon-1's state of seoul-1 is:\n%s", out)
+	if !strings.Contains(out, "status proven:   valid at seoul-1 height ") || !strings.Contains(out, "from the issuing city's own record") {
+		t.Fatalf("verify must show where it proved the status (Seoul's own record, at a Seoul height):\n%s", out)
+	}
+	// Asked for the relayed record only: how recent bucheon-1's state of seoul-1 is.
+	if out, err := cli(t, "", append(verifyArgs, "--relayed-only")...); exitCode(err) != 0 || !strings.Contains(out, "origin state of: ") ||
+		!strings.Contains(out, "relayed record only") {
+		t.Fatalf("verify --relayed-only must show how recent bucheon-1's state of seoul-1 is: exit %d %v\n%s", exitCode(err), err, out)
 	}
 	out, err = cli(t, "", append(verifyArgs, "--json")...)
 	var js map[string]any
