@@ -38,6 +38,19 @@ contract CityAttestationRegistry {
     /// method of the issuer's DID (as in x/did, so a rotated or revoked key's attestations can still be
     /// revoked), which slot 7 alone cannot check.
     mapping(bytes32 => bytes32) public issuerDidOf;
+    /// @notice slot 9: keccak256(did) → the DID's controller account. Zero: the admin controls the DID
+    /// (it sets the DID's keys). The controller revokes the DID's attestations and keys without any
+    /// issuer key or issuer sequence, so no signature of a key, leaked or not, can stop it.
+    mapping(bytes32 => address) public controllers;
+    /// @notice slot 10: keccak256(did ‖ 0x00 ‖ method) → the attestations that key signed, in issue order
+    /// (so by block): the index the controller's bulk revocation after a key leak walks.
+    mapping(bytes32 => Signed[]) internal signedBy;
+
+    /// @notice An entry of signedBy: an attestation and the block it was issued in.
+    struct Signed {
+        bytes32 id;
+        uint64 block;
+    }
 
     // ---------------------------------------------------------------------------------------------
     // Constants (no storage)
@@ -46,6 +59,9 @@ contract CityAttestationRegistry {
     uint8 internal constant STATUS_ACTIVE = 1;
     uint8 internal constant STATUS_REVOKED = 2;
     uint8 internal constant STATUS_SUSPENDED = 3;
+
+    /// @notice At most this many signedBy entries are walked by one revokeLeakedKey call (its gas).
+    uint256 public constant MAX_LEAK_REVOCATIONS_PER_CALL = 100;
 
     /// @dev secp256k1n / 2: a signature with a larger s is the malleable twin of a low-s one.
     uint256 internal constant HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
@@ -84,6 +100,12 @@ contract CityAttestationRegistry {
         uint64 statusBlock
     );
 
+    /// @notice A DID's controller changed.
+    event ControllerSet(string did, address controller);
+
+    /// @notice A key was revoked by its DID's controller.
+    event KeyRevoked(string did, string method, uint64 block);
+
     // ---------------------------------------------------------------------------------------------
     // Administration
     // ---------------------------------------------------------------------------------------------
@@ -105,6 +127,20 @@ contract CityAttestationRegistry {
     function setKey(string calldata did, string calldata method, address key) external onlyAdmin {
         require(_isLocalDid(bytes(did)), "CityAttestationRegistry: did is not a DID of this city");
         keys[_keyId(bytes(did), bytes(method))] = key;
+    }
+
+    /// @notice Sets the controller account of a local DID: the admin, or the DID's current controller.
+    function setController(string calldata did, address controller) external {
+        require(_isLocalDid(bytes(did)), "CityAttestationRegistry: did is not a DID of this city");
+        require(msg.sender == controllerOf(did), "CityAttestationRegistry: caller is not the DID's controller");
+        controllers[keccak256(bytes(did))] = controller;
+        emit ControllerSet(did, controller);
+    }
+
+    /// @notice The account that controls did: its controller, or the admin when none is set.
+    function controllerOf(string calldata did) public view returns (address) {
+        address c = controllers[keccak256(bytes(did))];
+        return c == address(0) ? admin : c;
     }
 
     /// @notice Trusts (or stops trusting) an issuer DID for a credential type.
@@ -137,7 +173,7 @@ contract CityAttestationRegistry {
             "CityAttestationRegistry: issuer is not trusted for the credential type"
         );
         bytes32 didHash = keccak256(bytes(issuerDid));
-        require(issuerSeq > issuerSeqs[didHash], "CityAttestationRegistry: stale issuer sequence");
+        _checkNextSeq(didHash, issuerSeq);
 
         id = _attestationHash(issuerDid, issuerMethod, subjectDid, credentialType, digest, validFrom, validUntil, issuerSeq);
         require(issued[id] == 0, "CityAttestationRegistry: attestation already issued");
@@ -152,6 +188,7 @@ contract CityAttestationRegistry {
         status[id] = STATUS_ACTIVE;
         issuerOf[id] = keyId;
         issuerDidOf[id] = didHash;
+        signedBy[keyId].push(Signed(id, issuedBlock));
 
         emit Issued(
             id,
@@ -189,7 +226,7 @@ contract CityAttestationRegistry {
         uint8 current = uint8(status[id]);
         require(current != STATUS_REVOKED, "CityAttestationRegistry: attestation is revoked");
         require(current != newStatus, "CityAttestationRegistry: status unchanged");
-        require(issuerSeq > issuerSeqs[didHash], "CityAttestationRegistry: stale issuer sequence");
+        _checkNextSeq(didHash, issuerSeq);
 
         bytes32 h = sha256(
             abi.encodePacked(
@@ -216,8 +253,106 @@ contract CityAttestationRegistry {
     }
 
     // ---------------------------------------------------------------------------------------------
+    // The controller: revocation without any issuer key
+    // ---------------------------------------------------------------------------------------------
+
+    /// @notice Revokes an attestation on the word of its issuer DID's controller alone. Revoked is final.
+    /// The status word takes the DID's next issuer sequence (the maximum when it is exhausted), so the
+    /// sequences of one attestation's status changes only grow.
+    function controllerRevoke(bytes32 id, string calldata issuerDid) external {
+        require(issued[id] != 0, "CityAttestationRegistry: attestation not issued");
+        bytes32 didHash = keccak256(bytes(issuerDid));
+        require(issuerDidOf[id] == didHash, "CityAttestationRegistry: not the attestation's issuer");
+        require(msg.sender == controllerOf(issuerDid), "CityAttestationRegistry: caller is not the DID's controller");
+        require(uint8(status[id]) != STATUS_REVOKED, "CityAttestationRegistry: attestation is revoked");
+        _controllerRevoke(id, issuerDid, didHash);
+    }
+
+    /// @notice Removes a key of did, for the DID's controller (the admin may also, with setKey).
+    function revokeKey(string calldata did, string calldata method) external {
+        require(msg.sender == controllerOf(did), "CityAttestationRegistry: caller is not the DID's controller");
+        bytes32 keyId = _keyId(bytes(did), bytes(method));
+        require(keys[keyId] != address(0), "CityAttestationRegistry: no such key");
+        keys[keyId] = address(0);
+        emit KeyRevoked(did, method, uint64(block.number));
+    }
+
+    /// @notice The remedy after a key leak, for the DID's controller: removes the key (if still set), then
+    /// revokes what it signed from block fromBlock on, walking at most maxCount (≤ 100) of its signedBy
+    /// entries from index max(start, the first entry at or after fromBlock). Already revoked entries are
+    /// skipped. Call again with start = next while more is true.
+    function revokeLeakedKey(
+        string calldata did,
+        string calldata method,
+        uint64 fromBlock,
+        uint256 start,
+        uint256 maxCount
+    ) external returns (uint256 next, bool more) {
+        require(msg.sender == controllerOf(did), "CityAttestationRegistry: caller is not the DID's controller");
+        require(
+            maxCount > 0 && maxCount <= MAX_LEAK_REVOCATIONS_PER_CALL,
+            "CityAttestationRegistry: maxCount must be 1 to MAX_LEAK_REVOCATIONS_PER_CALL"
+        );
+        bytes32 keyId = _keyId(bytes(did), bytes(method));
+        if (keys[keyId] != address(0)) {
+            keys[keyId] = address(0);
+            emit KeyRevoked(did, method, uint64(block.number));
+        }
+        Signed[] storage list = signedBy[keyId];
+        uint256 n = list.length;
+        // Binary search: the first entry issued at or after fromBlock (entries are in block order).
+        uint256 lo = 0;
+        uint256 hi = n;
+        while (lo < hi) {
+            uint256 mid = (lo + hi) / 2;
+            if (list[mid].block < fromBlock) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        uint256 i = start > lo ? start : lo;
+        uint256 end = i + maxCount < n ? i + maxCount : n;
+        bytes32 didHash = keccak256(bytes(did));
+        for (; i < end; i++) {
+            bytes32 id = list[i].id;
+            if (uint8(status[id]) != STATUS_REVOKED) {
+                _controllerRevoke(id, did, didHash);
+            }
+        }
+        return (end, end < n);
+    }
+
+    /// @notice How many attestations the key did#method has signed (the length of its signedBy index).
+    function signedCount(string calldata did, string calldata method) external view returns (uint256) {
+        return signedBy[_keyId(bytes(did), bytes(method))].length;
+    }
+
+    // ---------------------------------------------------------------------------------------------
     // Internals
     // ---------------------------------------------------------------------------------------------
+
+    /// @dev Requires issuerSeq to be exactly the DID's last issuer sequence plus one: a sequence that could
+    /// jump would let one signature of any key pin the DID at 2^64-1, after which nothing signed could
+    /// ever pass again.
+    function _checkNextSeq(bytes32 didHash, uint64 issuerSeq) internal view {
+        uint64 last = issuerSeqs[didHash];
+        require(issuerSeq > last, "CityAttestationRegistry: stale issuer sequence");
+        require(issuerSeq == last + 1, "CityAttestationRegistry: issuer sequence must be the last one plus one");
+    }
+
+    /// @dev Revokes id for the controller of didHash (issuerDid): the next issuer sequence, this block,
+    /// and the same StatusChanged event as a signed change, with no method and no signature.
+    function _controllerRevoke(bytes32 id, string calldata issuerDid, bytes32 didHash) internal {
+        uint64 seq = issuerSeqs[didHash];
+        if (seq < type(uint64).max) {
+            seq++;
+        }
+        issuerSeqs[didHash] = seq;
+        uint64 statusBlock = uint64(block.number);
+        status[id] = uint256(STATUS_REVOKED) | (uint256(seq) << 8) | (uint256(statusBlock) << 72);
+        emit StatusChanged(id, issuerDid, "", STATUS_REVOKED, seq, "", statusBlock);
+    }
 
     /// @dev sha256 of x/did's AttestationSignBytes(chainId, ...).
     function _attestationHash(

@@ -22,15 +22,17 @@ import (
 // Storage slots of the contract's state variables. The order is protocol (the Cosmos side proves
 // SlotIssued and SlotStatus entries); it never changes.
 const (
-	SlotAdmin       uint64 = 0 // address admin
-	SlotChainID     uint64 = 1 // string chainId
-	SlotKeys        uint64 = 2 // mapping(bytes32 KeyID => address)
-	SlotTrusted     uint64 = 3 // mapping(bytes32 TrustKey => bool)
-	SlotIssuerSeqs  uint64 = 4 // mapping(bytes32 IssuerSeqKey => uint64)
-	SlotIssued      uint64 = 5 // mapping(bytes32 id => bytes32 IssuedCommitment)
-	SlotStatus      uint64 = 6 // mapping(bytes32 id => uint256 StatusWord)
-	SlotIssuerOf    uint64 = 7 // mapping(bytes32 id => bytes32 KeyID of the issuing method)
-	SlotIssuerDIDOf uint64 = 8 // mapping(bytes32 id => bytes32 IssuerSeqKey of the issuer DID)
+	SlotAdmin       uint64 = 0  // address admin
+	SlotChainID     uint64 = 1  // string chainId
+	SlotKeys        uint64 = 2  // mapping(bytes32 KeyID => address)
+	SlotTrusted     uint64 = 3  // mapping(bytes32 TrustKey => bool)
+	SlotIssuerSeqs  uint64 = 4  // mapping(bytes32 IssuerSeqKey => uint64)
+	SlotIssued      uint64 = 5  // mapping(bytes32 id => bytes32 IssuedCommitment)
+	SlotStatus      uint64 = 6  // mapping(bytes32 id => uint256 StatusWord)
+	SlotIssuerOf    uint64 = 7  // mapping(bytes32 id => bytes32 KeyID of the issuing method)
+	SlotIssuerDIDOf uint64 = 8  // mapping(bytes32 id => bytes32 IssuerSeqKey of the issuer DID)
+	SlotControllers uint64 = 9  // mapping(bytes32 IssuerSeqKey => address controller; zero: the admin)
+	SlotSignedBy    uint64 = 10 // mapping(bytes32 KeyID => Signed[] {id, block}): what a key signed, in issue order
 )
 
 // Attestation statuses, as in x/did's AttestationStatus.

@@ -221,7 +221,7 @@ func TestRegistryInEVM(t *testing.T) {
 	a := attestation{
 		issuerDID: issuerDID, issuerMethod: "key-1", subjectDID: didtypes.FormatDID(testChainID, "citizen-1"),
 		credentialType: "residency-card", digest: bytes.Repeat([]byte{0xd1}, 32),
-		validFrom: -86400, validUntil: 1_900_000_000, issuerSeq: 5, // a negative int64 exercises two's complement
+		validFrom: -86400, validUntil: 1_900_000_000, issuerSeq: 1, // a negative int64 exercises two's complement
 	}
 	sig := sign(t, issuerKey, a.signBytes())
 	ret := c.mustCall(stranger, c.packIssue(a, sig)) // anyone may submit a signed attestation
@@ -249,7 +249,7 @@ func TestRegistryInEVM(t *testing.T) {
 	if got := c.slot(MappingSlot(id, SlotIssuerDIDOf)); got != IssuerSeqKey(issuerDID) {
 		t.Fatalf("issuerDidOf[id] = %s", got)
 	}
-	if got := c.slot(MappingSlot(IssuerSeqKey(issuerDID), SlotIssuerSeqs)); got != common.BigToHash(big.NewInt(5)) {
+	if got := c.slot(MappingSlot(IssuerSeqKey(issuerDID), SlotIssuerSeqs)); got != common.BigToHash(big.NewInt(1)) {
 		t.Fatalf("issuerSeqs = %s", got)
 	}
 	ev, err := reg.UnpackIssuedEvent(c.lastLog())
@@ -257,14 +257,14 @@ func TestRegistryInEVM(t *testing.T) {
 		t.Fatal(err)
 	}
 	if ev.Id != id || ev.IssuerDid != issuerDID || ev.SubjectDid != a.subjectDID || ev.ValidFrom != a.validFrom ||
-		ev.IssuerSeq != 5 || !bytes.Equal(ev.Signature, sig) || !bytes.Equal(ev.Digest, a.digest) || ev.IssuedBlock != issuedBlock {
+		ev.IssuerSeq != 1 || !bytes.Equal(ev.Signature, sig) || !bytes.Equal(ev.Digest, a.digest) || ev.IssuedBlock != issuedBlock {
 		t.Fatalf("Issued event %+v", ev)
 	}
 
 	// Refused issues. Each uses a fresh sequence so only the fault under test can refuse it.
 	next := func(mod func(*attestation)) attestation {
 		b := a
-		b.issuerSeq = 100
+		b.issuerSeq = 2
 		b.subjectDID = didtypes.FormatDID(testChainID, "citizen-2")
 		if mod != nil {
 			mod(&b)
@@ -284,10 +284,12 @@ func TestRegistryInEVM(t *testing.T) {
 	c.refused(stranger, c.packIssue(u, sign(t, issuerKey, u.signBytes())), "not trusted for the credential type")
 	f := next(func(x *attestation) { x.issuerDID = "did:city:seoul:city-hall" })
 	c.refused(stranger, c.packIssue(f, sign(t, issuerKey, f.signBytes())), "issuer is not a DID of this city")
-	r := next(func(x *attestation) { x.issuerSeq = 5 }) // reused
+	r := next(func(x *attestation) { x.issuerSeq = 1 }) // reused
 	c.refused(stranger, c.packIssue(r, sign(t, issuerKey, r.signBytes())), "stale issuer sequence")
-	l := next(func(x *attestation) { x.issuerSeq = 4 }) // lower
+	l := next(func(x *attestation) { x.issuerSeq = 0 }) // lower
 	c.refused(stranger, c.packIssue(l, sign(t, issuerKey, l.signBytes())), "stale issuer sequence")
+	g := next(func(x *attestation) { x.issuerSeq = 3 }) // a jump
+	c.refused(stranger, c.packIssue(g, sign(t, issuerKey, g.signBytes())), "issuer sequence must be the last one plus one")
 	c.refused(stranger, c.packIssue(a, sig), "stale issuer sequence") // a replay of the first issue
 
 	// v may also be 27/28.
@@ -301,41 +303,41 @@ func TestRegistryInEVM(t *testing.T) {
 
 	// Status changes: signed over x/did's RevocationSignBytes with the hex id, by any method of the
 	// issuer's DID.
-	suspend := revocationSig(t, rotatedKey, id, issuerDID, "key-2", StatusSuspended, 101)
-	c.refused(stranger, reg.PackChangeStatus(id, issuerDID, "key-2", StatusSuspended, 101, revocationSig(t, otherKey, id, issuerDID, "key-2", StatusSuspended, 101)),
+	suspend := revocationSig(t, rotatedKey, id, issuerDID, "key-2", StatusSuspended, 3)
+	c.refused(stranger, reg.PackChangeStatus(id, issuerDID, "key-2", StatusSuspended, 3, revocationSig(t, otherKey, id, issuerDID, "key-2", StatusSuspended, 3)),
 		"signer is not the issuer's key")
-	c.refused(stranger, reg.PackChangeStatus(id, issuerDID, "key-2", StatusSuspended, 100, revocationSig(t, rotatedKey, id, issuerDID, "key-2", StatusSuspended, 100)),
+	c.refused(stranger, reg.PackChangeStatus(id, issuerDID, "key-2", StatusSuspended, 2, revocationSig(t, rotatedKey, id, issuerDID, "key-2", StatusSuspended, 2)),
 		"stale issuer sequence")
-	c.refused(stranger, reg.PackChangeStatus(id, issuerDID, "key-2", StatusSuspended, 101, highS(suspend)), "signature s is high")
-	c.refused(stranger, reg.PackChangeStatus(id, issuerDID, "key-2", StatusActive, 101, revocationSig(t, rotatedKey, id, issuerDID, "key-2", StatusActive, 101)),
+	c.refused(stranger, reg.PackChangeStatus(id, issuerDID, "key-2", StatusSuspended, 3, highS(suspend)), "signature s is high")
+	c.refused(stranger, reg.PackChangeStatus(id, issuerDID, "key-2", StatusActive, 3, revocationSig(t, rotatedKey, id, issuerDID, "key-2", StatusActive, 3)),
 		"status unchanged")
-	c.refused(stranger, reg.PackChangeStatus(id, issuerDID, "key-2", 4, 101, revocationSig(t, rotatedKey, id, issuerDID, "key-2", 4, 101)),
+	c.refused(stranger, reg.PackChangeStatus(id, issuerDID, "key-2", 4, 3, revocationSig(t, rotatedKey, id, issuerDID, "key-2", 4, 3)),
 		"invalid status")
 	otherDID := didtypes.FormatDID(testChainID, "other")
 	c.mustCall(c.admin, reg.PackSetKey(otherDID, "key-1", crypto.PubkeyToAddress(otherKey.PublicKey)))
 	c.refused(stranger, reg.PackChangeStatus(id, otherDID, "key-1", StatusSuspended, 1, revocationSig(t, otherKey, id, otherDID, "key-1", StatusSuspended, 1)),
 		"not the attestation's issuer")
 	var unknown [32]byte
-	c.refused(stranger, reg.PackChangeStatus(unknown, issuerDID, "key-2", StatusSuspended, 101, revocationSig(t, rotatedKey, unknown, issuerDID, "key-2", StatusSuspended, 101)),
+	c.refused(stranger, reg.PackChangeStatus(unknown, issuerDID, "key-2", StatusSuspended, 3, revocationSig(t, rotatedKey, unknown, issuerDID, "key-2", StatusSuspended, 3)),
 		"attestation not issued")
 
-	c.mustCall(stranger, reg.PackChangeStatus(id, issuerDID, "key-2", StatusSuspended, 101, suspend))
+	c.mustCall(stranger, reg.PackChangeStatus(id, issuerDID, "key-2", StatusSuspended, 3, suspend))
 	word, err = DecodeStatusWord(c.slot(StatusSlot(id)))
-	if want := (StatusWord{Status: StatusSuspended, Seq: 101, Block: c.block}); err != nil || word != want {
+	if want := (StatusWord{Status: StatusSuspended, Seq: 3, Block: c.block}); err != nil || word != want {
 		t.Fatalf("status after suspend %+v, %v; want %+v", word, err, want)
 	}
 	sc, err := reg.UnpackStatusChangedEvent(c.lastLog())
-	if err != nil || sc.Id != id || sc.NewStatus != StatusSuspended || sc.IssuerMethod != "key-2" || sc.IssuerSeq != 101 ||
+	if err != nil || sc.Id != id || sc.NewStatus != StatusSuspended || sc.IssuerMethod != "key-2" || sc.IssuerSeq != 3 ||
 		!bytes.Equal(sc.Signature, suspend) || sc.StatusBlock != c.block {
 		t.Fatalf("StatusChanged event %+v, %v", sc, err)
 	}
-	c.refused(stranger, reg.PackChangeStatus(id, issuerDID, "key-2", StatusSuspended, 101, suspend), "status unchanged")
+	c.refused(stranger, reg.PackChangeStatus(id, issuerDID, "key-2", StatusSuspended, 3, suspend), "status unchanged")
 
-	revoke := revocationSig(t, issuerKey, id, issuerDID, "key-1", StatusRevoked, 102)
-	c.mustCall(stranger, reg.PackChangeStatus(id, issuerDID, "key-1", StatusRevoked, 102, revoke))
+	revoke := revocationSig(t, issuerKey, id, issuerDID, "key-1", StatusRevoked, 4)
+	c.mustCall(stranger, reg.PackChangeStatus(id, issuerDID, "key-1", StatusRevoked, 4, revoke))
 	revokedBlock := c.block
 	word, err = DecodeStatusWord(c.slot(StatusSlot(id)))
-	if want := (StatusWord{Status: StatusRevoked, Seq: 102, Block: revokedBlock}); err != nil || word != want {
+	if want := (StatusWord{Status: StatusRevoked, Seq: 4, Block: revokedBlock}); err != nil || word != want {
 		t.Fatalf("status after revoke %+v, %v; want %+v", word, err, want)
 	}
 	if got, _ := reg.UnpackStatus(c.view(reg.PackStatus(id))); got.Cmp(new(big.Int).SetBytes(c.slot(StatusSlot(id)).Bytes())) != 0 {
@@ -343,14 +345,14 @@ func TestRegistryInEVM(t *testing.T) {
 	}
 
 	// Revoked is final.
-	c.refused(stranger, reg.PackChangeStatus(id, issuerDID, "key-1", StatusActive, 103, revocationSig(t, issuerKey, id, issuerDID, "key-1", StatusActive, 103)),
+	c.refused(stranger, reg.PackChangeStatus(id, issuerDID, "key-1", StatusActive, 5, revocationSig(t, issuerKey, id, issuerDID, "key-1", StatusActive, 5)),
 		"attestation is revoked")
-	c.refused(stranger, reg.PackChangeStatus(id, issuerDID, "key-1", StatusRevoked, 103, revocationSig(t, issuerKey, id, issuerDID, "key-1", StatusRevoked, 103)),
+	c.refused(stranger, reg.PackChangeStatus(id, issuerDID, "key-1", StatusRevoked, 5, revocationSig(t, issuerKey, id, issuerDID, "key-1", StatusRevoked, 5)),
 		"attestation is revoked")
 
 	// Removing a key stops it from signing.
 	c.mustCall(c.admin, reg.PackSetKey(issuerDID, "key-1", common.Address{}))
-	z := next(func(x *attestation) { x.issuerSeq = 200 })
+	z := next(func(x *attestation) { x.issuerSeq = 5 })
 	c.refused(stranger, c.packIssue(z, sign(t, issuerKey, z.signBytes())), "signer is not the issuer's key")
 
 	// The issued commitment was never touched by status changes.

@@ -73,7 +73,9 @@ func (m msgServer) SubmitEvmAttestation(goCtx context.Context, msg *types.MsgSub
 		switch {
 		case old.Status == types.ATTESTATION_STATUS_REVOKED || (old.StatusSeq == a.StatusSeq && old.Status == a.Status):
 			return &types.MsgSubmitEvmAttestationResponse{Id: a.Id}, nil // nothing newer: revoked is final
-		case a.StatusSeq < old.StatusSeq:
+		case a.StatusSeq < old.StatusSeq && a.Status != types.ATTESTATION_STATUS_REVOKED:
+			// A proven revocation wins over any stored sequence (the registry's controller revokes
+			// without an issuer signature); a proven older non-final status is stale.
 			return nil, errorsmod.Wrapf(types.ErrStaleSequence, "status of %s: proven status_seq %d at block %d, stored %d", a.Id, a.StatusSeq, msg.ProofHeight, old.StatusSeq)
 		}
 	} else if a.ValidUntil <= ctx.BlockTime().Unix() {

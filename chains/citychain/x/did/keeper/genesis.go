@@ -34,6 +34,11 @@ func (k Keeper) InitGenesis(ctx sdk.Context, gs types.GenesisState) error {
 		if err := k.SetAttestation(ctx, a); err != nil {
 			return err
 		}
+		if a.Status != types.ATTESTATION_STATUS_REVOKED {
+			if err := k.kv(ctx).Set(types.KeyAttestationKey(a.IssuerDid, a.IssuerMethod, a.IssuedHeight, a.Id), []byte{1}); err != nil {
+				return err
+			}
+		}
 	}
 	// Genesis cities name clients that a chain starting from an export already holds; their clients
 	// are not checked here (IBC's genesis may be initialised after this module's).

@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"context"
+	"math"
 
 	errorsmod "cosmossdk.io/errors"
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -153,8 +154,8 @@ func (m msgServer) IssueAttestation(goCtx context.Context, msg *types.MsgIssueAt
 	if msg.ValidFrom >= msg.ValidUntil || msg.ValidUntil <= now {
 		return nil, errorsmod.Wrapf(types.ErrValidityWindow, "[%d, %d) at block time %d", msg.ValidFrom, msg.ValidUntil, now)
 	}
-	if msg.IssuerSeq <= doc.IssuerSeq {
-		return nil, errorsmod.Wrapf(types.ErrStaleSequence, "issuer_seq %d, last %d", msg.IssuerSeq, doc.IssuerSeq)
+	if err := checkNextSeq(doc, msg.IssuerSeq); err != nil {
+		return nil, err
 	}
 	signBytes := types.AttestationSignBytes(ctx.ChainID(), msg.IssuerDid, msg.IssuerMethod, msg.SubjectDid, msg.CredentialType,
 		msg.Digest, msg.ValidFrom, msg.ValidUntil, msg.IssuerSeq)
@@ -175,6 +176,9 @@ func (m msgServer) IssueAttestation(goCtx context.Context, msg *types.MsgIssueAt
 	if err := m.SetAttestation(ctx, a); err != nil {
 		return nil, err
 	}
+	if err := m.kv(ctx).Set(types.KeyAttestationKey(a.IssuerDid, a.IssuerMethod, a.IssuedHeight, a.Id), []byte{1}); err != nil {
+		return nil, err
+	}
 	doc.IssuerSeq = msg.IssuerSeq
 	if err := m.SetDID(ctx, doc); err != nil {
 		return nil, err
@@ -182,6 +186,21 @@ func (m msgServer) IssueAttestation(goCtx context.Context, msg *types.MsgIssueAt
 	ctx.EventManager().EmitEvent(sdk.NewEvent("did_attestation_issued", sdk.NewAttribute("id", id),
 		sdk.NewAttribute("issuer", msg.IssuerDid), sdk.NewAttribute("subject", msg.SubjectDid), sdk.NewAttribute("credential_type", msg.CredentialType)))
 	return &types.MsgIssueAttestationResponse{Id: id}, nil
+}
+
+// checkNextSeq checks that seq is the DID's next issuer sequence: exactly one above the last. A
+// sequence that could jump would let one signature of any issuer key (a leaked one) pin the DID at
+// 2^64-1, after which no issuer-signed message could ever be accepted again.
+func checkNextSeq(doc types.DIDDocument, seq uint64) error {
+	switch {
+	case doc.IssuerSeq == math.MaxUint64:
+		return errorsmod.Wrapf(types.ErrSequenceExhausted, "%s: issuer_seq %d, last %d is the maximum; its controller can still revoke", doc.Id, seq, doc.IssuerSeq)
+	case seq <= doc.IssuerSeq:
+		return errorsmod.Wrapf(types.ErrStaleSequence, "issuer_seq %d, last %d: the next is %d", seq, doc.IssuerSeq, doc.IssuerSeq+1)
+	case seq != doc.IssuerSeq+1:
+		return errorsmod.Wrapf(types.ErrSequenceGap, "issuer_seq %d, last %d: the next is %d", seq, doc.IssuerSeq, doc.IssuerSeq+1)
+	}
+	return nil
 }
 
 // statusChangeAllowed reports whether an attestation may move from one status to another: revoked
@@ -203,8 +222,8 @@ func (m msgServer) SetAttestationStatus(goCtx context.Context, msg *types.MsgSet
 	if err != nil {
 		return nil, err
 	}
-	if msg.IssuerSeq <= doc.IssuerSeq {
-		return nil, errorsmod.Wrapf(types.ErrStaleSequence, "issuer_seq %d, last %d", msg.IssuerSeq, doc.IssuerSeq)
+	if err := checkNextSeq(doc, msg.IssuerSeq); err != nil {
+		return nil, err
 	}
 	signBytes := types.RevocationSignBytes(ctx.ChainID(), a.Id, a.IssuerDid, msg.IssuerMethod, msg.NewStatus, msg.IssuerSeq)
 	if err := types.VerifySignature(key.Type, key.PublicKey, signBytes, msg.Signature); err != nil {
@@ -218,6 +237,11 @@ func (m msgServer) SetAttestationStatus(goCtx context.Context, msg *types.MsgSet
 	a.StatusMethod, a.StatusSignature = msg.IssuerMethod, msg.Signature
 	if err := m.SetAttestation(ctx, a); err != nil {
 		return nil, err
+	}
+	if a.Status == types.ATTESTATION_STATUS_REVOKED {
+		if err := m.unindex(ctx, a); err != nil {
+			return nil, err
+		}
 	}
 	doc.IssuerSeq = msg.IssuerSeq
 	if err := m.SetDID(ctx, doc); err != nil {

@@ -69,6 +69,18 @@ func (k Keeper) OnRecvPacket(ctx sdk.Context, packet channeltypes.Packet, data t
 // a status change signed by the issuer with a key valid at the status height.
 func checkPacketStatus(p *types.AttestationPacket) error {
 	a := &p.Attestation
+	if a.StatusByController {
+		// A revocation by the issuer DID's controller on the origin: no key signed it, the origin's
+		// word (its commitment, proven through the registered client) is the authority. It can only
+		// be a final revocation, recorded between the issue and the send.
+		if a.Status != types.ATTESTATION_STATUS_REVOKED || a.StatusMethod != "" || len(a.StatusSignature) != 0 || p.StatusKey != nil {
+			return errorsmod.Wrapf(types.ErrInvalidStatus, "a controller's status change must be a revocation without issuer method, signature or key (status %s)", a.Status)
+		}
+		if a.StatusHeight < a.IssuedHeight || a.StatusHeight > p.SourceHeight {
+			return errorsmod.Wrapf(types.ErrInvalidPacket, "controller revocation height %d outside [issued height %d, source height %d]", a.StatusHeight, a.IssuedHeight, p.SourceHeight)
+		}
+		return nil
+	}
 	if a.StatusSeq == 0 {
 		if a.Status != types.ATTESTATION_STATUS_ACTIVE || len(a.StatusSignature) != 0 || a.StatusHeight != 0 {
 			return errorsmod.Wrapf(types.ErrInvalidStatus, "status %s without a signed status change", a.Status)
@@ -89,12 +101,14 @@ func checkPacketStatus(p *types.AttestationPacket) error {
 }
 
 // mergeStatus completes a tombstone (a status change that arrived before its attestation) with the
-// attestation: revoked is final whichever carried it; otherwise the higher issuer sequence wins.
+// attestation: revoked is final whichever carried it (a controller's revocation included); otherwise the
+// higher issuer sequence wins.
 func mergeStatus(a *types.Attestation, ts types.Attestation) {
 	switch {
 	case a.Status == types.ATTESTATION_STATUS_REVOKED:
 	case ts.Status == types.ATTESTATION_STATUS_REVOKED || ts.StatusSeq > max(a.StatusSeq, a.IssuerSeq):
 		a.Status, a.StatusSeq, a.StatusHeight, a.StatusMethod, a.StatusSignature = ts.Status, ts.StatusSeq, ts.StatusHeight, ts.StatusMethod, ts.StatusSignature
+		a.StatusByController = ts.StatusByController
 	}
 }
 
@@ -149,7 +163,14 @@ func (k Keeper) recvRevocation(ctx sdk.Context, packet channeltypes.Packet, p *t
 	if err := didOfOrigin("issuer", p.IssuerDid, origin); err != nil {
 		return types.AckResult{}, err
 	}
-	if err := checkSignedAt("status", p.IssuerKey, p.StatusHeight, p.SourceHeight, p.SignBytes(), p.Signature); err != nil {
+	if p.ByController {
+		// The controller's revocation carries no signature: the origin chain's commitment is its proof
+		// (ValidateBasic made sure it is a bare revocation). Its height must still be one the origin
+		// had reached when it sent the packet.
+		if p.StatusHeight <= 0 || p.StatusHeight > p.SourceHeight {
+			return types.AckResult{}, errorsmod.Wrapf(types.ErrInvalidPacket, "controller revocation height %d outside [1, source height %d]", p.StatusHeight, p.SourceHeight)
+		}
+	} else if err := checkSignedAt("status", p.IssuerKey, p.StatusHeight, p.SourceHeight, p.SignBytes(), p.Signature); err != nil {
 		return types.AckResult{}, err
 	}
 	f, found, err := k.GetForeignAttestation(ctx, p.OriginChainId, p.AttestationId)
@@ -166,7 +187,9 @@ func (k Keeper) recvRevocation(ctx sdk.Context, packet channeltypes.Packet, p *t
 		if a.Status == types.ATTESTATION_STATUS_REVOKED {
 			return types.AckResult{}, errorsmod.Wrapf(types.ErrInvalidStatus, "%s is revoked (issuer_seq %d): revoked is final", a.Id, a.StatusSeq)
 		}
-		if last := max(a.IssuerSeq, a.StatusSeq); p.IssuerSeq <= last {
+		// A controller's revocation wins over any sequence: relayed packets arrive in any order, and
+		// a status a leaked key signed with a high sequence must not outrank it.
+		if last := max(a.IssuerSeq, a.StatusSeq); !p.ByController && p.IssuerSeq <= last {
 			return types.AckResult{}, errorsmod.Wrapf(types.ErrStaleSequence, "issuer_seq %d, last %d", p.IssuerSeq, last)
 		}
 	} else {
@@ -177,6 +200,7 @@ func (k Keeper) recvRevocation(ctx sdk.Context, packet channeltypes.Packet, p *t
 	}
 	f.Attestation.Status, f.Attestation.StatusSeq, f.Attestation.StatusHeight = p.NewStatus, p.IssuerSeq, p.StatusHeight
 	f.Attestation.StatusMethod, f.Attestation.StatusSignature = p.IssuerMethod, p.Signature
+	f.Attestation.StatusByController = p.ByController
 	if f.Tombstone {
 		f.SourceChannel, f.SourceSequence, f.ReceivedHeight = packet.DestinationChannel, packet.Sequence, ctx.BlockHeight()
 	}

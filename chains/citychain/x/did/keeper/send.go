@@ -78,7 +78,7 @@ func (k Keeper) attestationPacket(ctx sdk.Context, a types.Attestation) (*types.
 		return nil, err
 	}
 	p := &types.AttestationPacket{Attestation: a, IssuerKey: key, SourceHeight: ctx.BlockHeight()}
-	if a.StatusSeq > 0 {
+	if a.StatusSeq > 0 && !a.StatusByController {
 		sk, err := k.issuerKeyAt(ctx, a.IssuerDid, a.StatusMethod, a.StatusHeight)
 		if err != nil {
 			return nil, err
@@ -121,14 +121,18 @@ func (m msgServer) SendRevocation(goCtx context.Context, msg *types.MsgSendRevoc
 	if a.StatusSeq == 0 {
 		return nil, errorsmod.Wrapf(types.ErrInvalidStatus, "%s has had no status change to send", a.Id)
 	}
-	key, err := m.issuerKeyAt(ctx, a.IssuerDid, a.StatusMethod, a.StatusHeight)
-	if err != nil {
-		return nil, err
+	// A controller's revocation travels without key or signature, marked as the controller's.
+	var key types.IssuerKey
+	if !a.StatusByController {
+		key, err = m.issuerKeyAt(ctx, a.IssuerDid, a.StatusMethod, a.StatusHeight)
+		if err != nil {
+			return nil, err
+		}
 	}
 	data := types.DIDPacketData{Packet: &types.DIDPacketData_Revocation{Revocation: &types.RevocationPacket{
 		AttestationId: a.Id, OriginChainId: a.OriginChainId, IssuerDid: a.IssuerDid, IssuerMethod: a.StatusMethod,
 		NewStatus: a.Status, IssuerSeq: a.StatusSeq, Signature: a.StatusSignature, IssuerKey: key, SourceHeight: ctx.BlockHeight(),
-		StatusHeight: a.StatusHeight,
+		StatusHeight: a.StatusHeight, ByController: a.StatusByController,
 	}}}
 	seq, err := m.sendPacket(ctx, msg.SourceChannel, msg.TimeoutHeight, msg.TimeoutTimestamp, data, a.Id)
 	if err != nil {

@@ -14,6 +14,7 @@ func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
 		&MsgIssueAttestation{}, &MsgSetAttestationStatus{}, &MsgSetTrustedIssuer{},
 		&MsgSendAttestation{}, &MsgSendRevocation{}, &MsgSendServiceMessage{},
 		&MsgRegisterCity{}, &MsgRemoveCity{}, &MsgSubmitEvmAttestation{},
+		&MsgControllerRevokeAttestation{}, &MsgRevokeLeakedKey{},
 	)
 	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)
 }

@@ -30,4 +30,10 @@ var (
 	ErrCityNotRegistered   = errorsmod.Register(ModuleName, 25, "city not registered")
 	ErrClientNotFound      = errorsmod.Register(ModuleName, 26, "client not found or not active")
 	ErrInvalidProof        = errorsmod.Register(ModuleName, 27, "invalid proof")
+	// ErrSequenceGap: an issuer sequence more than one above the last one (a jump could pin the DID's
+	// sequence at a value no later message can exceed).
+	ErrSequenceGap = errorsmod.Register(ModuleName, 28, "issuer sequence must be exactly one above the last one")
+	// ErrSequenceExhausted: the DID's issuer sequence is at its maximum; only its controller can still
+	// revoke (MsgControllerRevokeAttestation, MsgRevokeLeakedKey).
+	ErrSequenceExhausted = errorsmod.Register(ModuleName, 29, "issuer sequence exhausted")
 )

@@ -23,6 +23,7 @@ const (
 //
 //	dids/<did>                                  DIDDocument
 //	att/<attestation-id>                        Attestation issued on this chain
+//	keyatt/<did>/<method>/<height, 20 digits>/<id>  index of the not yet revoked attestations a key signed
 //	fatt/<origin-chain-id>/<attestation-id>     ForeignAttestation received over IBC
 //	dlv/<channel-id>/<sequence, 20 digits>      Delivery of a packet sent by this chain
 //	inbox/<origin-chain-id>/<msg-id>            InboxEntry (a received service message)
@@ -52,6 +53,22 @@ func DIDKey(did string) []byte { return []byte("dids/" + did) }
 
 // AttestationKey is the store key of an attestation issued on this chain.
 func AttestationKey(id string) []byte { return []byte("att/" + id) }
+
+// KeyAttestationPrefix is the prefix of the index of the not yet revoked attestations that the
+// verification method did#method signed, ordered by issue height.
+func KeyAttestationPrefix(did, method string) []byte {
+	return []byte("keyatt/" + did + "/" + method + "/")
+}
+
+// KeyAttestationFrom is the first index key of did#method at or after height h.
+func KeyAttestationFrom(did, method string, h int64) []byte {
+	return []byte(fmt.Sprintf("keyatt/%s/%s/%020d/", did, method, h))
+}
+
+// KeyAttestationKey is the index entry of attestation id, issued at height h by did#method.
+func KeyAttestationKey(did, method string, h int64, id string) []byte {
+	return []byte(fmt.Sprintf("keyatt/%s/%s/%020d/%s", did, method, h, id))
+}
 
 // ForeignAttestationKey is the store key of an attestation received from originChainID.
 func ForeignAttestationKey(originChainID, id string) []byte {

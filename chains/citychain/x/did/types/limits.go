@@ -15,4 +15,6 @@ const (
 	MaxServiceTypeLength    = 64
 	MaxMsgIDLength          = 64
 	MaxSignatureLength      = 128
+	// MaxLeakRevocationsPerTx bounds the attestations one MsgRevokeLeakedKey revokes (its gas).
+	MaxLeakRevocationsPerTx = 100
 )

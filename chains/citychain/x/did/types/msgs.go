@@ -20,6 +20,8 @@ var (
 	_ sdk.Msg = (*MsgSendServiceMessage)(nil)
 	_ sdk.Msg = (*MsgRegisterCity)(nil)
 	_ sdk.Msg = (*MsgRemoveCity)(nil)
+	_ sdk.Msg = (*MsgControllerRevokeAttestation)(nil)
+	_ sdk.Msg = (*MsgRevokeLeakedKey)(nil)
 )
 
 func validateAddress(what, addr string) error {
@@ -280,4 +282,32 @@ func (m *ServiceMessage) Validate() error {
 		return errorsmod.Wrapf(ErrTooLarge, "msg id is %d bytes, limit %d", len(m.MsgId), MaxMsgIDLength)
 	}
 	return validateSignature(m.Signature)
+}
+
+// ValidateBasic checks the message without state.
+func (m *MsgControllerRevokeAttestation) ValidateBasic() error {
+	if err := validateAddress("controller", m.Controller); err != nil {
+		return err
+	}
+	return validateSimple("attestation id", m.AttestationId, MaxMsgIDLength)
+}
+
+// ValidateBasic checks the message without state.
+func (m *MsgRevokeLeakedKey) ValidateBasic() error {
+	if err := validateAddress("controller", m.Controller); err != nil {
+		return err
+	}
+	if err := validateDID(m.Did); err != nil {
+		return err
+	}
+	if err := ValidateMethodID(m.MethodId); err != nil {
+		return err
+	}
+	if m.FromHeight < 0 {
+		return errorsmod.Wrapf(ErrInvalidRequest, "from height %d is negative", m.FromHeight)
+	}
+	if m.Limit > MaxLeakRevocationsPerTx {
+		return errorsmod.Wrapf(ErrTooLarge, "limit %d, at most %d attestations per tx", m.Limit, MaxLeakRevocationsPerTx)
+	}
+	return nil
 }

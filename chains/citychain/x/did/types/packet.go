@@ -101,6 +101,17 @@ func (p *RevocationPacket) ValidateBasic() error {
 	if err := validateDID(p.IssuerDid); err != nil {
 		return err
 	}
+	if p.ByController {
+		// The controller's revocation: a bare, final revocation; nothing of a key.
+		if p.NewStatus != ATTESTATION_STATUS_REVOKED {
+			return errorsmod.Wrapf(ErrInvalidStatus, "a controller can only revoke, not set %s", p.NewStatus)
+		}
+		if p.IssuerMethod != "" || len(p.Signature) != 0 || p.IssuerKey.Type != KEY_TYPE_UNSPECIFIED || len(p.IssuerKey.PublicKey) != 0 ||
+			p.IssuerKey.CreatedHeight != 0 || p.IssuerKey.RevokedHeight != 0 {
+			return errorsmod.Wrap(ErrInvalidPacket, "a controller's revocation carries no issuer method, signature or key")
+		}
+		return nil
+	}
 	if err := ValidateMethodID(p.IssuerMethod); err != nil {
 		return err
 	}

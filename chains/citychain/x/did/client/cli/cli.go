@@ -30,6 +30,8 @@ const (
 	flagValidFrom  = "valid-from"
 	flagValidUntil = "valid-until"
 	flagTimeout    = "timeout-timestamp"
+	flagFromHeight = "from-height"
+	flagLimit      = "limit"
 )
 
 func keyType(s string) (types.KeyType, error) {
@@ -187,7 +189,7 @@ func TxCmd() *cobra.Command {
 	issue.Flags().String(flagDigest, "", "salted digest of the off-chain credential, hex (16-64 bytes)")
 	issue.Flags().Int64(flagValidFrom, 0, "validity start, unix seconds")
 	issue.Flags().Int64(flagValidUntil, 0, "validity end, unix seconds")
-	issue.Flags().Uint64(flagSeq, 0, "issuer sequence (higher than the issuer DID's last)")
+	issue.Flags().Uint64(flagSeq, 0, "issuer sequence: exactly one above the issuer DID's last (query did did ISSUER-DID)")
 	addSignFlags(issue)
 
 	setStatus := txCommand("set-status ATTESTATION-ID METHOD-ID active|revoked|suspended", "Change an attestation's status, signed by its issuer",
@@ -211,7 +213,7 @@ func TxCmd() *cobra.Command {
 				NewStatus: status, IssuerSeq: seq, Signature: sig}, nil
 		})
 	setStatus.Flags().String("issuer", "", "issuer DID (part of the signing bytes)")
-	setStatus.Flags().Uint64(flagSeq, 0, "issuer sequence (higher than the issuer DID's last)")
+	setStatus.Flags().Uint64(flagSeq, 0, "issuer sequence: exactly one above the issuer DID's last")
 	addSignFlags(setStatus)
 
 	trust := txCommand("set-trusted-issuer CREDENTIAL-TYPE ISSUER-DID true|false", "Change the trusted-issuer registry (registry admin only)",
@@ -275,7 +277,25 @@ func TxCmd() *cobra.Command {
 	sendSvc.Flags().Uint64(flagTimeout, 0, "timeout, unix nanoseconds (default: block time + 10 minutes)")
 	addSignFlags(sendSvc)
 
-	root.AddCommand(create, addKey, revokeKey, deactivate, issue, setStatus, trust, registerCity, removeCity, sendAtt, sendRev, sendSvc)
+	controllerRevoke := txCommand("controller-revoke ATTESTATION-ID",
+		"Revoke an attestation as the controller of its issuer DID (--from): no issuer key or sequence needed; revoked is final",
+		cobra.ExactArgs(1), func(_ *cobra.Command, from string, args []string) (sdk.Msg, error) {
+			return &types.MsgControllerRevokeAttestation{Controller: from, AttestationId: args[0]}, nil
+		})
+
+	leaked := txCommand("revoke-leaked-key DID METHOD-ID",
+		"After a key leak: revoke the key and the attestations it signed from --from-height on, at most --limit per tx; "+
+			"send again while the answer says more remain (controller only)",
+		cobra.ExactArgs(2), func(cmd *cobra.Command, from string, args []string) (sdk.Msg, error) {
+			h, _ := cmd.Flags().GetInt64(flagFromHeight)
+			limit, _ := cmd.Flags().GetUint32(flagLimit)
+			return &types.MsgRevokeLeakedKey{Controller: from, Did: args[0], MethodId: args[1], FromHeight: h, Limit: limit}, nil
+		})
+	leaked.Flags().Int64(flagFromHeight, 0, "revoke what the key signed at or after this height (0: everything it signed)")
+	leaked.Flags().Uint32(flagLimit, 0, fmt.Sprintf("attestations to revoke in this tx (0: the maximum, %d)", types.MaxLeakRevocationsPerTx))
+
+	root.AddCommand(create, addKey, revokeKey, deactivate, issue, setStatus, trust, registerCity, removeCity, sendAtt, sendRev, sendSvc,
+		controllerRevoke, leaked)
 	return root
 }
 
