@@ -253,6 +253,33 @@ func TestForgedSendCannotEraseTheRealPacket(t *testing.T) {
 	if len(dead) != len(early)+1 {
 		t.Errorf("%d dead letters, want %d (the forgeries)", len(dead), len(early)+1)
 	}
+
+	// What the console and `cityrelay packet` show for the packet: its recv confirmed on Bucheon,
+	// the forgeries of its sequence beside it, failed with their reasons.
+	kv, err := js.KeyValue(ctx, packets.PacketBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	packet := fmt.Sprintf("seoul-1/%s/%s/%d", didtypes.PortID, p.A.ChannelID, seq)
+	var recs []pipeline.Lifecycle
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		all, err := pipeline.Lifecycles(ctx, kv, packet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = all[packets.KindRecv]
+		if len(recs) == len(early)+2 && recs[0].State == "confirmed" || time.Now().After(deadline) {
+			break
+		}
+	}
+	if len(recs) != len(early)+2 || recs[0].State != "confirmed" || recs[0].Chain != "bucheon-1" {
+		t.Fatalf("recv lifecycle of %s: %d records, first %+v; want the confirmed delivery and %d forgeries", packet, len(recs), recs[0], len(early)+1)
+	}
+	for _, l := range recs[1:] {
+		if l.State != "failed" || !strings.Contains(l.Reason, "forged") {
+			t.Errorf("a forgery's record: %+v", l)
+		}
+	}
 }
 
 // latestHeight is the chain's newest block, as its node says.
