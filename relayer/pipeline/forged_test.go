@@ -273,7 +273,7 @@ func TestForgedSendCannotEraseTheRealPacket(t *testing.T) {
 		}
 	}
 	if len(recs) != len(early)+2 || recs[0].State != "confirmed" || recs[0].Chain != "bucheon-1" {
-		t.Fatalf("recv lifecycle of %s: %d records, first %+v; want the confirmed delivery and %d forgeries", packet, len(recs), recs[0], len(early)+1)
+		t.Fatalf("recv lifecycle of %s: %d records %+v; want the confirmed delivery first and %d forgeries", packet, len(recs), recs[:min(len(recs), 2)], len(early)+1)
 	}
 	for _, l := range recs[1:] {
 		if l.State != "failed" || !strings.Contains(l.Reason, "forged") {
