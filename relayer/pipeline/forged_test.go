@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,15 +40,18 @@ const (
 
 // TestForgedSendCannotEraseTheRealPacket: Seoul's RPC node keeps no tx index (the relayer reads block
 // events from block_results) and lies in them. Into an empty block it injects send_packet events for
-// the NEXT sequence of the did channel: a forged reinstatement of an attestation, and the revocation
+// the NEXT sequence of the did channel: a forged reinstatement of an attestation, the revocation
 // that is about to be sent, predicted byte for byte (explicit timeout, and one copy per block height
-// the revocation may be sent in, so one of them carries exactly the real packet's content). Into the
-// block that really sends the revocation it injects, before the real event, a forged reinstatement
-// with the same sequence. None of them was committed by Seoul: each is dead-lettered with a reason
-// saying so; and the real revocation, sent after the forgeries were dead-lettered, is received on
-// Bucheon (its packet receipt and the revoked status queried on Bucheon) and acknowledged on Seoul.
-// With the work de-duplication id <chain>/<port>/<channel>/<seq>/<kind>, the first forgery took the
-// real revocation's id, and JetStream dropped the revocation as a duplicate.
+// the revocation may be sent in, so one of them carries exactly the real packet's content), and one
+// addressed to a channel end the did channel does not lead to. Into the block that really sends the
+// revocation it injects, before the real event, a forged reinstatement with the same sequence. None
+// of them was committed by Seoul: each is dead-lettered with a reason saying so (the misaddressed one
+// is skipped by the scanner and counted); and the real revocation, sent after the forgeries were
+// dead-lettered, is received on Bucheon (its packet receipt and the revoked status queried on
+// Bucheon) and acknowledged on Seoul. With the work de-duplication id
+// <chain>/<port>/<channel>/<seq>/<kind>, the first forgery took the real revocation's id, and
+// JetStream dropped the revocation as a duplicate; with the content alone in the id, the predicted
+// forgery did; with the height alone, the same-block forgery did.
 func TestForgedSendCannotEraseTheRealPacket(t *testing.T) {
 	ctx := context.Background()
 	net, err := devnet.Start(ctx, devnet.Options{Home: t.TempDir(), ChainIDs: []string{"seoul-1", "bucheon-1"}, BlockTime: 200 * time.Millisecond})
@@ -63,11 +67,17 @@ func TestForgedSendCannotEraseTheRealPacket(t *testing.T) {
 		t.Fatalf("link: %v", err)
 	}
 	js := startJetStream(t)
+	var skipped atomic.Int64 // events naming another counterparty, skipped by the scanner
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() {
 		done <- pipeline.Run(rctx, pipeline.Options{Paths: []*relayer.Path{p}, JS: js, Relayer: relayer.Relayer{Check: light.VerifyProofAgainstAppHash},
-			BatchMax: 50, BatchWait: 200 * time.Millisecond, Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)})
+			BatchMax: 50, BatchWait: 200 * time.Millisecond, Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel),
+			OnFailed: func(_, kind, reason string, n int) {
+				if reason == "forged" {
+					skipped.Add(int64(n))
+				}
+			}})
 	}()
 	defer func() { cancel(); <-done }()
 
@@ -252,6 +262,11 @@ func TestForgedSendCannotEraseTheRealPacket(t *testing.T) {
 	}
 	if len(dead) != len(early)+1 {
 		t.Errorf("%d dead letters, want %d (the forgeries)", len(dead), len(early)+1)
+	}
+	// The forgery addressed to another channel end was skipped by the scanner (counted, never
+	// published: no end would ever take it off the queue).
+	if n := skipped.Load(); n != 1 {
+		t.Errorf("%d events skipped as naming another counterparty, want 1", n)
 	}
 
 	// What the console and `cityrelay packet` show for the packet: its recv confirmed on Bucheon,
@@ -465,8 +480,10 @@ func (fg *forger) forge(out []byte) []byte {
 		}
 		var events []any
 		for _, data := range fg.early {
-			events = append(events, fg.sendPacket(data))
+			events = append(events, fg.sendPacket(data, f.dstChannel))
 		}
+		// And one more, to a channel end the did channel does not lead to.
+		events = append(events, fg.sendPacket(f.same(h), "channel-99"))
 		txs = append(txs, map[string]any{"code": 0, "data": nil, "log": "", "info": "", "gas_wanted": "0", "gas_used": "0", "events": events, "codespace": ""})
 	case fg.fakeAt > 0 && (fg.sameAt == 0 || h == fg.sameAt):
 		for _, tx := range txs {
@@ -478,7 +495,7 @@ func (fg *forger) forge(out []byte) []byte {
 				}
 				fg.sameAt = h
 				forged := append([]any{}, events[:i]...)
-				forged = append(forged, fg.sendPacket(f.same(h)))
+				forged = append(forged, fg.sendPacket(f.same(h), f.dstChannel))
 				txr["events"] = append(forged, events[i:]...)
 				break
 			}
@@ -514,8 +531,9 @@ func (fg *forger) isReal(ev any) bool {
 	return ch == fg.f.channel && seq == strconv.FormatUint(fg.f.seq, 10)
 }
 
-// sendPacket is a send_packet event as CometBFT serves it, for the forged sequence with data.
-func (fg *forger) sendPacket(data []byte) map[string]any {
+// sendPacket is a send_packet event as CometBFT serves it, for the forged sequence with data, to
+// dstChannel.
+func (fg *forger) sendPacket(data []byte, dstChannel string) map[string]any {
 	f := fg.f
 	attr := func(k, v string) map[string]any { return map[string]any{"key": k, "value": v, "index": true} }
 	return map[string]any{"type": channeltypes.EventTypeSendPacket, "attributes": []any{
@@ -526,7 +544,7 @@ func (fg *forger) sendPacket(data []byte) map[string]any {
 		attr(channeltypes.AttributeKeySrcPort, f.port),
 		attr(channeltypes.AttributeKeySrcChannel, f.channel),
 		attr(channeltypes.AttributeKeyDstPort, f.dstPort),
-		attr(channeltypes.AttributeKeyDstChannel, f.dstChannel),
+		attr(channeltypes.AttributeKeyDstChannel, dstChannel),
 		attr(channeltypes.AttributeKeyChannelOrdering, channeltypes.UNORDERED.String()),
 	}}
 }
