@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -35,14 +36,67 @@ func TestWorkRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.MsgID() != "seoul-1/did/channel-0/7/recv" || got.Subject() != "cityrelay.work.bucheon-1.did:channel-3.recv" {
+	if !strings.HasPrefix(got.MsgID(), "seoul-1/did/channel-0/7/recv/42-") || got.MsgID() != w.MsgID() || got.Subject() != "cityrelay.work.bucheon-1.did:channel-3.recv" {
 		t.Fatalf("id %s subject %s", got.MsgID(), got.Subject())
 	}
 	ack := *w
 	ack.Kind, ack.From, ack.To, ack.Ack = packets.KindAck, "bucheon-1", "seoul-1", []byte(`{"result":"AQ=="}`)
-	// An ack is keyed by the packet's source chain, like its recv: one id per packet and kind.
-	if ack.MsgID() != "seoul-1/did/channel-0/7/ack" {
+	// An ack is keyed by the packet's source chain, like its recv.
+	if !strings.HasPrefix(ack.MsgID(), "seoul-1/did/channel-0/7/ack/42-") || ack.PacketID() != "seoul-1/did/channel-0/7" {
 		t.Fatalf("ack id %s", ack.MsgID())
+	}
+}
+
+// TestMsgIDNamesWhatTheEventClaims: the de-duplication id of a work item is the same for every
+// publication of one event (whatever the instance calls the path, whenever it saw it), and differs
+// for an item claiming other content, or the same content in another block: a forged event cannot
+// take the id of the real one.
+func TestMsgIDNamesWhatTheEventClaims(t *testing.T) {
+	base := sample()
+	base.Packet.TimeoutTimestamp = 1_700_000_000_000_000_000
+	same := *base
+	same.Path, same.Class, same.ObservedUnixNano = "another-name", "other", 99
+	if same.MsgID() != base.MsgID() {
+		t.Fatalf("one event, two ids: %s %s", base.MsgID(), same.MsgID())
+	}
+	// The digest is 16 bytes of hex, one key token.
+	if d := base.ContentDigest(); len(d) != 32 || strings.ContainsAny(d, "./ *>") {
+		t.Fatalf("digest %q", d)
+	}
+	variants := map[string]func(w *packets.Work){
+		"another block":             func(w *packets.Work) { w.Height++ },
+		"other data":                func(w *packets.Work) { w.Packet.Data = []byte{1, 3} },
+		"another timeout timestamp": func(w *packets.Work) { w.Packet.TimeoutTimestamp++ },
+		"another timeout height":    func(w *packets.Work) { w.Packet.TimeoutHeight = 5 },
+		"another timeout revision":  func(w *packets.Work) { w.Packet.TimeoutRevision = 1 },
+		"another destination":       func(w *packets.Work) { w.Packet.DestChannel = "channel-4" },
+		"another destination port":  func(w *packets.Work) { w.Packet.DestPort = "transfer" },
+		"another sequence":          func(w *packets.Work) { w.Packet.Sequence++ },
+		"another kind":              func(w *packets.Work) { w.Kind, w.From, w.To = packets.KindTimeout, "bucheon-1", "seoul-1" },
+		"no data":                   func(w *packets.Work) { w.Packet.Data = nil },
+	}
+	for name, change := range variants {
+		v := *base
+		change(&v)
+		if v.MsgID() == base.MsgID() {
+			t.Errorf("%s: same id %s", name, v.MsgID())
+		}
+	}
+	ack := *base
+	ack.Kind, ack.From, ack.To, ack.Ack = packets.KindAck, "bucheon-1", "seoul-1", []byte(`{"result":"AQ=="}`)
+	other := ack
+	other.Ack = []byte(`{"error":"forged"}`)
+	if other.MsgID() == ack.MsgID() {
+		t.Error("two acknowledgements of one packet share an id")
+	}
+	// Timeout work is made by each instance with its own view of the destination's height: its id
+	// does not depend on it.
+	to := *base
+	to.Kind, to.From, to.To = packets.KindTimeout, "bucheon-1", "seoul-1"
+	later := to
+	later.Height += 100
+	if later.MsgID() != to.MsgID() || !strings.HasPrefix(to.MsgID(), "seoul-1/did/channel-0/7/timeout/") || strings.Count(to.MsgID(), "/") != 5 {
+		t.Errorf("timeout ids %s %s", to.MsgID(), later.MsgID())
 	}
 }
 

@@ -2,11 +2,18 @@ package packets
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+
+	clienttypes "github.com/cosmos/ibc-go/v8/modules/core/02-client/types"
+	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
 )
 
 // Version is the wire version of Work. Decoding refuses any other.
@@ -53,13 +60,64 @@ type Work struct {
 	ObservedUnixNano int64 `json:"observed_unix_nano"`
 }
 
-// MsgID is the work's JetStream de-duplication id: <src-chain>/<port>/<channel>/<seq>/<kind>.
+// MsgID is the work's JetStream de-duplication id:
+//
+//	<src-chain>/<port>/<channel>/<seq>/recv/<height>-<digest>      <height>: the send's block on the source
+//	<src-chain>/<port>/<channel>/<seq>/ack/<height>-<digest>       <height>: the acknowledgement's block on the destination
+//	<src-chain>/<port>/<channel>/<seq>/timeout/<digest>
+//
+// where <src-chain>/<port>/<channel>/<seq> is the packet (PacketID) and <digest> is ContentDigest.
+// Events come from an RPC node, which the header does not cover: a lying node can serve a send_packet
+// the chain never committed, for a sequence the chain is about to use. With an id of the sequence
+// alone that forgery (dead-lettered as never sent) would occupy the real packet's id, and JetStream
+// would drop the real packet as a duplicate for its de-duplication window. So the id also names what
+// the event claims and where: a forgery can only share an id with an item claiming the same content
+// in the same block, which is the real packet itself (delivered from a proof above that block). Two
+// instances scanning the same chain, a rescan and the clearing pass (which reads each packet's own
+// block from the tx index) still publish one id per real packet. Timeout work carries no source
+// height (it is made from recv work with the destination's height, which differs between instances):
+// its id names the content only; a forgery of it would need the real packet's exact content with a
+// timeout already past, which the chain refuses to send.
 func (w *Work) MsgID() string {
+	id := w.PacketID() + "/" + w.Kind + "/"
+	if w.Kind != KindTimeout {
+		id += strconv.FormatInt(w.Height, 10) + "-"
+	}
+	return id + w.ContentDigest()
+}
+
+// PacketID names the work's packet by its source end: <src-chain>/<port>/<channel>/<seq>.
+func (w *Work) PacketID() string {
 	src := w.From
 	if w.Kind == KindAck || w.Kind == KindTimeout {
 		src = w.To // the packet's source chain is where the ack or timeout goes
 	}
-	return fmt.Sprintf("%s/%s/%s/%d/%s", src, w.Packet.SourcePort, w.Packet.SourceChannel, w.Packet.Sequence, w.Kind)
+	return fmt.Sprintf("%s/%s/%s/%d", src, w.Packet.SourcePort, w.Packet.SourceChannel, w.Packet.Sequence)
+}
+
+// ContentDigest is the hex of the first 16 bytes of the SHA-256 of what the work claims the chain
+// committed: the packet commitment (ICS-04 CommitPacket: timeouts and the data's hash), the packet's
+// destination port and channel (which the commitment leaves out), and for an acknowledgement its
+// commitment (the SHA-256 of the ack), each length-prefixed after a domain tag.
+func (w *Work) ContentDigest() string {
+	p := w.Packet
+	h := sha256.New()
+	field := func(b []byte) {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(b)))
+		h.Write(n[:])
+		h.Write(b)
+	}
+	field([]byte("cityrelay/work/v1"))
+	field(channeltypes.CommitPacket(nil, channeltypes.Packet{Sequence: p.Sequence, SourcePort: p.SourcePort, SourceChannel: p.SourceChannel,
+		DestinationPort: p.DestPort, DestinationChannel: p.DestChannel, Data: p.Data,
+		TimeoutHeight: clienttypes.NewHeight(p.TimeoutRevision, p.TimeoutHeight), TimeoutTimestamp: p.TimeoutTimestamp}))
+	field([]byte(p.DestPort))
+	field([]byte(p.DestChannel))
+	if w.Kind == KindAck {
+		field(channeltypes.CommitAcknowledgement(w.Ack))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // Subject is cityrelay.work.<to>.<port>:<channel>.<kind>, where port and channel are the end on To

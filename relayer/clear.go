@@ -13,13 +13,39 @@ import (
 // probed on an end's Chain.
 type TxSearcher = chains.TxSearcher
 
+// Sent is a packet found in a chain's tx index, with the block that sent it.
+type Sent struct {
+	Packet channeltypes.Packet
+	Height int64
+}
+
+// Written is an acknowledgement found in a chain's tx index, with the block that wrote it.
+type Written struct {
+	Ack
+	Height int64
+}
+
 // SentPackets finds, in src's tx index, the packets with the given sequences that src sent on its
 // channel, and the newest block holding one of them (proofs come from above it). The data is not
 // trusted: relaying checks each packet against its proven commitment. One search serves every packet
 // of the tx it finds (a tx often sends many).
 func SentPackets(ctx context.Context, src *End, seqs []uint64) ([]channeltypes.Packet, int64, error) {
-	found := map[uint64]channeltypes.Packet{}
-	at := map[uint64]int64{}
+	found, err := SentPacketsAt(ctx, src, seqs)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]channeltypes.Packet, len(found))
+	var height int64
+	for i, s := range found {
+		out[i], height = s.Packet, max(height, s.Height)
+	}
+	return out, height, nil
+}
+
+// SentPacketsAt is SentPackets with each packet's own block (the height a scanner saw its send at:
+// work published for it carries the same de-duplication id as the scanner's).
+func SentPacketsAt(ctx context.Context, src *End, seqs []uint64) ([]Sent, error) {
+	found := map[uint64]Sent{}
 	for _, seq := range seqs {
 		if _, ok := found[seq]; ok {
 			continue
@@ -28,34 +54,45 @@ func SentPackets(ctx context.Context, src *End, seqs []uint64) ([]channeltypes.P
 			src.ChannelID, src.PortID, seq)
 		txs, err := search(ctx, src, q)
 		if err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 		for _, tx := range txs {
 			// A malformed event among the results is skipped (it is untrusted anyway).
 			pks, _ := SendPackets(tx.Events)
 			for _, pk := range pks {
 				if pk.SourceChannel == src.ChannelID && pk.SourcePort == src.PortID {
-					found[pk.Sequence], at[pk.Sequence] = pk, tx.Height
+					found[pk.Sequence] = Sent{Packet: pk, Height: tx.Height}
 				}
 			}
 		}
 	}
-	var out []channeltypes.Packet
-	var height int64
+	var out []Sent
 	for _, seq := range seqs {
-		if pk, ok := found[seq]; ok {
-			out = append(out, pk)
-			height = max(height, at[seq])
+		if s, ok := found[seq]; ok {
+			out = append(out, s)
 		}
 	}
-	return out, height, nil
+	return out, nil
 }
 
 // AcksFor finds, in dst's tx index, the acknowledgements dst wrote on its channel for the given
 // sequences, and the newest block holding one of them (one search serves every ack of its tx).
 func AcksFor(ctx context.Context, dst *End, seqs []uint64) ([]Ack, int64, error) {
-	found := map[uint64]Ack{}
-	at := map[uint64]int64{}
+	found, err := AcksAt(ctx, dst, seqs)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]Ack, len(found))
+	var height int64
+	for i, w := range found {
+		out[i], height = w.Ack, max(height, w.Height)
+	}
+	return out, height, nil
+}
+
+// AcksAt is AcksFor with each acknowledgement's own block.
+func AcksAt(ctx context.Context, dst *End, seqs []uint64) ([]Written, error) {
+	found := map[uint64]Written{}
 	for _, seq := range seqs {
 		if _, ok := found[seq]; ok {
 			continue
@@ -64,26 +101,24 @@ func AcksFor(ctx context.Context, dst *End, seqs []uint64) ([]Ack, int64, error)
 			dst.ChannelID, dst.PortID, seq)
 		txs, err := search(ctx, dst, q)
 		if err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 		for _, tx := range txs {
 			as, _ := WrittenAcks(tx.Events)
 			for _, a := range as {
 				if a.Packet.DestinationChannel == dst.ChannelID && a.Packet.DestinationPort == dst.PortID {
-					found[a.Packet.Sequence], at[a.Packet.Sequence] = a, tx.Height
+					found[a.Packet.Sequence] = Written{Ack: a, Height: tx.Height}
 				}
 			}
 		}
 	}
-	var out []Ack
-	var height int64
+	var out []Written
 	for _, seq := range seqs {
-		if a, ok := found[seq]; ok {
-			out = append(out, a)
-			height = max(height, at[seq])
+		if w, ok := found[seq]; ok {
+			out = append(out, w)
 		}
 	}
-	return out, height, nil
+	return out, nil
 }
 
 func search(ctx context.Context, e *End, q string) ([]chains.TxEvents, error) {

@@ -177,7 +177,7 @@ func (r *Relayer) Recv(ctx context.Context, src, dst *End, packets []channeltype
 		case proven.Value == nil:
 			uncommitted = append(uncommitted, idx)
 		case string(proven.Value) != string(channeltypes.CommitPacket(nil, p)):
-			out.Bad[idx] = fmt.Errorf("packet %s/%d: event does not match the commitment proven on %s at %d: %w",
+			out.Bad[idx] = fmt.Errorf("packet %s/%d: event does not match the commitment proven on %s at %d: a forged send_packet event (the chain committed other content under this sequence): %w",
 				p.SourceChannel, p.Sequence, src.ChainID(), lb.Height, ErrBadEvent)
 		default:
 			b.msgs = append(b.msgs, channeltypes.NewMsgRecvPacket(p, proven.Bytes, b.height, b.signer))
@@ -220,7 +220,7 @@ func (r *Relayer) settleUncommitted(ctx context.Context, src, dst *End, packets 
 		case TimedOut(p, dst, lb):
 			out.Done[idx] = fmt.Sprintf("timed out on %s, no commitment left on %s", dst.ChainID(), src.ChainID())
 		default:
-			out.Bad[idx] = fmt.Errorf("packet %s/%d: no commitment on %s at %d and not timed out: never sent: %w",
+			out.Bad[idx] = fmt.Errorf("packet %s/%d: no commitment on %s at %d and not timed out: never sent (never committed by the chain: a forged send_packet event): %w",
 				p.SourceChannel, p.Sequence, src.ChainID(), h, ErrBadEvent)
 		}
 	}
@@ -318,9 +318,10 @@ func (r *Relayer) Ack(ctx context.Context, src, dst *End, acks []Ack, writtenHei
 		p, proven := a.Packet, proofs[i]
 		switch {
 		case proven.Value == nil:
-			out.Bad[idx] = fmt.Errorf("ack %s/%d: no acknowledgement on %s at %d: %w", p.DestinationChannel, p.Sequence, src.ChainID(), lb.Height, ErrBadEvent)
+			out.Bad[idx] = fmt.Errorf("ack %s/%d: no acknowledgement on %s at %d: never written (never committed by the chain: a forged write_acknowledgement event): %w",
+				p.DestinationChannel, p.Sequence, src.ChainID(), lb.Height, ErrBadEvent)
 		case string(proven.Value) != string(channeltypes.CommitAcknowledgement(a.Ack)):
-			out.Bad[idx] = fmt.Errorf("ack %s/%d: event does not match the acknowledgement proven on %s at %d: %w",
+			out.Bad[idx] = fmt.Errorf("ack %s/%d: event does not match the acknowledgement proven on %s at %d: a forged write_acknowledgement event: %w",
 				p.DestinationChannel, p.Sequence, src.ChainID(), lb.Height, ErrBadEvent)
 		default:
 			b.msgs = append(b.msgs, channeltypes.NewMsgAcknowledgement(p, a.Ack, proven.Bytes, b.height, b.signer))

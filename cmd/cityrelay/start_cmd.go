@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -86,20 +85,24 @@ func packetCmd() *cobra.Command {
 			}
 			found := false
 			for _, port := range []string{"did", "transfer"} {
+				all, err := pipeline.Lifecycles(cmd.Context(), kv, fmt.Sprintf("%s/%s/%s/%s", parts[0], port, parts[1], parts[2]))
+				if err != nil {
+					return err
+				}
 				for _, kind := range []string{packets.KindRecv, packets.KindAck, packets.KindTimeout} {
-					id := fmt.Sprintf("%s/%s/%s/%s/%s", parts[0], port, parts[1], parts[2], kind)
-					e, err := kv.Get(cmd.Context(), pipeline.LifecycleKey(id))
-					if err != nil {
-						continue
+					// The record that says most about the real packet first; any other is an item of
+					// the same sequence refused alone (a forged event), shown with its reason.
+					for i, l := range all[kind] {
+						found = true
+						where := ""
+						if l.Height > 0 {
+							where = fmt.Sprintf("at height %d on %s ", l.Height, l.Chain)
+						}
+						if i > 0 {
+							where = "(another item of this sequence) " + where
+						}
+						fmt.Fprintf(cmd.OutOrStdout(), "%-6s %-18s %s tx %s %s%s\n", kind, l.State, port, l.Tx, where, l.Reason)
 					}
-					var l pipeline.Lifecycle
-					_ = json.Unmarshal(e.Value(), &l)
-					found = true
-					where := ""
-					if l.Height > 0 {
-						where = fmt.Sprintf("at height %d on %s ", l.Height, l.Chain)
-					}
-					fmt.Fprintf(cmd.OutOrStdout(), "%-6s %-18s %s tx %s %s%s\n", kind, l.State, port, l.Tx, where, l.Reason)
 				}
 			}
 			if !found {

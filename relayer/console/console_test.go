@@ -203,14 +203,20 @@ func TestPacketLifecycle(t *testing.T) {
 		}
 	}
 	kv, _ := js.KeyValue(ctx, packets.PacketBucket)
-	put := func(kind string, l pipeline.Lifecycle) {
+	put := func(w *packets.Work, l pipeline.Lifecycle) {
 		bz, _ := json.Marshal(l)
-		if _, err := kv.Put(ctx, pipeline.LifecycleKey("seoul-1/did/channel-0/7/"+kind), bz); err != nil {
+		if _, err := kv.Put(ctx, pipeline.LifecycleKey(w.MsgID()), bz); err != nil {
 			t.Fatal(err)
 		}
 	}
-	put(packets.KindRecv, pipeline.Lifecycle{State: "confirmed", Tx: "AAAA", AtUnix: 1000})
-	put(packets.KindAck, pipeline.Lifecycle{State: "confirmed", Tx: "BBBB", AtUnix: 1010})
+	put(work(7, packets.KindRecv), pipeline.Lifecycle{State: "confirmed", Tx: "AAAA", AtUnix: 1000})
+	put(work(7, packets.KindAck), pipeline.Lifecycle{State: "confirmed", Tx: "BBBB", AtUnix: 1010})
+	// A forged send_packet for the same sequence, in an earlier block, failed after the packet was
+	// delivered: the console shows the delivery, and the forgery beside it.
+	forged := work(7, packets.KindRecv)
+	forged.Height, forged.Packet.Data = 45, []byte("forged")
+	const never = "packet channel-0/7: no commitment on seoul-1 at 46 and not timed out: never sent (never committed by the chain: a forged send_packet event)"
+	put(forged, pipeline.Lifecycle{State: "failed", Reason: never, AtUnix: 1020})
 	q := "/console/api/packets?chain=seoul-1&channel=channel-0&seq=7"
 	var got []Packet
 	deadline := time.Now().Add(5 * time.Second)
@@ -232,6 +238,9 @@ func TestPacketLifecycle(t *testing.T) {
 	}
 	if len(p.Steps) != 3 || p.Dest != "bucheon-1" || p.Path != "seoul-bucheon" {
 		t.Fatalf("packet: %+v", p)
+	}
+	if len(p.Refused) != 1 || p.Refused[0].Name != packets.KindRecv || p.Refused[0].State != "failed" || p.Refused[0].Reason != never {
+		t.Errorf("refused items: %+v, want the forgery", p.Refused)
 	}
 	for i, s := range want {
 		g := p.Steps[i]

@@ -45,6 +45,9 @@ type Packet struct {
 	Class         string `json:"class,omitempty"`
 	AttestationID string `json:"attestation_id,omitempty"`
 	Steps         []Step `json:"steps"`
+	// Refused are the other work items seen for this packet's sequence that failed on their own
+	// (Name is their kind): events the chain never committed, forged by a lying node, with the reason.
+	Refused []Step `json:"refused,omitempty"`
 }
 
 // ports are the ports a packet search tries when none is given.
@@ -160,31 +163,37 @@ func attested(ctx context.Context, kv jetstream.KeyValue, id string) ([]seen, er
 	}
 }
 
-// lifecycle reads packet known.Key's work items' records (recv, ack, timeout), and what the index
-// saw of it completed by what is known (from the bucket's attestation entry).
+// lifecycle reads packet known.Key's work items' records (recv, ack, timeout: for each kind the one
+// that says most about the real packet, see pipeline.Lifecycles), and what the index saw of it
+// completed by what is known (from the bucket's attestation entry).
 func (c *Console) lifecycle(ctx context.Context, kv jetstream.KeyValue, known seen) (Packet, bool, error) {
 	k := known.Key
+	all, err := pipeline.Lifecycles(ctx, kv, k.String())
+	if err != nil {
+		return Packet{}, false, err
+	}
 	recs := map[string]*pipeline.Lifecycle{}
+	var refused []Step
 	for _, kind := range []string{packets.KindRecv, packets.KindAck, packets.KindTimeout} {
-		e, err := kv.Get(ctx, pipeline.LifecycleKey(k.String()+"/"+kind))
-		if errors.Is(err, jetstream.ErrKeyNotFound) {
+		if len(all[kind]) == 0 {
 			continue
 		}
-		if err != nil {
-			return Packet{}, false, fmt.Errorf("lifecycle of %s/%s: %w", k, kind, err)
+		recs[kind] = &all[kind][0]
+		// The other items of the kind that failed: forged events for this sequence, refused alone.
+		for _, l := range all[kind][1:] {
+			if l.State == "failed" {
+				refused = append(refused, Step{Name: kind, State: l.State, Reason: l.Reason, At: time.Unix(l.AtUnix, 0).UTC()})
+			}
 		}
-		var l pipeline.Lifecycle
-		if err := json.Unmarshal(e.Value(), &l); err != nil {
-			return Packet{}, false, fmt.Errorf("lifecycle of %s/%s: %w", k, kind, err)
-		}
-		recs[kind] = &l
 	}
 	s, indexed := c.index.packet(k)
 	s = s.or(known)
 	if len(recs) == 0 && !indexed && known.AttestationID == "" { // a bucket's entry names the send
 		return Packet{}, false, nil
 	}
-	return steps(k, s, recs), true, nil
+	p := steps(k, s, recs)
+	p.Refused = refused
+	return p, true, nil
 }
 
 // steps lays out a packet's lifecycle: sent (the scanner saw the send), delivered (the recv work

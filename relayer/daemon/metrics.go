@@ -113,7 +113,7 @@ func newMetrics(nc *nats.Conn) *metrics {
 		reg:       prometheus.NewRegistry(),
 		observed:  counter("cityrelay_packets_observed_total", "Work items published by the scanners.", "path", "kind", "class"),
 		relayed:   counter("cityrelay_packets_relayed_total", "Packets delivered in committed txs.", "path", "kind"),
-		failed:    counter("cityrelay_packets_failed_total", "Work items whose delivery failed, by reason (transient, tx codespace/code, dead).", "path", "kind", "reason"),
+		failed:    counter("cityrelay_packets_failed_total", "Work items whose delivery failed, by reason (transient, tx codespace/code, dead; forged: an event naming another counterparty than its channel's, skipped).", "path", "kind", "reason"),
 		deadTotal: counter("cityrelay_dead_letters_total", "Work items dead-lettered (retrying cannot deliver them).", "path", "kind"),
 		latency: histogram("cityrelay_send_to_recv_seconds", "From the scanner seeing a send to the recv tx's commit.",
 			prometheus.ExponentialBuckets(0.1, 2, 10), "path"),

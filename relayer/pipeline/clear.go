@@ -13,8 +13,9 @@ import (
 
 // clear publishes, once at start and in chunks, the work left over from before this relayer ran:
 // packets committed but not received, acknowledgements written but not processed. It runs beside the
-// scanners; de-duplication absorbs any overlap with what they find. A packet carrying an attestation
-// id gets its entry in the packet bucket as the scanners write it, without the send's height.
+// scanners; de-duplication absorbs any overlap with what they find (each item carries the block of
+// its own event, read from the tx index, so its id is the scanner's). A packet carrying an attestation
+// id gets its entry in the packet bucket as the scanners write it.
 func clearPending(ctx context.Context, o Options) error {
 	life := &lifecycle{js: o.JS, log: o.Log}
 	for _, p := range o.Paths {
@@ -28,30 +29,40 @@ func clearPending(ctx context.Context, o Options) error {
 				o.Log.Info().Str("path", p.Name).Str("chain", src.ChainID()).Int("packets", len(recv)).Int("acks", len(acks)).Msg("clearing pending work")
 			}
 			for _, chunk := range chunks(recv, o.ClearChunk) {
-				pks, h, err := relayer.SentPackets(ctx, src, chunk)
+				sent, err := relayer.SentPacketsAt(ctx, src, chunk)
 				if err != nil {
 					return err
 				}
-				for _, pk := range pks {
+				for _, s := range sent {
+					pk := s.Packet
+					if !linksEnds(pk, src, dst) {
+						skipForged(o, p.Name, packets.KindRecv, src.ChainID(), s.Height, pk)
+						continue
+					}
 					class, id := packets.Describe(pk.SourcePort, pk.Data)
-					w := &packets.Work{Kind: packets.KindRecv, Path: p.Name, From: src.ChainID(), To: dst.ChainID(), Height: h, Packet: toWire(pk),
+					// The send's own block, as a scanner saw it: the same work, the same id.
+					w := &packets.Work{Kind: packets.KindRecv, Path: p.Name, From: src.ChainID(), To: dst.ChainID(), Height: s.Height, Packet: toWire(pk),
 						Class: class, ObservedUnixNano: time.Now().UnixNano()}
 					if err := publish(ctx, o.JS, w); err != nil {
 						return err
 					}
 					if id != "" {
-						life.attested(id, w, 0) // the send's block is not known here, only a height above it
+						life.attested(id, w, s.Height)
 					}
 				}
 			}
 			for _, chunk := range chunks(acks, o.ClearChunk) {
-				as, h, err := relayer.AcksFor(ctx, dst, chunk)
+				written, err := relayer.AcksAt(ctx, dst, chunk)
 				if err != nil {
 					return err
 				}
-				for _, a := range as {
-					w := &packets.Work{Kind: packets.KindAck, Path: p.Name, From: dst.ChainID(), To: src.ChainID(), Height: h, Packet: toWire(a.Packet),
-						Ack: a.Ack, Class: packets.Classify(a.Packet.SourcePort, a.Packet.Data), ObservedUnixNano: time.Now().UnixNano()}
+				for _, a := range written {
+					if !linksEnds(a.Packet, src, dst) {
+						skipForged(o, p.Name, packets.KindAck, dst.ChainID(), a.Height, a.Packet)
+						continue
+					}
+					w := &packets.Work{Kind: packets.KindAck, Path: p.Name, From: dst.ChainID(), To: src.ChainID(), Height: a.Height, Packet: toWire(a.Packet),
+						Ack: a.Ack.Ack, Class: packets.Classify(a.Packet.SourcePort, a.Packet.Data), ObservedUnixNano: time.Now().UnixNano()}
 					if err := publish(ctx, o.JS, w); err != nil {
 						return err
 					}

@@ -81,7 +81,7 @@ func TestClearsPendingAtStart(t *testing.T) {
 		}
 	}
 	// Each cleared packet can be found by its attestation id: its entry in the packet bucket, written
-	// by the clearing pass (the scanners started above these packets), without a send height.
+	// by the clearing pass (the scanners started above these packets), with the send's block.
 	kv, err := js.KeyValue(ctx, packets.PacketBucket)
 	if err != nil {
 		t.Fatal(err)
@@ -99,8 +99,23 @@ func TestClearsPendingAtStart(t *testing.T) {
 				t.Fatalf("no attestation entry %s for cleared packet %d: %v", key, pk.Sequence, err)
 			}
 		}
-		if a.ID != id || a.Sequence != pk.Sequence || a.Dest != "bucheon-1" || a.Class != "attestation" || a.Height != 0 {
+		if a.ID != id || a.Sequence != pk.Sequence || a.Dest != "bucheon-1" || a.Class != "attestation" || a.Height != res.Height {
 			t.Errorf("cleared packet %d's entry: %+v", pk.Sequence, a)
+		}
+		// The clearing pass published the work a scanner publishes for the send's event (same block,
+		// same content): one de-duplication id, whoever finds the packet first.
+		w := &packets.Work{Kind: packets.KindRecv, Path: "any", From: "seoul-1", To: "bucheon-1", Height: res.Height, Packet: packets.Packet{
+			Sequence: pk.Sequence, SourcePort: pk.SourcePort, SourceChannel: pk.SourceChannel, DestPort: pk.DestinationPort, DestChannel: pk.DestinationChannel,
+			Data: pk.Data, TimeoutRevision: pk.TimeoutHeight.RevisionNumber, TimeoutHeight: pk.TimeoutHeight.RevisionHeight, TimeoutTimestamp: pk.TimeoutTimestamp}}
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			var l pipeline.Lifecycle
+			e, err := kv.Get(ctx, pipeline.LifecycleKey(w.MsgID()))
+			if err == nil && json.Unmarshal(e.Value(), &l) == nil && l.State == "confirmed" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("cleared packet %d: no confirmed record under the scanner's id %s (%+v, %v)", pk.Sequence, w.MsgID(), l, err)
+			}
 		}
 	}
 }

@@ -40,7 +40,8 @@ type Options struct {
 	ClearOnStart  bool
 	ClearInterval time.Duration
 	ClearChunk    int
-	// OnFailed is told of work that failed: reason is "transient", "tx <codespace>/<code>" or "dead".
+	// OnFailed is told of work that failed: reason is "transient", "tx <codespace>/<code>" or "dead",
+	// or "forged" for an event naming another counterparty than its channel's (skipped, never published).
 	OnFailed func(path, kind, reason string, items int)
 	// MaxDeliver is how many times an item that fails deterministically (refused by the chain, a
 	// height never verified) is tried before it is dead-lettered with the reason (default 8).

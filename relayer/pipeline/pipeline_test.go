@@ -308,12 +308,27 @@ func checkPacketBucket(t *testing.T, js jetstream.JetStream, p *relayer.Path, se
 	src, dst, ch := p.A.ChainID(), p.B.ChainID(), p.A.ChannelID
 	for _, seq := range seqs {
 		packet := fmt.Sprintf("%s/%s/%s/%d", src, didtypes.PortID, ch, seq)
+		// Both instances scanned Seoul and Bucheon and published each event: one work item (one
+		// de-duplication id, one record) per packet and kind.
+		var all map[string][]pipeline.Lifecycle
+		for {
+			all, err = pipeline.Lifecycles(ctx, kv, packet)
+			if err == nil && len(all[packets.KindRecv]) > 0 && all[packets.KindRecv][0].State == "confirmed" &&
+				len(all[packets.KindAck]) > 0 && all[packets.KindAck][0].State == "confirmed" || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if err != nil {
+			t.Errorf("lifecycle of %s: %v", packet, err)
+			continue
+		}
 		for kind, chain := range map[string]string{packets.KindRecv: dst, packets.KindAck: src} {
-			var l pipeline.Lifecycle
-			if err := get(pipeline.LifecycleKey(packet+"/"+kind), &l); err != nil {
-				t.Errorf("%s lifecycle of %s: %v", kind, packet, err)
+			if len(all[kind]) != 1 {
+				t.Errorf("%s lifecycle of %s: %d work items recorded, want one: %+v", kind, packet, len(all[kind]), all[kind])
 				continue
 			}
+			l := all[kind][0]
 			d := txs[kind][seq]
 			if l.State != "confirmed" || l.Tx != d.TxHash || l.Height != d.Height || l.Height <= 0 || l.Chain != chain || d.To != chain {
 				t.Errorf("%s lifecycle of %s: %+v; want confirmed by tx %s at height %d on %s", kind, packet, l, d.TxHash, d.Height, chain)

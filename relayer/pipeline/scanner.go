@@ -158,6 +158,10 @@ func (s *scanner) publish(ctx context.Context, ends []*relayer.End, events []cha
 			if pk.SourcePort != e.PortID || pk.SourceChannel != e.ChannelID {
 				continue
 			}
+			if !linksEnds(pk, e, other) {
+				skipForged(s.o, p.Name, packets.KindRecv, s.chain, h, pk)
+				continue
+			}
 			class, id := packets.Describe(pk.SourcePort, pk.Data)
 			w := &packets.Work{Kind: packets.KindRecv, Path: p.Name, From: s.chain, To: other.ChainID(), Height: h,
 				Packet: toWire(pk), Class: class, ObservedUnixNano: now}
@@ -168,6 +172,10 @@ func (s *scanner) publish(ctx context.Context, ends []*relayer.End, events []cha
 		}
 		for _, a := range acks {
 			if a.Packet.DestinationPort != e.PortID || a.Packet.DestinationChannel != e.ChannelID {
+				continue
+			}
+			if !linksEnds(a.Packet, other, e) {
+				skipForged(s.o, p.Name, packets.KindAck, s.chain, h, a.Packet)
 				continue
 			}
 			works = append(works, &packets.Work{Kind: packets.KindAck, Path: p.Name, From: s.chain, To: other.ChainID(), Height: h,
@@ -221,6 +229,23 @@ func (s *scanner) publish(ctx context.Context, ends []*relayer.End, events []cha
 		n += len(window)
 	}
 	return n, nil
+}
+
+// linksEnds: pk goes from channel end src to channel end dst. A channel end has one counterparty, so
+// an event naming another is forged (it would be published for an end that does not serve it).
+func linksEnds(pk channeltypes.Packet, src, dst *relayer.End) bool {
+	return pk.SourcePort == src.PortID && pk.SourceChannel == src.ChannelID && pk.DestinationPort == dst.PortID && pk.DestinationChannel == dst.ChannelID
+}
+
+// skipForged logs and counts (OnFailed, reason "forged") an event read on chain at height h that
+// names another counterparty than the channel's: nothing is published for it.
+func skipForged(o Options, path, kind, chain string, h int64, pk channeltypes.Packet) {
+	o.Log.Warn().Str("chain", chain).Str("path", path).Str("kind", kind).Int64("height", h).Str("channel", pk.SourceChannel).
+		Uint64("seq", pk.Sequence).Str("dst_port", pk.DestinationPort).Str("dst_channel", pk.DestinationChannel).
+		Msg("forged packet event skipped: it names another counterparty than the channel's")
+	if o.OnFailed != nil {
+		o.OnFailed(path, kind, "forged", 1)
+	}
 }
 
 // publishAckWait bounds the wait for JetStream's acknowledgement of a block's publishes.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -40,8 +41,66 @@ type Lifecycle struct {
 	AtUnix int64  `json:"at"`
 }
 
-// LifecycleKey is the bucket key of a work item (its Nats-Msg-Id with '/' as '.').
+// LifecycleKey is the bucket key of a work item (its Nats-Msg-Id with '/' as '.'):
+// <chain>.<port>.<channel>.<seq>.<kind>.<variant> (see packets.Work.MsgID). A packet's sequence may
+// have several work items of a kind: the real one, and forgeries of it a lying node served (each
+// settled on its own, most of them failed); Lifecycles reads them all.
 func LifecycleKey(msgID string) string { return strings.ReplaceAll(msgID, "/", ".") }
+
+// Lifecycles reads, from the packet bucket, the records of every work item of packet
+// (<chain>/<port>/<channel>/<seq>, its source end) by kind, the record that says most about the
+// real packet first: settled on chain (confirmed, already-delivered, timed-out), then in progress
+// (observed, retrying), then failed; newer first within each. The others are usually forgeries,
+// failed with the reason. Records written before work ids named their content (key
+// <packet>.<kind>) are read too.
+func Lifecycles(ctx context.Context, kv jetstream.KeyValue, packet string) (map[string][]Lifecycle, error) {
+	prefix := LifecycleKey(packet) + "."
+	wt, err := kv.Watch(ctx, prefix+">", jetstream.IgnoreDeletes())
+	if err != nil {
+		return nil, fmt.Errorf("lifecycle of %s: %w", packet, err)
+	}
+	defer func() { _ = wt.Stop() }()
+	out := map[string][]Lifecycle{}
+	for {
+		select {
+		case e, open := <-wt.Updates():
+			if !open || e == nil { // nil: every stored record was delivered
+				for _, recs := range out {
+					sort.SliceStable(recs, func(i, j int) bool {
+						if ri, rj := lifecycleRank(recs[i].State), lifecycleRank(recs[j].State); ri != rj {
+							return ri < rj
+						}
+						return recs[i].AtUnix > recs[j].AtUnix
+					})
+				}
+				return out, nil
+			}
+			kind, _, _ := strings.Cut(strings.TrimPrefix(e.Key(), prefix), ".")
+			if kind != packets.KindRecv && kind != packets.KindAck && kind != packets.KindTimeout {
+				continue
+			}
+			var l Lifecycle
+			if err := json.Unmarshal(e.Value(), &l); err != nil {
+				return nil, fmt.Errorf("lifecycle record %s: %w", e.Key(), err)
+			}
+			out[kind] = append(out[kind], l)
+		case <-ctx.Done():
+			return nil, fmt.Errorf("lifecycle of %s: %w", packet, ctx.Err())
+		}
+	}
+}
+
+// lifecycleRank orders states by what they say of the real packet: settled, in progress, failed.
+func lifecycleRank(state string) int {
+	switch state {
+	case "confirmed", "already-delivered", "timed-out":
+		return 0
+	case "failed":
+		return 2
+	default:
+		return 1
+	}
+}
 
 // Attested is the packet bucket's entry of a did packet carrying an attestation id (an attestation,
 // or a revocation of one): which packet it is, so the packet can be found by the id on any instance
@@ -55,8 +114,8 @@ type Attested struct {
 	Dest     string `json:"dest"`
 	Path     string `json:"path"`
 	Class    string `json:"class"`
-	// Height is the block of Chain that holds the send (0 for a packet the clearing pass found: it
-	// knows only a height above the send); AtUnix when the relayer saw it.
+	// Height is the block of Chain that holds the send (as the scanner's event or the clearing pass's
+	// tx search says: untrusted, like the event); AtUnix when the relayer saw it.
 	Height int64 `json:"height"`
 	AtUnix int64 `json:"at"`
 }

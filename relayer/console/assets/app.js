@@ -107,7 +107,10 @@ function renderPackets(list) {
       h("strong", {}, s.name), " ", s.done ? "" : "(not yet) ", s.state ? `· ${s.state} ` : "",
       s.height ? ["· at height ", h("span", { "data-k": "height" }, s.height), s.chain ? ` on ${s.chain} ` : " "] : s.chain ? `· on ${s.chain} ` : "",
       s.at ? `· ${ago(s.at)} ` : "",
-      s.tx ? h("div", { class: "muted" }, `tx ${s.tx}`) : null, s.reason ? h("div", { class: "err" }, s.reason) : null))))));
+      s.tx ? h("div", { class: "muted" }, `tx ${s.tx}`) : null, s.reason ? h("div", { class: "err" }, s.reason) : null))),
+    p.refused && p.refused.length ? h("details", { class: "refused" },
+      h("summary", {}, `${p.refused.length} other item(s) for this sequence refused (events the chain never committed)`),
+      h("ul", {}, p.refused.map((r) => h("li", {}, `${r.name} `, r.at ? `· ${ago(r.at)} ` : "", h("div", { class: "err" }, r.reason))))) : null)));
 }
 async function findPackets(query) {
   $("packet-result").replaceChildren(h("p", { class: "muted" }, "searching…"));
