@@ -13,6 +13,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/rlp"
 	"github.com/ethereum/go-ethereum/rpc"
 
@@ -67,6 +68,13 @@ type fetched struct {
 	hash   common.Hash
 	parent common.Hash
 	bloom  types.Bloom
+}
+
+// linkedBy reports whether a child's parent hash names this header: Besu links blocks by the QBFT
+// hash (seals emptied, round 0), go-ethereum-based chains (evmdevnet) by keccak256 of the full header
+// RLP. Either commits to every field the bloom walk reads.
+func (f *fetched) linkedBy(parentHash common.Hash) bool {
+	return f.hash == parentHash || crypto.Keccak256Hash(f.raw) == parentHash
 }
 
 func (f *fetched) verified() *VerifiedHeader {
@@ -796,7 +804,7 @@ func (c *Client) RegistryBlooms(ctx context.Context, top *VerifiedHeader, from u
 		}
 		for h := hi; ; h-- {
 			f := headers[h-lo]
-			if f.hash != want {
+			if !f.linkedBy(want) {
 				return nil, fmt.Errorf("evm chain %d: blooms: %w: %s serves block %d with hash %s, its verified child says %s", c.cfg.ChainID, ErrHashMismatch,
 					c.primary.url, h, f.hash, want)
 			}

@@ -141,7 +141,9 @@ func (b *Bridge) Run(ctx context.Context) error {
 	g.Go(func() error { return b.supervise(gctx, "evm scanner "+b.City, b.scan) })
 	g.Go(func() error { return b.supervise(gctx, "evm submitter "+b.City+"→"+b.Dest.ChainID(), b.submit) })
 	if b.StatusRecheck > 0 {
-		g.Go(func() error { return b.supervise(gctx, "evm status recheck "+b.City+"→"+b.Dest.ChainID(), b.recheckEvery) })
+		g.Go(func() error {
+			return b.supervise(gctx, "evm status recheck "+b.City+"→"+b.Dest.ChainID(), b.recheckEvery)
+		})
 	}
 	return g.Wait()
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -67,38 +68,82 @@ func dialEVMWitnessed(t *testing.T, chain *evmdevnet.Chain, city *evmdevnet.City
 }
 
 // TestDroppedStatusLogs: the EVM primary drops every StatusChanged log from its eth_getLogs answers
-// (a withheld revocation). The revocation still reaches Bucheon.
+// (a withheld revocation). The revocation still reaches Bucheon, twice over on its own:
+//   - with a witness and no status recheck: the verified headers' logsBloom shows the registry's
+//     StatusChanged the primary left out, and the witness's answer (taken in union) has it;
+//   - with no witness and a short status recheck: the bloom shows the gap but no node fills it; the
+//     recheck proves the registry's status[id] again and finds the revocation.
 func TestDroppedStatusLogs(t *testing.T) {
-	c := startCity(t, "gimpo-evm-drop", 7011, 4)
-	c.link(t)
-	primary, dropped, _ := tamperingProxy(t, c.chain.RPCURL(), "eth_getLogs", dropLogs(t, statusChangedTopic(t)))
-	src := dialEVMWitnessed(t, c.chain, c.city, primary, c.chain.RPCURL())
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	delivered := make(chan string, 16)
-	done := make(chan error, 1)
-	b := &evmrelay.Bridge{City: c.city.ChainID, Source: src, Dest: c.dest, Client: c.client, JS: natsJS(t), Poll: 100 * time.Millisecond,
-		RetryBase: 200 * time.Millisecond, Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel),
-		OnDelivered: func(id string, s didtypes.AttestationStatus, _ uint64, _ int64) { delivered <- id + "/" + s.String() }}
-	go func() { done <- b.Run(ctx) }()
+	for _, tc := range []struct {
+		name     string
+		city     string
+		chainID  uint64
+		witness  bool
+		recheck  time.Duration
+		viaCheck bool // the revocation must come from a recheck
+	}{
+		{"bloom and witness, no recheck", "gimpo-evm-drop", 7011, true, -1, false},
+		{"recheck, no witness", "incheon-evm-drop", 7012, false, 2 * time.Second, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := startCity(t, tc.city, tc.chainID, 4)
+			c.link(t)
+			primary, dropped, _ := tamperingProxy(t, c.chain.RPCURL(), "eth_getLogs", dropLogs(t, statusChangedTopic(t)))
+			var witnesses []string
+			if tc.witness {
+				witnesses = append(witnesses, c.chain.RPCURL())
+			}
+			src := dialEVMWitnessed(t, c.chain, c.city, primary, witnesses...)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			delivered := make(chan string, 16)
+			done := make(chan error, 1)
+			var missing, rechecks, changes atomic.Int64
+			b := &evmrelay.Bridge{City: c.city.ChainID, Source: src, Dest: c.dest, Client: c.client, JS: natsJS(t), Poll: 100 * time.Millisecond,
+				RetryBase: 200 * time.Millisecond, StatusRecheck: tc.recheck, Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel),
+				OnDelivered:   func(id string, s didtypes.AttestationStatus, _ uint64, _ int64) { delivered <- id + "/" + s.String() },
+				OnLogsMissing: func(n int) { missing.Add(int64(n)) },
+				OnRecheck: func(_, changed int) {
+					rechecks.Add(1)
+					changes.Add(int64(changed))
+				}}
+			go func() { done <- b.Run(ctx) }()
 
-	a, err := c.city.Issue("did:city:bucheon-1:dora", "residency", bytes.Repeat([]byte{0xd0}, 32), time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, delivered, registry.IDHex(a.ID)+"/"+didtypes.ATTESTATION_STATUS_ACTIVE.String())
-	if _, err := c.city.ChangeStatus(a.ID, registry.StatusRevoked); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, delivered, registry.IDHex(a.ID)+"/"+didtypes.ATTESTATION_STATUS_REVOKED.String())
-	if res := verifyOnBucheon(t, c.city.ChainID, a.ID, verify.StatusRevoked); res.Status != verify.StatusRevoked {
-		t.Fatalf("verify after revocation: %s (%s)", res.Status, res.Reason)
-	}
-	if dropped.Load() == 0 {
-		t.Fatal("the proxy tampered with no eth_getLogs answer")
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
+			a, err := c.city.Issue("did:city:bucheon-1:dora", "residency", bytes.Repeat([]byte{0xd0}, 32), time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, delivered, registry.IDHex(a.ID)+"/"+didtypes.ATTESTATION_STATUS_ACTIVE.String())
+			if n := missing.Load(); n != 0 {
+				t.Fatalf("%d logs counted missing before any was dropped", n)
+			}
+			if _, err := c.city.ChangeStatus(a.ID, registry.StatusRevoked); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, delivered, registry.IDHex(a.ID)+"/"+didtypes.ATTESTATION_STATUS_REVOKED.String())
+			if res := verifyOnBucheon(t, c.city.ChainID, a.ID, verify.StatusRevoked); res.Status != verify.StatusRevoked {
+				t.Fatalf("verify after revocation: %s (%s)", res.Status, res.Reason)
+			}
+			if dropped.Load() == 0 {
+				t.Fatal("the proxy tampered with no eth_getLogs answer")
+			}
+			// The scanner saw the gap in the primary's answer either way (from the bloom; with a
+			// witness, also from its answer).
+			if missing.Load() == 0 {
+				t.Fatal("no log counted missing from the primary's answers")
+			}
+			if tc.viaCheck && changes.Load() == 0 {
+				t.Fatalf("the revocation arrived, but no recheck (of %d) found a change", rechecks.Load())
+			}
+			if !tc.viaCheck && rechecks.Load() != 0 {
+				t.Fatalf("%d rechecks ran with the recheck off", rechecks.Load())
+			}
+			t.Logf("eth_getLogs answers tampered: %d; logs counted missing: %d; rechecks: %d, changes found: %d",
+				dropped.Load(), missing.Load(), rechecks.Load(), changes.Load())
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }
