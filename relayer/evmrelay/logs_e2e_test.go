@@ -4,11 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/rs/zerolog"
 
@@ -145,5 +151,139 @@ func TestDroppedStatusLogs(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// injectingProxy forwards JSON-RPC to target and adds to each eth_getLogs answer whose filter asks for
+// StatusChanged logs the logs inject returns for the asked range.
+func injectingProxy(t *testing.T, target string, topic common.Hash, inject func(from, to uint64) []types.Log) (string, *atomic.Int64) {
+	t.Helper()
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		resp, err := http.Post(target, "application/json", bytes.NewReader(body))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		out, _ := io.ReadAll(resp.Body)
+		var req struct {
+			Method string `json:"method"`
+			Params []struct {
+				FromBlock hexutil.Uint64  `json:"fromBlock"`
+				ToBlock   hexutil.Uint64  `json:"toBlock"`
+				Topics    [][]common.Hash `json:"topics"`
+			} `json:"params"`
+		}
+		var msg map[string]json.RawMessage
+		if json.Unmarshal(body, &req) == nil && req.Method == "eth_getLogs" && len(req.Params) == 1 && len(req.Params[0].Topics) > 0 &&
+			slices.Contains(req.Params[0].Topics[0], topic) && json.Unmarshal(out, &msg) == nil && msg["result"] != nil {
+			if extra := inject(uint64(req.Params[0].FromBlock), uint64(req.Params[0].ToBlock)); len(extra) > 0 {
+				var logs []types.Log
+				if err := json.Unmarshal(msg["result"], &logs); err != nil {
+					t.Errorf("proxy: %v", err)
+				}
+				msg["result"], _ = json.Marshal(append(logs, extra...))
+				out, _ = json.Marshal(msg)
+				hits.Add(1)
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(out)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, &hits
+}
+
+// lineWatch is a log writer that signals each line holding all of its substrings.
+type lineWatch struct {
+	want []string
+	seen chan struct{}
+}
+
+func (l *lineWatch) Write(p []byte) (int, error) {
+	for _, w := range l.want {
+		if !bytes.Contains(p, []byte(w)) {
+			return len(p), nil
+		}
+	}
+	select {
+	case l.seen <- struct{}{}:
+	default:
+	}
+	return len(p), nil
+}
+
+// TestForgedStatusLogBurnsNoID: the EVM primary forges a StatusChanged log announcing the issuer
+// sequence of the revocation to come, in a block before it. The forged work item is delivered (the
+// registry's status, unchanged, is proven: nothing changes on Bucheon) and the real revocation, with
+// the same sequence, is not dropped as its duplicate: the de-duplication id carries the log's block.
+func TestForgedStatusLogBurnsNoID(t *testing.T) {
+	c := startCity(t, "gimpo-evm-forge", 7013, 4)
+	c.link(t)
+	topic := statusChangedTopic(t)
+	parsed, err := registry.CityAttestationRegistryMetaData.ParseABI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var forged atomic.Pointer[types.Log]
+	primary, injected := injectingProxy(t, c.chain.RPCURL(), topic, func(from, to uint64) []types.Log {
+		if l := forged.Load(); l != nil && l.BlockNumber >= from && l.BlockNumber <= to {
+			return []types.Log{*l}
+		}
+		return nil
+	})
+	src := dialEVMWitnessed(t, c.chain, c.city, primary)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	delivered := make(chan string, 16)
+	done := make(chan error, 1)
+	a, err := c.city.Issue("did:city:bucheon-1:erin", "residency", bytes.Repeat([]byte{0xe0}, 32), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nextSeq := a.IssuerSeq + 1 // the sequence the revocation will carry
+	forgedDone := &lineWatch{want: []string{`"evm attestation delivered"`, `"status_seq":` + strconv.FormatUint(nextSeq, 10), `"updated":false`},
+		seen: make(chan struct{}, 1)}
+	b := &evmrelay.Bridge{City: c.city.ChainID, Source: src, Dest: c.dest, Client: c.client, JS: natsJS(t), Poll: 100 * time.Millisecond,
+		RetryBase: 200 * time.Millisecond, StatusRecheck: -1,
+		Log:         zerolog.New(io.MultiWriter(zerolog.NewTestWriter(t), forgedDone)).Level(zerolog.InfoLevel),
+		OnDelivered: func(id string, s didtypes.AttestationStatus, _ uint64, _ int64) { delivered <- id + "/" + s.String() }}
+	go func() { done <- b.Run(ctx) }()
+	waitFor(t, delivered, registry.IDHex(a.ID)+"/"+didtypes.ATTESTATION_STATUS_ACTIVE.String())
+
+	// The forged log, in the next block: StatusChanged(id, revoked, the next sequence).
+	at := c.chain.Height() + 1
+	data, err := parsed.Events["StatusChanged"].Inputs.NonIndexed().Pack(c.city.Issuer, c.city.Method, registry.StatusRevoked, nextSeq,
+		bytes.Repeat([]byte{0x55}, registry.SignatureLength), at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged.Store(&types.Log{Address: c.city.Registry, Topics: []common.Hash{topic, common.Hash(a.ID)}, Data: data, BlockNumber: at,
+		TxHash: common.Hash{0xf0}, BlockHash: common.Hash{0xf1}})
+	if _, err := c.chain.Mine(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-forgedDone.seen:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("the forged item was not handled (forged answers: %d)", injected.Load())
+	}
+	if res := verifyOnce(t, c.city.ChainID, a.ID); res.Status != verify.StatusValid {
+		t.Fatalf("after the forged log: %s (%s)", res.Status, res.Reason)
+	}
+
+	// The real revocation, with the sequence the forged log announced.
+	if _, err := c.city.ChangeStatus(a.ID, registry.StatusRevoked); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, delivered, registry.IDHex(a.ID)+"/"+didtypes.ATTESTATION_STATUS_REVOKED.String())
+	if res := verifyOnBucheon(t, c.city.ChainID, a.ID, verify.StatusRevoked); res.Status != verify.StatusRevoked {
+		t.Fatalf("verify after revocation: %s (%s)", res.Status, res.Reason)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
