@@ -500,6 +500,13 @@ func (b *Bridge) Prepare(ctx context.Context, w *packets.EvmWork) (*Prepared, er
 		}
 	}
 	issued, err := b.findIssued(ctx, id, vh.Height)
+	if errors.Is(err, ErrNoIssue) {
+		// No node returned the Issued event (withheld?): a record Dest holds has the same fields, and
+		// they are checked against the proven issued[id] just the same.
+		if rec, rerr := b.issuedFromRecord(ctx, id); rerr == nil {
+			issued, err = rec, nil
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -571,19 +578,34 @@ func (b *Bridge) clientHeight(ctx context.Context) (uint64, error) {
 	return cs.LatestHeight, nil
 }
 
-// findIssued finds the attestation's Issued event at or below block upTo, newest window first.
+// findIssued finds the attestation's Issued event at or below block upTo, newest window first, in
+// the primary's answers and, when the primary's window has none, the witnesses'.
 func (b *Bridge) findIssued(ctx context.Context, id [32]byte, upTo uint64) (*registry.CityAttestationRegistryIssued, error) {
+	filter := [][]common.Hash{{issuedTopic}, {common.Hash(id)}}
+	find := func(logs []types.Log) *registry.CityAttestationRegistryIssued {
+		for i := range logs {
+			if ev, err := abi.UnpackIssuedEvent(&logs[i]); err == nil && ev.Id == id {
+				return ev
+			}
+		}
+		return nil
+	}
 	for to := upTo; ; {
 		from := uint64(1)
 		if to > b.LogWindow {
 			from = to - b.LogWindow + 1
 		}
-		logs, err := b.Source.Logs(ctx, from, to, [][]common.Hash{{issuedTopic}, {common.Hash(id)}})
+		logs, err := b.Source.Logs(ctx, from, to, filter)
 		if err != nil {
 			return nil, fmt.Errorf("find the issue of %x on %s: %w", id, b.City, err)
 		}
-		for i := range logs {
-			if ev, err := abi.UnpackIssuedEvent(&logs[i]); err == nil && ev.Id == id {
+		if ev := find(logs); ev != nil {
+			return ev, nil
+		}
+		if witnessed, _, err := b.Source.WitnessLogs(ctx, from, to, filter); err == nil {
+			if ev := find(witnessed); ev != nil {
+				b.logsMissing(1)
+				b.Log.Warn().Str("id", registry.IDHex(id)).Uint64("block", ev.IssuedBlock).Msg("a witness returned the Issued event the EVM primary did not")
 				return ev, nil
 			}
 		}
@@ -592,6 +614,29 @@ func (b *Bridge) findIssued(ctx context.Context, id [32]byte, upTo uint64) (*reg
 		}
 		to = from - 1
 	}
+}
+
+// issuedFromRecord is the Issued event as Dest's record of the attestation holds its fields (an
+// unproven read: buildSubmit checks the fields against the proven issued[id] commitment).
+func (b *Bridge) issuedFromRecord(ctx context.Context, id [32]byte) (*registry.CityAttestationRegistryIssued, error) {
+	res, err := b.Dest.ABCIQuery(ctx, "/store/"+didtypes.StoreKey+"/key", didtypes.ForeignAttestationKey(b.City, registry.IDHex(id)), 0, false)
+	if err != nil {
+		return nil, fmt.Errorf("record of %x on %s: %w", id, b.Dest.ChainID(), err)
+	}
+	if len(res.Value) == 0 {
+		return nil, fmt.Errorf("%w: %x on %s: no record either", ErrNoIssue, id, b.Dest.ChainID())
+	}
+	var f didtypes.ForeignAttestation
+	if err := proto.Unmarshal(res.Value, &f); err != nil {
+		return nil, fmt.Errorf("%w: record of %x on %s: %v", ErrBadRecord, id, b.Dest.ChainID(), err)
+	}
+	a := &f.Attestation
+	if a.IssuedHeight <= 0 {
+		return nil, fmt.Errorf("%w: record of %x on %s: issued height %d", ErrBadRecord, id, b.Dest.ChainID(), a.IssuedHeight)
+	}
+	return &registry.CityAttestationRegistryIssued{Id: id, IssuerDid: a.IssuerDid, IssuerMethod: a.IssuerMethod, SubjectDid: a.SubjectDid,
+		CredentialType: a.CredentialType, Digest: a.Digest, ValidFrom: a.ValidFrom, ValidUntil: a.ValidUntil, IssuerSeq: a.IssuerSeq,
+		Signature: a.Signature, IssuedBlock: uint64(a.IssuedHeight)}, nil
 }
 
 // buildSubmit builds MsgSubmitEvmAttestation from the Issued event and the proven slots, after

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -36,8 +37,9 @@ func statusChangedTopic(t *testing.T) common.Hash {
 	return parsed.Events["StatusChanged"].ID
 }
 
-// dropLogs removes from an eth_getLogs answer every log whose first topic is topic.
-func dropLogs(t *testing.T, topic common.Hash) func(json.RawMessage) json.RawMessage {
+// dropLogs removes from an eth_getLogs answer every log whose first topic is one of topics(), and
+// counts them by topic in removed.
+func dropLogs(t *testing.T, topics func() []common.Hash, removed *sync.Map) func(json.RawMessage) json.RawMessage {
 	return func(result json.RawMessage) json.RawMessage {
 		var logs []types.Log
 		if err := json.Unmarshal(result, &logs); err != nil {
@@ -46,7 +48,9 @@ func dropLogs(t *testing.T, topic common.Hash) func(json.RawMessage) json.RawMes
 		}
 		kept := logs[:0]
 		for _, l := range logs {
-			if len(l.Topics) > 0 && l.Topics[0] == topic {
+			if len(l.Topics) > 0 && slices.Contains(topics(), l.Topics[0]) {
+				n, _ := removed.LoadOrStore(l.Topics[0], new(atomic.Int64))
+				n.(*atomic.Int64).Add(1)
 				continue
 			}
 			kept = append(kept, l)
@@ -78,7 +82,9 @@ func dialEVMWitnessed(t *testing.T, chain *evmdevnet.Chain, city *evmdevnet.City
 //   - with a witness and no status recheck: the verified headers' logsBloom shows the registry's
 //     StatusChanged the primary left out, and the witness's answer (taken in union) has it;
 //   - with no witness and a short status recheck: the bloom shows the gap but no node fills it; the
-//     recheck proves the registry's status[id] again and finds the revocation.
+//     recheck proves the registry's status[id] again and finds the revocation. The primary withholds
+//     the Issued log too by then: the submitter takes the attestation's fields from Bucheon's record
+//     (checked against the proven issued[id]).
 func TestDroppedStatusLogs(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
@@ -94,7 +100,18 @@ func TestDroppedStatusLogs(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := startCity(t, tc.city, tc.chainID, 4)
 			c.link(t)
-			primary, dropped, _ := tamperingProxy(t, c.chain.RPCURL(), "eth_getLogs", dropLogs(t, statusChangedTopic(t)))
+			var dropIssued atomic.Bool
+			var removed sync.Map
+			parsed, err := registry.CityAttestationRegistryMetaData.ParseABI()
+			if err != nil {
+				t.Fatal(err)
+			}
+			primary, dropped, _ := tamperingProxy(t, c.chain.RPCURL(), "eth_getLogs", dropLogs(t, func() []common.Hash {
+				if dropIssued.Load() {
+					return []common.Hash{parsed.Events["StatusChanged"].ID, parsed.Events["Issued"].ID}
+				}
+				return []common.Hash{parsed.Events["StatusChanged"].ID}
+			}, &removed))
 			var witnesses []string
 			if tc.witness {
 				witnesses = append(witnesses, c.chain.RPCURL())
@@ -123,6 +140,7 @@ func TestDroppedStatusLogs(t *testing.T) {
 			if n := missing.Load(); n != 0 {
 				t.Fatalf("%d logs counted missing before any was dropped", n)
 			}
+			dropIssued.Store(tc.viaCheck)
 			if _, err := c.city.ChangeStatus(a.ID, registry.StatusRevoked); err != nil {
 				t.Fatal(err)
 			}
@@ -138,14 +156,26 @@ func TestDroppedStatusLogs(t *testing.T) {
 			if missing.Load() == 0 {
 				t.Fatal("no log counted missing from the primary's answers")
 			}
+			removedOf := func(event string) int64 {
+				if n, ok := removed.Load(parsed.Events[event].ID); ok {
+					return n.(*atomic.Int64).Load()
+				}
+				return 0
+			}
+			if removedOf("StatusChanged") == 0 {
+				t.Fatal("the proxy dropped no StatusChanged log")
+			}
 			if tc.viaCheck && changes.Load() == 0 {
 				t.Fatalf("the revocation arrived, but no recheck (of %d) found a change", rechecks.Load())
+			}
+			if tc.viaCheck && removedOf("Issued") == 0 {
+				t.Fatal("the proxy dropped no Issued log: the submitter's fallback to Bucheon's record was not exercised")
 			}
 			if !tc.viaCheck && rechecks.Load() != 0 {
 				t.Fatalf("%d rechecks ran with the recheck off", rechecks.Load())
 			}
-			t.Logf("eth_getLogs answers tampered: %d; logs counted missing: %d; rechecks: %d, changes found: %d",
-				dropped.Load(), missing.Load(), rechecks.Load(), changes.Load())
+			t.Logf("eth_getLogs answers seen: %d; dropped: %d StatusChanged, %d Issued; logs counted missing: %d; rechecks: %d, changes found: %d",
+				dropped.Load(), removedOf("StatusChanged"), removedOf("Issued"), missing.Load(), rechecks.Load(), changes.Load())
 			cancel()
 			if err := <-done; err != nil {
 				t.Fatal(err)
