@@ -311,6 +311,10 @@ func bloomGaps(blooms map[uint64]types.Bloom, from, to uint64, logs []types.Log)
 		}
 	}
 	slices.Sort(heights)
+	byBlock := map[uint64][]*types.Log{}
+	for i := range logs {
+		byBlock[logs[i].BlockNumber] = append(byBlock[logs[i].BlockNumber], &logs[i])
+	}
 	for _, h := range heights {
 		bloom := blooms[h]
 		for _, ev := range []struct {
@@ -320,8 +324,8 @@ func bloomGaps(blooms map[uint64]types.Bloom, from, to uint64, logs []types.Log)
 			if !types.BloomLookup(bloom, ev.topic) {
 				continue
 			}
-			explained := slices.ContainsFunc(logs, func(l types.Log) bool {
-				return l.BlockNumber == h && len(l.Topics) > 1 && l.Topics[0] == ev.topic && types.BloomLookup(bloom, l.Topics[1])
+			explained := slices.ContainsFunc(byBlock[h], func(l *types.Log) bool {
+				return len(l.Topics) > 1 && l.Topics[0] == ev.topic && types.BloomLookup(bloom, l.Topics[1])
 			})
 			if !explained {
 				gaps = append(gaps, fmt.Sprintf("%d:%s", h, ev.name))
