@@ -29,9 +29,18 @@ type EvmWork struct {
 	ObservedUnixNano int64 `json:"observed_unix_nano"`
 }
 
-// MsgID is the de-duplication id: <city>/<id>/<status-seq>/evm-attestation.
+// MsgID is the de-duplication id: <city>/<id>/<status-seq>/<block>/evm-attestation.
+//
+// The status sequence comes from an unauthenticated log, so it cannot name a status change alone: a
+// forged log announcing the next sequence would take the id of the real change to come, and JetStream
+// would drop the real one as a duplicate. The block pins it: a log's block is at most the newest
+// verified header when the scanner takes it (evm.Client.Logs refuses any other), and the submitter
+// proves at that block or above, so an item with block B delivers at least the status the registry
+// held at B. A real change after B has its own block in its id; a real change at or before B is
+// delivered by the item with B. A status recheck's item takes the sequence and block of the proven
+// status word, the same id as the real change's log.
 func (w *EvmWork) MsgID() string {
-	return fmt.Sprintf("%s/%s/%d/%s", w.City, w.ID, w.StatusSeq, KindEvmAttestation)
+	return fmt.Sprintf("%s/%s/%d/%d/%s", w.City, w.ID, w.StatusSeq, w.Block, KindEvmAttestation)
 }
 
 // Subject is cityrelay.work.<to>.evm:<client>.evm-attestation: the submitters serving that client on

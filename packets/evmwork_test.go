@@ -20,7 +20,7 @@ func TestEvmWorkRoundTripAndRefusals(t *testing.T) {
 	if *got != *w {
 		t.Fatalf("round trip: %+v, want %+v", got, w)
 	}
-	if want := "gimpo-evm/" + id + "/3/evm-attestation"; got.MsgID() != want {
+	if want := "gimpo-evm/" + id + "/3/7/evm-attestation"; got.MsgID() != want {
 		t.Fatalf("msg id %q, want %q", got.MsgID(), want)
 	}
 	if want := "cityrelay.work.bucheon-1.evm:city-qbft-0.evm-attestation"; got.Subject() != want {

@@ -2,6 +2,7 @@ package evm
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/rlp"
 	"github.com/ethereum/go-ethereum/rpc"
 
@@ -65,6 +67,14 @@ type fetched struct {
 	raw    []byte
 	hash   common.Hash
 	parent common.Hash
+	bloom  types.Bloom
+}
+
+// linkedBy reports whether a child's parent hash names this header: Besu links blocks by the QBFT
+// hash (seals emptied, round 0), go-ethereum-based chains (evmdevnet) by keccak256 of the full header
+// RLP. Either commits to every field the bloom walk reads.
+func (f *fetched) linkedBy(parentHash common.Hash) bool {
+	return f.hash == parentHash || crypto.Keccak256Hash(f.raw) == parentHash
 }
 
 func (f *fetched) verified() *VerifiedHeader {
@@ -455,6 +465,37 @@ func (c *Client) fetchHeader(ctx context.Context, n node, height uint64) (*fetch
 	if err := n.rc.CallContext(ctx, &raw, "debug_getRawHeader", hexutil.EncodeUint64(height)); err != nil {
 		return nil, fmt.Errorf("debug_getRawHeader %d from %s: %w", height, n.url, err)
 	}
+	return parseFetched(n, height, raw)
+}
+
+// fetchHeaders asks n for the headers from..to in one JSON-RPC batch and parses them (index i is
+// block from+i); nothing is verified.
+func (c *Client) fetchHeaders(ctx context.Context, n node, from, to uint64) ([]*fetched, error) {
+	raws := make([]*hexutil.Bytes, to-from+1)
+	batch := make([]rpc.BatchElem, len(raws))
+	for i := range batch {
+		batch[i] = rpc.BatchElem{Method: "debug_getRawHeader", Args: []any{hexutil.EncodeUint64(from + uint64(i))}, Result: &raws[i]}
+	}
+	if err := n.rc.BatchCallContext(ctx, batch); err != nil {
+		return nil, fmt.Errorf("debug_getRawHeader %d..%d from %s: %w", from, to, n.url, err)
+	}
+	out := make([]*fetched, len(raws))
+	for i, e := range batch {
+		height := from + uint64(i)
+		if e.Error != nil {
+			return nil, fmt.Errorf("debug_getRawHeader %d from %s: %w", height, n.url, e.Error)
+		}
+		f, err := parseFetched(n, height, raws[i])
+		if err != nil {
+			return nil, err
+		}
+		out[i] = f
+	}
+	return out, nil
+}
+
+// parseFetched parses the header n served for height.
+func parseFetched(n node, height uint64, raw *hexutil.Bytes) (*fetched, error) {
 	if raw == nil || len(*raw) == 0 {
 		return nil, fmt.Errorf("debug_getRawHeader %d from %s: no such block", height, n.url)
 	}
@@ -475,7 +516,28 @@ func (c *Client) fetchHeader(ctx context.Context, n node, height uint64) (*fetch
 	if err := rlp.DecodeBytes(*raw, &fields); err != nil || rlp.DecodeBytes(fields[0], &parent) != nil {
 		return nil, fmt.Errorf("%w: block %d from %s: parent hash", ErrInvalidResponse, height, n.url)
 	}
-	return &fetched{header: h, raw: *raw, hash: hash, parent: parent}, nil
+	bloom, err := headerBloom(*raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: block %d from %s: %w", ErrInvalidResponse, height, n.url, err)
+	}
+	return &fetched{header: h, raw: *raw, hash: hash, parent: parent, bloom: bloom}, nil
+}
+
+// headerBloom is the logsBloom of a header's RLP (its seventh field: parentHash, ommersHash, coinbase,
+// stateRoot, transactionsRoot, receiptsRoot, logsBloom, ...). The block hash covers it.
+func headerBloom(raw []byte) (types.Bloom, error) {
+	var fields []rlp.RawValue
+	if err := rlp.DecodeBytes(raw, &fields); err != nil {
+		return types.Bloom{}, fmt.Errorf("header: %w", err)
+	}
+	if len(fields) < 7 {
+		return types.Bloom{}, fmt.Errorf("header has %d fields, no logsBloom", len(fields))
+	}
+	var b []byte
+	if err := rlp.DecodeBytes(fields[6], &b); err != nil || len(b) != types.BloomByteLength {
+		return types.Bloom{}, fmt.Errorf("header's logsBloom is not %d bytes", types.BloomByteLength)
+	}
+	return types.BytesToBloom(b), nil
 }
 
 // RegistryProof is the registry's state at a verified header, proven: the account proof from the
@@ -578,6 +640,183 @@ func (c *Client) Logs(ctx context.Context, from, to uint64, topics [][]common.Ha
 		}
 	}
 	return logs, nil
+}
+
+// WitnessLogs asks every witness for the registry's logs in blocks from..to matching topics (as Logs
+// asks the primary) and returns the union of the answers, each log once, with the number of
+// witnesses that answered. A witness is asked only once its newest block reaches to (waited for as a
+// lagging witness's header is); one that does not answer in time, fails, or answers with a log the
+// filter did not ask for (another contract, another block, another topic) is left out of the union.
+// With no witness configured it returns no logs and 0; when witnesses are configured and none
+// answered, ErrNoWitness. Like the primary's, the witnesses' logs are unauthenticated hints.
+func (c *Client) WitnessLogs(ctx context.Context, from, to uint64, topics [][]common.Hash) ([]types.Log, int, error) {
+	if len(c.witnesses) == 0 {
+		return nil, 0, nil
+	}
+	if from > to {
+		return nil, 0, fmt.Errorf("evm chain %d: logs from block %d to %d: empty range", c.cfg.ChainID, from, to)
+	}
+	if verified := c.Trusted().Height; to > verified {
+		return nil, 0, fmt.Errorf("evm chain %d: logs up to block %d: %w: verified up to %d", c.cfg.ChainID, to, ErrNotVerified, verified)
+	}
+	var all [][]types.Log
+	var unanswered []error
+	for _, w := range c.witnesses {
+		logs, err := c.nodeLogs(ctx, w, from, to, topics)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, 0, ctx.Err()
+			}
+			unanswered = append(unanswered, err)
+			continue
+		}
+		all = append(all, logs)
+	}
+	if len(all) == 0 {
+		return nil, 0, fmt.Errorf("evm chain %d: logs %d..%d: %w: %w", c.cfg.ChainID, from, to, ErrNoWitness, errors.Join(unanswered...))
+	}
+	return UnionLogs(all...), len(all), nil
+}
+
+// nodeLogs asks witness w for logs once its newest block reaches to.
+func (c *Client) nodeLogs(ctx context.Context, w node, from, to uint64, topics [][]common.Hash) ([]types.Log, error) {
+	deadline := time.Now().Add(c.witnessLag)
+	for {
+		var n hexutil.Uint64
+		if err := w.rc.CallContext(ctx, &n, "eth_blockNumber"); err != nil {
+			return nil, fmt.Errorf("eth_blockNumber from %s: %w", w.url, err)
+		}
+		if uint64(n) >= to {
+			break
+		}
+		if !time.Now().Add(witnessPoll).Before(deadline) {
+			return nil, fmt.Errorf("%s is at block %d, logs asked up to %d", w.url, n, to)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(witnessPoll):
+		}
+	}
+	arg := map[string]any{"address": c.cfg.Registry, "fromBlock": hexutil.EncodeUint64(from), "toBlock": hexutil.EncodeUint64(to)}
+	if topics != nil {
+		arg["topics"] = topics
+	}
+	var logs []types.Log
+	if err := w.rc.CallContext(ctx, &logs, "eth_getLogs", arg); err != nil {
+		return nil, fmt.Errorf("eth_getLogs %d..%d from %s: %w", from, to, w.url, err)
+	}
+	for i, l := range logs {
+		if err := matchLog(&l, c.cfg.Registry, from, to, topics); err != nil {
+			return nil, fmt.Errorf("eth_getLogs %d..%d from %s: %w: log %d: %v", from, to, w.url, ErrInvalidResponse, i, err)
+		}
+	}
+	return logs, nil
+}
+
+// UnionLogs merges answers to one log filter: every distinct log once, in block and log-index order.
+// Logs are the same only when everything about them is (block, transaction, index, topics, data): a
+// forged log that shares a real one's position does not push the real one out.
+func UnionLogs(answers ...[]types.Log) []types.Log {
+	seen := map[string]bool{}
+	var out []types.Log
+	for _, logs := range answers {
+		for _, l := range logs {
+			k := logKey(&l)
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			out = append(out, l)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].BlockNumber != out[j].BlockNumber {
+			return out[i].BlockNumber < out[j].BlockNumber
+		}
+		return out[i].Index < out[j].Index
+	})
+	return out
+}
+
+func logKey(l *types.Log) string {
+	b := make([]byte, 0, 128+32*len(l.Topics)+len(l.Data))
+	b = binary.BigEndian.AppendUint64(b, l.BlockNumber)
+	b = append(b, l.BlockHash[:]...)
+	b = append(b, l.TxHash[:]...)
+	b = binary.BigEndian.AppendUint64(b, uint64(l.TxIndex))
+	b = binary.BigEndian.AppendUint64(b, uint64(l.Index))
+	b = append(b, l.Address[:]...)
+	b = binary.BigEndian.AppendUint64(b, uint64(len(l.Topics)))
+	for _, t := range l.Topics {
+		b = append(b, t[:]...)
+	}
+	return string(append(b, l.Data...))
+}
+
+// headerBatch is how many headers one JSON-RPC batch of a parent-hash walk asks for.
+const headerBatch = 128
+
+// RegistryBlooms walks the headers from top (a header this client verified) down to block from by
+// their parent hashes, and returns the logsBloom of every block in from..top.Height whose bloom holds
+// the registry's address: the blocks that may have a log of the registry (a block not in the map has
+// none). Each bloom is as authentic as top: the block hash covers the bloom, and each block's hash
+// is its verified child's parent hash. One debug_getRawHeader per block, in batches, no signatures.
+//
+// Errors: ErrNotVerified (top is not this client's), ErrHashMismatch (the primary served another
+// block than the chain's), ErrInvalidResponse, and the nodes' errors.
+func (c *Client) RegistryBlooms(ctx context.Context, top *VerifiedHeader, from uint64) (map[uint64]types.Bloom, error) {
+	if top == nil {
+		return nil, fmt.Errorf("evm chain %d: blooms: %w: no header", c.cfg.ChainID, ErrNotVerified)
+	}
+	known, err := c.VerifiedHeader(ctx, top.Height)
+	if err != nil {
+		return nil, err
+	}
+	if known.Hash != top.Hash {
+		return nil, fmt.Errorf("evm chain %d: blooms: %w: block %d with hash %s, verified %s", c.cfg.ChainID, ErrNotVerified, top.Height, top.Hash, known.Hash)
+	}
+	out := map[uint64]types.Bloom{}
+	from = max(from, 1) // the genesis block has no logs
+	if from > known.Height {
+		return out, nil
+	}
+	bloom, err := headerBloom(known.RLP)
+	if err != nil {
+		return nil, fmt.Errorf("evm chain %d: block %d: %w", c.cfg.ChainID, known.Height, err)
+	}
+	add := func(h uint64, b types.Bloom) {
+		if types.BloomLookup(b, c.cfg.Registry) {
+			out[h] = b
+		}
+	}
+	add(known.Height, bloom)
+	want := known.parent
+	for hi := known.Height; hi > from; {
+		hi--
+		lo := from
+		if hi-lo >= headerBatch {
+			lo = hi - headerBatch + 1
+		}
+		headers, err := c.fetchHeaders(ctx, c.primary, lo, hi)
+		if err != nil {
+			return nil, fmt.Errorf("evm chain %d: blooms: %w", c.cfg.ChainID, err)
+		}
+		for h := hi; ; h-- {
+			f := headers[h-lo]
+			if !f.linkedBy(want) {
+				return nil, fmt.Errorf("evm chain %d: blooms: %w: %s serves block %d with hash %s, its verified child says %s", c.cfg.ChainID, ErrHashMismatch,
+					c.primary.url, h, f.hash, want)
+			}
+			add(h, f.bloom)
+			want = f.parent
+			if h == lo {
+				break
+			}
+		}
+		hi = lo
+	}
+	return out, nil
 }
 
 // matchLog checks that a log is one the filter asked for.

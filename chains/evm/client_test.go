@@ -120,6 +120,7 @@ type testChain struct {
 	keys    []*ecdsa.PrivateKey
 	root    common.Hash
 	headers [][]byte
+	blooms  map[uint64]types.Bloom // logsBloom of blocks (none: empty)
 }
 
 type qbftExtra struct {
@@ -150,8 +151,12 @@ func (c *testChain) validators(n uint64) []*ecdsa.PrivateKey {
 }
 
 func newTestChain(t testing.TB, root common.Hash, blocks int) *testChain {
+	return newTestChainBlooms(t, root, blocks, nil)
+}
+
+func newTestChainBlooms(t testing.TB, root common.Hash, blocks int, blooms map[uint64]types.Bloom) *testChain {
 	t.Helper()
-	c := &testChain{t: t, root: root}
+	c := &testChain{t: t, root: root, blooms: blooms}
 	for range 12 {
 		k, err := crypto.GenerateKey()
 		if err != nil {
@@ -182,7 +187,7 @@ func (c *testChain) block(n uint64, parent, root common.Hash, vals, signers []*e
 	}
 	h := &types.Header{ParentHash: parent, UncleHash: types.EmptyUncleHash, Root: root, TxHash: types.EmptyTxsHash,
 		ReceiptHash: types.EmptyReceiptsHash, Difficulty: big.NewInt(1), Number: new(big.Int).SetUint64(n), GasLimit: 30_000_000,
-		Time: uint64(base.Unix()) + 2*n, Extra: extra([][]byte{}),
+		Time: uint64(base.Unix()) + 2*n, Extra: extra([][]byte{}), Bloom: c.blooms[n],
 		MixDigest: common.HexToHash("0x63746963616c2062797a616e74696e65206661756c7420746f6c6572616e6365")}
 	unsealed, err := rlp.EncodeToBytes(h)
 	if err != nil {
@@ -691,5 +696,89 @@ func TestConcurrentVerification(t *testing.T) {
 	}
 	if got := c.Trusted(); got.Height != 80 {
 		t.Fatalf("trusted %d, want 80", got.Height)
+	}
+}
+
+// RegistryBlooms walks the verified header's ancestors and keeps the blooms holding the registry; a
+// header the primary changes on the way is refused.
+func TestRegistryBlooms(t *testing.T) {
+	var withRegistry, withOther types.Bloom
+	withRegistry.Add(registryAddr[:])
+	other := common.HexToAddress("0x0b")
+	withOther.Add(other[:])
+	e := newEnv(t)
+	e.chain = newTestChainBlooms(t, e.state.root, 81, map[uint64]types.Bloom{45: withRegistry, 46: withOther, 20: withRegistry})
+	e.primary, e.witness = newStub(t, e.chain, e.state), newStub(t, e.chain, e.state)
+	e.cfg.RPC, e.cfg.Witnesses = e.primary.url, []string{e.witness.url}
+	ctx := context.Background()
+	c := e.dial(t, e.chain.trust(1))
+	top, err := c.VerifiedHeader(ctx, 60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.RegistryBlooms(ctx, top, 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[45] != withRegistry {
+		t.Fatalf("blooms %v, want block 45's only", got)
+	}
+	if n := e.primary.count("debug_getRawHeader"); n == 0 {
+		t.Fatal("no header fetched")
+	}
+	if got, err := c.RegistryBlooms(ctx, top, 61); err != nil || len(got) != 0 {
+		t.Fatalf("from above the top: %v %v", got, err)
+	}
+	forged := *top
+	forged.Hash = common.Hash{1}
+	if _, err := c.RegistryBlooms(ctx, &forged, 30); !errors.Is(err, ErrNotVerified) {
+		t.Fatalf("a header not verified: %v", err)
+	}
+	// The primary hides block 45's registry log from its bloom: the header's hash no longer links.
+	// block 45 sealed again by its validators, with an empty bloom
+	delete(e.chain.blooms, 45)
+	vals := e.chain.validators(45)
+	hidden := e.chain.block(45, hashOf(t, e.chain.headers[44]), e.state.root, vals, vals[:3])
+	e.primary.set(func(s *stub) { s.headers[45] = hidden })
+	if _, err := c.RegistryBlooms(ctx, top, 30); !errors.Is(err, ErrHashMismatch) {
+		t.Fatalf("a changed header in the walk: %v", err)
+	}
+}
+
+// WitnessLogs: the union of the witnesses' answers; a witness answering with a log the filter did not
+// ask for is left out.
+func TestWitnessLogs(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	c := e.dial(t, e.chain.trust(1))
+	if _, err := c.VerifiedHeader(ctx, 60); err != nil {
+		t.Fatal(err)
+	}
+	topic := crypto.Keccak256Hash([]byte("StatusChanged"))
+	a := types.Log{Address: registryAddr, Topics: []common.Hash{topic, {1}}, BlockNumber: 42, TxHash: common.Hash{0xa}}
+	b := types.Log{Address: registryAddr, Topics: []common.Hash{topic, {2}}, BlockNumber: 43, TxHash: common.Hash{0xb}}
+	e.witness.set(func(s *stub) { s.logs = []types.Log{b, a, b} })
+	logs, n, err := c.WitnessLogs(ctx, 40, 60, [][]common.Hash{{topic}})
+	if err != nil || n != 1 || len(logs) != 2 || logs[0].TxHash != a.TxHash || logs[1].TxHash != b.TxHash {
+		t.Fatalf("witness logs %+v %d %v", logs, n, err)
+	}
+	if _, _, err := c.WitnessLogs(ctx, 40, 61, nil); !errors.Is(err, ErrNotVerified) {
+		t.Fatalf("past the verified header: %v", err)
+	}
+	lie := a
+	lie.Address = common.HexToAddress("0x0c")
+	e.witness.set(func(s *stub) { s.logs = []types.Log{lie} })
+	if _, _, err := c.WitnessLogs(ctx, 40, 60, [][]common.Hash{{topic}}); !errors.Is(err, ErrNoWitness) || !errors.Is(err, ErrInvalidResponse) {
+		t.Fatalf("a witness's log of another contract: %v", err)
+	}
+	// A witness behind the range is not asked for logs it does not have yet.
+	e.witness.set(func(s *stub) { s.logs, s.head = []types.Log{a}, 50 })
+	if _, _, err := c.WitnessLogs(ctx, 40, 60, nil); !errors.Is(err, ErrNoWitness) {
+		t.Fatalf("a lagging witness: %v", err)
+	}
+	e.cfg.Witnesses, e.cfg.StoreDir = nil, t.TempDir()
+	alone := e.dial(t, e.chain.trust(1))
+	if logs, n, err := alone.WitnessLogs(ctx, 1, 1, nil); logs != nil || n != 0 || err != nil {
+		t.Fatalf("without witnesses: %v %d %v", logs, n, err)
 	}
 }

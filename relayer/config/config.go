@@ -142,6 +142,10 @@ type Relay struct {
 	MaxDeliveries int `toml:"max_deliveries"`
 	// RetryBackoff is the first retry delay of a failed item; each further one doubles (to 5 minutes).
 	RetryBackoff Duration `toml:"retry_backoff"`
+	// StatusRecheck is how often the status of every record of an EVM city on the chains it is
+	// delivered to is proven again from the city's registry (a change the EVM node's logs withheld
+	// reaches the chain within it).
+	StatusRecheck Duration `toml:"status_recheck"`
 }
 
 // Verify configures `cityrelay verify` and the HTTP verification endpoint.
@@ -239,7 +243,8 @@ func Default() *Config {
 		Metrics: Metrics{Enabled: true, Listen: "127.0.0.1:9464"},
 		Console: Console{Enabled: true},
 		Relay: Relay{BatchMaxMsgs: 50, BatchMaxWait: Duration{500 * time.Millisecond}, ClearOnStart: true, ClearChunk: 100, InFlight: 3,
-			ClearInterval: Duration{5 * time.Minute}, MaxDeliveries: 8, RetryBackoff: Duration{2 * time.Second}},
+			ClearInterval: Duration{5 * time.Minute}, MaxDeliveries: 8, RetryBackoff: Duration{2 * time.Second},
+			StatusRecheck: Duration{10 * time.Minute}},
 		Verify: Verify{MaxHeaderAge: Duration{DefaultMaxHeaderAge}, MaxOriginAge: Duration{DefaultMaxOriginAge}, MaxPerSecond: DefaultVerificationsPerSecond},
 		Chains: map[string]*Chain{},
 		Paths:  map[string]*Path{},
@@ -382,6 +387,9 @@ func (c *Config) validate(file string, lines lineIndex) error {
 	}
 	if c.Relay.RetryBackoff.Duration <= 0 {
 		return fail("relay.retry_backoff", "%s: must be positive, e.g. \"2s\"", c.Relay.RetryBackoff.Duration)
+	}
+	if d := c.Relay.StatusRecheck.Duration; d < time.Second || d > 24*time.Hour {
+		return fail("relay.status_recheck", "%s: must be between 1s and 24h (a status change the EVM node's logs withheld waits for it), e.g. \"10m\"", d)
 	}
 	if c.Verify.MaxHeaderAge.Duration <= 0 {
 		return fail("verify.max_header_age", "%s: must be positive, e.g. \"60s\"", c.Verify.MaxHeaderAge.Duration)

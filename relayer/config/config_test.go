@@ -57,6 +57,9 @@ func TestDefaults(t *testing.T) {
 	if p.Src.PortID != "did" || p.Version != "cityrelay-did-1" || p.Order != "unordered" {
 		t.Fatalf("path defaults: %+v", p)
 	}
+	if cfg.Relay.StatusRecheck.Duration != 10*time.Minute {
+		t.Fatalf("relay.status_recheck default: %s", cfg.Relay.StatusRecheck.Duration)
+	}
 	if !cfg.NATS.Embedded || cfg.Metrics.Listen != "127.0.0.1:9464" {
 		t.Fatalf("global defaults: %+v %+v", cfg.NATS, cfg.Metrics)
 	}
@@ -98,6 +101,8 @@ func TestMalformedConfigNamesKeyAndLine(t *testing.T) {
 		{"no max header age", func(s string) string { return s + "\n[verify]\nmax_header_age = \"0s\"\n" }, "verify.max_header_age", 21},
 		{"negative verification budget", func(s string) string { return s + "\n[verify]\nmax_per_second = -1\n" }, "verify.max_per_second", 21},
 		{"max deliveries out of range", func(s string) string { return s + "\n[relay]\nmax_deliveries = 0\n" }, "relay.max_deliveries", 21},
+		{"status recheck off", func(s string) string { return s + "\n[relay]\nstatus_recheck = \"0s\"\n" }, "relay.status_recheck", 21},
+		{"status recheck past a day", func(s string) string { return s + "\n[relay]\nstatus_recheck = \"48h\"\n" }, "relay.status_recheck", 21},
 		// A key that is missing is reported at its table's line.
 		{"evm city without a chain id", func(s string) string {
 			return s + "\n[evm_cities.gimpo-evm]\nrpc = \"http://127.0.0.1:8545\"\nregistry = \"0x00000000000000000000000000000000000000aa\"\ntrusting_period = \"24h\"\n"

@@ -173,6 +173,14 @@ func Run(ctx context.Context, o Options) error {
 			h.partFailed(part, err)
 			m.restarts.WithLabelValues(part).Inc()
 		}
+		b.OnLogsMissing = func(n int) { m.evmLogsMissing.WithLabelValues(b.City).Add(float64(n)) }
+		b.OnRecheck = func(_, changed int) {
+			m.evmRechecks.WithLabelValues(b.City, b.Dest.ChainID()).Inc()
+			m.evmChanges.WithLabelValues(b.City, b.Dest.ChainID()).Add(float64(changed))
+		}
+		m.evmLogsMissing.WithLabelValues(b.City)
+		m.evmRechecks.WithLabelValues(b.City, b.Dest.ChainID())
+		m.evmChanges.WithLabelValues(b.City, b.Dest.ChainID())
 		g.Go(func() error { return b.Run(gctx) })
 	}
 	g.Go(func() error {
@@ -299,7 +307,8 @@ func evmBridges(ctx context.Context, o Options) ([]*evmrelay.Bridge, error) {
 				return nil, err
 			}
 			out = append(out, &evmrelay.Bridge{City: city, Source: src, Dest: dest, Client: d.ClientID, Log: o.Log,
-				StartBlock: ec.StartBlock, MaxDeliver: o.Config.Relay.MaxDeliveries, RetryBase: o.Config.Relay.RetryBackoff.Duration})
+				StartBlock: ec.StartBlock, MaxDeliver: o.Config.Relay.MaxDeliveries, RetryBase: o.Config.Relay.RetryBackoff.Duration,
+				StatusRecheck: o.Config.Relay.StatusRecheck.Duration})
 		}
 	}
 	return out, nil

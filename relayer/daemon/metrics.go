@@ -65,6 +65,11 @@ type metrics struct {
 	mbSubmitted *prometheus.CounterVec
 	mbFailed    *prometheus.CounterVec
 
+	// EVM cities: registry logs the primary withheld, status rechecks and the changes they found.
+	evmLogsMissing *prometheus.CounterVec
+	evmRechecks    *prometheus.CounterVec
+	evmChanges     *prometheus.CounterVec
+
 	// Scanners, queues and NATS.
 	scanLag      *prometheus.GaugeVec
 	scanHeight   *prometheus.GaugeVec
@@ -146,6 +151,12 @@ func newMetrics(nc *nats.Conn) *metrics {
 		mbFailed: counter("cityrelay_misbehaviour_failed_total",
 			"Misbehaviour of a fork that could not be submitted to the client (on chain) of the forked chain: the client is not frozen (see the log).", "chain", "client"),
 
+		evmLogsMissing: counter("cityrelay_evm_logs_missing_total",
+			"Registry events an EVM city's primary left out of its eth_getLogs answers: found in a witness's answer, or shown by a verified header's logsBloom.", "city"),
+		evmRechecks: counter("cityrelay_evm_status_rechecks_total", "Status rechecks run: the EVM city's records on the chain re-proven from its registry.", "city", "chain"),
+		evmChanges: counter("cityrelay_evm_status_changes_found_total",
+			"Status changes a recheck found that the chain's records lacked (each queued for delivery): changes whose logs no node returned in time.", "city", "chain"),
+
 		scanLag:      gauge("cityrelay_scanner_lag_blocks", "Blocks between the chain's newest verified header and the scanner's cursor.", "chain"),
 		scanHeight:   gauge("cityrelay_scanner_height", "Newest block a scanner finished.", "chain"),
 		scanned:      counter("cityrelay_blocks_scanned_total", "Blocks the scanners finished.", "chain"),
@@ -171,6 +182,7 @@ func newMetrics(nc *nats.Conn) *metrics {
 		m.txSubmitted, m.txRefused, m.simulateErrs, m.gasUsed, m.gasWanted, m.fees, m.msgsPerTx, m.clientUpdates,
 		m.build, m.broadcast, m.commit, m.signerQueue, m.balance,
 		m.lightHeight, m.lightAge, m.lightLag, m.lightErrors, m.headerVerify, m.proofCheck, m.trustingLeft, m.witnesses, m.mbSubmitted, m.mbFailed,
+		m.evmLogsMissing, m.evmRechecks, m.evmChanges,
 		m.scanLag, m.scanHeight, m.scanned, m.backlog, m.unrelayed, m.unrelayedAck, m.queue, m.natsPending, m.natsAckPend,
 		m.redelivered, m.deadLetters, m.restarts, m.natsUp, m.healthy,
 		m.attRequests, m.attSeconds, m.attInFlight, m.rejected, m.headerShared,

@@ -6,15 +6,22 @@
 // city-qbft client with the header and a MsgSubmitEvmAttestation carrying the storage proofs. Nothing
 // the EVM RPC node says is believed: events are hints, proofs are checked against a header the light
 // client verified, and the Cosmos chain checks everything again.
+//
+// Events are hints, but a node that withholds one must not withhold what it announces: the scanner
+// checks each eth_getLogs answer against the logsBloom of the verified headers of its blocks and asks
+// the witnesses too, taking the union; and the status of every record the Cosmos city holds of the
+// EVM city is proven again from the registry every StatusRecheck, whatever the logs said.
 package evmrelay
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
+	abci "github.com/cometbft/cometbft/abci/types"
 	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/gogoproto/proto"
@@ -40,14 +47,21 @@ type Source interface {
 	Latest(ctx context.Context) (*evm.VerifiedHeader, error)
 	VerifiedHeader(ctx context.Context, height uint64) (*evm.VerifiedHeader, error)
 	RegistryProof(ctx context.Context, vh *evm.VerifiedHeader, slots []common.Hash) (*evm.RegistryProof, error)
+	// Logs are the primary's registry logs; WitnessLogs the union of the witnesses' (none, 0, nil
+	// without witnesses; evm.ErrNoWitness when none answered).
 	Logs(ctx context.Context, from, to uint64, topics [][]common.Hash) ([]types.Log, error)
+	WitnessLogs(ctx context.Context, from, to uint64, topics [][]common.Hash) ([]types.Log, int, error)
+	// RegistryBlooms are the verified logsBlooms of the blocks from..top that hold the registry's
+	// address.
+	RegistryBlooms(ctx context.Context, top *evm.VerifiedHeader, from uint64) (map[uint64]types.Bloom, error)
 }
 
-// Dest is the Cosmos city the attestations go to (*cosmos.Client): it takes txs and answers for its
-// clients.
+// Dest is the Cosmos city the attestations go to (*cosmos.Client): it takes txs, answers for its
+// clients, and lists the records of its did store (ABCI store queries).
 type Dest interface {
 	chains.Submitter
 	chains.ClientQuerier
+	ABCIQuery(ctx context.Context, path string, data []byte, height int64, prove bool) (*abci.ResponseQuery, error)
 }
 
 // Errors the submitter branches on.
@@ -61,6 +75,9 @@ var (
 	ErrNoIssue = errors.New("no Issued event for the attestation")
 	// ErrClientFrozen: the city-qbft client on Dest is frozen; nothing can be delivered through it.
 	ErrClientFrozen = errors.New("city-qbft client frozen")
+	// ErrLogsWithheld: the verified headers' logsBloom shows registry logs the primary's eth_getLogs
+	// answer lacks, and no witness answered for the range; the scanner retries the range.
+	ErrLogsWithheld = errors.New("registry logs withheld by the EVM primary")
 )
 
 // Bridge relays one EVM city's attestations to one Cosmos city.
@@ -83,12 +100,21 @@ type Bridge struct {
 	MaxDeliver int
 	// RetryBase is the first retry delay, doubled per try up to 5 minutes (default 2s).
 	RetryBase time.Duration
+	// StatusRecheck is the pause between re-provings of the status of the EVM city's records on Dest
+	// (default 10 minutes; negative: never).
+	StatusRecheck time.Duration
 	// OnDelivered is told of each attestation the Cosmos city stored or updated (metrics, tests).
 	OnDelivered func(id string, status didtypes.AttestationStatus, evmHeight uint64, txHeight int64)
 	// OnFailed is told of each failed attempt: reason is "transient", "refused" or "dead".
 	OnFailed func(reason string)
 	// OnPartFailed is told when the scanner or the submitter fails (it is restarted).
 	OnPartFailed func(part string, err error)
+	// OnLogsMissing is told of registry logs the primary's eth_getLogs answer lacked: logs a witness
+	// returned, and events a block's verified logsBloom shows that no log explains.
+	OnLogsMissing func(n int)
+	// OnRecheck is told of each status recheck: the records re-proven and the changes found (each
+	// published as work).
+	OnRecheck func(checked, changed int)
 }
 
 var abi = registry.NewCityAttestationRegistry()
@@ -114,6 +140,11 @@ func (b *Bridge) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return b.supervise(gctx, "evm scanner "+b.City, b.scan) })
 	g.Go(func() error { return b.supervise(gctx, "evm submitter "+b.City+"→"+b.Dest.ChainID(), b.submit) })
+	if b.StatusRecheck > 0 {
+		g.Go(func() error {
+			return b.supervise(gctx, "evm status recheck "+b.City+"→"+b.Dest.ChainID(), b.recheckEvery)
+		})
+	}
 	return g.Wait()
 }
 
@@ -132,6 +163,9 @@ func (b *Bridge) defaults() {
 	}
 	if b.RetryBase <= 0 {
 		b.RetryBase = 2 * time.Second
+	}
+	if b.StatusRecheck == 0 {
+		b.StatusRecheck = 10 * time.Minute
 	}
 }
 
@@ -156,6 +190,8 @@ func sanitize(s string) string {
 
 // scan publishes a work item per registry event, in verified blocks only, and moves its cursor after
 // each published window (a restart re-publishes at most one window; JetStream drops the duplicates).
+// The events of a window are the union of the primary's and the witnesses' answers, checked against
+// the verified logsBlooms of its blocks (windowLogs).
 func (b *Bridge) scan(ctx context.Context) error {
 	kv, err := b.JS.KeyValue(ctx, "cityrelay_cursors")
 	if err != nil {
@@ -178,9 +214,15 @@ func (b *Bridge) scan(ctx context.Context) error {
 			b.onVerifyError(ctx, err)
 			return fmt.Errorf("verify latest header of %s: %w", b.City, err)
 		}
+		var blooms map[uint64]types.Bloom
+		if next <= vh.Height {
+			if blooms, err = b.Source.RegistryBlooms(ctx, vh, next); err != nil {
+				return fmt.Errorf("logsBlooms of blocks %d..%d of %s: %w", next, vh.Height, b.City, err)
+			}
+		}
 		for next <= vh.Height {
 			to := min(next+b.LogWindow-1, vh.Height)
-			logs, err := b.Source.Logs(ctx, next, to, [][]common.Hash{{issuedTopic, statusChangedTopic}})
+			logs, err := b.windowLogs(ctx, next, to, blooms)
 			if err != nil {
 				return fmt.Errorf("registry events %d..%d of %s: %w", next, to, b.City, err)
 			}
@@ -200,6 +242,97 @@ func (b *Bridge) scan(ctx context.Context) error {
 		case <-time.After(b.Poll):
 		}
 	}
+}
+
+// registryTopics is the scanner's log filter: the registry's two events.
+var registryTopics = [][]common.Hash{{issuedTopic, statusChangedTopic}}
+
+// windowLogs are the registry's events in blocks from..to: the union of the primary's answer and the
+// witnesses'. A block whose verified logsBloom shows the registry's address and an event's topic must
+// have a log of that event whose id is in the bloom too; when the primary's answer has none, its
+// answer is not taken as complete: the witnesses' answers must be had (ErrLogsWithheld when no witness
+// answers, retried). What no node returns although a bloom shows it (a bloom's false positive, or
+// every node withholding it) is logged and counted: the status recheck re-proves every record anyway.
+// The bloom cannot show a second log of one event in a block; the witnesses' union can.
+func (b *Bridge) windowLogs(ctx context.Context, from, to uint64, blooms map[uint64]types.Bloom) ([]types.Log, error) {
+	primary, err := b.Source.Logs(ctx, from, to, registryTopics)
+	if err != nil {
+		return nil, err
+	}
+	gaps := bloomGaps(blooms, from, to, primary)
+	if len(gaps) > 0 {
+		b.Log.Warn().Uint64("from_block", from).Uint64("to_block", to).Strs("missing", gaps).
+			Msg("the EVM primary's eth_getLogs answer lacks registry events the verified headers' logsBloom shows: not taken as complete; asking the witnesses")
+	}
+	witnessed, answered, err := b.Source.WitnessLogs(ctx, from, to, registryTopics)
+	if err != nil {
+		if len(gaps) > 0 {
+			b.logsMissing(len(gaps))
+			return nil, fmt.Errorf("%w: %v: %w", ErrLogsWithheld, gaps, err)
+		}
+		b.Log.Warn().Err(err).Uint64("from_block", from).Uint64("to_block", to).
+			Msg("no witness answered for registry events; the primary's answer, which the logsBloom does not contradict, is used")
+		return primary, nil
+	}
+	all := evm.UnionLogs(primary, witnessed)
+	extra := len(all) - len(evm.UnionLogs(primary))
+	still := bloomGaps(blooms, from, to, all)
+	b.logsMissing(extra + len(still))
+	if extra > 0 {
+		b.Log.Warn().Uint64("from_block", from).Uint64("to_block", to).Int("logs", extra).Int("witnesses", answered).
+			Msg("witnesses returned registry events the EVM primary did not: relayed from their answers")
+	}
+	if len(still) > 0 {
+		ev := b.Log.Warn().Uint64("from_block", from).Uint64("to_block", to).Strs("missing", still)
+		if answered == 0 {
+			ev.Msg("registry events the logsBloom shows are missing and no witness is configured to ask: the status recheck covers status changes; an issue is not recovered (configure witnesses)")
+		} else {
+			ev.Int("witnesses", answered).Msg("registry events the logsBloom shows were returned by no node (a bloom's false positive, or every node withholds them)")
+		}
+	}
+	return all, nil
+}
+
+func (b *Bridge) logsMissing(n int) {
+	if n > 0 && b.OnLogsMissing != nil {
+		b.OnLogsMissing(n)
+	}
+}
+
+// bloomGaps lists, as "block:event", the registry events that blocks' logsBlooms show in from..to
+// and that no log of logs explains: a log of the event in that block whose id (topic 1) the bloom
+// holds too, so that a forged log with a made-up id does not cover a withheld one.
+func bloomGaps(blooms map[uint64]types.Bloom, from, to uint64, logs []types.Log) []string {
+	var gaps []string
+	heights := make([]uint64, 0, len(blooms))
+	for h := range blooms {
+		if h >= from && h <= to {
+			heights = append(heights, h)
+		}
+	}
+	slices.Sort(heights)
+	byBlock := map[uint64][]*types.Log{}
+	for i := range logs {
+		byBlock[logs[i].BlockNumber] = append(byBlock[logs[i].BlockNumber], &logs[i])
+	}
+	for _, h := range heights {
+		bloom := blooms[h]
+		for _, ev := range []struct {
+			name  string
+			topic common.Hash
+		}{{"Issued", issuedTopic}, {"StatusChanged", statusChangedTopic}} {
+			if !types.BloomLookup(bloom, ev.topic) {
+				continue
+			}
+			explained := slices.ContainsFunc(byBlock[h], func(l *types.Log) bool {
+				return len(l.Topics) > 1 && l.Topics[0] == ev.topic && types.BloomLookup(bloom, l.Topics[1])
+			})
+			if !explained {
+				gaps = append(gaps, fmt.Sprintf("%d:%s", h, ev.name))
+			}
+		}
+	}
+	return gaps
 }
 
 // publish turns a registry event into a work item. An event that does not decode is logged and
@@ -224,15 +357,8 @@ func (b *Bridge) publish(ctx context.Context, l *types.Log) error {
 	default:
 		return nil
 	}
-	bz, err := w.Encode()
-	if err != nil {
+	if err := b.publishWork(ctx, w); err != nil {
 		return err
-	}
-	msg := nats.NewMsg(w.Subject())
-	msg.Data = bz
-	msg.Header.Set(nats.MsgIdHdr, w.MsgID())
-	if _, err := b.JS.PublishMsg(ctx, msg); err != nil {
-		return fmt.Errorf("publish %s: %w", w.MsgID(), err)
 	}
 	b.Log.Debug().Str("id", w.ID).Uint64("block", w.Block).Uint64("status_seq", w.StatusSeq).Msg("evm attestation work published")
 	return nil
@@ -378,6 +504,13 @@ func (b *Bridge) Prepare(ctx context.Context, w *packets.EvmWork) (*Prepared, er
 		}
 	}
 	issued, err := b.findIssued(ctx, id, vh.Height)
+	if errors.Is(err, ErrNoIssue) {
+		// No node returned the Issued event (withheld?): a record Dest holds has the same fields, and
+		// they are checked against the proven issued[id] just the same.
+		if rec, rerr := b.issuedFromRecord(ctx, id); rerr == nil {
+			issued, err = rec, nil
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -449,19 +582,34 @@ func (b *Bridge) clientHeight(ctx context.Context) (uint64, error) {
 	return cs.LatestHeight, nil
 }
 
-// findIssued finds the attestation's Issued event at or below block upTo, newest window first.
+// findIssued finds the attestation's Issued event at or below block upTo, newest window first, in
+// the primary's answers and, when the primary's window has none, the witnesses'.
 func (b *Bridge) findIssued(ctx context.Context, id [32]byte, upTo uint64) (*registry.CityAttestationRegistryIssued, error) {
+	filter := [][]common.Hash{{issuedTopic}, {common.Hash(id)}}
+	find := func(logs []types.Log) *registry.CityAttestationRegistryIssued {
+		for i := range logs {
+			if ev, err := abi.UnpackIssuedEvent(&logs[i]); err == nil && ev.Id == id {
+				return ev
+			}
+		}
+		return nil
+	}
 	for to := upTo; ; {
 		from := uint64(1)
 		if to > b.LogWindow {
 			from = to - b.LogWindow + 1
 		}
-		logs, err := b.Source.Logs(ctx, from, to, [][]common.Hash{{issuedTopic}, {common.Hash(id)}})
+		logs, err := b.Source.Logs(ctx, from, to, filter)
 		if err != nil {
 			return nil, fmt.Errorf("find the issue of %x on %s: %w", id, b.City, err)
 		}
-		for i := range logs {
-			if ev, err := abi.UnpackIssuedEvent(&logs[i]); err == nil && ev.Id == id {
+		if ev := find(logs); ev != nil {
+			return ev, nil
+		}
+		if witnessed, _, err := b.Source.WitnessLogs(ctx, from, to, filter); err == nil {
+			if ev := find(witnessed); ev != nil {
+				b.logsMissing(1)
+				b.Log.Warn().Str("id", registry.IDHex(id)).Uint64("block", ev.IssuedBlock).Msg("a witness returned the Issued event the EVM primary did not")
 				return ev, nil
 			}
 		}
@@ -470,6 +618,29 @@ func (b *Bridge) findIssued(ctx context.Context, id [32]byte, upTo uint64) (*reg
 		}
 		to = from - 1
 	}
+}
+
+// issuedFromRecord is the Issued event as Dest's record of the attestation holds its fields (an
+// unproven read: buildSubmit checks the fields against the proven issued[id] commitment).
+func (b *Bridge) issuedFromRecord(ctx context.Context, id [32]byte) (*registry.CityAttestationRegistryIssued, error) {
+	res, err := b.Dest.ABCIQuery(ctx, "/store/"+didtypes.StoreKey+"/key", didtypes.ForeignAttestationKey(b.City, registry.IDHex(id)), 0, false)
+	if err != nil {
+		return nil, fmt.Errorf("record of %x on %s: %w", id, b.Dest.ChainID(), err)
+	}
+	if len(res.Value) == 0 {
+		return nil, fmt.Errorf("%w: %x on %s: no record either", ErrNoIssue, id, b.Dest.ChainID())
+	}
+	var f didtypes.ForeignAttestation
+	if err := proto.Unmarshal(res.Value, &f); err != nil {
+		return nil, fmt.Errorf("%w: record of %x on %s: %v", ErrBadRecord, id, b.Dest.ChainID(), err)
+	}
+	a := &f.Attestation
+	if a.IssuedHeight <= 0 {
+		return nil, fmt.Errorf("%w: record of %x on %s: issued height %d", ErrBadRecord, id, b.Dest.ChainID(), a.IssuedHeight)
+	}
+	return &registry.CityAttestationRegistryIssued{Id: id, IssuerDid: a.IssuerDid, IssuerMethod: a.IssuerMethod, SubjectDid: a.SubjectDid,
+		CredentialType: a.CredentialType, Digest: a.Digest, ValidFrom: a.ValidFrom, ValidUntil: a.ValidUntil, IssuerSeq: a.IssuerSeq,
+		Signature: a.Signature, IssuedBlock: uint64(a.IssuedHeight)}, nil
 }
 
 // buildSubmit builds MsgSubmitEvmAttestation from the Issued event and the proven slots, after
