@@ -157,7 +157,12 @@ func Run(ctx context.Context, o Options) error {
 			m.relayed.WithLabelValues("evm:"+b.City+"->"+b.Dest.ChainID(), packets.KindEvmAttestation).Inc()
 		}
 		b.OnFailed = func(reason string) {
-			m.failedWork("evm:"+b.City+"->"+b.Dest.ChainID(), packets.KindEvmAttestation, reason, 1)
+			path := "evm:" + b.City + "->" + b.Dest.ChainID()
+			if reason == "transient" { // tried again: not a failure
+				m.retriedWork(path, packets.KindEvmAttestation, reason, 1)
+				return
+			}
+			m.failedWork(path, packets.KindEvmAttestation, reason, 1)
 		}
 		b.OnPartFailed = func(part string, err error) {
 			h.partFailed(part, err)
@@ -177,6 +182,7 @@ func Run(ctx context.Context, o Options) error {
 			OnObserved:  func(w *packets.Work) { m.observed.WithLabelValues(w.Path, w.Kind, w.Class).Inc() },
 			OnDelivered: func(d pipeline.Delivered) { m.delivered(d); relays.record(d) },
 			OnFailed:    m.failedWork,
+			OnRetried:   m.retriedWork,
 			OnTxFailed:  m.txFailed,
 			OnPartFailed: func(part string, err error) {
 				h.partFailed(part, err)
