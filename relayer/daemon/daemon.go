@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -107,7 +108,11 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return fmt.Errorf("jetstream: %w", err)
 	}
-	if err := packets.Setup(ctx, js, cfg.NATS.Replicas(), cfg.NATS.DuplicateWindow.Duration); err != nil {
+	replicas, err := streamReplicas(o, nc)
+	if err != nil {
+		return err
+	}
+	if err := packets.Setup(ctx, js, replicas, cfg.NATS.DuplicateWindow.Duration); err != nil {
 		return err
 	}
 
@@ -371,6 +376,32 @@ func connect(o Options) (*nats.Conn, func(), error) {
 		return nil, nil, fmt.Errorf("connect to nats %s: %w", n.URL, err)
 	}
 	return nc, func() { _ = nc.Drain() }, nil
+}
+
+// streamReplicas is how many copies of each stream and bucket to keep: nats.stream_replicas when the
+// server can hold it (a config error naming the key and what the server holds when not), or with 0
+// what the server supports (packets.ChooseReplicas), logged on one line.
+func streamReplicas(o Options, nc *nats.Conn) (int, error) {
+	n := o.Config.NATS
+	capacity, err := packets.ProbeCapacity(nc)
+	if err != nil {
+		return 0, err
+	}
+	replicas, err := packets.ChooseReplicas(n.StreamReplicas, capacity)
+	if err != nil {
+		return 0, &config.FieldError{File: filepath.Join(o.Home, "config.toml"), Key: "nats.stream_replicas", Err: err}
+	}
+	from := "nats.stream_replicas"
+	if n.StreamReplicas == 0 {
+		from = "what the server supports"
+	}
+	ev := o.Log.Info()
+	if capacity.Clustered() && capacity.Servers == 0 {
+		ev = o.Log.Warn().Str("hint", "no server of the cluster answered $SYS.REQ.ACCOUNT.PING.STATZ; set nats.stream_replicas")
+	}
+	ev.Str("cluster", capacity.Cluster).Int("jetstream_servers", capacity.Servers).Int("replicas", replicas).
+		Int("stream_replicas", n.StreamReplicas).Str("from", from).Msg("nats stream replicas")
+	return replicas, nil
 }
 
 // ClusterOptions are the client options of a NATS cluster connection: credentials and TLS from the

@@ -1,0 +1,107 @@
+package packets
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// ErrReplicasUnsupported is returned for a replica count the NATS deployment cannot hold: more than
+// one copy on a server without a JetStream cluster, or more copies than the cluster has servers.
+var ErrReplicasUnsupported = errors.New("more stream replicas than the NATS server can hold")
+
+// Capacity is what the NATS deployment a client is connected to can hold: whether its JetStream is
+// clustered, and how many JetStream servers of that cluster answered.
+type Capacity struct {
+	// Cluster is the name of the connected server's cluster ("" on a server without a cluster).
+	Cluster string
+	// Servers counts the JetStream servers of that cluster that answered (1 without a cluster; 0
+	// when the cluster's size could not be learned).
+	Servers int
+}
+
+// Clustered reports whether the connected server is part of a cluster.
+func (c Capacity) Clustered() bool { return c.Cluster != "" }
+
+// maxAutoReplicas is the copies chosen on a cluster when nats.stream_replicas is 0: a majority of 3
+// survives one server lost; more copies cost writes for little.
+const maxAutoReplicas = 3
+
+// statzWait bounds how long ProbeCapacity collects the servers' answers; statzQuiet ends it once no
+// answer came for that long after the first.
+const (
+	statzWait  = 2 * time.Second
+	statzQuiet = 300 * time.Millisecond
+)
+
+// ProbeCapacity asks the NATS deployment behind nc what it can hold. The connected server's INFO
+// says whether it is in a cluster; on a cluster every server is asked for its statistics through the
+// account's own system service ($SYS.REQ.ACCOUNT.PING.STATZ, imported into every account, no
+// system-account credentials needed), and those of the same cluster with JetStream are counted.
+// Servers that are down at the time do not answer and are not counted.
+func ProbeCapacity(nc *nats.Conn) (Capacity, error) {
+	c := Capacity{Cluster: nc.ConnectedClusterName()}
+	if !c.Clustered() {
+		c.Servers = 1
+		return c, nil
+	}
+	inbox := nc.NewRespInbox()
+	answers := make(chan *nats.Msg, 64)
+	sub, err := nc.ChanSubscribe(inbox, answers)
+	if err != nil {
+		return c, fmt.Errorf("ask the nats cluster %s for its servers: %w", c.Cluster, err)
+	}
+	defer func() { _ = sub.Unsubscribe() }()
+	if err := nc.PublishRequest("$SYS.REQ.ACCOUNT.PING.STATZ", inbox, []byte(`{"include_unused":true}`)); err != nil {
+		return c, fmt.Errorf("ask the nats cluster %s for its servers: %w", c.Cluster, err)
+	}
+	servers := map[string]bool{}
+	deadline := time.After(statzWait)
+	var quiet <-chan time.Time
+	for {
+		select {
+		case m := <-answers:
+			var r struct {
+				Server struct {
+					ID        string `json:"id"`
+					Cluster   string `json:"cluster"`
+					JetStream bool   `json:"jetstream"`
+				} `json:"server"`
+			}
+			if json.Unmarshal(m.Data, &r) == nil && r.Server.ID != "" && r.Server.Cluster == c.Cluster && r.Server.JetStream {
+				servers[r.Server.ID] = true
+			}
+			quiet = time.After(statzQuiet)
+		case <-quiet:
+			c.Servers = len(servers)
+			return c, nil
+		case <-deadline:
+			c.Servers = len(servers)
+			return c, nil
+		}
+	}
+}
+
+// ChooseReplicas returns the copies to keep of each stream and bucket: configured when the deployment
+// can hold it, an error wrapping ErrReplicasUnsupported saying what it holds when not, and for 0
+// (not configured) what it holds: 1 on a server without a cluster, 3 on a cluster of 3 or more, never
+// more than the cluster's servers. A cluster whose size could not be learned gets 1 with 0 and its
+// configured value otherwise (NATS refuses it at creation if it cannot hold it).
+func ChooseReplicas(configured int, c Capacity) (int, error) {
+	switch {
+	case !c.Clustered() && configured > 1:
+		return 0, fmt.Errorf("%w: %d replicas asked, but the NATS server runs JetStream without a cluster: it holds 1", ErrReplicasUnsupported, configured)
+	case c.Clustered() && c.Servers > 0 && configured > c.Servers:
+		return 0, fmt.Errorf("%w: %d replicas asked, but NATS cluster %s has %d JetStream servers up: it holds at most %d",
+			ErrReplicasUnsupported, configured, c.Cluster, c.Servers, c.Servers)
+	case configured > 0:
+		return configured, nil
+	case !c.Clustered() || c.Servers == 0:
+		return 1, nil
+	default:
+		return min(maxAutoReplicas, c.Servers), nil
+	}
+}

@@ -1,0 +1,113 @@
+package packets_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/cityrelay/cityrelay/packets"
+)
+
+func TestChooseReplicas(t *testing.T) {
+	single, three, five, two := packets.Capacity{Servers: 1}, packets.Capacity{Cluster: "c", Servers: 3},
+		packets.Capacity{Cluster: "c", Servers: 5}, packets.Capacity{Cluster: "c", Servers: 2}
+	unknown := packets.Capacity{Cluster: "c"}
+	for _, c := range []struct {
+		name       string
+		configured int
+		capacity   packets.Capacity
+		want       int
+		refused    string // in the error, when refused
+	}{
+		{"default on a single server", 0, single, 1, ""},
+		{"default on a cluster of 3", 0, three, 3, ""},
+		{"default on a cluster of 5", 0, five, 3, ""},
+		{"default on a cluster of 2", 0, two, 2, ""},
+		{"default on a cluster of unknown size", 0, unknown, 1, ""},
+		{"1 on a single server", 1, single, 1, ""},
+		{"3 on a single server", 3, single, 0, "without a cluster: it holds 1"},
+		{"5 on a cluster of 5", 5, five, 5, ""},
+		{"5 on a cluster of 3", 5, three, 0, "has 3 JetStream servers up: it holds at most 3"},
+		{"3 on a cluster of unknown size", 3, unknown, 3, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := packets.ChooseReplicas(c.configured, c.capacity)
+			if c.refused != "" {
+				if !errors.Is(err, packets.ErrReplicasUnsupported) || !strings.Contains(err.Error(), c.refused) {
+					t.Fatalf("ChooseReplicas(%d) = %d, %v; want ErrReplicasUnsupported saying %q", c.configured, got, err, c.refused)
+				}
+				return
+			}
+			if err != nil || got != c.want {
+				t.Fatalf("ChooseReplicas(%d) = %d, %v; want %d", c.configured, got, err, c.want)
+			}
+		})
+	}
+}
+
+// ProbeCapacity asks real servers: a server without a cluster holds 1 copy (and NATS itself refuses
+// more: the error operators met with the old default of 3), a cluster of 3 holds 3, and the streams
+// made with the chosen replicas are created.
+func TestProbeCapacity(t *testing.T) {
+	ctx := context.Background()
+	srv, err := packets.StartEmbedded(t.TempDir(), "127.0.0.1:-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	nc, err := srv.Connect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	got, err := packets.ProbeCapacity(nc)
+	if err != nil || got.Clustered() || got.Servers != 1 {
+		t.Fatalf("single server: %+v, %v; want no cluster, 1 server", got, err)
+	}
+	js, _ := jetstream.New(nc)
+	if err := packets.Setup(ctx, js, 3, time.Hour); err == nil || !strings.Contains(err.Error(), "replicas > 1 not supported in non-clustered mode") {
+		t.Fatalf("3 replicas on a single server: %v; want NATS's refusal", err)
+	}
+	if r, err := packets.ChooseReplicas(0, got); err != nil || packets.Setup(ctx, js, r, time.Hour) != nil {
+		t.Fatalf("default replicas on a single server: %d, %v", r, err)
+	}
+
+	cluster, err := packets.StartCluster(t.TempDir(), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Stop()
+	cc, err := nats.Connect(cluster.URLs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	cjs, _ := jetstream.New(cc)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		if _, err := cjs.AccountInfo(ctx); err == nil {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("jetstream cluster not ready: %v", err)
+		}
+	}
+	got, err = packets.ProbeCapacity(cc)
+	if err != nil || got.Cluster != "cityrelay" || got.Servers != 3 {
+		t.Fatalf("cluster of 3: %+v, %v; want cluster cityrelay, 3 servers", got, err)
+	}
+	r, err := packets.ChooseReplicas(0, got)
+	if err != nil || r != 3 {
+		t.Fatalf("default replicas on a cluster of 3: %d, %v", r, err)
+	}
+	if err := packets.Setup(ctx, cjs, r, time.Hour); err != nil {
+		t.Fatalf("setup with 3 replicas on a cluster of 3: %v", err)
+	}
+	s, err := cjs.Stream(ctx, packets.WorkStream)
+	if err != nil || s.CachedInfo().Config.Replicas != 3 {
+		t.Fatalf("work stream: %v", err)
+	}
+}
