@@ -366,6 +366,11 @@ func TestBurstFailsNoBatch(t *testing.T) {
 		t.Errorf("the console's path card shows %.0f failed (%.0f in the last hour; cityrelay_packets_failed_total %.0f): a burst must fail no batch; log in %s\n%s",
 			p.Failed, p.LastHour.Failed, m["cityrelay_packets_failed_total"], logPath, grepFile(t, logPath, `"level":"warn"`))
 	}
+	// The failure the burst used to meet: a batch built on a client state the node had committed but
+	// no verified header proved yet ("client ... has no consensus state at ..."), handed back.
+	if lines := grepFile(t, logPath, "has no consensus state"); lines != "" {
+		t.Errorf("a batch was built on a client state not committed under a verified header:\n%s", lines)
+	}
 	if p.Retried != m["cityrelay_packets_retried_total"] {
 		t.Errorf("the console shows %.0f retried, the metric says %.0f", p.Retried, m["cityrelay_packets_retried_total"])
 	}
