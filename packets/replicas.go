@@ -31,10 +31,12 @@ func (c Capacity) Clustered() bool { return c.Cluster != "" }
 const maxAutoReplicas = 3
 
 // statzWait bounds how long ProbeCapacity collects the servers' answers; statzQuiet ends it once no
-// answer came for that long after the first.
+// answer came for that long after the last one (servers of a cluster answer within milliseconds of
+// each other; the margin is for a loaded host, where a late answer would make the cluster look
+// smaller than it is).
 const (
-	statzWait  = 2 * time.Second
-	statzQuiet = 300 * time.Millisecond
+	statzWait  = 3 * time.Second
+	statzQuiet = time.Second
 )
 
 // ProbeCapacity asks the NATS deployment behind nc what it can hold. The connected server's INFO
@@ -95,8 +97,8 @@ func ChooseReplicas(configured int, c Capacity) (int, error) {
 	case !c.Clustered() && configured > 1:
 		return 0, fmt.Errorf("%w: %d replicas asked, but the NATS server runs JetStream without a cluster: it holds 1", ErrReplicasUnsupported, configured)
 	case c.Clustered() && c.Servers > 0 && configured > c.Servers:
-		return 0, fmt.Errorf("%w: %d replicas asked, but NATS cluster %s has %d JetStream servers up: it holds at most %d",
-			ErrReplicasUnsupported, configured, c.Cluster, c.Servers, c.Servers)
+		return 0, fmt.Errorf("%w: %d replicas asked, but %d JetStream servers of NATS cluster %s answered: it holds at most %d",
+			ErrReplicasUnsupported, configured, c.Servers, c.Cluster, c.Servers)
 	case configured > 0:
 		return configured, nil
 	case !c.Clustered() || c.Servers == 0:

@@ -32,7 +32,7 @@ func TestChooseReplicas(t *testing.T) {
 		{"1 on a single server", 1, single, 1, ""},
 		{"3 on a single server", 3, single, 0, "without a cluster: it holds 1"},
 		{"5 on a cluster of 5", 5, five, 5, ""},
-		{"5 on a cluster of 3", 5, three, 0, "has 3 JetStream servers up: it holds at most 3"},
+		{"5 on a cluster of 3", 5, three, 0, "3 JetStream servers of NATS cluster c answered: it holds at most 3"},
 		{"3 on a cluster of unknown size", 3, unknown, 3, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
