@@ -1,12 +1,14 @@
 package packets
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // ErrReplicasUnsupported is returned for a replica count the NATS deployment cannot hold: more than
@@ -85,6 +87,61 @@ func ProbeCapacity(nc *nats.Conn) (Capacity, error) {
 			return c, nil
 		}
 	}
+}
+
+// Replicas is the copies chosen for the streams and buckets, and why.
+type Replicas struct {
+	N int
+	// From says where N comes from: "nats.stream_replicas", "existing streams" or "what the server
+	// supports".
+	From     string
+	Capacity Capacity
+}
+
+// ResolveReplicas decides the copies of each stream and bucket for nats.stream_replicas = configured
+// against the deployment behind nc (ProbeCapacity). With 0, streams that exist keep the copies they
+// were made with (a cluster with a server down answers with fewer servers than it has: the streams
+// are not to be judged by that), and new ones get what the deployment holds (ChooseReplicas). An
+// explicit value is refused (ErrReplicasUnsupported) on a server without a cluster when above 1, and
+// on a cluster when above the servers that answered and the streams do not exist yet; existing streams
+// are checked against it by Setup.
+func ResolveReplicas(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, configured int) (Replicas, error) {
+	capacity, err := ProbeCapacity(nc)
+	if err != nil {
+		return Replicas{}, err
+	}
+	r := Replicas{Capacity: capacity, N: configured, From: "nats.stream_replicas"}
+	existing := 0
+	err = retryUnavailable(ctx, setupPatience, func() error {
+		s, err := js.Stream(ctx, WorkStream)
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("stream %s: %w", WorkStream, err)
+		}
+		existing = s.CachedInfo().Config.Replicas
+		return nil
+	})
+	if err != nil {
+		return r, err
+	}
+	switch {
+	case configured > 1 && !capacity.Clustered():
+		_, err := ChooseReplicas(configured, capacity)
+		return r, err
+	case configured > 0 && existing == 0:
+		_, err := ChooseReplicas(configured, capacity)
+		return r, err
+	case configured > 0:
+		return r, nil
+	case existing > 0:
+		r.N, r.From = existing, "existing streams"
+		return r, nil
+	}
+	r.N, err = ChooseReplicas(0, capacity)
+	r.From = "what the server supports"
+	return r, err
 }
 
 // ChooseReplicas returns the copies to keep of each stream and bucket: configured when the deployment

@@ -73,8 +73,12 @@ func TestProbeCapacity(t *testing.T) {
 	if err := packets.Setup(ctx, js, 3, time.Hour); err == nil || !strings.Contains(err.Error(), "replicas > 1 not supported in non-clustered mode") {
 		t.Fatalf("3 replicas on a single server: %v; want NATS's refusal", err)
 	}
-	if r, err := packets.ChooseReplicas(0, got); err != nil || packets.Setup(ctx, js, r, time.Hour) != nil {
-		t.Fatalf("default replicas on a single server: %d, %v", r, err)
+	if _, err := packets.ResolveReplicas(ctx, nc, js, 3); !errors.Is(err, packets.ErrReplicasUnsupported) {
+		t.Fatalf("resolve 3 replicas on a single server: %v; want ErrReplicasUnsupported", err)
+	}
+	r, err := packets.ResolveReplicas(ctx, nc, js, 0)
+	if err != nil || r.N != 1 || r.From != "what the server supports" || packets.Setup(ctx, js, r.N, time.Hour) != nil {
+		t.Fatalf("default replicas on a single server: %+v, %v", r, err)
 	}
 
 	cluster, err := packets.StartCluster(t.TempDir(), 3)
@@ -99,15 +103,31 @@ func TestProbeCapacity(t *testing.T) {
 	if err != nil || got.Cluster != "cityrelay" || got.Servers != 3 {
 		t.Fatalf("cluster of 3: %+v, %v; want cluster cityrelay, 3 servers", got, err)
 	}
-	r, err := packets.ChooseReplicas(0, got)
-	if err != nil || r != 3 {
-		t.Fatalf("default replicas on a cluster of 3: %d, %v", r, err)
+	if _, err := packets.ResolveReplicas(ctx, cc, cjs, 5); !errors.Is(err, packets.ErrReplicasUnsupported) {
+		t.Fatalf("resolve 5 replicas on a cluster of 3: %v; want ErrReplicasUnsupported", err)
 	}
-	if err := packets.Setup(ctx, cjs, r, time.Hour); err != nil {
+	r, err = packets.ResolveReplicas(ctx, cc, cjs, 0)
+	if err != nil || r.N != 3 || r.From != "what the server supports" {
+		t.Fatalf("default replicas on a cluster of 3: %+v, %v", r, err)
+	}
+	if err := packets.Setup(ctx, cjs, r.N, time.Hour); err != nil {
 		t.Fatalf("setup with 3 replicas on a cluster of 3: %v", err)
 	}
 	s, err := cjs.Stream(ctx, packets.WorkStream)
 	if err != nil || s.CachedInfo().Config.Replicas != 3 {
 		t.Fatalf("work stream: %v", err)
+	}
+
+	// A server down: 2 answer, but the streams made with 3 copies keep them (a relayer restarted
+	// while a server is down starts), by default or configured.
+	cluster.Nodes["n3"].Shutdown()
+	if got, err := packets.ProbeCapacity(cc); err != nil || got.Servers != 2 {
+		t.Fatalf("cluster with a server down: %+v, %v; want 2 servers answering", got, err)
+	}
+	for _, configured := range []int{0, 3} {
+		r, err := packets.ResolveReplicas(ctx, cc, cjs, configured)
+		if err != nil || r.N != 3 || packets.Setup(ctx, cjs, r.N, time.Hour) != nil {
+			t.Fatalf("stream_replicas %d with a server down and R3 streams: %+v, %v; want 3", configured, r, err)
+		}
 	}
 }

@@ -108,7 +108,7 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return fmt.Errorf("jetstream: %w", err)
 	}
-	replicas, err := streamReplicas(o, nc)
+	replicas, err := streamReplicas(ctx, o, nc, js)
 	if err != nil {
 		return err
 	}
@@ -378,30 +378,25 @@ func connect(o Options) (*nats.Conn, func(), error) {
 	return nc, func() { _ = nc.Drain() }, nil
 }
 
-// streamReplicas is how many copies of each stream and bucket to keep: nats.stream_replicas when the
-// server can hold it (a config error naming the key and what the server holds when not), or with 0
-// what the server supports (packets.ChooseReplicas), logged on one line.
-func streamReplicas(o Options, nc *nats.Conn) (int, error) {
+// streamReplicas is how many copies of each stream and bucket to keep (packets.ResolveReplicas):
+// nats.stream_replicas when the server can hold it (a config error naming the key and what the server
+// holds when not), or with 0 what the existing streams have or the server supports; logged on one line.
+func streamReplicas(ctx context.Context, o Options, nc *nats.Conn, js jetstream.JetStream) (int, error) {
 	n := o.Config.NATS
-	capacity, err := packets.ProbeCapacity(nc)
+	r, err := packets.ResolveReplicas(ctx, nc, js, n.StreamReplicas)
+	if errors.Is(err, packets.ErrReplicasUnsupported) {
+		return 0, &config.FieldError{File: filepath.Join(o.Home, "config.toml"), Key: "nats.stream_replicas", Err: err}
+	}
 	if err != nil {
 		return 0, err
 	}
-	replicas, err := packets.ChooseReplicas(n.StreamReplicas, capacity)
-	if err != nil {
-		return 0, &config.FieldError{File: filepath.Join(o.Home, "config.toml"), Key: "nats.stream_replicas", Err: err}
-	}
-	from := "nats.stream_replicas"
-	if n.StreamReplicas == 0 {
-		from = "what the server supports"
-	}
 	ev := o.Log.Info()
-	if capacity.Clustered() && capacity.Servers == 0 {
+	if r.Capacity.Clustered() && r.Capacity.Servers == 0 {
 		ev = o.Log.Warn().Str("hint", "no server of the cluster answered $SYS.REQ.ACCOUNT.PING.STATZ; set nats.stream_replicas")
 	}
-	ev.Str("cluster", capacity.Cluster).Int("jetstream_servers", capacity.Servers).Int("replicas", replicas).
-		Int("stream_replicas", n.StreamReplicas).Str("from", from).Msg("nats stream replicas")
-	return replicas, nil
+	ev.Str("cluster", r.Capacity.Cluster).Int("jetstream_servers", r.Capacity.Servers).Int("replicas", r.N).
+		Int("stream_replicas", n.StreamReplicas).Str("from", r.From).Msg("nats stream replicas")
+	return r.N, nil
 }
 
 // ClusterOptions are the client options of a NATS cluster connection: credentials and TLS from the

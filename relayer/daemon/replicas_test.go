@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
 	"github.com/cityrelay/cityrelay/packets"
@@ -29,7 +30,11 @@ func TestStreamReplicasAgainstASingleServer(t *testing.T) {
 	cfg.NATS.Embedded, cfg.NATS.URL = false, srv.URL()
 
 	cfg.NATS.StreamReplicas = 3
-	_, err = streamReplicas(Options{Home: "/home/op/.cityrelay", Config: cfg, Log: zerolog.Nop()}, nc)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = streamReplicas(t.Context(), Options{Home: "/home/op/.cityrelay", Config: cfg, Log: zerolog.Nop()}, nc, js)
 	var fe *config.FieldError
 	if !errors.As(err, &fe) || fe.Key != "nats.stream_replicas" || !errors.Is(err, packets.ErrReplicasUnsupported) ||
 		!strings.Contains(err.Error(), "/home/op/.cityrelay/config.toml: nats.stream_replicas: ") || !strings.Contains(err.Error(), "it holds 1") {
@@ -38,7 +43,7 @@ func TestStreamReplicasAgainstASingleServer(t *testing.T) {
 
 	cfg.NATS.StreamReplicas = 0
 	var log bytes.Buffer
-	r, err := streamReplicas(Options{Config: cfg, Log: zerolog.New(&log)}, nc)
+	r, err := streamReplicas(t.Context(), Options{Config: cfg, Log: zerolog.New(&log)}, nc, js)
 	if err != nil || r != 1 {
 		t.Fatalf("stream_replicas = 0 on a single server: %d, %v; want 1", r, err)
 	}
