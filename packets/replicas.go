@@ -147,8 +147,9 @@ func ResolveReplicas(ctx context.Context, nc *nats.Conn, js jetstream.JetStream,
 // ChooseReplicas returns the copies to keep of each stream and bucket: configured when the deployment
 // can hold it, an error wrapping ErrReplicasUnsupported saying what it holds when not, and for 0
 // (not configured) what it holds: 1 on a server without a cluster, 3 on a cluster of 3 or more, never
-// more than the cluster's servers. A cluster whose size could not be learned gets 1 with 0 and its
-// configured value otherwise (NATS refuses it at creation if it cannot hold it).
+// more than the cluster's servers. A cluster whose size could not be learned (its servers did not
+// answer the statistics request: the account may not publish on $SYS) gets 3 with 0, as before the
+// size was asked, and its configured value otherwise: NATS refuses at creation what it cannot hold.
 func ChooseReplicas(configured int, c Capacity) (int, error) {
 	switch {
 	case !c.Clustered() && configured > 1:
@@ -158,8 +159,10 @@ func ChooseReplicas(configured int, c Capacity) (int, error) {
 			ErrReplicasUnsupported, configured, c.Servers, c.Cluster, c.Servers)
 	case configured > 0:
 		return configured, nil
-	case !c.Clustered() || c.Servers == 0:
+	case !c.Clustered():
 		return 1, nil
+	case c.Servers == 0:
+		return maxAutoReplicas, nil
 	default:
 		return min(maxAutoReplicas, c.Servers), nil
 	}

@@ -28,7 +28,7 @@ func TestChooseReplicas(t *testing.T) {
 		{"default on a cluster of 3", 0, three, 3, ""},
 		{"default on a cluster of 5", 0, five, 3, ""},
 		{"default on a cluster of 2", 0, two, 2, ""},
-		{"default on a cluster of unknown size", 0, unknown, 1, ""},
+		{"default on a cluster of unknown size", 0, unknown, 3, ""},
 		{"1 on a single server", 1, single, 1, ""},
 		{"3 on a single server", 3, single, 0, "without a cluster: it holds 1"},
 		{"5 on a cluster of 5", 5, five, 5, ""},
