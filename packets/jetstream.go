@@ -41,8 +41,8 @@ const (
 // cannot work with (replicas, subjects, retention): it is reported, never overwritten.
 var ErrStreamMismatch = errors.New("existing stream does not match")
 
-// Setup creates the streams and KV buckets that are missing, with replicas copies each (3 on a NATS
-// cluster, 1 on a single server), and checks the ones present without changing them: an operator's
+// Setup creates the streams and KV buckets that are missing, with replicas copies each (what the
+// server holds: see ProbeCapacity and ChooseReplicas; 0 is 1), and checks the ones present without changing them: an operator's
 // tuning (limits, placement) is kept, a stream made with other replicas, subjects or retention is an
 // error naming the difference. window is the de-duplication window: it must cover a relayer restart.
 func Setup(ctx context.Context, js jetstream.JetStream, replicas int, window time.Duration) error {

@@ -340,12 +340,16 @@ func (r *Relayer) Ack(ctx context.Context, src, dst *End, acks []Ack, writtenHei
 // proofHeader returns a verified header of src above minHeight and, if dst's client of src has no
 // consensus state there, the update that brings it there. When the client is already above
 // minHeight, its own latest height is used and no update is sent (it would only cost gas).
+//
+// The client is read from dst's committed state at a verified header (committedClient): the tx built
+// on it is valid on its own, whichever other batches for dst are in flight and whenever they commit
+// (see updateTo).
 func (r *Relayer) proofHeader(ctx context.Context, dst, src *End, minHeight int64) (sdk.Msg, *cmttypes.LightBlock, error) {
-	cs, err := clientState(ctx, dst.Chain, dst.ClientID)
+	cs, at, err := committedClient(ctx, dst, src)
 	if err != nil {
 		return nil, nil, err
 	}
-	if trusted := int64(cs.LatestHeight.RevisionHeight); trusted > minHeight && cs.ChainId == src.ChainID() {
+	if trusted := int64(cs.LatestHeight.RevisionHeight); trusted > minHeight {
 		lb, err := src.Light.VerifyHeight(ctx, trusted)
 		if err != nil {
 			return nil, nil, fmt.Errorf("verify %s header %d: %w", src.ChainID(), trusted, err)
@@ -361,7 +365,11 @@ func (r *Relayer) proofHeader(ctx context.Context, dst, src *End, minHeight int6
 		}
 		return nil, nil, err
 	}
-	return updateTo(ctx, dst, src, lb)
+	msg, err := updateMsg(ctx, dst, src, at, cs.LatestHeight, lb)
+	if err != nil {
+		return nil, nil, err
+	}
+	return msg, lb, nil
 }
 
 // MaxHeightWait bounds the wait for a source header above the items' heights: honest work is at most

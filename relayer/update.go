@@ -41,21 +41,49 @@ func decodeClientState(typeURL string, value []byte) (*ibctm.ClientState, error)
 
 const tmConsensusStateURL = "/ibc.lightclients.tendermint.v1.ConsensusState"
 
-// consensusState reads dst's client's consensus state at height h, with a proof checked against
-// dst's verified app hash.
-func consensusState(ctx context.Context, dst *End, h clienttypes.Height) (*ibctm.ConsensusState, error) {
-	p, _, err := dst.verifiedRead(ctx, light.VerifyProofAgainstAppHash, ibcexported.StoreKey, host.FullConsensusStateKey(dst.ClientID, h))
+// consensusState reads dst's client's consensus state at height h from dst's state at the verified
+// header lb, with a proof checked against lb's app hash.
+func consensusState(ctx context.Context, dst *End, lb *cmttypes.LightBlock, h clienttypes.Height) (*ibctm.ConsensusState, error) {
+	p, err := dst.provenAt(ctx, light.VerifyProofAgainstAppHash, lb, ibcexported.StoreKey, host.FullConsensusStateKey(dst.ClientID, h))
 	if err != nil {
 		return nil, err
 	}
 	if p.Value == nil {
-		return nil, fmt.Errorf("client %s on %s has no consensus state at %s", dst.ClientID, dst.ChainID(), h)
+		return nil, fmt.Errorf("client %s on %s has no consensus state at %s (state at verified height %d)", dst.ClientID, dst.ChainID(), h, lb.Height)
 	}
 	var any clientAny
 	if err := proto.Unmarshal(p.Value, &any); err != nil {
 		return nil, fmt.Errorf("consensus state of %s at %s on %s: %w", dst.ClientID, h, dst.ChainID(), ErrNotTendermint)
 	}
 	return decodeConsensusState(dst, h, any.TypeUrl, any.Value)
+}
+
+// committedClient reads dst's client of src from dst's state at dst's newest verified header, with a
+// proof checked against its app hash, and returns it with that header. That state is committed: every
+// node past it, and every simulation and block after it, has the client at least there, whatever other
+// relay txs are in flight. A node's unproven answer can be one block newer (the header that commits to
+// its newest state is not out yet), and a tx built on it — an update trusting a height the
+// verified state does not hold yet — would fail for want of a state that exists.
+func committedClient(ctx context.Context, dst, src *End) (*ibctm.ClientState, *cmttypes.LightBlock, error) {
+	p, lb, err := dst.verifiedRead(ctx, light.VerifyProofAgainstAppHash, ibcexported.StoreKey, host.FullClientStateKey(dst.ClientID))
+	if err != nil {
+		return nil, nil, fmt.Errorf("client %s on %s: %w", dst.ClientID, dst.ChainID(), err)
+	}
+	if p.Value == nil {
+		return nil, nil, fmt.Errorf("client %s on %s: no client state at verified height %d", dst.ClientID, dst.ChainID(), lb.Height)
+	}
+	var any clientAny
+	if err := proto.Unmarshal(p.Value, &any); err != nil {
+		return nil, nil, fmt.Errorf("client state of %s on %s: %w", dst.ClientID, dst.ChainID(), ErrNotTendermint)
+	}
+	cs, err := decodeClientState(any.TypeUrl, any.Value)
+	if err != nil {
+		return nil, nil, fmt.Errorf("client %s on %s: %w", dst.ClientID, dst.ChainID(), err)
+	}
+	if cs.ChainId != src.ChainID() {
+		return nil, nil, fmt.Errorf("client %s on %s tracks %s, not %s: %w", dst.ClientID, dst.ChainID(), cs.ChainId, src.ChainID(), ErrWrongClient)
+	}
+	return cs, lb, nil
 }
 
 // decodeConsensusState decodes dst's client's consensus state at h, a protobuf Any.
@@ -74,13 +102,17 @@ func decodeConsensusState(dst *End, h clienttypes.Height, typeURL string, value 
 // behind target, it returns a MsgUpdateClient carrying target (and target itself); if the client is
 // already at or past target, no message is needed and the header at the client's latest height is
 // returned instead, so proofs match a consensus state the client has.
+//
+// The client is read from dst's committed state at a verified header (committedClient), so the tx is
+// valid on its own whatever else is in flight: its update trusts a consensus state every later state
+// holds; if another tx in flight brings the client to target first, this update is a no-op on chain
+// (ibc-go's 07-tendermint accepts a header at a height it has with the same consensus state:
+// CheckForMisbehaviour finds it equal, UpdateState returns early); if another brings it past target,
+// this one fills in target, below the client's latest height, which 07-tendermint also accepts.
 func updateTo(ctx context.Context, dst, src *End, target *cmttypes.LightBlock) (sdk.Msg, *cmttypes.LightBlock, error) {
-	cs, err := clientState(ctx, dst.Chain, dst.ClientID)
+	cs, at, err := committedClient(ctx, dst, src)
 	if err != nil {
 		return nil, nil, err
-	}
-	if cs.ChainId != src.ChainID() {
-		return nil, nil, fmt.Errorf("client %s on %s tracks %s, not %s: %w", dst.ClientID, dst.ChainID(), cs.ChainId, src.ChainID(), ErrWrongClient)
 	}
 	trusted := int64(cs.LatestHeight.RevisionHeight)
 	if trusted >= target.Height {
@@ -90,20 +122,22 @@ func updateTo(ctx context.Context, dst, src *End, target *cmttypes.LightBlock) (
 		}
 		return nil, lb, nil
 	}
-	msg, err := updateMsg(ctx, dst, src, cs.LatestHeight, target)
+	msg, err := updateMsg(ctx, dst, src, at, cs.LatestHeight, target)
 	if err != nil {
 		return nil, nil, err
 	}
 	return msg, target, nil
 }
 
-// updateMsg builds a MsgUpdateClient moving dst's client of src from trusted to the verified header lb.
-func updateMsg(ctx context.Context, dst, src *End, trusted clienttypes.Height, lb *cmttypes.LightBlock) (sdk.Msg, error) {
+// updateMsg builds a MsgUpdateClient moving dst's client of src from trusted to the verified header
+// lb. at is the verified header of dst whose state holds the client at trusted.
+func updateMsg(ctx context.Context, dst, src *End, at *cmttypes.LightBlock, trusted clienttypes.Height, lb *cmttypes.LightBlock) (sdk.Msg, error) {
 	// The trusted validators are the next validators of the trusted header: the set at trusted+1,
-	// whose hash the client's consensus state at trusted holds (read with a proof from dst). They are
-	// taken from the light client's store, or fetched and checked against that hash: a client far
-	// behind this light client's first header is updated without walking back through the headers.
-	cons, err := consensusState(ctx, dst, trusted)
+	// whose hash the client's consensus state at trusted holds (read with a proof from dst, in the
+	// same state the client state was read from). They are taken from the light client's store, or
+	// fetched and checked against that hash: a client far behind this light client's first header is
+	// updated without walking back through the headers.
+	cons, err := consensusState(ctx, dst, at, trusted)
 	if err != nil {
 		return nil, err
 	}

@@ -83,8 +83,10 @@ type NATS struct {
 	TLSCert         string   `toml:"tls_cert"`
 	TLSKey          string   `toml:"tls_key"`
 	DuplicateWindow Duration `toml:"duplicate_window"`
-	// StreamReplicas is how many copies of each stream and bucket a cluster keeps (0: 1 embedded, 3
-	// with a url). Existing streams are checked against it, never changed.
+	// StreamReplicas is how many copies of each stream and bucket a cluster keeps (0: what the server
+	// supports, asked at start: 1 embedded or on a server without a cluster, 3 on a cluster of 3 or
+	// more, never more than its servers). A value the server cannot hold is an error at start.
+	// Existing streams are checked against it, never changed.
 	StreamReplicas int `toml:"stream_replicas"`
 }
 
@@ -97,7 +99,8 @@ func (n NATS) EmbeddedStore(home string) string {
 	return filepath.Join(home, "nats")
 }
 
-// Replicas is nats.stream_replicas, or its default: 1 on the embedded server, 3 on a cluster.
+// Replicas is nats.stream_replicas, or its default: 1 on the embedded server, and 0 with a url: what
+// the server supports, which only the server can say (packets.ProbeCapacity, packets.ChooseReplicas).
 func (n NATS) Replicas() int {
 	switch {
 	case n.StreamReplicas > 0:
@@ -105,7 +108,7 @@ func (n NATS) Replicas() int {
 	case n.Embedded:
 		return 1
 	default:
-		return 3
+		return 0
 	}
 }
 
@@ -357,7 +360,7 @@ func (c *Config) validate(file string, lines lineIndex) error {
 		return fail("nats.url", "required when nats.embedded = false")
 	}
 	if r := c.NATS.StreamReplicas; r < 0 || r > 5 {
-		return fail("nats.stream_replicas", "%d: must be between 1 and 5 (0: 1 embedded, 3 on a cluster)", r)
+		return fail("nats.stream_replicas", "%d: must be between 1 and 5 (0: what the server supports: 1 without a cluster, 3 on a cluster of 3 or more)", r)
 	}
 	if !c.NATS.Embedded {
 		if err := c.NATS.checkRemote(); err != nil {

@@ -139,10 +139,11 @@ func TestNATSDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatalf("a TLS cluster with credentials: %v", err)
 	}
-	if cfg.NATS.Replicas() != 3 {
-		t.Fatalf("a cluster defaults to 3 replicas, got %d", cfg.NATS.Replicas())
+	// With a url, 0 replicas: what the server supports, asked at start (packets.ChooseReplicas).
+	if cfg.NATS.Replicas() != 0 {
+		t.Fatalf("a remote server defaults to 0 replicas (ask the server), got %d", cfg.NATS.Replicas())
 	}
-	cfg, err = config.Parse("config.toml", []byte(good+"\n[nats]\nembedded = false\nurl = \"nats://127.0.0.1:4222\"\n"))
+	cfg, err = config.Parse("config.toml", []byte(good+"\n[nats]\nembedded = false\nurl = \"nats://127.0.0.1:4222\"\nstream_replicas = 3\n"))
 	if err != nil || cfg.NATS.Replicas() != 3 {
 		t.Fatalf("a loopback cluster needs neither TLS nor credentials: %v", err)
 	}

@@ -16,11 +16,14 @@ type LastRelay struct {
 	At      time.Time `json:"at"`
 }
 
-// Counts are a path's packets observed, relayed and failed over a window.
+// Counts are a path's packets observed, relayed and failed over a window. Failed counts refusals and
+// dead letters; Retried counts work handed back to be tried again for a passing reason (a node behind
+// or unreachable), which is not a failure.
 type Counts struct {
 	Observed float64 `json:"observed"`
 	Relayed  float64 `json:"relayed"`
 	Failed   float64 `json:"failed"`
+	Retried  float64 `json:"retried"`
 	// Seconds is the window's length: an hour, or less while the daemon has run for less.
 	Seconds float64 `json:"seconds"`
 }
@@ -77,6 +80,7 @@ func (h *history) lastHour(path string, now Counts, at time.Time) Counts {
 	}
 	b := base.paths[path]
 	return Counts{Observed: delta(now.Observed, b.Observed), Relayed: delta(now.Relayed, b.Relayed), Failed: delta(now.Failed, b.Failed),
+		Retried: delta(now.Retried, b.Retried),
 		Seconds: at.Sub(base.at).Seconds()}
 }
 
@@ -94,7 +98,8 @@ func (c *Console) pathCounts(m families) map[string]Counts {
 	out := map[string]Counts{}
 	for name := range c.o.Config.Paths {
 		out[name] = Counts{Observed: m.sum("cityrelay_packets_observed_total", "path", name),
-			Relayed: m.sum("cityrelay_packets_relayed_total", "path", name), Failed: m.sum("cityrelay_packets_failed_total", "path", name)}
+			Relayed: m.sum("cityrelay_packets_relayed_total", "path", name), Failed: m.sum("cityrelay_packets_failed_total", "path", name),
+			Retried: m.sum("cityrelay_packets_retried_total", "path", name)}
 	}
 	return out
 }

@@ -18,7 +18,7 @@ func TestLastHourCounts(t *testing.T) {
 	// 20 minutes in (as if asked then): everything since the start, over 20 minutes.
 	var early history
 	early.add(sample{at: t0, paths: map[string]Counts{"p": {}}})
-	if got := early.lastHour("p", Counts{Observed: 200, Relayed: 190, Failed: 1}, t0.Add(20*time.Minute)); got != (Counts{Observed: 200, Relayed: 190, Failed: 1, Seconds: 1200}) {
+	if got := early.lastHour("p", Counts{Observed: 200, Relayed: 190, Failed: 1, Retried: 4}, t0.Add(20*time.Minute)); got != (Counts{Observed: 200, Relayed: 190, Failed: 1, Retried: 4, Seconds: 1200}) {
 		t.Errorf("after 20 minutes: %+v", got)
 	}
 	// 90 minutes in: the last hour only (the sample of minute 30 is the baseline).

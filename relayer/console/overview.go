@@ -83,11 +83,13 @@ type DivergenceView struct {
 type PathView struct {
 	Name string    `json:"name"`
 	Ends []EndView `json:"ends"`
-	// Observed, Relayed and Failed are the packets since the daemon started; LastHour the same over
-	// the last hour (or since the start while the daemon has run for less).
+	// Observed, Relayed, Failed (refused or dead-lettered) and Retried (handed back for a passing
+	// reason: not failures) are the packets since the daemon started; LastHour the same over the last
+	// hour (or since the start while the daemon has run for less).
 	Observed float64 `json:"observed"`
 	Relayed  float64 `json:"relayed"`
 	Failed   float64 `json:"failed"`
+	Retried  float64 `json:"retried"`
 	LastHour Counts  `json:"last_hour"`
 	// Backlog is the work waiting for the submitters of the path's channel ends.
 	Backlog float64 `json:"backlog"`
@@ -112,9 +114,11 @@ type EvmCityView struct {
 type EvmDeliveryView struct {
 	Chain  string `json:"chain"`
 	Client string `json:"client"`
-	// Relayed and Failed count the attestations delivered, and the failed tries, since the start.
+	// Relayed, Failed and Retried count the attestations delivered, the failed tries (refused, dead)
+	// and the tries handed back for a passing reason, since the start.
 	Relayed float64 `json:"relayed"`
 	Failed  float64 `json:"failed"`
+	Retried float64 `json:"retried"`
 }
 
 // EndView is one end of a path.
@@ -176,7 +180,7 @@ func (c *Console) buildOverview(ctx context.Context) *Overview {
 	for _, name := range slices.Sorted(maps.Keys(c.o.Config.Paths)) {
 		pc := c.o.Config.Paths[name]
 		now := counts[name]
-		pv := PathView{Name: name, Observed: now.Observed, Relayed: now.Relayed, Failed: now.Failed, LastHour: c.hist.lastHour(name, now, o.At)}
+		pv := PathView{Name: name, Observed: now.Observed, Relayed: now.Relayed, Failed: now.Failed, Retried: now.Retried, LastHour: c.hist.lastHour(name, now, o.At)}
 		if c.o.LastRelay != nil {
 			if lr, ok := c.o.LastRelay(name); ok {
 				pv.LastRelay = &lr
@@ -310,7 +314,8 @@ func (c *Console) evmCityView(city string, m families, now time.Time) EvmCityVie
 	for _, d := range ec.Deliver {
 		path := "evm:" + city + "->" + d.Chain // the daemon's path label of the bridge
 		v.Deliveries = append(v.Deliveries, EvmDeliveryView{Chain: d.Chain, Client: d.ClientID,
-			Relayed: m.sum("cityrelay_packets_relayed_total", "path", path), Failed: m.sum("cityrelay_packets_failed_total", "path", path)})
+			Relayed: m.sum("cityrelay_packets_relayed_total", "path", path), Failed: m.sum("cityrelay_packets_failed_total", "path", path),
+			Retried: m.sum("cityrelay_packets_retried_total", "path", path)})
 	}
 	return v
 }

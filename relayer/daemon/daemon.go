@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -115,7 +116,11 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return fmt.Errorf("jetstream: %w", err)
 	}
-	if err := packets.Setup(ctx, js, cfg.NATS.Replicas(), cfg.NATS.DuplicateWindow.Duration); err != nil {
+	replicas, err := streamReplicas(ctx, o, nc, js)
+	if err != nil {
+		return err
+	}
+	if err := packets.Setup(ctx, js, replicas, cfg.NATS.DuplicateWindow.Duration); err != nil {
 		return err
 	}
 
@@ -167,7 +172,12 @@ func Run(ctx context.Context, o Options) error {
 			m.relayed.WithLabelValues("evm:"+b.City+"->"+b.Dest.ChainID(), packets.KindEvmAttestation).Inc()
 		}
 		b.OnFailed = func(reason string) {
-			m.failedWork("evm:"+b.City+"->"+b.Dest.ChainID(), packets.KindEvmAttestation, reason, 1)
+			path := "evm:" + b.City + "->" + b.Dest.ChainID()
+			if reason == "transient" { // tried again: not a failure
+				m.retriedWork(path, packets.KindEvmAttestation, reason, 1)
+				return
+			}
+			m.failedWork(path, packets.KindEvmAttestation, reason, 1)
 		}
 		b.OnPartFailed = func(part string, err error) {
 			h.partFailed(part, err)
@@ -195,6 +205,7 @@ func Run(ctx context.Context, o Options) error {
 			OnObserved:  func(w *packets.Work) { m.observed.WithLabelValues(w.Path, w.Kind, w.Class).Inc() },
 			OnDelivered: func(d pipeline.Delivered) { m.delivered(d); relays.record(d) },
 			OnFailed:    m.failedWork,
+			OnRetried:   m.retriedWork,
 			OnTxFailed:  m.txFailed,
 			OnPartFailed: func(part string, err error) {
 				h.partFailed(part, err)
@@ -384,6 +395,27 @@ func connect(o Options) (*nats.Conn, func(), error) {
 		return nil, nil, fmt.Errorf("connect to nats %s: %w", n.URL, err)
 	}
 	return nc, func() { _ = nc.Drain() }, nil
+}
+
+// streamReplicas is how many copies of each stream and bucket to keep (packets.ResolveReplicas):
+// nats.stream_replicas when the server can hold it (a config error naming the key and what the server
+// holds when not), or with 0 what the existing streams have or the server supports; logged on one line.
+func streamReplicas(ctx context.Context, o Options, nc *nats.Conn, js jetstream.JetStream) (int, error) {
+	n := o.Config.NATS
+	r, err := packets.ResolveReplicas(ctx, nc, js, n.StreamReplicas)
+	if errors.Is(err, packets.ErrReplicasUnsupported) {
+		return 0, &config.FieldError{File: filepath.Join(o.Home, "config.toml"), Key: "nats.stream_replicas", Err: err}
+	}
+	if err != nil {
+		return 0, err
+	}
+	ev := o.Log.Info()
+	if r.Capacity.Clustered() && r.Capacity.Servers == 0 {
+		ev = o.Log.Warn().Str("hint", "no server of the cluster answered $SYS.REQ.ACCOUNT.PING.STATZ; set nats.stream_replicas")
+	}
+	ev.Str("cluster", r.Capacity.Cluster).Int("jetstream_servers", r.Capacity.Servers).Int("replicas", r.N).
+		Int("stream_replicas", n.StreamReplicas).Str("from", r.From).Msg("nats stream replicas")
+	return r.N, nil
 }
 
 // ClusterOptions are the client options of a NATS cluster connection: credentials and TLS from the

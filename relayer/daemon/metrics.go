@@ -34,6 +34,7 @@ type metrics struct {
 	observed  *prometheus.CounterVec
 	relayed   *prometheus.CounterVec
 	failed    *prometheus.CounterVec
+	retried   *prometheus.CounterVec
 	deadTotal *prometheus.CounterVec
 	latency   *prometheus.HistogramVec
 
@@ -115,10 +116,13 @@ func newMetrics(nc *nats.Conn) *metrics {
 		return prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name, Help: help, Buckets: buckets}, labels)
 	}
 	m := &metrics{
-		reg:       prometheus.NewRegistry(),
-		observed:  counter("cityrelay_packets_observed_total", "Work items published by the scanners.", "path", "kind", "class"),
-		relayed:   counter("cityrelay_packets_relayed_total", "Packets delivered in committed txs.", "path", "kind"),
-		failed:    counter("cityrelay_packets_failed_total", "Work items whose delivery failed, by reason (transient, tx codespace/code, dead; forged: an event naming another counterparty than its channel's, skipped).", "path", "kind", "reason"),
+		reg:      prometheus.NewRegistry(),
+		observed: counter("cityrelay_packets_observed_total", "Work items published by the scanners.", "path", "kind", "class"),
+		relayed:  counter("cityrelay_packets_relayed_total", "Packets delivered in committed txs.", "path", "kind"),
+		failed: counter("cityrelay_packets_failed_total", "Work items whose delivery failed: refused by the chain (tx codespace/code), too large alone, or dead-lettered (dead); forged: an event naming another counterparty than its channel's, skipped. Retries are counted apart.",
+			"path", "kind", "reason"),
+		retried: counter("cityrelay_packets_retried_total", "Work items handed back to be tried again for a passing reason (transient: a node unreachable or behind, a state not verified yet; height ahead): not failures.",
+			"path", "kind", "reason"),
 		deadTotal: counter("cityrelay_dead_letters_total", "Work items dead-lettered (retrying cannot deliver them).", "path", "kind"),
 		latency: histogram("cityrelay_send_to_recv_seconds", "From the scanner seeing a send to the recv tx's commit.",
 			prometheus.ExponentialBuckets(0.1, 2, 10), "path"),
@@ -178,7 +182,7 @@ func newMetrics(nc *nats.Conn) *metrics {
 		rejected:     counter("cityrelay_http_rejected_total", "HTTP requests refused: busy (503, no verification slot), over_budget (503, verify.max_per_second), too_large (413).", "reason"),
 		headerShared: counter("cityrelay_header_cache_hits_total", "Verification requests answered from a header another request verified moments before.", "chain"),
 	}
-	m.all = append(m.all, m.observed, m.relayed, m.failed, m.deadTotal, m.latency,
+	m.all = append(m.all, m.observed, m.relayed, m.failed, m.retried, m.deadTotal, m.latency,
 		m.txSubmitted, m.txRefused, m.simulateErrs, m.gasUsed, m.gasWanted, m.fees, m.msgsPerTx, m.clientUpdates,
 		m.build, m.broadcast, m.commit, m.signerQueue, m.balance,
 		m.lightHeight, m.lightAge, m.lightLag, m.lightErrors, m.headerVerify, m.proofCheck, m.trustingLeft, m.witnesses, m.mbSubmitted, m.mbFailed,
@@ -279,7 +283,12 @@ func (m *metrics) misbehaviour(log zerolog.Logger, forked string, height int64, 
 	}
 }
 
-// failedWork records work that failed (pipeline.Options.OnFailed).
+// retriedWork records work handed back to be tried again (pipeline.Options.OnRetried): not a failure.
+func (m *metrics) retriedWork(path, kind, reason string, n int) {
+	m.retried.WithLabelValues(path, kind, reason).Add(float64(n))
+}
+
+// failedWork records work that failed (pipeline.Options.OnFailed): refused or dead-lettered.
 func (m *metrics) failedWork(path, kind, reason string, n int) {
 	m.failed.WithLabelValues(path, kind, reason).Add(float64(n))
 	if reason == "dead" {

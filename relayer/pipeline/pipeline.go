@@ -40,9 +40,16 @@ type Options struct {
 	ClearOnStart  bool
 	ClearInterval time.Duration
 	ClearChunk    int
-	// OnFailed is told of work that failed: reason is "transient", "tx <codespace>/<code>" or "dead",
-	// or "forged" for an event naming another counterparty than its channel's (skipped, never published).
+	// OnFailed is told of work that failed: refused by the chain ("tx <codespace>/<code>", an item
+	// alone), too large for a tx alone ("too large"), or dead-lettered ("dead"); or "forged" for an
+	// event naming another counterparty than its channel's (skipped, never published). A retry is not
+	// a failure: see OnRetried.
 	OnFailed func(path, kind, reason string, items int)
+	// OnRetried is told of work handed back to be tried again for a passing reason: "transient" (a
+	// node unreachable or behind, a state not verified yet, an account sequence taken) or "height
+	// ahead" (an item naming a source height not verified yet). Work that keeps failing
+	// deterministically is dead-lettered after MaxDeliver tries and then reported to OnFailed.
+	OnRetried func(path, kind, reason string, items int)
 	// MaxDeliver is how many times an item that fails deterministically (refused by the chain, a
 	// height never verified) is tried before it is dead-lettered with the reason (default 8).
 	MaxDeliver int

@@ -191,9 +191,17 @@ func (s *submitter) checkHeights(ctx context.Context, g *group) *group {
 			ok.works, ok.msgs = append(ok.works, w), append(ok.msgs, g.msgs[i])
 			continue
 		}
+		s.retried(g.p.Name, g.kind, "height ahead", 1)
 		s.retry(ctx, g.msgs[i], w, fmt.Errorf("%w: item height %d, %s verified to %d", relayer.ErrHeightAhead, w.Height, g.src.ChainID(), lb.Height))
 	}
 	return ok
+}
+
+// retried reports items handed back for a passing reason (Options.OnRetried).
+func (s *submitter) retried(path, kind, reason string, items int) {
+	if s.o.OnRetried != nil {
+		s.o.OnRetried(path, kind, reason, items)
+	}
 }
 
 // deliver delivers a group in one tx (submit) and settles each item by the outcome, or, when the
@@ -239,8 +247,15 @@ func (s *submitter) deliver(ctx context.Context, g *group) {
 		for i, m := range g.msgs {
 			s.dead(ctx, m, g.works[i], err)
 		}
+	case failTransient:
+		// Not a failure: the items are tried again (without a limit) once the cause passes.
+		log.Info().Err(err).Int("items", len(g.msgs)).Msg("delivery not possible yet; handing the work back to retry")
+		s.retried(g.p.Name, g.kind, reason, len(g.msgs))
+		for i, m := range g.msgs {
+			s.retry(ctx, m, g.works[i], err)
+		}
 	default:
-		log.Warn().Err(err).Str("reason", reason).Int("items", len(g.msgs)).Msg("delivery failed; handing the work back")
+		log.Warn().Err(err).Str("reason", reason).Int("items", len(g.msgs)).Msg("delivery refused; handing the work back")
 		if s.o.OnFailed != nil {
 			s.o.OnFailed(g.p.Name, g.kind, reason, len(g.msgs))
 		}
@@ -290,8 +305,12 @@ func packetsOf(works []*packets.Work) []channeltypes.Packet {
 type failure int
 
 const (
-	// failRetry hands every item back, with backoff (see retry).
+	// failRetry hands every item back, with backoff (see retry): the chain refused it, or it alone
+	// does not fit a tx (a failure, counted).
 	failRetry failure = iota
+	// failTransient hands every item back, with backoff, for a passing cause (an unreachable node, a
+	// state not verified yet, an account sequence taken): a retry, not a failure.
+	failTransient
 	// failSplit delivers each half of the batch in its own tx.
 	failSplit
 	// failDead dead-letters every item.
@@ -299,13 +318,18 @@ const (
 )
 
 // classify decides what becomes of a batch of items whose delivery failed with err, and for a
-// retry the reason reported: "transient", "too large" for a lone item that does not fit a tx, or
-// "tx <codespace>/<code>" for a chain's refusal. A batch too large for one tx, or refused by the
-// chain, is split while it holds more than one item.
+// retry the reason reported: "transient" or "height ahead" (a retry, not a failure), "too large" for
+// a lone item that does not fit a tx, or "tx <codespace>/<code>" for a chain's refusal. A batch too large for one tx, or refused by the
+// chain, is split while it holds more than one item; one refused for its account sequence (the signer
+// retried it already) is handed back whole, as transient: its items are not at fault.
 func classify(err error, items int) (failure, string) {
 	var txErr *chains.TxError
 	splittable := errors.Is(err, chains.ErrTxTooLarge) || errors.As(err, &txErr)
 	switch {
+	case errors.Is(err, chains.ErrSequenceMismatch):
+		return failTransient, "transient"
+	case errors.Is(err, relayer.ErrHeightAhead):
+		return failTransient, "height ahead"
 	case splittable && items > 1:
 		return failSplit, ""
 	case errors.Is(err, ErrTerminal):
@@ -315,7 +339,7 @@ func classify(err error, items int) (failure, string) {
 	case errors.Is(err, chains.ErrTxTooLarge):
 		return failRetry, "too large"
 	default:
-		return failRetry, "transient"
+		return failTransient, "transient"
 	}
 }
 
@@ -324,6 +348,9 @@ func classify(err error, items int) (failure, string) {
 // retry dead-letters such an item after MaxDeliver tries.
 func deterministic(err error) bool {
 	var txErr *chains.TxError
+	if errors.Is(err, chains.ErrSequenceMismatch) {
+		return false // the key's sequence, not the item
+	}
 	return errors.As(err, &txErr) || errors.Is(err, relayer.ErrHeightAhead) || errors.Is(err, chains.ErrTxTooLarge)
 }
 
@@ -416,6 +443,7 @@ func (s *submitter) splitTimeouts(ctx context.Context, g *group, src, dst *relay
 			_, err = s.o.JS.Publish(ctx, t.Subject(), bz, jetstream.WithMsgID(t.MsgID()))
 		}
 		if err != nil {
+			s.retried(g.p.Name, g.kind, "transient", 1)
 			_ = g.msgs[i].NakWithDelay(nakDelay)
 			continue
 		}

@@ -214,6 +214,7 @@ func TestSubmitterHandle(t *testing.T) {
 		dead      int             // dead letters
 		reason    string          // in every dead letter's reason
 		failed    string          // the OnFailed reason of a hand-back
+		retried   string          // the OnRetried reason of a hand-back (then nothing is reported failed)
 		work      []string        // work published (timeouts handed to the source)
 	}{{
 		// A batch of one kind for one channel end goes out in one tx, acknowledged once committed.
@@ -267,9 +268,9 @@ func TestSubmitterHandle(t *testing.T) {
 		answer: func(string, []uint64) (*relayer.Outcome, error) {
 			return nil, errors.New("b-1: connection refused")
 		},
-		want:   map[uint64]fate{1: {fate: "nak", state: "retrying", delay: 16 * retryBase}, 2: {fate: "nak", state: "retrying", delay: 16 * retryBase}},
-		calls:  [][]uint64{{1, 2}},
-		failed: "transient",
+		want:    map[uint64]fate{1: {fate: "nak", state: "retrying", delay: 16 * retryBase}, 2: {fate: "nak", state: "retrying", delay: 16 * retryBase}},
+		calls:   [][]uint64{{1, 2}},
+		retried: "transient",
 	}, {
 		// A lone item the chain keeps refusing is dead-lettered once it has had MaxDeliver tries.
 		name:      "refused lone item dead after MaxDeliver",
@@ -357,12 +358,17 @@ func TestSubmitterHandle(t *testing.T) {
 				A: &relayer.End{Chain: fakeChain{id: "a-1"}, Light: light, PortID: "did", ChannelID: "channel-0"},
 				B: &relayer.End{Chain: fakeChain{id: "b-1"}, Light: light, PortID: "did", ChannelID: "channel-1"}}
 			var mu sync.Mutex
-			var failed []string
+			var failed, retried []string
 			o := Options{Paths: []*relayer.Path{p}, JS: js, Log: zerolog.Nop(), MaxDeliver: 3, RetryBase: retryBase,
 				OnFailed: func(_, _, reason string, _ int) {
 					mu.Lock()
 					defer mu.Unlock()
 					failed = append(failed, reason)
+				},
+				OnRetried: func(_, _, reason string, _ int) {
+					mu.Lock()
+					defer mu.Unlock()
+					retried = append(retried, reason)
 				}}
 			s := &submitter{to: "b-1", port: "did", channel: "channel-1", o: o, rel: rel, life: &lifecycle{js: js, log: zerolog.Nop()}}
 
@@ -432,6 +438,10 @@ func TestSubmitterHandle(t *testing.T) {
 			if c.failed != "" && !slices.Contains(failed, c.failed) {
 				t.Errorf("OnFailed reasons %v, want %q among them", failed, c.failed)
 			}
+			// A retry is not a failure: what is handed back to be tried again is reported apart.
+			if c.retried != "" && (!slices.Contains(retried, c.retried) || len(failed) != 0) {
+				t.Errorf("OnRetried reasons %v, OnFailed reasons %v; want %q retried and nothing failed", retried, failed, c.retried)
+			}
 			if !slices.Equal(js.work, c.work) {
 				t.Errorf("work published %v, want %v", js.work, c.work)
 			}
@@ -477,10 +487,16 @@ func TestClassify(t *testing.T) {
 		{"refused item", refused, 1, failRetry, "tx sdk/32", true},
 		// Terminal: dead-letter, however many items.
 		{"terminal batch", fmt.Errorf("%w: kind", ErrTerminal), 5, failDead, "", false},
-		// A node that did not answer: transient, retried without a limit.
-		{"unreachable", errors.New("dial tcp: connection refused"), 4, failRetry, "transient", false},
+		// A node that did not answer: transient, retried without a limit, not a failure.
+		{"unreachable", errors.New("dial tcp: connection refused"), 4, failTransient, "transient", false},
+		// A state the relayer had not verified yet (another batch's client update just committed).
+		{"state not verified yet", errors.New("client 07-tendermint-0 on a-1 has no consensus state at 1-41"), 3, failTransient, "transient", false},
+		// The key's account sequence taken after the signer's own retries: the items are not at
+		// fault, the batch is handed back whole.
+		{"sequence mismatch", fmt.Errorf("recv 3 packets on b-1: %w", &chains.TxError{ChainID: "b-1", Codespace: "sdk", Code: 32,
+			Log: "account sequence mismatch", Reason: chains.ErrSequenceMismatch}), 3, failTransient, "transient", false},
 		// A height the source's light client never verified: retried, then dead-lettered.
-		{"height ahead", fmt.Errorf("%w: 500", relayer.ErrHeightAhead), 1, failRetry, "transient", true},
+		{"height ahead", fmt.Errorf("%w: 500", relayer.ErrHeightAhead), 1, failTransient, "height ahead", true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got, reason := classify(c.err, c.items)

@@ -71,7 +71,8 @@ function renderOverview(o) {
     p.ends.map((e) => dl([[e.chain, `${e.port}/${e.channel || "—"} ${e.state}`], ["client", `${e.client || "—"} · ${e.connection || "—"}`],
       ["trust left", dur(e.trusting_left_s)]])),
     dl([[`observed · ${span(p.last_hour.seconds)}`, p.last_hour.observed, "observed-hour"], [`relayed · ${span(p.last_hour.seconds)}`, p.last_hour.relayed, "relayed-hour"],
-      [`failed · ${span(p.last_hour.seconds)}`, p.last_hour.failed, "failed-hour"], ["since start", `${p.observed} observed, ${p.relayed} relayed, ${p.failed} failed`],
+      [`failed · ${span(p.last_hour.seconds)}`, p.last_hour.failed, "failed-hour"], [`retried · ${span(p.last_hour.seconds)}`, p.last_hour.retried, "retried-hour"],
+      ["since start", `${p.observed} observed, ${p.relayed} relayed, ${p.failed} failed, ${p.retried} retried`],
       ["backlog", p.backlog],
       ["last relay tx", p.last_relay ? `${p.last_relay.kind} ×${p.last_relay.packets} on ${p.last_relay.chain} at height ${p.last_relay.height} · ${ago(p.last_relay.at)}` : "none yet", "last-relay"]]),
     p.last_relay ? h("div", { class: "muted" }, `tx ${p.last_relay.tx}`) : null)));
@@ -79,7 +80,7 @@ function renderOverview(o) {
     h("h3", {}, `${e.city} (EVM ${e.evm_chain_id})`),
     dl([["verified header", e.verified_height || "not open", "evm-height"], ["header age", e.verified_age_s >= 0 ? dur(e.verified_age_s) : "unknown"],
       ["registry", e.registry]]),
-    e.deliveries.map((d) => dl([[`→ ${d.chain}`, `client ${d.client || "none yet (cityrelay tx evm-client)"}`], ["delivered", d.relayed, "evm-relayed"], ["failed tries", d.failed]])))));
+    e.deliveries.map((d) => dl([[`→ ${d.chain}`, `client ${d.client || "none yet (cityrelay tx evm-client)"}`], ["delivered", d.relayed, "evm-relayed"], ["failed tries", d.failed], ["retried", d.retried]])))));
   $("evm-head").hidden = !(o.evm_cities || []).length;
   const n = o.nats;
   $("nats").replaceChildren(h("div", { class: "card" }, h("h3", {}, n.connected ? "NATS connected" : "NATS disconnected"),
