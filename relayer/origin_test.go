@@ -74,7 +74,9 @@ func TestRevocationCountsAtTheOrigin(t *testing.T) {
 	}
 
 	// An impostor calling itself seoul-1, with a light client rooted in it, as the origin.
-	fakeNet, err := devnet.Start(ctx, devnet.Options{Home: t.TempDir(), ChainIDs: []string{"seoul-1"}, BlockTime: 200 * time.Millisecond})
+	// Fast blocks: the impostor has to climb past the real Seoul's height, which the package's earlier
+	// tests have raised.
+	fakeNet, err := devnet.Start(ctx, devnet.Options{Home: t.TempDir(), ChainIDs: []string{"seoul-1"}, BlockTime: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +84,9 @@ func TestRevocationCountsAtTheOrigin(t *testing.T) {
 	fake := fakeNet.Chain("seoul-1")
 	// Past the registered client's latest height: the impostor's fresh header must be checked against
 	// the client's consensus state (a lower one is compared at that height, and fails there too).
-	if err := fake.WaitHeight(ctx, revoked.Height+5); err != nil {
+	wctx, wcancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer wcancel()
+	if err := fake.WaitHeight(wctx, revoked.Height+5); err != nil {
 		t.Fatal(err)
 	}
 	impostor := func(string) (verify.Origin, bool) {
