@@ -224,6 +224,7 @@ type gate struct {
 	clients     map[string]*rate.Limiter
 	overflow    *rate.Limiter
 	maxClients  int
+	lastSweep   time.Time
 }
 
 // maxGateClients bounds the per-client buckets a gate keeps (a bucket whose burst is back full is
@@ -254,10 +255,13 @@ func (g *gate) clientBudget(client string) *rate.Limiter {
 		return l
 	}
 	if len(g.clients) >= g.maxClients {
-		now := time.Now()
-		for k, l := range g.clients {
-			if l.TokensAt(now) >= float64(g.clientBurst) {
-				delete(g.clients, k)
+		// At most one sweep a second: a crowd of new addresses does not make every request walk the map.
+		if now := time.Now(); now.Sub(g.lastSweep) >= time.Second {
+			g.lastSweep = now
+			for k, l := range g.clients {
+				if l.TokensAt(now) >= float64(g.clientBurst) {
+					delete(g.clients, k)
+				}
 			}
 		}
 		if len(g.clients) >= g.maxClients {
@@ -287,27 +291,25 @@ func (g *gate) enter(ctx context.Context) (release func(), err error) {
 	g.reserveMu.Lock()
 	if cb := g.clientBudget(client); cb != nil {
 		r := cb.Reserve()
-		if d := r.Delay(); d > g.slotWait {
+		if delay = r.Delay(); delay > g.slotWait {
 			r.Cancel()
 			g.reserveMu.Unlock()
 			g.m.rejected.WithLabelValues("over_client_share").Inc()
 			return nil, fmt.Errorf("%w: over one client's share of the verifications a second", ErrBusy)
-		} else {
-			delay = d
 		}
 		reserved = append(reserved, r)
 	}
 	if g.budget != nil {
 		r := g.budget.Reserve()
-		if d := r.Delay(); d > g.slotWait {
+		d := r.Delay()
+		if d > g.slotWait {
 			r.Cancel()
 			cancel()
 			g.reserveMu.Unlock()
 			g.m.rejected.WithLabelValues("over_budget").Inc()
 			return nil, fmt.Errorf("%w: over the budget of verifications a second", ErrBusy)
-		} else {
-			delay = max(delay, d)
 		}
+		delay = max(delay, d)
 		reserved = append(reserved, r)
 	}
 	g.reserveMu.Unlock()

@@ -1,15 +1,19 @@
 package daemon
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 
+	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/cityrelay/cityrelay/chains"
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/packets"
+	"github.com/cityrelay/cityrelay/relayer"
+	"github.com/cityrelay/cityrelay/relayer/config"
 )
 
 // series counts the series of the family name in m's registry.
@@ -125,5 +129,33 @@ func TestRefusalLabelsBounded(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(m.txRefused.WithLabelValues("bucheon-1", labelOther, labelOther)); got != 1000-maxRefusalLabels+2 {
 		t.Errorf("refusals counted under other: %v, want %d", got, 1000-maxRefusalLabels+2)
+	}
+}
+
+// denomSpam is a chain whose relayer key holds the gas denomination and 1,000 tokens anyone sent it.
+type denomSpam struct{ relayer.Chain }
+
+func (denomSpam) ChainID() string                         { return "bucheon-1" }
+func (denomSpam) Address(context.Context) (string, error) { return "city1relayer", nil }
+func (denomSpam) Balances(context.Context, string) (sdk.Coins, error) {
+	coins := sdk.NewCoins(sdk.NewInt64Coin("ucity", 5_000_000))
+	for i := range 1000 {
+		coins = coins.Add(sdk.NewInt64Coin(fmt.Sprintf("spam%04d", i), 1))
+	}
+	return coins, nil
+}
+
+// TestBalanceLabelsBounded: anyone can send the relayer's key tokens of any denomination; the
+// balance gauge names only the gas price's.
+func TestBalanceLabelsBounded(t *testing.T) {
+	m := newMetrics(nil)
+	cfg := &config.Config{Chains: map[string]*config.Chain{"bucheon-1": {GasPrice: "0.0025ucity"}}}
+	gaugeBalance(context.Background(), &relayer.End{Chain: denomSpam{}}, m, gasDenom(cfg, "bucheon-1"))
+	n, values := series(t, m, "cityrelay_wallet_balance")
+	if n != 1 || !values["denom=ucity"] {
+		t.Fatalf("wallet_balance: %d series %v, want the gas denomination alone", n, values)
+	}
+	if got := testutil.ToFloat64(m.balance.WithLabelValues("bucheon-1", "ucity")); got != 5_000_000 {
+		t.Errorf("balance %v, want 5000000", got)
 	}
 }

@@ -3,8 +3,10 @@ package daemon
 import (
 	"context"
 	"io"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -156,5 +158,65 @@ func TestVerificationShareByClient(t *testing.T) {
 	}
 	if n := testutil.ToFloat64(m.rejected.WithLabelValues("over_client_share")); n < 1 || int(n) > run.greedyRefused {
 		t.Errorf("over_client_share refusals counted %v, the greedy client saw %d refusals", n, run.greedyRefused)
+	}
+}
+
+// TestClientOf: a client is its IP; an IPv6 one its /64 (a host holds a whole /64), an IPv4-mapped
+// IPv6 address its IPv4.
+func TestClientOf(t *testing.T) {
+	for addr, want := range map[string]string{
+		"10.0.0.7:51000":             "10.0.0.7",
+		"[2001:db8:1:2:aaaa::1]:443": "2001:db8:1:2::/64",
+		"[2001:db8:1:2:ffff::9]:1":   "2001:db8:1:2::/64",
+		"[2001:db8:1:3::1]:1":        "2001:db8:1:3::/64",
+		"[::ffff:192.0.2.1]:80":      "192.0.2.1",
+		"not an address":             "not an address",
+	} {
+		if got := clientOf(addr); got != want {
+			t.Errorf("clientOf(%q) = %q, want %q", addr, got, want)
+		}
+	}
+}
+
+// TestGateClientsBounded: the gate keeps at most maxClients buckets. Past it, new clients share one
+// overflow bucket; a bucket whose burst is back full is dropped (at most one sweep a second), making
+// room again.
+func TestGateClientsBounded(t *testing.T) {
+	l := defaultLimits()
+	l.Verifications, l.SlotWait = 4, 10*time.Millisecond
+	g := newGate(l, 0, 2, newMetrics(nil)) // 2 a second per client, a burst of 2
+	g.maxClients = 3
+	enter := func(client string) error {
+		release, err := g.enter(context.WithValue(context.Background(), clientCtxKey{}, client))
+		if err == nil {
+			release()
+		}
+		return err
+	}
+	for _, c := range []string{"a", "b", "c"} {
+		if err := enter(c); err != nil {
+			t.Fatalf("client %s: %v", c, err)
+		}
+	}
+	// d and e find the map full (a, b and c each owe a token): they share the overflow bucket, 2 in all.
+	if err := enter("d"); err != nil {
+		t.Fatal(err)
+	}
+	if err := enter("e"); err != nil {
+		t.Fatal(err)
+	}
+	if err := enter("d"); err == nil {
+		t.Fatal("the overflow bucket admitted a third request within its burst")
+	}
+	if n := len(g.clients); n != 3 {
+		t.Fatalf("%d client buckets, want 3", n)
+	}
+	// Once a, b and c have their burst back (a second at 2 a second), a new client gets its own bucket.
+	time.Sleep(1100 * time.Millisecond)
+	if err := enter("f"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := g.clients["f"]; !ok || len(g.clients) != 1 {
+		t.Fatalf("after the sweep: buckets %v, want f alone", slices.Collect(maps.Keys(g.clients)))
 	}
 }
