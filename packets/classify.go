@@ -2,6 +2,8 @@ package packets
 
 import (
 	"encoding/json"
+	"slices"
+	"strings"
 
 	transfertypes "github.com/cosmos/ibc-go/v8/modules/apps/transfer/types"
 
@@ -50,4 +52,37 @@ func Describe(port string, data []byte) (class, attestationID string) {
 		return ClassICS20, ""
 	}
 	return ClassOther, ""
+}
+
+// ServiceTypes are the service types a metric names by default (metrics.service_types replaces the
+// list): any other type is counted as ClassServiceOther.
+var ServiceTypes = []string{"mileage.transfer", "mvote.ballot", "parking.permit", "donation.record"}
+
+// ClassServiceOther is the metric class of a service message whose type is not a known one.
+const ClassServiceOther = ClassService + ":other"
+
+// MetricClass bounds a class for a metric label. The service type in service:<type> is chosen by
+// whoever sends the message (any DID holder, or a lying node): a label per type would let a stranger
+// grow the relayer's and Prometheus's series without bound. The fixed classes are kept, service:<type>
+// only for a type in known (ServiceTypes when known is nil), service:other for any other type, and
+// anything else is "other".
+func MetricClass(class string, known map[string]bool) string {
+	switch class {
+	case ClassAttestation, ClassRevocation, ClassICS20, ClassOther, ClassInvalid:
+		return class
+	}
+	typ, ok := strings.CutPrefix(class, ClassService+":")
+	if !ok {
+		return ClassOther
+	}
+	if known == nil {
+		if slices.Contains(ServiceTypes, typ) {
+			return class
+		}
+		return ClassServiceOther
+	}
+	if known[typ] {
+		return class
+	}
+	return ClassServiceOther
 }

@@ -117,7 +117,14 @@ type Metrics struct {
 	Enabled     bool   `toml:"enabled"`
 	Listen      string `toml:"listen"`
 	AllowPublic bool   `toml:"allow_public"`
+	// ServiceTypes are the service types packets_observed_total names in its class label; any other
+	// type (the sender chooses it) is counted as service:other. Empty: mileage.transfer,
+	// mvote.ballot, parking.permit, donation.record.
+	ServiceTypes []string `toml:"service_types"`
 }
+
+// MaxServiceTypes bounds metrics.service_types (each is a label value, and so a series per path and kind).
+const MaxServiceTypes = 32
 
 // Console configures the web console served on the metrics listener (under /console/ and at /).
 type Console struct {
@@ -165,6 +172,11 @@ type Verify struct {
 	// Each costs the chain's node a proven query and the daemon a proof check: the budget keeps
 	// relaying ahead of a crowd of clerks. 0: no budget (only the concurrency bound).
 	MaxPerSecond int `toml:"max_per_second"`
+	// MaxPerClient is one client's share of it: verification requests a second from one remote
+	// address (an IPv6 one by its /64), so one greedy caller cannot take the whole budget while the
+	// others are refused. 0: no share (the budget alone). Behind a reverse proxy every client is the
+	// proxy: set 0 there and limit per client at the proxy.
+	MaxPerClient int `toml:"max_per_client"`
 }
 
 // Chain is one chain the relayer serves.
@@ -234,6 +246,9 @@ const (
 	// relaying at 93-96 % of its pace alone, against 67-82 % without a budget (BenchmarkVerifyUnderLoad,
 	// 2 shared cores, chains in process; BENCHMARKS.md).
 	DefaultVerificationsPerSecond = 100
+	// DefaultVerificationsPerClient is verify.max_per_client when unset: a quarter of the default
+	// budget, so a greedy client leaves three quarters to the others.
+	DefaultVerificationsPerClient = 25
 	DefaultPort                   = "did"
 	DefaultVersion                = "cityrelay-did-1"
 )
@@ -248,7 +263,8 @@ func Default() *Config {
 		Relay: Relay{BatchMaxMsgs: 50, BatchMaxWait: Duration{500 * time.Millisecond}, ClearOnStart: true, ClearChunk: 100, InFlight: 3,
 			ClearInterval: Duration{5 * time.Minute}, MaxDeliveries: 8, RetryBackoff: Duration{2 * time.Second},
 			StatusRecheck: Duration{10 * time.Minute}},
-		Verify: Verify{MaxHeaderAge: Duration{DefaultMaxHeaderAge}, MaxOriginAge: Duration{DefaultMaxOriginAge}, MaxPerSecond: DefaultVerificationsPerSecond},
+		Verify: Verify{MaxHeaderAge: Duration{DefaultMaxHeaderAge}, MaxOriginAge: Duration{DefaultMaxOriginAge}, MaxPerSecond: DefaultVerificationsPerSecond,
+			MaxPerClient: DefaultVerificationsPerClient},
 		Chains: map[string]*Chain{},
 		Paths:  map[string]*Path{},
 	}
@@ -373,6 +389,17 @@ func (c *Config) validate(file string, lines lineIndex) error {
 	if c.Metrics.Enabled && !c.Metrics.AllowPublic && !isLoopback(c.Metrics.Listen) {
 		return fail("metrics.listen", "%q is not a loopback address; set metrics.allow_public = true to expose it", c.Metrics.Listen)
 	}
+	if len(c.Metrics.ServiceTypes) > MaxServiceTypes {
+		return fail("metrics.service_types", "%d types, at most %d", len(c.Metrics.ServiceTypes), MaxServiceTypes)
+	}
+	for i, t := range c.Metrics.ServiceTypes {
+		if t == "" || len(t) > 64 || strings.Trim(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != "" || t == "other" {
+			return fail("metrics.service_types", "%q: a service type is 1 to 64 characters of [A-Za-z0-9._-] and not \"other\"", t)
+		}
+		if slices.Contains(c.Metrics.ServiceTypes[:i], t) {
+			return fail("metrics.service_types", "%q repeated", t)
+		}
+	}
 	if e := c.Console.AdminTokenEnv; e != "" && !isEnvName(e) {
 		return fail("console.admin_token_env", "%q is not an environment variable name (name the variable, never put the token here)", e)
 	}
@@ -403,6 +430,10 @@ func (c *Config) validate(file string, lines lineIndex) error {
 	if c.Verify.MaxPerSecond < 0 {
 		return fail("verify.max_per_second", "%d: must not be negative (0: no budget)", c.Verify.MaxPerSecond)
 	}
+	if c.Verify.MaxPerClient < 0 {
+		return fail("verify.max_per_client", "%d: must not be negative (0: no per-client share)", c.Verify.MaxPerClient)
+	}
+
 	for _, id := range slices.Sorted(maps.Keys(c.Chains)) {
 		ch := c.Chains[id]
 		k := "chains." + id

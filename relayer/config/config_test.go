@@ -60,6 +60,16 @@ func TestDefaults(t *testing.T) {
 	if cfg.Relay.StatusRecheck.Duration != 10*time.Minute {
 		t.Fatalf("relay.status_recheck default: %s", cfg.Relay.StatusRecheck.Duration)
 	}
+	if cfg.Verify.MaxPerClient != config.DefaultVerificationsPerClient || cfg.Metrics.ServiceTypes != nil {
+		t.Fatalf("verify.max_per_client %d, metrics.service_types %v: want the defaults", cfg.Verify.MaxPerClient, cfg.Metrics.ServiceTypes)
+	}
+	custom, err := config.Parse("config.toml", []byte(good+"\n[metrics]\nservice_types = [\"mileage.transfer\", \"bus.pass\"]\n[verify]\nmax_per_client = 0\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(custom.Metrics.ServiceTypes) != 2 || custom.Verify.MaxPerClient != 0 {
+		t.Fatalf("metrics.service_types %v, verify.max_per_client %d", custom.Metrics.ServiceTypes, custom.Verify.MaxPerClient)
+	}
 	if !cfg.NATS.Embedded || cfg.Metrics.Listen != "127.0.0.1:9464" {
 		t.Fatalf("global defaults: %+v %+v", cfg.NATS, cfg.Metrics)
 	}
@@ -100,6 +110,15 @@ func TestMalformedConfigNamesKeyAndLine(t *testing.T) {
 		}, "nats.url", 22},
 		{"no max header age", func(s string) string { return s + "\n[verify]\nmax_header_age = \"0s\"\n" }, "verify.max_header_age", 21},
 		{"negative verification budget", func(s string) string { return s + "\n[verify]\nmax_per_second = -1\n" }, "verify.max_per_second", 21},
+		{"negative per-client share", func(s string) string { return s + "\n[verify]\nmax_per_client = -1\n" }, "verify.max_per_client", 21},
+		{"too many service types", func(s string) string {
+			return s + "\n[metrics]\nservice_types = [" + strings.Repeat("\"a.b\",", 32) + "\"c.d\"]\n"
+		}, "metrics.service_types", 21},
+		{"service type other", func(s string) string { return s + "\n[metrics]\nservice_types = [\"other\"]\n" }, "metrics.service_types", 21},
+		{"service type with a space", func(s string) string { return s + "\n[metrics]\nservice_types = [\"parking permit\"]\n" }, "metrics.service_types", 21},
+		{"service type repeated", func(s string) string {
+			return s + "\n[metrics]\nservice_types = [\"parking.permit\", \"parking.permit\"]\n"
+		}, "metrics.service_types", 21},
 		{"max deliveries out of range", func(s string) string { return s + "\n[relay]\nmax_deliveries = 0\n" }, "relay.max_deliveries", 21},
 		{"status recheck off", func(s string) string { return s + "\n[relay]\nstatus_recheck = \"0s\"\n" }, "relay.status_recheck", 21},
 		{"status recheck past a day", func(s string) string { return s + "\n[relay]\nstatus_recheck = \"48h\"\n" }, "relay.status_recheck", 21},

@@ -127,6 +127,7 @@ func Run(ctx context.Context, o Options) error {
 	m := newMetrics(nc)
 	freezeOnFork(ctx, o.Log, m, paths)
 	m.instrument(paths)
+	m.knownServices(cfg.Metrics.ServiceTypes)
 	m.zero(cfg, paths)
 	h := newHealth()
 	lim := defaultLimits()
@@ -202,7 +203,7 @@ func Run(ctx context.Context, o Options) error {
 			BatchMax: cfg.Relay.BatchMaxMsgs, BatchWait: cfg.Relay.BatchMaxWait.Duration, Log: o.Log,
 			ClearOnStart: cfg.Relay.ClearOnStart, ClearChunk: cfg.Relay.ClearChunk, InFlight: cfg.Relay.InFlight,
 			ClearInterval: cfg.Relay.ClearInterval.Duration, MaxDeliver: cfg.Relay.MaxDeliveries, RetryBase: cfg.Relay.RetryBackoff.Duration,
-			OnObserved:  func(w *packets.Work) { m.observed.WithLabelValues(w.Path, w.Kind, w.Class).Inc() },
+			OnObserved:  m.observedWork,
 			OnDelivered: func(d pipeline.Delivered) { m.delivered(d); relays.record(d) },
 			OnFailed:    m.failedWork,
 			OnRetried:   m.retriedWork,
@@ -488,7 +489,7 @@ func watch(ctx context.Context, o Options, paths []*relayer.Path, m *metrics, h 
 					o.Log.Info().Str("path", p.Name).Str("chain", dst.ChainID()).Str("client", dst.ClientID).Msg("client refreshed")
 				}
 				m.trustingLeft.WithLabelValues(p.Name, dst.ChainID(), dst.ClientID).Set(left.Seconds())
-				gaugeBalance(ctx, dst, m)
+				gaugeBalance(ctx, dst, m, gasDenom(o.Config, dst.ChainID()))
 			}
 			gaugeQueues(ctx, p, js, m)
 		}
@@ -567,7 +568,21 @@ type balancer interface {
 	Balances(ctx context.Context, addr string) (sdk.Coins, error)
 }
 
-func gaugeBalance(ctx context.Context, e *relayer.End, m *metrics) {
+// gasDenom is the denomination of chain's gas price ("" when it is not configured or does not parse).
+func gasDenom(cfg *config.Config, chain string) string {
+	if cfg == nil || cfg.Chains[chain] == nil {
+		return ""
+	}
+	c, err := sdk.ParseDecCoin(cfg.Chains[chain].GasPrice)
+	if err != nil {
+		return ""
+	}
+	return c.Denom
+}
+
+// gaugeBalance sets the balance gauge of e's key in denom, the gas price's: anyone can send the key
+// tokens of any denomination, and a label per denomination would let them grow the series.
+func gaugeBalance(ctx context.Context, e *relayer.End, m *metrics, denom string) {
 	c, ok := e.Chain.(balancer)
 	if !ok {
 		return
@@ -580,10 +595,11 @@ func gaugeBalance(ctx context.Context, e *relayer.End, m *metrics) {
 	if err != nil {
 		return
 	}
-	for _, coin := range balances {
-		f, _ := coin.Amount.ToLegacyDec().Float64()
-		m.balance.WithLabelValues(e.ChainID(), coin.Denom).Set(f)
+	if denom == "" {
+		return
 	}
+	f, _ := balances.AmountOf(denom).ToLegacyDec().Float64()
+	m.balance.WithLabelValues(e.ChainID(), denom).Set(f)
 }
 
 // site is what the daemon's HTTP routes serve from.
@@ -602,7 +618,7 @@ type site struct {
 
 // newSite is what the HTTP side serves, with its verification gate.
 func newSite(m *metrics, h *health, o Options, nc *nats.Conn, v *verifiers, lim limits, relays *lastRelays) site {
-	return site{m: m, h: h, o: o, nc: nc, v: v, lim: lim, gate: newGate(lim, o.Config.Verify.MaxPerSecond, m), relays: relays}
+	return site{m: m, h: h, o: o, nc: nc, v: v, lim: lim, gate: newGate(lim, o.Config.Verify.MaxPerSecond, o.Config.Verify.MaxPerClient, m), relays: relays}
 }
 
 // lastRelays keeps the newest relay tx this daemon committed for each path.

@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -79,13 +81,39 @@ func guard(h http.Handler, l limits, m *metrics) http.Handler {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, l.MaxBodyBytes)
+		ctx := context.WithValue(r.Context(), clientCtxKey{}, clientOf(r.RemoteAddr))
 		if !strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
-			ctx, cancel := context.WithTimeout(r.Context(), l.Request)
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, l.Request)
 			defer cancel()
-			r = r.WithContext(ctx)
 		}
+		r = r.WithContext(ctx)
 		h.ServeHTTP(w, r)
 	})
+}
+
+// clientCtxKey carries the client a request comes from (clientOf) to the verification gate.
+type clientCtxKey struct{}
+
+// clientOf names the client of a request by its remote address: the IP, and an IPv6 address by its
+// /64 (one host is given a whole /64). The daemon has no API token for verifications (the console's
+// admin token guards only its admin actions), and a forwarded-for header is whatever the client
+// writes, so neither names a client.
+func clientOf(remoteAddr string) string {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		host = remoteAddr
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	ip = ip.Unmap()
+	if ip.Is6() {
+		p, _ := ip.Prefix(64)
+		return p.String()
+	}
+	return ip.String()
 }
 
 // freshHeaders answers VerifyFresh for one chain from a header verified at most share ago, shared by
@@ -176,43 +204,125 @@ func requestID() string {
 }
 
 // gate admits verification requests, from the HTTP endpoint and the console alike: at most
-// perSecond a second (a token bucket of l.Verifications; none when perSecond is 0) and at most
-// l.Verifications at once. A request the budget would make wait longer than l.SlotWait, or that
-// finds no slot within it, is refused with ErrBusy.
+// perSecond a second (a token bucket of l.Verifications; none when perSecond is 0), at most
+// perClient a second from one client (clientOf; none when perClient is 0), so one caller cannot take
+// the whole budget from the others, and at most l.Verifications at once. A request the budgets would
+// make wait longer than l.SlotWait, or that finds no slot within it, is refused with ErrBusy.
 type gate struct {
 	slots    chan struct{}
 	budget   *rate.Limiter
 	slotWait time.Duration
 	m        *metrics
+	// reserveMu orders taking (and giving back) tokens of the budgets.
+	reserveMu sync.Mutex
+
+	// perClient and clientBurst shape each client's bucket; clients holds them, at most maxClients
+	// (past it, the clients not in the map share overflow).
+	perClient   rate.Limit
+	clientBurst int
+	mu          sync.Mutex
+	clients     map[string]*rate.Limiter
+	overflow    *rate.Limiter
+	maxClients  int
+	lastSweep   time.Time
 }
 
-func newGate(l limits, perSecond int, m *metrics) *gate {
-	g := &gate{slots: make(chan struct{}, l.Verifications), slotWait: l.SlotWait, m: m}
+// maxGateClients bounds the per-client buckets a gate keeps (a bucket whose burst is back full is
+// dropped as if never made).
+const maxGateClients = 4096
+
+func newGate(l limits, perSecond, perClient int, m *metrics) *gate {
+	g := &gate{slots: make(chan struct{}, l.Verifications), slotWait: l.SlotWait, m: m, maxClients: maxGateClients}
 	if perSecond > 0 {
 		g.budget = rate.NewLimiter(rate.Limit(perSecond), l.Verifications)
+	}
+	if perClient > 0 {
+		g.perClient, g.clientBurst = rate.Limit(perClient), max(1, min(perClient, l.Verifications))
+		g.clients = map[string]*rate.Limiter{}
+		g.overflow = rate.NewLimiter(g.perClient, g.clientBurst)
 	}
 	return g
 }
 
-// enter waits for the budget and a slot; release gives the slot back.
+// clientBudget is client's bucket (nil without a per-client share).
+func (g *gate) clientBudget(client string) *rate.Limiter {
+	if g.clients == nil {
+		return nil
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if l, ok := g.clients[client]; ok {
+		return l
+	}
+	if len(g.clients) >= g.maxClients {
+		// At most one sweep a second: a crowd of new addresses does not make every request walk the map.
+		if now := time.Now(); now.Sub(g.lastSweep) >= time.Second {
+			g.lastSweep = now
+			for k, l := range g.clients {
+				if l.TokensAt(now) >= float64(g.clientBurst) {
+					delete(g.clients, k)
+				}
+			}
+		}
+		if len(g.clients) >= g.maxClients {
+			return g.overflow
+		}
+	}
+	l := rate.NewLimiter(g.perClient, g.clientBurst)
+	g.clients[client] = l
+	return l
+}
+
+// enter waits for the budgets and a slot; release gives the slot back. The client is the request's
+// (clientOf, set by guard); a context without one counts as the client "".
 func (g *gate) enter(ctx context.Context) (release func(), err error) {
 	wait := time.NewTimer(g.slotWait)
 	defer wait.Stop()
+	var delay time.Duration
+	var reserved []*rate.Reservation
+	cancel := func() {
+		for _, r := range reserved {
+			r.Cancel()
+		}
+	}
+	client, _ := ctx.Value(clientCtxKey{}).(string)
+	// Reserving and cancelling under one lock: a reservation cancelled while a later one stands
+	// restores nothing, so interleaved refusals would leak tokens and starve every caller.
+	g.reserveMu.Lock()
+	if cb := g.clientBudget(client); cb != nil {
+		r := cb.Reserve()
+		if delay = r.Delay(); delay > g.slotWait {
+			r.Cancel()
+			g.reserveMu.Unlock()
+			g.m.rejected.WithLabelValues("over_client_share").Inc()
+			return nil, fmt.Errorf("%w: over one client's share of the verifications a second", ErrBusy)
+		}
+		reserved = append(reserved, r)
+	}
 	if g.budget != nil {
 		r := g.budget.Reserve()
-		if d := r.Delay(); d > g.slotWait {
+		d := r.Delay()
+		if d > g.slotWait {
 			r.Cancel()
+			cancel()
+			g.reserveMu.Unlock()
 			g.m.rejected.WithLabelValues("over_budget").Inc()
 			return nil, fmt.Errorf("%w: over the budget of verifications a second", ErrBusy)
-		} else if d > 0 {
-			t := time.NewTimer(d)
-			defer t.Stop()
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				r.Cancel()
-				return nil, ctx.Err()
-			}
+		}
+		delay = max(delay, d)
+		reserved = append(reserved, r)
+	}
+	g.reserveMu.Unlock()
+	if delay > 0 {
+		t := time.NewTimer(delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			g.reserveMu.Lock()
+			cancel()
+			g.reserveMu.Unlock()
+			return nil, ctx.Err()
 		}
 	}
 	select {

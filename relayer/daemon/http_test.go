@@ -301,7 +301,7 @@ func TestVerificationBudget(t *testing.T) {
 	l := defaultLimits()
 	l.Verifications, l.SlotWait = 4, 200*time.Millisecond
 	m := newMetrics(nil)
-	g := newGate(l, 2, m) // 2 a second, a burst of 4
+	g := newGate(l, 2, 0, m) // 2 a second, a burst of 4
 	ctx := context.Background()
 	for i := range 4 {
 		release, err := g.enter(ctx)
@@ -333,7 +333,7 @@ func TestVerificationBudget(t *testing.T) {
 	release()
 
 	// No budget (0): only the slots bound it.
-	free := newGate(l, 0, m)
+	free := newGate(l, 0, 0, m)
 	for i := range 20 {
 		release, err := free.enter(ctx)
 		if err != nil {

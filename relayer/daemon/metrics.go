@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -93,6 +94,59 @@ type metrics struct {
 	attInFlight  prometheus.Gauge
 	rejected     *prometheus.CounterVec
 	headerShared *prometheus.CounterVec
+
+	// Label values from outside (a packet's service type, a node's refusal codes, a balance's
+	// denominations) are bounded: see observedWork, failedWork, txFailed and gaugeBalance.
+	// services are the service types named in class labels (nil: packets.ServiceTypes).
+	services map[string]bool
+	// refusals and reasons cap the distinct codespace/code pairs a node's answers can add.
+	refusals, reasons *labelCap
+}
+
+// maxRefusalLabels is how many distinct codespace/code pairs (and refusal reasons built from them)
+// the series keep; further ones are counted under "other".
+const maxRefusalLabels = 64
+
+// labelOther is the label value of whatever a bounded label no longer names one by one.
+const labelOther = "other"
+
+// labelCap keeps the first max distinct values of a label that comes from outside (a node's codespace
+// and code, which a lying node chooses freely); any further value is "other". A value is also
+// "other" when it is long or has characters outside [A-Za-z0-9 ._/:-].
+type labelCap struct {
+	mu   sync.Mutex
+	max  int
+	seen map[string]bool
+}
+
+func newLabelCap(max int) *labelCap { return &labelCap{max: max, seen: map[string]bool{}} }
+
+func (c *labelCap) value(v string) string {
+	if len(v) > 64 || strings.Trim(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ._/:-") != "" {
+		return labelOther
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.seen[v] {
+		return v
+	}
+	if len(c.seen) >= c.max {
+		return labelOther
+	}
+	c.seen[v] = true
+	return v
+}
+
+// knownServices sets the service types named in class labels (metrics.service_types).
+func (m *metrics) knownServices(types []string) {
+	if len(types) == 0 {
+		m.services = nil
+		return
+	}
+	m.services = map[string]bool{}
+	for _, t := range types {
+		m.services[t] = true
+	}
 }
 
 // Buckets. Relay txs commit in one or two blocks (a block every 1-6 s); a build (proofs, simulation,
@@ -117,6 +171,8 @@ func newMetrics(nc *nats.Conn) *metrics {
 	}
 	m := &metrics{
 		reg:      prometheus.NewRegistry(),
+		refusals: newLabelCap(maxRefusalLabels),
+		reasons:  newLabelCap(maxRefusalLabels),
 		observed: counter("cityrelay_packets_observed_total", "Work items published by the scanners.", "path", "kind", "class"),
 		relayed:  counter("cityrelay_packets_relayed_total", "Packets delivered in committed txs.", "path", "kind"),
 		failed: counter("cityrelay_packets_failed_total", "Work items whose delivery failed: refused by the chain (tx codespace/code), too large alone, or dead-lettered (dead); forged: an event naming another counterparty than its channel's, skipped. Retries are counted apart.",
@@ -179,7 +235,7 @@ func newMetrics(nc *nats.Conn) *metrics {
 		attRequests:  counter("cityrelay_attestation_requests_total", "Verification requests answered, by HTTP status code.", "chain", "code"),
 		attSeconds:   histogram("cityrelay_attestation_verify_seconds", "Answering a verification request.", verifyBucket, "chain"),
 		attInFlight:  prometheus.NewGauge(prometheus.GaugeOpts{Name: "cityrelay_attestation_in_flight", Help: "Verification requests being answered."}),
-		rejected:     counter("cityrelay_http_rejected_total", "HTTP requests refused: busy (503, no verification slot), over_budget (503, verify.max_per_second), too_large (413).", "reason"),
+		rejected:     counter("cityrelay_http_rejected_total", "HTTP requests refused: busy (503, no verification slot), over_budget (503, verify.max_per_second), over_client_share (503, one client past verify.max_per_client), too_large (413).", "reason"),
 		headerShared: counter("cityrelay_header_cache_hits_total", "Verification requests answered from a header another request verified moments before.", "chain"),
 	}
 	m.all = append(m.all, m.observed, m.relayed, m.failed, m.retried, m.deadTotal, m.latency,
@@ -224,6 +280,7 @@ func (m *metrics) zero(cfg *config.Config, paths []*relayer.Path) {
 	}
 	m.rejected.WithLabelValues("busy")
 	m.rejected.WithLabelValues("over_budget")
+	m.rejected.WithLabelValues("over_client_share")
 	m.rejected.WithLabelValues("too_large")
 }
 
@@ -283,14 +340,34 @@ func (m *metrics) misbehaviour(log zerolog.Logger, forked string, height int64, 
 	}
 }
 
+// observedWork records a work item a scanner published (pipeline.Options.OnObserved).
+// The class is bounded: a service type not in m.services is counted as service:other.
+func (m *metrics) observedWork(w *packets.Work) {
+	m.observed.WithLabelValues(w.Path, w.Kind, packets.MetricClass(w.Class, m.services)).Inc()
+}
+
+// workReason bounds a failed or retried work item's reason: the pipeline's and the EVM bridge's fixed
+// reasons as they are, a refusal's "tx <codespace>/<code>" within the first maxRefusalLabels, anything
+// else "other".
+func (m *metrics) workReason(reason string) string {
+	switch reason {
+	case "forged", "dead", "too large", "transient", "height ahead", "refused":
+		return reason
+	}
+	if strings.HasPrefix(reason, "tx ") {
+		return m.reasons.value(reason)
+	}
+	return labelOther
+}
+
 // retriedWork records work handed back to be tried again (pipeline.Options.OnRetried): not a failure.
 func (m *metrics) retriedWork(path, kind, reason string, n int) {
-	m.retried.WithLabelValues(path, kind, reason).Add(float64(n))
+	m.retried.WithLabelValues(path, kind, m.workReason(reason)).Add(float64(n))
 }
 
 // failedWork records work that failed (pipeline.Options.OnFailed): refused or dead-lettered.
 func (m *metrics) failedWork(path, kind, reason string, n int) {
-	m.failed.WithLabelValues(path, kind, reason).Add(float64(n))
+	m.failed.WithLabelValues(path, kind, m.workReason(reason)).Add(float64(n))
 	if reason == "dead" {
 		m.deadTotal.WithLabelValues(path, kind).Add(float64(n))
 	}
@@ -304,7 +381,12 @@ func (m *metrics) txFailed(chain string, err error) {
 	}
 	var txErr *chains.TxError
 	if errors.As(err, &txErr) {
-		m.txRefused.WithLabelValues(chain, txErr.Codespace, strconv.FormatUint(uint64(txErr.Code), 10)).Inc()
+		// The node reports the codespace and code: a lying one could name a new pair each time.
+		codespace, code := txErr.Codespace, strconv.FormatUint(uint64(txErr.Code), 10)
+		if m.refusals.value(codespace+"/"+code) == labelOther {
+			codespace, code = labelOther, labelOther
+		}
+		m.txRefused.WithLabelValues(chain, codespace, code).Inc()
 		return
 	}
 	m.txRefused.WithLabelValues(chain, "", "0").Inc()

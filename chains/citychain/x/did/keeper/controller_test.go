@@ -31,6 +31,12 @@ func strangerAddr() string { return sdk.AccAddress(bytes.Repeat([]byte{3}, 20)).
 func newOrigin(t *testing.T) *origin {
 	t.Helper()
 	k, ctx, _ := receiverWithStore(t)
+	return newOriginOn(t, k, ctx)
+}
+
+// newOriginOn is newOrigin on the keeper k.
+func newOriginOn(t *testing.T, k keeper.Keeper, ctx sdk.Context) *origin {
+	t.Helper()
 	o := &origin{t: t, k: k, ms: keeper.NewMsgServer(k), ctx: ctx.WithChainID("seoul-1").WithBlockHeight(10), ctrl: ctrlAddr(),
 		keys: map[string]ed25519.PrivateKey{
 			"key-1": ed25519.NewKeyFromSeed(bytes.Repeat([]byte{0x11}, 32)),

@@ -4,7 +4,6 @@ package keeper
 
 import (
 	"context"
-	"fmt"
 
 	corestore "cosmossdk.io/core/store"
 	errorsmod "cosmossdk.io/errors"
@@ -88,7 +87,7 @@ func (k Keeper) get(ctx context.Context, key []byte, v proto.Message) (bool, err
 		return false, nil
 	}
 	if err := k.cdc.Unmarshal(bz, v); err != nil {
-		return false, fmt.Errorf("decode %s: %w", key, err)
+		return false, errorsmod.Wrapf(err, "decode %s", key)
 	}
 	return true, nil
 }
@@ -96,7 +95,7 @@ func (k Keeper) get(ctx context.Context, key []byte, v proto.Message) (bool, err
 func (k Keeper) set(ctx context.Context, key []byte, v proto.Message) error {
 	bz, err := k.cdc.Marshal(v)
 	if err != nil {
-		return fmt.Errorf("encode %s: %w", key, err)
+		return errorsmod.Wrapf(err, "encode %s", key)
 	}
 	return k.kv(ctx).Set(key, bz)
 }

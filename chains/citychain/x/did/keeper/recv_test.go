@@ -107,6 +107,12 @@ func receiver(t *testing.T) (keeper.Keeper, sdk.Context) {
 
 func receiverWithStore(t *testing.T) (keeper.Keeper, sdk.Context, *storetypes.KVStoreKey) {
 	t.Helper()
+	return receiverWithIBC(t, noIBC{}, noIBC{})
+}
+
+// receiverWithIBC is receiverWithStore sending packets with ics4 and holding capabilities in scoped.
+func receiverWithIBC(t *testing.T, ics4 keeper.ICS4Wrapper, scoped keeper.ScopedKeeper) (keeper.Keeper, sdk.Context, *storetypes.KVStoreKey) {
+	t.Helper()
 	ibc := fakeIBC{
 		channels: map[string]string{"channel-0": "connection-0", "channel-1": "connection-1", "channel-2": "connection-2", "channel-3": "connection-3"},
 		conns:    map[string]string{"connection-0": "07-tendermint-0", "connection-1": "07-tendermint-1", "connection-2": "07-tendermint-0", "connection-3": "07-tendermint-3"},
@@ -116,7 +122,7 @@ func receiverWithStore(t *testing.T) (keeper.Keeper, sdk.Context, *storetypes.KV
 	key := storetypes.NewKVStoreKey(types.StoreKey)
 	tc := testutil.DefaultContextWithDB(t, key, storetypes.NewTransientStoreKey("t_did"))
 	enc := citychain.MakeEncodingConfig()
-	k := keeper.NewKeeper(enc.Codec, runtime.NewKVStoreService(key), noIBC{}, ibc, ibc, noIBC{}, noIBC{})
+	k := keeper.NewKeeper(enc.Codec, runtime.NewKVStoreService(key), ics4, ibc, ibc, noIBC{}, scoped)
 	ctx := tc.Ctx.WithChainID("bucheon-1").WithBlockHeight(50).WithBlockTime(time.Unix(1_800_000_000, 0))
 	if err := k.SetParams(ctx, types.Params{RegistryAdmin: adminAddr()}); err != nil {
 		t.Fatal(err)

@@ -31,7 +31,9 @@ func (k Keeper) sendPacket(ctx sdk.Context, channel string, timeoutHeight, timeo
 	}
 	seq, err := k.ics4.SendPacket(ctx, capability, types.PortID, channel, th, timeoutTimestamp, data.GetBytes())
 	if err != nil {
-		return 0, fmt.Errorf("send %s on %s: %w", data.Kind(), channel, err)
+		// errorsmod, not fmt.Errorf: %w prints an errorsmod error with its Go source frame, and the
+		// registered code (the tx's codespace/code) would be lost.
+		return 0, errorsmod.Wrapf(err, "send %s on %s", data.Kind(), channel)
 	}
 	d := types.Delivery{Channel: channel, Sequence: seq, Kind: data.Kind(), Ref: ref, State: types.DELIVERY_STATE_PENDING, SentHeight: ctx.BlockHeight()}
 	if err := k.SetDelivery(ctx, d); err != nil {
