@@ -67,3 +67,21 @@ func stringOf(v any) string {
 	}
 	return "provider"
 }
+
+// gatedProvider is a witness as cometbft's divergence detector sees it: once the client has dropped
+// the witness (MaxWitnessFaults headers that do not verify), it answers nothing
+// (provider.ErrNoResponse, which the detector takes for an unreachable witness, never a match).
+type gatedProvider struct {
+	provider.Provider
+	dropped func() bool
+}
+
+// LightBlock is the witness's block at h, or provider.ErrNoResponse once it is dropped.
+func (p *gatedProvider) LightBlock(ctx context.Context, h int64) (*types.LightBlock, error) {
+	if p.dropped() {
+		return nil, provider.ErrNoResponse
+	}
+	return p.Provider.LightBlock(ctx, h)
+}
+
+func (p *gatedProvider) String() string { return "gated " + stringOf(p.Provider) }
