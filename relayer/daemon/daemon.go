@@ -685,6 +685,7 @@ func openChains(ctx context.Context, o Options, lim limits, m *metrics) (*verifi
 			continue
 		}
 		v.evm[city] = ec
+		m.witnesses.add(city, ec) // its witnesses' status, faulty ones too (metrics, /readyz)
 	}
 	return v, nil
 }
