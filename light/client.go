@@ -209,13 +209,13 @@ func newWithProviders(ctx context.Context, o Options, log zerolog.Logger, primar
 	return c, nil
 }
 
-// detectorWitnesses are the witnesses as cometbft's divergence detector gets them: a dropped one
-// answers nothing (gatedProvider). cometbft's client drops a witness it finds bad by moving the last
+// detectorWitnesses are the witnesses as cometbft's divergence detector gets them: a dropped one, or
+// one at the height it was found faulty at, answers nothing (gatedProvider). cometbft's client drops a witness it finds bad by moving the last
 // one into its slot: this is its own slice, or our witnesses would no longer line up with witnessURLs.
 func (c *Client) detectorWitnesses() []provider.Provider {
 	out := make([]provider.Provider, len(c.witnesses))
 	for i, w := range c.witnesses {
-		out[i] = &gatedProvider{Provider: w, dropped: func() bool { return c.record.dropped(i) }}
+		out[i] = &gatedProvider{Provider: w, refuses: func(h int64) bool { return c.record.refuses(i, h) }}
 	}
 	return out
 }
@@ -265,7 +265,9 @@ const witnessLatestTimeout = 5 * time.Second
 // and no witness serves a header more than maxAge newer. A primary that freezes its answers reports
 // nothing newer, and VerifyLatest then serves the last stored header for the whole trusting period:
 // whoever answers a question about now (is this credential revoked?) must not answer from that.
-// A witness's latest header is not verified here: a lying witness can only make this refuse.
+// A witness's latest header counts only if it verifies from the newest verified header (signed by at
+// least 1/3 of its validators): one that does not marks the witness faulty and is ignored, so a lying
+// witness cannot make this refuse.
 func (c *Client) VerifyFresh(ctx context.Context, maxAge time.Duration) (*types.LightBlock, error) {
 	lb, err := c.VerifyLatest(ctx)
 	if err != nil {
@@ -289,6 +291,15 @@ func (c *Client) VerifyFresh(ctx context.Context, maxAge time.Duration) (*types.
 			continue
 		}
 		if wlb.Height > lb.Height && wlb.Time.Sub(lb.Time) > maxAge {
+			// Only a header the trusted validators signed says the chain moved on: one that does not
+			// verify from the newest verified header is the witness's fault, not the primary's.
+			if verr := c.verifiesFromTrust(wlb, lb.ValidatorSet); verr != nil {
+				dropped := c.record.faulty(i, wlb.Height, c.now(), fmt.Sprintf("served a latest header %d (%s) that does not verify from the trusted state: %v",
+					wlb.Height, wlb.Time.UTC().Format(time.RFC3339), verr))
+				c.log.Warn().Int64("height", wlb.Height).Str("witness", c.witnessURLs[i]).AnErr("reason", verr).Bool("dropped", dropped).
+					Msg("faulty witness: its latest header, ahead of the primary's, does not verify; ignored")
+				continue
+			}
 			return nil, &VerificationError{ChainID: c.chainID, Height: lb.Height, Err: fmt.Errorf(
 				"%w: witness %s is at height %d (%s), %s ahead of the primary's newest header",
 				ErrStale, c.witnessURLs[i], wlb.Height, wlb.Time.UTC().Format(time.RFC3339), wlb.Time.Sub(lb.Time).Round(time.Second))}
@@ -453,7 +464,7 @@ func (c *Client) crossCheck(ctx context.Context, lb *types.LightBlock) error {
 // owe it to them).
 func (c *Client) withFaulty(err error) error {
 	if sum := c.faultySummary(); sum != "" {
-		return fmt.Errorf("%w (%s)", err, sum)
+		return fmt.Errorf("no witness confirmed the header: %s: %w", sum, err)
 	}
 	return err
 }

@@ -93,7 +93,7 @@ func (c *Client) judgeUnconfirmed(ctx context.Context, h int64, err error) error
 		return nil
 	}
 	lb, perr := c.primary.LightBlock(ctx, h)
-	if perr != nil {
+	if perr != nil || lb.Height != h {
 		return nil
 	}
 	if verr := c.verifiesFromTrust(lb); verr != nil {
@@ -109,6 +109,10 @@ func (c *Client) judgeUnconfirmed(ctx context.Context, h int64, err error) error
 // level (1/3) of verified's validators, or of the validators of the newest stored header below
 // it. Only such a header is evidence of a fork; the error says why x is not.
 func (c *Client) conflictVerifies(verified, x *types.LightBlock) error {
+	if x != nil && x.SignedHeader != nil && x.Header != nil && x.Height != verified.Height {
+		// A genuine header of another height is no conflict at this one.
+		return fmt.Errorf("served header %d for height %d", x.Height, verified.Height)
+	}
 	return c.verifiesFromTrust(x, verified.ValidatorSet)
 }
 

@@ -334,6 +334,58 @@ func TestVerifyFreshRefusesAStaleView(t *testing.T) {
 	}
 }
 
+// TestVerifyFreshIgnoresAWitnessAheadThatDoesNotVerify: the primary is frozen; the only witness is a
+// node of another network with seoul-1's chain id and its own validator (the fork devnet), whose
+// latest header is far ahead but not signed by the validators the client trusts. It does not make
+// VerifyFresh refuse (ErrStale): it is a faulty witness (already at the root of trust, whose header it
+// contradicted without verifying), ignored. An honest witness ahead still refuses
+// (TestVerifyFreshRefusesAStaleView).
+func TestVerifyFreshIgnoresAWitnessAheadThatDoesNotVerify(t *testing.T) {
+	ctx := context.Background()
+	c, other := net.Chain("seoul-1"), fork.Chain("seoul-1")
+	freeze, frozenAt, err := devnet.FreezingProxy(ctx, c.RPCAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frozen := httptest.NewServer(freeze)
+	defer frozen.Close()
+	var mu sync.Mutex
+	now := time.Now
+	o := opts(t, c.ChainID, frozen.URL)
+	o.Witnesses = []string{other.RPCAddr}
+	o.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now() }
+	lc, err := light.New(ctx, o)
+	if err != nil {
+		t.Fatalf("open with a witness of another network: %v", err)
+	}
+	defer lc.Close()
+	if ws := lc.Witnesses(); ws[0].State != light.WitnessFaulty || ws[0].Faults != 1 || ws[0].Height != frozenAt {
+		t.Fatalf("the other network's node at the root %d: %+v, want faulty", frozenAt, ws[0])
+	}
+	lb, err := lc.VerifyLatest(ctx)
+	if err != nil || lb.Height != frozenAt {
+		t.Fatalf("the frozen primary's newest header %d: %v", frozenAt, err)
+	}
+	if err := other.WaitHeight(ctx, frozenAt+20); err != nil { // 4 s of blocks
+		t.Fatal(err)
+	}
+	// A clock that says the frozen header is young: only a witness ahead could make it stale.
+	mu.Lock()
+	now = func() time.Time { return lb.Time.Add(time.Second) }
+	mu.Unlock()
+	got, err := lc.VerifyFresh(ctx, 2*time.Second)
+	if err != nil || got.Height != frozenAt {
+		t.Fatalf("a fresh header with a faulty witness ahead: %v, want %d", err, frozenAt)
+	}
+	ws := lc.Witnesses()
+	if ws[0].State != light.WitnessFaulty || ws[0].Faults != 2 || ws[0].Height < frozenAt+20 || !strings.Contains(ws[0].Error, "does not verify") {
+		t.Fatalf("the faulty witness ahead: %+v", ws[0])
+	}
+	if err := lc.Halted(); err != nil {
+		t.Fatalf("halted: %v", err)
+	}
+}
+
 // TestWitnessStatusRecordsEachWitness: three real witnesses of seoul-1 — its own node under another
 // name with credentials in the URL (agrees), a stopped one with an API key in its path and query (does
 // not answer) and the fork (diverges) — each recorded with the height it was asked at, the

@@ -69,16 +69,17 @@ func stringOf(v any) string {
 }
 
 // gatedProvider is a witness as cometbft's divergence detector sees it: once the client has dropped
-// the witness (MaxWitnessFaults headers that do not verify), it answers nothing
-// (provider.ErrNoResponse, which the detector takes for an unreachable witness, never a match).
+// the witness (MaxWitnessFaults headers that do not verify), or for the height at which the client
+// found it faulty last, it answers nothing (provider.ErrNoResponse, which the detector takes for an
+// unreachable witness, never a match nor a conflict).
 type gatedProvider struct {
 	provider.Provider
-	dropped func() bool
+	refuses func(h int64) bool
 }
 
-// LightBlock is the witness's block at h, or provider.ErrNoResponse once it is dropped.
+// LightBlock is the witness's block at h, or provider.ErrNoResponse when it is refused.
 func (p *gatedProvider) LightBlock(ctx context.Context, h int64) (*types.LightBlock, error) {
-	if p.dropped() {
+	if p.refuses(h) {
 		return nil, provider.ErrNoResponse
 	}
 	return p.Provider.LightBlock(ctx, h)

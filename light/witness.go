@@ -144,6 +144,16 @@ func (r *witnessRecord) faulty(i int, height int64, at time.Time, reason string)
 	return s.State == WitnessDropped
 }
 
+// refuses reports whether witness i is dropped, or was found faulty at its last check, at height h:
+// its answer at h was judged a lie already (the root of trust is cross-checked before cometbft's
+// client compares it again).
+func (r *witnessRecord) refuses(i int, h int64) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.status[i]
+	return s.State == WitnessDropped || s.State == WitnessFaulty && s.Height == h
+}
+
 // dropped reports whether witness i was dropped.
 func (r *witnessRecord) dropped(i int) bool {
 	r.mu.Lock()
