@@ -210,8 +210,9 @@ func newWithProviders(ctx context.Context, o Options, log zerolog.Logger, primar
 }
 
 // detectorWitnesses are the witnesses as cometbft's divergence detector gets them: a dropped one, or
-// one at the height it was found faulty at, answers nothing (gatedProvider). cometbft's client drops a witness it finds bad by moving the last
-// one into its slot: this is its own slice, or our witnesses would no longer line up with witnessURLs.
+// one at the height it was found faulty at, answers nothing (gatedProvider). cometbft's client drops
+// a witness it finds bad by moving the last one into its slot: this is its own slice, or our
+// witnesses would no longer line up with witnessURLs.
 func (c *Client) detectorWitnesses() []provider.Provider {
 	out := make([]provider.Provider, len(c.witnesses))
 	for i, w := range c.witnesses {
