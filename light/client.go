@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -135,9 +136,6 @@ func newWithProviders(ctx context.Context, o Options, log zerolog.Logger, primar
 			witnesses[i] = newCachedProvider(w)
 		}
 	}
-	// cometbft's client drops a witness it finds bad by moving the last one into its slot: its own
-	// copy of the slice, or our witnesses would no longer line up with witnessURLs.
-	detectorWitnesses := append([]provider.Provider(nil), witnesses...)
 	isPrimary := make([]bool, len(witnesses))
 	for i, w := range witnesses {
 		isPrimary[i] = w == primary
@@ -163,6 +161,7 @@ func newWithProviders(ctx context.Context, o Options, log zerolog.Logger, primar
 	c := &Client{chainID: o.ChainID, primary: primary, witnesses: witnesses, witnessURLs: witnessURLs, db: db, storeDir: o.StoreDir,
 		evidenceDir: o.EvidenceDir, log: log, now: o.Now, trustingPeriod: o.TrustingPeriod, record: record, store: store,
 		onDivergence: o.OnDivergence}
+	detectorWitnesses := c.detectorWitnesses()
 	if err := c.loadHalt(); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("light %s: halt file: %w", o.ChainID, err)
@@ -210,6 +209,18 @@ func newWithProviders(ctx context.Context, o Options, log zerolog.Logger, primar
 	return c, nil
 }
 
+// detectorWitnesses are the witnesses as cometbft's divergence detector gets them: a dropped one, or
+// one at the height it was found faulty at, answers nothing (gatedProvider). cometbft's client drops
+// a witness it finds bad by moving the last one into its slot: this is its own slice, or our
+// witnesses would no longer line up with witnessURLs.
+func (c *Client) detectorWitnesses() []provider.Provider {
+	out := make([]provider.Provider, len(c.witnesses))
+	for i, w := range c.witnesses {
+		out[i] = &gatedProvider{Provider: w, refuses: func(h int64) bool { return c.record.refuses(i, h) }}
+	}
+	return out
+}
+
 // ChainID is the chain the client verifies.
 func (c *Client) ChainID() string { return c.chainID }
 
@@ -226,9 +237,10 @@ func (c *Client) VerifyLatest(ctx context.Context) (*types.LightBlock, error) {
 		if errors.Is(err, cmtlight.ErrLightClientAttack) {
 			return nil, c.haltOnAttack(ctx, c.primaryLatest(), err)
 		}
-		if herr := c.haltIfWitnessesLied(ctx, c.primaryLatest(), err); herr != nil {
+		if herr := c.judgeUnconfirmed(ctx, c.primaryLatest(), err); herr != nil {
 			return nil, herr
 		}
+		err = c.withFaulty(err)
 		return nil, &VerificationError{ChainID: c.chainID, Err: err}
 	}
 	if lb == nil {
@@ -254,7 +266,9 @@ const witnessLatestTimeout = 5 * time.Second
 // and no witness serves a header more than maxAge newer. A primary that freezes its answers reports
 // nothing newer, and VerifyLatest then serves the last stored header for the whole trusting period:
 // whoever answers a question about now (is this credential revoked?) must not answer from that.
-// A witness's latest header is not verified here: a lying witness can only make this refuse.
+// A witness's latest header counts only if it verifies from the newest verified header (signed by at
+// least 1/3 of its validators): one that does not marks the witness faulty and is ignored, so a lying
+// witness cannot make this refuse.
 func (c *Client) VerifyFresh(ctx context.Context, maxAge time.Duration) (*types.LightBlock, error) {
 	lb, err := c.VerifyLatest(ctx)
 	if err != nil {
@@ -267,8 +281,8 @@ func (c *Client) VerifyFresh(ctx context.Context, maxAge time.Duration) (*types.
 			ErrStale, lb.Time.UTC().Format(time.RFC3339), age.Round(time.Second), maxAge)}
 	}
 	for i, w := range c.witnesses {
-		if w == c.primary {
-			continue // the primary as its own witness says nothing new
+		if w == c.primary || c.record.dropped(i) {
+			continue // the primary as its own witness says nothing new; a dropped witness is not asked
 		}
 		wctx, cancel := context.WithTimeout(ctx, witnessLatestTimeout)
 		wlb, err := w.LightBlock(wctx, 0)
@@ -278,6 +292,15 @@ func (c *Client) VerifyFresh(ctx context.Context, maxAge time.Duration) (*types.
 			continue
 		}
 		if wlb.Height > lb.Height && wlb.Time.Sub(lb.Time) > maxAge {
+			// Only a header the trusted validators signed says the chain moved on: one that does not
+			// verify from the newest verified header is the witness's fault, not the primary's.
+			if verr := c.verifiesFromTrust(wlb, lb.ValidatorSet); verr != nil {
+				dropped := c.record.faulty(i, wlb.Height, c.now(), fmt.Sprintf("served a latest header %d (%s) that does not verify from the trusted state: %v",
+					wlb.Height, wlb.Time.UTC().Format(time.RFC3339), verr))
+				c.log.Warn().Int64("height", wlb.Height).Str("witness", c.witnessURLs[i]).AnErr("reason", verr).Bool("dropped", dropped).
+					Msg("faulty witness: its latest header, ahead of the primary's, does not verify; ignored")
+				continue
+			}
 			return nil, &VerificationError{ChainID: c.chainID, Height: lb.Height, Err: fmt.Errorf(
 				"%w: witness %s is at height %d (%s), %s ahead of the primary's newest header",
 				ErrStale, c.witnessURLs[i], wlb.Height, wlb.Time.UTC().Format(time.RFC3339), wlb.Time.Sub(lb.Time).Round(time.Second))}
@@ -301,9 +324,10 @@ func (c *Client) VerifyHeight(ctx context.Context, h int64) (*types.LightBlock, 
 		if errors.Is(err, cmtlight.ErrLightClientAttack) {
 			return nil, c.haltOnAttack(ctx, h, err)
 		}
-		if herr := c.haltIfWitnessesLied(ctx, h, err); herr != nil {
+		if herr := c.judgeUnconfirmed(ctx, h, err); herr != nil {
 			return nil, herr
 		}
+		err = c.withFaulty(err)
 		return nil, &VerificationError{ChainID: c.chainID, Height: h, Err: err}
 	}
 	if err := c.crossCheck(ctx, lb); err != nil {
@@ -372,14 +396,22 @@ func (c *Client) TrustedHeight() (int64, error) {
 // Close closes the store.
 func (c *Client) Close() error { return c.db.Close() }
 
-// crossCheck asks every witness for the header at lb's height; one that differs is a divergence.
-// Every witness is asked, even after a divergence, and its outcome recorded (Witnesses); the error is
-// the first divergence.
+// crossCheck asks every witness that is not dropped for the header at lb's height (lb verified). A
+// witness serving the same header agrees. One serving another header is judged by that header alone
+// (conflictVerifies): if it verifies from the trusted state too (signed by the validators the client
+// trusts), the chain forked or the client is attacked, and that is a divergence: evidence, halt,
+// OnDivergence. If it does not, no one who holds the validators' keys signed it: the witness is
+// faulty (lying, or serving another network), which is recorded (WitnessFaulty, dropped at
+// MaxWitnessFaults) and neither halts nor refuses lb. Every witness is asked, even after a divergence,
+// and its outcome recorded (Witnesses); the error is the first divergence.
 func (c *Client) crossCheck(ctx context.Context, lb *types.LightBlock) error {
 	var diverged error
 	var firstWitness, firstEvidence string
 	var conflicting *types.LightBlock
 	for i, w := range c.witnesses {
+		if c.record.dropped(i) {
+			continue
+		}
 		wlb, err := witnessBlock(ctx, w, lb.Height)
 		if err != nil {
 			// An unreachable witness is not evidence of anything; cometbft's detector retries it.
@@ -393,6 +425,19 @@ func (c *Client) crossCheck(ctx context.Context, lb *types.LightBlock) error {
 			c.record.checked(i, lb.Height, c.now(), WitnessAgrees, "", "")
 			continue
 		}
+		if verr := c.conflictVerifies(lb, wlb); verr != nil {
+			reason := fmt.Sprintf("served header %d (%X) that does not verify from the trusted state: %v", lb.Height, wlb.Hash(), verr)
+			dropped := c.record.faulty(i, lb.Height, c.now(), reason)
+			ev := c.log.Warn()
+			msg := "faulty witness: its conflicting header does not verify (not a fork); it confirms nothing"
+			if dropped {
+				ev = c.log.Error()
+				msg = "witness dropped after repeated headers that do not verify: restart the process to re-admit it"
+			}
+			ev.Int64("height", lb.Height).Str("witness", c.witnessURLs[i]).Str("verified_hash", fmt.Sprintf("%X", lb.Hash())).
+				Str("witness_hash", fmt.Sprintf("%X", wlb.Hash())).AnErr("reason", verr).Int("max_faults", MaxWitnessFaults).Msg(msg)
+			continue
+		}
 		file, werr := c.writeEvidence(lb, wlb, c.witnessURLs[i])
 		ev := c.log.Error().Int64("height", lb.Height).Str("witness", c.witnessURLs[i]).
 			Str("verified_hash", fmt.Sprintf("%X", lb.Hash())).Str("witness_hash", fmt.Sprintf("%X", wlb.Hash()))
@@ -401,7 +446,7 @@ func (c *Client) crossCheck(ctx context.Context, lb *types.LightBlock) error {
 			ev = ev.AnErr("evidence_error", werr)
 			written = ""
 		}
-		ev.Str("evidence", file).Msg("witness diverges from the verified header")
+		ev.Str("evidence", file).Msg("witness serves a conflicting header that verifies: the chain forked or the client is attacked")
 		c.record.checked(i, lb.Height, c.now(), WitnessDiverged, "", written)
 		if diverged == nil {
 			diverged = &VerificationError{ChainID: c.chainID, Height: lb.Height, Err: fmt.Errorf("%w: witness %s (evidence %s)", ErrDivergence, c.witnessURLs[i], file)}
@@ -414,6 +459,30 @@ func (c *Client) crossCheck(ctx context.Context, lb *types.LightBlock) error {
 		return c.haltOn(lb, conflicting, firstWitness, firstEvidence)
 	}
 	return diverged
+}
+
+// withFaulty adds the faulty and dropped witnesses to err (a verification no witness confirmed may
+// owe it to them).
+func (c *Client) withFaulty(err error) error {
+	if sum := c.faultySummary(); sum != "" {
+		return fmt.Errorf("no witness confirmed the header: %s: %w", sum, err)
+	}
+	return err
+}
+
+// faultySummary names the witnesses whose last check found a header that does not verify, or that
+// are dropped ("" if none), for the error of a verification no witness confirmed.
+func (c *Client) faultySummary() string {
+	var parts []string
+	for _, s := range c.Witnesses() {
+		switch s.State {
+		case WitnessFaulty:
+			parts = append(parts, fmt.Sprintf("witness %s faulty at %d (%d of %d faults before it is dropped)", s.Witness, s.Height, s.Faults, MaxWitnessFaults))
+		case WitnessDropped:
+			parts = append(parts, fmt.Sprintf("witness %s dropped after %d headers that do not verify (restart to re-admit it)", s.Witness, s.Faults))
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 // evidence is the divergence record written for a later misbehaviour submission.

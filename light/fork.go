@@ -3,17 +3,19 @@ package light
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	cmtlight "github.com/cometbft/cometbft/light"
 	"github.com/cometbft/cometbft/types"
 )
 
 // Fork is a divergence the client halted on, as Options.OnDivergence receives it: the header the
-// client verified and the one a witness served instead at the same height. When the conflicting
-// header is signed by validators the client trusts, the chain forked (its validators signed two
-// headers at one height) and both together are misbehaviour that freezes the chain's IBC clients on
-// other chains; when it is not, a witness lied and only the halt is due. Whoever receives a Fork
-// checks which it is: this package stays ignorant of IBC.
+// client verified and the one a witness served instead at the same height, which verifies from the
+// client's trusted state too (signed by validators the client trusts; a witness's header that does
+// not is a faulty witness, no Fork). Both together are misbehaviour that freezes the chain's IBC
+// clients on other chains. Whoever receives a Fork checks it against what each of those clients
+// trusts before submitting: this package stays ignorant of IBC. (A halt from before a restart is
+// handed over again as it was recorded.)
 type Fork struct {
 	ChainID string
 	Height  int64
@@ -78,23 +80,73 @@ func (c *Client) haltOnAttack(ctx context.Context, h int64, attack error) error 
 	return c.haltOn(&types.LightBlock{SignedHeader: &types.SignedHeader{Header: &types.Header{Height: h}}}, nil, "unknown", "")
 }
 
-// haltIfWitnessesLied looks, when cometbft's detector matched no witness (ErrFailedHeaderCrossReferencing:
-// every witness was unreachable, or served a header it could not verify and was dropped; ErrNoWitnesses:
-// it would have dropped the last one), for a
-// witness serving another header at h than the primary: that is a divergence like any other (evidence,
-// halt). With only unreachable witnesses there is none, and it returns nil: the caller fails this
-// verification without halting. After ErrFailedHeaderCrossReferencing cometbft had verified the
-// primary's header at h; after ErrNoWitnesses it may not have (the primary failed first): a divergence
-// then still halts, which fails closed, and misbehaviour built from it is checked against the trusted
-// validators before anything is sent. Called with c.mu held.
-func (c *Client) haltIfWitnessesLied(ctx context.Context, h int64, err error) error {
+// judgeUnconfirmed runs, when cometbft's detector matched no witness (ErrFailedHeaderCrossReferencing:
+// every witness was unreachable, dropped, or served a header that did not verify; ErrNoWitnesses: it
+// would have dropped the last one), the cross-check on the primary's header at h, so that a witness
+// serving a conflicting header is judged: a divergence (evidence, halt) if its header verifies from
+// the trusted state, a faulty witness if not. cometbft may not have verified the primary's header
+// (after ErrNoWitnesses the primary may have failed first): it is checked from the trusted state
+// first, and a primary whose header does not verify makes no witness's header a fork. It returns the
+// halt, or nil: the caller fails this verification only. Called with c.mu held.
+func (c *Client) judgeUnconfirmed(ctx context.Context, h int64, err error) error {
 	if !errors.Is(err, cmtlight.ErrFailedHeaderCrossReferencing) && !errors.Is(err, cmtlight.ErrNoWitnesses) || h <= 0 {
 		return nil
 	}
 	lb, perr := c.primary.LightBlock(ctx, h)
-	if perr != nil {
+	if perr != nil || lb.Height != h {
+		return nil
+	}
+	if verr := c.verifiesFromTrust(lb); verr != nil {
+		c.log.Warn().Err(verr).Int64("height", h).Msg("the primary's header does not verify from the trusted state: no witness is judged against it")
 		return nil
 	}
 	// crossCheck halts on a divergence (c.lc is set); with none it returns nil.
 	return c.crossCheck(ctx, lb)
+}
+
+// conflictVerifies reports (nil) whether x, a witness's header conflicting with verified (a header the
+// client verified at the same height), verifies from the trusted state: signed by at least the trust
+// level (1/3) of verified's validators, or of the validators of the newest stored header below
+// it. Only such a header is evidence of a fork; the error says why x is not.
+func (c *Client) conflictVerifies(verified, x *types.LightBlock) error {
+	if x != nil && x.SignedHeader != nil && x.Header != nil && x.Height != verified.Height {
+		// A genuine header of another height is no conflict at this one.
+		return fmt.Errorf("served header %d for height %d", x.Height, verified.Height)
+	}
+	return c.verifiesFromTrust(x, verified.ValidatorSet)
+}
+
+// verifiesFromTrust checks x: well formed for this chain, signed by +2/3 of the validators it names
+// (anyone can make up a validator set and sign with it), and signed by at least the trust level (1/3,
+// cometbft's default, as an IBC client's) of one of the trusted validator sets given or of the
+// validators of the newest stored (verified) header below x. The same rule a counterparty's 07-tendermint
+// client applies to misbehaviour (relayer.Misbehaviour checks it again before submitting).
+func (c *Client) verifiesFromTrust(x *types.LightBlock, trusted ...*types.ValidatorSet) error {
+	if x == nil || x.SignedHeader == nil || x.Header == nil || x.Commit == nil || x.ValidatorSet == nil {
+		return errors.New("incomplete light block")
+	}
+	if err := x.ValidateBasic(c.chainID); err != nil {
+		return fmt.Errorf("malformed: %w", err)
+	}
+	if err := x.ValidatorSet.VerifyCommitLight(c.chainID, x.Commit.BlockID, x.Height, x.Commit); err != nil {
+		return fmt.Errorf("not signed by +2/3 of the validators it names: %w", err)
+	}
+	if below, err := c.store.LightBlockBefore(x.Height); err == nil && below.ValidatorSet != nil {
+		trusted = append(trusted, below.ValidatorSet)
+	}
+	var errs []error
+	for _, vals := range trusted {
+		if vals == nil {
+			continue
+		}
+		err := vals.VerifyCommitLightTrusting(c.chainID, x.Commit, cmtlight.DefaultTrustLevel)
+		if err == nil {
+			return nil
+		}
+		errs = append(errs, err)
+	}
+	if len(errs) == 0 {
+		return errors.New("no trusted validator set to verify it from")
+	}
+	return fmt.Errorf("not signed by the validators the client trusts: %w", errors.Join(errs...))
 }

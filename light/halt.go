@@ -10,7 +10,6 @@ import (
 
 	cmtjson "github.com/cometbft/cometbft/libs/json"
 	cmtlight "github.com/cometbft/cometbft/light"
-	"github.com/cometbft/cometbft/light/provider"
 	"github.com/cometbft/cometbft/types"
 )
 
@@ -163,7 +162,7 @@ func (c *Client) stillHalted() error {
 	}
 	// A fresh cometbft client: the old one still holds the refused header as its latest, and its
 	// detector may have dropped witnesses.
-	lc, err := cmtlight.NewClientFromTrustedStore(c.chainID, c.trustingPeriod, c.primary, append([]provider.Provider(nil), c.witnesses...), c.store, lcOptions...)
+	lc, err := cmtlight.NewClientFromTrustedStore(c.chainID, c.trustingPeriod, c.primary, c.detectorWitnesses(), c.store, lcOptions...)
 	if err != nil {
 		c.log.Error().Err(err).Msg("halt file removed, but the light client cannot resume from its store")
 		return c.halted

@@ -162,20 +162,30 @@ func TestRefusesForgedSignature(t *testing.T) {
 	}
 }
 
+// TestDetectsDivergentWitness: a witness serving, at h, a conflicting header signed by the chain's
+// validators (a fork) is a divergence, with an evidence file holding both headers.
 func TestDetectsDivergentWitness(t *testing.T) {
+	ctx := context.Background()
 	c := net.Chain("seoul-1")
 	o := opts(t, c.ChainID, c.RPCAddr)
-	o.Witnesses = []string{fork.Chain("seoul-1").RPCAddr}
-	o.EvidenceDir = t.TempDir()
-	lc, err := light.New(context.Background(), o)
-	if err == nil {
-		defer lc.Close()
-		if err := c.WaitHeight(context.Background(), lastHeight(t, c)+3); err != nil {
-			t.Fatal(err)
-		}
-		_, err = lc.VerifyLatest(context.Background())
+	root := storedRoot(t, ctx, o)
+	h := root + 3
+	forking, err := c.ForkingProxy(h, false)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err == nil || !errors.Is(err, light.ErrDivergence) {
+	witness := httptest.NewServer(forking)
+	defer witness.Close()
+	o.Witnesses, o.EvidenceDir, o.TrustLatest = []string{witness.URL}, t.TempDir(), false
+	lc, err := light.New(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lc.Close()
+	if err := c.WaitHeight(ctx, h+1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err = lc.VerifyHeight(ctx, h); !errors.Is(err, light.ErrDivergence) {
 		t.Fatalf("want ErrDivergence, got %v", err)
 	}
 	files, _ := filepath.Glob(filepath.Join(o.EvidenceDir, "seoul-1-*.json"))
@@ -324,6 +334,58 @@ func TestVerifyFreshRefusesAStaleView(t *testing.T) {
 	}
 }
 
+// TestVerifyFreshIgnoresAWitnessAheadThatDoesNotVerify: the primary is frozen; the only witness is a
+// node of another network with seoul-1's chain id and its own validator (the fork devnet), whose
+// latest header is far ahead but not signed by the validators the client trusts. It does not make
+// VerifyFresh refuse (ErrStale): it is a faulty witness (already at the root of trust, whose header it
+// contradicted without verifying), ignored. An honest witness ahead still refuses
+// (TestVerifyFreshRefusesAStaleView).
+func TestVerifyFreshIgnoresAWitnessAheadThatDoesNotVerify(t *testing.T) {
+	ctx := context.Background()
+	c, other := net.Chain("seoul-1"), fork.Chain("seoul-1")
+	freeze, frozenAt, err := devnet.FreezingProxy(ctx, c.RPCAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frozen := httptest.NewServer(freeze)
+	defer frozen.Close()
+	var mu sync.Mutex
+	now := time.Now
+	o := opts(t, c.ChainID, frozen.URL)
+	o.Witnesses = []string{other.RPCAddr}
+	o.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now() }
+	lc, err := light.New(ctx, o)
+	if err != nil {
+		t.Fatalf("open with a witness of another network: %v", err)
+	}
+	defer lc.Close()
+	if ws := lc.Witnesses(); ws[0].State != light.WitnessFaulty || ws[0].Faults != 1 || ws[0].Height != frozenAt {
+		t.Fatalf("the other network's node at the root %d: %+v, want faulty", frozenAt, ws[0])
+	}
+	lb, err := lc.VerifyLatest(ctx)
+	if err != nil || lb.Height != frozenAt {
+		t.Fatalf("the frozen primary's newest header %d: %v", frozenAt, err)
+	}
+	if err := other.WaitHeight(ctx, frozenAt+20); err != nil { // 4 s of blocks
+		t.Fatal(err)
+	}
+	// A clock that says the frozen header is young: only a witness ahead could make it stale.
+	mu.Lock()
+	now = func() time.Time { return lb.Time.Add(time.Second) }
+	mu.Unlock()
+	got, err := lc.VerifyFresh(ctx, 2*time.Second)
+	if err != nil || got.Height != frozenAt {
+		t.Fatalf("a fresh header with a faulty witness ahead: %v, want %d", err, frozenAt)
+	}
+	ws := lc.Witnesses()
+	if ws[0].State != light.WitnessFaulty || ws[0].Faults != 2 || ws[0].Height < frozenAt+20 || !strings.Contains(ws[0].Error, "does not verify") {
+		t.Fatalf("the faulty witness ahead: %+v", ws[0])
+	}
+	if err := lc.Halted(); err != nil {
+		t.Fatalf("halted: %v", err)
+	}
+}
+
 // TestWitnessStatusRecordsEachWitness: three real witnesses of seoul-1 — its own node under another
 // name with credentials in the URL (agrees), a stopped one with an API key in its path and query (does
 // not answer) and the fork (diverges) — each recorded with the height it was asked at, the
@@ -340,7 +402,6 @@ func TestWitnessStatusRecordsEachWitness(t *testing.T) {
 	stopped := httptest.NewServer(http.NotFoundHandler())
 	stopped.Close()
 	silent := stopped.URL + "/v1/KEY42?apikey=Q9"
-	forkRPC := fork.Chain("seoul-1").RPCAddr
 	secrets := []string{"relayer", "s3cret", "KEY42", "apikey", "Q9"}
 	noSecret := func(what string, v any) {
 		t.Helper()
@@ -386,7 +447,16 @@ func TestWitnessStatusRecordsEachWitness(t *testing.T) {
 	}
 	lc.Close()
 
-	// Reopened with the fork as a third witness: resumed from the store, nobody asked yet.
+	// Reopened with a third witness serving, at h, a conflicting header signed by the chain's
+	// validators (a fork): resumed from the store, nobody asked yet.
+	h := lb.Height + 2
+	forking, err := c.ForkingProxy(h, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forkServer := httptest.NewServer(forking)
+	defer forkServer.Close()
+	forkRPC := forkServer.URL
 	o.Witnesses = append(o.Witnesses, forkRPC)
 	o.TrustLatest = false
 	if lc, err = light.New(ctx, o); err != nil {
@@ -396,10 +466,6 @@ func TestWitnessStatusRecordsEachWitness(t *testing.T) {
 		if w.State != light.WitnessUnchecked || w.Height != 0 {
 			t.Fatalf("a resumed client's witness before any check: %+v", w)
 		}
-	}
-	h := lb.Height + 2 // a height both the chain and its fork have
-	if err := fork.Chain("seoul-1").WaitHeight(ctx, h); err != nil {
-		t.Fatal(err)
 	}
 	if err := c.WaitHeight(ctx, h); err != nil {
 		t.Fatal(err)
@@ -471,20 +537,24 @@ func TestDivergenceHaltsTheClient(t *testing.T) {
 	root, _ := lc.TrustedHeight()
 	lc.Close()
 
-	// Resumed with an honest witness (the same node under another name) and the fork: cometbft's
-	// detector drops the fork as faulty and stores the header; our cross-check finds the fork
-	// serving another header at that height, refuses it and halts.
+	// Resumed with an honest witness (the same node under another name) and one serving, at h, a
+	// conflicting header signed by the chain's validators (a fork): cometbft's detector matches the
+	// honest one and stores the header; our cross-check finds the other serving another header at
+	// that height that verifies from the trusted state, refuses it and halts.
 	u, err := url.Parse(c.RPCAddr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	o.Witnesses = []string{"http://localhost:" + u.Port(), fork.Chain("seoul-1").RPCAddr}
-	o.TrustLatest = false
-	if lc, err = light.New(ctx, o); err != nil {
+	h := root + 2
+	forking, err := c.ForkingProxy(h, false)
+	if err != nil {
 		t.Fatal(err)
 	}
-	h := root + 2
-	if err := fork.Chain("seoul-1").WaitHeight(ctx, h); err != nil {
+	forkServer := httptest.NewServer(forking)
+	defer forkServer.Close()
+	o.Witnesses = []string{"http://localhost:" + u.Port(), forkServer.URL}
+	o.TrustLatest = false
+	if lc, err = light.New(ctx, o); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.WaitHeight(ctx, h); err != nil {
@@ -739,17 +809,20 @@ func TestHaltFromBeforeARestartHandsOverItsForkOnce(t *testing.T) {
 	}
 }
 
-// TestLoneLyingWitnessHalts: with one witness, serving a header whose signatures do not verify,
-// cometbft drops the witness and matches none (ErrFailedHeaderCrossReferencing); the client finds the
-// witness serving another header than the primary and halts as on any divergence, with evidence. A
-// lone witness that does not answer only fails the verification: no halt.
-func TestLoneLyingWitnessHalts(t *testing.T) {
+// TestLoneLyingWitnessDoesNotHalt: with one witness, serving at h a header whose signature does not
+// verify, cometbft drops the witness and matches none; the client judges the witness's header, which
+// does not verify from the trusted state: not a fork. No halt, no evidence, no fork handed over: the
+// witness is marked faulty and only the verification of h fails (nothing confirmed it). A later
+// header, which the witness serves honestly, verifies. A lone witness that does not answer only fails
+// the verification too. (This reverses cbb9ceb's TestLoneLyingWitnessHalts: a header no trusted
+// validator signed is no evidence of anything but the witness's fault.)
+func TestLoneLyingWitnessDoesNotHalt(t *testing.T) {
 	ctx := context.Background()
 	c := net.Chain("seoul-1")
 	o := opts(t, c.ChainID, c.RPCAddr)
 	root := storedRoot(t, ctx, o)
 	h := root + 3
-	if err := c.WaitHeight(ctx, h+1); err != nil {
+	if err := c.WaitHeight(ctx, h+3); err != nil {
 		t.Fatal(err)
 	}
 
@@ -776,19 +849,152 @@ func TestLoneLyingWitnessHalts(t *testing.T) {
 	}
 	liar := httptest.NewServer(forking)
 	defer liar.Close()
+	forks := make(chan *light.Fork, 1)
 	o.Witnesses, o.EvidenceDir = []string{liar.URL}, t.TempDir()
+	o.OnDivergence = func(f *light.Fork) { forks <- f }
 	if lc, err = light.New(ctx, o); err != nil {
 		t.Fatal(err)
 	}
 	defer lc.Close()
-	if _, err := lc.VerifyHeight(ctx, h); !errors.Is(err, light.ErrHalted) || !errors.Is(err, light.ErrDivergence) {
-		t.Fatalf("with a lone lying witness: %v, want ErrHalted and ErrDivergence", err)
+	_, err = lc.VerifyHeight(ctx, h)
+	if err == nil || errors.Is(err, light.ErrHalted) || errors.Is(err, light.ErrDivergence) || !strings.Contains(err.Error(), "faulty") {
+		t.Fatalf("with a lone lying witness: %v, want a failure naming the faulty witness, no halt, no divergence", err)
 	}
-	if files, _ := filepath.Glob(filepath.Join(o.EvidenceDir, "seoul-1-*.json")); len(files) != 1 {
-		t.Errorf("evidence files: %v, want one", files)
+	t.Logf("header %d with a lone lying witness: %v", h, err)
+	if err := lc.Halted(); err != nil {
+		t.Fatalf("halted by a lying witness: %v", err)
 	}
-	if _, err := lc.VerifyLatest(ctx); !errors.Is(err, light.ErrHalted) {
-		t.Errorf("after the halt: %v, want ErrHalted", err)
+	ws := lc.Witnesses()
+	if len(ws) != 1 || ws[0].State != light.WitnessFaulty || ws[0].Height != h || ws[0].Faults != 1 || ws[0].Divergences != 0 ||
+		!strings.Contains(ws[0].Error, "does not verify") {
+		t.Fatalf("the lying witness after %d: %+v", h, ws)
+	}
+	if files, _ := filepath.Glob(filepath.Join(o.EvidenceDir, "*")); len(files) != 0 {
+		t.Errorf("evidence files for a lying witness: %v", files)
+	}
+	if _, err := os.Stat(filepath.Join(o.StoreDir, light.HaltFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("halt file for a lying witness: %v", err)
+	}
+	if d := lc.Divergences(); len(d) != 0 {
+		t.Errorf("divergences for a lying witness: %+v", d)
+	}
+	// A later header, which the same witness serves as the chain committed it, verifies.
+	lb, err := lc.VerifyHeight(ctx, h+2)
+	if err != nil {
+		t.Fatalf("header %d after a lying witness at %d: %v", h+2, h, err)
+	}
+	if want := committed(t, c, h+2); !bytes.Equal(lb.Hash(), want.Hash()) {
+		t.Fatalf("header %d: %X, the chain's is %X", h+2, lb.Hash(), want.Hash())
+	}
+	if ws := lc.Witnesses(); ws[0].State != light.WitnessAgrees || ws[0].Faults != 1 {
+		t.Fatalf("the witness after it served %d honestly: %+v", h+2, ws[0])
+	}
+	select {
+	case f := <-forks:
+		t.Fatalf("a fork handed over for a lying witness at %d", f.Height)
+	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+// TestFaultyWitnessIsDroppedAndTheOthersCarryOn: witnesses are an honest node (the primary under
+// another address) and a node of another network with seoul-1's chain id and its own validator (the
+// fork devnet): every header it serves conflicts and none verifies from the trusted state. Each
+// verification succeeds through the honest witness, without a halt or evidence; the liar is faulty,
+// and dropped at its MaxWitnessFaults-th header: not asked any more. A restart re-admits it.
+func TestFaultyWitnessIsDroppedAndTheOthersCarryOn(t *testing.T) {
+	ctx := context.Background()
+	c, other := net.Chain("seoul-1"), fork.Chain("seoul-1")
+	o := opts(t, c.ChainID, c.RPCAddr)
+	root := storedRoot(t, ctx, o)
+	u, err := url.Parse(c.RPCAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forks := make(chan *light.Fork, 1)
+	o.Witnesses, o.EvidenceDir, o.TrustLatest = []string{"http://localhost:" + u.Port(), other.RPCAddr}, t.TempDir(), false
+	o.OnDivergence = func(f *light.Fork) { forks <- f }
+	lc, err := light.New(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := root
+	for i := 1; i <= light.MaxWitnessFaults+1; i++ {
+		h += 2
+		if err := c.WaitHeight(ctx, h); err != nil {
+			t.Fatal(err)
+		}
+		if err := other.WaitHeight(ctx, h); err != nil {
+			t.Fatal(err)
+		}
+		lb, err := lc.VerifyHeight(ctx, h)
+		if err != nil {
+			t.Fatalf("header %d (check %d) with an honest and a faulty witness: %v", h, i, err)
+		}
+		if want := committed(t, c, h); !bytes.Equal(lb.Hash(), want.Hash()) {
+			t.Fatalf("header %d: %X, the chain's is %X", h, lb.Hash(), want.Hash())
+		}
+		ws := lc.Witnesses()
+		if ws[0].State != light.WitnessAgrees || ws[0].Height != h {
+			t.Fatalf("the honest witness at %d: %+v", h, ws[0])
+		}
+		liar := ws[1]
+		switch {
+		case i < light.MaxWitnessFaults:
+			if liar.State != light.WitnessFaulty || liar.Faults != i || liar.Height != h {
+				t.Fatalf("the faulty witness at %d (check %d): %+v", h, i, liar)
+			}
+		case i == light.MaxWitnessFaults:
+			if liar.State != light.WitnessDropped || liar.Faults != i || liar.Height != h {
+				t.Fatalf("the faulty witness at %d (check %d): %+v, want dropped", h, i, liar)
+			}
+		default: // dropped: not asked at h
+			if liar.State != light.WitnessDropped || liar.Faults != light.MaxWitnessFaults || liar.Height != h-2 {
+				t.Fatalf("the dropped witness at %d: %+v, want it not asked", h, liar)
+			}
+		}
+		if liar.Divergences != 0 || liar.Evidence != "" {
+			t.Fatalf("the faulty witness counted as a divergence: %+v", liar)
+		}
+	}
+	if err := lc.Halted(); err != nil {
+		t.Fatalf("halted by a faulty witness: %v", err)
+	}
+	if files, _ := filepath.Glob(filepath.Join(o.EvidenceDir, "*")); len(files) != 0 {
+		t.Errorf("evidence files for a faulty witness: %v", files)
+	}
+	if d := lc.Divergences(); len(d) != 0 {
+		t.Errorf("divergences for a faulty witness: %+v", d)
+	}
+	if _, err := lc.VerifyFresh(ctx, time.Hour); err != nil {
+		t.Errorf("a fresh header with a dropped witness: %v", err)
+	}
+	select {
+	case f := <-forks:
+		t.Fatalf("a fork handed over for a faulty witness at %d", f.Height)
+	case <-time.After(200 * time.Millisecond):
+	}
+	lc.Close()
+
+	// A restart re-admits it: asked again, faulty again, no halt.
+	if lc, err = light.New(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	defer lc.Close()
+	if ws := lc.Witnesses(); ws[1].State != light.WitnessUnchecked || ws[1].Faults != 0 {
+		t.Fatalf("the witness after a restart: %+v, want unchecked", ws[1])
+	}
+	h += 2
+	if err := c.WaitHeight(ctx, h); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.WaitHeight(ctx, h); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lc.VerifyHeight(ctx, h); err != nil {
+		t.Fatalf("header %d after the restart: %v", h, err)
+	}
+	if ws := lc.Witnesses(); ws[1].State != light.WitnessFaulty || ws[1].Faults != 1 || ws[1].Height != h {
+		t.Fatalf("the re-admitted witness at %d: %+v", h, ws[1])
 	}
 }
 

@@ -67,3 +67,22 @@ func stringOf(v any) string {
 	}
 	return "provider"
 }
+
+// gatedProvider is a witness as cometbft's divergence detector sees it: once the client has dropped
+// the witness (MaxWitnessFaults headers that do not verify), or for the height at which the client
+// found it faulty last, it answers nothing (provider.ErrNoResponse, which the detector takes for an
+// unreachable witness, never a match nor a conflict).
+type gatedProvider struct {
+	provider.Provider
+	refuses func(h int64) bool
+}
+
+// LightBlock is the witness's block at h, or provider.ErrNoResponse when it is refused.
+func (p *gatedProvider) LightBlock(ctx context.Context, h int64) (*types.LightBlock, error) {
+	if p.refuses(h) {
+		return nil, provider.ErrNoResponse
+	}
+	return p.Provider.LightBlock(ctx, h)
+}
+
+func (p *gatedProvider) String() string { return "gated " + stringOf(p.Provider) }

@@ -32,10 +32,22 @@ const (
 	// WitnessNoAnswer: it did not serve the header (unreachable, timed out, behind, pruned). Not
 	// evidence of anything.
 	WitnessNoAnswer WitnessState = "no answer"
-	// WitnessDiverged: it served a different header at the height: the header was refused and
-	// evidence written.
+	// WitnessDiverged: it served a different header at the height that verifies from the trusted
+	// state too (a fork of the chain, or a light client attack): the header was refused, evidence
+	// written and the client halted.
 	WitnessDiverged WitnessState = "diverged"
+	// WitnessFaulty: it served a different header at the height that does not verify from the trusted
+	// state (not signed by the validators the client trusts): not a fork, the witness lies or serves
+	// another network. Nothing halts; the witness confirms nothing.
+	WitnessFaulty WitnessState = "faulty"
+	// WitnessDropped: it was faulty MaxWitnessFaults times; it is not asked any more (neither by the
+	// cross-check nor by cometbft's detector) until the process restarts.
+	WitnessDropped WitnessState = "dropped"
 )
+
+// MaxWitnessFaults is how many headers that do not verify a witness may serve before the client drops
+// it. An operator re-admits a dropped witness by restarting the process (the record is in memory).
+const MaxWitnessFaults = 3
 
 // WitnessStatus is a witness's last cross-check, as Client.Witnesses reports it.
 type WitnessStatus struct {
@@ -56,6 +68,9 @@ type WitnessStatus struct {
 	Evidence string
 	// Divergences counts this witness's divergences since the client opened.
 	Divergences int
+	// Faults counts the headers it served that did not verify, since the client opened (dropped at
+	// MaxWitnessFaults).
+	Faults int
 }
 
 // Divergence is a witness that served another header than the verified one, as Client.Divergences
@@ -101,12 +116,49 @@ func (r *witnessRecord) checked(i int, height int64, at time.Time, state Witness
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s := &r.status[i]
+	if s.State == WitnessDropped {
+		return // dropped stays dropped until a restart
+	}
 	s.State, s.Height, s.At, s.Error, s.Evidence = state, height, at, reason, evidence
 	if state != WitnessDiverged {
 		return
 	}
 	s.Divergences++
 	r.add(Divergence{Height: height, Witness: s.Witness, At: at, Evidence: evidence})
+}
+
+// faulty records that witness i served a header at height that does not verify (reason says why),
+// and drops it at its MaxWitnessFaults-th; it reports whether the witness is dropped now.
+func (r *witnessRecord) faulty(i int, height int64, at time.Time, reason string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := &r.status[i]
+	if s.State == WitnessDropped {
+		return true
+	}
+	s.Faults++
+	s.State, s.Height, s.At, s.Error, s.Evidence = WitnessFaulty, height, at, reason, ""
+	if s.Faults >= MaxWitnessFaults {
+		s.State = WitnessDropped
+	}
+	return s.State == WitnessDropped
+}
+
+// refuses reports whether witness i is dropped, or was found faulty at its last check, at height h:
+// its answer at h was judged a lie already (the root of trust is cross-checked before cometbft's
+// client compares it again).
+func (r *witnessRecord) refuses(i int, h int64) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.status[i]
+	return s.State == WitnessDropped || s.State == WitnessFaulty && s.Height == h
+}
+
+// dropped reports whether witness i was dropped.
+func (r *witnessRecord) dropped(i int) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.status[i].State == WitnessDropped
 }
 
 // add appends d, dropping the oldest past maxDivergences (r.mu held, or r not shared yet).

@@ -17,6 +17,7 @@ import (
 	"github.com/ethereum/go-ethereum/rlp"
 	"github.com/ethereum/go-ethereum/rpc"
 
+	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/light/qbft"
 )
 
@@ -99,6 +100,8 @@ type Client struct {
 	store      *qbft.Store
 	storeName  string
 	witnessLag time.Duration
+	// book is the witnesses' last cross-checks and faults.
+	book *witnessBook
 
 	mu      sync.Mutex
 	trusted qbft.TrustedHeader         // the newest verified header, as stored
@@ -148,6 +151,7 @@ func Dial(ctx context.Context, cfg Config, trust qbft.TrustedHeader) (_ *Client,
 		}
 		c.witnesses = append(c.witnesses, n)
 	}
+	c.book = newWitnessBook(cfg.Witnesses)
 	for _, n := range append([]node{c.primary}, c.witnesses...) {
 		if err := c.checkChainID(ctx, n); err != nil {
 			return nil, err
@@ -378,35 +382,83 @@ func (c *Client) verifyBackward(ctx context.Context, height uint64, above *Verif
 	}
 }
 
-// crossCheck compares vh's hash with every witness's block at vh's height. A witness that serves
-// another block is an error; one that does not answer (within witnessLag) is skipped, but when
-// witnesses are configured at least one must confirm.
+// crossCheck compares vh's hash with every witness's block at vh's height (a dropped witness is not
+// asked). A witness serving another block is judged by that block alone (conflictVerifies): sealed by
+// a quorum of its validators and by at least f+1 of the validators the client verified at that
+// height, it is a fork (*ForkError: misbehaviour for the city-qbft client); otherwise the witness is
+// faulty (it lies or serves another network): recorded (Witnesses), dropped at
+// light.MaxWitnessFaults until a restart, and it confirms nothing. One that does not answer (within
+// witnessLag) is skipped; when witnesses are configured at least one must confirm (ErrNoWitness, with
+// the faulty ones named): only this verification fails.
 func (c *Client) crossCheck(ctx context.Context, vh *VerifiedHeader) error {
 	if len(c.witnesses) == 0 {
 		return nil
 	}
 	var unanswered []error
-	for _, w := range c.witnesses {
+	for i, w := range c.witnesses {
+		if c.book.dropped(i) {
+			unanswered = append(unanswered, fmt.Errorf("witness %s dropped after %d blocks that do not verify (restart to re-admit it)",
+				light.RedactURL(w.url), light.MaxWitnessFaults))
+			continue
+		}
 		f, err := c.witnessHeader(ctx, w, vh.Height)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
+			c.book.checked(i, vh.Height, c.cfg.Now(), light.WitnessNoAnswer, light.RedactText(err.Error()))
 			unanswered = append(unanswered, err)
 			continue
 		}
-		if f.hash != vh.Hash {
-			if _, err := f.header.VerifySeals(); err == nil {
-				return &ForkError{ChainID: c.cfg.ChainID, Height: vh.Height, Witness: w.url, Primary: vh.RLP, Conflicting: f.raw}
-			}
-			return fmt.Errorf("%w: witness %s serves block %d with hash %s, the verified one is %s", ErrWitnessMismatch, w.url, vh.Height, f.hash, vh.Hash)
+		if f.hash == vh.Hash {
+			c.book.checked(i, vh.Height, c.cfg.Now(), light.WitnessAgrees, "")
+			continue
 		}
+		verr := conflictVerifies(vh, f)
+		if verr == nil {
+			c.book.checked(i, vh.Height, c.cfg.Now(), light.WitnessDiverged, "")
+			return &ForkError{ChainID: c.cfg.ChainID, Height: vh.Height, Witness: w.url, Primary: vh.RLP, Conflicting: f.raw}
+		}
+		faulty := fmt.Errorf("%w: witness %s serves block %d with hash %s, the verified one is %s, and its block does not verify from the trusted state: %w",
+			ErrWitnessFaulty, w.url, vh.Height, f.hash, vh.Hash, verr)
+		c.book.faulty(i, vh.Height, c.cfg.Now(), light.RedactText(faulty.Error()))
+		unanswered = append(unanswered, faulty)
 	}
 	if len(unanswered) == len(c.witnesses) {
 		return fmt.Errorf("%w: block %d: %w", ErrNoWitness, vh.Height, errors.Join(unanswered...))
 	}
 	return nil
 }
+
+// conflictVerifies reports (nil) whether f, a witness's block conflicting with the verified vh at the
+// same height, verifies from the trusted state: a quorum of the validators it names sealed it (anyone
+// can make up a validator set) and at least f+1 of vh's validators (n = 3f+1; qbft.Verify's trust rule)
+// are among its signers. Only such a block is evidence of a fork; the error says why f is not.
+func conflictVerifies(vh *VerifiedHeader, f *fetched) error {
+	signers, err := f.header.VerifySeals()
+	if err != nil {
+		return err
+	}
+	trusted := make(map[common.Address]bool, len(vh.Validators))
+	for _, v := range vh.Validators {
+		trusted[v] = true
+	}
+	overlap := 0
+	for _, s := range signers {
+		if trusted[s] {
+			overlap++
+		}
+	}
+	if need := (len(vh.Validators)-1)/3 + 1; overlap < need {
+		return fmt.Errorf("%w: %d of the %d verified validators of block %d sealed it, need %d", qbft.ErrTrustOverlap, overlap, len(vh.Validators), vh.Height, need)
+	}
+	return nil
+}
+
+// Witnesses is each configured witness's last cross-check, in the configured order, as a Cosmos
+// chain's light client reports them (light.Client.Witnesses): agrees, no answer, faulty (served a
+// block that does not verify), dropped, diverged (a fork).
+func (c *Client) Witnesses() []light.WitnessStatus { return c.book.list() }
 
 // witnessHeader fetches a witness's header at height, retrying for witnessLag while it fails (a
 // witness a block behind has not got it yet).

@@ -24,6 +24,7 @@ import (
 	"github.com/ethereum/go-ethereum/trie/trienode"
 	"github.com/holiman/uint256"
 
+	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/light/qbft"
 )
 
@@ -436,8 +437,13 @@ func TestWitnessMismatch(t *testing.T) {
 	e.witness.set(func(s *stub) { s.headers[60] = fork })
 	_, err := c.VerifiedHeader(context.Background(), 60)
 	var verr *VerificationError
-	if !errors.Is(err, ErrWitnessMismatch) || !errors.As(err, &verr) || verr.Height != 60 || !strings.Contains(err.Error(), e.witness.url) {
-		t.Fatalf("a forked witness: %v", err)
+	var ferr *ForkError
+	if !errors.Is(err, ErrWitnessMismatch) || !errors.As(err, &verr) || verr.Height != 60 || !strings.Contains(err.Error(), e.witness.url) ||
+		!errors.As(err, &ferr) || string(ferr.Conflicting) != string(fork) || string(ferr.Primary) != string(e.chain.headers[60]) {
+		t.Fatalf("a forked witness: %v, want a ForkError with both blocks", err)
+	}
+	if ws := c.Witnesses(); ws[0].State != light.WitnessDiverged || ws[0].Divergences != 1 || ws[0].Faults != 0 {
+		t.Fatalf("the forked witness: %+v", ws[0])
 	}
 	if got := c.Trusted(); got.Height != 1 {
 		t.Fatalf("trust moved to %d", got.Height)
@@ -451,6 +457,103 @@ func TestWitnessMismatch(t *testing.T) {
 	if _, err := c.VerifiedHeader(context.Background(), 60); err != nil {
 		t.Fatalf("the witness back: %v", err)
 	}
+}
+
+// TestFaultyWitness: a witness serving, at a verified height, another block that does not verify
+// from the trusted state (sealed by a validator set of its own; sealed by too few of the verified
+// validators) is faulty, not a fork: no ForkError, the header verifies through the other witness, and
+// the liar is dropped at its light.MaxWitnessFaults-th such block (not asked any more) until a
+// restart. Alone, it fails only the verifications it lies about (ErrNoWitness, ErrWitnessFaulty).
+func TestFaultyWitness(t *testing.T) {
+	outsiders := func(c *testChain) []*ecdsa.PrivateKey { return c.keys[8:12] }
+	lies := map[uint64]func(c *testChain) []byte{
+		// The attacker's own validator set, a quorum of it sealing.
+		60: func(c *testChain) []byte {
+			return c.block(60, hashOf(c.t, c.headers[59]), crypto.Keccak256Hash([]byte("lie")), outsiders(c), outsiders(c)[:3])
+		},
+		// The verified validators, but only two of four sealed it (no quorum).
+		61: func(c *testChain) []byte {
+			return c.block(61, hashOf(c.t, c.headers[60]), crypto.Keccak256Hash([]byte("lie")), c.validators(61), c.validators(61)[:2])
+		},
+		// A quorum of its own set, one of which is a verified validator (fewer than f+1 = 2).
+		62: func(c *testChain) []byte {
+			vals := append([]*ecdsa.PrivateKey{c.validators(62)[0]}, outsiders(c)[:3]...)
+			return c.block(62, hashOf(c.t, c.headers[61]), crypto.Keccak256Hash([]byte("lie")), vals, vals[:3])
+		},
+	}
+	ctx := context.Background()
+
+	t.Run("with another witness", func(t *testing.T) {
+		e := newEnv(t)
+		honest := newStub(t, e.chain, e.state)
+		e.cfg.Witnesses = append(e.cfg.Witnesses, honest.url)
+		c := e.dial(t, e.chain.trust(1))
+		e.witness.set(func(s *stub) {
+			for n, lie := range lies {
+				s.headers[n] = lie(e.chain)
+			}
+		})
+		for n := uint64(60); n <= 62; n++ {
+			vh, err := c.VerifiedHeader(ctx, n)
+			if err != nil || vh.Hash != hashOf(t, e.chain.headers[n]) {
+				t.Fatalf("block %d with a faulty and an honest witness: %v", n, err)
+			}
+			ws := c.Witnesses()
+			want := light.WitnessFaulty
+			if n == 62 {
+				want = light.WitnessDropped
+			}
+			if ws[0].State != want || ws[0].Faults != int(n-59) || ws[0].Height != int64(n) || ws[0].Divergences != 0 ||
+				!strings.Contains(ws[0].Error, ErrWitnessFaulty.Error()) {
+				t.Fatalf("the faulty witness after block %d: %+v", n, ws[0])
+			}
+			if ws[1].State != light.WitnessAgrees || ws[1].Height != int64(n) {
+				t.Fatalf("the honest witness after block %d: %+v", n, ws[1])
+			}
+			t.Logf("block %d: %s", n, ws[0].Error)
+		}
+		// Dropped: block 63 verifies through the honest witness alone, the liar is not asked.
+		asked := e.witness.count("debug_getRawHeader")
+		if vh, err := c.VerifiedHeader(ctx, 63); err != nil || vh.Hash != hashOf(t, e.chain.headers[63]) {
+			t.Fatalf("block 63 with the liar dropped: %v", err)
+		}
+		if n := e.witness.count("debug_getRawHeader"); n != asked {
+			t.Fatalf("the dropped witness was asked %d more times", n-asked)
+		}
+		if ws := c.Witnesses(); ws[0].State != light.WitnessDropped || ws[0].Height != 62 {
+			t.Fatalf("the dropped witness after block 63: %+v", ws[0])
+		}
+		// A restart re-admits it.
+		c.Close()
+		c = e.dial(t, qbft.TrustedHeader{})
+		if ws := c.Witnesses(); ws[0].State == light.WitnessDropped || ws[0].Faults != 0 {
+			t.Fatalf("the witness after a restart: %+v", ws[0])
+		}
+	})
+
+	t.Run("alone", func(t *testing.T) {
+		e := newEnv(t)
+		c := e.dial(t, e.chain.trust(1))
+		e.witness.set(func(s *stub) { s.headers[60] = lies[60](e.chain) })
+		_, err := c.VerifiedHeader(ctx, 60)
+		var ferr *ForkError
+		if !errors.Is(err, ErrNoWitness) || !errors.Is(err, ErrWitnessFaulty) || errors.Is(err, ErrWitnessMismatch) || errors.As(err, &ferr) {
+			t.Fatalf("a lone faulty witness: %v, want ErrNoWitness and ErrWitnessFaulty, no fork", err)
+		}
+		if got := c.Trusted(); got.Height != 1 {
+			t.Fatalf("trust moved to %d", got.Height)
+		}
+		if ws := c.Witnesses(); ws[0].State != light.WitnessFaulty || ws[0].Faults != 1 {
+			t.Fatalf("the lone faulty witness: %+v", ws[0])
+		}
+		// A later block it serves honestly verifies.
+		if vh, err := c.VerifiedHeader(ctx, 61); err != nil || vh.Hash != hashOf(t, e.chain.headers[61]) {
+			t.Fatalf("block 61 after the lie at 60: %v", err)
+		}
+		if ws := c.Witnesses(); ws[0].State != light.WitnessAgrees || ws[0].Faults != 1 {
+			t.Fatalf("the witness after an honest answer: %+v", ws[0])
+		}
+	})
 }
 
 func TestPrimaryLies(t *testing.T) {

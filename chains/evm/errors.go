@@ -10,9 +10,13 @@ var (
 	ErrNoTrustRoot = errors.New("no trusted header: give a trust root (height, time, hash, validators)")
 	// ErrChainIDMismatch is returned when a node serves another chain than the configured one.
 	ErrChainIDMismatch = errors.New("node serves another chain")
-	// ErrWitnessMismatch is returned when a witness serves another block at a verified height: a fork,
-	// or the primary or the witness is attacking. The error names the witness.
+	// ErrWitnessMismatch is what a ForkError wraps: a witness serves, at a verified height, another
+	// block that verifies from the trusted state too (a fork, or an attack with the validators' keys).
 	ErrWitnessMismatch = errors.New("witness serves another block: possible fork or attack")
+	// ErrWitnessFaulty is a witness serving another block at a verified height that does not verify
+	// from the trusted state (not sealed by a quorum, or by too few of the verified validators): the
+	// witness lies, not a fork. It confirms nothing; nothing halts.
+	ErrWitnessFaulty = errors.New("witness serves a block that does not verify")
 	// ErrNoWitness is returned when witnesses are configured and none of them confirmed a header.
 	ErrNoWitness = errors.New("no witness confirmed the header")
 	// ErrHashMismatch is returned when a node serves a block whose hash differs from one already

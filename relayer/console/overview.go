@@ -59,7 +59,9 @@ type WitnessView struct {
 	Witness string `json:"witness"`
 	// Primary: no witness is configured and the primary stands in, which checks nothing.
 	Primary bool `json:"primary,omitempty"`
-	// State is "agrees", "no answer", "diverged" or "unchecked".
+	// State is "agrees", "no answer", "diverged" (a fork: the light client halts), "faulty" (its
+	// conflicting header does not verify: no fork, it confirms nothing), "dropped" (faulty
+	// light.MaxWitnessFaults times: not asked until the daemon restarts) or "unchecked".
 	State  string    `json:"state"`
 	Height int64     `json:"height,omitempty"`
 	At     time.Time `json:"at,omitzero"`

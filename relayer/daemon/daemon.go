@@ -232,9 +232,11 @@ type forkWatcher interface {
 }
 
 // freezeOnFork has each light client of paths' chains, when it halts on a witness's conflicting
-// header, submit both headers as misbehaviour to every client of that chain on the paths (a validly
-// signed one, a fork, freezes them; a lying witness's is not submitted), logged and counted. The ends'
-// light clients may be wrapped by the metrics (instrument) already.
+// header (one that verifies from its trusted state: a fork; a lying witness's header that does not is
+// no halt and reaches nothing here), submit both headers as misbehaviour to every client of that chain
+// on the paths, each checked against what that client trusts first (one it does not verify against is
+// not submitted), logged and counted. The ends' light clients may be wrapped by the metrics
+// (instrument) already.
 func freezeOnFork(ctx context.Context, log zerolog.Logger, m *metrics, paths []*relayer.Path) {
 	watched := map[string]bool{}
 	for _, p := range paths {
@@ -701,6 +703,7 @@ func openChains(ctx context.Context, o Options, lim limits, m *metrics) (*verifi
 			continue
 		}
 		v.evm[city] = ec
+		m.witnesses.add(city, ec) // its witnesses' status, faulty ones too (metrics, /readyz)
 	}
 	return v, nil
 }

@@ -152,6 +152,10 @@ func readyz(h *health, v *verifiers, maxAge time.Duration, natsUp func() bool, m
 		up := natsUp()
 		m.natsUp.Set(b2f(up))
 		reasons := h.reasons(up)
+		if wr := m.witnesses.reasons(); len(wr) > 0 {
+			reasons = append(reasons, wr...)
+			sort.Strings(reasons)
+		}
 		m.healthy.Set(b2f(len(reasons) == 0))
 		if len(reasons) > 0 {
 			http.Error(w, light.RedactText(strings.Join(reasons, "\n")), http.StatusServiceUnavailable)

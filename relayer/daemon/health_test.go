@@ -86,3 +86,38 @@ func TestReadyzNamesADivergence(t *testing.T) {
 		t.Error("cityrelay_healthy is 1 with a diverging witness")
 	}
 }
+
+// A faulty witness (its conflicting header did not verify) and a dropped one make /readyz 503 with a
+// reason each, naming the chain and what to do, not the witness's address; the chain itself is not
+// reported halted. Agreeing and unchecked witnesses give no reason.
+func TestReadyzNamesFaultyWitnesses(t *testing.T) {
+	v := &verifiers{byChain: map[string]*verifier{}}
+	m := newMetrics(nil)
+	m.witnesses.add("seoul-1", fakeWitnessed{
+		{Witness: "https://rpc.example.com:443", State: light.WitnessAgrees, Height: 9},
+		{Witness: "http://10.0.0.7:26657", State: light.WitnessFaulty, Height: 9, Faults: 1},
+		{Witness: "http://10.0.0.8:26657", State: light.WitnessUnchecked},
+	})
+	m.witnesses.add("wego", fakeWitnessed{{Witness: "http://10.0.0.9:8545", State: light.WitnessDropped, Height: 70, Faults: light.MaxWitnessFaults}})
+	rec := httptest.NewRecorder()
+	readyz(newHealth(), v, time.Minute, func() bool { return true }, m, zerolog.Nop())(rec, httptest.NewRequest("GET", "/readyz", nil))
+	body := rec.Body.String()
+	lines := strings.Split(strings.TrimSpace(body), "\n")
+	if rec.Code != http.StatusServiceUnavailable || len(lines) != 2 ||
+		!strings.Contains(lines[0], "of seoul-1: faulty, served header 9 that does not verify from the trusted state (1 of 3 faults before it is dropped)") ||
+		!strings.Contains(lines[1], "of wego: dropped after 3 headers that do not verify from the trusted state; restart the daemon to re-admit it") {
+		t.Fatalf("readyz with a faulty and a dropped witness: %d %q", rec.Code, body)
+	}
+	for _, secret := range []string{"10.0.0.7", "10.0.0.9"} {
+		if strings.Contains(body, secret) {
+			t.Errorf("readyz shows %q: %s", secret, body)
+		}
+	}
+	// Once the faulty one agrees again (the dropped one stays dropped), only the dropped one is named.
+	m.witnesses.add("seoul-1", fakeWitnessed{{Witness: "http://10.0.0.7:26657", State: light.WitnessAgrees, Height: 10, Faults: 1}})
+	rec = httptest.NewRecorder()
+	readyz(newHealth(), v, time.Minute, func() bool { return true }, m, zerolog.Nop())(rec, httptest.NewRequest("GET", "/readyz", nil))
+	if body := rec.Body.String(); rec.Code != http.StatusServiceUnavailable || strings.Count(strings.TrimSpace(body), "\n") != 0 || !strings.Contains(body, "of wego: dropped") {
+		t.Fatalf("readyz with the dropped witness alone: %d %q", rec.Code, body)
+	}
+}

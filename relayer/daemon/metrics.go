@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -454,13 +455,16 @@ type witnessed interface {
 // witnessCollector exports the light clients' witness records as they are when scraped:
 // cityrelay_witness_agrees{chain,witness} (1 the witness served the verified header at its last
 // check, 0 it did not answer or diverged; no series before its first check, nor for a primary standing
-// in as its own witness) and cityrelay_divergences_total{chain} (divergences since the daemon started).
+// in as its own witness), cityrelay_witness_faulty{chain,witness} (1 its last conflicting header did
+// not verify from the trusted state, or it is dropped; the same series) and
+// cityrelay_divergences_total{chain} (divergences since the daemon started). EVM cities' witnesses are
+// in it too, with the city as the chain.
 // The witness label is the configured address reduced to scheme://host:port (light.RedactURL): as
 // many series as configured witnesses, and no credential in a label.
 type witnessCollector struct {
-	agrees, divergences *prometheus.Desc
-	mu                  sync.Mutex
-	clients             map[string]witnessed
+	agrees, divergences, faulty *prometheus.Desc
+	mu                          sync.Mutex
+	clients                     map[string]witnessed
 }
 
 func newWitnessCollector() *witnessCollector {
@@ -470,6 +474,9 @@ func newWitnessCollector() *witnessCollector {
 			[]string{"chain", "witness"}, nil),
 		divergences: prometheus.NewDesc("cityrelay_divergences_total",
 			"Witness headers that differed from the verified one (each refused, with an evidence file).", []string{"chain"}, nil),
+		faulty: prometheus.NewDesc("cityrelay_witness_faulty",
+			"1 when the witness's last conflicting header did not verify from the trusted state (not a fork: it lies), or it was dropped after light.MaxWitnessFaults such headers (a restart re-admits it).",
+			[]string{"chain", "witness"}, nil),
 		clients: map[string]witnessed{},
 	}
 }
@@ -481,9 +488,31 @@ func (w *witnessCollector) add(chain string, lc witnessed) {
 	w.clients[chain] = lc
 }
 
+// reasons are /readyz's lines for the witnesses that are faulty or dropped: the chain still verifies
+// through the others, but with less cross-checking than configured until an operator acts.
+func (w *witnessCollector) reasons() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []string
+	for chain, lc := range w.clients {
+		for _, s := range lc.Witnesses() {
+			switch s.State {
+			case light.WitnessFaulty:
+				out = append(out, fmt.Sprintf("witness %s of %s: faulty, served header %d that does not verify from the trusted state (%d of %d faults before it is dropped)",
+					s.Witness, chain, s.Height, s.Faults, light.MaxWitnessFaults))
+			case light.WitnessDropped:
+				out = append(out, fmt.Sprintf("witness %s of %s: dropped after %d headers that do not verify from the trusted state; restart the daemon to re-admit it",
+					s.Witness, chain, s.Faults))
+			}
+		}
+	}
+	return out
+}
+
 func (w *witnessCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- w.agrees
 	ch <- w.divergences
+	ch <- w.faulty
 }
 
 func (w *witnessCollector) Collect(ch chan<- prometheus.Metric) {
@@ -497,6 +526,7 @@ func (w *witnessCollector) Collect(ch chan<- prometheus.Metric) {
 				continue
 			}
 			ch <- prometheus.MustNewConstMetric(w.agrees, prometheus.GaugeValue, b2f(s.State == light.WitnessAgrees), chain, s.Witness)
+			ch <- prometheus.MustNewConstMetric(w.faulty, prometheus.GaugeValue, b2f(s.State == light.WitnessFaulty || s.State == light.WitnessDropped), chain, s.Witness)
 		}
 		ch <- prometheus.MustNewConstMetric(w.divergences, prometheus.CounterValue, float64(n), chain)
 	}

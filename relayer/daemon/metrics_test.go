@@ -62,8 +62,9 @@ type fakeWitnessed []light.WitnessStatus
 
 func (f fakeWitnessed) Witnesses() []light.WitnessStatus { return f }
 
-// The witness series: one agrees gauge per checked witness (none for an unchecked one or a primary
-// standing in), labelled by the reduced address; divergences counted per chain, 0 from the start.
+// The witness series: one agrees and one faulty gauge per checked witness (none for an unchecked one or
+// a primary standing in), labelled by the reduced address; divergences counted per chain, 0 from the
+// start (a faulty witness is no divergence).
 func TestWitnessSeries(t *testing.T) {
 	m := newMetrics(nil)
 	m.witnesses.add("seoul-1", fakeWitnessed{
@@ -71,6 +72,8 @@ func TestWitnessSeries(t *testing.T) {
 		{Witness: "http://10.0.0.9:26657", State: light.WitnessNoAnswer, Height: 9},
 		{Witness: "http://10.0.0.7:26657", State: light.WitnessDiverged, Height: 8, Divergences: 2},
 		{Witness: "http://10.0.0.8:26657", State: light.WitnessUnchecked},
+		{Witness: "http://10.0.0.5:26657", State: light.WitnessFaulty, Height: 9, Faults: 1},
+		{Witness: "http://10.0.0.6:26657", State: light.WitnessDropped, Height: 7, Faults: 3},
 	})
 	m.witnesses.add("bucheon-1", fakeWitnessed{{Witness: "http://bucheon:26657", Primary: true, State: light.WitnessAgrees, Height: 4}})
 	want := `
@@ -80,11 +83,20 @@ cityrelay_divergences_total{chain="bucheon-1"} 0
 cityrelay_divergences_total{chain="seoul-1"} 2
 # HELP cityrelay_witness_agrees 1 when the witness served the light client's verified header at its last cross-check, 0 when it did not answer or diverged.
 # TYPE cityrelay_witness_agrees gauge
+cityrelay_witness_agrees{chain="seoul-1",witness="http://10.0.0.5:26657"} 0
+cityrelay_witness_agrees{chain="seoul-1",witness="http://10.0.0.6:26657"} 0
 cityrelay_witness_agrees{chain="seoul-1",witness="http://10.0.0.7:26657"} 0
 cityrelay_witness_agrees{chain="seoul-1",witness="http://10.0.0.9:26657"} 0
 cityrelay_witness_agrees{chain="seoul-1",witness="https://rpc.example.com:443"} 1
+# HELP cityrelay_witness_faulty 1 when the witness's last conflicting header did not verify from the trusted state (not a fork: it lies), or it was dropped after light.MaxWitnessFaults such headers (a restart re-admits it).
+# TYPE cityrelay_witness_faulty gauge
+cityrelay_witness_faulty{chain="seoul-1",witness="http://10.0.0.5:26657"} 1
+cityrelay_witness_faulty{chain="seoul-1",witness="http://10.0.0.6:26657"} 1
+cityrelay_witness_faulty{chain="seoul-1",witness="http://10.0.0.7:26657"} 0
+cityrelay_witness_faulty{chain="seoul-1",witness="http://10.0.0.9:26657"} 0
+cityrelay_witness_faulty{chain="seoul-1",witness="https://rpc.example.com:443"} 0
 `
-	if err := testutil.GatherAndCompare(m.reg, strings.NewReader(want), "cityrelay_witness_agrees", "cityrelay_divergences_total"); err != nil {
+	if err := testutil.GatherAndCompare(m.reg, strings.NewReader(want), "cityrelay_witness_agrees", "cityrelay_divergences_total", "cityrelay_witness_faulty"); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -47,6 +47,8 @@ function witnessList(c) {
   for (const w of ws) {
     if (w.state === "no answer") lines.push(h("li", { class: "w-warn" }, `witness ${w.witness} did not answer at ${w.height}${w.error ? ": " + w.error : ""}`));
     if (w.state === "unchecked") lines.push(h("li", { class: "muted" }, `witness ${w.witness} not checked yet`));
+    if (w.state === "faulty") lines.push(h("li", { class: "w-warn" }, `witness ${w.witness} faulty at ${w.height}: its conflicting header does not verify (not a fork; it confirms nothing)`));
+    if (w.state === "dropped") lines.push(h("li", { class: "w-warn" }, `witness ${w.witness} dropped after headers that do not verify (since ${w.height}): restart the daemon to re-admit it`));
     if (w.state === "diverged" && !ds.some((d) => d.witness === w.witness && d.height === w.height)) ds.unshift(w);
   }
   for (const d of ds) {
