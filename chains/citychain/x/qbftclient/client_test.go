@@ -462,10 +462,13 @@ func TestStagingNetDoesNotFreeze(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.k.UpdateClient(f.ctx, id, &qbftclient.Misbehaviour{Header_1: honest,
-		Header_2: &qbftclient.Header{HeaderRlp: forged, TrustedHeight: h0, Ancestors: ancestors(t, f.chain, h0, n)}}); err != nil {
+	mb := &qbftclient.Misbehaviour{Header_1: honest, Header_2: &qbftclient.Header{HeaderRlp: forged, TrustedHeight: h0, Ancestors: ancestors(t, f.chain, h0, n)}}
+	gasBefore := f.ctx.GasMeter().GasConsumed()
+	if err := f.k.UpdateClient(f.ctx, id, mb); err != nil {
 		t.Fatalf("equivocation on the city's chain: %v", err)
 	}
+	t.Logf("misbehaviour with %d ancestors per header (%d bytes each): %d bytes, %d gas", len(mb.Header_2.Ancestors),
+		len(mb.Header_2.Ancestors[0]), mb.Size(), f.ctx.GasMeter().GasConsumed()-gasBefore)
 	if st := f.status(id); st != exported.Frozen {
 		t.Fatalf("client is %s after a real equivocation, want Frozen", st)
 	}
