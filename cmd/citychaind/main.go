@@ -158,6 +158,14 @@ func newApp(logger log.Logger, db dbm.DB, trace io.Writer, opts servertypes.AppO
 	return citychain.New(logger, db, trace, true, opts, server.DefaultBaseappOptions(opts)...)
 }
 
-func exportApp(log.Logger, dbm.DB, io.Writer, int64, bool, []string, servertypes.AppOptions, []string) (servertypes.ExportedApp, error) {
-	return servertypes.ExportedApp{}, errors.New("export is not supported by citychaind")
+func exportApp(logger log.Logger, db dbm.DB, trace io.Writer, height int64, forZeroHeight bool, jailAllowedAddrs []string,
+	opts servertypes.AppOptions, modulesToExport []string,
+) (servertypes.ExportedApp, error) {
+	app := citychain.New(logger, db, trace, height == -1, opts)
+	if height != -1 {
+		if err := app.LoadHeight(height); err != nil {
+			return servertypes.ExportedApp{}, fmt.Errorf("export at height %d: %w", height, err)
+		}
+	}
+	return app.ExportAppStateAndValidators(forZeroHeight, jailAllowedAddrs, modulesToExport)
 }

@@ -702,6 +702,36 @@ func (b *Bridge) onVerifyError(ctx context.Context, err error) {
 	}
 }
 
+// forkAncestry returns the ancestors (blocks trusted+1 .. fe.Height-1) of both headers of a fork, which
+// the city-qbft client needs to accept them as misbehaviour of its chain (the validators' keys may seal
+// other chains too). The witness that served the conflicting header is asked for its blocks below it;
+// when the primary's header links to them as well (two blocks sealed on one parent) they serve both,
+// else the primary's side is its verified headers. Nothing needs trusting here: the client checks
+// every link down to a block it trusts.
+func (b *Bridge) forkAncestry(ctx context.Context, fe *evm.ForkError, trusted uint64) (primary, conflicting [][]byte, err error) {
+	if fe.Height == trusted+1 {
+		return nil, nil, nil
+	}
+	if conflicting, err = witnessHeaders(ctx, fe.Witness, trusted+1, fe.Height-1); err != nil {
+		return nil, nil, fmt.Errorf("ancestors of the conflicting header at %d: %w", fe.Height, err)
+	}
+	parent, err := rlpParentHash(fe.Primary)
+	if err != nil {
+		return nil, nil, fmt.Errorf("primary header at %d: %w", fe.Height, err)
+	}
+	if linksTo(conflicting[len(conflicting)-1], parent) {
+		return conflicting, conflicting, nil
+	}
+	for n := trusted + 1; n < fe.Height; n++ {
+		vh, err := b.Source.VerifiedHeader(ctx, n)
+		if err != nil {
+			return nil, nil, fmt.Errorf("ancestor %d of the fork at %d: %w", n, fe.Height, err)
+		}
+		primary = append(primary, vh.RLP)
+	}
+	return primary, conflicting, nil
+}
+
 // ErrForkNotReportable: the fork is at or below the client's latest height, so no trusted consensus
 // state below it is known to verify both headers from.
 var ErrForkNotReportable = errors.New("fork not reportable as misbehaviour")
@@ -720,13 +750,21 @@ func (b *Bridge) ReportFork(ctx context.Context, fe *evm.ForkError) error {
 	if fe.Height <= trusted {
 		return fmt.Errorf("%w: fork at %d, client %s at %d", ErrForkNotReportable, fe.Height, b.Client, trusted)
 	}
+	if gap := fe.Height - trusted - 1; gap > qbftclient.MaxAncestors {
+		return fmt.Errorf("%w: fork at %d is %d blocks above the client's %d, more ancestors than a misbehaviour carries (%d)",
+			ErrForkNotReportable, fe.Height, gap, trusted, qbftclient.MaxAncestors)
+	}
+	primary, conflicting, err := b.forkAncestry(ctx, fe, trusted)
+	if err != nil {
+		return err
+	}
 	signer, err := b.Dest.Address(ctx)
 	if err != nil {
 		return err
 	}
 	mb, err := codectypes.NewAnyWithValue(&qbftclient.Misbehaviour{
-		Header_1: &qbftclient.Header{HeaderRlp: fe.Primary, TrustedHeight: trusted},
-		Header_2: &qbftclient.Header{HeaderRlp: fe.Conflicting, TrustedHeight: trusted},
+		Header_1: &qbftclient.Header{HeaderRlp: fe.Primary, TrustedHeight: trusted, Ancestors: primary},
+		Header_2: &qbftclient.Header{HeaderRlp: fe.Conflicting, TrustedHeight: trusted, Ancestors: conflicting},
 	})
 	if err != nil {
 		return err
@@ -736,6 +774,7 @@ func (b *Bridge) ReportFork(ctx context.Context, fe *evm.ForkError) error {
 		return fmt.Errorf("submit misbehaviour of %s to %s: %w", b.City, b.Dest.ChainID(), err)
 	}
 	b.Log.Warn().Str("tx", res.Hash).Int64("height", res.Height).Uint64("fork_height", fe.Height).
+		Uint64("trusted_height", trusted).Int("ancestors", len(primary)).
 		Msg("misbehaviour submitted: the city-qbft client is frozen until the city's registry admin registers a new client")
 	return nil
 }

@@ -535,6 +535,13 @@ func TestForkFreezesClient(t *testing.T) {
 		t.Fatalf("before the fork: %s", res.Status)
 	}
 
+	// Blocks the client on Bucheon has not seen: the misbehaviour carries them as the ancestry that
+	// binds both forked headers to the client's trusted block (issue 20).
+	for i := 0; i < 3; i++ {
+		if _, err := c.chain.Mine(); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// A light client with a witness, trusting the current head; then the fork one block above it.
 	trust := trustAt(t, c.chain, c.chain.Height())
 	forkAt, err := c.chain.Mine()

@@ -18,6 +18,7 @@ import (
 	upgradekeeper "cosmossdk.io/x/upgrade/keeper"
 	upgradetypes "cosmossdk.io/x/upgrade/types"
 	abci "github.com/cometbft/cometbft/abci/types"
+	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
 	dbm "github.com/cosmos/cosmos-db"
 	"github.com/cosmos/cosmos-sdk/baseapp"
 	"github.com/cosmos/cosmos-sdk/client"
@@ -337,10 +338,33 @@ func (app *App) RegisterNodeService(clientCtx client.Context, cfg config.Config)
 	nodeservice.RegisterNodeService(clientCtx, app.GRPCQueryRouter(), cfg)
 }
 
-// ExportAppStateAndValidators is not supported: a city chain is exported with a node snapshot.
-func (app *App) ExportAppStateAndValidators(bool, []string, []string) (servertypes.ExportedApp, error) {
-	return servertypes.ExportedApp{}, fmt.Errorf("export is not supported by citychain")
+// ExportAppStateAndValidators exports every module's state (or those of modulesToExport) at the last
+// committed height, with the bonded validators. A zero-height export (which would rewrite staking and
+// distribution history for a chain restarting at height 1) is not supported: a city chain restarted
+// from an export keeps its heights, which its DIDs' key and attestation heights refer to.
+func (app *App) ExportAppStateAndValidators(forZeroHeight bool, _ []string, modulesToExport []string) (servertypes.ExportedApp, error) {
+	if forZeroHeight {
+		return servertypes.ExportedApp{}, fmt.Errorf("citychain export: --for-zero-height is not supported: key and attestation heights of the did module refer to this chain's heights")
+	}
+	ctx := app.NewContextLegacy(true, cmtproto.Header{Height: app.LastBlockHeight()})
+	genState, err := app.ModuleManager.ExportGenesisForModules(ctx, app.enc.Codec, modulesToExport)
+	if err != nil {
+		return servertypes.ExportedApp{}, fmt.Errorf("citychain export: %w", err)
+	}
+	appState, err := json.MarshalIndent(genState, "", "  ")
+	if err != nil {
+		return servertypes.ExportedApp{}, fmt.Errorf("citychain export: encode app state: %w", err)
+	}
+	validators, err := staking.WriteValidators(ctx, app.StakingKeeper)
+	if err != nil {
+		return servertypes.ExportedApp{}, fmt.Errorf("citychain export: validators: %w", err)
+	}
+	return servertypes.ExportedApp{AppState: appState, Validators: validators, Height: app.LastBlockHeight() + 1,
+		ConsensusParams: app.BaseApp.GetConsensusParams(ctx)}, nil
 }
+
+// DIDStoreKey is the did module's store key (nil when the app was built without the module).
+func (app *App) DIDStoreKey() *storetypes.KVStoreKey { return app.keys[didtypes.StoreKey] }
 
 func (app *App) subspace(module string) paramstypes.Subspace {
 	s, _ := app.ParamsKeeper.GetSubspace(module)

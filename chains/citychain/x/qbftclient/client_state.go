@@ -17,6 +17,7 @@ import (
 	host "github.com/cosmos/ibc-go/v8/modules/core/24-host"
 	"github.com/cosmos/ibc-go/v8/modules/core/exported"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/rlp"
 
 	"github.com/cityrelay/cityrelay/light/qbft"
@@ -32,6 +33,14 @@ var (
 // SealRecoveryGas is charged per committed seal before it is recovered (the EVM's ecrecover price), so
 // a header with many seals costs its submitter, not the chain.
 const SealRecoveryGas = 3000
+
+// AncestorGas is charged per ancestor header a client message carries, before it is parsed and
+// hashed, so a long ancestry costs its submitter.
+const AncestorGas = 2000
+
+// MaxAncestors bounds the ancestry of one header: a submitter whose header is further above its
+// trusted block first updates the client closer to it.
+const MaxAncestors = 4096
 
 // Height is the IBC height of EVM block n (revision 0: an EVM chain has no revisions).
 func Height(n uint64) clienttypes.Height { return clienttypes.NewHeight(0, n) }
@@ -236,41 +245,132 @@ func (cs *ClientState) verifyHeader(ctx sdk.Context, cdc codec.BinaryCodec, clie
 	if err := m.ValidateBasic(); err != nil {
 		return nil, err
 	}
-	h, err := cs.verifySealed(ctx, cdc, clientStore, m)
+	h, trusted, err := cs.verifySealed(ctx, cdc, clientStore, m)
 	if err != nil {
 		return nil, err
 	}
-	return cs.consensusOf(h, m.AccountProof)
+	n := h.Number().Uint64()
+	// The seals say only that the validators signed this header, not on which chain: the same keys
+	// may seal a staging net. A header is bound to the client's chain by its parent hashes. An
+	// adjacent header carries that proof in itself, a skipping one in its ancestors when given (the
+	// relayer of today sends none: see the README on skipping updates).
+	chained := false
+	if len(m.Ancestors) > 0 || n == m.TrustedHeight+1 {
+		if err := descends(ctx, n, m.HeaderRlp, m.Ancestors, m.TrustedHeight, trusted); err != nil {
+			return nil, errorsmod.Wrapf(clienttypes.ErrInvalidHeader, "block %d: %s", n, err)
+		}
+		chained = true
+	}
+	// A header conflicting with a verified block freezes the client (CheckForMisbehaviour) only when
+	// it is proven to descend from a trusted block: otherwise it may be another chain's block, and
+	// anyone could freeze the client with a staging net's header.
+	if existing, ok := getConsensusState(clientStore, cdc, n); ok && !chained {
+		hash, err := h.Hash()
+		if err != nil {
+			return nil, errorsmod.Wrap(clienttypes.ErrInvalidHeader, err.Error())
+		}
+		if !bytes.Equal(existing.HeaderHash, hash.Bytes()) {
+			return nil, errorsmod.Wrapf(clienttypes.ErrInvalidHeader, "block %d %s conflicts with the verified block %x there and "+
+				"does not prove it descends from trusted block %d (ancestors): it may be another chain sealed by the same keys", n, hash, existing.HeaderHash, m.TrustedHeight)
+		}
+	}
+	return cs.consensusOf(h, m.HeaderRlp, m.AccountProof)
+}
+
+// descends checks that the header at n (headerRLP) descends from the trusted block at trustedHeight:
+// ancestors are the headers trustedHeight+1 .. n-1, each the parent of the next, the first a child of
+// the trusted block. A parent is named by its QBFT hash (Besu) or by keccak256 of its sealed RLP
+// (go-ethereum-based chains); the trusted block's RLP hash is known for consensus states stored since
+// rlp_hash exists.
+func descends(ctx sdk.Context, n uint64, headerRLP []byte, ancestors [][]byte, trustedHeight uint64, trusted *ConsensusState) error {
+	if n <= trustedHeight {
+		return fmt.Errorf("block %d is not above trusted block %d", n, trustedHeight)
+	}
+	if gap := n - trustedHeight - 1; uint64(len(ancestors)) != gap {
+		return fmt.Errorf("%d ancestors between trusted block %d and block %d, want %d", len(ancestors), trustedHeight, n, gap)
+	}
+	if len(ancestors) > MaxAncestors {
+		return fmt.Errorf("%d ancestors, at most %d: update the client closer to block %d first", len(ancestors), MaxAncestors, n)
+	}
+	ctx.GasMeter().ConsumeGas(uint64(len(ancestors))*AncestorGas, "city-qbft ancestors")
+	names := []common.Hash{common.BytesToHash(trusted.HeaderHash)} // the hashes a child of the last block may name
+	if len(trusted.RlpHash) == common.HashLength {
+		names = append(names, common.BytesToHash(trusted.RlpHash))
+	}
+	link := func(number uint64, raw []byte) error {
+		parent, err := parentHash(raw)
+		if err != nil {
+			return fmt.Errorf("block %d: %w", number, err)
+		}
+		for _, name := range names {
+			if parent == name {
+				return nil
+			}
+		}
+		return fmt.Errorf("block %d's parent is %s, not block %d (%v): not a descendant of trusted block %d", number, parent, number-1, names, trustedHeight)
+	}
+	for i, raw := range ancestors {
+		number := trustedHeight + 1 + uint64(i)
+		a, err := qbft.ParseHeader(raw)
+		if err != nil {
+			return fmt.Errorf("ancestor %d: %w", i, err)
+		}
+		if num := a.Number(); !num.IsUint64() || num.Uint64() != number {
+			return fmt.Errorf("ancestor %d is block %s, want %d", i, num, number)
+		}
+		if err := link(number, raw); err != nil {
+			return err
+		}
+		hash, err := a.Hash()
+		if err != nil {
+			return fmt.Errorf("ancestor %d: %w", i, err)
+		}
+		names = []common.Hash{hash, crypto.Keccak256Hash(raw)}
+	}
+	return link(n, headerRLP)
+}
+
+// parentHash is the parent hash of a header's RLP, its first field.
+func parentHash(headerRLP []byte) (common.Hash, error) {
+	var fields []rlp.RawValue
+	var parent common.Hash
+	if err := rlp.DecodeBytes(headerRLP, &fields); err != nil || len(fields) == 0 {
+		return parent, fmt.Errorf("header rlp is not a list: %v", err)
+	}
+	if err := rlp.DecodeBytes(fields[0], &parent); err != nil {
+		return parent, fmt.Errorf("parent hash: %w", err)
+	}
+	return parent, nil
 }
 
 // verifySealed checks a header's seals from its trusted consensus state (what misbehaviour needs: a
 // fork is proven by seals, not by the registry's state).
-func (cs *ClientState) verifySealed(ctx sdk.Context, cdc codec.BinaryCodec, clientStore storetypes.KVStore, m *Header) (*qbft.Header, error) {
+func (cs *ClientState) verifySealed(ctx sdk.Context, cdc codec.BinaryCodec, clientStore storetypes.KVStore, m *Header) (*qbft.Header, *ConsensusState, error) {
 	if m == nil || len(m.HeaderRlp) == 0 || m.TrustedHeight == 0 {
-		return nil, errorsmod.Wrap(clienttypes.ErrInvalidHeader, "a header needs its rlp and a trusted height")
+		return nil, nil, errorsmod.Wrap(clienttypes.ErrInvalidHeader, "a header needs its rlp and a trusted height")
 	}
 	h, err := qbft.ParseHeader(m.HeaderRlp)
 	if err != nil {
-		return nil, errorsmod.Wrap(clienttypes.ErrInvalidHeader, err.Error())
+		return nil, nil, errorsmod.Wrap(clienttypes.ErrInvalidHeader, err.Error())
 	}
 	ctx.GasMeter().ConsumeGas(uint64(h.SealCount())*SealRecoveryGas, "city-qbft seal recovery")
 	if !h.Number().IsUint64() {
-		return nil, errorsmod.Wrap(clienttypes.ErrInvalidHeader, "block number overflows")
+		return nil, nil, errorsmod.Wrap(clienttypes.ErrInvalidHeader, "block number overflows")
 	}
 	trusted, ok := getConsensusState(clientStore, cdc, m.TrustedHeight)
 	if !ok {
-		return nil, errorsmod.Wrapf(clienttypes.ErrConsensusStateNotFound, "no trusted consensus state at %d", m.TrustedHeight)
+		return nil, nil, errorsmod.Wrapf(clienttypes.ErrConsensusStateNotFound, "no trusted consensus state at %d", m.TrustedHeight)
 	}
 	tr := qbft.Trusted{Number: newBig(m.TrustedHeight), Time: time.Unix(int64(trusted.Timestamp), 0), Validators: trusted.addresses()}
 	if _, err := qbft.Verify(tr, h, cs.options(), ctx.BlockTime()); err != nil {
-		return nil, errorsmod.Wrapf(clienttypes.ErrInvalidHeader, "block %s from trusted %d: %s", h.Number(), m.TrustedHeight, err)
+		return nil, nil, errorsmod.Wrapf(clienttypes.ErrInvalidHeader, "block %s from trusted %d: %s", h.Number(), m.TrustedHeight, err)
 	}
-	return h, nil
+	return h, trusted, nil
 }
 
 // consensusOf builds the consensus state of a header whose seals were verified: the registry's account
 // proof against its state root gives the storage root.
-func (cs *ClientState) consensusOf(h *qbft.Header, accountProof [][]byte) (*verified, error) {
+func (cs *ClientState) consensusOf(h *qbft.Header, headerRLP []byte, accountProof [][]byte) (*verified, error) {
 	storageRoot, err := qbft.VerifyRegistryAccount(h.StateRoot(), cs.registry(), cs.codeHash(), accountProof)
 	if err != nil {
 		return nil, errorsmod.Wrapf(clienttypes.ErrInvalidHeader, "registry %s at block %s: %s", cs.registry(), h.Number(), err)
@@ -280,7 +380,8 @@ func (cs *ClientState) consensusOf(h *qbft.Header, accountProof [][]byte) (*veri
 		return nil, errorsmod.Wrap(clienttypes.ErrInvalidHeader, err.Error())
 	}
 	root := h.StateRoot()
-	cons := &ConsensusState{Timestamp: h.Time(), StateRoot: root.Bytes(), StorageRoot: storageRoot.Bytes(), HeaderHash: hash.Bytes()}
+	cons := &ConsensusState{Timestamp: h.Time(), StateRoot: root.Bytes(), StorageRoot: storageRoot.Bytes(), HeaderHash: hash.Bytes(),
+		RlpHash: crypto.Keccak256(headerRLP)}
 	for _, v := range h.Validators() {
 		cons.Validators = append(cons.Validators, v.Bytes())
 	}
@@ -294,8 +395,14 @@ func (cs *ClientState) verifyMisbehaviour(ctx sdk.Context, cdc codec.BinaryCodec
 	var numbers [2]*big.Int
 	var hashes [2]common.Hash
 	for i, hm := range []*Header{m.Header_1, m.Header_2} {
-		h, err := cs.verifySealed(ctx, cdc, clientStore, hm)
+		h, trusted, err := cs.verifySealed(ctx, cdc, clientStore, hm)
 		if err != nil {
+			return errorsmod.Wrapf(clienttypes.ErrInvalidMisbehaviour, "header %d: %s", i+1, err)
+		}
+		// Two headers at one height are a fork of this chain only if both descend from blocks the
+		// client trusts: the validators' keys may also seal another chain (a staging net), whose
+		// block at that height is no misbehaviour and must not freeze the client.
+		if err := descends(ctx, h.Number().Uint64(), hm.HeaderRlp, hm.Ancestors, hm.TrustedHeight, trusted); err != nil {
 			return errorsmod.Wrapf(clienttypes.ErrInvalidMisbehaviour, "header %d: %s", i+1, err)
 		}
 		if hashes[i], err = h.Hash(); err != nil {
@@ -352,7 +459,7 @@ func (cs *ClientState) UpdateState(ctx sdk.Context, cdc codec.BinaryCodec, clien
 	if err != nil {
 		return []exported.Height{} // VerifyClientMessage parsed it: unreachable
 	}
-	v, err := cs.consensusOf(h, m.AccountProof)
+	v, err := cs.consensusOf(h, m.HeaderRlp, m.AccountProof)
 	if err != nil {
 		return []exported.Height{} // VerifyClientMessage proved it: unreachable
 	}
@@ -418,7 +525,7 @@ func NewClient(cs ClientState, headerRLP []byte, accountProof [][]byte) (*Client
 	if err := cs.Validate(); err != nil {
 		return nil, nil, err
 	}
-	v, err := cs.consensusOf(h, accountProof)
+	v, err := cs.consensusOf(h, headerRLP, accountProof)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -3,6 +3,8 @@ package qbftclient_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -344,4 +346,148 @@ func TestUpdateStateIgnoresMisbehaviour(t *testing.T) {
 	if len(heights) != 0 || f.clientState(id).LatestHeight != h0 || f.status(id) != exported.Active {
 		t.Fatalf("UpdateState with misbehaviour: heights %v, latest %d, %s", heights, f.clientState(id).LatestHeight, f.status(id))
 	}
+}
+
+// ancestors are the raw headers of chain strictly between blocks from and to: the ancestry that
+// proves block to (or a block sharing its parent) descends from block from.
+func ancestors(t *testing.T, chain *evmdevnet.Chain, from, to uint64) [][]byte {
+	t.Helper()
+	var out [][]byte
+	for n := from + 1; n < to; n++ {
+		raw, err := chain.RawHeader(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, raw)
+	}
+	return out
+}
+
+// TestStagingNetDoesNotFreeze is issue 20 (4): the city's validator keys also seal a staging net (a
+// second QBFT chain from the same validator seed, with the same registry at the same address). The
+// staging net's block at a height the client verified is sealed by a quorum of the trusted
+// validators, yet it is no misbehaviour of the city's chain: it must not freeze the client, neither as
+// Misbehaviour nor as a conflicting update, and must not update it. A real equivocation on the city's
+// chain still freezes it.
+func TestStagingNetDoesNotFreeze(t *testing.T) {
+	f := newFixture(t)
+	staging, err := evmdevnet.Start(evmdevnet.Config{ChainID: 7002, Validators: 4, Seed: evmdevnet.DefaultSeed,
+		DevBalance: new(big.Int).Mul(evmdevnet.DefaultDevBalance, big.NewInt(2))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = staging.Close() })
+	if fmt.Sprint(staging.Validators()) != fmt.Sprint(f.chain.Validators()) {
+		t.Fatalf("staging validators %v, city's %v: the test needs the same keys", staging.Validators(), f.chain.Validators())
+	}
+	sc, err := staging.DeployCity(city, "residency")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Registry != f.city.Registry {
+		t.Fatalf("staging registry at %s, city's at %s: the test needs the same address", sc.Registry, f.city.Registry)
+	}
+	stagingHeader := func(n, trusted uint64, withAncestors bool) *qbftclient.Header {
+		t.Helper()
+		raw, err := staging.RawHeader(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := staging.Proof(sc.Registry, nil, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var acct [][]byte
+		for _, s := range res.AccountProof {
+			acct = append(acct, hexutil.MustDecode(s))
+		}
+		h := &qbftclient.Header{HeaderRlp: raw, AccountProof: acct, TrustedHeight: trusted}
+		if withAncestors {
+			h.Ancestors = ancestors(t, staging, trusted, n)
+		}
+		return h
+	}
+
+	id, h0 := f.create(f.params)
+	for i := 0; i < 3; i++ {
+		if _, err := f.chain.Mine(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := f.chain.Height()
+	for staging.Height() < n+1 {
+		if _, err := staging.Mine(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if a, b := f.stateRoot(n), stagingRoot(t, staging, n); bytes.Equal(a, b) {
+		t.Fatal("staging and city blocks are the same: the test needs two chains")
+	}
+	// The staging block is sealed by a quorum of the trusted validators: only the ancestry tells.
+	if err := f.k.UpdateClient(f.ctx, id, f.header(n, h0)); err != nil {
+		t.Fatalf("honest update to %d: %v", n, err)
+	}
+	honest := f.header(n, h0)
+	honest.Ancestors = ancestors(t, f.chain, h0, n)
+	stored := f.consensus(id, n)
+
+	refused := func(what string, msg exported.ClientMessage, reason string) {
+		t.Helper()
+		err := f.k.UpdateClient(f.ctx, id, msg)
+		if st := f.status(id); st != exported.Active {
+			t.Fatalf("%s: client is %s, want Active (%v)", what, st, err)
+		}
+		if err == nil || !strings.Contains(err.Error(), reason) {
+			t.Fatalf("%s: want a refusal for %q, got %v", what, reason, err)
+		}
+		t.Logf("%s refused: %v", what, err)
+	}
+	const notDescendant, noAncestry = "not a descendant of trusted block", "ancestors between trusted block"
+	refused("misbehaviour with the staging block, no ancestry", &qbftclient.Misbehaviour{Header_1: honest, Header_2: stagingHeader(n, h0, false)}, noAncestry)
+	refused("misbehaviour with the staging block and the staging ancestry", &qbftclient.Misbehaviour{Header_1: honest, Header_2: stagingHeader(n, h0, true)}, notDescendant)
+	refused("misbehaviour with the staging block first", &qbftclient.Misbehaviour{Header_1: stagingHeader(n, h0, true), Header_2: honest}, notDescendant)
+	refused("conflicting update with the staging block", stagingHeader(n, h0, false), "does not prove it descends")
+	refused("conflicting update with the staging block and its ancestry", stagingHeader(n, h0, true), notDescendant)
+	refused("adjacent update with the staging block", stagingHeader(h0+1, h0, false), notDescendant)
+	refused("skipping update with the staging block's ancestry", stagingHeader(n+1, h0, true), notDescendant)
+	if got := f.consensus(id, n); !bytes.Equal(got.HeaderHash, stored.HeaderHash) {
+		t.Fatalf("consensus state at %d changed to %x", n, got.HeaderHash)
+	}
+	if _, ok := f.k.GetClientConsensusState(f.ctx, id, qbftclient.Height(h0+1)); ok {
+		t.Fatal("the staging block was stored as a consensus state")
+	}
+
+	// A true fork of the city's chain, with its ancestry, still freezes the client.
+	forged, err := f.chain.Equivocate(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb := &qbftclient.Misbehaviour{Header_1: honest, Header_2: &qbftclient.Header{HeaderRlp: forged, TrustedHeight: h0, Ancestors: ancestors(t, f.chain, h0, n)}}
+	gasBefore := f.ctx.GasMeter().GasConsumed()
+	if err := f.k.UpdateClient(f.ctx, id, mb); err != nil {
+		t.Fatalf("equivocation on the city's chain: %v", err)
+	}
+	t.Logf("misbehaviour with %d ancestors per header (%d bytes each): %d bytes, %d gas", len(mb.Header_2.Ancestors),
+		len(mb.Header_2.Ancestors[0]), mb.Size(), f.ctx.GasMeter().GasConsumed()-gasBefore)
+	if st := f.status(id); st != exported.Frozen {
+		t.Fatalf("client is %s after a real equivocation, want Frozen", st)
+	}
+}
+
+func stagingRoot(t *testing.T, c *evmdevnet.Chain, n uint64) []byte {
+	t.Helper()
+	h, err := c.Header(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h.Root.Bytes()
+}
+
+func (f *fixture) consensus(id string, n uint64) *qbftclient.ConsensusState {
+	f.t.Helper()
+	cs, ok := f.k.GetClientConsensusState(f.ctx, id, qbftclient.Height(n))
+	if !ok {
+		f.t.Fatalf("no consensus state at %d", n)
+	}
+	return cs.(*qbftclient.ConsensusState)
 }

@@ -77,7 +77,8 @@ func (m *Misbehaviour) ValidateBasic() error {
 	if m.Header_1 == nil || m.Header_2 == nil {
 		return errorsmod.Wrap(clienttypes.ErrInvalidMisbehaviour, "misbehaviour needs two headers")
 	}
-	// A fork is proven by seals alone: the headers need no registry account proof.
+	// A fork is proven by seals and ancestry (checked with the client's store): the headers need no
+	// registry account proof.
 	for i, h := range []*Header{m.Header_1, m.Header_2} {
 		if len(h.HeaderRlp) == 0 || h.TrustedHeight == 0 {
 			return errorsmod.Wrapf(clienttypes.ErrInvalidMisbehaviour, "header %d needs its rlp and a trusted height", i+1)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	host "github.com/cosmos/ibc-go/v8/modules/core/24-host"
 )
 
 // DefaultGenesis is an empty registry bound to the did port.
@@ -63,10 +64,137 @@ func (gs GenesisState) Validate() error {
 		}
 		cities[c.ChainId], clients[c.ClientId] = true, c.ChainId
 	}
-	for _, a := range gs.Attestations {
-		if a.Id != AttestationID(a.SignBytes()) {
-			return fmt.Errorf("did genesis: attestation %s: id does not match its signing bytes", a.Id)
+	docs := make(map[string]*DIDDocument, len(gs.Dids))
+	for i := range gs.Dids {
+		docs[gs.Dids[i].Id] = &gs.Dids[i]
+	}
+	if err := validateAttestations(gs.Attestations, docs); err != nil {
+		return fmt.Errorf("did genesis: %w", err)
+	}
+	if err := validateForeign(gs.ForeignAttestations); err != nil {
+		return fmt.Errorf("did genesis: %w", err)
+	}
+	deliveries := map[string]bool{}
+	for _, d := range gs.Deliveries {
+		if err := host.ChannelIdentifierValidator(d.Channel); err != nil {
+			return fmt.Errorf("did genesis: delivery channel %q: %w", d.Channel, err)
 		}
+		if d.Sequence == 0 {
+			return fmt.Errorf("did genesis: delivery on %s has sequence 0", d.Channel)
+		}
+		if _, ok := DeliveryState_name[int32(d.State)]; !ok || d.State == DELIVERY_STATE_UNSPECIFIED {
+			return fmt.Errorf("did genesis: delivery %s/%d: state %d", d.Channel, d.Sequence, d.State)
+		}
+		k := string(DeliveryKey(d.Channel, d.Sequence))
+		if deliveries[k] {
+			return fmt.Errorf("did genesis: delivery %s/%d repeated", d.Channel, d.Sequence)
+		}
+		deliveries[k] = true
+	}
+	nonces := map[string]bool{}
+	for _, n := range gs.UsedNonces {
+		if err := ValidateChainID(n.OriginChainId); err != nil {
+			return fmt.Errorf("did genesis: used nonce: origin %q: %w", n.OriginChainId, err)
+		}
+		if err := validateDID(n.SenderDid); err != nil {
+			return fmt.Errorf("did genesis: used nonce: %w", err)
+		}
+		k := string(NonceKey(n.OriginChainId, n.SenderDid, n.Nonce))
+		if nonces[k] {
+			return fmt.Errorf("did genesis: nonce %d of %s from %s repeated", n.Nonce, n.SenderDid, n.OriginChainId)
+		}
+		nonces[k] = true
+	}
+	inbox := map[string]bool{}
+	for _, e := range gs.Inbox {
+		m := e.Message
+		if err := ValidateChainID(m.OriginChainId); err != nil {
+			return fmt.Errorf("did genesis: inbox: origin %q: %w", m.OriginChainId, err)
+		}
+		if err := validateDID(m.SenderDid); err != nil {
+			return fmt.Errorf("did genesis: inbox: %w", err)
+		}
+		if m.MsgId != MessageID(m.SignBytes()) {
+			return fmt.Errorf("did genesis: inbox message %s: id does not match its signing bytes", m.MsgId)
+		}
+		k := string(InboxKey(m.OriginChainId, m.MsgId))
+		if inbox[k] {
+			return fmt.Errorf("did genesis: inbox message %s from %s repeated", m.MsgId, m.OriginChainId)
+		}
+		inbox[k] = true
+		// A received message consumed its nonce in the same write: without the mark the message
+		// could be received a second time.
+		if !nonces[string(NonceKey(m.OriginChainId, m.SenderDid, m.Nonce))] {
+			return fmt.Errorf("did genesis: inbox message %s: nonce %d of %s from %s is not in used_nonces", m.MsgId, m.Nonce, m.SenderDid, m.OriginChainId)
+		}
+	}
+	return nil
+}
+
+// validateAttestations checks the attestations issued on this chain against their issuers' documents:
+// an attestation whose issuer DID were not carried could have that DID created anew by anyone, and a
+// sequence above the issuer's would let a signed message be accepted twice.
+func validateAttestations(atts []Attestation, docs map[string]*DIDDocument) error {
+	seen := map[string]bool{}
+	for _, a := range atts {
+		if a.Id != AttestationID(a.SignBytes()) {
+			return fmt.Errorf("attestation %s: id does not match its signing bytes", a.Id)
+		}
+		if seen[a.Id] {
+			return fmt.Errorf("attestation %s repeated", a.Id)
+		}
+		seen[a.Id] = true
+		if err := ValidateStatus(a.Status); err != nil {
+			return fmt.Errorf("attestation %s: %w", a.Id, err)
+		}
+		if a.IssuedHeight < 0 || a.StatusHeight < 0 {
+			return fmt.Errorf("attestation %s: negative height (issued %d, status %d)", a.Id, a.IssuedHeight, a.StatusHeight)
+		}
+		chainID, _, err := ParseDID(a.IssuerDid)
+		if err != nil {
+			return fmt.Errorf("attestation %s: %w", a.Id, err)
+		}
+		if chainID != a.OriginChainId {
+			return fmt.Errorf("attestation %s: issuer %s is not a DID of its origin %s", a.Id, a.IssuerDid, a.OriginChainId)
+		}
+		doc, ok := docs[a.IssuerDid]
+		if !ok {
+			return fmt.Errorf("attestation %s: issuer %s is not in dids", a.Id, a.IssuerDid)
+		}
+		if _, ok := doc.Method(a.IssuerMethod); !ok {
+			return fmt.Errorf("attestation %s: issuer method %s#%s is not in its document", a.Id, a.IssuerDid, a.IssuerMethod)
+		}
+		if a.IssuerSeq > doc.IssuerSeq || a.StatusSeq > doc.IssuerSeq {
+			return fmt.Errorf("attestation %s: issuer_seq %d / status_seq %d above %s's issuer_seq %d", a.Id, a.IssuerSeq, a.StatusSeq, doc.Id, doc.IssuerSeq)
+		}
+	}
+	return nil
+}
+
+// validateForeign checks the attestations received from other cities: one record per (origin, id).
+func validateForeign(fs []ForeignAttestation) error {
+	seen := map[string]bool{}
+	for _, f := range fs {
+		a := f.Attestation
+		if err := ValidateChainID(a.OriginChainId); err != nil {
+			return fmt.Errorf("foreign attestation %s: origin %q: %w", a.Id, a.OriginChainId, err)
+		}
+		if err := validateSimple("foreign attestation id", a.Id, MaxMsgIDLength); err != nil {
+			return err
+		}
+		if err := validateDID(a.IssuerDid); err != nil {
+			return fmt.Errorf("foreign attestation %s: %w", a.Id, err)
+		}
+		if !f.Tombstone {
+			if err := ValidateStatus(a.Status); err != nil {
+				return fmt.Errorf("foreign attestation %s: %w", a.Id, err)
+			}
+		}
+		k := string(ForeignAttestationKey(a.OriginChainId, a.Id))
+		if seen[k] {
+			return fmt.Errorf("foreign attestation %s from %s repeated", a.Id, a.OriginChainId)
+		}
+		seen[k] = true
 	}
 	return nil
 }

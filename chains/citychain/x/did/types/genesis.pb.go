@@ -70,7 +70,10 @@ func (m *Params) GetRegistryAdmin() string {
 	return ""
 }
 
-// GenesisState of the did module.
+// GenesisState of the did module: all of its state. An export carries every record of the store; the two
+// indexes (keyatt/: the not yet revoked attestations of each key; cityclient/: the city registry reversed)
+// are functions of the records and are rebuilt from them on import, so a genesis file cannot hold an
+// index that disagrees with its records.
 type GenesisState struct {
 	Params         Params          `protobuf:"bytes,1,opt,name=params,proto3" json:"params"`
 	PortId         string          `protobuf:"bytes,2,opt,name=port_id,json=portId,proto3" json:"port_id,omitempty"`
@@ -79,6 +82,15 @@ type GenesisState struct {
 	Attestations   []Attestation   `protobuf:"bytes,5,rep,name=attestations,proto3" json:"attestations"`
 	// cities is the city registry: which client speaks for which city chain.
 	Cities []City `protobuf:"bytes,6,rep,name=cities,proto3" json:"cities"`
+	// foreign_attestations are the attestations (and tombstones) received from other cities.
+	ForeignAttestations []ForeignAttestation `protobuf:"bytes,7,rep,name=foreign_attestations,json=foreignAttestations,proto3" json:"foreign_attestations"`
+	// deliveries are the records of the packets this chain's did port sent.
+	Deliveries []Delivery `protobuf:"bytes,8,rep,name=deliveries,proto3" json:"deliveries"`
+	// inbox holds the service messages received from other cities.
+	Inbox []InboxEntry `protobuf:"bytes,9,rep,name=inbox,proto3" json:"inbox"`
+	// used_nonces are the service-message nonces already consumed: a message replayed after an
+	// export must still be refused.
+	UsedNonces []UsedNonce `protobuf:"bytes,10,rep,name=used_nonces,json=usedNonces,proto3" json:"used_nonces"`
 }
 
 func (m *GenesisState) Reset()         { *m = GenesisState{} }
@@ -156,39 +168,138 @@ func (m *GenesisState) GetCities() []City {
 	return nil
 }
 
+func (m *GenesisState) GetForeignAttestations() []ForeignAttestation {
+	if m != nil {
+		return m.ForeignAttestations
+	}
+	return nil
+}
+
+func (m *GenesisState) GetDeliveries() []Delivery {
+	if m != nil {
+		return m.Deliveries
+	}
+	return nil
+}
+
+func (m *GenesisState) GetInbox() []InboxEntry {
+	if m != nil {
+		return m.Inbox
+	}
+	return nil
+}
+
+func (m *GenesisState) GetUsedNonces() []UsedNonce {
+	if m != nil {
+		return m.UsedNonces
+	}
+	return nil
+}
+
+// UsedNonce marks the service-message nonce of sender_did from origin_chain_id as used.
+type UsedNonce struct {
+	OriginChainId string `protobuf:"bytes,1,opt,name=origin_chain_id,json=originChainId,proto3" json:"origin_chain_id,omitempty"`
+	SenderDid     string `protobuf:"bytes,2,opt,name=sender_did,json=senderDid,proto3" json:"sender_did,omitempty"`
+	Nonce         uint64 `protobuf:"varint,3,opt,name=nonce,proto3" json:"nonce,omitempty"`
+}
+
+func (m *UsedNonce) Reset()         { *m = UsedNonce{} }
+func (m *UsedNonce) String() string { return proto.CompactTextString(m) }
+func (*UsedNonce) ProtoMessage()    {}
+func (*UsedNonce) Descriptor() ([]byte, []int) {
+	return fileDescriptor_d3599efd6f481b61, []int{2}
+}
+func (m *UsedNonce) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *UsedNonce) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_UsedNonce.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *UsedNonce) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_UsedNonce.Merge(m, src)
+}
+func (m *UsedNonce) XXX_Size() int {
+	return m.Size()
+}
+func (m *UsedNonce) XXX_DiscardUnknown() {
+	xxx_messageInfo_UsedNonce.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_UsedNonce proto.InternalMessageInfo
+
+func (m *UsedNonce) GetOriginChainId() string {
+	if m != nil {
+		return m.OriginChainId
+	}
+	return ""
+}
+
+func (m *UsedNonce) GetSenderDid() string {
+	if m != nil {
+		return m.SenderDid
+	}
+	return ""
+}
+
+func (m *UsedNonce) GetNonce() uint64 {
+	if m != nil {
+		return m.Nonce
+	}
+	return 0
+}
+
 func init() {
 	proto.RegisterType((*Params)(nil), "cityrelay.did.v1.Params")
 	proto.RegisterType((*GenesisState)(nil), "cityrelay.did.v1.GenesisState")
+	proto.RegisterType((*UsedNonce)(nil), "cityrelay.did.v1.UsedNonce")
 }
 
 func init() { proto.RegisterFile("cityrelay/did/v1/genesis.proto", fileDescriptor_d3599efd6f481b61) }
 
 var fileDescriptor_d3599efd6f481b61 = []byte{
-	// 372 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x74, 0x91, 0x41, 0x6b, 0xe2, 0x40,
-	0x14, 0xc7, 0x13, 0x75, 0xb3, 0xec, 0xe8, 0xba, 0xcb, 0xb0, 0xec, 0x06, 0x61, 0xa3, 0x08, 0x0b,
-	0x9e, 0x12, 0x74, 0x97, 0xed, 0xa1, 0x27, 0xad, 0x20, 0x5e, 0x4a, 0xb1, 0xed, 0xa5, 0x17, 0x19,
-	0x33, 0x43, 0x1c, 0x68, 0x32, 0x61, 0xe6, 0x45, 0x9a, 0x6f, 0xd1, 0x8f, 0xe5, 0xd1, 0x63, 0x4f,
-	0xa5, 0xe8, 0xa1, 0x5f, 0xa3, 0x64, 0x12, 0xab, 0x6d, 0xe8, 0xed, 0xe5, 0xff, 0x7e, 0xf3, 0x7b,
-	0x8f, 0x3c, 0xe4, 0xf8, 0x1c, 0x52, 0xc9, 0x6e, 0x49, 0xea, 0x51, 0x4e, 0xbd, 0x55, 0xdf, 0x0b,
-	0x58, 0xc4, 0x14, 0x57, 0x6e, 0x2c, 0x05, 0x08, 0xfc, 0xfd, 0xb5, 0xef, 0x52, 0x4e, 0xdd, 0x55,
-	0xbf, 0xf5, 0x23, 0x10, 0x81, 0xd0, 0x4d, 0x2f, 0xab, 0x72, 0xae, 0xd5, 0x2a, 0x79, 0x32, 0x5c,
-	0xf7, 0xba, 0x1e, 0xb2, 0x2e, 0x88, 0x24, 0xa1, 0xc2, 0x7f, 0x50, 0x53, 0xb2, 0x80, 0x2b, 0x90,
-	0xe9, 0x9c, 0xd0, 0x90, 0x47, 0xb6, 0xd9, 0x31, 0x7b, 0x5f, 0x66, 0x5f, 0xf7, 0xe9, 0x30, 0x0b,
-	0xbb, 0xcf, 0x15, 0xd4, 0x98, 0xe4, 0x6b, 0x5c, 0x02, 0x01, 0x86, 0xff, 0x23, 0x2b, 0xd6, 0x06,
-	0xcd, 0xd7, 0x07, 0xb6, 0xfb, 0x7e, 0x2d, 0x37, 0x9f, 0x30, 0xaa, 0xad, 0x1f, 0xdb, 0xc6, 0xac,
-	0xa0, 0xf1, 0x2f, 0xf4, 0x39, 0x16, 0x12, 0xe6, 0x9c, 0xda, 0x15, 0x3d, 0xc8, 0xca, 0x3e, 0xa7,
-	0x14, 0x9f, 0xa0, 0x1a, 0xe5, 0x54, 0xd9, 0xd5, 0x4e, 0xb5, 0x57, 0x1f, 0xfc, 0x2e, 0xeb, 0xc6,
-	0xd3, 0xf1, 0x58, 0xf8, 0x49, 0xc8, 0x22, 0x28, 0x9c, 0xfa, 0x01, 0x3e, 0x47, 0xdf, 0x40, 0x26,
-	0x0a, 0x18, 0x9d, 0x73, 0xa5, 0x12, 0x26, 0x95, 0x5d, 0xd3, 0x8e, 0x76, 0xd9, 0x71, 0x95, 0x83,
-	0x53, 0xcd, 0x15, 0x96, 0x26, 0x1c, 0x87, 0x0a, 0x4f, 0x50, 0x83, 0x00, 0x30, 0x05, 0x04, 0xb8,
-	0x88, 0x94, 0xfd, 0xe9, 0xa3, 0x85, 0x86, 0x07, 0xaa, 0x50, 0xbd, 0x79, 0x88, 0xff, 0x21, 0xcb,
-	0xe7, 0xc0, 0x99, 0xb2, 0x2d, 0xad, 0xf8, 0x59, 0x56, 0x9c, 0x71, 0x48, 0xf7, 0x3f, 0x28, 0x67,
-	0x47, 0xd7, 0xeb, 0xad, 0x63, 0x6e, 0xb6, 0x8e, 0xf9, 0xb4, 0x75, 0xcc, 0xfb, 0x9d, 0x63, 0x6c,
-	0x76, 0x8e, 0xf1, 0xb0, 0x73, 0x8c, 0x9b, 0xd3, 0x80, 0xc3, 0x32, 0x59, 0xb8, 0xbe, 0x08, 0xbd,
-	0xc3, 0x6d, 0x8f, 0xaa, 0x25, 0xe1, 0x91, 0xd2, 0x81, 0x2e, 0xbd, 0x3b, 0x7d, 0x78, 0x48, 0x63,
-	0xa6, 0x16, 0x96, 0x3e, 0xfc, 0xdf, 0x97, 0x00, 0x00, 0x00, 0xff, 0xff, 0xdc, 0x94, 0x4d, 0xb5,
-	0x5e, 0x02, 0x00, 0x00,
+	// 526 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x74, 0x93, 0xc1, 0x6f, 0xd3, 0x30,
+	0x14, 0xc6, 0x1b, 0xda, 0x66, 0xd4, 0x1d, 0x1b, 0x32, 0x15, 0x44, 0x85, 0x65, 0x55, 0x05, 0xa8,
+	0xa7, 0x44, 0x1b, 0x08, 0x90, 0xb8, 0xb0, 0xae, 0x30, 0xf5, 0x32, 0xa1, 0xc2, 0x2e, 0x48, 0x28,
+	0x4a, 0x63, 0x2f, 0x7d, 0xd2, 0x6a, 0x57, 0x7e, 0x4e, 0xb5, 0xfe, 0x03, 0x9c, 0xf9, 0xb3, 0x76,
+	0xdc, 0x91, 0x13, 0x42, 0xed, 0x3f, 0x82, 0x62, 0xb7, 0x5d, 0x47, 0xd8, 0xcd, 0xf9, 0xde, 0xf7,
+	0xfd, 0xde, 0xa7, 0xc8, 0x26, 0x7e, 0x02, 0x7a, 0xa6, 0xf8, 0x45, 0x3c, 0x0b, 0x19, 0xb0, 0x70,
+	0x7a, 0x10, 0xa6, 0x5c, 0x70, 0x04, 0x0c, 0x26, 0x4a, 0x6a, 0x49, 0x1f, 0xae, 0xe7, 0x01, 0x03,
+	0x16, 0x4c, 0x0f, 0x9a, 0x8d, 0x54, 0xa6, 0xd2, 0x0c, 0xc3, 0xfc, 0x64, 0x7d, 0xcd, 0x66, 0x81,
+	0x93, 0xdb, 0xcd, 0xac, 0x1d, 0x12, 0xf7, 0x73, 0xac, 0xe2, 0x31, 0xd2, 0x17, 0x64, 0x47, 0xf1,
+	0x14, 0x50, 0xab, 0x59, 0x14, 0xb3, 0x31, 0x08, 0xcf, 0x69, 0x39, 0x9d, 0xda, 0xe0, 0xc1, 0x4a,
+	0x3d, 0xca, 0xc5, 0xf6, 0x8f, 0x2a, 0xd9, 0x3e, 0xb1, 0x35, 0xbe, 0xe8, 0x58, 0x73, 0xfa, 0x86,
+	0xb8, 0x13, 0x43, 0x30, 0xfe, 0xfa, 0xa1, 0x17, 0xfc, 0x5b, 0x2b, 0xb0, 0x1b, 0xba, 0x95, 0xab,
+	0xdf, 0xfb, 0xa5, 0xc1, 0xd2, 0x4d, 0x9f, 0x90, 0xad, 0x89, 0x54, 0x3a, 0x02, 0xe6, 0xdd, 0x33,
+	0x8b, 0xdc, 0xfc, 0xb3, 0xcf, 0xe8, 0x5b, 0x52, 0x61, 0xc0, 0xd0, 0x2b, 0xb7, 0xca, 0x9d, 0xfa,
+	0xe1, 0x5e, 0x11, 0xd7, 0xeb, 0xf7, 0x7a, 0x32, 0xc9, 0xc6, 0x5c, 0xe8, 0x25, 0xd3, 0x04, 0xe8,
+	0x29, 0xd9, 0xd5, 0x2a, 0x43, 0xcd, 0x59, 0x04, 0x88, 0x19, 0x57, 0xe8, 0x55, 0x0c, 0x63, 0xbf,
+	0xc8, 0xf8, 0x6a, 0x8d, 0x7d, 0xe3, 0x5b, 0x52, 0x76, 0xf4, 0xa6, 0x88, 0xf4, 0x84, 0x6c, 0xc7,
+	0x5a, 0x73, 0xd4, 0xb1, 0x06, 0x29, 0xd0, 0xab, 0xde, 0x55, 0xe8, 0xe8, 0xc6, 0xb5, 0x44, 0xdd,
+	0x0a, 0xd2, 0xd7, 0xc4, 0x4d, 0x40, 0x03, 0x47, 0xcf, 0x35, 0x88, 0xc7, 0x45, 0xc4, 0x31, 0xe8,
+	0xd9, 0xea, 0x07, 0x59, 0x2f, 0xfd, 0x4e, 0x1a, 0xe7, 0x52, 0x71, 0x48, 0x45, 0x74, 0xab, 0xc6,
+	0x96, 0x61, 0x3c, 0x2f, 0x32, 0x3e, 0x59, 0x77, 0xb1, 0xcd, 0xa3, 0xf3, 0xc2, 0x04, 0xe9, 0x07,
+	0x42, 0x18, 0xbf, 0x80, 0x29, 0x57, 0x79, 0xb1, 0xfb, 0x06, 0xda, 0xfc, 0xcf, 0xcf, 0xb6, 0x9e,
+	0x55, 0xb9, 0x8d, 0x0c, 0x7d, 0x47, 0xaa, 0x20, 0x86, 0xf2, 0xd2, 0xab, 0x99, 0xf0, 0xb3, 0x62,
+	0xb8, 0x9f, 0x8f, 0x3f, 0x0a, 0xbd, 0x8e, 0xdb, 0x00, 0xed, 0x92, 0x7a, 0x86, 0x9c, 0x45, 0x42,
+	0x8a, 0x84, 0xa3, 0x47, 0x4c, 0xfe, 0x69, 0x31, 0x7f, 0x86, 0x9c, 0x9d, 0xe6, 0x9e, 0xd5, 0xf6,
+	0x6c, 0x25, 0x60, 0x7b, 0x44, 0x6a, 0xeb, 0x31, 0x7d, 0x49, 0x76, 0xa5, 0x82, 0x14, 0x44, 0x94,
+	0x8c, 0x62, 0x10, 0xf9, 0xa5, 0x5a, 0xde, 0x5e, 0x2b, 0x1f, 0xe7, 0x6a, 0x9f, 0xd1, 0x3d, 0x42,
+	0x90, 0x0b, 0xc6, 0x55, 0xc4, 0xd6, 0xf7, 0xae, 0x66, 0x95, 0x1e, 0x30, 0xda, 0x20, 0x55, 0x53,
+	0xc9, 0x2b, 0xb7, 0x9c, 0x4e, 0x65, 0x60, 0x3f, 0xba, 0x67, 0x57, 0x73, 0xdf, 0xb9, 0x9e, 0xfb,
+	0xce, 0x9f, 0xb9, 0xef, 0xfc, 0x5c, 0xf8, 0xa5, 0xeb, 0x85, 0x5f, 0xfa, 0xb5, 0xf0, 0x4b, 0xdf,
+	0xde, 0xa7, 0xa0, 0x47, 0xd9, 0x30, 0x48, 0xe4, 0x38, 0xbc, 0x79, 0x64, 0x1b, 0xa7, 0x7c, 0x2d,
+	0x1a, 0xc1, 0x1c, 0xc3, 0x4b, 0xf3, 0x02, 0xf5, 0x6c, 0xc2, 0x71, 0xe8, 0x9a, 0x17, 0xf8, 0xea,
+	0x6f, 0x00, 0x00, 0x00, 0xff, 0xff, 0xa2, 0x59, 0xea, 0x8a, 0xe7, 0x03, 0x00, 0x00,
 }
 
 func (m *Params) Marshal() (dAtA []byte, err error) {
@@ -241,6 +352,62 @@ func (m *GenesisState) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if len(m.UsedNonces) > 0 {
+		for iNdEx := len(m.UsedNonces) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.UsedNonces[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x52
+		}
+	}
+	if len(m.Inbox) > 0 {
+		for iNdEx := len(m.Inbox) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Inbox[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x4a
+		}
+	}
+	if len(m.Deliveries) > 0 {
+		for iNdEx := len(m.Deliveries) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Deliveries[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x42
+		}
+	}
+	if len(m.ForeignAttestations) > 0 {
+		for iNdEx := len(m.ForeignAttestations) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.ForeignAttestations[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x3a
+		}
+	}
 	if len(m.Cities) > 0 {
 		for iNdEx := len(m.Cities) - 1; iNdEx >= 0; iNdEx-- {
 			{
@@ -317,6 +484,48 @@ func (m *GenesisState) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *UsedNonce) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *UsedNonce) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *UsedNonce) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Nonce != 0 {
+		i = encodeVarintGenesis(dAtA, i, uint64(m.Nonce))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.SenderDid) > 0 {
+		i -= len(m.SenderDid)
+		copy(dAtA[i:], m.SenderDid)
+		i = encodeVarintGenesis(dAtA, i, uint64(len(m.SenderDid)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.OriginChainId) > 0 {
+		i -= len(m.OriginChainId)
+		copy(dAtA[i:], m.OriginChainId)
+		i = encodeVarintGenesis(dAtA, i, uint64(len(m.OriginChainId)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintGenesis(dAtA []byte, offset int, v uint64) int {
 	offset -= sovGenesis(v)
 	base := offset
@@ -376,6 +585,50 @@ func (m *GenesisState) Size() (n int) {
 			l = e.Size()
 			n += 1 + l + sovGenesis(uint64(l))
 		}
+	}
+	if len(m.ForeignAttestations) > 0 {
+		for _, e := range m.ForeignAttestations {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.Deliveries) > 0 {
+		for _, e := range m.Deliveries {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.Inbox) > 0 {
+		for _, e := range m.Inbox {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.UsedNonces) > 0 {
+		for _, e := range m.UsedNonces {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *UsedNonce) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.OriginChainId)
+	if l > 0 {
+		n += 1 + l + sovGenesis(uint64(l))
+	}
+	l = len(m.SenderDid)
+	if l > 0 {
+		n += 1 + l + sovGenesis(uint64(l))
+	}
+	if m.Nonce != 0 {
+		n += 1 + sovGenesis(uint64(m.Nonce))
 	}
 	return n
 }
@@ -698,6 +951,275 @@ func (m *GenesisState) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ForeignAttestations", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.ForeignAttestations = append(m.ForeignAttestations, ForeignAttestation{})
+			if err := m.ForeignAttestations[len(m.ForeignAttestations)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 8:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Deliveries", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Deliveries = append(m.Deliveries, Delivery{})
+			if err := m.Deliveries[len(m.Deliveries)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 9:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Inbox", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Inbox = append(m.Inbox, InboxEntry{})
+			if err := m.Inbox[len(m.Inbox)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 10:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field UsedNonces", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.UsedNonces = append(m.UsedNonces, UsedNonce{})
+			if err := m.UsedNonces[len(m.UsedNonces)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipGenesis(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *UsedNonce) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowGenesis
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: UsedNonce: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: UsedNonce: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field OriginChainId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.OriginChainId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field SenderDid", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.SenderDid = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Nonce", wireType)
+			}
+			m.Nonce = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Nonce |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
 		default:
 			iNdEx = preIndex
 			skippy, err := skipGenesis(dAtA[iNdEx:])
