@@ -1,12 +1,14 @@
 package qbft_test
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"encoding/hex"
 	"errors"
 	"math/big"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -97,6 +99,11 @@ func newChain(t testing.TB, n int) *chain {
 		}
 		c.keys = append(c.keys, k)
 	}
+	// Besu requires a header's validators in ascending order; keep the keys in that order.
+	sort.Slice(c.keys, func(i, j int) bool {
+		a, b := crypto.PubkeyToAddress(c.keys[i].PublicKey), crypto.PubkeyToAddress(c.keys[j].PublicKey)
+		return bytes.Compare(a[:], b[:]) < 0
+	})
 	return c
 }
 
