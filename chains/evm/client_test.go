@@ -1,12 +1,14 @@
 package evm
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"errors"
 	"fmt"
 	"math/big"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -165,6 +167,11 @@ func newTestChainBlooms(t testing.TB, root common.Hash, blocks int, blooms map[u
 		}
 		c.keys = append(c.keys, k)
 	}
+	// A header lists its validators in ascending order (Besu's BftValidatorsValidationRule); every
+	// window of the sorted keys is.
+	slices.SortFunc(c.keys, func(a, b *ecdsa.PrivateKey) int {
+		return bytes.Compare(crypto.PubkeyToAddress(a.PublicKey).Bytes(), crypto.PubkeyToAddress(b.PublicKey).Bytes())
+	})
 	parent := common.Hash{}
 	for n := range uint64(blocks) {
 		vals := c.validators(n)
