@@ -377,20 +377,9 @@ func (h *Header) IsIBFT2() bool { return h.proto == IBFT2 }
 func (h *Header) hashWith(keepRound bool) (common.Hash, error) {
 	fields := h.fields
 	if h.number.Sign() != 0 {
-		e := h.extra
-		list := []any{e.Vanity, e.Validators, e.Vote.rlp(h.proto)}
-		switch {
-		case h.proto == IBFT2 && keepRound:
-			list = append(list, []byte{byte(e.Round >> 24), byte(e.Round >> 16), byte(e.Round >> 8), byte(e.Round)})
-		case h.proto == IBFT2:
-		case keepRound:
-			list = append(list, uint64(e.Round), [][]byte{})
-		default:
-			list = append(list, uint64(0), [][]byte{})
-		}
-		extra, err := rlp.EncodeToBytes(list)
+		extra, err := h.extra.encodeForHash(h.proto, keepRound)
 		if err != nil {
-			return common.Hash{}, fmt.Errorf("%w: encode extraData: %v", ErrInvalidHeader, err)
+			return common.Hash{}, err
 		}
 		item, err := rlp.EncodeToBytes(extra)
 		if err != nil {
@@ -404,6 +393,28 @@ func (h *Header) hashWith(keepRound bool) (common.Hash, error) {
 		return common.Hash{}, fmt.Errorf("%w: encode header: %v", ErrInvalidHeader, err)
 	}
 	return crypto.Keccak256Hash(bz), nil
+}
+
+// encodeForHash is e as p's codec encodes it for a hash: QBFT encodeWithoutCommitSeals (keepRound)
+// or encodeWithoutCommitSealsAndRoundNumber, IBFT 2.0 the same, which leave the seals list (and round)
+// out. Besu holds the round in a Java int: a QBFT round of 2^31 or more is negative there and written
+// as the 8 bytes of the sign-extended long (RLPOutput.writeIntScalar, Bytes.minimalBytes).
+func (e extraData) encodeForHash(p Protocol, keepRound bool) ([]byte, error) {
+	list := []any{e.Vanity, e.Validators, e.Vote.rlp(p)}
+	switch {
+	case p == IBFT2 && keepRound:
+		list = append(list, []byte{byte(e.Round >> 24), byte(e.Round >> 16), byte(e.Round >> 8), byte(e.Round)})
+	case p == IBFT2:
+	case keepRound:
+		list = append(list, uint64(int64(int32(e.Round))), [][]byte{})
+	default:
+		list = append(list, uint64(0), [][]byte{})
+	}
+	bz, err := rlp.EncodeToBytes(list)
+	if err != nil {
+		return nil, fmt.Errorf("%w: encode extraData: %v", ErrInvalidHeader, err)
+	}
+	return bz, nil
 }
 
 // SealHash is what the validators sign: the header with its seals emptied, its round kept.
