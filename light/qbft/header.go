@@ -1,8 +1,9 @@
 // Package qbft verifies block headers of QBFT (Hyperledger Besu, GoQuorum) EVM chains without trusting
 // the node that serves them: the committed seals in a header's extraData are recovered over the seal
 // hash and must come from at least ceil(2n/3) of the header's validators; skipping from a trusted header
-// also needs at least f+1 of the trusted validators' seals, within the trusting period. Pure Go on
-// go-ethereum's rlp and crypto.
+// also needs at least f+1 of the trusted validators' seals, within the trusting period. extraData is
+// read and hashed as Besu's QbftExtraDataCodec or IbftExtraDataCodec and BftBlockHashing do (IBFT 2.0
+// headers too; see Protocol). Pure Go on go-ethereum's rlp and crypto.
 package qbft
 
 import (
