@@ -28,6 +28,7 @@
 package evmdevnet
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"encoding/binary"
@@ -36,6 +37,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -209,6 +211,11 @@ func Start(cfg Config) (*Chain, error) {
 		}
 		c.keys = append(c.keys, k)
 	}
+	// A header lists its validators in ascending order (Besu's BftValidatorsValidationRule); the keys
+	// are kept in that order.
+	slices.SortFunc(c.keys, func(a, b *ecdsa.PrivateKey) int {
+		return bytes.Compare(crypto.PubkeyToAddress(a.PublicKey).Bytes(), crypto.PubkeyToAddress(b.PublicKey).Bytes())
+	})
 	c.devKey = cfg.DevKey
 	if c.devKey == nil {
 		k, err := deriveKey(cfg.Seed, "dev", 0)

@@ -1,12 +1,10 @@
 package evmdevnet
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"errors"
 	"fmt"
 	"math/big"
-	"slices"
 	"sync/atomic"
 	"time"
 
@@ -108,8 +106,6 @@ func newEngine(keys []*ecdsa.PrivateKey) *engine {
 		e.validators = append(e.validators, a)
 		e.isVal[a] = true
 	}
-	// Besu's BftValidatorsValidationRule: a header lists its validators in ascending order.
-	slices.SortFunc(e.validators, func(a, b common.Address) int { return bytes.Compare(a[:], b[:]) })
 	e.sealers.Store(int64(len(keys)))
 	return e
 }
