@@ -372,7 +372,7 @@ func (c *Client) verifyBackward(ctx context.Context, height uint64, above *Verif
 		if err != nil {
 			return nil, err
 		}
-		if f.hash != want {
+		if !f.linkedBy(want) { // the QBFT hash (Besu) or keccak of the full header (go-ethereum chains)
 			return nil, fmt.Errorf("%w: %s serves block %d with hash %s, its verified child says %s", ErrHashMismatch, c.primary.url, h, f.hash, want)
 		}
 		if h == height {

@@ -1,0 +1,63 @@
+package evm
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/cityrelay/cityrelay/chains/evm/registry"
+	"github.com/cityrelay/cityrelay/chains/evmdevnet"
+	"github.com/cityrelay/cityrelay/light/qbft"
+)
+
+// TestVerifyBackwardOnGethLinkedChain: on a chain whose blocks link by keccak256 of the full header
+// (go-ethereum's hashing: evmdevnet), a block below the trusted one is verified by its verified child's
+// parent hash, as on a Besu chain (linked by the QBFT hash). It failed with ErrHashMismatch when only
+// the QBFT hash was compared.
+func TestVerifyBackwardOnGethLinkedChain(t *testing.T) {
+	chain, err := evmdevnet.Start(evmdevnet.Config{ChainID: 7101, Validators: 4, Seed: "backward"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer chain.Close()
+	city, err := chain.DeployCity("backward-evm", "residency")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 4; i++ {
+		if _, err := chain.Mine(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	top := chain.Height()
+	raw, err := chain.RawHeader(top)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := qbft.ParseHeader(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trust, err := qbft.NewTrustedHeader(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Dial(context.Background(), Config{ChainID: chain.ChainID(), RPC: chain.RPCURL(), Registry: city.Registry,
+		RegistryCodeHash: registry.RuntimeCodeHash, TrustingPeriod: 24 * time.Hour, StoreDir: t.TempDir()}, trust)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	below := top - 3
+	vh, err := c.VerifiedHeader(context.Background(), below)
+	if err != nil {
+		t.Fatalf("block %d below the trusted %d: %v", below, top, err)
+	}
+	want, err := chain.RawHeader(below)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vh.Height != below || string(vh.RLP) != string(want) {
+		t.Fatalf("block %d: got height %d and another header", below, vh.Height)
+	}
+}
