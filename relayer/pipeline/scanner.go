@@ -184,7 +184,8 @@ func (s *scanner) publish(ctx context.Context, ends []*relayer.End, events []cha
 	}
 	// Published asynchronously in windows (JetStream bounds the acks outstanding); the block counts as
 	// scanned only once every publish is acknowledged. An item's "observed" record goes out on the
-	// connection before the item itself, so a submitter's later record for it can never be overwritten;
+	// connection before the item itself, and only when the item has no record yet, so a submitter's
+	// later record for it can never be overwritten (by this scanner, another instance's or a rescan);
 	// a packet carrying an attestation id gets an index entry by that id beside it (best effort too).
 	for len(works) > 0 {
 		window := works[:min(len(works), publishWindow)]
@@ -195,7 +196,7 @@ func (s *scanner) publish(ctx context.Context, ends []*relayer.End, events []cha
 			if err != nil {
 				return 0, err
 			}
-			s.life.set(w.MsgID(), "observed", "")
+			s.life.observed(w.MsgID())
 			if id, ok := attested[w]; ok {
 				s.life.attested(id, w, w.Height)
 			}

@@ -164,6 +164,14 @@ func (l *lifecycle) set(msgID, state, reason string) {
 	l.put(msgID, Lifecycle{State: state, Reason: reason})
 }
 
+// observed records that a scanner saw the work, only when nothing is recorded for it yet: another
+// instance scanning the same block later (or a rescan) must not overwrite the record of a submitter
+// that already delivered it (KV create semantics: no earlier message on the key's subject).
+func (l *lifecycle) observed(msgID string) {
+	rec := Lifecycle{State: "observed", AtUnix: time.Now().Unix()}
+	l.publish(LifecycleKey(msgID), rec, msgID, rec.State, jetstream.WithExpectLastSequencePerSubject(0))
+}
+
 // put records rec, stamped with the time.
 func (l *lifecycle) put(msgID string, rec Lifecycle) {
 	rec.AtUnix = time.Now().Unix()
@@ -182,12 +190,12 @@ func (l *lifecycle) attested(id string, w *packets.Work, sendHeight int64) {
 }
 
 // publish writes rec under key without waiting for the server (a failure is logged at debug only).
-func (l *lifecycle) publish(key string, rec any, msgID, what string) {
+func (l *lifecycle) publish(key string, rec any, msgID, what string, opts ...jetstream.PublishOpt) {
 	bz, err := json.Marshal(rec)
 	if err != nil {
 		return
 	}
-	if _, err := l.js.PublishAsync(lifecycleSubject+key, bz); err != nil {
+	if _, err := l.js.PublishAsync(lifecycleSubject+key, bz, opts...); err != nil {
 		l.log.Debug().Err(err).Str("work", msgID).Str("state", what).Msg("lifecycle update dropped")
 	}
 }
