@@ -549,3 +549,32 @@ func Verify(tr Trusted, h *Header, o Options, now time.Time) ([]common.Address, 
 	}
 	return signers, nil
 }
+
+// ParentHash is the parent hash of a header's RLP, its first field (the header itself is not parsed
+// or checked).
+func ParentHash(headerRLP []byte) (common.Hash, error) {
+	var fields []rlp.RawValue
+	var parent common.Hash
+	if err := rlp.DecodeBytes(headerRLP, &fields); err != nil || len(fields) == 0 {
+		return parent, fmt.Errorf("header rlp is not a list: %v", err)
+	}
+	if err := rlp.DecodeBytes(fields[0], &parent); err != nil {
+		return parent, fmt.Errorf("parent hash: %w", err)
+	}
+	return parent, nil
+}
+
+// Links reports whether a child's parent hash names the header raw: by its QBFT hash (Besu) or by
+// keccak256 of its whole RLP (go-ethereum-based chains such as evmdevnet). Either commits to every
+// field of the header.
+func Links(raw []byte, parent common.Hash) bool {
+	if crypto.Keccak256Hash(raw) == parent {
+		return true
+	}
+	h, err := ParseHeader(raw)
+	if err != nil {
+		return false
+	}
+	hash, err := h.Hash()
+	return err == nil && hash == parent
+}

@@ -38,6 +38,7 @@ import (
 	"github.com/cityrelay/cityrelay/chains/citychain/x/qbftclient"
 	"github.com/cityrelay/cityrelay/chains/evm"
 	"github.com/cityrelay/cityrelay/chains/evm/registry"
+	"github.com/cityrelay/cityrelay/light/qbft"
 	"github.com/cityrelay/cityrelay/packets"
 	"github.com/cityrelay/cityrelay/relayer/pipeline"
 )
@@ -715,11 +716,11 @@ func (b *Bridge) forkAncestry(ctx context.Context, fe *evm.ForkError, trusted ui
 	if conflicting, err = witnessHeaders(ctx, fe.Witness, trusted+1, fe.Height-1); err != nil {
 		return nil, nil, fmt.Errorf("ancestors of the conflicting header at %d: %w", fe.Height, err)
 	}
-	parent, err := rlpParentHash(fe.Primary)
+	parent, err := qbft.ParentHash(fe.Primary)
 	if err != nil {
 		return nil, nil, fmt.Errorf("primary header at %d: %w", fe.Height, err)
 	}
-	if linksTo(conflicting[len(conflicting)-1], parent) {
+	if qbft.Links(conflicting[len(conflicting)-1], parent) {
 		return conflicting, conflicting, nil
 	}
 	for n := trusted + 1; n < fe.Height; n++ {

@@ -298,7 +298,7 @@ func descends(ctx sdk.Context, n uint64, headerRLP []byte, ancestors [][]byte, t
 		names = append(names, common.BytesToHash(trusted.RlpHash))
 	}
 	link := func(number uint64, raw []byte) error {
-		parent, err := parentHash(raw)
+		parent, err := qbft.ParentHash(raw)
 		if err != nil {
 			return fmt.Errorf("block %d: %w", number, err)
 		}
@@ -328,19 +328,6 @@ func descends(ctx sdk.Context, n uint64, headerRLP []byte, ancestors [][]byte, t
 		names = []common.Hash{hash, crypto.Keccak256Hash(raw)}
 	}
 	return link(n, headerRLP)
-}
-
-// parentHash is the parent hash of a header's RLP, its first field.
-func parentHash(headerRLP []byte) (common.Hash, error) {
-	var fields []rlp.RawValue
-	var parent common.Hash
-	if err := rlp.DecodeBytes(headerRLP, &fields); err != nil || len(fields) == 0 {
-		return parent, fmt.Errorf("header rlp is not a list: %v", err)
-	}
-	if err := rlp.DecodeBytes(fields[0], &parent); err != nil {
-		return parent, fmt.Errorf("parent hash: %w", err)
-	}
-	return parent, nil
 }
 
 // verifySealed checks a header's seals from its trusted consensus state (what misbehaviour needs: a
