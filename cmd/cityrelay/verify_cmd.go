@@ -42,18 +42,18 @@ func verifyCmd() *cobra.Command {
 				if _, ok := cfg.Chains[id]; ok {
 					oc, err := rt.Chain(id)
 					if err != nil {
-						return nil, false
+						return verify.Unavailable(id, err), true
 					}
 					olc, err := rt.Light(cmd.Context(), id)
 					if err != nil {
-						return nil, false
+						return verify.Unavailable(id, err), true
 					}
 					return verify.CosmosOrigin{Chain: oc, Headers: olc}, true
 				}
 				if _, ok := cfg.EvmCities[id]; ok {
 					ec, err := rt.EvmCity(cmd.Context(), id)
 					if err != nil {
-						return nil, false
+						return verify.Unavailable(id, err), true
 					}
 					return verify.EvmOrigin{City: id, Headers: ec}, true
 				}

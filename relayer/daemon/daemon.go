@@ -679,7 +679,7 @@ func mux(s site) (*http.ServeMux, func()) {
 // request never opens one (a file keyring would ask for its passphrase). A light client that cannot
 // open (its node down) is logged and its chain answers 503 until the daemon restarts.
 func openChains(ctx context.Context, o Options, lim limits, m *metrics) (*verifiers, error) {
-	v := &verifiers{byChain: map[string]*verifier{}, evm: map[string]verify.EvmHeaders{}}
+	v := &verifiers{byChain: map[string]*verifier{}, evm: map[string]verify.EvmHeaders{}, unopened: map[string]error{}}
 	for id := range o.Config.Chains {
 		c, err := o.Runtime.Chain(id)
 		if err != nil {
@@ -700,6 +700,7 @@ func openChains(ctx context.Context, o Options, lim limits, m *metrics) (*verifi
 		ec, err := o.Runtime.EvmCity(ctx, city)
 		if err != nil {
 			o.Log.Warn().Err(err).Str("city", city).Msg("EVM city's light client did not open; its attestations cannot be verified freshly until the daemon restarts")
+			v.unopened[city] = err
 			continue
 		}
 		v.evm[city] = ec

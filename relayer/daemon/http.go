@@ -433,6 +433,8 @@ type verifier struct {
 type verifiers struct {
 	byChain map[string]*verifier
 	evm     map[string]verify.EvmHeaders
+	// unopened are the EVM cities whose light client did not open at start, with why.
+	unopened map[string]error
 }
 
 // origin is the origin chain whose own status verify proves: a configured chain (its shared fresh
@@ -443,6 +445,9 @@ func (v *verifiers) origin(id string) (verify.Origin, bool) {
 	}
 	if e, ok := v.evm[id]; ok {
 		return verify.EvmOrigin{City: id, Headers: e}, true
+	}
+	if err, ok := v.unopened[id]; ok {
+		return verify.Unavailable(id, err), true
 	}
 	return nil, false
 }

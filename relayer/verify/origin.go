@@ -34,6 +34,19 @@ type Origin interface {
 // Origins finds the origin chain by its chain id (false: not configured here).
 type Origins func(chainID string) (Origin, bool)
 
+// Unavailable is a configured origin that cannot be read (its light client did not open): every
+// status asked of it fails with ErrNotFresh and err.
+func Unavailable(chainID string, err error) Origin { return unavailable{chainID, err} }
+
+type unavailable struct {
+	chain string
+	err   error
+}
+
+func (u unavailable) status(context.Context, reader, *clientInfo, string, Options) (*originState, error) {
+	return nil, fmt.Errorf("%w: %s is configured but cannot be read: %v", ErrNotFresh, u.chain, u.err)
+}
+
 // originState is what the origin itself proved of an attestation.
 type originState struct {
 	// att is the origin's record (nil: the origin proved it holds none).
@@ -88,7 +101,6 @@ func (o CosmosOrigin) status(ctx context.Context, rd reader, c *clientInfo, id s
 	if err != nil {
 		return nil, fmt.Errorf("%w: no fresh verified header of %s (max age %s): %v", ErrNotFresh, origin, opts.MaxOriginAge, err)
 	}
-	var appHash []byte
 	if lb.Height <= trustedHeight {
 		// The registered client is as new as our fresh header, or newer: our header at its height
 		// must be the block its consensus state holds, and the state proven is the one it commits to.
@@ -106,13 +118,12 @@ func (o CosmosOrigin) status(ctx context.Context, rd reader, c *clientInfo, id s
 		return nil, fmt.Errorf("%w: our light client's header %d of %s does not verify from %s's registered client %s (its state at %d): %v",
 			ErrNotFresh, lb.Height, origin, rd.chain.ChainID(), c.id, trustedHeight, err)
 	}
-	appHash = lb.AppHash
 	key := didtypes.AttestationKey(id)
 	p, err := o.Chain.QueryProven(ctx, didtypes.StoreKey, key, lb.Height-1)
 	if err != nil {
 		return nil, fmt.Errorf("%w: read %s/%s on %s: %v", ErrNotFresh, didtypes.StoreKey, key, origin, notCityChain(origin, err))
 	}
-	if err := light.VerifyProofAgainstAppHash(appHash, didtypes.StoreKey, key, p.Value, p.Ops); err != nil {
+	if err := light.VerifyProofAgainstAppHash(lb.AppHash, didtypes.StoreKey, key, p.Value, p.Ops); err != nil {
 		return nil, fmt.Errorf("%w: %s's proof of %s at %d: %v", ErrNotFresh, origin, key, lb.Height-1, err)
 	}
 	st := &originState{height: lb.Height, time: lb.Time}

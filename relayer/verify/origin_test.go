@@ -57,6 +57,9 @@ func TestFromOriginRules(t *testing.T) {
 		{"only a status change arrived, active at the origin", StatusPending, with(att(didtypes.ATTESTATION_STATUS_ACTIVE)), StatusPending,
 			"only a status change has arrived", nil},
 		{"origin not configured", StatusValid, nil, "", "not configured", ErrNotFresh},
+		{"origin configured, its light client not open", StatusValid, func(id string) (Origin, bool) {
+			return Unavailable(id, errors.New("no trusted header")), true
+		}, "", "seoul-1 is configured but cannot be read: no trusted header", ErrNotFresh},
 		{"origin not bound", StatusValid, func(string) (Origin, bool) {
 			return fakeOrigin{err: fmt.Errorf("%w: its header does not verify from the registered client", ErrNotFresh)}, true
 		}, "", "does not verify", ErrNotFresh},
