@@ -122,7 +122,7 @@ func (l *Linker) prove(ctx context.Context, to, from *End, key []byte) (*provenS
 	if err != nil {
 		return nil, fmt.Errorf("verify latest header of %s: %w", from.ChainID(), err)
 	}
-	update, lb, err := updateTo(ctx, to, from, lb)
+	update, lb, err := Client{Dst: to, Src: from}.updateTo(ctx, lb)
 	if err != nil {
 		return nil, err
 	}

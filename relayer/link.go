@@ -15,13 +15,7 @@ import (
 	host "github.com/cosmos/ibc-go/v8/modules/core/24-host"
 	ibcexported "github.com/cosmos/ibc-go/v8/modules/core/exported"
 	ibctm "github.com/cosmos/ibc-go/v8/modules/light-clients/07-tendermint"
-
-	"github.com/cityrelay/cityrelay/chains"
 )
-
-// maxClockDrift is how far a header's time may run ahead of the receiving chain's clock. City
-// chains are run by different operators; 20 s absorbs NTP drift without weakening expiry checks much.
-const maxClockDrift = 20 * time.Second
 
 // Path is a pair of ends to link, with the channel's application version and order.
 type Path struct {
@@ -98,10 +92,10 @@ func (l *Linker) Link(ctx context.Context, p *Path) error {
 
 // LinkConnection creates the path's clients and opens its connection.
 func (l *Linker) LinkConnection(ctx context.Context, p *Path) error {
-	if err := l.ensureClient(ctx, p, p.B, p.A, p.TrustingPeriodA); err != nil {
+	if err := l.ensureClient(ctx, p, Client{Dst: p.B, Src: p.A}, p.TrustingPeriodA); err != nil {
 		return err
 	}
-	if err := l.ensureClient(ctx, p, p.A, p.B, p.TrustingPeriodB); err != nil {
+	if err := l.ensureClient(ctx, p, Client{Dst: p.A, Src: p.B}, p.TrustingPeriodB); err != nil {
 		return err
 	}
 	return l.linkConnection(ctx, p)
@@ -111,44 +105,18 @@ func (l *Linker) LinkConnection(ctx context.Context, p *Path) error {
 // chains' applications decide (a stock relayer does exactly this).
 func (l *Linker) LinkChannel(ctx context.Context, p *Path) error { return l.linkChannel(ctx, p) }
 
-// ensureClient creates on dst a 07-tendermint client of src from src's latest verified header.
-func (l *Linker) ensureClient(ctx context.Context, p *Path, dst, src *End, trustingPeriod time.Duration) error {
-	if dst.ClientID != "" {
-		cs, err := clientState(ctx, dst.Chain, dst.ClientID)
-		if err != nil {
-			return err
-		}
-		if cs.ChainId != src.ChainID() {
-			return fmt.Errorf("client %s on %s tracks %s, not %s: %w", dst.ClientID, dst.ChainID(), cs.ChainId, src.ChainID(), ErrWrongClient)
-		}
-		return nil
+// ensureClient creates c (on c.Dst, a 07-tendermint client of c.Src from c.Src's latest verified
+// header), or checks that the client already recorded on c.Dst tracks c.Src.
+func (l *Linker) ensureClient(ctx context.Context, p *Path, c Client, trustingPeriod time.Duration) error {
+	if c.Dst.ClientID != "" {
+		return c.checkTracks(ctx)
 	}
-	lb, err := src.Light.VerifyLatest(ctx)
-	if err != nil {
-		return fmt.Errorf("verify latest header of %s: %w", src.ChainID(), err)
-	}
-	unbonding, err := src.Chain.UnbondingPeriod(ctx)
-	if err != nil {
-		return fmt.Errorf("query unbonding period of %s: %w", src.ChainID(), err)
-	}
-	if trustingPeriod == 0 {
-		trustingPeriod = unbonding * 2 / 3
-	}
-	if trustingPeriod >= unbonding {
-		return fmt.Errorf("trusting period %s of %s must be shorter than its unbonding period %s", trustingPeriod, src.ChainID(), unbonding)
-	}
-	cs := ibctm.NewClientState(src.ChainID(), ibctm.DefaultTrustLevel, trustingPeriod, unbonding, maxClockDrift,
-		src.height(lb.Height), commitmenttypes.GetSDKSpecs(), []string{"upgrade", "upgradedIBCState"})
-	cons := ibctm.NewConsensusState(lb.Time, commitmenttypes.NewMerkleRoot(lb.AppHash), lb.NextValidatorsHash)
-	signer, err := dst.Chain.Address(ctx)
+	msg, err := c.createMsg(ctx, trustingPeriod)
 	if err != nil {
 		return err
 	}
-	msg, err := clienttypes.NewMsgCreateClient(cs, cons, signer)
-	if err != nil {
-		return fmt.Errorf("build client of %s: %w", src.ChainID(), err)
-	}
-	return l.commit(ctx, p, dst, []sdk.Msg{msg}, stepTx{action: "create client of " + src.ChainID(),
+	dst := c.Dst
+	return l.commit(ctx, p, dst, []sdk.Msg{msg}, stepTx{action: "create client of " + c.Src.ChainID(),
 		event: clienttypes.EventTypeCreateClient, attr: clienttypes.AttributeKeyClientID, setID: func(id string) { dst.ClientID = id }})
 }
 
@@ -259,19 +227,4 @@ func withUpdate(update sdk.Msg, msg sdk.Msg) []sdk.Msg {
 		return []sdk.Msg{msg}
 	}
 	return []sdk.Msg{update, msg}
-}
-
-// eventAttr returns the value of attribute key in the first event of type typ.
-func eventAttr(events []chains.Event, typ, key string) (string, error) {
-	for _, ev := range events {
-		if ev.Type != typ {
-			continue
-		}
-		for _, a := range ev.Attributes {
-			if a.Key == key {
-				return a.Value, nil
-			}
-		}
-	}
-	return "", fmt.Errorf("%s.%s: %w", typ, key, ErrEventMissing)
 }

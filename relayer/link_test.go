@@ -80,14 +80,14 @@ func TestLinkDidAndTransfer(t *testing.T) {
 	// update-clients moves each client to the other chain's latest verified header.
 	for _, pair := range [][2]*relayer.End{{p.A, p.B}, {p.B, p.A}} {
 		dst, src := pair[0], pair[1]
-		before, _, err := relayer.UpdateClient(context.Background(), dst, src)
+		before, _, err := relayer.Client{Dst: dst, Src: src}.Update(context.Background())
 		if err != nil {
 			t.Fatalf("update %s on %s: %v", dst.ClientID, dst.ChainID(), err)
 		}
 		if err := net.Chain(src.ChainID()).WaitHeight(context.Background(), before+3); err != nil {
 			t.Fatal(err)
 		}
-		after, tx, err := relayer.UpdateClient(context.Background(), dst, src)
+		after, tx, err := relayer.Client{Dst: dst, Src: src}.Update(context.Background())
 		if err != nil {
 			t.Fatalf("update %s on %s: %v", dst.ClientID, dst.ChainID(), err)
 		}
@@ -103,16 +103,16 @@ func TestRefreshClient(t *testing.T) {
 	p, _ := linkPath(t, didtypes.PortID, didtypes.Version, nil)
 	ctx := context.Background()
 	now := time.Now()
-	left, trusting, err := relayer.ClientExpiry(ctx, p.B, now)
+	left, trusting, err := relayer.Client{Dst: p.B, Src: p.A}.Expiry(ctx, now)
 	if err != nil || left <= 0 || left > trusting {
 		t.Fatalf("expiry: left %s of %s, %v", left, trusting, err)
 	}
-	if updated, _, err := relayer.RefreshClient(ctx, p.B, p.A, 1.0/3, now); err != nil || updated {
+	if updated, _, err := (relayer.Client{Dst: p.B, Src: p.A}).Refresh(ctx, 1.0/3, now); err != nil || updated {
 		t.Fatalf("fresh client refreshed: %v %v", updated, err)
 	}
 	// Seen from a moment when only a fifth of the trusting period is left, it must be refreshed.
 	later := now.Add(trusting - trusting/5)
-	updated, after, err := relayer.RefreshClient(ctx, p.B, p.A, 1.0/3, later)
+	updated, after, err := relayer.Client{Dst: p.B, Src: p.A}.Refresh(ctx, 1.0/3, later)
 	if err != nil || !updated || after <= left-time.Second {
 		t.Fatalf("refresh: updated %v, left %s (was %s), %v", updated, after, left, err)
 	}

@@ -44,7 +44,7 @@ func TestQuietPathUpdateSkipsToTheTarget(t *testing.T) {
 	lc := lightClientVia(t, seoul.ChainID, counting.URL, t.TempDir()) // starts at seoul's latest header
 	src := &relayer.End{Chain: p.A.Chain, Light: lc, ClientID: p.A.ClientID, ConnectionID: p.A.ConnectionID, ChannelID: p.A.ChannelID, PortID: p.A.PortID}
 	calls.Store(0)
-	after, tx, err := relayer.UpdateClient(ctx, p.B, src)
+	after, tx, err := relayer.Client{Dst: p.B, Src: src}.Update(ctx)
 	if err != nil || tx == nil {
 		t.Fatalf("update of a client %d blocks behind: %v", behind-int64(before.ClientHeight), err)
 	}

@@ -69,7 +69,7 @@ func TestRelayAttestationAndAck(t *testing.T) {
 	if err := seoul.WaitHeight(ctx, sent.Height+2); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := relayer.UpdateClient(ctx, p.B, p.A); err != nil {
+	if _, _, err := (relayer.Client{Dst: p.B, Src: p.A}).Update(ctx); err != nil {
 		t.Fatal(err)
 	}
 	recvTx, seqs, err := r.RecvPackets(ctx, p.A, p.B, packets, sent.Height)

@@ -23,8 +23,8 @@ func TimedOut(p channeltypes.Packet, dst *End, lb *cmttypes.LightBlock) bool {
 // their timeout: a proof of the receipt's absence on dst, at a verified header of dst above
 // pastHeight (a header already past the timeouts), checked against its app hash. Packets dst did
 // receive are skipped (their acknowledgement settles them).
-func (r *Relayer) TimeoutPackets(ctx context.Context, src, dst *End, packets []channeltypes.Packet, pastHeight int64) (*TxInfo, []uint64, error) {
-	if len(packets) == 0 {
+func (r *Relayer) TimeoutPackets(ctx context.Context, src, dst *End, pks []channeltypes.Packet, pastHeight int64) (*TxInfo, []uint64, error) {
+	if len(pks) == 0 {
 		return nil, nil, nil
 	}
 	b, err := r.newBatch(ctx, src, dst, pastHeight-1)
@@ -32,7 +32,7 @@ func (r *Relayer) TimeoutPackets(ctx context.Context, src, dst *End, packets []c
 		return nil, nil, err
 	}
 	var seqs []uint64
-	for _, p := range packets {
+	for _, p := range pks {
 		if !TimedOut(p, dst, b.lb) {
 			continue
 		}

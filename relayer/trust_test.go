@@ -204,7 +204,7 @@ func TestExpiredClientStopsVerifying(t *testing.T) {
 
 	// From here on nothing updates the client: its latest consensus state is the one the relay left.
 	now := time.Now()
-	left, tp, err := relayer.ClientExpiry(ctx, p.B, now)
+	left, tp, err := relayer.Client{Dst: p.B, Src: p.A}.Expiry(ctx, now)
 	if err != nil || tp != trusting || left <= 0 {
 		t.Fatalf("client %s of seoul-1 on bucheon-1: %s of trusting period %s left (%v)", p.B.ClientID, left, tp, err)
 	}

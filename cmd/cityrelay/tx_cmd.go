@@ -58,7 +58,7 @@ func txCmd() *cobra.Command {
 				return err
 			}
 			for _, pair := range [][2]*relayer.End{{p.A, p.B}, {p.B, p.A}} {
-				h, tx, err := relayer.UpdateClient(cmd.Context(), pair[0], pair[1])
+				h, tx, err := relayer.Client{Dst: pair[0], Src: pair[1]}.Update(cmd.Context())
 				if err != nil {
 					return err
 				}

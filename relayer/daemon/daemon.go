@@ -481,7 +481,7 @@ func watch(ctx context.Context, o Options, paths []*relayer.Path, m *metrics, h 
 		for _, p := range paths {
 			for _, pair := range [][2]*relayer.End{{p.A, p.B}, {p.B, p.A}} {
 				dst, src := pair[0], pair[1]
-				updated, left, err := relayer.RefreshClient(ctx, dst, src, 1.0/3, time.Now())
+				updated, left, err := relayer.Client{Dst: dst, Src: src}.Refresh(ctx, 1.0/3, time.Now())
 				if err != nil && ctx.Err() == nil {
 					o.Log.Warn().Err(err).Str("path", p.Name).Str("chain", dst.ChainID()).Msg("client refresh failed")
 					continue

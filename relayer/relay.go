@@ -3,10 +3,8 @@ package relayer
 import (
 	"context"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	cmttypes "github.com/cometbft/cometbft/types"
@@ -19,89 +17,6 @@ import (
 	"github.com/cityrelay/cityrelay/chains"
 	ibcexported "github.com/cosmos/ibc-go/v8/modules/core/exported"
 )
-
-// Ack is an acknowledgement written on the chain that received packet.
-type Ack struct {
-	Packet channeltypes.Packet
-	Ack    []byte
-}
-
-// SendPackets extracts the packets of send_packet events. Events come from an RPC node and are not
-// trusted: a packet is relayed only with a proof of its commitment checked against a verified app
-// hash, and a forged event has no such commitment. A malformed event is skipped, not the others: the
-// packets of the well-formed ones are returned with an error (wrapping ErrBadEvent) naming each
-// skipped one.
-func SendPackets(events []chains.Event) ([]channeltypes.Packet, error) {
-	var out []channeltypes.Packet
-	var errs []error
-	for _, ev := range events {
-		if ev.Type != channeltypes.EventTypeSendPacket {
-			continue
-		}
-		p, _, err := packetFromEvent(ev)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		out = append(out, p)
-	}
-	return out, errors.Join(errs...)
-}
-
-// WrittenAcks extracts the acknowledgements of write_acknowledgement events (untrusted, as above;
-// malformed events are skipped and reported in the error).
-func WrittenAcks(events []chains.Event) ([]Ack, error) {
-	var out []Ack
-	var errs []error
-	for _, ev := range events {
-		if ev.Type != channeltypes.EventTypeWriteAck {
-			continue
-		}
-		p, ack, err := packetFromEvent(ev)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		out = append(out, Ack{Packet: p, Ack: ack})
-	}
-	return out, errors.Join(errs...)
-}
-
-func packetFromEvent(ev chains.Event) (channeltypes.Packet, []byte, error) {
-	attrs := make(map[string]string, len(ev.Attributes))
-	for _, a := range ev.Attributes {
-		attrs[a.Key] = a.Value
-	}
-	var p channeltypes.Packet
-	var err error
-	bad := func(key string, err error) (channeltypes.Packet, []byte, error) {
-		return channeltypes.Packet{}, nil, fmt.Errorf("%s event: attribute %s: %w: %v", ev.Type, key, ErrBadEvent, err)
-	}
-	if p.Sequence, err = strconv.ParseUint(attrs[channeltypes.AttributeKeySequence], 10, 64); err != nil {
-		return bad(channeltypes.AttributeKeySequence, err)
-	}
-	p.SourcePort, p.SourceChannel = attrs[channeltypes.AttributeKeySrcPort], attrs[channeltypes.AttributeKeySrcChannel]
-	p.DestinationPort, p.DestinationChannel = attrs[channeltypes.AttributeKeyDstPort], attrs[channeltypes.AttributeKeyDstChannel]
-	if p.Data, err = hex.DecodeString(attrs[channeltypes.AttributeKeyDataHex]); err != nil {
-		return bad(channeltypes.AttributeKeyDataHex, err)
-	}
-	if p.TimeoutHeight, err = clienttypes.ParseHeight(attrs[channeltypes.AttributeKeyTimeoutHeight]); err != nil {
-		return bad(channeltypes.AttributeKeyTimeoutHeight, err)
-	}
-	if p.TimeoutTimestamp, err = strconv.ParseUint(attrs[channeltypes.AttributeKeyTimeoutTimestamp], 10, 64); err != nil {
-		return bad(channeltypes.AttributeKeyTimeoutTimestamp, err)
-	}
-	var ack []byte
-	if ev.Type == channeltypes.EventTypeWriteAck {
-		if ack, err = hex.DecodeString(attrs[channeltypes.AttributeKeyAckHex]); err != nil {
-			return bad(channeltypes.AttributeKeyAckHex, err)
-		}
-	}
-	if err := p.ValidateBasic(); err != nil {
-		return bad("packet", err)
-	}
-	return p, ack, nil
-}
 
 // Relayer builds and submits packet messages with proofs checked against verified headers.
 type Relayer struct {
@@ -132,8 +47,8 @@ func (o *Outcome) badErr() error {
 
 // RecvPackets is Recv for callers that want every packet delivered: a refused packet is an error
 // (wrapping ErrBadEvent) even when the others were delivered.
-func (r *Relayer) RecvPackets(ctx context.Context, src, dst *End, packets []channeltypes.Packet, sentHeight int64) (*TxInfo, []uint64, error) {
-	o, err := r.Recv(ctx, src, dst, packets, sentHeight)
+func (r *Relayer) RecvPackets(ctx context.Context, src, dst *End, pks []channeltypes.Packet, sentHeight int64) (*TxInfo, []uint64, error) {
+	o, err := r.Recv(ctx, src, dst, pks, sentHeight)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -149,12 +64,12 @@ func (r *Relayer) RecvPackets(ctx context.Context, src, dst *End, packets []chan
 //
 // sentHeight is the height of the newest block that sent one of the packets: proofs come from a
 // verified header above it (the app hash of header h commits to the state after block h-1).
-func (r *Relayer) Recv(ctx context.Context, src, dst *End, packets []channeltypes.Packet, sentHeight int64) (*Outcome, error) {
+func (r *Relayer) Recv(ctx context.Context, src, dst *End, pks []channeltypes.Packet, sentHeight int64) (*Outcome, error) {
 	out := newOutcome()
-	if len(packets) == 0 {
+	if len(pks) == 0 {
 		return out, nil
 	}
-	todo, err := r.unreceived(ctx, dst, packets, out)
+	todo, err := r.unreceived(ctx, dst, pks, out)
 	if err != nil || len(todo) == 0 {
 		return out, err
 	}
@@ -164,7 +79,7 @@ func (r *Relayer) Recv(ctx context.Context, src, dst *End, packets []channeltype
 	}
 	lb := b.lb
 	proofs, err := proveAll(ctx, len(todo), func(ctx context.Context, i int) (*chains.Proof, error) {
-		p := packets[todo[i]]
+		p := pks[todo[i]]
 		return src.provenAt(ctx, r.Check, lb, ibcexported.StoreKey, host.PacketCommitmentKey(p.SourcePort, p.SourceChannel, p.Sequence))
 	})
 	if err != nil {
@@ -172,7 +87,7 @@ func (r *Relayer) Recv(ctx context.Context, src, dst *End, packets []channeltype
 	}
 	var uncommitted []int
 	for i, idx := range todo {
-		p, proven := packets[idx], proofs[i]
+		p, proven := pks[idx], proofs[i]
 		switch {
 		case proven.Value == nil:
 			uncommitted = append(uncommitted, idx)
@@ -184,7 +99,7 @@ func (r *Relayer) Recv(ctx context.Context, src, dst *End, packets []channeltype
 			out.Delivered = append(out.Delivered, p.Sequence)
 		}
 	}
-	if err := r.settleUncommitted(ctx, src, dst, packets, uncommitted, lb.Height, out); err != nil {
+	if err := r.settleUncommitted(ctx, src, dst, pks, uncommitted, lb.Height, out); err != nil {
 		return nil, err
 	}
 	if len(out.Delivered) == 0 {
@@ -199,7 +114,7 @@ func (r *Relayer) Recv(ctx context.Context, src, dst *End, packets []channeltype
 // settleUncommitted classifies the packets (by index) src holds no commitment for at proof height h:
 // received on dst after all (its acknowledgement deleted the commitment), timed out (the timeout
 // deleted it), or never sent: a forged event, Bad.
-func (r *Relayer) settleUncommitted(ctx context.Context, src, dst *End, packets []channeltypes.Packet, idxs []int, h int64, out *Outcome) error {
+func (r *Relayer) settleUncommitted(ctx context.Context, src, dst *End, pks []channeltypes.Packet, idxs []int, h int64, out *Outcome) error {
 	if len(idxs) == 0 {
 		return nil
 	}
@@ -209,7 +124,7 @@ func (r *Relayer) settleUncommitted(ctx context.Context, src, dst *End, packets 
 	}
 	received := r.receivedAt(ctx, dst, lb)
 	for _, idx := range idxs {
-		p := packets[idx]
+		p := pks[idx]
 		ok, err := received(p)
 		if err != nil {
 			return err
@@ -337,41 +252,6 @@ func (r *Relayer) Ack(ctx context.Context, src, dst *End, acks []Ack, writtenHei
 	return out, nil
 }
 
-// proofHeader returns a verified header of src above minHeight and, if dst's client of src has no
-// consensus state there, the update that brings it there. When the client is already above
-// minHeight, its own latest height is used and no update is sent (it would only cost gas).
-//
-// The client is read from dst's committed state at a verified header (committedClient): the tx built
-// on it is valid on its own, whichever other batches for dst are in flight and whenever they commit
-// (see updateTo).
-func (r *Relayer) proofHeader(ctx context.Context, dst, src *End, minHeight int64) (sdk.Msg, *cmttypes.LightBlock, error) {
-	cs, at, err := committedClient(ctx, dst, src)
-	if err != nil {
-		return nil, nil, err
-	}
-	if trusted := int64(cs.LatestHeight.RevisionHeight); trusted > minHeight {
-		lb, err := src.Light.VerifyHeight(ctx, trusted)
-		if err != nil {
-			return nil, nil, fmt.Errorf("verify %s header %d: %w", src.ChainID(), trusted, err)
-		}
-		return nil, lb, nil
-	}
-	wctx, cancel := context.WithTimeout(ctx, MaxHeightWait)
-	defer cancel()
-	lb, err := waitVerified(wctx, src, minHeight+1)
-	if err != nil {
-		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
-			return nil, nil, fmt.Errorf("%s header %d not verified within %s: %w", src.ChainID(), minHeight+1, MaxHeightWait, ErrHeightAhead)
-		}
-		return nil, nil, err
-	}
-	msg, err := updateMsg(ctx, dst, src, at, cs.LatestHeight, lb)
-	if err != nil {
-		return nil, nil, err
-	}
-	return msg, lb, nil
-}
-
 // MaxHeightWait bounds the wait for a source header above the items' heights: honest work is at most
 // a block or two ahead of a live light client; a height that stays out of reach is a bad item's.
 const MaxHeightWait = 20 * time.Second
@@ -397,19 +277,19 @@ func waitVerified(ctx context.Context, e *End, h int64) (*cmttypes.LightBlock, e
 // unreceived returns the indexes of the packets dst has not received yet. The node's answer is a
 // hint: a packet it says was received is Done only with its receipt proven on a verified header of
 // dst; otherwise it stays to deliver (delivering a received packet again is a no-op on chain).
-func (r *Relayer) unreceived(ctx context.Context, dst *End, packets []channeltypes.Packet, out *Outcome) ([]int, error) {
-	seqs := make([]uint64, len(packets))
-	for i, p := range packets {
+func (r *Relayer) unreceived(ctx context.Context, dst *End, pks []channeltypes.Packet, out *Outcome) ([]int, error) {
+	seqs := make([]uint64, len(pks))
+	for i, p := range pks {
 		seqs[i] = p.Sequence
 	}
-	unreceived, err := dst.Chain.UnreceivedPackets(ctx, packets[0].DestinationPort, packets[0].DestinationChannel, seqs)
+	unreceived, err := dst.Chain.UnreceivedPackets(ctx, pks[0].DestinationPort, pks[0].DestinationChannel, seqs)
 	if err != nil {
 		return nil, fmt.Errorf("query unreceived packets on %s: %w", dst.ChainID(), err)
 	}
 	return hinted(ctx, dst, seqs, unreceived, func(lb *cmttypes.LightBlock) func(int) (bool, error) {
 		received := r.receivedAt(ctx, dst, lb)
 		return func(idx int) (bool, error) {
-			ok, err := received(packets[idx])
+			ok, err := received(pks[idx])
 			if ok {
 				out.Done[idx] = fmt.Sprintf("receipt proven on %s at %d", dst.ChainID(), lb.Height)
 			}
@@ -456,9 +336,9 @@ type batch struct {
 }
 
 // newBatch starts a tx for to whose messages carry proofs from from at a verified header above
-// minHeight (see proofHeader).
+// minHeight (see Client.proofHeader).
 func (r *Relayer) newBatch(ctx context.Context, to, from *End, minHeight int64) (*batch, error) {
-	update, lb, err := r.proofHeader(ctx, to, from, minHeight)
+	update, lb, err := Client{Dst: to, Src: from}.proofHeader(ctx, minHeight)
 	if err != nil {
 		return nil, err
 	}
@@ -547,4 +427,26 @@ func proveAll(ctx context.Context, n int, prove func(context.Context, int) (*cha
 		})
 	}
 	return out, g.Wait()
+}
+
+// TxInfo identifies a committed tx.
+type TxInfo struct {
+	Hash    string
+	Height  int64
+	GasUsed int64
+	Events  []chains.Event
+	// Prove is the time spent querying and checking the batch's proofs; Timing breaks down the send.
+	Prove  time.Duration
+	Timing chains.TxTiming
+	// GasWanted and Fee are the tx's gas limit and fee; Msgs counts its messages, ClientUpdates
+	// the client updates among them.
+	GasWanted     uint64
+	Fee           chains.Coin
+	Msgs          int
+	ClientUpdates int
+}
+
+func txInfo(res *chains.TxResult, prove time.Duration, msgs, updates int) *TxInfo {
+	return &TxInfo{Hash: res.Hash, Height: res.Height, GasUsed: res.GasUsed, Events: res.Events, Prove: prove, Timing: res.Timing,
+		GasWanted: res.GasWanted, Fee: res.Fee, Msgs: msgs, ClientUpdates: updates}
 }
