@@ -12,10 +12,10 @@ import (
 	clienttypes "github.com/cosmos/ibc-go/v8/modules/core/02-client/types"
 	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
 	host "github.com/cosmos/ibc-go/v8/modules/core/24-host"
+	ibcexported "github.com/cosmos/ibc-go/v8/modules/core/exported"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/cityrelay/cityrelay/chains"
-	ibcexported "github.com/cosmos/ibc-go/v8/modules/core/exported"
 )
 
 // Relayer builds and submits packet messages with proofs checked against verified headers.
