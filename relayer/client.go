@@ -302,18 +302,16 @@ func (c Client) Update(ctx context.Context) (int64, *TxInfo, error) {
 // Expiry returns how long the client has left before its latest consensus state is older than the
 // trusting period (negative: expired), and the trusting period.
 func (c Client) Expiry(ctx context.Context, now time.Time) (left, trusting time.Duration, err error) {
-	dst := c.Dst
-	cs, err := clientState(ctx, dst.Chain, dst.ClientID)
+	// Both states are read with proofs at one verified header of Dst: a node that lied about them
+	// (a later timestamp, a longer trusting period) could otherwise make the refresh skip a client
+	// until it expires.
+	cs, lb, err := c.committed(ctx)
 	if err != nil {
 		return 0, 0, err
 	}
-	_, value, err := dst.Chain.ConsensusState(ctx, dst.ClientID, cs.LatestHeight)
+	cons, err := c.consensusState(ctx, lb, cs.LatestHeight)
 	if err != nil {
-		return 0, 0, fmt.Errorf("consensus state of %s on %s: %w", dst.ClientID, dst.ChainID(), err)
-	}
-	var cons ibctm.ConsensusState
-	if err := proto.Unmarshal(value, &cons); err != nil {
-		return 0, 0, fmt.Errorf("decode consensus state of %s: %w", dst.ClientID, err)
+		return 0, 0, err
 	}
 	return cons.Timestamp.Add(cs.TrustingPeriod).Sub(now), cs.TrustingPeriod, nil
 }

@@ -5,7 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cosmos/gogoproto/proto"
 	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
+	ibctm "github.com/cosmos/ibc-go/v8/modules/light-clients/07-tendermint"
 
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/light"
@@ -115,5 +117,45 @@ func TestRefreshClient(t *testing.T) {
 	updated, after, err := relayer.Client{Dst: p.B, Src: p.A}.Refresh(ctx, 1.0/3, later)
 	if err != nil || !updated || after <= left-time.Second {
 		t.Fatalf("refresh: updated %v, left %s (was %s), %v", updated, after, left, err)
+	}
+}
+
+// lyingClientReads answers the unproven client reads with a client state whose trusting period is a
+// century: a node that wants the relayer to let a client expire.
+type lyingClientReads struct{ relayer.Chain }
+
+func (l lyingClientReads) ClientState(ctx context.Context, clientID string) (string, []byte, error) {
+	typeURL, value, err := l.Chain.ClientState(ctx, clientID)
+	if err != nil {
+		return "", nil, err
+	}
+	var cs ibctm.ClientState
+	if err := proto.Unmarshal(value, &cs); err != nil {
+		return "", nil, err
+	}
+	cs.TrustingPeriod = 100 * 365 * 24 * time.Hour
+	value, err = proto.Marshal(&cs)
+	return typeURL, value, err
+}
+
+// TestRefreshIgnoresUnprovenClientState: the refresh reads the client with proofs, so a node lying in
+// its plain queries cannot make a client that is due look fresh.
+func TestRefreshIgnoresUnprovenClientState(t *testing.T) {
+	p, _ := linkPath(t, didtypes.PortID, didtypes.Version, nil)
+	ctx := context.Background()
+	honest := *p.B
+	lying := *p.B
+	lying.Chain = lyingClientReads{p.B.Chain}
+	_, trusting, err := relayer.Client{Dst: &honest, Src: p.A}.Expiry(ctx, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, told, err := relayer.Client{Dst: &lying, Src: p.A}.Expiry(ctx, time.Now())
+	if err != nil || told != trusting {
+		t.Fatalf("expiry through a lying node: trusting period %s (true %s), %v", told, trusting, err)
+	}
+	later := time.Now().Add(trusting - trusting/5)
+	if updated, _, err := (relayer.Client{Dst: &lying, Src: p.A}).Refresh(ctx, 1.0/3, later); err != nil || !updated {
+		t.Fatalf("a client due for refresh was skipped through a lying node: updated %v, %v", updated, err)
 	}
 }
