@@ -22,8 +22,8 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/cityrelay/cityrelay/chains/citychain/x/qbftclient"
-	"github.com/cityrelay/cityrelay/contracts"
 	"github.com/cityrelay/cityrelay/chains/evmdevnet"
+	"github.com/cityrelay/cityrelay/contracts"
 )
 
 const city = "gimpo-evm"
