@@ -10,8 +10,13 @@ pragma solidity 0.8.37;
 /// and `status[id]` (slot 6) against a verified state root; the storage layout below is therefore part of
 /// the protocol: never reorder, retype or remove a state variable; new ones go after the last.
 ///
-/// The contract has no immutables, so its runtime code is exactly the compiler's deployedBytecode and the
-/// code hash the light client pins is known before deployment.
+/// The contract has one immutable, evmChainId, set from block.chainid at deployment: the EVM writes it
+/// into the runtime code, so the runtime code (and its hash, which the city-qbft light client pins and
+/// checks in every header's account proof) is the compiler's deployedBytecode with the chain id at the
+/// offsets in build/CityAttestationRegistry.immutables.json. It differs per EVM chain: a staging net whose
+/// validators are this city's and whose registry sits at the same address (same deployer, same nonce)
+/// holds different code, so its headers cannot update this chain's client. It is never a constructor
+/// argument: whoever deploys the contract elsewhere cannot choose it.
 contract CityAttestationRegistry {
     // ---------------------------------------------------------------------------------------------
     // Storage (protocol: slot numbers are fixed)
@@ -51,6 +56,10 @@ contract CityAttestationRegistry {
         bytes32 id;
         uint64 block;
     }
+
+    /// @notice The EVM chain id (EIP-155) the registry was deployed on: block.chainid at deployment. An
+    /// immutable (in the code, not in storage), so it binds the runtime code hash to the chain.
+    uint256 public immutable evmChainId;
 
     // ---------------------------------------------------------------------------------------------
     // Constants (no storage)
@@ -115,6 +124,7 @@ contract CityAttestationRegistry {
         require(bytes(chainId_).length > 0, "CityAttestationRegistry: empty chain id");
         admin = msg.sender;
         chainId = chainId_;
+        evmChainId = block.chainid;
     }
 
     modifier onlyAdmin() {

@@ -2,7 +2,11 @@
 // Compiles contracts/CityAttestationRegistry.sol with solc-js (standard JSON) and writes
 //   <outdir>/CityAttestationRegistry.abi          the ABI, JSON
 //   <outdir>/CityAttestationRegistry.bin          creation bytecode, lowercase hex without 0x
-//   <outdir>/CityAttestationRegistry.bin-runtime  deployed (runtime) bytecode, lowercase hex without 0x
+//   <outdir>/CityAttestationRegistry.bin-runtime  deployed (runtime) bytecode, lowercase hex without 0x,
+//                                                 with zeros where the immutables go
+//   <outdir>/CityAttestationRegistry.immutables.json  where the EVM writes each immutable into the runtime
+//                                                 code at deployment: {"<name>": [{"start": byte offset,
+//                                                 "length": 32}, ...]}, sorted by start
 // each ending in a newline.
 //
 // Usage: node contracts/compile.js <solc-dir> <outdir>
@@ -12,6 +16,8 @@
 // london, optimizer on with 200 runs, viaIR (the issue function and its event carry more values than
 // the legacy code generator's stack can reach), and no metadata hash in the bytecode, so the code
 // depends only on the source's semantics and the compiler version, not on comments or file paths.
+// The one immutable, evmChainId (block.chainid at deployment), makes the deployed code differ per EVM
+// chain; Go's contracts.RuntimeCodeFor writes a chain id at the offsets of the .immutables.json file.
 'use strict';
 
 const fs = require('fs');
@@ -52,6 +58,7 @@ const input = {
     metadata: { bytecodeHash: 'none' },
     outputSelection: {
       [file]: {
+        '': ['ast'],
         [CONTRACT]: ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object', 'evm.deployedBytecode.immutableReferences'],
       },
     },
@@ -71,10 +78,37 @@ if (failed) {
 }
 
 const c = output.contracts[file][CONTRACT];
-// Immutables are patched into the runtime code at deployment, so the deployed code would differ from
-// deployedBytecode and its hash could not be pinned from the artifacts.
-if (Object.keys(c.evm.deployedBytecode.immutableReferences || {}).length > 0) {
-  fail('the contract has immutables: its deployed code would not equal bin-runtime');
+// Immutables are written into the runtime code at deployment (deployedBytecode holds zeros there):
+// name each by its declaration in the AST, and check the references are 32-byte words inside the code.
+const names = {};
+(function walk(node) {
+  if (Array.isArray(node)) {
+    node.forEach(walk);
+  } else if (node && typeof node === 'object') {
+    if (node.nodeType === 'VariableDeclaration' && node.mutability === 'immutable') {
+      names[String(node.id)] = node.name;
+    }
+    Object.values(node).forEach(walk);
+  }
+})(output.sources[file].ast);
+const runtimeLength = c.evm.deployedBytecode.object.length / 2;
+const immutables = {};
+for (const [id, refs] of Object.entries(c.evm.deployedBytecode.immutableReferences || {})) {
+  const name = names[id];
+  if (!name) {
+    fail(`immutable reference ${id} names no immutable declaration`);
+  }
+  const sorted = refs.map((r) => ({ start: r.start, length: r.length })).sort((a, b) => a.start - b.start);
+  for (const r of sorted) {
+    if (r.length !== 32 || r.start < 0 || r.start + r.length > runtimeLength) {
+      fail(`immutable ${name} at ${r.start}+${r.length}: not a 32-byte word inside the ${runtimeLength}-byte runtime code`);
+    }
+  }
+  immutables[name] = sorted;
+}
+const immutableNames = Object.keys(immutables).sort();
+if (immutableNames.join(',') !== 'evmChainId') {
+  fail(`immutables [${immutableNames}], want exactly [evmChainId] (Go's contracts.RuntimeCodeFor writes only it)`);
 }
 // Unlinked library placeholders would make the hex invalid.
 for (const hex of [c.evm.bytecode.object, c.evm.deployedBytecode.object]) {
@@ -87,4 +121,5 @@ fs.mkdirSync(outDir, { recursive: true });
 fs.writeFileSync(path.join(outDir, `${CONTRACT}.abi`), JSON.stringify(c.abi, null, 2) + '\n');
 fs.writeFileSync(path.join(outDir, `${CONTRACT}.bin`), c.evm.bytecode.object + '\n');
 fs.writeFileSync(path.join(outDir, `${CONTRACT}.bin-runtime`), c.evm.deployedBytecode.object + '\n');
+fs.writeFileSync(path.join(outDir, `${CONTRACT}.immutables.json`), JSON.stringify(immutables, null, 2) + '\n');
 process.stdout.write(`compiled ${CONTRACT} with solc ${solc.version()} into ${outDir}\n`);

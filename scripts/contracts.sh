@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Compile contracts/CityAttestationRegistry.sol and regenerate what is derived from it:
-#   contracts/build/CityAttestationRegistry.{abi,bin,bin-runtime}   solc artifacts (bin: lowercase hex, no 0x)
+#   contracts/build/CityAttestationRegistry.{abi,bin,bin-runtime}   solc artifacts (bin: lowercase hex, no 0x),
+#                                                                   embedded by Go package contracts
+#   contracts/build/CityAttestationRegistry.immutables.json         where the EVM writes the immutable
+#                                                                   evmChainId into the runtime code
 #   chains/evm/registry/registry.go                                 go-ethereum abigen (v2) bindings
-#   chains/evm/registry/CityAttestationRegistry.{abi,bin,bin-runtime}  copies embedded by artifacts.go
 #
 # Usage:
 #   scripts/contracts.sh           regenerate everything above
@@ -10,8 +12,9 @@
 #                                  differs (CI runs this)
 #
 # The compiler is solc-js from npm at a pinned version, installed once into contracts/.solc/<version>
-# (gitignored). The runtime code hash the city-qbft light client pins depends on the compiler version
-# and settings (contracts/compile.js), so changing either is a protocol change.
+# (gitignored). The runtime code hash the city-qbft light client pins (contracts.RuntimeCodeHashFor, per
+# EVM chain id) depends on the compiler version and settings (contracts/compile.js), so changing either
+# is a protocol change.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -63,9 +66,8 @@ compare() { # <fresh file> <committed file>
 		status=1
 	fi
 }
-for ext in abi bin bin-runtime; do
+for ext in abi bin bin-runtime immutables.json; do
 	compare "$tmp/build/$CONTRACT.$ext" "contracts/build/$CONTRACT.$ext"
-	compare "$tmp/registry/$CONTRACT.$ext" "chains/evm/registry/$CONTRACT.$ext"
 done
 compare "$tmp/registry/registry.go" chains/evm/registry/registry.go
 if [ "$status" -ne 0 ]; then

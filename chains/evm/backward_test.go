@@ -43,7 +43,7 @@ func TestVerifyBackwardOnGethLinkedChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, err := Dial(context.Background(), Config{ChainID: chain.ChainID(), RPC: chain.RPCURL(), Registry: city.Registry,
-		RegistryCodeHash: registry.RuntimeCodeHash, TrustingPeriod: 24 * time.Hour, StoreDir: t.TempDir()}, trust)
+		RegistryCodeHash: registry.RuntimeCodeHashFor(chain.ChainID()), TrustingPeriod: 24 * time.Hour, StoreDir: t.TempDir()}, trust)
 	if err != nil {
 		t.Fatal(err)
 	}

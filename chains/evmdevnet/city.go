@@ -1,6 +1,7 @@
 package evmdevnet
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/sha256"
 	"fmt"
@@ -49,6 +50,16 @@ func (c *Chain) DeployCity(cityChainID string, credentialTypes ...string) (*City
 	addr, err := c.Deploy(registry.DeployData(cityChainID), nil)
 	if err != nil {
 		return nil, fmt.Errorf("deploy registry for %s: %w", cityChainID, err)
+	}
+	// The registry's code holds block.chainid (its immutable evmChainId): what a city-qbft client of
+	// this chain pins is the hash of exactly this code.
+	code, err := c.Code(addr, c.Height())
+	if err != nil {
+		return nil, fmt.Errorf("registry code for %s: %w", cityChainID, err)
+	}
+	if !bytes.Equal(code, registry.RuntimeCodeFor(c.cfg.ChainID)) {
+		return nil, fmt.Errorf("registry for %s at %s: deployed code (%d bytes, hash %s) is not RuntimeCodeFor(%d) (hash %s)",
+			cityChainID, addr, len(code), crypto.Keccak256Hash(code), c.cfg.ChainID, registry.RuntimeCodeHashFor(c.cfg.ChainID))
 	}
 	key, err := crypto.ToECDSA(crypto.Keccak256([]byte("cityrelay/evmdevnet/issuer/" + cityChainID)))
 	if err != nil {

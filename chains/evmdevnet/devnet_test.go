@@ -20,6 +20,7 @@ import (
 	"github.com/ethereum/go-ethereum/trie"
 
 	"github.com/cityrelay/cityrelay/chains/evmdevnet"
+	"github.com/cityrelay/cityrelay/contracts"
 	"github.com/cityrelay/cityrelay/light/qbft"
 )
 
@@ -550,5 +551,46 @@ func TestNonceGap(t *testing.T) {
 	tx, pending, err := ec.TransactionByHash(ctx, later.Hash())
 	if err != nil || pending || tx.Hash() != later.Hash() {
 		t.Fatalf("transaction by hash: %v", err)
+	}
+}
+
+// TestDeployCityCodeIsChainBound: the registry a devnet deploys holds its chain id in its code
+// (immutable evmChainId = block.chainid): eth_getCode serves contracts.RuntimeCodeFor(chainID), so two
+// devnets from one seed (same validators, same deployer and nonce, same registry address) hold
+// registries with different code hashes.
+func TestDeployCityCodeIsChainBound(t *testing.T) {
+	var addrs []common.Address
+	var hashes []common.Hash
+	for _, chainID := range []uint64{evmdevnet.DefaultChainID, 7002} {
+		c := start(t, evmdevnet.Config{ChainID: chainID})
+		city, err := c.DeployCity("gimpo-evm", "residency")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ec, err := ethclient.Dial(c.RPCURL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, err := ec.CodeAt(context.Background(), city.Registry, nil)
+		ec.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(code, contracts.RuntimeCodeFor(chainID)) {
+			t.Fatalf("chain %d: eth_getCode of the registry is not RuntimeCodeFor(%d)", chainID, chainID)
+		}
+		if own, err := c.Code(city.Registry, c.Height()); err != nil || !bytes.Equal(own, code) {
+			t.Fatalf("chain %d: Code differs from eth_getCode: %v", chainID, err)
+		}
+		addrs, hashes = append(addrs, city.Registry), append(hashes, crypto.Keccak256Hash(code))
+		if hashes[len(hashes)-1] != contracts.RuntimeCodeHashFor(chainID) {
+			t.Fatalf("chain %d: code hash %s, RuntimeCodeHashFor %s", chainID, hashes[len(hashes)-1], contracts.RuntimeCodeHashFor(chainID))
+		}
+	}
+	if addrs[0] != addrs[1] {
+		t.Fatalf("registries at %s and %s: the same seed should give the same address", addrs[0], addrs[1])
+	}
+	if hashes[0] == hashes[1] {
+		t.Fatal("two chains' registries have one code hash")
 	}
 }

@@ -824,6 +824,19 @@ type AccountResult struct {
 	StorageProof []StorageResult `json:"storageProof"`
 }
 
+// Code returns the code of addr at block number (eth_getCode).
+func (c *Chain) Code(addr common.Address, number uint64) ([]byte, error) {
+	h, err := c.Header(number)
+	if err != nil {
+		return nil, err
+	}
+	st, err := c.stateAt(h)
+	if err != nil {
+		return nil, err
+	}
+	return st.GetCode(addr), nil
+}
+
 // Proof returns the EIP-1186 proof of an account and storage slots at block number: Merkle-Patricia
 // proofs from the state trie, against the block's state root.
 func (c *Chain) Proof(addr common.Address, slots []common.Hash, number uint64) (*AccountResult, error) {

@@ -1,7 +1,6 @@
-// Command gen writes the Go package chains/evm/registry's generated files from the solc artifacts of
-// CityAttestationRegistry: the abigen (v2) bindings, registry.go, and copies of the .abi, .bin and
-// .bin-runtime files that artifacts.go embeds (go:embed cannot reach outside the package directory).
-// It is go-ethereum's abigen used as a library, so the bindings follow the go-ethereum version in
+// Command gen writes the Go package chains/evm/registry's generated file from the solc artifacts of
+// CityAttestationRegistry: the abigen (v2) bindings, registry.go. (The artifacts themselves are
+// embedded by package contracts, from contracts/build.) It is go-ethereum's abigen used as a library, so the bindings follow the go-ethereum version in
 // go.mod. scripts/contracts.sh runs it; run it by hand as
 //
 //	go run ./contracts/gen -in contracts/build -out chains/evm/registry
@@ -61,11 +60,6 @@ func run(in, out string) error {
 	}
 	if err := os.WriteFile(filepath.Join(out, "registry.go"), []byte(header+code), 0o644); err != nil {
 		return err
-	}
-	for ext, b := range files {
-		if err := os.WriteFile(filepath.Join(out, contract+ext), b, 0o644); err != nil {
-			return err
-		}
 	}
 	return nil
 }

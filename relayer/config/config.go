@@ -42,7 +42,8 @@ type EvmCity struct {
 	RPC        string   `toml:"rpc"`
 	Witnesses  []string `toml:"witnesses"`
 	// Registry is the CityAttestationRegistry's address; RegistryCodeHash its runtime code hash
-	// (default: the hash of the registry this relayer was built with).
+	// (default: the hash of the registry this relayer was built with as deployed on EvmChainID: its
+	// code holds the chain id).
 	Registry         string   `toml:"registry"`
 	RegistryCodeHash string   `toml:"registry_code_hash"`
 	TrustingPeriod   Duration `toml:"trusting_period"`

@@ -49,7 +49,7 @@ func evmCitySetup(ctx context.Context, r *runner, o Options, cfg *config.Config,
 		if g.city, err = g.chain.DeployCity(Gimpo, "residency-card"); err != nil {
 			return 0, "", err
 		}
-		return int64(g.chain.Height()), fmt.Sprintf("%s, registry %s (code hash %s…)", g.chain.RPCURL(), g.city.Registry, registry.RuntimeCodeHash.Hex()[:12]), nil
+		return int64(g.chain.Height()), fmt.Sprintf("%s, registry %s (code hash %s…)", g.chain.RPCURL(), g.city.Registry, registry.RuntimeCodeHashFor(g.chain.ChainID()).Hex()[:12]), nil
 	}); err != nil {
 		if g.chain != nil {
 			return g, err

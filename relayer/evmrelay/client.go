@@ -17,7 +17,8 @@ type ClientParams struct {
 	City       string
 	EvmChainID uint64
 	Registry   [20]byte
-	// CodeHash is the registry's runtime code hash (zero: the compiled registry's, registry.RuntimeCodeHash).
+	// CodeHash is the registry's runtime code hash (zero: the compiled registry's on EvmChainID,
+	// registry.RuntimeCodeHashFor(EvmChainID); the city-qbft client refuses any other).
 	CodeHash       [32]byte
 	TrustingPeriod time.Duration
 	MaxClockDrift  time.Duration
@@ -29,7 +30,7 @@ type ClientParams struct {
 // proven through it is accepted.
 func CreateClient(ctx context.Context, src Source, dest Dest, p ClientParams) (string, error) {
 	if p.CodeHash == ([32]byte{}) {
-		p.CodeHash = registry.RuntimeCodeHash
+		p.CodeHash = registry.RuntimeCodeHashFor(p.EvmChainID)
 	}
 	if p.MaxClockDrift <= 0 {
 		p.MaxClockDrift = 10 * time.Second

@@ -103,7 +103,7 @@ func evmOrigins(city string) (verify.Origin, bool) {
 func dialEVM(t *testing.T, chain *evmdevnet.Chain, city *evmdevnet.City, rpc string) *evm.Client {
 	t.Helper()
 	src, err := evm.Dial(context.Background(), evm.Config{ChainID: chain.ChainID(), RPC: rpc, Registry: city.Registry,
-		RegistryCodeHash: registry.RuntimeCodeHash, TrustingPeriod: 24 * time.Hour, StoreDir: t.TempDir()}, trustAt(t, chain, chain.Height()))
+		RegistryCodeHash: registry.RuntimeCodeHashFor(chain.ChainID()), TrustingPeriod: 24 * time.Hour, StoreDir: t.TempDir()}, trustAt(t, chain, chain.Height()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -469,7 +469,7 @@ func TestLyingNodesAndForgeries(t *testing.T) {
 func dialEVMAt(t *testing.T, c *evmCity, rpc string) *evm.Client {
 	t.Helper()
 	src, err := evm.Dial(context.Background(), evm.Config{ChainID: c.chain.ChainID(), RPC: rpc, Registry: c.city.Registry,
-		RegistryCodeHash: registry.RuntimeCodeHash, TrustingPeriod: 24 * time.Hour, StoreDir: t.TempDir()}, trustAt(t, c.chain, c.chain.Height()-1))
+		RegistryCodeHash: registry.RuntimeCodeHashFor(c.chain.ChainID()), TrustingPeriod: 24 * time.Hour, StoreDir: t.TempDir()}, trustAt(t, c.chain, c.chain.Height()-1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -553,7 +553,7 @@ func TestForkFreezesClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	src, err := evm.Dial(ctx, evm.Config{ChainID: c.chain.ChainID(), RPC: c.chain.RPCURL(), Witnesses: []string{forkingWitness(t, c.chain.RPCURL(), forkAt, forged)},
-		Registry: c.city.Registry, RegistryCodeHash: registry.RuntimeCodeHash, TrustingPeriod: 24 * time.Hour, StoreDir: t.TempDir()}, trust)
+		Registry: c.city.Registry, RegistryCodeHash: registry.RuntimeCodeHashFor(c.chain.ChainID()), TrustingPeriod: 24 * time.Hour, StoreDir: t.TempDir()}, trust)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -204,7 +204,7 @@ func (r *Runtime) EvmCity(ctx context.Context, id string) (*evm.Client, error) {
 	if !ok {
 		return nil, fmt.Errorf("evm city %s: %w", id, ErrUnknown)
 	}
-	codeHash := registry.RuntimeCodeHash
+	codeHash := registry.RuntimeCodeHashFor(ec.EvmChainID) // the registry holds its chain id: its code hash is the chain's
 	if ec.RegistryCodeHash != "" {
 		codeHash = common.HexToHash(ec.RegistryCodeHash)
 	}

@@ -1,52 +1,31 @@
 package registry
 
 import (
-	_ "embed" // the solc artifacts below
-	"encoding/hex"
-	"strings"
-
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/cityrelay/cityrelay/contracts"
 )
 
-// ABI is the contract's JSON ABI, as solc wrote it.
-//
-//go:embed CityAttestationRegistry.abi
-var ABI string
+// ABI is the contract's JSON ABI, as solc wrote it (contracts.ABI).
+var ABI = contracts.ABI
 
-// The solc bytecode, lowercase hex without 0x. These files are copies of contracts/build's, made by
-// scripts/contracts.sh: go:embed cannot reach outside the package directory.
-var (
-	//go:embed CityAttestationRegistry.bin
-	binHex string
-	//go:embed CityAttestationRegistry.bin-runtime
-	binRuntimeHex string
-)
+// Bytecode is the creation code; a deployment's data is Bytecode followed by the ABI-encoded
+// constructor argument (see DeployData).
+var Bytecode = contracts.CreationCode()
 
-var (
-	// Bytecode is the creation code; a deployment's data is Bytecode followed by the ABI-encoded
-	// constructor argument (see DeployData).
-	Bytecode = mustHex("bin", binHex)
-	// RuntimeCode is the code a deployment leaves at the contract's address. The contract has no
-	// immutables (contracts/compile.js refuses them), so it is exactly the compiler's deployed bytecode,
-	// whatever the constructor argument.
-	RuntimeCode = mustHex("bin-runtime", binRuntimeHex)
-	// RuntimeCodeHash is keccak256(RuntimeCode): the code hash of every deployed registry, which the
-	// city-qbft light client pins and checks against the registry's account proof.
-	RuntimeCodeHash = common.BytesToHash(crypto.Keccak256(RuntimeCode))
-)
+// RuntimeCodeFor is the code a deployment leaves at the contract's address on the EVM chain chainID:
+// the compiler's deployed bytecode with chainID written into the immutable evmChainId
+// (contracts.RuntimeCodeFor). Whatever the constructor argument, it depends only on the chain.
+func RuntimeCodeFor(chainID uint64) []byte { return contracts.RuntimeCodeFor(chainID) }
+
+// RuntimeCodeHashFor is keccak256(RuntimeCodeFor(chainID)): the code hash of every registry deployed on
+// the EVM chain chainID, which the city-qbft light client of that chain pins and checks against the
+// registry's account proof.
+func RuntimeCodeHashFor(chainID uint64) common.Hash { return contracts.RuntimeCodeHashFor(chainID) }
 
 // DeployData returns a deployment transaction's data for a registry of the city chainID: the creation
 // code followed by the ABI-encoded constructor argument.
 func DeployData(chainID string) []byte {
 	args := NewCityAttestationRegistry().PackConstructor(chainID)
-	return append(append([]byte{}, Bytecode...), args...)
-}
-
-func mustHex(name, s string) []byte {
-	b, err := hex.DecodeString(strings.TrimSpace(s))
-	if err != nil || len(b) == 0 {
-		panic("registry: embedded CityAttestationRegistry." + name + " is not hex; run scripts/contracts.sh")
-	}
-	return b
+	return append(contracts.CreationCode(), args...)
 }

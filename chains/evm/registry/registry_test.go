@@ -74,13 +74,14 @@ func deploy(t *testing.T) *evmChain {
 		t.Fatalf("deploy: %v", err)
 	}
 	c.addr = addr
-	if !bytes.Equal(code, RuntimeCode) {
-		t.Fatal("deployed code differs from the embedded bin-runtime")
+	chainID := londonConfig.ChainID.Uint64()
+	if !bytes.Equal(code, RuntimeCodeFor(chainID)) {
+		t.Fatalf("deployed code differs from RuntimeCodeFor(%d): the embedded bin-runtime with the chain id at the immutable's offsets", chainID)
 	}
-	if got := st.GetCodeHash(addr); got != RuntimeCodeHash {
-		t.Fatalf("code hash %s, want RuntimeCodeHash %s", got, RuntimeCodeHash)
+	if got := st.GetCodeHash(addr); got != RuntimeCodeHashFor(chainID) {
+		t.Fatalf("code hash %s, want RuntimeCodeHashFor(%d) %s", got, chainID, RuntimeCodeHashFor(chainID))
 	}
-	t.Logf("registry deployed, %d bytes of runtime code, code hash %s", len(code), RuntimeCodeHash)
+	t.Logf("registry deployed, %d bytes of runtime code, code hash %s", len(code), RuntimeCodeHashFor(chainID))
 	return c
 }
 
@@ -393,4 +394,14 @@ func TestRecoverSignerMatchesContract(t *testing.T) {
 			}
 		}
 	}
+}
+
+// highS returns the malleable twin of a low-s signature: s' = n - s, v flipped.
+func highS(sig []byte) []byte {
+	n := crypto.S256().Params().N
+	s := new(big.Int).Sub(n, new(big.Int).SetBytes(sig[32:64]))
+	out := bytes.Clone(sig)
+	s.FillBytes(out[32:64])
+	out[64] ^= 1
+	return out
 }

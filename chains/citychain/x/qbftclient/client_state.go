@@ -3,6 +3,7 @@ package qbftclient
 import (
 	"bytes"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math/big"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/rlp"
 
+	"github.com/cityrelay/cityrelay/contracts"
 	"github.com/cityrelay/cityrelay/light/qbft"
 )
 
@@ -60,7 +62,8 @@ func (cs *ClientState) options() qbft.Options {
 	}
 }
 
-// Validate checks the client state's own fields.
+// Validate checks the client state's own fields, among them that the pinned registry code hash is the
+// registry's on the client's EVM chain (checkRegistryBinding).
 func (cs *ClientState) Validate() error {
 	switch {
 	case cs.EvmChainId == 0:
@@ -75,6 +78,23 @@ func (cs *ClientState) Validate() error {
 		return errorsmod.Wrap(clienttypes.ErrInvalidClient, "latest height is zero")
 	case cs.TrustingPeriod == 0:
 		return errorsmod.Wrap(clienttypes.ErrInvalidClient, "trusting period is zero")
+	}
+	return cs.checkRegistryBinding()
+}
+
+// checkRegistryBinding refuses a registry code hash other than contracts.RuntimeCodeHashFor(evm_chain_id).
+// QBFT seals do not commit to a chain id, so the validators' keys may also seal another chain (a
+// staging net) whose registry, deployed by the same key at the same nonce, sits at the same address.
+// The registry's runtime code holds block.chainid (its immutable evmChainId), so on any other chain its
+// code hash differs, and the account proof every header carries ties the header to this chain. A
+// client pinning any other hash (a chain-independent one, another chain's) would lose that binding:
+// no one may create one, permissionless creation included.
+func (cs *ClientState) checkRegistryBinding() error {
+	want := contracts.RuntimeCodeHashFor(cs.EvmChainId)
+	if !bytes.Equal(cs.RegistryCodeHash, want.Bytes()) {
+		return errorsmod.Wrapf(clienttypes.ErrInvalidClient, "registry code hash %x is not the registry's code hash on EVM chain %d (%s): "+
+			"the registry's code holds its chain id, and a client must pin its own chain's code so that no header of another chain "+
+			"sealed by the same validators can update it", cs.RegistryCodeHash, cs.EvmChainId, want)
 	}
 	return nil
 }
@@ -115,8 +135,13 @@ func (cs *ClientState) GetTimestampAtHeight(_ sdk.Context, clientStore storetype
 
 // Initialize stores the client and its first consensus state, which the creator vouches for (as with
 // every IBC client: trust starts at the subjective initialisation, checked by the city registry's
-// admin before registering the client).
+// admin before registering the client). It refuses a client state that does not validate, above all
+// one whose registry code hash is not its EVM chain's (checkRegistryBinding): ibc-go's keeper calls
+// Initialize on every creation path, MsgCreateClient's ValidateBasic or not.
 func (cs *ClientState) Initialize(_ sdk.Context, cdc codec.BinaryCodec, clientStore storetypes.KVStore, consState exported.ConsensusState) error {
+	if err := cs.Validate(); err != nil {
+		return err
+	}
 	cons, ok := consState.(*ConsensusState)
 	if !ok {
 		return errorsmod.Wrapf(clienttypes.ErrInvalidConsensus, "want %T, got %T", &ConsensusState{}, consState)
@@ -359,6 +384,13 @@ func (cs *ClientState) verifySealed(ctx sdk.Context, cdc codec.BinaryCodec, clie
 // proof against its state root gives the storage root.
 func (cs *ClientState) consensusOf(h *qbft.Header, headerRLP []byte, accountProof [][]byte) (*verified, error) {
 	storageRoot, err := qbft.VerifyRegistryAccount(h.StateRoot(), cs.registry(), cs.codeHash(), accountProof)
+	if errors.Is(err, qbft.ErrCodeHash) {
+		// The seals may be the trusted validators', but the state is not this chain's registry: the
+		// header of another chain they seal (a staging net's registry holds its own chain id), or
+		// another contract at the address.
+		return nil, errorsmod.Wrapf(clienttypes.ErrInvalidHeader, "registry %s at block %s: %s: not the registry of EVM chain %d "+
+			"(a block of another chain sealed by the same validators?)", cs.registry(), h.Number(), err, cs.EvmChainId)
+	}
 	if err != nil {
 		return nil, errorsmod.Wrapf(clienttypes.ErrInvalidHeader, "registry %s at block %s: %s", cs.registry(), h.Number(), err)
 	}

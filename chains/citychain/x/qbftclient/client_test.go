@@ -22,14 +22,14 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/cityrelay/cityrelay/chains/citychain/x/qbftclient"
-	"github.com/cityrelay/cityrelay/chains/evm/registry"
 	"github.com/cityrelay/cityrelay/chains/evmdevnet"
+	"github.com/cityrelay/cityrelay/contracts"
 )
 
 const city = "gimpo-evm"
 
 // fixture is ibc-go's real 02-client keeper over an in-memory store, and a 4-validator EVM devnet
-// with the city's registry.
+// with the city's contracts.
 type fixture struct {
 	t      *testing.T
 	ctx    sdk.Context
@@ -63,7 +63,7 @@ func newFixture(t *testing.T) *fixture {
 	k.SetNextClientSequence(ctx, 0)
 	return &fixture{t: t, ctx: ctx, cdc: cdc, k: k, chain: chain, city: c, params: qbftclient.ClientState{
 		EvmChainId: 7001, CityChainId: city, RegistryAddress: c.Registry.Bytes(),
-		RegistryCodeHash: registry.RuntimeCodeHash.Bytes(), TrustingPeriod: 3600, MaxClockDrift: 10}}
+		RegistryCodeHash: contracts.RuntimeCodeHashFor(7001).Bytes(), TrustingPeriod: 3600, MaxClockDrift: 10}}
 }
 
 func (f *fixture) accountProof(n uint64, slots ...common.Hash) ([][]byte, map[common.Hash][][]byte) {
@@ -153,37 +153,37 @@ func TestCreateUpdateProve(t *testing.T) {
 		t.Fatalf("latest height %d, want %d", got, h1)
 	}
 
-	issued := registry.IssuedCommitment(a.ID, crypto.PubkeyToAddress(f.city.Key.PublicKey), a.Block)
-	_, proofs := f.accountProof(h1, registry.IssuedSlot(a.ID), registry.StatusSlot(a.ID))
-	if err := f.verifySlot(id, h1, registry.IssuedSlot(a.ID), issued, proofs[registry.IssuedSlot(a.ID)]); err != nil {
+	issued := contracts.IssuedCommitment(a.ID, crypto.PubkeyToAddress(f.city.Key.PublicKey), a.Block)
+	_, proofs := f.accountProof(h1, contracts.IssuedSlot(a.ID), contracts.StatusSlot(a.ID))
+	if err := f.verifySlot(id, h1, contracts.IssuedSlot(a.ID), issued, proofs[contracts.IssuedSlot(a.ID)]); err != nil {
 		t.Fatalf("issued slot: %v", err)
 	}
-	active := registry.StatusWord{Status: registry.StatusActive}.Encode()
-	if err := f.verifySlot(id, h1, registry.StatusSlot(a.ID), active, proofs[registry.StatusSlot(a.ID)]); err != nil {
+	active := contracts.StatusWord{Status: contracts.StatusActive}.Encode()
+	if err := f.verifySlot(id, h1, contracts.StatusSlot(a.ID), active, proofs[contracts.StatusSlot(a.ID)]); err != nil {
 		t.Fatalf("status slot: %v", err)
 	}
 	// Refused: a wrong value, the proof of another slot, a proof at a height the client never verified.
-	revoked := registry.StatusWord{Status: registry.StatusRevoked, Seq: 9, Block: h1}.Encode()
-	if err := f.verifySlot(id, h1, registry.StatusSlot(a.ID), revoked, proofs[registry.StatusSlot(a.ID)]); err == nil {
+	revoked := contracts.StatusWord{Status: contracts.StatusRevoked, Seq: 9, Block: h1}.Encode()
+	if err := f.verifySlot(id, h1, contracts.StatusSlot(a.ID), revoked, proofs[contracts.StatusSlot(a.ID)]); err == nil {
 		t.Fatal("a status the registry never held was proven")
 	}
-	if err := f.verifySlot(id, h1, registry.StatusSlot(a.ID), issued, proofs[registry.IssuedSlot(a.ID)]); err == nil {
+	if err := f.verifySlot(id, h1, contracts.StatusSlot(a.ID), issued, proofs[contracts.IssuedSlot(a.ID)]); err == nil {
 		t.Fatal("the issued slot's proof was accepted for the status slot")
 	}
-	if err := f.verifySlot(id, h1+5, registry.IssuedSlot(a.ID), issued, proofs[registry.IssuedSlot(a.ID)]); !errors.Is(err, clienttypes.ErrConsensusStateNotFound) {
+	if err := f.verifySlot(id, h1+5, contracts.IssuedSlot(a.ID), issued, proofs[contracts.IssuedSlot(a.ID)]); !errors.Is(err, clienttypes.ErrConsensusStateNotFound) {
 		t.Fatalf("proof at an unverified height: %v", err)
 	}
 	// Absence: an id never issued.
 	var other [32]byte
 	other[0] = 1
-	_, absent := f.accountProof(h1, registry.IssuedSlot(other))
+	_, absent := f.accountProof(h1, contracts.IssuedSlot(other))
 	cs := f.clientState(id)
 	if err := cs.VerifyNonMembership(f.ctx, f.k.ClientStore(f.ctx, id), f.cdc, qbftclient.Height(h1), 0, 0,
-		qbftclient.EncodeProof(absent[registry.IssuedSlot(other)]), qbftclient.SlotPath(registry.IssuedSlot(other))); err != nil {
+		qbftclient.EncodeProof(absent[contracts.IssuedSlot(other)]), qbftclient.SlotPath(contracts.IssuedSlot(other))); err != nil {
 		t.Fatalf("absence of an unknown id: %v", err)
 	}
 	if err := cs.VerifyNonMembership(f.ctx, f.k.ClientStore(f.ctx, id), f.cdc, qbftclient.Height(h1), 0, 0,
-		qbftclient.EncodeProof(proofs[registry.IssuedSlot(a.ID)]), qbftclient.SlotPath(registry.IssuedSlot(a.ID))); err == nil {
+		qbftclient.EncodeProof(proofs[contracts.IssuedSlot(a.ID)]), qbftclient.SlotPath(contracts.IssuedSlot(a.ID))); err == nil {
 		t.Fatal("an issued attestation was proven absent")
 	}
 }
@@ -226,7 +226,9 @@ func TestUpdatesRefused(t *testing.T) {
 	if err := f.k.UpdateClient(f.ctx, id, f.header(n, h0+1)); !errors.Is(err, clienttypes.ErrConsensusStateNotFound) {
 		t.Fatalf("update from an unknown trusted height: %v", err)
 	}
-	// A client pinning another code hash refuses the registry's account.
+	// A client pinning another code hash is refused (since the registry's code holds its chain id, at
+	// creation: TestCreateRefusesUnboundCodeHash; an account proof of another code hash in an update:
+	// TestStagingNetAboveKnownHeights).
 	other := f.params
 	other.RegistryCodeHash = bytes.Repeat([]byte{1}, 32)
 	hdr := f.header(n, 0)
@@ -296,8 +298,8 @@ func TestMisbehaviourFreezes(t *testing.T) {
 				t.Fatalf("client is %s after misbehaviour, want Frozen", st)
 			}
 			// A frozen client proves nothing, not even what is true.
-			_, proofs := f.accountProof(h0, registry.StatusSlot(a.ID))
-			err = f.verifySlot(id, h0, registry.StatusSlot(a.ID), registry.StatusWord{Status: registry.StatusActive}.Encode(), proofs[registry.StatusSlot(a.ID)])
+			_, proofs := f.accountProof(h0, contracts.StatusSlot(a.ID))
+			err = f.verifySlot(id, h0, contracts.StatusSlot(a.ID), contracts.StatusWord{Status: contracts.StatusActive}.Encode(), proofs[contracts.StatusSlot(a.ID)])
 			if !errors.Is(err, clienttypes.ErrClientNotActive) {
 				t.Fatalf("frozen client's membership: %v", err)
 			}
@@ -315,16 +317,16 @@ func TestExpiredClientProvesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	id, h0 := f.create(f.params)
-	_, proofs := f.accountProof(h0, registry.StatusSlot(a.ID))
-	word := registry.StatusWord{Status: registry.StatusActive}.Encode()
-	if err := f.verifySlot(id, h0, registry.StatusSlot(a.ID), word, proofs[registry.StatusSlot(a.ID)]); err != nil {
+	_, proofs := f.accountProof(h0, contracts.StatusSlot(a.ID))
+	word := contracts.StatusWord{Status: contracts.StatusActive}.Encode()
+	if err := f.verifySlot(id, h0, contracts.StatusSlot(a.ID), word, proofs[contracts.StatusSlot(a.ID)]); err != nil {
 		t.Fatalf("active client: %v", err)
 	}
 	f.ctx = f.ctx.WithBlockTime(time.Now().Add(2 * time.Hour)) // past the 1h trusting period
 	if st := f.status(id); st != exported.Expired {
 		t.Fatalf("status %s, want Expired", st)
 	}
-	if err := f.verifySlot(id, h0, registry.StatusSlot(a.ID), word, proofs[registry.StatusSlot(a.ID)]); !errors.Is(err, clienttypes.ErrClientNotActive) {
+	if err := f.verifySlot(id, h0, contracts.StatusSlot(a.ID), word, proofs[contracts.StatusSlot(a.ID)]); !errors.Is(err, clienttypes.ErrClientNotActive) {
 		t.Fatalf("expired client's membership: %v", err)
 	}
 	n, err := f.chain.Mine()
@@ -471,6 +473,195 @@ func TestStagingNetDoesNotFreeze(t *testing.T) {
 		len(mb.Header_2.Ancestors[0]), mb.Size(), f.ctx.GasMeter().GasConsumed()-gasBefore)
 	if st := f.status(id); st != exported.Frozen {
 		t.Fatalf("client is %s after a real equivocation, want Frozen", st)
+	}
+}
+
+// startStaging starts a staging net of the fixture's city: another EVM chain (chainID) sealed by the
+// same validator keys (same seed), with the same registry deployed by the same key at the same nonce,
+// so at the same address. It returns the net and a builder of its client-update headers.
+func (f *fixture) startStaging(chainID uint64) (*evmdevnet.Chain, func(n, trusted uint64) *qbftclient.Header) {
+	t := f.t
+	t.Helper()
+	staging, err := evmdevnet.Start(evmdevnet.Config{ChainID: chainID, Validators: 4, Seed: evmdevnet.DefaultSeed,
+		DevBalance: new(big.Int).Mul(evmdevnet.DefaultDevBalance, big.NewInt(2))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = staging.Close() })
+	if fmt.Sprint(staging.Validators()) != fmt.Sprint(f.chain.Validators()) {
+		t.Fatalf("staging validators %v, city's %v: the test needs the same keys", staging.Validators(), f.chain.Validators())
+	}
+	sc, err := staging.DeployCity(city, "residency")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Registry != f.city.Registry {
+		t.Fatalf("staging registry at %s, city's at %s: the test needs the same address", sc.Registry, f.city.Registry)
+	}
+	return staging, func(n, trusted uint64) *qbftclient.Header {
+		t.Helper()
+		raw, err := staging.RawHeader(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := staging.Proof(sc.Registry, nil, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var acct [][]byte
+		for _, s := range res.AccountProof {
+			acct = append(acct, hexutil.MustDecode(s))
+		}
+		return &qbftclient.Header{HeaderRlp: raw, AccountProof: acct, TrustedHeight: trusted}
+	}
+}
+
+// TestStagingNetAboveKnownHeights is issue 20 (4)'s remaining gap: a staging net's block (same
+// validator keys, another EVM chain id, the same registry at the same address) at a height above every
+// height the client knows has no verified block to conflict with and carries no ancestry: its seals
+// verify from the trusted validators. What refuses it is the registry's account proof: the registry's
+// code holds block.chainid, so the staging registry's code hash is not the one the client pins. The
+// honest client keeps updating afterwards, through that height.
+func TestStagingNetAboveKnownHeights(t *testing.T) {
+	f := newFixture(t)
+	const stagingChainID = 7002
+	staging, stagingHeader := f.startStaging(stagingChainID)
+	if contracts.RuntimeCodeHashFor(7001) == contracts.RuntimeCodeHashFor(stagingChainID) {
+		t.Fatal("the two chains' registries have one code hash")
+	}
+	for _, c := range []struct {
+		chain *evmdevnet.Chain
+		id    uint64
+	}{{f.chain, 7001}, {staging, stagingChainID}} {
+		code, err := c.chain.Code(f.city.Registry, c.chain.Height())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(code, contracts.RuntimeCodeFor(c.id)) {
+			t.Fatalf("chain %d's registry code is not RuntimeCodeFor(%d)", c.id, c.id)
+		}
+	}
+
+	id, h0 := f.create(f.params)
+	for i := 0; i < 2; i++ {
+		if _, err := f.chain.Mine(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := f.chain.Height()
+	if err := f.k.UpdateClient(f.ctx, id, f.header(n, h0)); err != nil {
+		t.Fatalf("honest update to %d: %v", n, err)
+	}
+	m := n + 3 // above every height the client knows
+	for staging.Height() < m {
+		if _, err := staging.Mine(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The staging block is sealed by a quorum of the trusted validators and its account proof is
+	// sound: a client of the staging chain takes it. Only the binding tells the chains apart.
+	sh := stagingHeader(m, n)
+	stagingParams := f.params
+	stagingParams.EvmChainId, stagingParams.RegistryCodeHash = stagingChainID, contracts.RuntimeCodeHashFor(stagingChainID).Bytes()
+	if _, _, err := qbftclient.NewClient(stagingParams, sh.HeaderRlp, sh.AccountProof); err != nil {
+		t.Fatalf("the staging block as the staging chain's client start: %v", err)
+	}
+
+	for _, trusted := range []uint64{n, h0} {
+		hdr := stagingHeader(m, trusted)
+		err := f.k.UpdateClient(f.ctx, id, hdr)
+		if err == nil || !errors.Is(err, clienttypes.ErrInvalidHeader) || !strings.Contains(err.Error(), "code hash is not the pinned one") ||
+			!strings.Contains(err.Error(), "not the registry of EVM chain 7001") {
+			t.Fatalf("skipping update to staging block %d from trusted %d: want a refusal naming the code hash and the chain, got %v", m, trusted, err)
+		}
+		t.Logf("staging block %d from trusted %d refused: %v", m, trusted, err)
+	}
+	if st := f.status(id); st != exported.Active {
+		t.Fatalf("client is %s after the staging updates, want Active", st)
+	}
+	if got := f.clientState(id).LatestHeight; got != n {
+		t.Fatalf("latest height %d after the staging updates, want %d", got, n)
+	}
+	if _, ok := f.k.GetClientConsensusState(f.ctx, id, qbftclient.Height(m)); ok {
+		t.Fatal("the staging block was stored as a consensus state")
+	}
+
+	// The honest client keeps updating: to the next block, and through the staging block's height.
+	for f.chain.Height() < m+1 {
+		if _, err := f.chain.Mine(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.k.UpdateClient(f.ctx, id, f.header(n+1, n)); err != nil {
+		t.Fatalf("honest adjacent update to %d after the staging header: %v", n+1, err)
+	}
+	if err := f.k.UpdateClient(f.ctx, id, f.header(m, n+1)); err != nil {
+		t.Fatalf("honest skipping update to %d after the staging header: %v", m, err)
+	}
+	if got := f.clientState(id).LatestHeight; got != m || f.status(id) != exported.Active {
+		t.Fatalf("latest height %d (%s), want %d, Active", got, f.status(id), m)
+	}
+	// The honest block at m is stored, and the staging block at m, now conflicting without ancestry,
+	// neither freezes nor replaces it.
+	stored := f.consensus(id, m)
+	if err := f.k.UpdateClient(f.ctx, id, stagingHeader(m, n)); err == nil || f.status(id) != exported.Active {
+		t.Fatalf("staging block at the verified height %d: %v, client %s", m, err, f.status(id))
+	}
+	if got := f.consensus(id, m); !bytes.Equal(got.HeaderHash, stored.HeaderHash) {
+		t.Fatalf("consensus state at %d changed", m)
+	}
+}
+
+// TestCreateRefusesUnboundCodeHash: a client is created only pinning the registry's code hash on its
+// own EVM chain. Another chain's code hash, the chain-independent template's, or an arbitrary hash is
+// refused at creation on every path (NewClient, MsgCreateClient's ValidateBasic, the keeper's
+// CreateClient through Initialize), so no one, permissionless creation included, can create a client
+// that a staging net's headers would update.
+func TestCreateRefusesUnboundCodeHash(t *testing.T) {
+	f := newFixture(t)
+	n := f.chain.Height()
+	h := f.header(n, 0)
+	_, good, err := qbftclient.NewClient(f.params, h.HeaderRlp, h.AccountProof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		hash []byte
+	}{
+		{"another chain's code hash", contracts.RuntimeCodeHashFor(7002).Bytes()},
+		{"the chain-independent template's hash", crypto.Keccak256(contracts.RuntimeCodeTemplate())},
+		{"an arbitrary hash", bytes.Repeat([]byte{1}, 32)},
+	} {
+		params := f.params
+		params.RegistryCodeHash = tc.hash
+		const reason = "is not the registry's code hash on EVM chain 7001"
+		if _, _, err := qbftclient.NewClient(params, h.HeaderRlp, h.AccountProof); err == nil || !strings.Contains(err.Error(), reason) {
+			t.Fatalf("%s: NewClient: %v", tc.name, err)
+		}
+		cs := params
+		cs.LatestHeight = n
+		msg, err := clienttypes.NewMsgCreateClient(&cs, good, sdk.AccAddress(bytes.Repeat([]byte{0xc1}, 20)).String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := msg.ValidateBasic(); err == nil || !strings.Contains(err.Error(), reason) {
+			t.Fatalf("%s: MsgCreateClient.ValidateBasic: %v", tc.name, err)
+		}
+		id, err := f.k.CreateClient(f.ctx, &cs, good)
+		if err == nil || !errors.Is(err, clienttypes.ErrInvalidClient) || !strings.Contains(err.Error(), reason) {
+			t.Fatalf("%s: keeper CreateClient: client %q, %v", tc.name, id, err)
+		}
+		t.Logf("%s refused: %v", tc.name, err)
+	}
+	// A client of chain 7002 pinning 7002's hash is well formed (it tracks the staging net, not ours).
+	other := f.params
+	other.EvmChainId, other.RegistryCodeHash, other.LatestHeight = 7002, contracts.RuntimeCodeHashFor(7002).Bytes(), n
+	if err := other.Validate(); err != nil {
+		t.Fatalf("a client bound to chain 7002: %v", err)
+	}
+	if id, _ := f.create(f.params); f.status(id) != exported.Active {
+		t.Fatalf("the bound client is %s", f.status(id))
 	}
 }
 

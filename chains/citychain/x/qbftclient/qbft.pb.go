@@ -33,7 +33,8 @@ type ClientState struct {
 	// registry_address is the 20-byte address of the CityAttestationRegistry contract.
 	RegistryAddress []byte `protobuf:"bytes,3,opt,name=registry_address,json=registryAddress,proto3" json:"registry_address,omitempty"`
 	// registry_code_hash is keccak256 of the registry's runtime code; an account proof with another code
-	// hash is refused.
+	// hash is refused. The code holds the EVM chain id (immutable evmChainId), so this must be
+	// contracts.RuntimeCodeHashFor(evm_chain_id): a client pinning anything else is refused at creation.
 	RegistryCodeHash []byte `protobuf:"bytes,4,opt,name=registry_code_hash,json=registryCodeHash,proto3" json:"registry_code_hash,omitempty"`
 	LatestHeight     uint64 `protobuf:"varint,5,opt,name=latest_height,json=latestHeight,proto3" json:"latest_height,omitempty"`
 	// trusting_period and max_clock_drift are in seconds.

@@ -11,7 +11,7 @@ import (
 
 	"github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/citychain/x/qbftclient"
-	"github.com/cityrelay/cityrelay/chains/evm/registry"
+	"github.com/cityrelay/cityrelay/contracts"
 )
 
 // SubmitEvmAttestation stores an attestation of an EVM city, proven from the city's registry contract
@@ -33,30 +33,30 @@ func (m msgServer) SubmitEvmAttestation(goCtx context.Context, msg *types.MsgSub
 		ValidUntil: msg.ValidUntil, IssuerSeq: msg.IssuerSeq, Signature: msg.Signature, IssuedHeight: int64(msg.IssuedBlock)}
 	signBytes := a.SignBytes()
 	id := sha256.Sum256(signBytes)
-	a.Id = registry.IDHex(id)
-	signer, err := registry.RecoverSigner(id, msg.Signature)
+	a.Id = contracts.IDHex(id)
+	signer, err := contracts.RecoverSigner(id, msg.Signature)
 	if err != nil {
 		return nil, errorsmod.Wrapf(types.ErrInvalidSignature, "attestation %s: %s", a.Id, err)
 	}
 
 	height := qbftclient.Height(msg.ProofHeight)
 	store := m.clients.ClientStore(ctx, msg.ClientId)
-	issued := registry.IssuedCommitment(id, signer, msg.IssuedBlock)
+	issued := contracts.IssuedCommitment(id, signer, msg.IssuedBlock)
 	if err := qcs.VerifyMembership(ctx, store, m.cdc, height, 0, 0, qbftclient.EncodeProof(msg.IssuedProof),
-		qbftclient.SlotPath(registry.IssuedSlot(id)), issued[:]); err != nil {
+		qbftclient.SlotPath(contracts.IssuedSlot(id)), issued[:]); err != nil {
 		return nil, errorsmod.Wrapf(types.ErrInvalidProof, "attestation %s is not issued by %s's registry with this signer and block: %s", a.Id, city, err)
 	}
 	var word [32]byte
 	copy(word[:], msg.StatusWord)
-	sw, err := registry.DecodeStatusWord(word)
-	if err == nil && !registry.ValidStatus(sw.Status) {
+	sw, err := contracts.DecodeStatusWord(word)
+	if err == nil && !contracts.ValidStatus(sw.Status) {
 		err = errorsmod.Wrapf(types.ErrInvalidStatus, "status %d", sw.Status)
 	}
 	if err != nil {
 		return nil, errorsmod.Wrapf(types.ErrInvalidStatus, "attestation %s: %s", a.Id, err)
 	}
 	if err := qcs.VerifyMembership(ctx, store, m.cdc, height, 0, 0, qbftclient.EncodeProof(msg.StatusProof),
-		qbftclient.SlotPath(registry.StatusSlot(id)), word[:]); err != nil {
+		qbftclient.SlotPath(contracts.StatusSlot(id)), word[:]); err != nil {
 		return nil, errorsmod.Wrapf(types.ErrInvalidProof, "status of %s: %s", a.Id, err)
 	}
 	a.Status, a.StatusSeq, a.StatusHeight = types.AttestationStatus(sw.Status), sw.Seq, int64(sw.Block)
