@@ -2,13 +2,11 @@ package packets_test
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/packets"
 )
 
@@ -107,26 +105,4 @@ func BenchmarkDecodeWork(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-}
-
-func BenchmarkClassify(b *testing.B) {
-	m := didtypes.ServiceMessage{ServiceType: "mileage.transfer", SenderDid: "did:city:seoul-1:citizen-1", SenderMethod: "key-1",
-		OriginChainId: "seoul-1", DestinationChainId: "bucheon-1", Nonce: 1, Expiry: 1, Payload: []byte(`{"points":100}`), Signature: make([]byte, 64)}
-	d := didtypes.DIDPacketData{Packet: &didtypes.DIDPacketData_ServiceMessage{ServiceMessage: &didtypes.ServiceMessagePacket{Message: m,
-		SenderKey: didtypes.IssuerKey{Type: didtypes.KEY_TYPE_ED25519, PublicKey: make([]byte, 32)}}}}
-	bz := d.GetBytes()
-	for _, tc := range []struct {
-		port string
-		data []byte
-	}{{"did", bz}, {"transfer", []byte(`{"denom":"ucity","amount":"5","sender":"a","receiver":"b"}`)}} {
-		b.Run(tc.port, func(b *testing.B) {
-			b.ReportAllocs()
-			for i := 0; i < b.N; i++ {
-				if packets.Classify(tc.port, tc.data) == "" {
-					b.Fatal("no class")
-				}
-			}
-		})
-	}
-	_ = fmt.Sprint()
 }

@@ -1,6 +1,11 @@
-// Package packets defines the work items that travel over NATS JetStream between the relayer's
-// scanners and submitters, their strict wire encoding, the classification of packet data for routing
-// and metrics, and the JetStream streams and KV buckets they live in.
+// Package packets is the relayer's work queue over NATS JetStream, the one place that knows its
+// shape: the work items that travel between scanners and submitters (IBC packet work, EVM
+// attestation work) and their strict wire encoding and de-duplication ids; the JetStream streams, KV
+// buckets and subjects they live in (every name a constant here); the lifecycle records of each item
+// in the packet bucket and the attestation index beside them (Recorder, Lifecycles, Attested); the
+// retry and dead-letter policy every submitter follows (Settler, Backoff, DeadLetters, Requeue); and
+// the supervision that restarts a failing part (Supervise). What a packet means is the caller's
+// business: it hands in a Classifier (the city's DID classification lives in relayer/classify).
 //
 // Delivery is at least once with de-duplication: a scanner may publish the same work twice (after a
 // restart, or when two relayers scan the same chain); the Nats-Msg-Id (source chain, port, channel,

@@ -10,7 +10,6 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/packets"
 )
 
@@ -154,34 +153,10 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
-func TestClassify(t *testing.T) {
-	att := didtypes.DIDPacketData{Packet: &didtypes.DIDPacketData_Revocation{Revocation: &didtypes.RevocationPacket{}}}
-	for _, tc := range []struct {
-		port string
-		data []byte
-		want string
-	}{
-		{"transfer", []byte(`{"denom":"ucity","amount":"5","sender":"a","receiver":"b"}`), packets.ClassICS20},
-		{"transfer", []byte(`not json`), packets.ClassOther},
-		{"did", []byte{0xff}, packets.ClassInvalid},
-		{"did", att.GetBytes(), packets.ClassInvalid}, // a revocation with no fields fails validation
-		{"icahost", []byte(`{}`), packets.ClassOther},
-	} {
-		if got := packets.Classify(tc.port, tc.data); got != tc.want {
-			t.Errorf("Classify(%s, %q) = %s, want %s", tc.port, tc.data, got, tc.want)
-		}
+func TestUnclassified(t *testing.T) {
+	if class, id := packets.Unclassified("did", []byte{0xff}); class != packets.ClassOther || id != "" {
+		t.Fatalf("Unclassified = %q, %q; want %q and no attestation id", class, id, packets.ClassOther)
 	}
-}
-
-func FuzzClassify(f *testing.F) {
-	f.Add("did", []byte{0x0a, 0x00})
-	f.Add("transfer", []byte(`{"denom":"ucity","amount":"1","sender":"a","receiver":"b"}`))
-	f.Add("other", []byte{})
-	f.Fuzz(func(t *testing.T, port string, data []byte) {
-		if packets.Classify(port, data) == "" {
-			t.Fatal("empty class")
-		}
-	})
 }
 
 // TestJetStreamDeduplicates publishes the same work twice on a real embedded server: the stream keeps one.

@@ -42,6 +42,20 @@ type Packet struct {
 	TimeoutTimestamp uint64 `json:"timeout_timestamp"`
 }
 
+// FromIBC is an IBC packet as it travels in a work item.
+func FromIBC(p channeltypes.Packet) Packet {
+	return Packet{Sequence: p.Sequence, SourcePort: p.SourcePort, SourceChannel: p.SourceChannel,
+		DestPort: p.DestinationPort, DestChannel: p.DestinationChannel, Data: p.Data,
+		TimeoutRevision: p.TimeoutHeight.RevisionNumber, TimeoutHeight: p.TimeoutHeight.RevisionHeight, TimeoutTimestamp: p.TimeoutTimestamp}
+}
+
+// IBC is the IBC packet p carries.
+func (p Packet) IBC() channeltypes.Packet {
+	return channeltypes.Packet{Sequence: p.Sequence, SourcePort: p.SourcePort, SourceChannel: p.SourceChannel,
+		DestinationPort: p.DestPort, DestinationChannel: p.DestChannel, Data: p.Data,
+		TimeoutHeight: clienttypes.NewHeight(p.TimeoutRevision, p.TimeoutHeight), TimeoutTimestamp: p.TimeoutTimestamp}
+}
+
 // Work is one unit of relaying: a packet (and, for acks, its acknowledgement) to deliver to a chain.
 type Work struct {
 	V    int    `json:"v"`
@@ -109,9 +123,7 @@ func (w *Work) ContentDigest() string {
 		h.Write(b)
 	}
 	field([]byte("cityrelay/work/v1"))
-	field(channeltypes.CommitPacket(nil, channeltypes.Packet{Sequence: p.Sequence, SourcePort: p.SourcePort, SourceChannel: p.SourceChannel,
-		DestinationPort: p.DestPort, DestinationChannel: p.DestChannel, Data: p.Data,
-		TimeoutHeight: clienttypes.NewHeight(p.TimeoutRevision, p.TimeoutHeight), TimeoutTimestamp: p.TimeoutTimestamp}))
+	field(channeltypes.CommitPacket(nil, p.IBC()))
 	field([]byte(p.DestPort))
 	field([]byte(p.DestChannel))
 	if w.Kind == KindAck {

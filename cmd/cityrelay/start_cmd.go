@@ -15,7 +15,6 @@ import (
 	"github.com/cityrelay/cityrelay/packets"
 	"github.com/cityrelay/cityrelay/relayer/config"
 	"github.com/cityrelay/cityrelay/relayer/daemon"
-	"github.com/cityrelay/cityrelay/relayer/pipeline"
 )
 
 func startCmd() *cobra.Command {
@@ -85,7 +84,7 @@ func packetCmd() *cobra.Command {
 			}
 			found := false
 			for _, port := range []string{"did", "transfer"} {
-				all, err := pipeline.Lifecycles(cmd.Context(), kv, fmt.Sprintf("%s/%s/%s/%s", parts[0], port, parts[1], parts[2]))
+				all, err := packets.Lifecycles(cmd.Context(), kv, fmt.Sprintf("%s/%s/%s/%s", parts[0], port, parts[1], parts[2]))
 				if err != nil {
 					return err
 				}

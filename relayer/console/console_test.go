@@ -19,7 +19,6 @@ import (
 	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/packets"
 	"github.com/cityrelay/cityrelay/relayer/config"
-	"github.com/cityrelay/cityrelay/relayer/pipeline"
 )
 
 const token = "s3cret-token"
@@ -203,20 +202,20 @@ func TestPacketLifecycle(t *testing.T) {
 		}
 	}
 	kv, _ := js.KeyValue(ctx, packets.PacketBucket)
-	put := func(w *packets.Work, l pipeline.Lifecycle) {
+	put := func(w *packets.Work, l packets.Lifecycle) {
 		bz, _ := json.Marshal(l)
-		if _, err := kv.Put(ctx, pipeline.LifecycleKey(w.MsgID()), bz); err != nil {
+		if _, err := kv.Put(ctx, packets.LifecycleKey(w.MsgID()), bz); err != nil {
 			t.Fatal(err)
 		}
 	}
-	put(work(7, packets.KindRecv), pipeline.Lifecycle{State: "confirmed", Tx: "AAAA", AtUnix: 1000})
-	put(work(7, packets.KindAck), pipeline.Lifecycle{State: "confirmed", Tx: "BBBB", AtUnix: 1010})
+	put(work(7, packets.KindRecv), packets.Lifecycle{State: "confirmed", Tx: "AAAA", AtUnix: 1000})
+	put(work(7, packets.KindAck), packets.Lifecycle{State: "confirmed", Tx: "BBBB", AtUnix: 1010})
 	// A forged send_packet for the same sequence, in an earlier block, failed after the packet was
 	// delivered: the console shows the delivery, and the forgery beside it.
 	forged := work(7, packets.KindRecv)
 	forged.Height, forged.Packet.Data = 45, []byte("forged")
 	const never = "packet channel-0/7: no commitment on seoul-1 at 46 and not timed out: never sent (never committed by the chain: a forged send_packet event)"
-	put(forged, pipeline.Lifecycle{State: "failed", Reason: never, AtUnix: 1020})
+	put(forged, packets.Lifecycle{State: "failed", Reason: never, AtUnix: 1020})
 	q := "/console/api/packets?chain=seoul-1&channel=channel-0&seq=7"
 	var got []Packet
 	deadline := time.Now().Add(5 * time.Second)
@@ -388,18 +387,18 @@ func TestAttestationSearchFromBucket(t *testing.T) {
 	}
 	id := strings.Repeat("c0", 32)
 	// The attestation (seq 7) and its revocation (seq 9): one id, two packets. Seq 9 is not relayed yet.
-	for _, a := range []pipeline.Attested{
+	for _, a := range []packets.Attested{
 		{ID: id, Chain: "seoul-1", Port: "did", Channel: "channel-0", Sequence: 7, Dest: "bucheon-1", Path: "seoul-bucheon", Class: "attestation", Height: 47, AtUnix: 990},
 		{ID: id, Chain: "seoul-1", Port: "did", Channel: "channel-0", Sequence: 9, Dest: "bucheon-1", Path: "seoul-bucheon", Class: "revocation", Height: 60, AtUnix: 1100},
 	} {
-		put(pipeline.AttestedKey(id, fmt.Sprintf("seoul-1/did/channel-0/%d", a.Sequence)), a)
+		put(packets.AttestedKey(id, fmt.Sprintf("seoul-1/did/channel-0/%d", a.Sequence)), a)
 	}
 	// Another attestation's entry: not found by this id.
-	put(pipeline.AttestedKey(strings.Repeat("c1", 32), "seoul-1/did/channel-0/8"), pipeline.Attested{ID: strings.Repeat("c1", 32),
+	put(packets.AttestedKey(strings.Repeat("c1", 32), "seoul-1/did/channel-0/8"), packets.Attested{ID: strings.Repeat("c1", 32),
 		Chain: "seoul-1", Port: "did", Channel: "channel-0", Sequence: 8, Dest: "bucheon-1", Height: 50})
-	put(pipeline.LifecycleKey("seoul-1/did/channel-0/7/recv"), pipeline.Lifecycle{State: "confirmed", Tx: "AAAA", Height: 91, Chain: "bucheon-1", AtUnix: 1000})
-	put(pipeline.LifecycleKey("seoul-1/did/channel-0/7/ack"), pipeline.Lifecycle{State: "confirmed", Tx: "BBBB", Height: 95, Chain: "seoul-1", AtUnix: 1010})
-	put(pipeline.LifecycleKey("seoul-1/did/channel-0/9/recv"), pipeline.Lifecycle{State: "observed", AtUnix: 1100})
+	put(packets.LifecycleKey("seoul-1/did/channel-0/7/recv"), packets.Lifecycle{State: "confirmed", Tx: "AAAA", Height: 91, Chain: "bucheon-1", AtUnix: 1000})
+	put(packets.LifecycleKey("seoul-1/did/channel-0/7/ack"), packets.Lifecycle{State: "confirmed", Tx: "BBBB", Height: 95, Chain: "seoul-1", AtUnix: 1010})
+	put(packets.LifecycleKey("seoul-1/did/channel-0/9/recv"), packets.Lifecycle{State: "observed", AtUnix: 1100})
 
 	get := func(q string) []Packet {
 		t.Helper()
@@ -450,7 +449,7 @@ func TestAttestationSearchFromBucket(t *testing.T) {
 	// A packet the clearing pass found (no send height known) whose lifecycle records are gone: still
 	// found by its id, sent, not yet delivered.
 	cleared := strings.Repeat("c3", 32)
-	put(pipeline.AttestedKey(cleared, "seoul-1/did/channel-0/12"), pipeline.Attested{ID: cleared, Chain: "seoul-1", Port: "did", Channel: "channel-0",
+	put(packets.AttestedKey(cleared, "seoul-1/did/channel-0/12"), packets.Attested{ID: cleared, Chain: "seoul-1", Port: "did", Channel: "channel-0",
 		Sequence: 12, Dest: "bucheon-1", Path: "seoul-bucheon", Class: "attestation", AtUnix: 1200})
 	want := []Step{{Name: "sent", Done: true, Chain: "seoul-1", At: at(1200)}, {Name: "delivered", Chain: "bucheon-1"}, {Name: "acknowledged", Chain: "seoul-1"}}
 	if c := get("id=" + cleared); len(c) != 1 || c[0].Sequence != 12 || fmt.Sprint(utc(c[0].Steps)) != fmt.Sprint(want) {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cityrelay/cityrelay/packets"
+	"github.com/cityrelay/cityrelay/relayer/classify"
 )
 
 // indexMax bounds the packets indexed: a busy relayer forgets the oldest first (the lifecycle bucket
@@ -77,7 +78,7 @@ func (x *index) add(data []byte, now time.Time) {
 	if w.Kind != packets.KindRecv {
 		k.Chain = w.To
 	}
-	_, id := packets.Describe(w.Packet.SourcePort, w.Packet.Data)
+	_, id := classify.Describe(w.Packet.SourcePort, w.Packet.Data)
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	s, ok := x.packets[k]

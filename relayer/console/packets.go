@@ -14,7 +14,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/cityrelay/cityrelay/packets"
-	"github.com/cityrelay/cityrelay/relayer/pipeline"
 )
 
 // Step is one step of a packet's lifecycle as the console shows it.
@@ -134,7 +133,7 @@ func (c *Console) byAttestation(ctx context.Context, kv jetstream.KeyValue, id s
 // attested reads the packet bucket's entries of the packets carrying attestation id, in the
 // order the scanners saw them.
 func attested(ctx context.Context, kv jetstream.KeyValue, id string) ([]seen, error) {
-	filter, ok := pipeline.AttestedKeys(id)
+	filter, ok := packets.AttestedKeys(id)
 	if !ok {
 		return nil, nil // no packet can be stored under such an id
 	}
@@ -151,7 +150,7 @@ func attested(ctx context.Context, kv jetstream.KeyValue, id string) ([]seen, er
 				sort.SliceStable(out, func(i, j int) bool { return out[i].SentSeen.Before(out[j].SentSeen) })
 				return out, nil
 			}
-			var a pipeline.Attested
+			var a packets.Attested
 			if json.Unmarshal(e.Value(), &a) != nil || a.ID != id {
 				continue
 			}
@@ -164,15 +163,15 @@ func attested(ctx context.Context, kv jetstream.KeyValue, id string) ([]seen, er
 }
 
 // lifecycle reads packet known.Key's work items' records (recv, ack, timeout: for each kind the one
-// that says most about the real packet, see pipeline.Lifecycles), and what the index saw of it
+// that says most about the real packet, see packets.Lifecycles), and what the index saw of it
 // completed by what is known (from the bucket's attestation entry).
 func (c *Console) lifecycle(ctx context.Context, kv jetstream.KeyValue, known seen) (Packet, bool, error) {
 	k := known.Key
-	all, err := pipeline.Lifecycles(ctx, kv, k.String())
+	all, err := packets.Lifecycles(ctx, kv, k.String())
 	if err != nil {
 		return Packet{}, false, err
 	}
-	recs := map[string]*pipeline.Lifecycle{}
+	recs := map[string]*packets.Lifecycle{}
 	var refused []Step
 	for _, kind := range []string{packets.KindRecv, packets.KindAck, packets.KindTimeout} {
 		if len(all[kind]) == 0 {
@@ -198,14 +197,14 @@ func (c *Console) lifecycle(ctx context.Context, kv jetstream.KeyValue, known se
 
 // steps lays out a packet's lifecycle: sent (the scanner saw the send), delivered (the recv work
 // item settled), acknowledged (the ack work item settled), or timed out.
-func steps(k packetKey, s seen, recs map[string]*pipeline.Lifecycle) Packet {
+func steps(k packetKey, s seen, recs map[string]*packets.Lifecycle) Packet {
 	p := Packet{Key: k.String(), Chain: k.Chain, Port: k.Port, Channel: k.Channel, Sequence: k.Seq, Dest: s.Dest, Path: s.Path,
 		Class: s.Class, AttestationID: s.AttestationID}
 	// Seen at all (by a scanner, or by the clearing pass, which knows no send height): sent.
 	sent := Step{Name: "sent", Chain: k.Chain, Height: s.SendHeight, At: s.SentSeen, Done: s.SendHeight > 0 || !s.SentSeen.IsZero()}
 	recv := Step{Name: "delivered", Chain: s.Dest, Height: s.WriteAckAt}
 	ack := Step{Name: "acknowledged", Chain: k.Chain}
-	apply := func(st *Step, l *pipeline.Lifecycle) {
+	apply := func(st *Step, l *packets.Lifecycle) {
 		if l == nil {
 			return
 		}

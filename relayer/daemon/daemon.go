@@ -31,6 +31,7 @@ import (
 	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/packets"
 	"github.com/cityrelay/cityrelay/relayer"
+	"github.com/cityrelay/cityrelay/relayer/classify"
 	"github.com/cityrelay/cityrelay/relayer/config"
 	"github.com/cityrelay/cityrelay/relayer/console"
 	"github.com/cityrelay/cityrelay/relayer/evmrelay"
@@ -203,6 +204,7 @@ func Run(ctx context.Context, o Options) error {
 			BatchMax: cfg.Relay.BatchMaxMsgs, BatchWait: cfg.Relay.BatchMaxWait.Duration, Log: o.Log,
 			ClearOnStart: cfg.Relay.ClearOnStart, ClearChunk: cfg.Relay.ClearChunk, InFlight: cfg.Relay.InFlight,
 			ClearInterval: cfg.Relay.ClearInterval.Duration, MaxDeliver: cfg.Relay.MaxDeliveries, RetryBase: cfg.Relay.RetryBackoff.Duration,
+			Classify:    classify.Describe,
 			OnObserved:  m.observedWork,
 			OnDelivered: func(d pipeline.Delivered) { m.delivered(d); relays.record(d) },
 			OnFailed:    m.failedWork,
@@ -256,7 +258,7 @@ func freezeOnFork(ctx context.Context, log zerolog.Logger, m *metrics, paths []*
 }
 
 // misbehaviourBackoff is the wait before the n-th retry of a failed misbehaviour submission.
-func misbehaviourBackoff(n uint64) time.Duration { return pipeline.Backoff(2*time.Second, n) }
+func misbehaviourBackoff(n uint64) time.Duration { return packets.Backoff(2*time.Second, n) }
 
 // freezeClientsOf submits fork as misbehaviour to every client of its chain on paths, each in its own
 // goroutine, retried as freezeClient does; every attempt is logged and counted.

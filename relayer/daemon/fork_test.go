@@ -127,7 +127,7 @@ func TestFreezeClientRetriesUntilSentOrNotDue(t *testing.T) {
 	})
 }
 
-// The daemon's backoff between misbehaviour retries grows and is capped (pipeline.Backoff).
+// The daemon's backoff between misbehaviour retries grows and is capped (packets.Backoff).
 func TestMisbehaviourBackoffGrows(t *testing.T) {
 	if a, b := misbehaviourBackoff(1), misbehaviourBackoff(2); a <= 0 || b <= a {
 		t.Fatalf("backoff %s then %s, want growing", a, b)

@@ -13,6 +13,7 @@ import (
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/packets"
 	"github.com/cityrelay/cityrelay/relayer"
+	"github.com/cityrelay/cityrelay/relayer/classify"
 	"github.com/cityrelay/cityrelay/relayer/config"
 )
 
@@ -56,23 +57,23 @@ func TestServiceTypeLabelsBounded(t *testing.T) {
 	m := newMetrics(nil)
 	for i := range 1000 {
 		data := servicePacket(fmt.Sprintf("spam.type-%04d", i), uint64(i+1))
-		class := packets.Classify(didtypes.PortID, data)
+		class := classify.Classify(didtypes.PortID, data)
 		if class != "service:spam.type-"+fmt.Sprintf("%04d", i) {
 			t.Fatalf("packet %d classified %q", i, class)
 		}
 		m.observedWork(&packets.Work{Path: "seoul-bucheon", Kind: packets.KindRecv, Class: class})
 	}
-	for _, typ := range packets.ServiceTypes {
-		m.observedWork(&packets.Work{Path: "seoul-bucheon", Kind: packets.KindRecv, Class: packets.Classify(didtypes.PortID, servicePacket(typ, 1))})
+	for _, typ := range classify.ServiceTypes {
+		m.observedWork(&packets.Work{Path: "seoul-bucheon", Kind: packets.KindRecv, Class: classify.Classify(didtypes.PortID, servicePacket(typ, 1))})
 	}
 	n, values := series(t, m, "cityrelay_packets_observed_total")
-	if n > len(packets.ServiceTypes)+1 {
-		t.Errorf("%d series after 1,000 service types, want at most %d (the known types and service:other)", n, len(packets.ServiceTypes)+1)
+	if n > len(classify.ServiceTypes)+1 {
+		t.Errorf("%d series after 1,000 service types, want at most %d (the known types and service:other)", n, len(classify.ServiceTypes)+1)
 	}
 	if !values["class=service:other"] {
 		t.Errorf("no class=service:other series (%d label values)", len(values))
 	}
-	for _, typ := range packets.ServiceTypes {
+	for _, typ := range classify.ServiceTypes {
 		if !values["class=service:"+typ] {
 			t.Errorf("known type %s has no series", typ)
 		}
@@ -85,9 +86,9 @@ func TestConfiguredServiceTypes(t *testing.T) {
 	m := newMetrics(nil)
 	m.knownServices([]string{"bus.pass"})
 	for _, typ := range []string{"bus.pass", "mileage.transfer", "bus.pass2"} {
-		m.observedWork(&packets.Work{Path: "p", Kind: packets.KindRecv, Class: packets.Classify(didtypes.PortID, servicePacket(typ, 1))})
+		m.observedWork(&packets.Work{Path: "p", Kind: packets.KindRecv, Class: classify.Classify(didtypes.PortID, servicePacket(typ, 1))})
 	}
-	for _, c := range []string{packets.ClassAttestation, packets.ClassRevocation, packets.ClassICS20, packets.ClassInvalid, packets.ClassOther, "unknown", ""} {
+	for _, c := range []string{classify.ClassAttestation, classify.ClassRevocation, classify.ClassICS20, classify.ClassInvalid, packets.ClassOther, "unknown", ""} {
 		m.observedWork(&packets.Work{Path: "p", Kind: packets.KindRecv, Class: c})
 	}
 	_, values := series(t, m, "cityrelay_packets_observed_total")

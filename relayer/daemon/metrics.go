@@ -20,6 +20,7 @@ import (
 	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/packets"
 	"github.com/cityrelay/cityrelay/relayer"
+	"github.com/cityrelay/cityrelay/relayer/classify"
 	"github.com/cityrelay/cityrelay/relayer/config"
 	"github.com/cityrelay/cityrelay/relayer/pipeline"
 )
@@ -98,7 +99,7 @@ type metrics struct {
 
 	// Label values from outside (a packet's service type, a node's refusal codes, a balance's
 	// denominations) are bounded: see observedWork, failedWork, txFailed and gaugeBalance.
-	// services are the service types named in class labels (nil: packets.ServiceTypes).
+	// services are the service types named in class labels (nil: classify.ServiceTypes).
 	services map[string]bool
 	// refusals and reasons cap the distinct codespace/code pairs a node's answers can add.
 	refusals, reasons *labelCap
@@ -344,7 +345,7 @@ func (m *metrics) misbehaviour(log zerolog.Logger, forked string, height int64, 
 // observedWork records a work item a scanner published (pipeline.Options.OnObserved).
 // The class is bounded: a service type not in m.services is counted as service:other.
 func (m *metrics) observedWork(w *packets.Work) {
-	m.observed.WithLabelValues(w.Path, w.Kind, packets.MetricClass(w.Class, m.services)).Inc()
+	m.observed.WithLabelValues(w.Path, w.Kind, classify.MetricClass(w.Class, m.services)).Inc()
 }
 
 // workReason bounds a failed or retried work item's reason: the pipeline's and the EVM bridge's fixed

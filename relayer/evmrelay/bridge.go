@@ -28,7 +28,6 @@ import (
 	clienttypes "github.com/cosmos/ibc-go/v8/modules/core/02-client/types"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 	"golang.org/x/sync/errgroup"
@@ -40,7 +39,6 @@ import (
 	"github.com/cityrelay/cityrelay/chains/evm/registry"
 	"github.com/cityrelay/cityrelay/light/qbft"
 	"github.com/cityrelay/cityrelay/packets"
-	"github.com/cityrelay/cityrelay/relayer/pipeline"
 )
 
 // Source is the EVM city as the bridge reads it: every header from its light client (*evm.Client).
@@ -160,10 +158,10 @@ func (b *Bridge) defaults() {
 		b.LogWindow = 2000
 	}
 	if b.MaxDeliver <= 0 {
-		b.MaxDeliver = 8
+		b.MaxDeliver = packets.DefaultMaxDeliver
 	}
 	if b.RetryBase <= 0 {
-		b.RetryBase = 2 * time.Second
+		b.RetryBase = packets.DefaultRetryBase
 	}
 	if b.StatusRecheck == 0 {
 		b.StatusRecheck = 10 * time.Minute
@@ -171,7 +169,7 @@ func (b *Bridge) defaults() {
 }
 
 func (b *Bridge) supervise(ctx context.Context, part string, run func(context.Context) error) error {
-	return pipeline.Supervise(ctx, b.Log, part, run, b.OnPartFailed)
+	return packets.Supervise(ctx, b.Log, part, run, b.OnPartFailed)
 }
 
 // cursorKey is the scanner's cursor in the cursors bucket.
@@ -194,7 +192,7 @@ func sanitize(s string) string {
 // The events of a window are the union of the primary's and the witnesses' answers, checked against
 // the verified logsBlooms of its blocks (windowLogs).
 func (b *Bridge) scan(ctx context.Context) error {
-	kv, err := b.JS.KeyValue(ctx, "cityrelay_cursors")
+	kv, err := b.JS.KeyValue(ctx, packets.CursorBucket)
 	if err != nil {
 		return fmt.Errorf("cursor bucket: %w", err)
 	}
@@ -410,22 +408,7 @@ func (b *Bridge) handle(ctx context.Context, m jetstream.Msg) {
 		}
 		return
 	}
-	meta, _ := m.Metadata()
-	tries := uint64(1)
-	if meta != nil {
-		tries = meta.NumDelivered
-	}
-	reason := failureReason(err)
-	if reason == "refused" && tries >= uint64(b.MaxDeliver) {
-		b.dead(ctx, m, w, err)
-		return
-	}
-	if b.OnFailed != nil {
-		b.OnFailed(reason)
-	}
-	delay := pipeline.Backoff(b.RetryBase, tries)
-	log.Warn().Err(err).Str("reason", reason).Uint64("try", tries).Dur("retry_in", delay).Msg("evm attestation not delivered; retrying")
-	_ = m.NakWithDelay(delay)
+	b.settler(log).Retry(ctx, m, b.item(w), err, failureReason(err) == "refused")
 }
 
 // failureReason says how a failed delivery is retried: "refused" when it would fail again as it is (a
@@ -440,24 +423,38 @@ func failureReason(err error) string {
 	return "transient"
 }
 
+// dead sends a work item that cannot be delivered to the dead-letter subject with the reason, and
+// terminates it in the work queue (packets.Settler.Dead); w is nil when the bytes are not a work item.
 func (b *Bridge) dead(ctx context.Context, m jetstream.Msg, w *packets.EvmWork, reason error) {
-	msg := nats.NewMsg(packets.DeadSubject(b.Dest.ChainID(), "evm-"+b.City))
-	msg.Data = m.Data()
-	msg.Header.Set(packets.ReasonHeader, reason.Error())
-	if _, err := b.JS.PublishMsg(ctx, msg); err != nil {
-		b.Log.Error().Err(err).Msg("dead-letter publish failed; leaving the item for redelivery")
-		_ = m.NakWithDelay(b.RetryBase)
-		return
+	_ = b.settler(b.Log).Dead(ctx, m, b.item(w), reason)
+}
+
+// settler is the submitter's retry and dead-letter policy: each retry is reported to OnFailed with
+// its reason ("transient" or "refused"), each dead letter as "dead".
+func (b *Bridge) settler(log zerolog.Logger) *packets.Settler {
+	return &packets.Settler{JS: b.JS, To: b.Dest.ChainID(), MaxDeliver: b.MaxDeliver, RetryBase: b.RetryBase, Log: log,
+		BeforeRetry: func(_ packets.Item, tries uint64, delay time.Duration, err error) {
+			reason := failureReason(err)
+			if b.OnFailed != nil {
+				b.OnFailed(reason)
+			}
+			log.Warn().Err(err).Str("reason", reason).Uint64("try", tries).Dur("retry_in", delay).Msg("evm attestation not delivered; retrying")
+		},
+		OnDead: func(packets.Item, error) {
+			if b.OnFailed != nil {
+				b.OnFailed("dead")
+			}
+		},
 	}
-	ev := b.Log.Error().Str("reason", reason.Error())
+}
+
+// item names w for the settler: its dead letters go to cityrelay.dead.<chain>.evm-<city>.
+func (b *Bridge) item(w *packets.EvmWork) packets.Item {
+	it := packets.Item{Path: "evm-" + b.City, Kind: packets.KindEvmAttestation}
 	if w != nil {
-		ev = ev.Str("id", w.ID)
+		it.ID = w.MsgID()
 	}
-	ev.Msg("evm work item dead-lettered")
-	if b.OnFailed != nil {
-		b.OnFailed("dead")
-	}
-	_ = m.Term()
+	return it
 }
 
 // result is what a delivery did.

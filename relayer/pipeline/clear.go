@@ -17,7 +17,7 @@ import (
 // its own event, read from the tx index, so its id is the scanner's). A packet carrying an attestation
 // id gets its entry in the packet bucket as the scanners write it.
 func clearPending(ctx context.Context, o Options) error {
-	life := &lifecycle{js: o.JS, log: o.Log}
+	life := packets.NewRecorder(o.JS, o.Log)
 	for _, p := range o.Paths {
 		for _, dir := range [][2]*relayer.End{{p.A, p.B}, {p.B, p.A}} {
 			src, dst := dir[0], dir[1]
@@ -39,15 +39,15 @@ func clearPending(ctx context.Context, o Options) error {
 						skipForged(o, p.Name, packets.KindRecv, src.ChainID(), s.Height, pk)
 						continue
 					}
-					class, id := packets.Describe(pk.SourcePort, pk.Data)
+					class, id := o.Classify(pk.SourcePort, pk.Data)
 					// The send's own block, as a scanner saw it: the same work, the same id.
-					w := &packets.Work{Kind: packets.KindRecv, Path: p.Name, From: src.ChainID(), To: dst.ChainID(), Height: s.Height, Packet: toWire(pk),
+					w := &packets.Work{Kind: packets.KindRecv, Path: p.Name, From: src.ChainID(), To: dst.ChainID(), Height: s.Height, Packet: packets.FromIBC(pk),
 						Class: class, ObservedUnixNano: time.Now().UnixNano()}
 					if err := publish(ctx, o.JS, w); err != nil {
 						return err
 					}
 					if id != "" {
-						life.attested(id, w, s.Height)
+						life.Attested(id, w, s.Height)
 					}
 				}
 			}
@@ -61,8 +61,8 @@ func clearPending(ctx context.Context, o Options) error {
 						skipForged(o, p.Name, packets.KindAck, dst.ChainID(), a.Height, a.Packet)
 						continue
 					}
-					w := &packets.Work{Kind: packets.KindAck, Path: p.Name, From: dst.ChainID(), To: src.ChainID(), Height: a.Height, Packet: toWire(a.Packet),
-						Ack: a.Ack.Ack, Class: packets.Classify(a.Packet.SourcePort, a.Packet.Data), ObservedUnixNano: time.Now().UnixNano()}
+					w := &packets.Work{Kind: packets.KindAck, Path: p.Name, From: dst.ChainID(), To: src.ChainID(), Height: a.Height, Packet: packets.FromIBC(a.Packet),
+						Ack: a.Ack.Ack, Class: classOf(o, a.Packet.SourcePort, a.Packet.Data), ObservedUnixNano: time.Now().UnixNano()}
 					if err := publish(ctx, o.JS, w); err != nil {
 						return err
 					}

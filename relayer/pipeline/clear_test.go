@@ -16,6 +16,7 @@ import (
 	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/packets"
 	"github.com/cityrelay/cityrelay/relayer"
+	"github.com/cityrelay/cityrelay/relayer/classify"
 	"github.com/cityrelay/cityrelay/relayer/pipeline"
 )
 
@@ -61,7 +62,7 @@ func TestClearsPendingAtStart(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- pipeline.Run(rctx, pipeline.Options{Paths: []*relayer.Path{p}, JS: js, Relayer: relayer.Relayer{Check: light.VerifyProofAgainstAppHash},
-			BatchMax: 10, BatchWait: 200 * time.Millisecond, ClearOnStart: true, ClearChunk: 5,
+			BatchMax: 10, BatchWait: 200 * time.Millisecond, ClearOnStart: true, ClearChunk: 5, Classify: classify.Describe,
 			Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)})
 	}()
 	defer func() { cancel(); <-done }()
@@ -87,9 +88,9 @@ func TestClearsPendingAtStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, pk := range pks {
-		_, id := packets.Describe(pk.SourcePort, pk.Data)
-		key := pipeline.AttestedKey(id, fmt.Sprintf("seoul-1/%s/%s/%d", pk.SourcePort, pk.SourceChannel, pk.Sequence))
-		var a pipeline.Attested
+		_, id := classify.Describe(pk.SourcePort, pk.Data)
+		key := packets.AttestedKey(id, fmt.Sprintf("seoul-1/%s/%s/%d", pk.SourcePort, pk.SourceChannel, pk.Sequence))
+		var a packets.Attested
 		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 			e, err := kv.Get(ctx, key)
 			if err == nil && json.Unmarshal(e.Value(), &a) == nil {
@@ -108,8 +109,8 @@ func TestClearsPendingAtStart(t *testing.T) {
 			Sequence: pk.Sequence, SourcePort: pk.SourcePort, SourceChannel: pk.SourceChannel, DestPort: pk.DestinationPort, DestChannel: pk.DestinationChannel,
 			Data: pk.Data, TimeoutRevision: pk.TimeoutHeight.RevisionNumber, TimeoutHeight: pk.TimeoutHeight.RevisionHeight, TimeoutTimestamp: pk.TimeoutTimestamp}}
 		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-			var l pipeline.Lifecycle
-			e, err := kv.Get(ctx, pipeline.LifecycleKey(w.MsgID()))
+			var l packets.Lifecycle
+			e, err := kv.Get(ctx, packets.LifecycleKey(w.MsgID()))
 			if err == nil && json.Unmarshal(e.Value(), &l) == nil && l.State == "confirmed" {
 				break
 			}

@@ -276,9 +276,9 @@ func TestForgedSendCannotEraseTheRealPacket(t *testing.T) {
 		t.Fatal(err)
 	}
 	packet := fmt.Sprintf("seoul-1/%s/%s/%d", didtypes.PortID, p.A.ChannelID, seq)
-	var recs []pipeline.Lifecycle
+	var recs []packets.Lifecycle
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		all, err := pipeline.Lifecycles(ctx, kv, packet)
+		all, err := packets.Lifecycles(ctx, kv, packet)
 		if err != nil {
 			t.Fatal(err)
 		}

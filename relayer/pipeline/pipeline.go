@@ -6,7 +6,6 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -62,6 +61,10 @@ type Options struct {
 	// OnTxFailed is told of every delivery tx to chain that failed, before the batch is split,
 	// handed back or dead-lettered (metrics: a *chains.TxError's code, chains.ErrSimulation).
 	OnTxFailed func(chain string, err error)
+	// Classify names what each packet carries (Work.Class) and the attestation id it carries, which
+	// the packet bucket indexes (default packets.Unclassified: every packet "other", none indexed).
+	// The daemon hands in the city's, classify.Describe.
+	Classify packets.Classifier
 }
 
 // Delivered is a committed tx of packet messages.
@@ -92,19 +95,22 @@ func Run(ctx context.Context, o Options) error {
 		o.InFlight = 3
 	}
 	if o.MaxDeliver <= 0 {
-		o.MaxDeliver = 8
+		o.MaxDeliver = packets.DefaultMaxDeliver
 	}
 	if o.RetryBase <= 0 {
-		o.RetryBase = nakDelay
+		o.RetryBase = packets.DefaultRetryBase
 	}
-	kv, err := o.JS.KeyValue(ctx, "cityrelay_cursors")
+	if o.Classify == nil {
+		o.Classify = packets.Unclassified
+	}
+	kv, err := o.JS.KeyValue(ctx, packets.CursorBucket)
 	if err != nil {
 		return fmt.Errorf("cursor bucket: %w", err)
 	}
 	if _, err := o.JS.KeyValue(ctx, packets.PacketBucket); err != nil {
 		return fmt.Errorf("packet bucket: %w", err)
 	}
-	life := &lifecycle{js: o.JS, log: o.Log}
+	life := packets.NewRecorder(o.JS, o.Log)
 	g, gctx := errgroup.WithContext(ctx)
 	chains := map[string][]*relayer.End{}
 	subs := map[string]*submitter{} // one per channel end served
@@ -132,33 +138,7 @@ func Run(ctx context.Context, o Options) error {
 
 // supervise restarts a failing loop with backoff instead of stopping the daemon.
 func supervise(ctx context.Context, o Options, name string, run func(context.Context) error) error {
-	return Supervise(ctx, o.Log, name, run, o.OnPartFailed)
-}
-
-// Supervise runs run until ctx ends, restarting it with backoff (1 s doubling to 30 s) whenever it
-// fails or returns, so one failing part never stops the daemon; onFail (optional) is told of each
-// failure.
-func Supervise(ctx context.Context, log zerolog.Logger, name string, run func(context.Context) error, onFail func(part string, err error)) error {
-	wait := time.Second
-	for {
-		err := run(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err == nil {
-			err = errors.New("stopped")
-		}
-		log.Error().Err(err).Str("part", name).Dur("restart_in", wait).Msg("part failed; restarting")
-		if onFail != nil {
-			onFail(name, err)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, 30*time.Second)
-	}
+	return packets.Supervise(ctx, o.Log, name, run, o.OnPartFailed)
 }
 
 // every runs f at start (with ClearOnStart) and then every ClearInterval until ctx ends (for
@@ -187,4 +167,10 @@ func every(f func(context.Context, Options) error, o Options) func(context.Conte
 }
 
 // ErrTerminal marks work that retrying cannot deliver; it goes to the dead-letter subject.
-var ErrTerminal = errors.New("terminal")
+var ErrTerminal = packets.ErrTerminal
+
+// classOf is the class o.Classify gives a packet.
+func classOf(o Options, port string, data []byte) string {
+	class, _ := o.Classify(port, data)
+	return class
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/packets"
 	"github.com/cityrelay/cityrelay/relayer"
+	"github.com/cityrelay/cityrelay/relayer/classify"
 	"github.com/cityrelay/cityrelay/relayer/pipeline"
 )
 
@@ -172,7 +173,7 @@ func TestTwoRelayersShareTheWork(t *testing.T) {
 		go func() {
 			done <- pipeline.Run(rctx, pipeline.Options{Paths: []*relayer.Path{p}, JS: js, Relayer: relayer.Relayer{Check: light.VerifyProofAgainstAppHash},
 				BatchMax: 20, BatchWait: 300 * time.Millisecond, Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel).With().Str("instance", name).Logger(),
-				OnDelivered: record(name)})
+				OnDelivered: record(name), Classify: classify.Describe})
 		}()
 		return cancel, done
 	}
@@ -310,9 +311,9 @@ func checkPacketBucket(t *testing.T, js jetstream.JetStream, p *relayer.Path, se
 		packet := fmt.Sprintf("%s/%s/%s/%d", src, didtypes.PortID, ch, seq)
 		// Both instances scanned Seoul and Bucheon and published each event: one work item (one
 		// de-duplication id, one record) per packet and kind.
-		var all map[string][]pipeline.Lifecycle
+		var all map[string][]packets.Lifecycle
 		for {
-			all, err = pipeline.Lifecycles(ctx, kv, packet)
+			all, err = packets.Lifecycles(ctx, kv, packet)
 			if err == nil && len(all[packets.KindRecv]) > 0 && all[packets.KindRecv][0].State == "confirmed" &&
 				len(all[packets.KindAck]) > 0 && all[packets.KindAck][0].State == "confirmed" || time.Now().After(deadline) {
 				break
@@ -335,13 +336,13 @@ func checkPacketBucket(t *testing.T, js jetstream.JetStream, p *relayer.Path, se
 			}
 		}
 		sent := sends[seq]
-		var a pipeline.Attested
-		if err := get(pipeline.AttestedKey(sent.id, packet), &a); err != nil {
+		var a packets.Attested
+		if err := get(packets.AttestedKey(sent.id, packet), &a); err != nil {
 			t.Errorf("attestation %s of %s: %v", sent.id, packet, err)
 			continue
 		}
-		want := pipeline.Attested{ID: sent.id, Chain: src, Port: didtypes.PortID, Channel: ch, Sequence: seq, Dest: dst, Path: p.Name,
-			Class: packets.ClassAttestation, Height: sent.height, AtUnix: a.AtUnix}
+		want := packets.Attested{ID: sent.id, Chain: src, Port: didtypes.PortID, Channel: ch, Sequence: seq, Dest: dst, Path: p.Name,
+			Class: classify.ClassAttestation, Height: sent.height, AtUnix: a.AtUnix}
 		if a != want || a.AtUnix <= 0 {
 			t.Errorf("attestation entry of %s: %+v, want %+v", packet, a, want)
 		}

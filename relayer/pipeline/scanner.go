@@ -25,7 +25,7 @@ type scanner struct {
 	chain   string
 	o       Options
 	cursors jetstream.KeyValue
-	life    *lifecycle
+	life    *packets.Recorder
 }
 
 func (s *scanner) ends() []*relayer.End {
@@ -162,9 +162,9 @@ func (s *scanner) publish(ctx context.Context, ends []*relayer.End, events []cha
 				skipForged(s.o, p.Name, packets.KindRecv, s.chain, h, pk)
 				continue
 			}
-			class, id := packets.Describe(pk.SourcePort, pk.Data)
+			class, id := s.o.Classify(pk.SourcePort, pk.Data)
 			w := &packets.Work{Kind: packets.KindRecv, Path: p.Name, From: s.chain, To: other.ChainID(), Height: h,
-				Packet: toWire(pk), Class: class, ObservedUnixNano: now}
+				Packet: packets.FromIBC(pk), Class: class, ObservedUnixNano: now}
 			if id != "" {
 				attested[w] = id
 			}
@@ -179,7 +179,7 @@ func (s *scanner) publish(ctx context.Context, ends []*relayer.End, events []cha
 				continue
 			}
 			works = append(works, &packets.Work{Kind: packets.KindAck, Path: p.Name, From: s.chain, To: other.ChainID(), Height: h,
-				Packet: toWire(a.Packet), Ack: a.Ack, Class: packets.Classify(a.Packet.SourcePort, a.Packet.Data), ObservedUnixNano: now})
+				Packet: packets.FromIBC(a.Packet), Ack: a.Ack, Class: classOf(s.o, a.Packet.SourcePort, a.Packet.Data), ObservedUnixNano: now})
 		}
 	}
 	// Published asynchronously in windows (JetStream bounds the acks outstanding); the block counts as
@@ -196,9 +196,9 @@ func (s *scanner) publish(ctx context.Context, ends []*relayer.End, events []cha
 			if err != nil {
 				return 0, err
 			}
-			s.life.observed(w.MsgID())
+			s.life.Observed(w.MsgID())
 			if id, ok := attested[w]; ok {
-				s.life.attested(id, w, w.Height)
+				s.life.Attested(id, w, w.Height)
 			}
 			if futs[i], err = s.o.JS.PublishAsync(w.Subject(), bz, jetstream.WithMsgID(w.MsgID())); err != nil {
 				return 0, fmt.Errorf("publish %s: %w", w.MsgID(), err)

@@ -25,15 +25,15 @@ type submitter struct {
 	port, channel string
 	o             Options
 	rel           deliverer // o.Relayer
-	life          *lifecycle
+	life          *packets.Recorder
 }
 
 // deliverer is what a submitter needs of the relayer: each kind of work delivered in one tx.
 // *relayer.Relayer is one; tests use a fake.
 type deliverer interface {
-	Recv(ctx context.Context, src, dst *relayer.End, packets []channeltypes.Packet, sentHeight int64) (*relayer.Outcome, error)
+	Recv(ctx context.Context, src, dst *relayer.End, pks []channeltypes.Packet, sentHeight int64) (*relayer.Outcome, error)
 	Ack(ctx context.Context, src, dst *relayer.End, acks []relayer.Ack, writtenHeight int64) (*relayer.Outcome, error)
-	TimeoutPackets(ctx context.Context, src, dst *relayer.End, packets []channeltypes.Packet, pastHeight int64) (*relayer.TxInfo, []uint64, error)
+	TimeoutPackets(ctx context.Context, src, dst *relayer.End, pks []channeltypes.Packet, pastHeight int64) (*relayer.TxInfo, []uint64, error)
 }
 
 var _ deliverer = (*relayer.Relayer)(nil)
@@ -41,8 +41,6 @@ var _ deliverer = (*relayer.Relayer)(nil)
 const (
 	// nakDelay is the pause before an item whose hand-off failed is offered again (to any instance).
 	nakDelay = 2 * time.Second
-	// maxBackoff caps the retry backoff.
-	maxBackoff = 5 * time.Minute
 	// ackWait bounds how long a crashed instance holds work; heartbeat keeps a live instance's claim.
 	ackWait   = 15 * time.Second
 	heartbeat = 5 * time.Second
@@ -284,7 +282,7 @@ func (s *submitter) submit(ctx context.Context, g *group, height int64) (*group,
 	case packets.KindAck:
 		acks := make([]relayer.Ack, len(g.works))
 		for i, w := range g.works {
-			acks[i] = relayer.Ack{Packet: fromWire(w.Packet), Ack: w.Ack}
+			acks[i] = relayer.Ack{Packet: w.Packet.IBC(), Ack: w.Ack}
 		}
 		out, err := s.rel.Ack(ctx, g.src, g.dst, acks, height)
 		return g, out, err
@@ -296,7 +294,7 @@ func (s *submitter) submit(ctx context.Context, g *group, height int64) (*group,
 func packetsOf(works []*packets.Work) []channeltypes.Packet {
 	pks := make([]channeltypes.Packet, len(works))
 	for i, w := range works {
-		pks[i] = fromWire(w.Packet)
+		pks[i] = w.Packet.IBC()
 	}
 	return pks
 }
@@ -360,7 +358,7 @@ func (s *submitter) settle(ctx context.Context, g *group, out *relayer.Outcome, 
 	log := s.o.Log.With().Str("chain", s.to).Str("path", g.p.Name).Str("channel", g.dst.ChannelID).Str("kind", g.kind).Logger()
 	var acked []jetstream.Msg
 	var ackedWorks []*packets.Work
-	var recs []Lifecycle
+	var recs []packets.Lifecycle
 	delivered := map[uint64]bool{}
 	for _, seq := range out.Delivered {
 		delivered[seq] = true
@@ -370,14 +368,14 @@ func (s *submitter) settle(ctx context.Context, g *group, out *relayer.Outcome, 
 			s.dead(ctx, g.msgs[i], w, bad)
 			continue
 		}
-		rec := Lifecycle{State: "already-delivered", Reason: out.Done[i]}
+		rec := packets.Lifecycle{State: packets.StateAlreadyDelivered, Reason: out.Done[i]}
 		if _, done := out.Done[i]; !done && delivered[w.Packet.Sequence] && out.Tx != nil {
-			rec = Lifecycle{State: "confirmed", Tx: out.Tx.Hash, Height: out.Tx.Height, Chain: s.to}
+			rec = packets.Lifecycle{State: packets.StateConfirmed, Tx: out.Tx.Hash, Height: out.Tx.Height, Chain: s.to}
 		}
 		acked, ackedWorks, recs = append(acked, g.msgs[i]), append(ackedWorks, w), append(recs, rec)
 	}
 	for i, err := range ackAll(ctx, acked) {
-		s.life.put(ackedWorks[i].MsgID(), recs[i])
+		s.life.Put(ackedWorks[i].MsgID(), recs[i])
 		if err != nil {
 			log.Warn().Err(err).Uint64("seq", ackedWorks[i].Packet.Sequence).Msg("ack to JetStream failed; the item may be delivered again and will be dropped as done")
 		}
@@ -394,33 +392,12 @@ func (s *submitter) settle(ctx context.Context, g *group, out *relayer.Outcome, 
 	}
 }
 
-// retry hands an item back with exponential backoff. An item that fails deterministically (a chain's
-// refusal, a height never verified) is dead-lettered with the reason once it has been delivered
-// MaxDeliver times; transient failures (an unreachable node) are retried without a limit.
+// retry hands an item back with exponential backoff (packets.Settler.Retry). An item that fails
+// deterministically (a chain's refusal, a height never verified) is dead-lettered with the reason once
+// it has been delivered MaxDeliver times; transient failures (an unreachable node) are retried without
+// a limit.
 func (s *submitter) retry(ctx context.Context, m jetstream.Msg, w *packets.Work, reason error) {
-	n := uint64(1)
-	if md, err := m.Metadata(); err == nil {
-		n = md.NumDelivered
-	}
-	if deterministic(reason) && n >= uint64(s.o.MaxDeliver) {
-		s.dead(ctx, m, w, fmt.Errorf("%w: failed %d times, last: %v", ErrTerminal, n, reason))
-		return
-	}
-	s.life.set(w.MsgID(), "retrying", reason.Error())
-	_ = m.NakWithDelay(backoff(s.o.RetryBase, n))
-}
-
-// backoff is base·2^(n-1), at most maxBackoff.
-func backoff(base time.Duration, n uint64) time.Duration { return Backoff(base, n) }
-
-// Backoff is the retry delay of the n-th delivery of an item: base doubled per earlier try, at most
-// 5 minutes.
-func Backoff(base time.Duration, n uint64) time.Duration {
-	d := base
-	for i := uint64(1); i < n && d < maxBackoff; i++ {
-		d *= 2
-	}
-	return min(d, maxBackoff)
+	s.settler().Retry(ctx, m, item(w), reason, deterministic(reason))
 }
 
 // splitTimeouts takes out of a recv group the packets dst can no longer receive: they become timeout
@@ -432,7 +409,7 @@ func (s *submitter) splitTimeouts(ctx context.Context, g *group, src, dst *relay
 	}
 	live := &group{kind: g.kind, p: g.p, dst: g.dst, src: g.src}
 	for i, w := range g.works {
-		if !relayer.TimedOut(fromWire(w.Packet), dst, lb) {
+		if !relayer.TimedOut(w.Packet.IBC(), dst, lb) {
 			live.works, live.msgs = append(live.works, w), append(live.msgs, g.msgs[i])
 			continue
 		}
@@ -447,7 +424,7 @@ func (s *submitter) splitTimeouts(ctx context.Context, g *group, src, dst *relay
 			_ = g.msgs[i].NakWithDelay(nakDelay)
 			continue
 		}
-		s.life.set(w.MsgID(), "timed-out", fmt.Sprintf("timed out on %s at height %d", dst.ChainID(), lb.Height))
+		s.life.Set(w.MsgID(), packets.StateTimedOut, fmt.Sprintf("timed out on %s at height %d", dst.ChainID(), lb.Height))
 		s.o.Log.Info().Str("chain", dst.ChainID()).Str("path", w.Path).Uint64("seq", w.Packet.Sequence).Msg("packet timed out; timeout handed to its source")
 		_ = g.msgs[i].DoubleAck(ctx)
 	}
@@ -455,28 +432,36 @@ func (s *submitter) splitTimeouts(ctx context.Context, g *group, src, dst *relay
 }
 
 // dead sends a work item that cannot be delivered to the dead-letter subject with the reason, and
-// terminates it in the work queue.
+// terminates it in the work queue (packets.Settler.Dead); w is nil when the bytes are not a work item.
 func (s *submitter) dead(ctx context.Context, m jetstream.Msg, w *packets.Work, reason error) {
-	path := "unknown"
-	if w != nil {
-		path = w.Path
-		s.life.set(w.MsgID(), "failed", reason.Error())
+	_ = s.settler().Dead(ctx, m, item(w), reason)
+}
+
+// settler is the submitter's retry and dead-letter policy: a retry is recorded as such, a dead letter
+// as failed (before it is published) and reported to OnFailed as "dead".
+func (s *submitter) settler() *packets.Settler {
+	return &packets.Settler{JS: s.o.JS, To: s.to, MaxDeliver: s.o.MaxDeliver, RetryBase: s.o.RetryBase, Requeue: nakDelay,
+		Log: s.o.Log.With().Str("chain", s.to).Logger(),
+		BeforeRetry: func(it packets.Item, _ uint64, _ time.Duration, err error) {
+			s.life.Set(it.ID, packets.StateRetrying, err.Error())
+		},
+		BeforeDead: func(it packets.Item, reason error) {
+			if it.ID != "" {
+				s.life.Set(it.ID, packets.StateFailed, reason.Error())
+			}
+		},
+		OnDead: func(it packets.Item, _ error) {
+			if s.o.OnFailed != nil {
+				s.o.OnFailed(it.Path, it.Kind, "dead", 1)
+			}
+		},
 	}
-	msg := nats.NewMsg(packets.DeadSubject(s.to, path))
-	msg.Data = m.Data()
-	msg.Header.Set(packets.ReasonHeader, reason.Error())
-	if _, err := s.o.JS.PublishMsg(ctx, msg); err != nil {
-		s.o.Log.Error().Err(err).Str("chain", s.to).Msg("dead-letter publish failed; leaving the item for redelivery")
-		_ = m.NakWithDelay(nakDelay)
-		return
+}
+
+// item names w for the settler ("unknown" path and kind when the bytes are not a work item).
+func item(w *packets.Work) packets.Item {
+	if w == nil {
+		return packets.Item{Path: "unknown", Kind: "unknown"}
 	}
-	s.o.Log.Error().Str("chain", s.to).Str("path", path).Str("reason", reason.Error()).Msg("work item dead-lettered")
-	if s.o.OnFailed != nil {
-		kind := "unknown"
-		if w != nil {
-			kind = w.Kind
-		}
-		s.o.OnFailed(path, kind, "dead", 1)
-	}
-	_ = m.Term()
+	return packets.Item{Path: w.Path, Kind: w.Kind, ID: w.MsgID()}
 }

@@ -62,8 +62,8 @@ type fakeJS struct {
 
 	mu    sync.Mutex
 	dead  []*nats.Msg
-	work  []string             // subjects of published work
-	steps map[string]Lifecycle // lifecycle key → last record
+	work  []string                     // subjects of published work
+	steps map[string]packets.Lifecycle // lifecycle key → last record
 }
 
 func (j *fakeJS) PublishMsg(_ context.Context, m *nats.Msg, _ ...jetstream.PublishOpt) (*jetstream.PubAck, error) {
@@ -81,13 +81,13 @@ func (j *fakeJS) Publish(_ context.Context, subject string, _ []byte, _ ...jetst
 }
 
 func (j *fakeJS) PublishAsync(subject string, data []byte, _ ...jetstream.PublishOpt) (jetstream.PubAckFuture, error) {
-	var l Lifecycle
+	var l packets.Lifecycle
 	if err := json.Unmarshal(data, &l); err != nil {
 		return nil, err
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.steps[strings.TrimPrefix(subject, lifecycleSubject)] = l
+	j.steps[strings.TrimPrefix(subject, packets.PacketBucketSubject)] = l
 	return nil, nil
 }
 
@@ -351,7 +351,7 @@ func TestSubmitterHandle(t *testing.T) {
 		reason: packets.ErrBadWork.Error(),
 	}} {
 		t.Run(c.name, func(t *testing.T) {
-			js := &fakeJS{steps: map[string]Lifecycle{}}
+			js := &fakeJS{steps: map[string]packets.Lifecycle{}}
 			rel := &fakeRelayer{answer: c.answer}
 			light := fakeLight{height: verified, time: now}
 			p := &relayer.Path{Name: "a-b",
@@ -370,7 +370,7 @@ func TestSubmitterHandle(t *testing.T) {
 					defer mu.Unlock()
 					retried = append(retried, reason)
 				}}
-			s := &submitter{to: "b-1", port: "did", channel: "channel-1", o: o, rel: rel, life: &lifecycle{js: js, log: zerolog.Nop()}}
+			s := &submitter{to: "b-1", port: "did", channel: "channel-1", o: o, rel: rel, life: packets.NewRecorder(js, zerolog.Nop())}
 
 			delivered := max(c.delivered, 1)
 			var msgs []jetstream.Msg
@@ -395,7 +395,7 @@ func TestSubmitterHandle(t *testing.T) {
 				if m.fate != want.fate || m.delay != want.delay {
 					t.Errorf("seq %d: %s (delay %s), want %s (delay %s)", seq, m.fate, m.delay, want.fate, want.delay)
 				}
-				got := js.steps[LifecycleKey(w.MsgID())]
+				got := js.steps[packets.LifecycleKey(w.MsgID())]
 				if got.State != want.state {
 					t.Errorf("seq %d: lifecycle %q, want %q", seq, got.State, want.state)
 				}

@@ -1,4 +1,4 @@
-package pipeline
+package packets
 
 import (
 	"context"
@@ -6,30 +6,23 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
-	clienttypes "github.com/cosmos/ibc-go/v8/modules/core/02-client/types"
-	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
-
-	"github.com/cityrelay/cityrelay/packets"
 )
 
-func toWire(p channeltypes.Packet) packets.Packet {
-	return packets.Packet{Sequence: p.Sequence, SourcePort: p.SourcePort, SourceChannel: p.SourceChannel,
-		DestPort: p.DestinationPort, DestChannel: p.DestinationChannel, Data: p.Data,
-		TimeoutRevision: p.TimeoutHeight.RevisionNumber, TimeoutHeight: p.TimeoutHeight.RevisionHeight, TimeoutTimestamp: p.TimeoutTimestamp}
-}
+// States of a work item's lifecycle record.
+const (
+	StateObserved         = "observed"
+	StateConfirmed        = "confirmed"
+	StateAlreadyDelivered = "already-delivered"
+	StateRetrying         = "retrying"
+	StateTimedOut         = "timed-out"
+	StateFailed           = "failed"
+)
 
-func fromWire(p packets.Packet) channeltypes.Packet {
-	return channeltypes.Packet{Sequence: p.Sequence, SourcePort: p.SourcePort, SourceChannel: p.SourceChannel,
-		DestinationPort: p.DestPort, DestinationChannel: p.DestChannel, Data: p.Data,
-		TimeoutHeight: clienttypes.NewHeight(p.TimeoutRevision, p.TimeoutHeight), TimeoutTimestamp: p.TimeoutTimestamp}
-}
-
-// Lifecycle is a packet's state as the pipeline knows it, kept in the packet bucket.
+// Lifecycle is a packet's state as the pipeline knows it, kept in the packet bucket (PacketBucket).
 type Lifecycle struct {
 	// State is observed, confirmed, already-delivered, retrying, timed-out or failed.
 	State  string `json:"state"`
@@ -42,7 +35,7 @@ type Lifecycle struct {
 }
 
 // LifecycleKey is the bucket key of a work item (its Nats-Msg-Id with '/' as '.'):
-// <chain>.<port>.<channel>.<seq>.<kind>.<variant> (see packets.Work.MsgID). A packet's sequence may
+// <chain>.<port>.<channel>.<seq>.<kind>.<variant> (see Work.MsgID). A packet's sequence may
 // have several work items of a kind: the real one, and forgeries of it a lying node served (each
 // settled on its own, most of them failed); Lifecycles reads them all.
 func LifecycleKey(msgID string) string { return strings.ReplaceAll(msgID, "/", ".") }
@@ -76,7 +69,7 @@ func Lifecycles(ctx context.Context, kv jetstream.KeyValue, packet string) (map[
 				return out, nil
 			}
 			kind, _, _ := strings.Cut(strings.TrimPrefix(e.Key(), prefix), ".")
-			if kind != packets.KindRecv && kind != packets.KindAck && kind != packets.KindTimeout {
+			if kind != KindRecv && kind != KindAck && kind != KindTimeout {
 				continue
 			}
 			var l Lifecycle
@@ -93,18 +86,18 @@ func Lifecycles(ctx context.Context, kv jetstream.KeyValue, packet string) (map[
 // lifecycleRank orders states by what they say of the real packet: settled, in progress, failed.
 func lifecycleRank(state string) int {
 	switch state {
-	case "confirmed", "already-delivered", "timed-out":
+	case StateConfirmed, StateAlreadyDelivered, StateTimedOut:
 		return 0
-	case "failed":
+	case StateFailed:
 		return 2
 	default:
 		return 1
 	}
 }
 
-// Attested is the packet bucket's entry of a did packet carrying an attestation id (an attestation,
-// or a revocation of one): which packet it is, so the packet can be found by the id on any instance
-// sharing the NATS, after restarts too, for as long as the bucket keeps records.
+// Attested is the packet bucket's entry of a packet carrying an attestation id (an attestation, or a
+// revocation of one: see Classifier): which packet it is, so the packet can be found by the id on any
+// instance sharing the NATS, after restarts too, for as long as the bucket keeps records.
 type Attested struct {
 	ID       string `json:"id"`
 	Chain    string `json:"chain"` // the packet's source chain
@@ -148,38 +141,45 @@ func keyToken(s string) bool {
 	return true
 }
 
-// lifecycle records work items' lifecycle steps in the packet bucket. The writes are asynchronous and
+// PacketBucketSubject prefixes the subject where the packet bucket stores a key (what KeyValue.Put
+// publishes to).
+const PacketBucketSubject = "$KV." + PacketBucket + "."
+
+// Recorder records work items' lifecycle steps in the packet bucket. The writes are asynchronous and
 // best effort (a packet's fate lives on the chains): they never hold up scanning or delivery. They go
-// out in order on the pipeline's one connection, so a later step is never overwritten by an earlier one.
-type lifecycle struct {
+// out in order on one connection, so a later step is never overwritten by an earlier one.
+type Recorder struct {
 	js  jetstream.JetStream
 	log zerolog.Logger
 }
 
-// lifecycleSubject is where the bucket stores a key (what KeyValue.Put publishes to).
-const lifecycleSubject = "$KV." + packets.PacketBucket + "."
-
-// set records a state without a tx.
-func (l *lifecycle) set(msgID, state, reason string) {
-	l.put(msgID, Lifecycle{State: state, Reason: reason})
+// NewRecorder records on js (failures are logged at debug on log).
+func NewRecorder(js jetstream.JetStream, log zerolog.Logger) *Recorder {
+	return &Recorder{js: js, log: log}
 }
 
-// observed records that a scanner saw the work, only when nothing is recorded for it yet: another
+// Set records a state without a tx.
+func (l *Recorder) Set(msgID, state, reason string) {
+	l.Put(msgID, Lifecycle{State: state, Reason: reason})
+}
+
+// Observed records that a scanner saw the work, only when nothing is recorded for it yet: another
 // instance scanning the same block later (or a rescan) must not overwrite the record of a submitter
 // that already delivered it (KV create semantics: no earlier message on the key's subject).
-func (l *lifecycle) observed(msgID string) {
-	rec := Lifecycle{State: "observed", AtUnix: time.Now().Unix()}
+func (l *Recorder) Observed(msgID string) {
+	rec := Lifecycle{State: StateObserved, AtUnix: time.Now().Unix()}
 	l.publish(LifecycleKey(msgID), rec, msgID, rec.State, jetstream.WithExpectLastSequencePerSubject(0))
 }
 
-// put records rec, stamped with the time.
-func (l *lifecycle) put(msgID string, rec Lifecycle) {
+// Put records rec, stamped with the time.
+func (l *Recorder) Put(msgID string, rec Lifecycle) {
 	rec.AtUnix = time.Now().Unix()
 	l.publish(LifecycleKey(msgID), rec, msgID, rec.State)
 }
 
-// attested records that recv work w's packet carries attestation id (ids no key can hold are skipped).
-func (l *lifecycle) attested(id string, w *packets.Work, sendHeight int64) {
+// Attested records that recv work w's packet carries attestation id (ids no key can hold are
+// skipped); sendHeight is the block of the send.
+func (l *Recorder) Attested(id string, w *Work, sendHeight int64) {
 	if !keyToken(id) {
 		return
 	}
@@ -190,32 +190,12 @@ func (l *lifecycle) attested(id string, w *packets.Work, sendHeight int64) {
 }
 
 // publish writes rec under key without waiting for the server (a failure is logged at debug only).
-func (l *lifecycle) publish(key string, rec any, msgID, what string, opts ...jetstream.PublishOpt) {
+func (l *Recorder) publish(key string, rec any, msgID, what string, opts ...jetstream.PublishOpt) {
 	bz, err := json.Marshal(rec)
 	if err != nil {
 		return
 	}
-	if _, err := l.js.PublishAsync(lifecycleSubject+key, bz, opts...); err != nil {
+	if _, err := l.js.PublishAsync(PacketBucketSubject+key, bz, opts...); err != nil {
 		l.log.Debug().Err(err).Str("work", msgID).Str("state", what).Msg("lifecycle update dropped")
 	}
 }
-
-// ackAll double-acknowledges msgs, several at a time (each waits for the server's confirmation);
-// it returns the error of each message (nil when acknowledged).
-func ackAll(ctx context.Context, msgs []jetstream.Msg) []error {
-	errs := make([]error, len(msgs))
-	sem := make(chan struct{}, ackParallel)
-	var wg sync.WaitGroup
-	for i, m := range msgs {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			errs[i] = m.DoubleAck(ctx)
-		}()
-	}
-	wg.Wait()
-	return errs
-}
-
-const ackParallel = 64
