@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/cityrelay/cityrelay/relayer/console"
-	"github.com/cityrelay/cityrelay/relayer/demo"
+	"github.com/cityrelay/cityrelay/cmd/cityrelay/internal/demo"
 )
 
 // demoOut collects a demo's stdout line by line.

@@ -12,7 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/cityrelay/cityrelay/relayer/config"
-	"github.com/cityrelay/cityrelay/relayer/runtime"
+	"github.com/cityrelay/cityrelay/relayer/assemble"
 )
 
 // passphraseEnv names the environment variable that unlocks file keyrings (else a prompt).
@@ -59,7 +59,7 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-func openRuntime(cmd *cobra.Command, cfg *config.Config, trustLatest bool) *runtime.Runtime {
-	return runtime.Open(cfg, runtime.Options{Home: homeDir, TrustLatest: trustLatest, Passphrase: os.Getenv(passphraseEnv),
+func openRuntime(cmd *cobra.Command, cfg *config.Config, trustLatest bool) *assemble.Runtime {
+	return assemble.Open(cfg, assemble.Options{Home: homeDir, TrustLatest: trustLatest, Passphrase: os.Getenv(passphraseEnv),
 		Input: cmd.InOrStdin(), Log: logger(cfg, cmd.ErrOrStderr())})
 }

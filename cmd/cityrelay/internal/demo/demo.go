@@ -3,6 +3,10 @@
 // issued in Seoul, verified in Bucheon and in a member city, revoked, and service messages between the
 // cities. Without Once the daemon's web console and /metrics stay up on loopback while a trickle of
 // citizen activity keeps the relayer busy.
+//
+// It is a composition root, beside cmd/cityrelay's commands: it starts the chains (chains/devnet,
+// chains/evmdevnet), writes the config an operator would, opens it with relayer/assemble and runs
+// the daemon of `cityrelay start` (daemon.Run) on it; the story then only talks to the chains.
 package demo
 
 import (
@@ -24,15 +28,16 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/rs/zerolog"
 
+	"github.com/cityrelay/cityrelay/chains"
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/cosmos"
 	"github.com/cityrelay/cityrelay/chains/devnet"
 	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/relayer"
+	"github.com/cityrelay/cityrelay/relayer/assemble"
 	"github.com/cityrelay/cityrelay/relayer/config"
 	"github.com/cityrelay/cityrelay/relayer/daemon"
 	"github.com/cityrelay/cityrelay/relayer/keys"
-	"github.com/cityrelay/cityrelay/relayer/runtime"
 	"github.com/cityrelay/cityrelay/relayer/verify"
 )
 
@@ -248,9 +253,9 @@ func Run(ctx context.Context, o Options) (err error) {
 	if err != nil {
 		return err
 	}
-	rt := runtime.Open(cfg, runtime.Options{Home: o.Home, TrustLatest: true, Log: *log})
+	rt := assemble.Open(cfg, assemble.Options{Home: o.Home, TrustLatest: true, Log: *log})
 	defer rt.Close()
-	clients := map[string]*cosmos.Client{}
+	clients := map[string]assemble.Chain{}
 	lights := map[string]*light.Client{}
 	admins := map[string]*cosmos.Client{}
 	for _, c := range net.Chains {
@@ -666,7 +671,7 @@ func reasonOf(res *verify.Result) string {
 
 // waitStatus polls a verified answer until it has the wanted status (the relayer works meanwhile);
 // with relayed, until the relayed record itself says so.
-func waitStatus(ctx context.Context, cl *cosmos.Client, lc *light.Client, origins verify.Origins, origin, id string, want verify.Status, relayed bool) (*verify.Result, error) {
+func waitStatus(ctx context.Context, cl chains.Prover, lc *light.Client, origins verify.Origins, origin, id string, want verify.Status, relayed bool) (*verify.Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
 	var last *verify.Result
