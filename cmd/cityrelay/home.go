@@ -11,8 +11,8 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/cityrelay/cityrelay/relayer/config"
 	"github.com/cityrelay/cityrelay/relayer/assemble"
+	"github.com/cityrelay/cityrelay/relayer/config"
 )
 
 // passphraseEnv names the environment variable that unlocks file keyrings (else a prompt).

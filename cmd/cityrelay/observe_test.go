@@ -22,9 +22,9 @@ import (
 
 	"github.com/cityrelay/cityrelay/chains/cosmos"
 	"github.com/cityrelay/cityrelay/chains/devnet"
+	"github.com/cityrelay/cityrelay/relayer/assemble"
 	"github.com/cityrelay/cityrelay/relayer/config"
 	"github.com/cityrelay/cityrelay/relayer/daemon"
-	"github.com/cityrelay/cityrelay/relayer/assemble"
 )
 
 // switchProxy forwards to a node's RPC until it is switched off: then every connection is dropped,

@@ -127,7 +127,7 @@ func (r *Runtime) chain(id string) (*cosmos.Client, error) {
 		return nil, fmt.Errorf("chain %s: %w", id, ErrUnknown)
 	}
 	kr, err := keys.Open(keys.Options{Home: r.o.Home, ChainID: id, Backend: cc.KeyringBackend, Devnet: cc.Devnet,
-		Passphrase: r.o.Passphrase, Input: r.o.Input, AccountPrefix: cc.AccountPrefix})
+		Passphrase: r.o.Passphrase, Input: r.o.Input})
 	if err != nil {
 		return nil, err
 	}

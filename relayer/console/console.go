@@ -21,8 +21,8 @@ import (
 
 	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/packets"
-	"github.com/cityrelay/cityrelay/relayer/config"
 	"github.com/cityrelay/cityrelay/relayer/assemble"
+	"github.com/cityrelay/cityrelay/relayer/config"
 	"github.com/cityrelay/cityrelay/relayer/verify"
 )
 

@@ -248,7 +248,7 @@ func Run(ctx context.Context, o Options) (err error) {
 	}()
 
 	// The relayer is configured as an operator configures `cityrelay start` (the config is written
-	// to <home>/config.toml): the runtime opens its chain and light clients, the daemon runs on them.
+	// to <home>/config.toml): relayer/assemble opens its chain and light clients, the daemon runs on them.
 	cfg, err := relayerConfig(net, o, ln)
 	if err != nil {
 		return err
@@ -514,7 +514,7 @@ func relayerConfig(dn *devnet.Devnet, o Options, ln net.Listener) (*config.Confi
 		cfg.Chains[c.ChainID] = &config.Chain{RPC: []string{c.RPCAddr}, GRPC: c.GRPCAddr, AccountPrefix: "city", KeyName: devnet.RelayerKey,
 			KeyringBackend: "test", Devnet: true, GasPrice: devnet.MinGasPrice, GasAdjustment: 1.05, MaxGas: 50_000_000,
 			TrustingPeriod: config.Duration{Duration: 14 * 24 * time.Hour}}
-		kr, err := keys.Open(keys.Options{Home: o.Home, ChainID: c.ChainID, Backend: "test", Devnet: true, AccountPrefix: "city"})
+		kr, err := keys.Open(keys.Options{Home: o.Home, ChainID: c.ChainID, Backend: "test", Devnet: true})
 		if err != nil {
 			return nil, err
 		}

@@ -33,7 +33,7 @@ type gimpoCity struct {
 	clientID string
 }
 
-// evmCitySetup starts the EVM city, opens its QBFT light client through the runtime, creates its
+// evmCitySetup starts the EVM city, opens its QBFT light client through relayer/assemble, creates its
 // city-qbft client on Bucheon, registers it in Bucheon's city registry, and configures the delivery
 // (cfg.EvmCities) for the daemon. The returned city, when not nil, is closed by the caller.
 func evmCitySetup(ctx context.Context, r *runner, o Options, cfg *config.Config, rt *assemble.Runtime, net *devnet.Devnet,
