@@ -30,6 +30,7 @@ import (
 	"github.com/cityrelay/cityrelay/relayer"
 	"github.com/cityrelay/cityrelay/relayer/config"
 	"github.com/cityrelay/cityrelay/relayer/keys"
+	"github.com/cityrelay/cityrelay/relayer/verify"
 )
 
 // ErrUnknown is returned for a chain or path the config does not have.
@@ -263,4 +264,32 @@ func (r *Runtime) EvmCity(ctx context.Context, id string) (EvmCity, error) {
 	}
 	r.evms[id] = c
 	return c, nil
+}
+
+// Origins are verify.Options.Origins over the config: an origin that is a configured chain is proven
+// with its client and light client, a configured EVM city with its QBFT light client, each opened on
+// first use (ctx is the one they open with); one that does not open is verify.Unavailable, with why.
+// An origin in neither is not configured.
+func (r *Runtime) Origins(ctx context.Context) verify.Origins {
+	return func(id string) (verify.Origin, bool) {
+		if _, ok := r.cfg.Chains[id]; ok {
+			c, err := r.Chain(id)
+			if err != nil {
+				return verify.Unavailable(id, err), true
+			}
+			lc, err := r.Light(ctx, id)
+			if err != nil {
+				return verify.Unavailable(id, err), true
+			}
+			return verify.CosmosOrigin{Chain: c, Headers: lc}, true
+		}
+		if _, ok := r.cfg.EvmCities[id]; ok {
+			ec, err := r.EvmCity(ctx, id)
+			if err != nil {
+				return verify.Unavailable(id, err), true
+			}
+			return verify.EvmOrigin{City: id, Headers: ec}, true
+		}
+		return nil, false
+	}
 }
