@@ -4,7 +4,9 @@ import (
 	"context"
 	"time"
 
+	abci "github.com/cometbft/cometbft/abci/types"
 	cmtcrypto "github.com/cometbft/cometbft/proto/tendermint/crypto"
+	coretypes "github.com/cometbft/cometbft/rpc/core/types"
 	cmttypes "github.com/cometbft/cometbft/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	clienttypes "github.com/cosmos/ibc-go/v8/modules/core/02-client/types"
@@ -99,6 +101,29 @@ type EventSource interface {
 type TxSearcher interface {
 	// SearchTxEvents returns, for each committed tx matching query (oldest first), its height and events.
 	SearchTxEvents(ctx context.Context, query string, perPage int) ([]TxEvents, error)
+}
+
+// Balancer reports an account's balances (unproven: for gauges and reports).
+type Balancer interface {
+	ChainID() string
+	// Balances returns every balance of addr, as the chain's node reports them.
+	Balances(ctx context.Context, addr string) (sdk.Coins, error)
+}
+
+// StatusReader reports the status of the chain's node (unproven: for lag gauges and reports).
+type StatusReader interface {
+	ChainID() string
+	// Status is the node's status: its newest block's height and time among the rest.
+	Status(ctx context.Context) (*coretypes.ResultStatus, error)
+}
+
+// StoreQuerier reads a chain's stores without checking anything (an ABCI store query: a key, or a
+// subspace of keys): hints for listing what a proof settles later.
+type StoreQuerier interface {
+	ChainID() string
+	// ABCIQuery asks the node's application at path ("/store/<store>/key" or ".../subspace") for
+	// data at height (0: the latest), with the node's proof when prove is set.
+	ABCIQuery(ctx context.Context, path string, data []byte, height int64, prove bool) (*abci.ResponseQuery, error)
 }
 
 // Proof is a store value (or its absence) with the proof the chain returned for it. Nothing here is

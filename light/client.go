@@ -22,8 +22,6 @@ import (
 	cmtcrypto "github.com/cometbft/cometbft/proto/tendermint/crypto"
 	"github.com/cometbft/cometbft/types"
 	"github.com/rs/zerolog"
-
-	"github.com/cityrelay/cityrelay/chains"
 )
 
 // Options configure a light client.
@@ -56,9 +54,6 @@ type Options struct {
 	// file holds both headers: what was done with it before the restart may not have succeeded.
 	OnDivergence func(*Fork)
 }
-
-// Client is the header source of the relayer's chains roles.
-var _ chains.HeaderSource = (*Client)(nil)
 
 // Client is a chain's light client.
 type Client struct {

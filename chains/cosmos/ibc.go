@@ -26,6 +26,9 @@ var (
 	_ chains.PacketQuerier    = (*Client)(nil)
 	_ chains.EventSource      = (*Client)(nil)
 	_ chains.TxSearcher       = (*Client)(nil)
+	_ chains.Balancer         = (*Client)(nil)
+	_ chains.StatusReader     = (*Client)(nil)
+	_ chains.StoreQuerier     = (*Client)(nil)
 )
 
 // ClientState returns the client state of clientID (latest height) as a protobuf Any.

@@ -2,7 +2,6 @@ package evm
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -17,6 +16,7 @@ import (
 	"github.com/ethereum/go-ethereum/rlp"
 	"github.com/ethereum/go-ethereum/rpc"
 
+	"github.com/cityrelay/cityrelay/chains"
 	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/light/qbft"
 )
@@ -43,22 +43,12 @@ const (
 // witnesses need not wait.
 var defaultWitnessLag = 3 * time.Second
 
-// VerifiedHeader is a header the client verified (see the package doc). The client shares it between
-// callers: treat it as read-only.
-type VerifiedHeader struct {
-	Height     uint64
-	Time       time.Time
-	StateRoot  common.Hash
-	Hash       common.Hash
-	Validators []common.Address
-	// RLP is the header as the primary served it (committed seals inside extraData).
-	RLP []byte
+// VerifiedHeader is a header the client verified (see the package doc): the EVM header role's type,
+// chains.EvmHeader. The client shares it between callers: treat it as read-only.
+type VerifiedHeader = chains.EvmHeader
 
-	parent common.Hash
-}
-
-// trusted is vh as a trusted header.
-func (vh *VerifiedHeader) trusted() qbft.TrustedHeader {
+// trustedOf is vh as a trusted header.
+func trustedOf(vh *VerifiedHeader) qbft.TrustedHeader {
 	return qbft.TrustedHeader{Height: vh.Height, Time: vh.Time, Hash: vh.Hash, Validators: vh.Validators}
 }
 
@@ -80,7 +70,7 @@ func (f *fetched) linkedBy(parentHash common.Hash) bool {
 
 func (f *fetched) verified() *VerifiedHeader {
 	return &VerifiedHeader{Height: f.header.Number().Uint64(), Time: time.Unix(int64(f.header.Time()), 0).UTC(),
-		StateRoot: f.header.StateRoot(), Hash: f.hash, Validators: f.header.Validators(), RLP: f.raw, parent: f.parent}
+		StateRoot: f.header.StateRoot(), Hash: f.hash, Validators: f.header.Validators(), RLP: f.raw, ParentHash: f.parent}
 }
 
 // node is one JSON-RPC endpoint.
@@ -177,7 +167,7 @@ func Dial(ctx context.Context, cfg Config, trust qbft.TrustedHeader) (_ *Client,
 			return nil, fmt.Errorf("evm chain %d: store the trust root: %w", cfg.ChainID, err)
 		}
 	}
-	c.trusted, c.cache[vh.Height] = vh.trusted(), vh
+	c.trusted, c.cache[vh.Height] = trustedOf(vh), vh
 	return c, nil
 }
 
@@ -338,7 +328,7 @@ func (c *Client) verifyForward(ctx context.Context, from qbft.TrustedHeader, hei
 		_, err := qbft.Verify(trusted.Trusted(), f.header, c.opts, now)
 		switch {
 		case err == nil:
-			trusted = f.verified().trusted()
+			trusted = trustedOf(f.verified())
 			pending = pending[:len(pending)-1]
 		case errors.Is(err, qbft.ErrTrustOverlap) && next-trusted.Height > 1:
 			pending = append(pending, trusted.Height+(next-trusted.Height)/2)
@@ -366,7 +356,7 @@ func (c *Client) verifyBackward(ctx context.Context, height uint64, above *Verif
 	if above == nil || above.Height-height > maxBackward {
 		return nil, fmt.Errorf("%w: block %d is more than %d blocks below every verified header", ErrNotVerified, height, maxBackward)
 	}
-	want := above.parent
+	want := above.ParentHash
 	for h := above.Height - 1; ; h-- {
 		f, err := c.fetchHeader(ctx, c.primary, h)
 		if err != nil {
@@ -489,7 +479,7 @@ func (c *Client) commit(vh *VerifiedHeader) error {
 		return nil
 	}
 	if vh.Height > c.trusted.Height {
-		th := vh.trusted()
+		th := trustedOf(vh)
 		if err := c.store.Save(c.storeName, th); err != nil {
 			return err
 		}
@@ -592,24 +582,11 @@ func headerBloom(raw []byte) (types.Bloom, error) {
 	return types.BytesToBloom(b), nil
 }
 
-// RegistryProof is the registry's state at a verified header, proven: the account proof from the
-// header's state root and, per slot, the value and its proof from the account's storage root.
-type RegistryProof struct {
-	Height       uint64
-	StateRoot    common.Hash
-	Address      common.Address
-	AccountProof [][]byte
-	StorageRoot  common.Hash
-	Slots        []SlotProof
-}
+// RegistryProof is the registry's state at a verified header, proven (chains.RegistryProof).
+type RegistryProof = chains.RegistryProof
 
-// SlotProof is one proven storage slot.
-type SlotProof struct {
-	Slot common.Hash
-	// Value is the slot's word; zero means the proof shows the slot unset.
-	Value common.Hash
-	Proof [][]byte
-}
+// SlotProof is one proven storage slot (chains.SlotProof).
+type SlotProof = chains.SlotProof
 
 // RegistryProof asks the primary for the registry's proofs of slots at vh (eth_getProof) and checks
 // them against vh's state root and the pinned code hash before returning: a node that lies about any
@@ -766,45 +743,8 @@ func (c *Client) nodeLogs(ctx context.Context, w node, from, to uint64, topics [
 	return logs, nil
 }
 
-// UnionLogs merges answers to one log filter: every distinct log once, in block and log-index order.
-// Logs are the same only when everything about them is (block, transaction, index, topics, data): a
-// forged log that shares a real one's position does not push the real one out.
-func UnionLogs(answers ...[]types.Log) []types.Log {
-	seen := map[string]bool{}
-	var out []types.Log
-	for _, logs := range answers {
-		for _, l := range logs {
-			k := logKey(&l)
-			if seen[k] {
-				continue
-			}
-			seen[k] = true
-			out = append(out, l)
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].BlockNumber != out[j].BlockNumber {
-			return out[i].BlockNumber < out[j].BlockNumber
-		}
-		return out[i].Index < out[j].Index
-	})
-	return out
-}
-
-func logKey(l *types.Log) string {
-	b := make([]byte, 0, 128+32*len(l.Topics)+len(l.Data))
-	b = binary.BigEndian.AppendUint64(b, l.BlockNumber)
-	b = append(b, l.BlockHash[:]...)
-	b = append(b, l.TxHash[:]...)
-	b = binary.BigEndian.AppendUint64(b, uint64(l.TxIndex))
-	b = binary.BigEndian.AppendUint64(b, uint64(l.Index))
-	b = append(b, l.Address[:]...)
-	b = binary.BigEndian.AppendUint64(b, uint64(len(l.Topics)))
-	for _, t := range l.Topics {
-		b = append(b, t[:]...)
-	}
-	return string(append(b, l.Data...))
-}
+// UnionLogs merges answers to one log filter (chains.UnionLogs).
+func UnionLogs(answers ...[]types.Log) []types.Log { return chains.UnionLogs(answers...) }
 
 // headerBatch is how many headers one JSON-RPC batch of a parent-hash walk asks for.
 const headerBatch = 128
@@ -843,7 +783,7 @@ func (c *Client) RegistryBlooms(ctx context.Context, top *VerifiedHeader, from u
 		}
 	}
 	add(known.Height, bloom)
-	want := known.parent
+	want := known.ParentHash
 	for hi := known.Height; hi > from; {
 		hi--
 		lo := from

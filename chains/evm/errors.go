@@ -3,6 +3,8 @@ package evm
 import (
 	"errors"
 	"fmt"
+
+	"github.com/cityrelay/cityrelay/chains"
 )
 
 var (
@@ -12,7 +14,7 @@ var (
 	ErrChainIDMismatch = errors.New("node serves another chain")
 	// ErrWitnessMismatch is what a ForkError wraps: a witness serves, at a verified height, another
 	// block that verifies from the trusted state too (a fork, or an attack with the validators' keys).
-	ErrWitnessMismatch = errors.New("witness serves another block: possible fork or attack")
+	ErrWitnessMismatch = chains.ErrWitnessMismatch
 	// ErrWitnessFaulty is a witness serving another block at a verified height that does not verify
 	// from the trusted state (not sealed by a quorum, or by too few of the verified validators): the
 	// witness lies, not a fork. It confirms nothing; nothing halts.
@@ -32,23 +34,8 @@ var (
 )
 
 // ForkError is a witness serving, at a height the client verified, another header sealed by a quorum
-// of its validators: evidence that the validators signed two blocks at one height (or that the primary
-// fed the client a fork). Primary and Conflicting are the two headers' RLP; together they are the
-// city-qbft client's Misbehaviour. It wraps ErrWitnessMismatch.
-type ForkError struct {
-	ChainID     uint64
-	Height      uint64
-	Witness     string
-	Primary     []byte
-	Conflicting []byte
-}
-
-func (e *ForkError) Error() string {
-	return fmt.Sprintf("evm chain %d: %v: witness %s serves another block %d sealed by a quorum of its validators", e.ChainID, ErrWitnessMismatch, e.Witness, e.Height)
-}
-
-// Unwrap makes errors.Is(err, ErrWitnessMismatch) true.
-func (e *ForkError) Unwrap() error { return ErrWitnessMismatch }
+// of its validators (chains.EvmForkError). It wraps ErrWitnessMismatch.
+type ForkError = chains.EvmForkError
 
 // VerificationError is a header the client could not verify, with the chain and height.
 type VerificationError struct {

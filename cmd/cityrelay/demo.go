@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/cityrelay/cityrelay/relayer/demo"
+	"github.com/cityrelay/cityrelay/cmd/cityrelay/internal/demo"
 )
 
 func demoCmd() *cobra.Command {

@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cityrelay/cityrelay/cmd/cityrelay/internal/demo"
 	"github.com/cityrelay/cityrelay/relayer/console"
-	"github.com/cityrelay/cityrelay/relayer/demo"
 )
 
 // demoOut collects a demo's stdout line by line.

@@ -7,12 +7,15 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/nats-io/nats.go"
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/cityrelay/cityrelay/packets"
+	"github.com/cityrelay/cityrelay/relayer/assemble"
 	"github.com/cityrelay/cityrelay/relayer/config"
-	"github.com/cityrelay/cityrelay/relayer/runtime"
+	"github.com/cityrelay/cityrelay/relayer/daemon"
 )
 
 // passphraseEnv names the environment variable that unlocks file keyrings (else a prompt).
@@ -59,7 +62,36 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-func openRuntime(cmd *cobra.Command, cfg *config.Config, trustLatest bool) *runtime.Runtime {
-	return runtime.Open(cfg, runtime.Options{Home: homeDir, TrustLatest: trustLatest, Passphrase: os.Getenv(passphraseEnv),
+func openRuntime(cmd *cobra.Command, cfg *config.Config, trustLatest bool) *assemble.Runtime {
+	return assemble.Open(cfg, assemble.Options{Home: homeDir, TrustLatest: trustLatest, Passphrase: os.Getenv(passphraseEnv),
 		Input: cmd.InOrStdin(), Log: logger(cfg, cmd.ErrOrStderr())})
+}
+
+// dialNATS connects to the relayer's NATS: url (--nats), or nats.url; the embedded server's token is
+// read from its store, a cluster's credentials and TLS from the config.
+func dialNATS(cfg *config.Config, url string) (*nats.Conn, error) {
+	if url == "" && !cfg.NATS.Embedded {
+		url = cfg.NATS.URL
+	}
+	if url == "" {
+		return nil, errors.New("the embedded NATS lives inside `cityrelay start`: pass --nats with its URL (logged at start)")
+	}
+	var opts []nats.Option
+	if cfg.NATS.Embedded {
+		tok, err := packets.EmbeddedToken(cfg.NATS.EmbeddedStore(homeDir))
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, nats.Token(tok))
+	} else {
+		var err error
+		if opts, err = daemon.ClusterOptions(cfg.NATS, os.Getenv(cfg.NATS.PasswordEnv)); err != nil {
+			return nil, err
+		}
+	}
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("connect to nats %s: %w", url, err)
+	}
+	return nc, nil
 }

@@ -23,7 +23,7 @@ func openKeyring(cmd *cobra.Command, chainID string) (keyring.Keyring, *config.C
 		return nil, nil, fmt.Errorf("no chain %s: add it with `cityrelay chains add`", chainID)
 	}
 	kr, err := keys.Open(keys.Options{Home: homeDir, ChainID: chainID, Backend: c.KeyringBackend, Devnet: c.Devnet,
-		Passphrase: os.Getenv(passphraseEnv), Input: cmd.InOrStdin(), AccountPrefix: c.AccountPrefix})
+		Passphrase: os.Getenv(passphraseEnv), Input: cmd.InOrStdin()})
 	return kr, c, err
 }
 

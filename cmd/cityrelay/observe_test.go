@@ -22,9 +22,9 @@ import (
 
 	"github.com/cityrelay/cityrelay/chains/cosmos"
 	"github.com/cityrelay/cityrelay/chains/devnet"
+	"github.com/cityrelay/cityrelay/relayer/assemble"
 	"github.com/cityrelay/cityrelay/relayer/config"
 	"github.com/cityrelay/cityrelay/relayer/daemon"
-	"github.com/cityrelay/cityrelay/relayer/runtime"
 )
 
 // switchProxy forwards to a node's RPC until it is switched off: then every connection is dropped,
@@ -154,7 +154,7 @@ func startObserved(tb testing.TB, blockTime time.Duration, maxVerifications int,
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = logf.Close() })
-	rt := runtime.Open(o.cfg, runtime.Options{Home: home, Log: zerolog.New(logf)})
+	rt := assemble.Open(o.cfg, assemble.Options{Home: home, Log: zerolog.New(logf)})
 	dctx, stop := context.WithCancel(ctx)
 	addrs, done := make(chan string, 1), make(chan error, 1)
 	go func() {

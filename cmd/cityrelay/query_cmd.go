@@ -1,11 +1,15 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 
+	"github.com/cityrelay/cityrelay/packets"
 	"github.com/cityrelay/cityrelay/relayer"
 )
 
@@ -71,5 +75,103 @@ func queryCmd() *cobra.Command {
 				return nil
 			}},
 	)
+	return cmd
+}
+
+// packetCmd shows a packet's lifecycle from the pipeline's packet bucket.
+func packetCmd() *cobra.Command {
+	var natsURL string
+	cmd := &cobra.Command{
+		Use:   "packet CHAIN/CHANNEL/SEQ",
+		Short: "Show a packet's lifecycle (observed, confirmed, retrying, timed-out, failed with the reason) as the pipeline recorded it",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			parts := strings.Split(args[0], "/")
+			if len(parts) != 3 {
+				return errors.New("give the packet as <source-chain>/<channel>/<sequence>, e.g. seoul-1/channel-0/7")
+			}
+			cfg, err := loadConfig()
+			if err != nil {
+				return err
+			}
+			nc, err := dialNATS(cfg, natsURL)
+			if err != nil {
+				return err
+			}
+			defer nc.Close()
+			js, _ := jetstream.New(nc)
+			kv, err := js.KeyValue(cmd.Context(), packets.PacketBucket)
+			if err != nil {
+				return err
+			}
+			found := false
+			for _, port := range []string{"did", "transfer"} {
+				all, err := packets.Lifecycles(cmd.Context(), kv, fmt.Sprintf("%s/%s/%s/%s", parts[0], port, parts[1], parts[2]))
+				if err != nil {
+					return err
+				}
+				for _, kind := range []string{packets.KindRecv, packets.KindAck, packets.KindTimeout} {
+					// The record that says most about the real packet first; any other is an item of
+					// the same sequence refused alone (a forged event), shown with its reason.
+					for i, l := range all[kind] {
+						found = true
+						where := ""
+						if l.Height > 0 {
+							where = fmt.Sprintf("at height %d on %s ", l.Height, l.Chain)
+						}
+						if i > 0 {
+							where = "(another item of this sequence) " + where
+						}
+						fmt.Fprintf(cmd.OutOrStdout(), "%-6s %-18s %s tx %s %s%s\n", kind, l.State, port, l.Tx, where, l.Reason)
+					}
+				}
+			}
+			if !found {
+				return fmt.Errorf("no lifecycle for %s (not seen by a scanner since the bucket was created)", args[0])
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&natsURL, "nats", "", "NATS URL (default: nats.url from the config)")
+	return cmd
+}
+
+// deadLettersCmd lists the dead-lettered work with the reasons.
+func deadLettersCmd() *cobra.Command {
+	var natsURL string
+	var limit int
+	cmd := &cobra.Command{
+		Use:   "dead-letters",
+		Short: "List the work that could not be delivered, with the reason (re-queue it with `cityrelay tx retry SEQ`)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig()
+			if err != nil {
+				return err
+			}
+			nc, err := dialNATS(cfg, natsURL)
+			if err != nil {
+				return err
+			}
+			defer nc.Close()
+			js, _ := jetstream.New(nc)
+			dead, err := packets.DeadLetters(cmd.Context(), js, limit)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			for _, d := range dead {
+				what := "(not a work item)"
+				if w := d.Work; w != nil {
+					what = fmt.Sprintf("%s %s -> %s %s/%s/%d", w.Kind, w.From, w.To, w.Packet.SourcePort, w.Packet.SourceChannel, w.Packet.Sequence)
+				}
+				fmt.Fprintf(out, "%-6d %-44s %s\n", d.Seq, what, d.Reason)
+			}
+			fmt.Fprintf(out, "%d dead letters\n", len(dead))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&natsURL, "nats", "", "NATS URL (default: nats.url from the config)")
+	cmd.Flags().IntVar(&limit, "limit", 0, "list at most this many (0: all)")
 	return cmd
 }

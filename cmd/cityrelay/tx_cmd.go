@@ -2,10 +2,13 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 
 	"github.com/cityrelay/cityrelay/light"
+	"github.com/cityrelay/cityrelay/packets"
 	"github.com/cityrelay/cityrelay/relayer"
 )
 
@@ -111,5 +114,41 @@ func txCmd() *cobra.Command {
 	flush.Flags().IntVar(&chunk, "chunk", 100, "packets per relay tx")
 	flush.Flags().BoolVar(&trustLatest, "trust-latest", false, "start light clients with an empty store from each chain's latest header")
 	cmd.AddCommand(link, update, flush, transferCmd(), retryCmd(), evmClientCmd())
+	return cmd
+}
+
+// retryCmd re-queues dead letters.
+func retryCmd() *cobra.Command {
+	var natsURL string
+	cmd := &cobra.Command{
+		Use:   "retry SEQ...",
+		Short: "Put dead-lettered work (by its number in `cityrelay query dead-letters`) back in the work queue",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := loadConfig()
+			if err != nil {
+				return err
+			}
+			nc, err := dialNATS(cfg, natsURL)
+			if err != nil {
+				return err
+			}
+			defer nc.Close()
+			js, _ := jetstream.New(nc)
+			for _, a := range args {
+				seq, err := strconv.ParseUint(a, 10, 64)
+				if err != nil {
+					return fmt.Errorf("dead letter %q: want its number", a)
+				}
+				w, err := packets.Requeue(cmd.Context(), js, seq)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "re-queued %d: %s %s -> %s seq %d\n", seq, w.Kind, w.From, w.To, w.Packet.Sequence)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&natsURL, "nats", "", "NATS URL (default: nats.url from the config)")
 	return cmd
 }

@@ -38,27 +38,7 @@ func verifyCmd() *cobra.Command {
 			}
 			// The origin's own status is proven with our light client of it (a chain or an EVM city
 			// of this config), opened only when a relayed record needs it.
-			origins := func(id string) (verify.Origin, bool) {
-				if _, ok := cfg.Chains[id]; ok {
-					oc, err := rt.Chain(id)
-					if err != nil {
-						return verify.Unavailable(id, err), true
-					}
-					olc, err := rt.Light(cmd.Context(), id)
-					if err != nil {
-						return verify.Unavailable(id, err), true
-					}
-					return verify.CosmosOrigin{Chain: oc, Headers: olc}, true
-				}
-				if _, ok := cfg.EvmCities[id]; ok {
-					ec, err := rt.EvmCity(cmd.Context(), id)
-					if err != nil {
-						return verify.Unavailable(id, err), true
-					}
-					return verify.EvmOrigin{City: id, Headers: ec}, true
-				}
-				return nil, false
-			}
+			origins := rt.Origins(cmd.Context())
 			res, err := verify.Attestation(cmd.Context(), c, lc, origin, id,
 				verify.Options{MaxHeaderAge: cfg.Verify.MaxHeaderAge.Duration, Now: time.Now(), Origins: origins,
 					MaxOriginAge: cfg.Verify.MaxOriginAge.Duration, RelayedOnly: relayedOnly})

@@ -21,8 +21,8 @@ import (
 
 	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/packets"
+	"github.com/cityrelay/cityrelay/relayer/assemble"
 	"github.com/cityrelay/cityrelay/relayer/config"
-	"github.com/cityrelay/cityrelay/relayer/runtime"
 	"github.com/cityrelay/cityrelay/relayer/verify"
 )
 
@@ -34,7 +34,7 @@ type Options struct {
 	Config *config.Config
 	// Runtime holds the daemon's opened chains and light clients (nil: the overview shows no chain
 	// heights and verification answers "cannot verify").
-	Runtime *runtime.Runtime
+	Runtime *assemble.Runtime
 	// NC is the daemon's NATS connection (work items, lifecycles, dead letters).
 	NC *nats.Conn
 	// Metrics is the daemon's Prometheus registry (nil: no counts, trusting periods or balances).

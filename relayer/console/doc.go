@@ -10,7 +10,7 @@
 //
 // The console reads what the daemon already keeps: its Prometheus registry (packet counts, client
 // trusting periods, balances, header ages), the packet lifecycle bucket (packets.PacketBucket), the
-// dead-letter stream, and the chains and light clients of the runtime. A packet is found by the
+// dead-letter stream, and the chains and light clients of the composition root (relayer/assemble). A packet is found by the
 // attestation id it carries from the entries the pipeline's scanners write beside the lifecycles
 // (shared by every instance on the NATS, kept as long as they are), merged with an index of its own
 // built from the work items published on NATS while it runs (which also holds the heights of the

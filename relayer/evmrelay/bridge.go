@@ -21,7 +21,6 @@ import (
 	"strconv"
 	"time"
 
-	abci "github.com/cometbft/cometbft/abci/types"
 	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/gogoproto/proto"
@@ -35,32 +34,32 @@ import (
 	"github.com/cityrelay/cityrelay/chains"
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/citychain/x/qbftclient"
-	"github.com/cityrelay/cityrelay/chains/evm"
 	"github.com/cityrelay/cityrelay/chains/evm/registry"
 	"github.com/cityrelay/cityrelay/light/qbft"
 	"github.com/cityrelay/cityrelay/packets"
 )
 
-// Source is the EVM city as the bridge reads it: every header from its light client (*evm.Client).
+// Source is the EVM city as the bridge reads it: every header from its light client (chains/evm's
+// client, opened by relayer/assemble).
 type Source interface {
-	Latest(ctx context.Context) (*evm.VerifiedHeader, error)
-	VerifiedHeader(ctx context.Context, height uint64) (*evm.VerifiedHeader, error)
-	RegistryProof(ctx context.Context, vh *evm.VerifiedHeader, slots []common.Hash) (*evm.RegistryProof, error)
+	Latest(ctx context.Context) (*chains.EvmHeader, error)
+	VerifiedHeader(ctx context.Context, height uint64) (*chains.EvmHeader, error)
+	RegistryProof(ctx context.Context, vh *chains.EvmHeader, slots []common.Hash) (*chains.RegistryProof, error)
 	// Logs are the primary's registry logs; WitnessLogs the union of the witnesses' (none, 0, nil
-	// without witnesses; evm.ErrNoWitness when none answered).
+	// without witnesses; chains/evm.ErrNoWitness when none answered).
 	Logs(ctx context.Context, from, to uint64, topics [][]common.Hash) ([]types.Log, error)
 	WitnessLogs(ctx context.Context, from, to uint64, topics [][]common.Hash) ([]types.Log, int, error)
 	// RegistryBlooms are the verified logsBlooms of the blocks from..top that hold the registry's
 	// address.
-	RegistryBlooms(ctx context.Context, top *evm.VerifiedHeader, from uint64) (map[uint64]types.Bloom, error)
+	RegistryBlooms(ctx context.Context, top *chains.EvmHeader, from uint64) (map[uint64]types.Bloom, error)
 }
 
-// Dest is the Cosmos city the attestations go to (*cosmos.Client): it takes txs, answers for its
-// clients, and lists the records of its did store (ABCI store queries).
+// Dest is the Cosmos city the attestations go to (chains/cosmos's client): it takes txs, answers for
+// its clients, and lists the records of its did store (ABCI store queries).
 type Dest interface {
 	chains.Submitter
 	chains.ClientQuerier
-	ABCIQuery(ctx context.Context, path string, data []byte, height int64, prove bool) (*abci.ResponseQuery, error)
+	chains.StoreQuerier
 }
 
 // Errors the submitter branches on.
@@ -273,8 +272,8 @@ func (b *Bridge) windowLogs(ctx context.Context, from, to uint64, blooms map[uin
 			Msg("no witness answered for registry events; the primary's answer, which the logsBloom does not contradict, is used")
 		return primary, nil
 	}
-	all := evm.UnionLogs(primary, witnessed)
-	extra := len(all) - len(evm.UnionLogs(primary))
+	all := chains.UnionLogs(primary, witnessed)
+	extra := len(all) - len(chains.UnionLogs(primary))
 	still := bloomGaps(blooms, from, to, all)
 	b.logsMissing(extra + len(still))
 	if extra > 0 {
@@ -644,7 +643,7 @@ func (b *Bridge) issuedFromRecord(ctx context.Context, id [32]byte) (*registry.C
 // buildSubmit builds MsgSubmitEvmAttestation from the Issued event and the proven slots, after
 // checking that they agree (the registry's commitment binds the signer and the issue block), so a
 // lying node costs no gas.
-func (b *Bridge) buildSubmit(ctx context.Context, ev *registry.CityAttestationRegistryIssued, rp *evm.RegistryProof) (*didtypes.MsgSubmitEvmAttestation, error) {
+func (b *Bridge) buildSubmit(ctx context.Context, ev *registry.CityAttestationRegistryIssued, rp *chains.RegistryProof) (*didtypes.MsgSubmitEvmAttestation, error) {
 	if len(rp.Slots) != 2 {
 		return nil, fmt.Errorf("registry proof has %d slots, want 2", len(rp.Slots))
 	}
@@ -675,7 +674,7 @@ func (b *Bridge) buildSubmit(ctx context.Context, ev *registry.CityAttestationRe
 }
 
 // buildUpdate is the MsgUpdateClient moving the city-qbft client from trusted to vh.
-func (b *Bridge) buildUpdate(ctx context.Context, vh *evm.VerifiedHeader, rp *evm.RegistryProof, trusted uint64) (sdk.Msg, error) {
+func (b *Bridge) buildUpdate(ctx context.Context, vh *chains.EvmHeader, rp *chains.RegistryProof, trusted uint64) (sdk.Msg, error) {
 	signer, err := b.Dest.Address(ctx)
 	if err != nil {
 		return nil, err
@@ -690,7 +689,7 @@ func (b *Bridge) buildUpdate(ctx context.Context, vh *evm.VerifiedHeader, rp *ev
 // onVerifyError reports a fork the light client found (a witness serving another sealed header at a
 // verified height) to Dest as misbehaviour, which freezes the city-qbft client there.
 func (b *Bridge) onVerifyError(ctx context.Context, err error) {
-	var fe *evm.ForkError
+	var fe *chains.EvmForkError
 	if !errors.As(err, &fe) {
 		return
 	}
@@ -706,7 +705,7 @@ func (b *Bridge) onVerifyError(ctx context.Context, err error) {
 // when the primary's header links to them as well (two blocks sealed on one parent) they serve both,
 // else the primary's side is its verified headers. Nothing needs trusting here: the client checks
 // every link down to a block it trusts.
-func (b *Bridge) forkAncestry(ctx context.Context, fe *evm.ForkError, trusted uint64) (primary, conflicting [][]byte, err error) {
+func (b *Bridge) forkAncestry(ctx context.Context, fe *chains.EvmForkError, trusted uint64) (primary, conflicting [][]byte, err error) {
 	if fe.Height == trusted+1 {
 		return nil, nil, nil
 	}
@@ -737,7 +736,7 @@ var ErrForkNotReportable = errors.New("fork not reportable as misbehaviour")
 // ReportFork submits the two conflicting headers of fe to Dest as the city-qbft client's
 // Misbehaviour, verified from the client's latest consensus state; the client freezes and proves
 // nothing from then on. A client already frozen is left as it is.
-func (b *Bridge) ReportFork(ctx context.Context, fe *evm.ForkError) error {
+func (b *Bridge) ReportFork(ctx context.Context, fe *chains.EvmForkError) error {
 	trusted, err := b.clientHeight(ctx)
 	if errors.Is(err, ErrClientFrozen) {
 		return nil

@@ -9,11 +9,12 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/cosmos/cosmos-sdk/codec"
+	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
+	cryptocodec "github.com/cosmos/cosmos-sdk/crypto/codec"
 	"github.com/cosmos/cosmos-sdk/crypto/hd"
 	"github.com/cosmos/cosmos-sdk/crypto/keyring"
 	sdk "github.com/cosmos/cosmos-sdk/types"
-
-	"github.com/cityrelay/cityrelay/chains/cosmos"
 )
 
 // ErrTestBackend is returned when the unencrypted test keyring is asked for on a non-devnet chain.
@@ -28,8 +29,15 @@ type Options struct {
 	// Passphrase unlocks the file backend; when empty it is read from Input (a prompt).
 	Passphrase string
 	Input      io.Reader
-	// AccountPrefix is the chain's bech32 prefix.
-	AccountPrefix string
+}
+
+// keyCodec is the encoding of the keyring's records: a key's record holds its public and private
+// keys as protobuf Anys of the SDK's crypto types, and nothing else (no message, no address: those
+// are the chain's encoding, chains/cosmos.NewEncoding).
+func keyCodec() codec.Codec {
+	registry := codectypes.NewInterfaceRegistry()
+	cryptocodec.RegisterInterfaces(registry)
+	return codec.NewProtoCodec(registry)
 }
 
 // Dir is the keyring directory of a chain.
@@ -37,10 +45,6 @@ func Dir(home, chainID string) string { return filepath.Join(home, "keys", chain
 
 // Open opens (creating if needed) the keyring of a chain.
 func Open(o Options) (keyring.Keyring, error) {
-	enc, err := cosmos.NewEncoding(o.AccountPrefix)
-	if err != nil {
-		return nil, err
-	}
 	input := o.Input
 	switch o.Backend {
 	case keyring.BackendTest:
@@ -55,7 +59,7 @@ func Open(o Options) (keyring.Keyring, error) {
 	default:
 		return nil, fmt.Errorf("keyring of %s: backend %q: use file (or test on a devnet)", o.ChainID, o.Backend)
 	}
-	kr, err := keyring.New("cityrelay", o.Backend, Dir(o.Home, o.ChainID), input, enc.Codec)
+	kr, err := keyring.New("cityrelay", o.Backend, Dir(o.Home, o.ChainID), input, keyCodec())
 	if err != nil {
 		return nil, fmt.Errorf("keyring of %s: %w", o.ChainID, err)
 	}

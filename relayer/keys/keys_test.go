@@ -11,7 +11,7 @@ import (
 
 func TestWrongPassphraseIsRefusedAndKeysStay(t *testing.T) {
 	home := t.TempDir()
-	o := keys.Options{Home: home, ChainID: "seoul-1", Backend: "file", Passphrase: "correct horse", AccountPrefix: "city"}
+	o := keys.Options{Home: home, ChainID: "seoul-1", Backend: "file", Passphrase: "correct horse"}
 	kr, err := keys.Open(o)
 	if err != nil {
 		t.Fatal(err)
@@ -55,17 +55,17 @@ func TestWrongPassphraseIsRefusedAndKeysStay(t *testing.T) {
 }
 
 func TestTestBackendOnlyOnDevnet(t *testing.T) {
-	_, err := keys.Open(keys.Options{Home: t.TempDir(), ChainID: "seoul-1", Backend: "test", AccountPrefix: "city"})
+	_, err := keys.Open(keys.Options{Home: t.TempDir(), ChainID: "seoul-1", Backend: "test"})
 	if !errors.Is(err, keys.ErrTestBackend) {
 		t.Fatalf("want ErrTestBackend, got %v", err)
 	}
-	if _, err := keys.Open(keys.Options{Home: t.TempDir(), ChainID: "seoul-1", Backend: "test", Devnet: true, AccountPrefix: "city"}); err != nil {
+	if _, err := keys.Open(keys.Options{Home: t.TempDir(), ChainID: "seoul-1", Backend: "test", Devnet: true}); err != nil {
 		t.Fatalf("devnet test keyring: %v", err)
 	}
 }
 
 func TestRestoreGivesTheSameAddress(t *testing.T) {
-	o := keys.Options{Home: t.TempDir(), ChainID: "seoul-1", Backend: "test", Devnet: true, AccountPrefix: "city"}
+	o := keys.Options{Home: t.TempDir(), ChainID: "seoul-1", Backend: "test", Devnet: true}
 	kr, _ := keys.Open(o)
 	addr, mnemonic, err := keys.Add(kr, "a", "city")
 	if err != nil {

@@ -9,19 +9,20 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 
+	"github.com/cityrelay/cityrelay/chains"
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/citychain/x/qbftclient"
-	"github.com/cityrelay/cityrelay/chains/evm"
 	"github.com/cityrelay/cityrelay/chains/evm/registry"
 	"github.com/cityrelay/cityrelay/light/qbft"
 )
 
-// EvmHeaders is our QBFT light client of an EVM city (*evm.Client): its newest verified block (cross-
-// checked with its witnesses), verified blocks at chosen heights, and registry proofs at them.
+// EvmHeaders is our QBFT light client of an EVM city (chains/evm's client, opened by relayer/assemble):
+// its newest verified block (cross-checked with its witnesses), verified blocks at chosen heights, and
+// registry proofs at them.
 type EvmHeaders interface {
-	Latest(ctx context.Context) (*evm.VerifiedHeader, error)
-	VerifiedHeader(ctx context.Context, height uint64) (*evm.VerifiedHeader, error)
-	RegistryProof(ctx context.Context, vh *evm.VerifiedHeader, slots []common.Hash) (*evm.RegistryProof, error)
+	Latest(ctx context.Context) (*chains.EvmHeader, error)
+	VerifiedHeader(ctx context.Context, height uint64) (*chains.EvmHeader, error)
+	RegistryProof(ctx context.Context, vh *chains.EvmHeader, slots []common.Hash) (*chains.RegistryProof, error)
 }
 
 // EvmOrigin is an EVM city as an origin: our QBFT light client of its chain.
@@ -125,7 +126,7 @@ func (o EvmOrigin) status(ctx context.Context, rd reader, c *clientInfo, id stri
 
 // bind verifies vh from the consensus state at trustedHeight by city-qbft's update rule, bisecting
 // through blocks our light client verifies when the validator set changed too much to skip.
-func (o EvmOrigin) bind(ctx context.Context, cl *qbftclient.ClientState, trustedHeight uint64, cs *qbftclient.ConsensusState, target *evm.VerifiedHeader, now time.Time) error {
+func (o EvmOrigin) bind(ctx context.Context, cl *qbftclient.ClientState, trustedHeight uint64, cs *qbftclient.ConsensusState, target *chains.EvmHeader, now time.Time) error {
 	opts := qbft.Options{TrustingPeriod: time.Duration(cl.TrustingPeriod) * time.Second, MaxClockDrift: time.Duration(cl.MaxClockDrift) * time.Second}
 	tr := qbft.Trusted{Number: new(big.Int).SetUint64(trustedHeight), Time: time.Unix(int64(cs.Timestamp), 0)}
 	for _, v := range cs.Validators {

@@ -6,17 +6,16 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cityrelay/cityrelay/chains"
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
-	"github.com/cityrelay/cityrelay/chains/cosmos"
 	"github.com/cityrelay/cityrelay/chains/devnet"
-	"github.com/cityrelay/cityrelay/chains/evm"
 	"github.com/cityrelay/cityrelay/chains/evm/registry"
 	"github.com/cityrelay/cityrelay/chains/evmdevnet"
 	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/light/qbft"
+	"github.com/cityrelay/cityrelay/relayer/assemble"
 	"github.com/cityrelay/cityrelay/relayer/config"
 	"github.com/cityrelay/cityrelay/relayer/evmrelay"
-	"github.com/cityrelay/cityrelay/relayer/runtime"
 	"github.com/cityrelay/cityrelay/relayer/verify"
 )
 
@@ -34,11 +33,11 @@ type gimpoCity struct {
 	clientID string
 }
 
-// evmCitySetup starts the EVM city, opens its QBFT light client through the runtime, creates its
+// evmCitySetup starts the EVM city, opens its QBFT light client through relayer/assemble, creates its
 // city-qbft client on Bucheon, registers it in Bucheon's city registry, and configures the delivery
 // (cfg.EvmCities) for the daemon. The returned city, when not nil, is closed by the caller.
-func evmCitySetup(ctx context.Context, r *runner, o Options, cfg *config.Config, rt *runtime.Runtime, net *devnet.Devnet,
-	bucheon *cosmos.Client,
+func evmCitySetup(ctx context.Context, r *runner, o Options, cfg *config.Config, rt *assemble.Runtime, net *devnet.Devnet,
+	bucheon assemble.Chain,
 ) (*gimpoCity, error) {
 	g := &gimpoCity{}
 	if err := r.do("start EVM city "+Gimpo+" (4 QBFT validators, London EVM, loopback JSON-RPC)", Gimpo, func() (int64, string, error) {
@@ -57,7 +56,7 @@ func evmCitySetup(ctx context.Context, r *runner, o Options, cfg *config.Config,
 		return nil, err
 	}
 
-	var src *evm.Client
+	var src assemble.EvmCity
 	if err := r.do("light client of "+Gimpo+" (QBFT committed seals)", Gimpo, func() (int64, string, error) {
 		// The demo trusts the chain it just started; an operator gives a trust height and hash.
 		raw, err := g.chain.RawHeader(g.chain.Height())
@@ -104,7 +103,7 @@ func evmCitySetup(ctx context.Context, r *runner, o Options, cfg *config.Config,
 // evmCityStory tells the EVM part of the story: a residency card issued on Gimpo's QBFT chain is
 // proven into Bucheon (QBFT seals → state root → registry storage) by the daemon and verified there,
 // then revoked.
-func evmCityStory(ctx context.Context, r *runner, g *gimpoCity, bucheon *cosmos.Client, bucheonLight *light.Client, origins verify.Origins) error {
+func evmCityStory(ctx context.Context, r *runner, g *gimpoCity, bucheon chains.Prover, bucheonLight *light.Client, origins verify.Origins) error {
 	var att *evmdevnet.Attestation
 	subject := didtypes.FormatDID(Gimpo, "lee-seojun")
 	if err := r.do("issue residency card in the registry contract", Gimpo, func() (int64, string, error) {

@@ -1,6 +1,8 @@
-// Package runtime builds the relayer's live parts from its config and home: a chain client and a
-// light client per chain, and the ends of each path.
-package runtime
+// Package assemble is the relayer's composition root: it opens the chains of the config, with their
+// keyrings and light clients, and hands the rest of the relayer their roles (Chain, EvmCity, the ends
+// of each path). It is the one package under relayer/ that knows the concrete chain kinds
+// (chains/cosmos, chains/evm); everything else takes the interfaces it consumes.
+package assemble
 
 import (
 	"context"
@@ -14,8 +16,10 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/rs/zerolog"
 
+	"github.com/cityrelay/cityrelay/chains"
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/citychain/x/qbftclient"
 	"github.com/cityrelay/cityrelay/chains/cosmos"
@@ -26,10 +30,41 @@ import (
 	"github.com/cityrelay/cityrelay/relayer"
 	"github.com/cityrelay/cityrelay/relayer/config"
 	"github.com/cityrelay/cityrelay/relayer/keys"
+	"github.com/cityrelay/cityrelay/relayer/verify"
 )
 
 // ErrUnknown is returned for a chain or path the config does not have.
 var ErrUnknown = errors.New("not in the config")
+
+// Chain is a configured Cosmos chain as the rest of the relayer sees it: the roles of package chains
+// that the relayer, the daemon, the console and the commands use.
+type Chain interface {
+	relayer.Chain
+	chains.Balancer
+	chains.StatusReader
+	chains.StoreQuerier
+}
+
+// EvmCity is a configured EVM city as the rest of the relayer sees it: its verifying light client's
+// headers, registry proofs and logs (evmrelay.Source, verify.EvmHeaders), its trusted header and
+// its witnesses (for the console and the metrics).
+type EvmCity interface {
+	Latest(ctx context.Context) (*chains.EvmHeader, error)
+	VerifiedHeader(ctx context.Context, height uint64) (*chains.EvmHeader, error)
+	RegistryProof(ctx context.Context, vh *chains.EvmHeader, slots []common.Hash) (*chains.RegistryProof, error)
+	Logs(ctx context.Context, from, to uint64, topics [][]common.Hash) ([]types.Log, error)
+	WitnessLogs(ctx context.Context, from, to uint64, topics [][]common.Hash) ([]types.Log, int, error)
+	RegistryBlooms(ctx context.Context, top *chains.EvmHeader, from uint64) (map[uint64]types.Bloom, error)
+	Trusted() qbft.TrustedHeader
+	Witnesses() []light.WitnessStatus
+}
+
+// Where the concrete kinds meet their roles.
+var (
+	_ Chain               = (*cosmos.Client)(nil)
+	_ EvmCity             = (*evm.Client)(nil)
+	_ chains.HeaderSource = (*light.Client)(nil)
+)
 
 // Options say how to open the runtime.
 type Options struct {
@@ -74,10 +109,14 @@ func (r *Runtime) Close() error {
 }
 
 // Chain returns the client of a configured chain.
-func (r *Runtime) Chain(id string) (*cosmos.Client, error) {
+func (r *Runtime) Chain(id string) (Chain, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.chain(id)
+	c, err := r.chain(id)
+	if err != nil {
+		return nil, err // not a nil *cosmos.Client in a non-nil Chain
+	}
+	return c, nil
 }
 
 func (r *Runtime) chain(id string) (*cosmos.Client, error) {
@@ -89,7 +128,7 @@ func (r *Runtime) chain(id string) (*cosmos.Client, error) {
 		return nil, fmt.Errorf("chain %s: %w", id, ErrUnknown)
 	}
 	kr, err := keys.Open(keys.Options{Home: r.o.Home, ChainID: id, Backend: cc.KeyringBackend, Devnet: cc.Devnet,
-		Passphrase: r.o.Passphrase, Input: r.o.Input, AccountPrefix: cc.AccountPrefix})
+		Passphrase: r.o.Passphrase, Input: r.o.Input})
 	if err != nil {
 		return nil, err
 	}
@@ -185,16 +224,19 @@ func (r *Runtime) Record(p *relayer.Path) {
 
 // OpenedEvmCity returns the QBFT light client of an EVM city if it is open already (it never opens
 // one: for readers such as the console, which must not open stores or dial nodes per request).
-func (r *Runtime) OpenedEvmCity(id string) (*evm.Client, bool) {
+func (r *Runtime) OpenedEvmCity(id string) (EvmCity, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	c, ok := r.evms[id]
-	return c, ok
+	if !ok {
+		return nil, false
+	}
+	return c, true
 }
 
 // EvmCity returns the QBFT light client of a configured EVM city, resuming from its store under
 // <home>/light/<city>; a new store starts from the configured trust_height and trust_hash.
-func (r *Runtime) EvmCity(ctx context.Context, id string) (*evm.Client, error) {
+func (r *Runtime) EvmCity(ctx context.Context, id string) (EvmCity, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if c, ok := r.evms[id]; ok {
@@ -222,4 +264,32 @@ func (r *Runtime) EvmCity(ctx context.Context, id string) (*evm.Client, error) {
 	}
 	r.evms[id] = c
 	return c, nil
+}
+
+// Origins are verify.Options.Origins over the config: an origin that is a configured chain is proven
+// with its client and light client, a configured EVM city with its QBFT light client, each opened on
+// first use (ctx is the one they open with); one that does not open is verify.Unavailable, with why.
+// An origin in neither is not configured.
+func (r *Runtime) Origins(ctx context.Context) verify.Origins {
+	return func(id string) (verify.Origin, bool) {
+		if _, ok := r.cfg.Chains[id]; ok {
+			c, err := r.Chain(id)
+			if err != nil {
+				return verify.Unavailable(id, err), true
+			}
+			lc, err := r.Light(ctx, id)
+			if err != nil {
+				return verify.Unavailable(id, err), true
+			}
+			return verify.CosmosOrigin{Chain: c, Headers: lc}, true
+		}
+		if _, ok := r.cfg.EvmCities[id]; ok {
+			ec, err := r.EvmCity(ctx, id)
+			if err != nil {
+				return verify.Unavailable(id, err), true
+			}
+			return verify.EvmOrigin{City: id, Headers: ec}, true
+		}
+		return nil, false
+	}
 }

@@ -3,6 +3,10 @@
 // issued in Seoul, verified in Bucheon and in a member city, revoked, and service messages between the
 // cities. Without Once the daemon's web console and /metrics stay up on loopback while a trickle of
 // citizen activity keeps the relayer busy.
+//
+// It is a composition root, beside cmd/cityrelay's commands: it starts the chains (chains/devnet,
+// chains/evmdevnet), writes the config an operator would, opens it with relayer/assemble and runs
+// the daemon of `cityrelay start` (daemon.Run) on it; the story then only talks to the chains.
 package demo
 
 import (
@@ -24,15 +28,16 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/rs/zerolog"
 
+	"github.com/cityrelay/cityrelay/chains"
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/cosmos"
 	"github.com/cityrelay/cityrelay/chains/devnet"
 	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/relayer"
+	"github.com/cityrelay/cityrelay/relayer/assemble"
 	"github.com/cityrelay/cityrelay/relayer/config"
 	"github.com/cityrelay/cityrelay/relayer/daemon"
 	"github.com/cityrelay/cityrelay/relayer/keys"
-	"github.com/cityrelay/cityrelay/relayer/runtime"
 	"github.com/cityrelay/cityrelay/relayer/verify"
 )
 
@@ -243,14 +248,14 @@ func Run(ctx context.Context, o Options) (err error) {
 	}()
 
 	// The relayer is configured as an operator configures `cityrelay start` (the config is written
-	// to <home>/config.toml): the runtime opens its chain and light clients, the daemon runs on them.
+	// to <home>/config.toml): relayer/assemble opens its chain and light clients, the daemon runs on them.
 	cfg, err := relayerConfig(net, o, ln)
 	if err != nil {
 		return err
 	}
-	rt := runtime.Open(cfg, runtime.Options{Home: o.Home, TrustLatest: true, Log: *log})
+	rt := assemble.Open(cfg, assemble.Options{Home: o.Home, TrustLatest: true, Log: *log})
 	defer rt.Close()
-	clients := map[string]*cosmos.Client{}
+	clients := map[string]assemble.Chain{}
 	lights := map[string]*light.Client{}
 	admins := map[string]*cosmos.Client{}
 	for _, c := range net.Chains {
@@ -266,59 +271,11 @@ func Run(ctx context.Context, o Options) (err error) {
 		}
 	}
 	// verify proves the issuing city's own current status with the relayer's light client of it.
-	origins := func(id string) (verify.Origin, bool) {
-		if cl, ok := clients[id]; ok {
-			return verify.CosmosOrigin{Chain: cl, Headers: lights[id]}, true
-		}
-		if ec, ok := rt.OpenedEvmCity(id); ok {
-			return verify.EvmOrigin{City: id, Headers: ec}, true
-		}
-		return nil, false
-	}
+	origins := rt.Origins(ctx)
 
-	paths := map[string]*relayer.Path{}
-	for _, other := range []string{Bucheon, Member} {
-		name := Seoul + "<->" + other
-		p, err := rt.Path(ctx, name)
-		if err != nil {
-			return err
-		}
-		// The IBC clients' trusting periods: two thirds of the chains' unbonding periods.
-		p.TrustingPeriodA, p.TrustingPeriodB = 0, 0
-		l := relayer.Linker{Check: light.VerifyProofAgainstAppHash}
-		if err := r.do("link path "+p.Name+" (clients, connection)", Seoul, func() (int64, string, error) {
-			if err := l.LinkConnection(ctx, p); err != nil {
-				return 0, "", err
-			}
-			return 0, fmt.Sprintf("%s %s <-> %s %s", p.A.ClientID, p.A.ConnectionID, p.B.ClientID, p.B.ConnectionID), nil
-		}); err != nil {
-			return err
-		}
-		// A chain id proves nothing: each city's registry admin recognises the other city's client
-		// (after checking its trust root out of band); only then does a did channel open.
-		for _, e := range [][2]*relayer.End{{p.B, p.A}, {p.A, p.B}} {
-			on, city := e[0], e[1]
-			if err := r.do(fmt.Sprintf("%s recognises %s as client %s (city registry)", on.ChainID(), city.ChainID(), on.ClientID), on.ChainID(), func() (int64, string, error) {
-				h, err := net.RegisterCity(ctx, on.ChainID(), city.ChainID(), on.ClientID)
-				if err == nil {
-					// The header after the tx's block commits to the entry the link checks.
-					err = net.Chain(on.ChainID()).WaitHeight(ctx, h+1)
-				}
-				return h, "citychaind tx did register-city " + city.ChainID() + " " + on.ClientID, err
-			}); err != nil {
-				return err
-			}
-		}
-		if err := r.do("open did channel "+p.Name, Seoul, func() (int64, string, error) {
-			if err := l.Link(ctx, p); err != nil {
-				return 0, "", err
-			}
-			return 0, fmt.Sprintf("%s/%s <-> %s/%s", p.A.ClientID, p.A.ChannelID, p.B.ClientID, p.B.ChannelID), nil
-		}); err != nil {
-			return err
-		}
-		rt.Record(p)
-		paths[other] = p
+	paths, err := linkPaths(ctx, r, rt, net)
+	if err != nil {
+		return err
 	}
 
 	// The EVM city is configured before the daemon starts, which then delivers its attestations too.
@@ -377,13 +334,90 @@ func Run(ctx context.Context, o Options) (err error) {
 	}
 	ctx = storyCtx
 
-	seoul := net.Chain(Seoul)
-	citizen, err := newCitizenKey()
+	s, err := seoulStory(ctx, r, net, admins[Seoul], paths, clients, lights, origins)
 	if err != nil {
 		return err
 	}
+	if err := evmCityStory(ctx, r, gimpo, clients[Bucheon], lights[Bucheon], origins); err != nil {
+		return err
+	}
+
+	if o.Once {
+		return nil
+	}
+	r.summary()
+	fmt.Fprintf(o.Out, "\nopen %s to watch the relayer; Ctrl-C stops\n", url)
+	fmt.Fprintf(o.Out, "a citizen's activity goes on every %s (attestations, service messages, now and then a revocation); the relayer delivers it\n\n", o.TrickleEvery)
+	t := &trickle{story: s, gimpo: gimpo, out: o.Out, start: r.start, log: *log}
+	t.run(ctx, o.TrickleEvery)
+	fmt.Fprintf(o.Out, "\nstopped after %s: %s; the console was %s\n", time.Since(r.start).Round(time.Second), t.counts(), url)
+	return nil
+}
+
+// linkPaths links Seoul's did paths to Bucheon and the member city as `cityrelay tx link` does, with
+// each city's registry admin recognising the other's client in between; the ids go into the config.
+func linkPaths(ctx context.Context, r *runner, rt *assemble.Runtime, net *devnet.Devnet) (map[string]*relayer.Path, error) {
+	paths := map[string]*relayer.Path{}
+	for _, other := range []string{Bucheon, Member} {
+		name := Seoul + "<->" + other
+		p, err := rt.Path(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		// The IBC clients' trusting periods: two thirds of the chains' unbonding periods.
+		p.TrustingPeriodA, p.TrustingPeriodB = 0, 0
+		l := relayer.Linker{Check: light.VerifyProofAgainstAppHash}
+		if err := r.do("link path "+p.Name+" (clients, connection)", Seoul, func() (int64, string, error) {
+			if err := l.LinkConnection(ctx, p); err != nil {
+				return 0, "", err
+			}
+			return 0, fmt.Sprintf("%s %s <-> %s %s", p.A.ClientID, p.A.ConnectionID, p.B.ClientID, p.B.ConnectionID), nil
+		}); err != nil {
+			return nil, err
+		}
+		// A chain id proves nothing: each city's registry admin recognises the other city's client
+		// (after checking its trust root out of band); only then does a did channel open.
+		for _, e := range [][2]*relayer.End{{p.B, p.A}, {p.A, p.B}} {
+			on, city := e[0], e[1]
+			if err := r.do(fmt.Sprintf("%s recognises %s as client %s (city registry)", on.ChainID(), city.ChainID(), on.ClientID), on.ChainID(), func() (int64, string, error) {
+				h, err := net.RegisterCity(ctx, on.ChainID(), city.ChainID(), on.ClientID)
+				if err == nil {
+					// The header after the tx's block commits to the entry the link checks.
+					err = net.Chain(on.ChainID()).WaitHeight(ctx, h+1)
+				}
+				return h, "citychaind tx did register-city " + city.ChainID() + " " + on.ClientID, err
+			}); err != nil {
+				return nil, err
+			}
+		}
+		if err := r.do("open did channel "+p.Name, Seoul, func() (int64, string, error) {
+			if err := l.Link(ctx, p); err != nil {
+				return 0, "", err
+			}
+			return 0, fmt.Sprintf("%s/%s <-> %s/%s", p.A.ClientID, p.A.ChannelID, p.B.ClientID, p.B.ChannelID), nil
+		}); err != nil {
+			return nil, err
+		}
+		rt.Record(p)
+		paths[other] = p
+	}
+	return paths, nil
+}
+
+// seoulStory is the Cosmos part of the story, told while the daemon relays: a citizen's DID in Seoul,
+// a residency card sent to Bucheon and the member city and verified there with light-client proofs,
+// its revocation proven at Seoul and relayed, and service messages acknowledged. The story goes on
+// (the trickle) with what it returns.
+func seoulStory(ctx context.Context, r *runner, net *devnet.Devnet, admin *cosmos.Client, paths map[string]*relayer.Path,
+	clients map[string]assemble.Chain, lights map[string]*light.Client, origins verify.Origins,
+) (*story, error) {
+	seoul := net.Chain(Seoul)
+	citizen, err := newCitizenKey()
+	if err != nil {
+		return nil, err
+	}
 	citizen.DID = didtypes.FormatDID(Seoul, "kim-minji")
-	s := &story{seoul: seoul, admin: admins[Seoul], paths: paths, citizen: citizen}
+	s := &story{seoul: seoul, admin: admin, paths: paths, citizen: citizen}
 	if err := r.do("register citizen DID "+citizen.DID, Seoul, func() (int64, string, error) {
 		pub, _ := hexBytes(citizen.PublicKey)
 		res, err := s.admin.Send(ctx, &didtypes.MsgCreateDID{Controller: seoul.Admin.Address, Suffix: "kim-minji",
@@ -393,7 +427,7 @@ func Run(ctx context.Context, o Options) (err error) {
 		}
 		return res.Height, "secp256k1 key-1; issuer " + seoul.Issuer.DID + " (trusted in genesis)", nil
 	}); err != nil {
-		return err
+		return nil, err
 	}
 
 	var attID string
@@ -402,7 +436,7 @@ func Run(ctx context.Context, o Options) (err error) {
 		attID = id
 		return h, "id " + shortID(id) + ", sent to " + Bucheon + " and " + Member, err
 	}); err != nil {
-		return err
+		return nil, err
 	}
 	for _, other := range []string{Bucheon, Member} {
 		if err := r.do("relay + verify attestation with light-client proof", other, func() (int64, string, error) {
@@ -413,7 +447,7 @@ func Run(ctx context.Context, o Options) (err error) {
 			return res.HeaderHeight, fmt.Sprintf("%s: %s for %s, issuer %s, received at %d", res.Status, res.Attestation.CredentialType,
 				res.Attestation.SubjectDid, res.Attestation.IssuerDid, res.ReceivedHeight), nil
 		}); err != nil {
-			return err
+			return nil, err
 		}
 	}
 
@@ -421,7 +455,7 @@ func Run(ctx context.Context, o Options) (err error) {
 		h, seq, err := s.revoke(ctx, attID, Bucheon, Member)
 		return h, "issuer_seq " + fmt.Sprint(seq), err
 	}); err != nil {
-		return err
+		return nil, err
 	}
 	for _, other := range []string{Bucheon, Member} {
 		if err := r.do("verify revoked at the origin (a fresh proof of Seoul's own record)", other, func() (int64, string, error) {
@@ -431,7 +465,7 @@ func Run(ctx context.Context, o Options) (err error) {
 			}
 			return res.HeaderHeight, reasonOf(res), nil
 		}); err != nil {
-			return err
+			return nil, err
 		}
 		if err := r.do("relay + verify revocation arrived", other, func() (int64, string, error) {
 			res, err := waitStatus(ctx, clients[other], lights[other], origins, Seoul, attID, verify.StatusRevoked, true)
@@ -440,7 +474,7 @@ func Run(ctx context.Context, o Options) (err error) {
 			}
 			return res.HeaderHeight, string(res.Status) + " in the relayed record too", nil
 		}); err != nil {
-			return err
+			return nil, err
 		}
 	}
 
@@ -459,7 +493,7 @@ func Run(ctx context.Context, o Options) (err error) {
 			sends = append(sends, sent)
 			return h, fmt.Sprintf("signed by %s, sequence %d", citizen.DID, sent.seq), nil
 		}); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	for _, m := range sends {
@@ -473,24 +507,10 @@ func Run(ctx context.Context, o Options) (err error) {
 			}
 			return d.ResolvedHeight, fmt.Sprintf("%s/%d %s", m.channel, m.seq, d.State), nil
 		}); err != nil {
-			return err
+			return nil, err
 		}
 	}
-
-	if err := evmCityStory(ctx, r, gimpo, clients[Bucheon], lights[Bucheon], origins); err != nil {
-		return err
-	}
-
-	if o.Once {
-		return nil
-	}
-	r.summary()
-	fmt.Fprintf(o.Out, "\nopen %s to watch the relayer; Ctrl-C stops\n", url)
-	fmt.Fprintf(o.Out, "a citizen's activity goes on every %s (attestations, service messages, now and then a revocation); the relayer delivers it\n\n", o.TrickleEvery)
-	t := &trickle{story: s, gimpo: gimpo, out: o.Out, start: r.start, log: *log}
-	t.run(ctx, o.TrickleEvery)
-	fmt.Fprintf(o.Out, "\nstopped after %s: %s; the console was %s\n", time.Since(r.start).Round(time.Second), t.counts(), url)
-	return nil
+	return s, nil
 }
 
 // relayerConfig is the relayer's config for the devnet (chains with the relayer key restored into
@@ -509,7 +529,7 @@ func relayerConfig(dn *devnet.Devnet, o Options, ln net.Listener) (*config.Confi
 		cfg.Chains[c.ChainID] = &config.Chain{RPC: []string{c.RPCAddr}, GRPC: c.GRPCAddr, AccountPrefix: "city", KeyName: devnet.RelayerKey,
 			KeyringBackend: "test", Devnet: true, GasPrice: devnet.MinGasPrice, GasAdjustment: 1.05, MaxGas: 50_000_000,
 			TrustingPeriod: config.Duration{Duration: 14 * 24 * time.Hour}}
-		kr, err := keys.Open(keys.Options{Home: o.Home, ChainID: c.ChainID, Backend: "test", Devnet: true, AccountPrefix: "city"})
+		kr, err := keys.Open(keys.Options{Home: o.Home, ChainID: c.ChainID, Backend: "test", Devnet: true})
 		if err != nil {
 			return nil, err
 		}
@@ -666,7 +686,7 @@ func reasonOf(res *verify.Result) string {
 
 // waitStatus polls a verified answer until it has the wanted status (the relayer works meanwhile);
 // with relayed, until the relayed record itself says so.
-func waitStatus(ctx context.Context, cl *cosmos.Client, lc *light.Client, origins verify.Origins, origin, id string, want verify.Status, relayed bool) (*verify.Result, error) {
+func waitStatus(ctx context.Context, cl chains.Prover, lc *light.Client, origins verify.Origins, origin, id string, want verify.Status, relayed bool) (*verify.Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
 	var last *verify.Result
