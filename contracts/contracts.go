@@ -1,7 +1,7 @@
 // Package contracts is the Go side of the Solidity contracts in this directory: the compiled artifacts
 // of CityAttestationRegistry (build/, written by scripts/contracts.sh from CityAttestationRegistry.sol
 // and embedded here) and the registry's storage layout and hashing rules (layout.go), which the city
-// chain's x/did, the city-qbft light client and the relayer (chains/evm/registry) share.
+// chain's x/did, the city-qbft light client and the relayer (its bindings are generated here too, registry.go) share.
 //
 // The registry's runtime code depends on the EVM chain it is deployed on: its one immutable,
 // evmChainId, is block.chainid at deployment, which the EVM writes into the code. RuntimeCodeFor
@@ -56,7 +56,7 @@ var (
 )
 
 // CreationCode returns the registry's creation code (a copy). A deployment's data is it followed by the
-// ABI-encoded constructor argument, the city's chain id (chains/evm/registry.DeployData).
+// ABI-encoded constructor argument, the city's chain id (DeployData).
 func CreationCode() []byte { return append([]byte(nil), creationCode...) }
 
 // RuntimeCodeTemplate returns the compiler's deployed bytecode (a copy): the runtime code with zeros
@@ -124,4 +124,11 @@ func parseImmutables(raw []byte, codeLen int) ([]ImmutableRef, error) {
 		}
 	}
 	return refs, nil
+}
+
+// DeployData returns a deployment transaction's data for a registry of the city chainID: the creation
+// code followed by the ABI-encoded constructor argument.
+func DeployData(chainID string) []byte {
+	args := NewCityAttestationRegistry().PackConstructor(chainID)
+	return append(CreationCode(), args...)
 }

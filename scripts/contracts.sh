@@ -4,7 +4,7 @@
 #                                                                   embedded by Go package contracts
 #   contracts/build/CityAttestationRegistry.immutables.json         where the EVM writes the immutable
 #                                                                   evmChainId into the runtime code
-#   chains/evm/registry/registry.go                                 go-ethereum abigen (v2) bindings
+#   contracts/registry.go                                           go-ethereum abigen (v2) bindings
 #
 # Usage:
 #   scripts/contracts.sh           regenerate everything above
@@ -51,7 +51,7 @@ compile() { # <build dir> <Go package dir>
 }
 
 if ! $check; then
-	compile contracts/build chains/evm/registry
+	compile contracts/build contracts
 	exit 0
 fi
 
@@ -69,7 +69,7 @@ compare() { # <fresh file> <committed file>
 for ext in abi bin bin-runtime immutables.json; do
 	compare "$tmp/build/$CONTRACT.$ext" "contracts/build/$CONTRACT.$ext"
 done
-compare "$tmp/registry/registry.go" chains/evm/registry/registry.go
+compare "$tmp/registry/registry.go" contracts/registry.go
 if [ "$status" -ne 0 ]; then
 	echo "contracts.sh: generated contract files differ from contracts/$CONTRACT.sol; run scripts/contracts.sh and commit the result" >&2
 	exit 1

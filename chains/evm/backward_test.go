@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cityrelay/cityrelay/chains/evm/registry"
 	"github.com/cityrelay/cityrelay/chains/evmdevnet"
+	"github.com/cityrelay/cityrelay/contracts"
 	"github.com/cityrelay/cityrelay/light/qbft"
 )
 
@@ -43,7 +43,7 @@ func TestVerifyBackwardOnGethLinkedChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, err := Dial(context.Background(), Config{ChainID: chain.ChainID(), RPC: chain.RPCURL(), Registry: city.Registry,
-		RegistryCodeHash: registry.RuntimeCodeHashFor(chain.ChainID()), TrustingPeriod: 24 * time.Hour, StoreDir: t.TempDir()}, trust)
+		RegistryCodeHash: contracts.RuntimeCodeHashFor(chain.ChainID()), TrustingPeriod: 24 * time.Hour, StoreDir: t.TempDir()}, trust)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/ethereum/go-ethereum/rlp"
 
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
-	"github.com/cityrelay/cityrelay/chains/evm/registry"
+	"github.com/cityrelay/cityrelay/contracts"
 )
 
 // City is an EVM city on a devnet: the CityAttestationRegistry deployed for a city chain id, with an
@@ -27,7 +27,7 @@ type City struct {
 	Issuer string
 	Method string
 	Key    *ecdsa.PrivateKey
-	abi    *registry.CityAttestationRegistry
+	abi    *contracts.CityAttestationRegistry
 	seq    uint64
 }
 
@@ -47,7 +47,7 @@ type Attestation struct {
 // DeployCity deploys the registry for cityChainID, gives the issuer DID a key (derived from the
 // chain's seed) and trusts it for credentialTypes.
 func (c *Chain) DeployCity(cityChainID string, credentialTypes ...string) (*City, error) {
-	addr, err := c.Deploy(registry.DeployData(cityChainID), nil)
+	addr, err := c.Deploy(contracts.DeployData(cityChainID), nil)
 	if err != nil {
 		return nil, fmt.Errorf("deploy registry for %s: %w", cityChainID, err)
 	}
@@ -57,16 +57,16 @@ func (c *Chain) DeployCity(cityChainID string, credentialTypes ...string) (*City
 	if err != nil {
 		return nil, fmt.Errorf("registry code for %s: %w", cityChainID, err)
 	}
-	if !bytes.Equal(code, registry.RuntimeCodeFor(c.cfg.ChainID)) {
+	if !bytes.Equal(code, contracts.RuntimeCodeFor(c.cfg.ChainID)) {
 		return nil, fmt.Errorf("registry for %s at %s: deployed code (%d bytes, hash %s) is not RuntimeCodeFor(%d) (hash %s)",
-			cityChainID, addr, len(code), crypto.Keccak256Hash(code), c.cfg.ChainID, registry.RuntimeCodeHashFor(c.cfg.ChainID))
+			cityChainID, addr, len(code), crypto.Keccak256Hash(code), c.cfg.ChainID, contracts.RuntimeCodeHashFor(c.cfg.ChainID))
 	}
 	key, err := crypto.ToECDSA(crypto.Keccak256([]byte("cityrelay/evmdevnet/issuer/" + cityChainID)))
 	if err != nil {
 		return nil, err
 	}
 	city := &City{Chain: c, ChainID: cityChainID, Registry: addr, Issuer: didtypes.FormatDID(cityChainID, "registrar"),
-		Method: "key-1", Key: key, abi: registry.NewCityAttestationRegistry()}
+		Method: "key-1", Key: key, abi: contracts.NewCityAttestationRegistry()}
 	if _, err := c.Transact(addr, city.abi.PackSetKey(city.Issuer, city.Method, crypto.PubkeyToAddress(key.PublicKey))); err != nil {
 		return nil, fmt.Errorf("set issuer key: %w", err)
 	}
@@ -99,11 +99,11 @@ func (ci *City) Issue(subject, credentialType string, digest []byte, validFor ti
 	return a, nil
 }
 
-// ChangeStatus signs and records a status change (registry.StatusRevoked, registry.StatusSuspended,
-// registry.StatusActive) of an attestation the issuer issued; it returns the block.
+// ChangeStatus signs and records a status change (contracts.StatusRevoked, contracts.StatusSuspended,
+// contracts.StatusActive) of an attestation the issuer issued; it returns the block.
 func (ci *City) ChangeStatus(id [32]byte, status uint8) (uint64, error) {
 	ci.seq++
-	signBytes := didtypes.RevocationSignBytes(ci.ChainID, registry.IDHex(id), ci.Issuer, ci.Method, didtypes.AttestationStatus(status), ci.seq)
+	signBytes := didtypes.RevocationSignBytes(ci.ChainID, contracts.IDHex(id), ci.Issuer, ci.Method, didtypes.AttestationStatus(status), ci.seq)
 	h := sha256.Sum256(signBytes)
 	sig, err := crypto.Sign(h[:], ci.Key)
 	if err != nil {

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/cityrelay/cityrelay/chains/devnet"
-	"github.com/cityrelay/cityrelay/chains/evm/registry"
 	"github.com/cityrelay/cityrelay/chains/evmdevnet"
+	"github.com/cityrelay/cityrelay/contracts"
 	"github.com/cityrelay/cityrelay/light/qbft"
 	"github.com/cityrelay/cityrelay/relayer/config"
 )
@@ -114,11 +114,11 @@ func TestEvmCityOperatorFlow(t *testing.T) {
 		t.Fatal(err)
 	}
 	// While the daemon runs it owns the light client stores: the CLI says so, and the daemon answers.
-	verifyArgs := append(h, "verify", "--chain", "bucheon-1", "--origin", "gimpo-evm", "--id", registry.IDHex(att.ID))
+	verifyArgs := append(h, "verify", "--chain", "bucheon-1", "--origin", "gimpo-evm", "--id", contracts.IDHex(att.ID))
 	if out, err := cli(t, "", verifyArgs...); exitCode(err) != 2 || err == nil || !strings.Contains(err.Error(), "locked by another process") {
 		t.Fatalf("verify beside a running daemon: exit %d %v\n%s", exitCode(err), err, out)
 	}
-	url := "http://" + lastField(t, logPath, "metrics, health and verification on http", "addr") + "/v1/attestations/bucheon-1/gimpo-evm/" + registry.IDHex(att.ID)
+	url := "http://" + lastField(t, logPath, "metrics, health and verification on http", "addr") + "/v1/attestations/bucheon-1/gimpo-evm/" + contracts.IDHex(att.ID)
 	waitVerify := func(want string) map[string]any {
 		t.Helper()
 		deadline := time.Now().Add(60 * time.Second)
@@ -138,7 +138,7 @@ func TestEvmCityOperatorFlow(t *testing.T) {
 	if res["client"] != clientID[1] || res["registered_client"] != clientID[1] || res["evm_proof_height"] == nil {
 		t.Fatalf("the verification must name the EVM proof's client, the registry entry and the EVM block: %v", res)
 	}
-	if _, err := city.ChangeStatus(att.ID, registry.StatusRevoked); err != nil {
+	if _, err := city.ChangeStatus(att.ID, contracts.StatusRevoked); err != nil {
 		t.Fatal(err)
 	}
 	waitVerify("revoked")
@@ -146,7 +146,7 @@ func TestEvmCityOperatorFlow(t *testing.T) {
 
 	// The console's overview shows the EVM city: its verified QBFT header and the delivery to
 	// Bucheon through the registered client, with both attestation records (issued, revoked) counted.
-	overview := strings.TrimSuffix(url, "/v1/attestations/bucheon-1/gimpo-evm/"+registry.IDHex(att.ID)) + "/console/api/overview"
+	overview := strings.TrimSuffix(url, "/v1/attestations/bucheon-1/gimpo-evm/"+contracts.IDHex(att.ID)) + "/console/api/overview"
 	var o struct {
 		EvmCities []struct {
 			City           string `json:"city"`

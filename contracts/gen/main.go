@@ -1,9 +1,9 @@
-// Command gen writes the Go package chains/evm/registry's generated file from the solc artifacts of
+// Command gen writes the Go package contracts's generated file from the solc artifacts of
 // CityAttestationRegistry: the abigen (v2) bindings, registry.go. (The artifacts themselves are
 // embedded by package contracts, from contracts/build.) It is go-ethereum's abigen used as a library, so the bindings follow the go-ethereum version in
 // go.mod. scripts/contracts.sh runs it; run it by hand as
 //
-//	go run ./contracts/gen -in contracts/build -out chains/evm/registry
+//	go run ./contracts/gen -in contracts/build -out contracts
 package main
 
 import (
@@ -19,14 +19,14 @@ import (
 
 const (
 	contract = "CityAttestationRegistry"
-	pkg      = "registry"
+	pkg      = "contracts"
 	header   = "// Bindings of contracts/" + contract + ".sol, written by contracts/gen from contracts/build/" +
 		contract + ".{abi,bin}.\n// Regenerate with scripts/contracts.sh.\n\n"
 )
 
 func main() {
 	in := flag.String("in", "contracts/build", "directory with the solc artifacts")
-	out := flag.String("out", "chains/evm/registry", "directory of the Go package to write")
+	out := flag.String("out", "contracts", "directory of the Go package to write")
 	flag.Parse()
 	if err := run(*in, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)

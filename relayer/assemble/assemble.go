@@ -24,7 +24,7 @@ import (
 	"github.com/cityrelay/cityrelay/chains/citychain/x/qbftclient"
 	"github.com/cityrelay/cityrelay/chains/cosmos"
 	"github.com/cityrelay/cityrelay/chains/evm"
-	"github.com/cityrelay/cityrelay/chains/evm/registry"
+	"github.com/cityrelay/cityrelay/contracts"
 	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/light/qbft"
 	"github.com/cityrelay/cityrelay/relayer"
@@ -246,7 +246,7 @@ func (r *Runtime) EvmCity(ctx context.Context, id string) (EvmCity, error) {
 	if !ok {
 		return nil, fmt.Errorf("evm city %s: %w", id, ErrUnknown)
 	}
-	codeHash := registry.RuntimeCodeHashFor(ec.EvmChainID) // the registry holds its chain id: its code hash is the chain's
+	codeHash := contracts.RuntimeCodeHashFor(ec.EvmChainID) // the registry holds its chain id: its code hash is the chain's
 	if ec.RegistryCodeHash != "" {
 		codeHash = common.HexToHash(ec.RegistryCodeHash)
 	}

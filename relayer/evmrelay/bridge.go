@@ -34,7 +34,7 @@ import (
 	"github.com/cityrelay/cityrelay/chains"
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/citychain/x/qbftclient"
-	"github.com/cityrelay/cityrelay/chains/evm/registry"
+	"github.com/cityrelay/cityrelay/contracts"
 	"github.com/cityrelay/cityrelay/light/qbft"
 	"github.com/cityrelay/cityrelay/packets"
 )
@@ -115,7 +115,7 @@ type Bridge struct {
 	OnRecheck func(checked, changed int)
 }
 
-var abi = registry.NewCityAttestationRegistry()
+var abi = contracts.NewCityAttestationRegistry()
 
 // Event topics of the registry.
 var (
@@ -124,7 +124,7 @@ var (
 )
 
 func abiEventID(name string) common.Hash {
-	parsed, err := registry.CityAttestationRegistryMetaData.ParseABI()
+	parsed, err := contracts.CityAttestationRegistryMetaData.ParseABI()
 	if err != nil {
 		panic(fmt.Sprintf("registry ABI: %v", err)) // the ABI is compiled in
 	}
@@ -344,14 +344,14 @@ func (b *Bridge) publish(ctx context.Context, l *types.Log) error {
 			b.Log.Warn().Err(err).Uint64("block", l.BlockNumber).Msg("undecodable Issued event skipped")
 			return nil
 		}
-		w.ID = registry.IDHex(ev.Id)
+		w.ID = contracts.IDHex(ev.Id)
 	case statusChangedTopic:
 		ev, err := abi.UnpackStatusChangedEvent(l)
 		if err != nil {
 			b.Log.Warn().Err(err).Uint64("block", l.BlockNumber).Msg("undecodable StatusChanged event skipped")
 			return nil
 		}
-		w.ID, w.StatusSeq = registry.IDHex(ev.Id), ev.IssuerSeq
+		w.ID, w.StatusSeq = contracts.IDHex(ev.Id), ev.IssuerSeq
 	default:
 		return nil
 	}
@@ -477,7 +477,7 @@ type Prepared struct {
 // messages, checking the proofs and the event against each other before any gas is spent.
 func (b *Bridge) Prepare(ctx context.Context, w *packets.EvmWork) (*Prepared, error) {
 	b.defaults()
-	id, err := registry.ParseID(w.ID)
+	id, err := contracts.ParseID(w.ID)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrEventMismatch, err)
 	}
@@ -511,7 +511,7 @@ func (b *Bridge) Prepare(ctx context.Context, w *packets.EvmWork) (*Prepared, er
 	if err != nil {
 		return nil, err
 	}
-	rp, err := b.Source.RegistryProof(ctx, vh, []common.Hash{registry.IssuedSlot(id), registry.StatusSlot(id)})
+	rp, err := b.Source.RegistryProof(ctx, vh, []common.Hash{contracts.IssuedSlot(id), contracts.StatusSlot(id)})
 	if err != nil {
 		return nil, fmt.Errorf("prove %s at block %d of %s: %w", w.ID, vh.Height, b.City, err)
 	}
@@ -519,7 +519,7 @@ func (b *Bridge) Prepare(ctx context.Context, w *packets.EvmWork) (*Prepared, er
 	if err != nil {
 		return nil, err
 	}
-	word, err := registry.DecodeStatusWord(rp.Slots[1].Value)
+	word, err := contracts.DecodeStatusWord(rp.Slots[1].Value)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrEventMismatch, err)
 	}
@@ -581,9 +581,9 @@ func (b *Bridge) clientHeight(ctx context.Context) (uint64, error) {
 
 // findIssued finds the attestation's Issued event at or below block upTo, newest window first, in
 // the primary's answers and, when the primary's window has none, the witnesses'.
-func (b *Bridge) findIssued(ctx context.Context, id [32]byte, upTo uint64) (*registry.CityAttestationRegistryIssued, error) {
+func (b *Bridge) findIssued(ctx context.Context, id [32]byte, upTo uint64) (*contracts.CityAttestationRegistryIssued, error) {
 	filter := [][]common.Hash{{issuedTopic}, {common.Hash(id)}}
-	find := func(logs []types.Log) *registry.CityAttestationRegistryIssued {
+	find := func(logs []types.Log) *contracts.CityAttestationRegistryIssued {
 		for i := range logs {
 			if ev, err := abi.UnpackIssuedEvent(&logs[i]); err == nil && ev.Id == id {
 				return ev
@@ -606,7 +606,7 @@ func (b *Bridge) findIssued(ctx context.Context, id [32]byte, upTo uint64) (*reg
 		if witnessed, _, err := b.Source.WitnessLogs(ctx, from, to, filter); err == nil {
 			if ev := find(witnessed); ev != nil {
 				b.logsMissing(1)
-				b.Log.Warn().Str("id", registry.IDHex(id)).Uint64("block", ev.IssuedBlock).Msg("a witness returned the Issued event the EVM primary did not")
+				b.Log.Warn().Str("id", contracts.IDHex(id)).Uint64("block", ev.IssuedBlock).Msg("a witness returned the Issued event the EVM primary did not")
 				return ev, nil
 			}
 		}
@@ -619,8 +619,8 @@ func (b *Bridge) findIssued(ctx context.Context, id [32]byte, upTo uint64) (*reg
 
 // issuedFromRecord is the Issued event as Dest's record of the attestation holds its fields (an
 // unproven read: buildSubmit checks the fields against the proven issued[id] commitment).
-func (b *Bridge) issuedFromRecord(ctx context.Context, id [32]byte) (*registry.CityAttestationRegistryIssued, error) {
-	res, err := b.Dest.ABCIQuery(ctx, "/store/"+didtypes.StoreKey+"/key", didtypes.ForeignAttestationKey(b.City, registry.IDHex(id)), 0, false)
+func (b *Bridge) issuedFromRecord(ctx context.Context, id [32]byte) (*contracts.CityAttestationRegistryIssued, error) {
+	res, err := b.Dest.ABCIQuery(ctx, "/store/"+didtypes.StoreKey+"/key", didtypes.ForeignAttestationKey(b.City, contracts.IDHex(id)), 0, false)
 	if err != nil {
 		return nil, fmt.Errorf("record of %x on %s: %w", id, b.Dest.ChainID(), err)
 	}
@@ -635,7 +635,7 @@ func (b *Bridge) issuedFromRecord(ctx context.Context, id [32]byte) (*registry.C
 	if a.IssuedHeight <= 0 {
 		return nil, fmt.Errorf("%w: record of %x on %s: issued height %d", ErrBadRecord, id, b.Dest.ChainID(), a.IssuedHeight)
 	}
-	return &registry.CityAttestationRegistryIssued{Id: id, IssuerDid: a.IssuerDid, IssuerMethod: a.IssuerMethod, SubjectDid: a.SubjectDid,
+	return &contracts.CityAttestationRegistryIssued{Id: id, IssuerDid: a.IssuerDid, IssuerMethod: a.IssuerMethod, SubjectDid: a.SubjectDid,
 		CredentialType: a.CredentialType, Digest: a.Digest, ValidFrom: a.ValidFrom, ValidUntil: a.ValidUntil, IssuerSeq: a.IssuerSeq,
 		Signature: a.Signature, IssuedBlock: uint64(a.IssuedHeight)}, nil
 }
@@ -643,21 +643,21 @@ func (b *Bridge) issuedFromRecord(ctx context.Context, id [32]byte) (*registry.C
 // buildSubmit builds MsgSubmitEvmAttestation from the Issued event and the proven slots, after
 // checking that they agree (the registry's commitment binds the signer and the issue block), so a
 // lying node costs no gas.
-func (b *Bridge) buildSubmit(ctx context.Context, ev *registry.CityAttestationRegistryIssued, rp *chains.RegistryProof) (*didtypes.MsgSubmitEvmAttestation, error) {
+func (b *Bridge) buildSubmit(ctx context.Context, ev *contracts.CityAttestationRegistryIssued, rp *chains.RegistryProof) (*didtypes.MsgSubmitEvmAttestation, error) {
 	if len(rp.Slots) != 2 {
 		return nil, fmt.Errorf("registry proof has %d slots, want 2", len(rp.Slots))
 	}
 	signBytes := didtypes.AttestationSignBytes(b.City, ev.IssuerDid, ev.IssuerMethod, ev.SubjectDid, ev.CredentialType, ev.Digest,
 		ev.ValidFrom, ev.ValidUntil, ev.IssuerSeq)
-	id := registry.AttestationID(signBytes)
+	id := contracts.AttestationID(signBytes)
 	if id != ev.Id {
 		return nil, fmt.Errorf("%w: the Issued event's fields hash to %x, not its id %x", ErrEventMismatch, id, ev.Id)
 	}
-	signer, err := registry.RecoverSigner(id, ev.Signature)
+	signer, err := contracts.RecoverSigner(id, ev.Signature)
 	if err != nil {
 		return nil, fmt.Errorf("%w: signature of %x: %v", ErrEventMismatch, id, err)
 	}
-	if want := registry.IssuedCommitment(id, signer, ev.IssuedBlock); common.Hash(want) != rp.Slots[0].Value {
+	if want := contracts.IssuedCommitment(id, signer, ev.IssuedBlock); common.Hash(want) != rp.Slots[0].Value {
 		return nil, fmt.Errorf("%w: issued[%x] is %s at block %d, the event implies %x", ErrEventMismatch, id, rp.Slots[0].Value, rp.Height, want)
 	}
 	submitter, err := b.Dest.Address(ctx)

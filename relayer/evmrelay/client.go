@@ -8,7 +8,7 @@ import (
 	clienttypes "github.com/cosmos/ibc-go/v8/modules/core/02-client/types"
 
 	"github.com/cityrelay/cityrelay/chains/citychain/x/qbftclient"
-	"github.com/cityrelay/cityrelay/chains/evm/registry"
+	"github.com/cityrelay/cityrelay/contracts"
 )
 
 // ClientParams are what a new city-qbft client pins.
@@ -18,7 +18,7 @@ type ClientParams struct {
 	EvmChainID uint64
 	Registry   [20]byte
 	// CodeHash is the registry's runtime code hash (zero: the compiled registry's on EvmChainID,
-	// registry.RuntimeCodeHashFor(EvmChainID); the city-qbft client refuses any other).
+	// contracts.RuntimeCodeHashFor(EvmChainID); the city-qbft client refuses any other).
 	CodeHash       [32]byte
 	TrustingPeriod time.Duration
 	MaxClockDrift  time.Duration
@@ -30,7 +30,7 @@ type ClientParams struct {
 // proven through it is accepted.
 func CreateClient(ctx context.Context, src Source, dest Dest, p ClientParams) (string, error) {
 	if p.CodeHash == ([32]byte{}) {
-		p.CodeHash = registry.RuntimeCodeHashFor(p.EvmChainID)
+		p.CodeHash = contracts.RuntimeCodeHashFor(p.EvmChainID)
 	}
 	if p.MaxClockDrift <= 0 {
 		p.MaxClockDrift = 10 * time.Second

@@ -23,8 +23,8 @@ import (
 	"github.com/cityrelay/cityrelay/chains/cosmos"
 	"github.com/cityrelay/cityrelay/chains/devnet"
 	"github.com/cityrelay/cityrelay/chains/evm"
-	"github.com/cityrelay/cityrelay/chains/evm/registry"
 	"github.com/cityrelay/cityrelay/chains/evmdevnet"
+	"github.com/cityrelay/cityrelay/contracts"
 	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/light/qbft"
 	"github.com/cityrelay/cityrelay/packets"
@@ -103,7 +103,7 @@ func evmOrigins(city string) (verify.Origin, bool) {
 func dialEVM(t *testing.T, chain *evmdevnet.Chain, city *evmdevnet.City, rpc string) *evm.Client {
 	t.Helper()
 	src, err := evm.Dial(context.Background(), evm.Config{ChainID: chain.ChainID(), RPC: rpc, Registry: city.Registry,
-		RegistryCodeHash: registry.RuntimeCodeHashFor(chain.ChainID()), TrustingPeriod: 24 * time.Hour, StoreDir: t.TempDir()}, trustAt(t, chain, chain.Height()))
+		RegistryCodeHash: contracts.RuntimeCodeHashFor(chain.ChainID()), TrustingPeriod: 24 * time.Hour, StoreDir: t.TempDir()}, trustAt(t, chain, chain.Height()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +208,7 @@ func verifyOnce(t *testing.T, origin string, id [32]byte) *verify.Result {
 		t.Fatal(err)
 	}
 	defer lc.Close()
-	res, err := verify.Attestation(context.Background(), bucheonClient(t), lc, origin, registry.IDHex(id), verify.Options{MaxHeaderAge: time.Minute, Origins: evmOrigins})
+	res, err := verify.Attestation(context.Background(), bucheonClient(t), lc, origin, contracts.IDHex(id), verify.Options{MaxHeaderAge: time.Minute, Origins: evmOrigins})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,7 +252,7 @@ func TestAttestationFromEVMCity(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, delivered, registry.IDHex(a.ID)+"/"+didtypes.ATTESTATION_STATUS_ACTIVE.String())
+			waitFor(t, delivered, contracts.IDHex(a.ID)+"/"+didtypes.ATTESTATION_STATUS_ACTIVE.String())
 			res := verifyOnBucheon(t, tc.city, a.ID, verify.StatusValid)
 			if res.Status != verify.StatusValid || res.Client != c.client || res.RegisteredClient != c.client || res.EvmProofHeight < a.Block {
 				t.Fatalf("verify after issue: %+v", res)
@@ -261,10 +261,10 @@ func TestAttestationFromEVMCity(t *testing.T) {
 				t.Fatalf("verified attestation: %+v", at)
 			}
 
-			if _, err := c.city.ChangeStatus(a.ID, registry.StatusRevoked); err != nil {
+			if _, err := c.city.ChangeStatus(a.ID, contracts.StatusRevoked); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, delivered, registry.IDHex(a.ID)+"/"+didtypes.ATTESTATION_STATUS_REVOKED.String())
+			waitFor(t, delivered, contracts.IDHex(a.ID)+"/"+didtypes.ATTESTATION_STATUS_REVOKED.String())
 			if res := verifyOnBucheon(t, tc.city, a.ID, verify.StatusRevoked); res.Status != verify.StatusRevoked {
 				t.Fatalf("verify after revocation: %s (%s)", res.Status, res.Reason)
 			}
@@ -291,7 +291,7 @@ func TestEvmRevocationCountsAtTheOrigin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, delivered, registry.IDHex(a.ID)+"/"+didtypes.ATTESTATION_STATUS_ACTIVE.String())
+	waitFor(t, delivered, contracts.IDHex(a.ID)+"/"+didtypes.ATTESTATION_STATUS_ACTIVE.String())
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -301,7 +301,7 @@ func TestEvmRevocationCountsAtTheOrigin(t *testing.T) {
 		t.Fatalf("before the revocation: %+v", res)
 	}
 
-	block, err := c.city.ChangeStatus(a.ID, registry.StatusRevoked)
+	block, err := c.city.ChangeStatus(a.ID, contracts.StatusRevoked)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -385,7 +385,7 @@ func TestLyingNodesAndForgeries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &packets.EvmWork{City: c.city.ChainID, To: bucheon.ChainID, Client: c.client, ID: registry.IDHex(a.ID), Block: a.Block}
+	w := &packets.EvmWork{City: c.city.ChainID, To: bucheon.ChainID, Client: c.client, ID: contracts.IDHex(a.ID), Block: a.Block}
 
 	// A proof tampered with on the way: refused by the relayer's check, nothing sent.
 	proofURL, hits, _ := tamperingProxy(t, c.chain.RPCURL(), "eth_getProof", flipHex)
@@ -422,7 +422,7 @@ func TestLyingNodesAndForgeries(t *testing.T) {
 	msg := prepared.Submit
 	for name, forge := range map[string]func(m *didtypes.MsgSubmitEvmAttestation){
 		"another subject":             func(m *didtypes.MsgSubmitEvmAttestation) { m.SubjectDid = "did:city:bucheon-1:mallory" },
-		"status word not proven":      func(m *didtypes.MsgSubmitEvmAttestation) { m.StatusWord[31] = byte(registry.StatusSuspended) },
+		"status word not proven":      func(m *didtypes.MsgSubmitEvmAttestation) { m.StatusWord[31] = byte(contracts.StatusSuspended) },
 		"issued block moved":          func(m *didtypes.MsgSubmitEvmAttestation) { m.IssuedBlock-- },
 		"tampered proof node":         func(m *didtypes.MsgSubmitEvmAttestation) { m.IssuedProof[0][7] ^= 1 },
 		"a height never verified":     func(m *didtypes.MsgSubmitEvmAttestation) { m.ProofHeight += 1000 },
@@ -455,7 +455,7 @@ func TestLyingNodesAndForgeries(t *testing.T) {
 	}
 	imp := &evmrelay.Bridge{City: c.city.ChainID, Source: impostor.src, Dest: c.dest, Client: impostor.client}
 	var txErr *cosmos.TxError
-	_, _, err = imp.Deliver(ctx, &packets.EvmWork{City: c.city.ChainID, To: bucheon.ChainID, Client: impostor.client, ID: registry.IDHex(fake.ID), Block: fake.Block})
+	_, _, err = imp.Deliver(ctx, &packets.EvmWork{City: c.city.ChainID, To: bucheon.ChainID, Client: impostor.client, ID: contracts.IDHex(fake.ID), Block: fake.Block})
 	if !errors.As(err, &txErr) || !strings.Contains(err.Error(), "not a registered city") {
 		t.Fatalf("impostor city: %v", err)
 	}
@@ -469,7 +469,7 @@ func TestLyingNodesAndForgeries(t *testing.T) {
 func dialEVMAt(t *testing.T, c *evmCity, rpc string) *evm.Client {
 	t.Helper()
 	src, err := evm.Dial(context.Background(), evm.Config{ChainID: c.chain.ChainID(), RPC: rpc, Registry: c.city.Registry,
-		RegistryCodeHash: registry.RuntimeCodeHashFor(c.chain.ChainID()), TrustingPeriod: 24 * time.Hour, StoreDir: t.TempDir()}, trustAt(t, c.chain, c.chain.Height()-1))
+		RegistryCodeHash: contracts.RuntimeCodeHashFor(c.chain.ChainID()), TrustingPeriod: 24 * time.Hour, StoreDir: t.TempDir()}, trustAt(t, c.chain, c.chain.Height()-1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -528,7 +528,7 @@ func TestForkFreezesClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	honest := &evmrelay.Bridge{City: c.city.ChainID, Source: c.src, Dest: c.dest, Client: c.client}
-	if _, _, err := honest.Deliver(ctx, &packets.EvmWork{City: c.city.ChainID, To: bucheon.ChainID, Client: c.client, ID: registry.IDHex(a.ID), Block: a.Block}); err != nil {
+	if _, _, err := honest.Deliver(ctx, &packets.EvmWork{City: c.city.ChainID, To: bucheon.ChainID, Client: c.client, ID: contracts.IDHex(a.ID), Block: a.Block}); err != nil {
 		t.Fatal(err)
 	}
 	if res := verifyOnBucheon(t, c.city.ChainID, a.ID, verify.StatusValid); res.Status != verify.StatusValid {
@@ -553,13 +553,13 @@ func TestForkFreezesClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	src, err := evm.Dial(ctx, evm.Config{ChainID: c.chain.ChainID(), RPC: c.chain.RPCURL(), Witnesses: []string{forkingWitness(t, c.chain.RPCURL(), forkAt, forged)},
-		Registry: c.city.Registry, RegistryCodeHash: registry.RuntimeCodeHashFor(c.chain.ChainID()), TrustingPeriod: 24 * time.Hour, StoreDir: t.TempDir()}, trust)
+		Registry: c.city.Registry, RegistryCodeHash: contracts.RuntimeCodeHashFor(c.chain.ChainID()), TrustingPeriod: 24 * time.Hour, StoreDir: t.TempDir()}, trust)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer src.Close()
 	watcher := &evmrelay.Bridge{City: c.city.ChainID, Source: src, Dest: c.dest, Client: c.client, Log: zerolog.New(zerolog.NewTestWriter(t))}
-	w := &packets.EvmWork{City: c.city.ChainID, To: bucheon.ChainID, Client: c.client, ID: registry.IDHex(a.ID), Block: a.Block}
+	w := &packets.EvmWork{City: c.city.ChainID, To: bucheon.ChainID, Client: c.client, ID: contracts.IDHex(a.ID), Block: a.Block}
 	var fe *evm.ForkError
 	if _, err := watcher.Prepare(ctx, w); !errors.As(err, &fe) || fe.Height != forkAt {
 		t.Fatalf("prepare over a forking witness: %v", err)

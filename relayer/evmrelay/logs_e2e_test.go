@@ -21,8 +21,8 @@ import (
 
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/evm"
-	"github.com/cityrelay/cityrelay/chains/evm/registry"
 	"github.com/cityrelay/cityrelay/chains/evmdevnet"
+	"github.com/cityrelay/cityrelay/contracts"
 	"github.com/cityrelay/cityrelay/relayer/evmrelay"
 	"github.com/cityrelay/cityrelay/relayer/verify"
 )
@@ -30,7 +30,7 @@ import (
 // statusChangedTopic is the registry's StatusChanged event signature.
 func statusChangedTopic(t *testing.T) common.Hash {
 	t.Helper()
-	parsed, err := registry.CityAttestationRegistryMetaData.ParseABI()
+	parsed, err := contracts.CityAttestationRegistryMetaData.ParseABI()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func dropLogs(t *testing.T, topics func() []common.Hash, removed *sync.Map) func
 func dialEVMWitnessed(t *testing.T, chain *evmdevnet.Chain, city *evmdevnet.City, rpc string, witnesses ...string) *evm.Client {
 	t.Helper()
 	src, err := evm.Dial(context.Background(), evm.Config{ChainID: chain.ChainID(), RPC: rpc, Witnesses: witnesses, Registry: city.Registry,
-		RegistryCodeHash: registry.RuntimeCodeHashFor(chain.ChainID()), TrustingPeriod: 24 * time.Hour, StoreDir: t.TempDir()}, trustAt(t, chain, chain.Height()))
+		RegistryCodeHash: contracts.RuntimeCodeHashFor(chain.ChainID()), TrustingPeriod: 24 * time.Hour, StoreDir: t.TempDir()}, trustAt(t, chain, chain.Height()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestDroppedStatusLogs(t *testing.T) {
 			c.link(t)
 			var dropIssued atomic.Bool
 			var removed sync.Map
-			parsed, err := registry.CityAttestationRegistryMetaData.ParseABI()
+			parsed, err := contracts.CityAttestationRegistryMetaData.ParseABI()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -136,15 +136,15 @@ func TestDroppedStatusLogs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, delivered, registry.IDHex(a.ID)+"/"+didtypes.ATTESTATION_STATUS_ACTIVE.String())
+			waitFor(t, delivered, contracts.IDHex(a.ID)+"/"+didtypes.ATTESTATION_STATUS_ACTIVE.String())
 			if n := missing.Load(); n != 0 {
 				t.Fatalf("%d logs counted missing before any was dropped", n)
 			}
 			dropIssued.Store(tc.viaCheck)
-			if _, err := c.city.ChangeStatus(a.ID, registry.StatusRevoked); err != nil {
+			if _, err := c.city.ChangeStatus(a.ID, contracts.StatusRevoked); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, delivered, registry.IDHex(a.ID)+"/"+didtypes.ATTESTATION_STATUS_REVOKED.String())
+			waitFor(t, delivered, contracts.IDHex(a.ID)+"/"+didtypes.ATTESTATION_STATUS_REVOKED.String())
 			if res := verifyOnBucheon(t, c.city.ChainID, a.ID, verify.StatusRevoked); res.Status != verify.StatusRevoked {
 				t.Fatalf("verify after revocation: %s (%s)", res.Status, res.Reason)
 			}
@@ -253,7 +253,7 @@ func TestForgedStatusLogBurnsNoID(t *testing.T) {
 	c := startCity(t, "gimpo-evm-forge", 7013, 4)
 	c.link(t)
 	topic := statusChangedTopic(t)
-	parsed, err := registry.CityAttestationRegistryMetaData.ParseABI()
+	parsed, err := contracts.CityAttestationRegistryMetaData.ParseABI()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,12 +281,12 @@ func TestForgedStatusLogBurnsNoID(t *testing.T) {
 		Log:         zerolog.New(io.MultiWriter(zerolog.NewTestWriter(t), forgedDone)).Level(zerolog.InfoLevel),
 		OnDelivered: func(id string, s didtypes.AttestationStatus, _ uint64, _ int64) { delivered <- id + "/" + s.String() }}
 	go func() { done <- b.Run(ctx) }()
-	waitFor(t, delivered, registry.IDHex(a.ID)+"/"+didtypes.ATTESTATION_STATUS_ACTIVE.String())
+	waitFor(t, delivered, contracts.IDHex(a.ID)+"/"+didtypes.ATTESTATION_STATUS_ACTIVE.String())
 
 	// The forged log, in the next block: StatusChanged(id, revoked, the next sequence).
 	at := c.chain.Height() + 1
-	data, err := parsed.Events["StatusChanged"].Inputs.NonIndexed().Pack(c.city.Issuer, c.city.Method, registry.StatusRevoked, nextSeq,
-		bytes.Repeat([]byte{0x55}, registry.SignatureLength), at)
+	data, err := parsed.Events["StatusChanged"].Inputs.NonIndexed().Pack(c.city.Issuer, c.city.Method, contracts.StatusRevoked, nextSeq,
+		bytes.Repeat([]byte{0x55}, contracts.SignatureLength), at)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,10 +305,10 @@ func TestForgedStatusLogBurnsNoID(t *testing.T) {
 	}
 
 	// The real revocation, with the sequence the forged log announced.
-	if _, err := c.city.ChangeStatus(a.ID, registry.StatusRevoked); err != nil {
+	if _, err := c.city.ChangeStatus(a.ID, contracts.StatusRevoked); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, delivered, registry.IDHex(a.ID)+"/"+didtypes.ATTESTATION_STATUS_REVOKED.String())
+	waitFor(t, delivered, contracts.IDHex(a.ID)+"/"+didtypes.ATTESTATION_STATUS_REVOKED.String())
 	if res := verifyOnBucheon(t, c.city.ChainID, a.ID, verify.StatusRevoked); res.Status != verify.StatusRevoked {
 		t.Fatalf("verify after revocation: %s (%s)", res.Status, res.Reason)
 	}

@@ -13,7 +13,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
-	"github.com/cityrelay/cityrelay/chains/evm/registry"
+	"github.com/cityrelay/cityrelay/contracts"
 	"github.com/cityrelay/cityrelay/packets"
 )
 
@@ -82,10 +82,10 @@ func (b *Bridge) Recheck(ctx context.Context) (checked, changed int, err error) 
 		ids := make([][32]byte, len(chunk))
 		slots := make([]common.Hash, len(chunk))
 		for i, r := range chunk {
-			if ids[i], err = registry.ParseID(r.Attestation.Id); err != nil {
+			if ids[i], err = contracts.ParseID(r.Attestation.Id); err != nil {
 				return checked, changed, fmt.Errorf("%w: %v", ErrBadRecord, err)
 			}
-			slots[i] = registry.StatusSlot(ids[i])
+			slots[i] = contracts.StatusSlot(ids[i])
 		}
 		rp, err := b.Source.RegistryProof(ctx, vh, slots)
 		if err != nil {
@@ -95,8 +95,8 @@ func (b *Bridge) Recheck(ctx context.Context) (checked, changed int, err error) 
 			checked++
 			a := &r.Attestation
 			log := b.Log.With().Str("id", a.Id).Uint64("evm_height", vh.Height).Logger()
-			word, err := registry.DecodeStatusWord(rp.Slots[i].Value)
-			if err == nil && !registry.ValidStatus(word.Status) {
+			word, err := contracts.DecodeStatusWord(rp.Slots[i].Value)
+			if err == nil && !contracts.ValidStatus(word.Status) {
 				err = fmt.Errorf("status %d", word.Status)
 			}
 			if err != nil {

@@ -12,7 +12,7 @@ import (
 	"github.com/cityrelay/cityrelay/chains"
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/citychain/x/qbftclient"
-	"github.com/cityrelay/cityrelay/chains/evm/registry"
+	"github.com/cityrelay/cityrelay/contracts"
 	"github.com/cityrelay/cityrelay/light/qbft"
 )
 
@@ -71,11 +71,11 @@ func (o EvmOrigin) status(ctx context.Context, rd reader, c *clientInfo, id stri
 		return nil, fmt.Errorf("%w: the newest verified block of %s, %d, is %s old (max %s): its nodes are stalled or freezing their answers",
 			ErrNotFresh, o.City, vh.Height, age.Round(time.Second), opts.MaxOriginAge)
 	}
-	raw, err := registry.ParseID(id)
+	raw, err := contracts.ParseID(id)
 	if err != nil {
 		return nil, fmt.Errorf("%w: attestation id %s: %v", ErrCouldNotVerify, id, err)
 	}
-	slots := []common.Hash{registry.IssuedSlot(raw), registry.StatusSlot(raw)}
+	slots := []common.Hash{contracts.IssuedSlot(raw), contracts.StatusSlot(raw)}
 	p, err := o.Headers.RegistryProof(ctx, vh, slots)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s's registry proof at block %d: %v", ErrNotFresh, o.City, vh.Height, err)
@@ -99,7 +99,7 @@ func (o EvmOrigin) status(ctx context.Context, rd reader, c *clientInfo, id stri
 	if !present[0] {
 		return st, nil // never issued there
 	}
-	w, err := registry.DecodeStatusWord(words[1])
+	w, err := contracts.DecodeStatusWord(words[1])
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s's status of %s: %v", ErrCouldNotVerify, o.City, id, err)
 	}
@@ -111,11 +111,11 @@ func (o EvmOrigin) status(ctx context.Context, rd reader, c *clientInfo, id stri
 	}
 	out := *a
 	switch w.Status {
-	case registry.StatusActive:
+	case contracts.StatusActive:
 		out.Status = didtypes.ATTESTATION_STATUS_ACTIVE
-	case registry.StatusRevoked:
+	case contracts.StatusRevoked:
 		out.Status = didtypes.ATTESTATION_STATUS_REVOKED
-	case registry.StatusSuspended:
+	case contracts.StatusSuspended:
 		out.Status = didtypes.ATTESTATION_STATUS_SUSPENDED
 	default:
 		return nil, fmt.Errorf("%w: %s's status word of %s has status %d", ErrCouldNotVerify, o.City, id, w.Status)

@@ -9,8 +9,8 @@ import (
 	"github.com/cityrelay/cityrelay/chains"
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/devnet"
-	"github.com/cityrelay/cityrelay/chains/evm/registry"
 	"github.com/cityrelay/cityrelay/chains/evmdevnet"
+	"github.com/cityrelay/cityrelay/contracts"
 	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/light/qbft"
 	"github.com/cityrelay/cityrelay/relayer/assemble"
@@ -48,7 +48,7 @@ func evmCitySetup(ctx context.Context, r *runner, o Options, cfg *config.Config,
 		if g.city, err = g.chain.DeployCity(Gimpo, "residency-card"); err != nil {
 			return 0, "", err
 		}
-		return int64(g.chain.Height()), fmt.Sprintf("%s, registry %s (code hash %s…)", g.chain.RPCURL(), g.city.Registry, registry.RuntimeCodeHashFor(g.chain.ChainID()).Hex()[:12]), nil
+		return int64(g.chain.Height()), fmt.Sprintf("%s, registry %s (code hash %s…)", g.chain.RPCURL(), g.city.Registry, contracts.RuntimeCodeHashFor(g.chain.ChainID()).Hex()[:12]), nil
 	}); err != nil {
 		if g.chain != nil {
 			return g, err
@@ -112,12 +112,12 @@ func evmCityStory(ctx context.Context, r *runner, g *gimpoCity, bucheon chains.P
 		if err != nil {
 			return 0, "", err
 		}
-		return int64(att.Block), "id " + registry.IDHex(att.ID)[:16] + "…, signed by " + g.city.Issuer + " (ecrecover on chain)", nil
+		return int64(att.Block), "id " + contracts.IDHex(att.ID)[:16] + "…, signed by " + g.city.Issuer + " (ecrecover on chain)", nil
 	}); err != nil {
 		return err
 	}
 	if err := r.do("relay + verify EVM attestation (seals → state root → storage proofs)", Bucheon, func() (int64, string, error) {
-		res, err := waitStatus(ctx, bucheon, bucheonLight, origins, Gimpo, registry.IDHex(att.ID), verify.StatusValid, false)
+		res, err := waitStatus(ctx, bucheon, bucheonLight, origins, Gimpo, contracts.IDHex(att.ID), verify.StatusValid, false)
 		if err != nil {
 			return 0, "", err
 		}
@@ -127,13 +127,13 @@ func evmCityStory(ctx context.Context, r *runner, g *gimpoCity, bucheon chains.P
 		return err
 	}
 	if err := r.do("revoke the card in the registry contract", Gimpo, func() (int64, string, error) {
-		h, err := g.city.ChangeStatus(att.ID, registry.StatusRevoked)
+		h, err := g.city.ChangeStatus(att.ID, contracts.StatusRevoked)
 		return int64(h), "revoked is final", err
 	}); err != nil {
 		return err
 	}
 	if err := r.do("verify revoked at the origin (a fresh proof of Gimpo's registry)", Bucheon, func() (int64, string, error) {
-		res, err := waitStatus(ctx, bucheon, bucheonLight, origins, Gimpo, registry.IDHex(att.ID), verify.StatusRevoked, false)
+		res, err := waitStatus(ctx, bucheon, bucheonLight, origins, Gimpo, contracts.IDHex(att.ID), verify.StatusRevoked, false)
 		if err != nil {
 			return 0, "", err
 		}
@@ -142,7 +142,7 @@ func evmCityStory(ctx context.Context, r *runner, g *gimpoCity, bucheon chains.P
 		return err
 	}
 	return r.do("relay + verify EVM revocation arrived", Bucheon, func() (int64, string, error) {
-		res, err := waitStatus(ctx, bucheon, bucheonLight, origins, Gimpo, registry.IDHex(att.ID), verify.StatusRevoked, true)
+		res, err := waitStatus(ctx, bucheon, bucheonLight, origins, Gimpo, contracts.IDHex(att.ID), verify.StatusRevoked, true)
 		if err != nil {
 			return 0, "", err
 		}

@@ -10,7 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
-	"github.com/cityrelay/cityrelay/chains/evm/registry"
+	"github.com/cityrelay/cityrelay/contracts"
 )
 
 // trickle is the citizen activity after the story: one thing every tick, so the console's overview,
@@ -98,7 +98,7 @@ func (t *trickle) next(ctx context.Context) (what, note string, err error) {
 			return what, "", err
 		}
 		t.done.evm++
-		return what, fmt.Sprintf("id %s at block %d, delivered to %s through %s", shortID(registry.IDHex(att.ID)), att.Block, Bucheon, t.gimpo.clientID), nil
+		return what, fmt.Sprintf("id %s at block %d, delivered to %s through %s", shortID(contracts.IDHex(att.ID)), att.Block, Bucheon, t.gimpo.clientID), nil
 	default:
 		m := trickleMessages[t.done.messages%len(trickleMessages)]
 		what = "send " + m.typ + " -> " + m.dest

@@ -4,7 +4,7 @@
 // Code generated via abigen V2 - DO NOT EDIT.
 // This file is a generated binding and any manual changes will be lost.
 
-package registry
+package contracts
 
 import (
 	"bytes"

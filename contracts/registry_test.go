@@ -1,4 +1,4 @@
-package registry
+package contracts
 
 import (
 	"bytes"
@@ -394,14 +394,4 @@ func TestRecoverSignerMatchesContract(t *testing.T) {
 			}
 		}
 	}
-}
-
-// highS returns the malleable twin of a low-s signature: s' = n - s, v flipped.
-func highS(sig []byte) []byte {
-	n := crypto.S256().Params().N
-	s := new(big.Int).Sub(n, new(big.Int).SetBytes(sig[32:64]))
-	out := bytes.Clone(sig)
-	s.FillBytes(out[32:64])
-	out[64] ^= 1
-	return out
 }
