@@ -7,6 +7,7 @@ import (
 
 	"github.com/cityrelay/cityrelay/chains/evm/registry"
 	"github.com/cityrelay/cityrelay/chains/evmdevnet"
+	"github.com/cityrelay/cityrelay/internal/testnet"
 	"github.com/cityrelay/cityrelay/light/qbft"
 )
 
@@ -15,11 +16,7 @@ import (
 // parent hash, as on a Besu chain (linked by the QBFT hash). It failed with ErrHashMismatch when only
 // the QBFT hash was compared.
 func TestVerifyBackwardOnGethLinkedChain(t *testing.T) {
-	chain, err := evmdevnet.Start(evmdevnet.Config{ChainID: 7101, Validators: 4, Seed: "backward"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer chain.Close()
+	chain := testnet.EVM(t, evmdevnet.Config{ChainID: 7101, Validators: 4, Seed: "backward"})
 	city, err := chain.DeployCity("backward-evm", "residency")
 	if err != nil {
 		t.Fatal(err)

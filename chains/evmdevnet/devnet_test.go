@@ -20,6 +20,7 @@ import (
 	"github.com/ethereum/go-ethereum/trie"
 
 	"github.com/cityrelay/cityrelay/chains/evmdevnet"
+	"github.com/cityrelay/cityrelay/internal/testnet"
 	"github.com/cityrelay/cityrelay/light/qbft"
 )
 
@@ -79,20 +80,6 @@ var initCode = func() []byte {
 	}
 	return append(ctor, runtimeCode...)
 }()
-
-func start(t *testing.T, cfg evmdevnet.Config) *evmdevnet.Chain {
-	t.Helper()
-	c, err := evmdevnet.Start(cfg)
-	if err != nil {
-		t.Fatalf("start: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := c.Close(); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	})
-	return c
-}
 
 func set(slot, value common.Hash) []byte { return append(slot.Bytes(), value.Bytes()...) }
 
@@ -185,7 +172,7 @@ func provenSlot(t *testing.T, rc *rpc.Client, addr common.Address, slot common.H
 }
 
 func TestDevnet(t *testing.T) {
-	c := start(t, evmdevnet.Config{ChainID: 4242, Validators: 4})
+	c := testnet.EVM(t, evmdevnet.Config{ChainID: 4242, Validators: 4})
 	ctx := context.Background()
 
 	addr, err := c.Deploy(initCode, nil)
@@ -394,7 +381,7 @@ func TestDevnet(t *testing.T) {
 }
 
 func TestBadInput(t *testing.T) {
-	c := start(t, evmdevnet.Config{})
+	c := testnet.EVM(t, evmdevnet.Config{})
 	rc, err := rpc.Dial(c.RPCURL())
 	if err != nil {
 		t.Fatal(err)
@@ -438,13 +425,13 @@ func TestBadInput(t *testing.T) {
 	}
 	t.Logf("reverting deploy: %v", err)
 	// A non-loopback listen address is refused.
-	if _, err := evmdevnet.Start(evmdevnet.Config{ListenAddr: "0.0.0.0:0"}); err == nil {
+	if _, err := testnet.StartEVM(evmdevnet.Config{ListenAddr: "0.0.0.0:0"}); err == nil {
 		t.Fatal("listening on all interfaces")
 	}
 }
 
 func TestDevnet21(t *testing.T) {
-	c := start(t, evmdevnet.Config{Validators: 21})
+	c := testnet.EVM(t, evmdevnet.Config{Validators: 21})
 	if len(c.Validators()) != 21 || len(c.ValidatorKeys()) != 21 {
 		t.Fatalf("%d validators", len(c.Validators()))
 	}
@@ -478,7 +465,7 @@ func TestDevnet21(t *testing.T) {
 }
 
 func TestBlockTime(t *testing.T) {
-	c := start(t, evmdevnet.Config{BlockTime: 50 * time.Millisecond})
+	c := testnet.EVM(t, evmdevnet.Config{BlockTime: 50 * time.Millisecond})
 	deadline := time.Now().Add(5 * time.Second)
 	for c.Height() < 3 {
 		if time.Now().After(deadline) {
@@ -493,19 +480,19 @@ func TestBlockTime(t *testing.T) {
 }
 
 func TestDeterministicKeys(t *testing.T) {
-	a := start(t, evmdevnet.Config{})
-	b := start(t, evmdevnet.Config{})
+	a := testnet.EVM(t, evmdevnet.Config{})
+	b := testnet.EVM(t, evmdevnet.Config{})
 	if a.Validators()[0] != b.Validators()[0] || a.DevAddress() != b.DevAddress() {
 		t.Fatal("the same seed gave different keys")
 	}
-	o := start(t, evmdevnet.Config{Seed: "other"})
+	o := testnet.EVM(t, evmdevnet.Config{Seed: "other"})
 	if o.Validators()[0] == a.Validators()[0] {
 		t.Fatal("another seed gave the same keys")
 	}
 }
 
 func TestNonceGap(t *testing.T) {
-	c := start(t, evmdevnet.Config{ChainID: 7})
+	c := testnet.EVM(t, evmdevnet.Config{ChainID: 7})
 	ctx := context.Background()
 	ec, err := ethclient.Dial(c.RPCURL())
 	if err != nil {

@@ -24,6 +24,7 @@ import (
 	"github.com/cityrelay/cityrelay/chains/citychain/x/qbftclient"
 	"github.com/cityrelay/cityrelay/chains/evm/registry"
 	"github.com/cityrelay/cityrelay/chains/evmdevnet"
+	"github.com/cityrelay/cityrelay/internal/testnet"
 )
 
 const city = "gimpo-evm"
@@ -42,11 +43,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	chain, err := evmdevnet.Start(evmdevnet.Config{ChainID: 7001, Validators: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = chain.Close() })
+	chain := testnet.EVM(t, evmdevnet.Config{ChainID: 7001, Validators: 4})
 	c, err := chain.DeployCity(city, "residency")
 	if err != nil {
 		t.Fatal(err)
@@ -371,12 +368,8 @@ func ancestors(t *testing.T, chain *evmdevnet.Chain, from, to uint64) [][]byte {
 // chain still freezes it.
 func TestStagingNetDoesNotFreeze(t *testing.T) {
 	f := newFixture(t)
-	staging, err := evmdevnet.Start(evmdevnet.Config{ChainID: 7002, Validators: 4, Seed: evmdevnet.DefaultSeed,
+	staging := testnet.EVM(t, evmdevnet.Config{ChainID: 7002, Validators: 4, Seed: evmdevnet.DefaultSeed,
 		DevBalance: new(big.Int).Mul(evmdevnet.DefaultDevBalance, big.NewInt(2))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = staging.Close() })
 	if fmt.Sprint(staging.Validators()) != fmt.Sprint(f.chain.Validators()) {
 		t.Fatalf("staging validators %v, city's %v: the test needs the same keys", staging.Validators(), f.chain.Validators())
 	}
