@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -17,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cityrelay/cityrelay/internal/testnet"
 	"github.com/cityrelay/cityrelay/relayer/console"
 	"github.com/cityrelay/cityrelay/relayer/demo"
 )
@@ -111,10 +111,7 @@ func getJSON(url string, v any) error {
 // verification in its console works (through the daemon's gate), the trickle of citizen activity goes
 // on, and SIGINT stops it cleanly.
 func TestDemoServesTheConsole(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "cityrelay")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := testnet.Build(t, ".")
 	held, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/cityrelay/cityrelay/chains/devnet"
 	"github.com/cityrelay/cityrelay/light"
 )
 
@@ -26,4 +27,10 @@ func Light(tb testing.TB, chainID, rpc string, tune func(*light.Options)) *light
 	}
 	tb.Cleanup(func() { _ = lc.Close() })
 	return lc
+}
+
+// LightOf is Light of chain c through its own RPC address.
+func LightOf(tb testing.TB, c *devnet.Chain) *light.Client {
+	tb.Helper()
+	return Light(tb, c.ChainID, c.RPCAddr, nil)
 }
