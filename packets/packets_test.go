@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
+	"github.com/cityrelay/cityrelay/internal/testnet"
 	"github.com/cityrelay/cityrelay/packets"
 )
 
@@ -186,19 +187,10 @@ func FuzzClassify(f *testing.F) {
 
 // TestJetStreamDeduplicates publishes the same work twice on a real embedded server: the stream keeps one.
 func TestJetStreamDeduplicates(t *testing.T) {
-	srv, err := packets.StartEmbedded(t.TempDir(), "127.0.0.1:-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
+	nc := testnet.NATS(t)
 	if _, err := packets.StartEmbedded(t.TempDir(), "0.0.0.0:-1"); err == nil {
 		t.Fatal("embedded server listened on a public address")
 	}
-	nc, err := srv.Connect()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
 	js, _ := jetstream.New(nc)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
