@@ -156,9 +156,7 @@ func startObserved(tb testing.TB, blockTime time.Duration, maxVerifications int,
 		tb.Fatal("daemon not serving after 2 minutes")
 	}
 	waitStatus(tb, o.base+"/readyz", http.StatusOK, "", time.Minute)
-	if o.admin, err = o.seoul.Client(devnet.AdminKey, devnet.ClientOptions{}); err != nil {
-		tb.Fatal(err)
-	}
+	o.admin = testnet.Client(tb, o.seoul, devnet.AdminKey)
 	return o
 }
 

@@ -53,6 +53,8 @@ func ChainsWith(tb testing.TB, o devnet.Options) *devnet.Devnet {
 type Shared struct {
 	Net     **devnet.Devnet
 	Options devnet.Options // Home is set by Main
+	// Ready, if set, is called with the started devnet before the tests run.
+	Ready func(*devnet.Devnet)
 }
 
 // Main is a test binary's TestMain: it starts the shared devnets, runs the tests, stops the devnets and
@@ -86,7 +88,12 @@ func run(m *testing.M, shared []Shared) (code int) {
 				code = 1
 			}
 		}()
-		*s.Net = net
+		if s.Net != nil {
+			*s.Net = net
+		}
+		if s.Ready != nil {
+			s.Ready(net)
+		}
 	}
 	return m.Run()
 }

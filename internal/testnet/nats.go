@@ -29,11 +29,16 @@ func NATS(tb testing.TB) *nats.Conn {
 	return nc
 }
 
-// JetStream is NATS with the relayer's streams and buckets set up (one replica, de-duplication
-// window window).
-func JetStream(tb testing.TB, window time.Duration) (jetstream.JetStream, *nats.Conn) {
+// JetStream is NATS with the relayer's streams and buckets set up (JetStreamOn).
+func JetStream(tb testing.TB, window time.Duration) jetstream.JetStream {
 	tb.Helper()
-	nc := NATS(tb)
+	return JetStreamOn(tb, NATS(tb), window)
+}
+
+// JetStreamOn sets the relayer's streams and buckets up on nc's server (one replica, de-duplication
+// window window) and returns its JetStream.
+func JetStreamOn(tb testing.TB, nc *nats.Conn, window time.Duration) jetstream.JetStream {
+	tb.Helper()
 	js, err := jetstream.New(nc)
 	if err != nil {
 		tb.Fatal(err)
@@ -41,7 +46,7 @@ func JetStream(tb testing.TB, window time.Duration) (jetstream.JetStream, *nats.
 	if err := packets.Setup(context.Background(), js, 1, window); err != nil {
 		tb.Fatal(err)
 	}
-	return js, nc
+	return js
 }
 
 // NATSCluster is three nats-server nodes in this process, JetStream clustered over loopback routes.
