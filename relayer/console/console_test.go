@@ -34,7 +34,8 @@ func server(t *testing.T, adminToken string) (*httptest.Server, jetstream.JetStr
 // serverWith is server with o's AdminToken and Witnesses.
 func serverWith(t *testing.T, o Options) (*httptest.Server, jetstream.JetStream) {
 	t.Helper()
-	js, nc := testnet.JetStream(t, time.Minute)
+	nc := testnet.NATS(t)
+	js := testnet.JetStreamOn(t, nc, time.Minute)
 	cfg := config.Default()
 	cfg.Paths["seoul-bucheon"] = &config.Path{Src: config.PathEnd{Chain: "seoul-1", PortID: "did", ChannelID: "channel-0"},
 		Dst: config.PathEnd{Chain: "bucheon-1", PortID: "did", ChannelID: "channel-3"}}

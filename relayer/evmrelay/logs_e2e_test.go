@@ -23,6 +23,7 @@ import (
 	"github.com/cityrelay/cityrelay/chains/evm"
 	"github.com/cityrelay/cityrelay/chains/evm/registry"
 	"github.com/cityrelay/cityrelay/chains/evmdevnet"
+	"github.com/cityrelay/cityrelay/internal/testnet"
 	"github.com/cityrelay/cityrelay/relayer/evmrelay"
 	"github.com/cityrelay/cityrelay/relayer/verify"
 )
@@ -122,7 +123,7 @@ func TestDroppedStatusLogs(t *testing.T) {
 			delivered := make(chan string, 16)
 			done := make(chan error, 1)
 			var missing, rechecks, changes atomic.Int64
-			b := &evmrelay.Bridge{City: c.city.ChainID, Source: src, Dest: c.dest, Client: c.client, JS: natsJS(t), Poll: 100 * time.Millisecond,
+			b := &evmrelay.Bridge{City: c.city.ChainID, Source: src, Dest: c.dest, Client: c.client, JS: testnet.JetStream(t, time.Hour), Poll: 100 * time.Millisecond,
 				RetryBase: 200 * time.Millisecond, StatusRecheck: tc.recheck, Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel),
 				OnDelivered:   func(id string, s didtypes.AttestationStatus, _ uint64, _ int64) { delivered <- id + "/" + s.String() },
 				OnLogsMissing: func(n int) { missing.Add(int64(n)) },
@@ -276,7 +277,7 @@ func TestForgedStatusLogBurnsNoID(t *testing.T) {
 	nextSeq := a.IssuerSeq + 1 // the sequence the revocation will carry
 	forgedDone := &lineWatch{want: []string{`"evm attestation delivered"`, `"status_seq":` + strconv.FormatUint(nextSeq, 10), `"updated":false`},
 		seen: make(chan struct{}, 1)}
-	b := &evmrelay.Bridge{City: c.city.ChainID, Source: src, Dest: c.dest, Client: c.client, JS: natsJS(t), Poll: 100 * time.Millisecond,
+	b := &evmrelay.Bridge{City: c.city.ChainID, Source: src, Dest: c.dest, Client: c.client, JS: testnet.JetStream(t, time.Hour), Poll: 100 * time.Millisecond,
 		RetryBase: 200 * time.Millisecond, StatusRecheck: -1,
 		Log:         zerolog.New(io.MultiWriter(zerolog.NewTestWriter(t), forgedDone)).Level(zerolog.InfoLevel),
 		OnDelivered: func(id string, s didtypes.AttestationStatus, _ uint64, _ int64) { delivered <- id + "/" + s.String() }}
