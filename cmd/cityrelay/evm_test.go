@@ -26,11 +26,7 @@ func TestEvmCityOperatorFlow(t *testing.T) {
 	bin := testnet.Build(t, ".")
 	net := testnet.Chains(t, "bucheon-1")
 	bucheon := net.Chain("bucheon-1")
-	chain := testnet.EVM(t, evmdevnet.Config{ChainID: 7001, Validators: 4, Seed: "gimpo-evm"})
-	city, err := chain.DeployCity("gimpo-evm", "residency-card")
-	if err != nil {
-		t.Fatal(err)
-	}
+	chain, city := testnet.EVMCity(t, evmdevnet.Config{ChainID: 7001, Validators: 4, Seed: "gimpo-evm"}, "gimpo-evm", "residency-card")
 
 	home, h := devnetHome(t, []*devnet.Chain{bucheon})
 

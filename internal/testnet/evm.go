@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/cityrelay/cityrelay/chains/evmdevnet"
+	"github.com/cityrelay/cityrelay/light/qbft"
 )
 
 // StartEVM starts an EVM (QBFT) devnet with cfg. It is the one place that starts EVM devnets.
@@ -22,4 +23,33 @@ func EVM(tb testing.TB, cfg evmdevnet.Config) *evmdevnet.Chain {
 		}
 	})
 	return c
+}
+
+// EVMCity is EVM with a city's registry deployed on it (city's chain id, credential type credential).
+func EVMCity(tb testing.TB, cfg evmdevnet.Config, city, credential string) (*evmdevnet.Chain, *evmdevnet.City) {
+	tb.Helper()
+	chain := EVM(tb, cfg)
+	c, err := chain.DeployCity(city, credential)
+	if err != nil {
+		tb.Fatalf("deploy city %s: %v", city, err)
+	}
+	return chain, c
+}
+
+// TrustAt is chain's block at height as a trusted header: a trust root taken out of band.
+func TrustAt(tb testing.TB, chain *evmdevnet.Chain, height uint64) qbft.TrustedHeader {
+	tb.Helper()
+	raw, err := chain.RawHeader(height)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	h, err := qbft.ParseHeader(raw)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	trust, err := qbft.NewTrustedHeader(h)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return trust
 }

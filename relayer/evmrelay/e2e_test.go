@@ -53,11 +53,7 @@ type evmCity struct {
 
 func startCity(t *testing.T, name string, evmChainID uint64, validators int) *evmCity {
 	t.Helper()
-	chain := testnet.EVM(t, evmdevnet.Config{ChainID: evmChainID, Validators: validators, Seed: name})
-	city, err := chain.DeployCity(name, "residency")
-	if err != nil {
-		t.Fatal(err)
-	}
+	chain, city := testnet.EVMCity(t, evmdevnet.Config{ChainID: evmChainID, Validators: validators, Seed: name}, name, "residency")
 	c := &evmCity{chain: chain, city: city, src: dialEVM(t, chain, city, chain.RPCURL()), dest: testnet.Client(t, bucheon, devnet.RelayerKey)}
 	origins.Store(name, c.src)
 	t.Cleanup(func() { origins.Delete(name) })
@@ -80,30 +76,12 @@ func evmOrigins(city string) (verify.Origin, bool) {
 func dialEVM(t *testing.T, chain *evmdevnet.Chain, city *evmdevnet.City, rpc string) *evm.Client {
 	t.Helper()
 	src, err := evm.Dial(context.Background(), evm.Config{ChainID: chain.ChainID(), RPC: rpc, Registry: city.Registry,
-		RegistryCodeHash: registry.RuntimeCodeHash, TrustingPeriod: 24 * time.Hour, StoreDir: t.TempDir()}, trustAt(t, chain, chain.Height()))
+		RegistryCodeHash: registry.RuntimeCodeHash, TrustingPeriod: 24 * time.Hour, StoreDir: t.TempDir()}, testnet.TrustAt(t, chain, chain.Height()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(src.Close)
 	return src
-}
-
-// trustAt is chain's block at height as a trusted header (a trust root taken out of band).
-func trustAt(t *testing.T, chain *evmdevnet.Chain, height uint64) qbft.TrustedHeader {
-	t.Helper()
-	raw, err := chain.RawHeader(height)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := qbft.ParseHeader(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	trust, err := qbft.NewTrustedHeader(h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return trust
 }
 
 // createClient creates the city's city-qbft client on Bucheon (anyone may).
@@ -415,7 +393,7 @@ func TestLyingNodesAndForgeries(t *testing.T) {
 func dialEVMAt(t *testing.T, c *evmCity, rpc string) *evm.Client {
 	t.Helper()
 	src, err := evm.Dial(context.Background(), evm.Config{ChainID: c.chain.ChainID(), RPC: rpc, Registry: c.city.Registry,
-		RegistryCodeHash: registry.RuntimeCodeHash, TrustingPeriod: 24 * time.Hour, StoreDir: t.TempDir()}, trustAt(t, c.chain, c.chain.Height()-1))
+		RegistryCodeHash: registry.RuntimeCodeHash, TrustingPeriod: 24 * time.Hour, StoreDir: t.TempDir()}, testnet.TrustAt(t, c.chain, c.chain.Height()-1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -489,7 +467,7 @@ func TestForkFreezesClient(t *testing.T) {
 		}
 	}
 	// A light client with a witness, trusting the current head; then the fork one block above it.
-	trust := trustAt(t, c.chain, c.chain.Height())
+	trust := testnet.TrustAt(t, c.chain, c.chain.Height())
 	forkAt, err := c.chain.Mine()
 	if err != nil {
 		t.Fatal(err)

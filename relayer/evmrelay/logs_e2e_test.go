@@ -70,7 +70,7 @@ func dropLogs(t *testing.T, topics func() []common.Hash, removed *sync.Map) func
 func dialEVMWitnessed(t *testing.T, chain *evmdevnet.Chain, city *evmdevnet.City, rpc string, witnesses ...string) *evm.Client {
 	t.Helper()
 	src, err := evm.Dial(context.Background(), evm.Config{ChainID: chain.ChainID(), RPC: rpc, Witnesses: witnesses, Registry: city.Registry,
-		RegistryCodeHash: registry.RuntimeCodeHash, TrustingPeriod: 24 * time.Hour, StoreDir: t.TempDir()}, trustAt(t, chain, chain.Height()))
+		RegistryCodeHash: registry.RuntimeCodeHash, TrustingPeriod: 24 * time.Hour, StoreDir: t.TempDir()}, testnet.TrustAt(t, chain, chain.Height()))
 	if err != nil {
 		t.Fatal(err)
 	}

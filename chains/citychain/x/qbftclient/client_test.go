@@ -43,11 +43,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	chain := testnet.EVM(t, evmdevnet.Config{ChainID: 7001, Validators: 4})
-	c, err := chain.DeployCity(city, "residency")
-	if err != nil {
-		t.Fatal(err)
-	}
+	chain, c := testnet.EVMCity(t, evmdevnet.Config{ChainID: 7001, Validators: 4}, city, "residency")
 	reg := codectypes.NewInterfaceRegistry()
 	clienttypes.RegisterInterfaces(reg)
 	qbftclient.RegisterInterfaces(reg)
