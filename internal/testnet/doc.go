@@ -4,12 +4,14 @@
 //
 //   - devnet city chains (Chains, Start, Main for a devnet shared by a test binary) — the only caller
 //     of devnet.Start;
-//   - EVM (QBFT) devnets (EVM, StartEVM);
+//   - EVM (QBFT) devnets (EVM, StartEVM — the only caller of evmdevnet.Start), with a city's registry
+//     (EVMCity), and trust roots taken out of band (TrustAt);
 //   - NATS JetStream: an embedded server with the relayer's streams and buckets (JetStream, NATS) and a
 //     three-node cluster (Cluster);
 //   - clients of devnet chains (Client, ClientWith) and light clients of them (Light);
-//   - an operator's home set up from the CLI (OperatorHome) and paths linked through the city registries
-//     (Home.LinkCities, RegisterPath);
+//   - paths linked with the devnet's registry admins recognising each city's client: a relayer.Path
+//     (LinkPath), or from an operator's home set up through the CLI (OperatorHome, Home.LinkCities,
+//     RegisterPath);
 //   - binaries built once per test binary (Build).
 //
 // It is for tests only: no non-test code imports it. It must not import a package whose tests use it
