@@ -23,6 +23,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/cityrelay/cityrelay/chains/devnet"
+	"github.com/cityrelay/cityrelay/internal/testnet"
 	"github.com/cityrelay/cityrelay/light"
 )
 
@@ -30,26 +31,9 @@ import (
 // it serves different headers at the same heights, like a lying witness.
 var net, fork *devnet.Devnet
 
-func TestMain(m *testing.M) { os.Exit(run(m)) }
-
-func run(m *testing.M) int {
-	home, err := os.MkdirTemp("", "light-test-")
-	if err != nil {
-		return 1
-	}
-	defer os.RemoveAll(home)
-	ctx := context.Background()
-	net, err = devnet.Start(ctx, devnet.Options{Home: filepath.Join(home, "net"), ChainIDs: []string{"seoul-1", "bucheon-1"}, BlockTime: 200 * time.Millisecond})
-	if err != nil {
-		return 1
-	}
-	defer net.Stop()
-	fork, err = devnet.Start(ctx, devnet.Options{Home: filepath.Join(home, "fork"), ChainIDs: []string{"seoul-1"}, BlockTime: 200 * time.Millisecond})
-	if err != nil {
-		return 1
-	}
-	defer fork.Stop()
-	return m.Run()
+func TestMain(m *testing.M) {
+	testnet.Main(m, testnet.Shared{Net: &net, Options: devnet.Options{ChainIDs: []string{"seoul-1", "bucheon-1"}}},
+		testnet.Shared{Net: &fork, Options: devnet.Options{ChainIDs: []string{"seoul-1"}}})
 }
 
 func opts(t *testing.T, chainID, primary string) light.Options {

@@ -7,21 +7,12 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/cityrelay/cityrelay/internal/testnet"
 	"github.com/cityrelay/cityrelay/packets"
 )
 
 func jsFor(b *testing.B) jetstream.JetStream {
-	srv, err := packets.StartEmbedded(b.TempDir(), "127.0.0.1:-1")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(srv.Stop)
-	nc, err := srv.Connect()
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
+	js, _ := jetstream.New(testnet.NATS(b))
 	return js
 }
 

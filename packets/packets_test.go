@@ -10,6 +10,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/cityrelay/cityrelay/internal/testnet"
 	"github.com/cityrelay/cityrelay/packets"
 )
 
@@ -161,19 +162,10 @@ func TestUnclassified(t *testing.T) {
 
 // TestJetStreamDeduplicates publishes the same work twice on a real embedded server: the stream keeps one.
 func TestJetStreamDeduplicates(t *testing.T) {
-	srv, err := packets.StartEmbedded(t.TempDir(), "127.0.0.1:-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
+	nc := testnet.NATS(t)
 	if _, err := packets.StartEmbedded(t.TempDir(), "0.0.0.0:-1"); err == nil {
 		t.Fatal("embedded server listened on a public address")
 	}
-	nc, err := srv.Connect()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
 	js, _ := jetstream.New(nc)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/cityrelay/cityrelay/internal/testnet"
 	"github.com/cityrelay/cityrelay/packets"
 )
 
@@ -55,16 +56,7 @@ func TestChooseReplicas(t *testing.T) {
 // made with the chosen replicas are created.
 func TestProbeCapacity(t *testing.T) {
 	ctx := context.Background()
-	srv, err := packets.StartEmbedded(t.TempDir(), "127.0.0.1:-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
-	nc, err := srv.Connect()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := testnet.NATS(t)
 	got, err := packets.ProbeCapacity(nc)
 	if err != nil || got.Clustered() || got.Servers != 1 {
 		t.Fatalf("single server: %+v, %v; want no cluster, 1 server", got, err)
@@ -81,24 +73,13 @@ func TestProbeCapacity(t *testing.T) {
 		t.Fatalf("default replicas on a single server: %+v, %v", r, err)
 	}
 
-	cluster, err := packets.StartCluster(t.TempDir(), 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cluster.Stop()
+	cluster := testnet.Cluster(t) // JetStream answers: the meta leader is elected
 	cc, err := nats.Connect(cluster.URLs[0])
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cc.Close()
 	cjs, _ := jetstream.New(cc)
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-		if _, err := cjs.AccountInfo(ctx); err == nil {
-			break
-		} else if time.Now().After(deadline) {
-			t.Fatalf("jetstream cluster not ready: %v", err)
-		}
-	}
 	got, err = packets.ProbeCapacity(cc)
 	if err != nil || got.Cluster != "cityrelay" || got.Servers != 3 {
 		t.Fatalf("cluster of 3: %+v, %v; want cluster cityrelay, 3 servers", got, err)

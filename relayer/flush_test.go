@@ -11,6 +11,7 @@ import (
 
 	citychain "github.com/cityrelay/cityrelay/chains/citychain/app"
 	"github.com/cityrelay/cityrelay/chains/devnet"
+	"github.com/cityrelay/cityrelay/internal/testnet"
 	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/relayer"
 )
@@ -23,7 +24,7 @@ func TestFlushClearsABacklog(t *testing.T) {
 	defer cancel()
 	p, _ := linkPath(t, transfertypes.PortID, transfertypes.Version, nil)
 	seoul, bucheon := net.Chain("seoul-1"), net.Chain("bucheon-1")
-	admin := chainClient(t, seoul, devnet.AdminKey)
+	admin := testnet.Client(t, seoul, devnet.AdminKey)
 	timeout := uint64(time.Now().Add(time.Hour).UnixNano())
 	for sent := 0; sent < n; sent += 100 {
 		var msgs []sdk.Msg

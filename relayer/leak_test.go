@@ -18,6 +18,7 @@ import (
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/cosmos"
 	"github.com/cityrelay/cityrelay/chains/devnet"
+	"github.com/cityrelay/cityrelay/internal/testnet"
 	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/relayer"
 	"github.com/cityrelay/cityrelay/relayer/verify"
@@ -34,8 +35,8 @@ import (
 func TestLeakedKeyRemedyRelayed(t *testing.T) {
 	p, _ := linkPath(t, didtypes.PortID, didtypes.Version, nil)
 	seoul := net.Chain("seoul-1")
-	admin := chainClient(t, seoul, devnet.AdminKey)
-	attacker := chainClient(t, seoul, devnet.RelayerKey)
+	admin := testnet.Client(t, seoul, devnet.AdminKey)
+	attacker := testnet.Client(t, seoul, devnet.RelayerKey)
 	r := relayer.Relayer{Check: light.VerifyProofAgainstAppHash}
 	ctx := context.Background()
 

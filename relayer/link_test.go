@@ -24,8 +24,8 @@ func linkPath(t testing.TB, port, version string, reuse *relayer.Path) (*relayer
 // trustingSeoul (0: the default, two thirds of seoul-1's unbonding period).
 func linkPathTrusting(t testing.TB, port, version string, reuse *relayer.Path, trustingSeoul time.Duration) (*relayer.Path, []relayer.Step) {
 	t.Helper()
-	a := end(t, net.Chain("seoul-1"), port, t.TempDir())
-	b := end(t, net.Chain("bucheon-1"), port, t.TempDir())
+	a := end(t, net.Chain("seoul-1"), port)
+	b := end(t, net.Chain("bucheon-1"), port)
 	if reuse != nil {
 		a.ClientID, a.ConnectionID = reuse.A.ClientID, reuse.A.ConnectionID
 		b.ClientID, b.ConnectionID = reuse.B.ClientID, reuse.B.ConnectionID

@@ -15,10 +15,10 @@ import (
 	clienttypes "github.com/cosmos/ibc-go/v8/modules/core/02-client/types"
 	ibcexported "github.com/cosmos/ibc-go/v8/modules/core/exported"
 	ibctm "github.com/cosmos/ibc-go/v8/modules/light-clients/07-tendermint"
-	"github.com/rs/zerolog"
 
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/devnet"
+	"github.com/cityrelay/cityrelay/internal/testnet"
 	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/relayer"
 )
@@ -35,7 +35,7 @@ func TestForkFreezesCounterpartyClients(t *testing.T) {
 	defer cancel()
 	p, _ := linkPath(t, didtypes.PortID, didtypes.Version, nil)
 	bucheon := net.Chain("bucheon-1")
-	querier := chainClient(t, bucheon, devnet.RelayerKey)
+	querier := testnet.Client(t, bucheon, devnet.RelayerKey)
 	status := func() string {
 		t.Helper()
 		var st clienttypes.QueryClientStatusResponse
@@ -120,13 +120,10 @@ func forkSeen(t testing.TB, ctx context.Context, p *relayer.Path, scramble bool)
 		t.Fatal(err)
 	}
 	forks := make(chan *light.Fork, 2)
-	lc, err := light.New(ctx, light.Options{ChainID: seoul.ChainID, Primary: seoul.RPCAddr, Witnesses: []string{"http://localhost:" + u.Port(), witness.URL},
-		TrustingPeriod: 24 * time.Hour, TrustLatest: true, StoreDir: t.TempDir(), Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel),
-		OnDivergence: func(f *light.Fork) { forks <- f }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = lc.Close() })
+	lc := testnet.Light(t, seoul.ChainID, seoul.RPCAddr, func(o *light.Options) {
+		o.Witnesses = []string{"http://localhost:" + u.Port(), witness.URL}
+		o.OnDivergence = func(f *light.Fork) { forks <- f }
+	})
 	if root, err := lc.TrustedHeight(); err != nil || root >= h {
 		t.Fatalf("light client root %d (%v): want below the forged height %d", root, err, h)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/cosmos"
 	"github.com/cityrelay/cityrelay/chains/devnet"
+	"github.com/cityrelay/cityrelay/internal/testnet"
 	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/relayer"
 	"github.com/cityrelay/cityrelay/relayer/verify"
@@ -29,11 +30,9 @@ import (
 // Seoul configured it refuses to answer from the copy; an impostor chain calling itself seoul-1 as the
 // "origin" cannot bind to the registered client.
 func TestRevocationCountsAtTheOrigin(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
 	p, id := validOnBucheon(t, relayer.Relayer{Check: light.VerifyProofAgainstAppHash})
 	seoul := net.Chain("seoul-1")
-	admin := chainClient(t, seoul, devnet.AdminKey)
+	admin := testnet.Client(t, seoul, devnet.AdminKey)
 
 	before := verifyOn(t, p.B, "seoul-1", id)
 	if before.Status != verify.StatusValid || before.StatusFrom != "origin" || before.OriginHeight == 0 || before.RelayedStatus != verify.StatusValid ||
@@ -76,11 +75,7 @@ func TestRevocationCountsAtTheOrigin(t *testing.T) {
 	// An impostor calling itself seoul-1, with a light client rooted in it, as the origin.
 	// Fast blocks: the impostor has to climb past the real Seoul's height, which the package's earlier
 	// tests have raised.
-	fakeNet, err := devnet.Start(ctx, devnet.Options{Home: t.TempDir(), ChainIDs: []string{"seoul-1"}, BlockTime: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fakeNet.Stop()
+	fakeNet := testnet.ChainsWith(t, devnet.Options{ChainIDs: []string{"seoul-1"}, BlockTime: 10 * time.Millisecond})
 	fake := fakeNet.Chain("seoul-1")
 	// Past the registered client's latest height: the impostor's fresh header must be checked against
 	// the client's consensus state (a lower one is compared at that height, and fails there too).
@@ -90,7 +85,7 @@ func TestRevocationCountsAtTheOrigin(t *testing.T) {
 		t.Fatal(err)
 	}
 	impostor := func(string) (verify.Origin, bool) {
-		return verify.CosmosOrigin{Chain: chainClient(t, fake, devnet.RelayerKey), Headers: lightClient(t, fake, t.TempDir())}, true
+		return verify.CosmosOrigin{Chain: testnet.Client(t, fake, devnet.RelayerKey), Headers: testnet.LightOf(t, fake)}, true
 	}
 	if r, err := verifyWith(t, p.B, "seoul-1", id, verify.Options{MaxHeaderAge: time.Minute, Origins: impostor}); !errors.Is(err, verify.ErrNotFresh) ||
 		!strings.Contains(err.Error(), "does not verify from bucheon-1's registered client "+p.B.ClientID) {
@@ -153,15 +148,11 @@ func BenchmarkVerifyOrigin(b *testing.B) {
 	id := relayValid(b, relayer.Relayer{Check: light.VerifyProofAgainstAppHash}, p)
 	seoulProxy, bucheonProxy := newCountingProxy(b, net.Chain("seoul-1").RPCAddr), newCountingProxy(b, net.Chain("bucheon-1").RPCAddr)
 	client := func(c *devnet.Chain, rpc string) *cosmos.Client {
-		cl, err := c.Client(devnet.RelayerKey, devnet.ClientOptions{RPC: rpc, NoGRPC: true})
-		if err != nil {
-			b.Fatal(err)
-		}
-		return cl
+		return testnet.ClientWith(b, c, devnet.RelayerKey, devnet.ClientOptions{RPC: rpc, NoGRPC: true})
 	}
 	bucheon := client(net.Chain("bucheon-1"), bucheonProxy.srv.URL)
-	bucheonLight := lightClientVia(b, "bucheon-1", bucheonProxy.srv.URL, b.TempDir())
-	origin := verify.CosmosOrigin{Chain: client(net.Chain("seoul-1"), seoulProxy.srv.URL), Headers: lightClientVia(b, "seoul-1", seoulProxy.srv.URL, b.TempDir())}
+	bucheonLight := testnet.Light(b, "bucheon-1", bucheonProxy.srv.URL, nil)
+	origin := verify.CosmosOrigin{Chain: client(net.Chain("seoul-1"), seoulProxy.srv.URL), Headers: testnet.Light(b, "seoul-1", seoulProxy.srv.URL, nil)}
 	for _, mode := range []struct {
 		name string
 		o    verify.Options

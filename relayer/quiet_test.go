@@ -12,6 +12,7 @@ import (
 
 	transfertypes "github.com/cosmos/ibc-go/v8/modules/apps/transfer/types"
 
+	"github.com/cityrelay/cityrelay/internal/testnet"
 	"github.com/cityrelay/cityrelay/relayer"
 )
 
@@ -41,7 +42,7 @@ func TestQuietPathUpdateSkipsToTheTarget(t *testing.T) {
 		proxy.ServeHTTP(w, r)
 	}))
 	defer counting.Close()
-	lc := lightClientVia(t, seoul.ChainID, counting.URL, t.TempDir()) // starts at seoul's latest header
+	lc := testnet.Light(t, seoul.ChainID, counting.URL, nil) // starts at seoul's latest header
 	src := &relayer.End{Chain: p.A.Chain, Light: lc, ClientID: p.A.ClientID, ConnectionID: p.A.ConnectionID, ChannelID: p.A.ChannelID, PortID: p.A.PortID}
 	calls.Store(0)
 	after, tx, err := relayer.Client{Dst: p.B, Src: src}.Update(ctx)

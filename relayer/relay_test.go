@@ -16,6 +16,7 @@ import (
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/cosmos"
 	"github.com/cityrelay/cityrelay/chains/devnet"
+	"github.com/cityrelay/cityrelay/internal/testnet"
 	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/relayer"
 )
@@ -37,7 +38,7 @@ func mustSend(t testing.TB, cl *cosmos.Client, msgs ...sdk.Msg) *cosmos.TxResult
 func TestRelayAttestationAndAck(t *testing.T) {
 	p, _ := linkPath(t, didtypes.PortID, didtypes.Version, nil)
 	seoul := net.Chain("seoul-1")
-	admin := chainClient(t, seoul, devnet.AdminKey)
+	admin := testnet.Client(t, seoul, devnet.AdminKey)
 	ctx := context.Background()
 
 	now := time.Now().Unix()
@@ -114,7 +115,7 @@ func TestRelayAttestationAndAck(t *testing.T) {
 func TestRelayICS20(t *testing.T) {
 	p, _ := linkPath(t, transfertypes.PortID, transfertypes.Version, nil)
 	seoul, bucheon := net.Chain("seoul-1"), net.Chain("bucheon-1")
-	admin := chainClient(t, seoul, devnet.AdminKey)
+	admin := testnet.Client(t, seoul, devnet.AdminKey)
 	ctx := context.Background()
 	amount := sdk.NewCoin(citychain.BondDenom, sdkmath.NewInt(12345))
 	msg := transfertypes.NewMsgTransfer(transfertypes.PortID, p.A.ChannelID, amount, seoul.Admin.Address, bucheon.Admin.Address,

@@ -18,6 +18,7 @@ import (
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/cosmos"
 	"github.com/cityrelay/cityrelay/chains/devnet"
+	"github.com/cityrelay/cityrelay/internal/testnet"
 	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/relayer"
 	"github.com/cityrelay/cityrelay/relayer/verify"
@@ -33,14 +34,10 @@ func TestForgedCityCannotOpenADidChannel(t *testing.T) {
 	legit, _ := linkPath(t, didtypes.PortID, didtypes.Version, nil) // bucheon-1 recognises the real seoul-1
 	bucheon := net.Chain("bucheon-1")
 
-	fakeNet, err := devnet.Start(ctx, devnet.Options{Home: t.TempDir(), ChainIDs: []string{"seoul-1"}, BlockTime: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fakeNet.Stop()
+	fakeNet := testnet.Chains(t, "seoul-1")
 	fake := fakeNet.Chain("seoul-1")
 
-	attack := &relayer.Path{Name: "mallory", A: end(t, fake, didtypes.PortID, t.TempDir()), B: end(t, bucheon, didtypes.PortID, t.TempDir()),
+	attack := &relayer.Path{Name: "mallory", A: end(t, fake, didtypes.PortID), B: end(t, bucheon, didtypes.PortID),
 		Version: didtypes.Version, Order: channeltypes.UNORDERED}
 	stock := relayer.Linker{Check: light.VerifyProofAgainstAppHash}
 	if err := stock.LinkConnection(ctx, attack); err != nil {
@@ -50,7 +47,7 @@ func TestForgedCityCannotOpenADidChannel(t *testing.T) {
 		t.Fatalf("the attacker's client is the registered one: %s", attack.B.ClientID)
 	}
 	// Our link stops before the channel and says what the admin would have to do.
-	err = stock.Link(ctx, attack)
+	err := stock.Link(ctx, attack)
 	var nr *relayer.CityNotRegisteredError
 	if !errors.As(err, &nr) || !errors.Is(err, relayer.ErrCityNotRegistered) {
 		t.Fatalf("link over an unregistered client: want CityNotRegisteredError, got %v", err)
@@ -90,7 +87,7 @@ func TestRemovedCityGetsErrorAcks(t *testing.T) {
 	r := relayer.Relayer{Check: light.VerifyProofAgainstAppHash}
 	p, before := validOnBucheon(t, r)
 	seoul, bucheon := net.Chain("seoul-1"), net.Chain("bucheon-1")
-	admin := chainClient(t, seoul, devnet.AdminKey)
+	admin := testnet.Client(t, seoul, devnet.AdminKey)
 
 	if _, err := bucheon.RemoveCity(ctx, "seoul-1"); err != nil {
 		t.Fatal(err)
@@ -127,7 +124,7 @@ func TestRemovedCityGetsErrorAcks(t *testing.T) {
 func TestRevokedAttestationTravelsRevoked(t *testing.T) {
 	p, _ := linkPath(t, didtypes.PortID, didtypes.Version, nil)
 	seoul := net.Chain("seoul-1")
-	admin := chainClient(t, seoul, devnet.AdminKey)
+	admin := testnet.Client(t, seoul, devnet.AdminKey)
 	id := issue(t, admin, seoul, didtypes.ATTESTATION_STATUS_REVOKED)
 	deliver(t, relayer.Relayer{Check: light.VerifyProofAgainstAppHash}, p,
 		mustSend(t, admin, &didtypes.MsgSendAttestation{Sender: seoul.Admin.Address, SourceChannel: p.A.ChannelID, AttestationId: id}))
@@ -164,7 +161,7 @@ func TestFrozenClientStopsVerifying(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	submitter := chainClient(t, bucheon, devnet.Relayer2Key)
+	submitter := testnet.Client(t, bucheon, devnet.Relayer2Key)
 	msg, err := clienttypes.NewMsgUpdateClient(p.B.ClientID, mb, bucheon.Relayer2.Address)
 	if err != nil {
 		t.Fatal(err)
@@ -214,7 +211,7 @@ func TestExpiredClientStopsVerifying(t *testing.T) {
 	if before.Status != verify.StatusValid || !before.OriginStateAsOf.Equal(asOf) {
 		t.Fatalf("before expiry (client's latest state of seoul-1 of %s): %+v", asOf, before)
 	}
-	client := chainClient(t, bucheon, devnet.RelayerKey)
+	client := testnet.Client(t, bucheon, devnet.RelayerKey)
 	status := func() string {
 		var st clienttypes.QueryClientStatusResponse
 		if err := client.QueryGRPC(ctx, "/ibc.core.client.v1.Query/ClientStatus", &clienttypes.QueryClientStatusRequest{ClientId: p.B.ClientID}, &st, 0); err != nil {
@@ -231,7 +228,7 @@ func TestExpiredClientStopsVerifying(t *testing.T) {
 	// Wait for a Bucheon header whose time is past the expiry (the chain judges by its block time),
 	// and the one after, whose app hash commits to that state.
 	var h int64
-	for lc := lightClient(t, bucheon, t.TempDir()); ; {
+	for lc := testnet.LightOf(t, bucheon); ; {
 		lb, err := lc.VerifyLatest(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -273,7 +270,7 @@ func validOnBucheon(t testing.TB, r relayer.Relayer) (*relayer.Path, string) {
 func relayValid(t testing.TB, r relayer.Relayer, p *relayer.Path) string {
 	t.Helper()
 	seoul := net.Chain("seoul-1")
-	admin := chainClient(t, seoul, devnet.AdminKey)
+	admin := testnet.Client(t, seoul, devnet.AdminKey)
 	id := issue(t, admin, seoul, 0)
 	deliver(t, r, p, mustSend(t, admin, &didtypes.MsgSendAttestation{Sender: seoul.Admin.Address, SourceChannel: p.A.ChannelID, AttestationId: id}))
 	if res := verifyOn(t, p.B, "seoul-1", id); res.Status != verify.StatusValid || res.Client != p.B.ClientID || res.RegisteredClient != p.B.ClientID {
@@ -354,7 +351,7 @@ func verifyOn(t testing.TB, e *relayer.End, origin, id string) *verify.Result {
 // verifyWith verifies on e's chain with a fresh light client and the options o.
 func verifyWith(t testing.TB, e *relayer.End, origin, id string, o verify.Options) (*verify.Result, error) {
 	t.Helper()
-	lc := lightClient(t, net.Chain(e.ChainID()), t.TempDir())
+	lc := testnet.LightOf(t, net.Chain(e.ChainID()))
 	return verify.Attestation(context.Background(), e.Chain, lc, origin, id, o)
 }
 
@@ -365,7 +362,7 @@ func devnetOrigins(t testing.TB) verify.Origins {
 		if c == nil {
 			return nil, false
 		}
-		return verify.CosmosOrigin{Chain: chainClient(t, c, devnet.RelayerKey), Headers: lightClient(t, c, t.TempDir())}, true
+		return verify.CosmosOrigin{Chain: testnet.Client(t, c, devnet.RelayerKey), Headers: testnet.LightOf(t, c)}, true
 	}
 }
 
@@ -374,7 +371,7 @@ func devnetOrigins(t testing.TB) verify.Origins {
 func TestForgeryOfAnHonestSequenceIsRefusedAlone(t *testing.T) {
 	p, _ := linkPath(t, didtypes.PortID, didtypes.Version, nil)
 	seoul := net.Chain("seoul-1")
-	admin := chainClient(t, seoul, devnet.AdminKey)
+	admin := testnet.Client(t, seoul, devnet.AdminKey)
 	id := issue(t, admin, seoul, 0)
 	sent := mustSend(t, admin, &didtypes.MsgSendAttestation{Sender: seoul.Admin.Address, SourceChannel: p.A.ChannelID, AttestationId: id})
 	pks, err := relayer.SendPackets(sent.Events)

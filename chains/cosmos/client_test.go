@@ -3,7 +3,6 @@ package cosmos_test
 import (
 	"context"
 	"errors"
-	"os"
 	"testing"
 	"time"
 
@@ -16,21 +15,13 @@ import (
 	citychain "github.com/cityrelay/cityrelay/chains/citychain/app"
 	"github.com/cityrelay/cityrelay/chains/cosmos"
 	"github.com/cityrelay/cityrelay/chains/devnet"
+	"github.com/cityrelay/cityrelay/internal/testnet"
 )
 
 var net *devnet.Devnet
 
 func TestMain(m *testing.M) {
-	home, _ := os.MkdirTemp("", "cosmos-test-")
-	var err error
-	net, err = devnet.Start(context.Background(), devnet.Options{Home: home, ChainIDs: []string{"seoul-1"}, BlockTime: 200 * time.Millisecond})
-	if err != nil {
-		os.Exit(1)
-	}
-	code := m.Run()
-	_ = net.Stop()
-	_ = os.RemoveAll(home)
-	os.Exit(code)
+	testnet.Main(m, testnet.Shared{Net: &net, Options: devnet.Options{ChainIDs: []string{"seoul-1"}}})
 }
 
 func newClient(t *testing.T, rpcs ...string) *cosmos.Client {
@@ -115,10 +106,7 @@ func TestResyncsSequence(t *testing.T) {
 // broadcast (the key's sequence does not move), and a tx that fits still goes through.
 func TestTooLargeIsRefusedBeforeBroadcast(t *testing.T) {
 	c := net.Chain("seoul-1")
-	cl, err := c.Client(devnet.RelayerKey, devnet.ClientOptions{MaxGas: 300_000})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl := testnet.ClientWith(t, c, devnet.RelayerKey, devnet.ClientOptions{MaxGas: 300_000})
 	ctx := context.Background()
 	addr, _ := cl.Address(ctx)
 	_, before, err := cl.Account(ctx, addr)

@@ -18,17 +18,8 @@ import (
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/cosmos"
 	"github.com/cityrelay/cityrelay/chains/devnet"
+	"github.com/cityrelay/cityrelay/internal/testnet"
 )
-
-// client returns a tx/query client for chain signing with the named devnet key.
-func client(t *testing.T, c *devnet.Chain, keyName string) *cosmos.Client {
-	t.Helper()
-	cl, err := c.Client(keyName, devnet.ClientOptions{})
-	if err != nil {
-		t.Fatalf("client: %v", err)
-	}
-	return cl
-}
 
 func query[T proto.Message](t *testing.T, cl *cosmos.Client, method string, req proto.Message, resp T) (T, error) {
 	t.Helper()
@@ -103,7 +94,7 @@ func requireNoAttestation(t *testing.T, cl *cosmos.Client, id string) {
 
 func TestDevnetServesRPCAndGenesisDIDs(t *testing.T) {
 	for _, c := range net.Chains {
-		cl := client(t, c, devnet.RelayerKey)
+		cl := testnet.Client(t, c, devnet.RelayerKey)
 		st, err := cl.Status(context.Background())
 		if err != nil {
 			t.Fatalf("%s status: %v", c.ChainID, err)
@@ -132,7 +123,7 @@ func TestDevnetServesRPCAndGenesisDIDs(t *testing.T) {
 
 func TestIssueAndRevokeAttestation(t *testing.T) {
 	c := net.Chain("seoul-1")
-	admin := client(t, c, devnet.AdminKey)
+	admin := testnet.Client(t, c, devnet.AdminKey)
 	now := time.Now().Unix()
 	seq := issuerSeq(t, admin, c.Issuer.DID) + 1
 	msg, id := attestation(c.ChainID, c.Admin.Address, c.Issuer, c.Citizen.DID, "residency-card", now-60, now+86400, seq)
@@ -175,8 +166,8 @@ func TestIssueAndRevokeAttestation(t *testing.T) {
 // the chain refuses it with the registered error and that the state is unchanged.
 func TestBadInputIsRefused(t *testing.T) {
 	c := net.Chain("seoul-1")
-	admin := client(t, c, devnet.AdminKey)
-	relayer := client(t, c, devnet.RelayerKey)
+	admin := testnet.Client(t, c, devnet.AdminKey)
+	relayer := testnet.Client(t, c, devnet.RelayerKey)
 	now := time.Now().Unix()
 
 	t.Run("bad signature", func(t *testing.T) {
@@ -372,8 +363,8 @@ func decodeHex(s string) ([]byte, error) {
 // a bad chain id or a client the chain does not have is refused with a reason.
 func TestCityRegistryMessages(t *testing.T) {
 	c := net.Chain("bucheon-1")
-	admin := client(t, c, devnet.AdminKey)
-	relayer := client(t, c, devnet.RelayerKey)
+	admin := testnet.Client(t, c, devnet.AdminKey)
+	relayer := testnet.Client(t, c, devnet.RelayerKey)
 
 	_, err := send(t, relayer, &didtypes.MsgRegisterCity{Admin: c.Relayer.Address, ChainId: "seoul-1", ClientId: "07-tendermint-0"})
 	requireRefused(t, err, didtypes.ErrUnauthorized)

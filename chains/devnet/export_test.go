@@ -2,7 +2,6 @@ package devnet_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"path/filepath"
 	"testing"
@@ -22,6 +21,7 @@ import (
 	didkeeper "github.com/cityrelay/cityrelay/chains/citychain/x/did/keeper"
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/devnet"
+	"github.com/cityrelay/cityrelay/internal/testnet"
 )
 
 type appOpts map[string]any
@@ -57,15 +57,9 @@ func kvContents(s storetypes.KVStore) map[string][]byte {
 // and `citychaind export`'s path (ExportAppStateAndValidators) run. The did section of the exported
 // app state, imported into a fresh store, holds exactly the keys and values of the chain's did store.
 func TestExportKeepsDIDState(t *testing.T) {
-	ctx := context.Background()
-	home := t.TempDir()
-	d, err := devnet.Start(ctx, devnet.Options{Home: home, ChainIDs: []string{"export-1"}, BlockTime: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = d.Stop() }()
+	d := testnet.Chains(t, "export-1")
 	c := d.Chain("export-1")
-	admin := client(t, c, devnet.AdminKey)
+	admin := testnet.Client(t, c, devnet.AdminKey)
 	create, office := newEd25519DID(c.ChainID, c.Admin.Address, "tax-office")
 	if _, err := send(t, admin, create); err != nil {
 		t.Fatalf("create DID: %v", err)

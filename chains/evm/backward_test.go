@@ -7,7 +7,7 @@ import (
 
 	"github.com/cityrelay/cityrelay/chains/evmdevnet"
 	"github.com/cityrelay/cityrelay/contracts"
-	"github.com/cityrelay/cityrelay/light/qbft"
+	"github.com/cityrelay/cityrelay/internal/testnet"
 )
 
 // TestVerifyBackwardOnGethLinkedChain: on a chain whose blocks link by keccak256 of the full header
@@ -15,33 +15,14 @@ import (
 // parent hash, as on a Besu chain (linked by the QBFT hash). It failed with ErrHashMismatch when only
 // the QBFT hash was compared.
 func TestVerifyBackwardOnGethLinkedChain(t *testing.T) {
-	chain, err := evmdevnet.Start(evmdevnet.Config{ChainID: 7101, Validators: 4, Seed: "backward"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer chain.Close()
-	city, err := chain.DeployCity("backward-evm", "residency")
-	if err != nil {
-		t.Fatal(err)
-	}
+	chain, city := testnet.EVMCity(t, evmdevnet.Config{ChainID: 7101, Validators: 4, Seed: "backward"}, "backward-evm", "residency")
 	for i := 0; i < 4; i++ {
 		if _, err := chain.Mine(); err != nil {
 			t.Fatal(err)
 		}
 	}
 	top := chain.Height()
-	raw, err := chain.RawHeader(top)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := qbft.ParseHeader(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	trust, err := qbft.NewTrustedHeader(h)
-	if err != nil {
-		t.Fatal(err)
-	}
+	trust := testnet.TrustAt(t, chain, top)
 	c, err := Dial(context.Background(), Config{ChainID: chain.ChainID(), RPC: chain.RPCURL(), Registry: city.Registry,
 		RegistryCodeHash: contracts.RuntimeCodeHashFor(chain.ChainID()), TrustingPeriod: 24 * time.Hour, StoreDir: t.TempDir()}, trust)
 	if err != nil {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/cityrelay/cityrelay/chains/evmdevnet"
 	"github.com/cityrelay/cityrelay/contracts"
+	"github.com/cityrelay/cityrelay/internal/testnet"
 	"github.com/cityrelay/cityrelay/light/qbft"
 )
 
@@ -80,20 +81,6 @@ var initCode = func() []byte {
 	}
 	return append(ctor, runtimeCode...)
 }()
-
-func start(t *testing.T, cfg evmdevnet.Config) *evmdevnet.Chain {
-	t.Helper()
-	c, err := evmdevnet.Start(cfg)
-	if err != nil {
-		t.Fatalf("start: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := c.Close(); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	})
-	return c
-}
 
 func set(slot, value common.Hash) []byte { return append(slot.Bytes(), value.Bytes()...) }
 
@@ -186,7 +173,7 @@ func provenSlot(t *testing.T, rc *rpc.Client, addr common.Address, slot common.H
 }
 
 func TestDevnet(t *testing.T) {
-	c := start(t, evmdevnet.Config{ChainID: 4242, Validators: 4})
+	c := testnet.EVM(t, evmdevnet.Config{ChainID: 4242, Validators: 4})
 	ctx := context.Background()
 
 	addr, err := c.Deploy(initCode, nil)
@@ -395,7 +382,7 @@ func TestDevnet(t *testing.T) {
 }
 
 func TestBadInput(t *testing.T) {
-	c := start(t, evmdevnet.Config{})
+	c := testnet.EVM(t, evmdevnet.Config{})
 	rc, err := rpc.Dial(c.RPCURL())
 	if err != nil {
 		t.Fatal(err)
@@ -439,13 +426,13 @@ func TestBadInput(t *testing.T) {
 	}
 	t.Logf("reverting deploy: %v", err)
 	// A non-loopback listen address is refused.
-	if _, err := evmdevnet.Start(evmdevnet.Config{ListenAddr: "0.0.0.0:0"}); err == nil {
+	if _, err := testnet.StartEVM(evmdevnet.Config{ListenAddr: "0.0.0.0:0"}); err == nil {
 		t.Fatal("listening on all interfaces")
 	}
 }
 
 func TestDevnet21(t *testing.T) {
-	c := start(t, evmdevnet.Config{Validators: 21})
+	c := testnet.EVM(t, evmdevnet.Config{Validators: 21})
 	if len(c.Validators()) != 21 || len(c.ValidatorKeys()) != 21 {
 		t.Fatalf("%d validators", len(c.Validators()))
 	}
@@ -479,7 +466,7 @@ func TestDevnet21(t *testing.T) {
 }
 
 func TestBlockTime(t *testing.T) {
-	c := start(t, evmdevnet.Config{BlockTime: 50 * time.Millisecond})
+	c := testnet.EVM(t, evmdevnet.Config{BlockTime: 50 * time.Millisecond})
 	deadline := time.Now().Add(5 * time.Second)
 	for c.Height() < 3 {
 		if time.Now().After(deadline) {
@@ -494,19 +481,19 @@ func TestBlockTime(t *testing.T) {
 }
 
 func TestDeterministicKeys(t *testing.T) {
-	a := start(t, evmdevnet.Config{})
-	b := start(t, evmdevnet.Config{})
+	a := testnet.EVM(t, evmdevnet.Config{})
+	b := testnet.EVM(t, evmdevnet.Config{})
 	if a.Validators()[0] != b.Validators()[0] || a.DevAddress() != b.DevAddress() {
 		t.Fatal("the same seed gave different keys")
 	}
-	o := start(t, evmdevnet.Config{Seed: "other"})
+	o := testnet.EVM(t, evmdevnet.Config{Seed: "other"})
 	if o.Validators()[0] == a.Validators()[0] {
 		t.Fatal("another seed gave the same keys")
 	}
 }
 
 func TestNonceGap(t *testing.T) {
-	c := start(t, evmdevnet.Config{ChainID: 7})
+	c := testnet.EVM(t, evmdevnet.Config{ChainID: 7})
 	ctx := context.Background()
 	ec, err := ethclient.Dial(c.RPCURL())
 	if err != nil {
@@ -562,7 +549,7 @@ func TestDeployCityCodeIsChainBound(t *testing.T) {
 	var addrs []common.Address
 	var hashes []common.Hash
 	for _, chainID := range []uint64{evmdevnet.DefaultChainID, 7002} {
-		c := start(t, evmdevnet.Config{ChainID: chainID})
+		c := testnet.EVM(t, evmdevnet.Config{ChainID: chainID})
 		city, err := c.DeployCity("gimpo-evm", "residency")
 		if err != nil {
 			t.Fatal(err)

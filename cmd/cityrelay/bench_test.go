@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,6 +23,7 @@ import (
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/cosmos"
 	"github.com/cityrelay/cityrelay/chains/devnet"
+	"github.com/cityrelay/cityrelay/internal/testnet"
 	"github.com/cityrelay/cityrelay/relayer"
 	"github.com/cityrelay/cityrelay/relayer/config"
 )
@@ -50,43 +50,15 @@ func BenchmarkRelayEndToEnd(b *testing.B) {
 	k := min(max(envInt("CITYRELAY_BENCH_CHAINS", 2), 2), len(benchChains))
 	ctx := context.Background()
 	dir := b.TempDir()
-	bin := filepath.Join(dir, "cityrelay")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		b.Fatalf("build: %v\n%s", err, out)
-	}
-	net, err := devnet.Start(ctx, devnet.Options{Home: filepath.Join(dir, "chains"), ChainIDs: benchChains[:k], BlockTime: blockTime})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer net.Stop()
-	home := filepath.Join(dir, "relayer")
-	h := []string{"--home", home}
-	run := func(stdin string, args ...string) {
-		if err := runCLI(ctx, stdin, args...); err != nil {
-			b.Fatal(err)
-		}
-	}
-	run("", append(h, "config", "init")...)
-	for _, c := range net.Chains {
-		run("", append(h, "chains", "add", c.ChainID, "--rpc", c.RPCAddr, "--grpc", c.GRPCAddr, "--gas-price", devnet.MinGasPrice, "--keyring-backend", "test", "--devnet",
-			"--trusting-period", "48h", "--max-gas", "90000000")...)
-		run(c.Relayer.Mnemonic+"\n", append(h, "keys", "restore", c.ChainID, "relayer")...)
-	}
+	bin := testnet.Build(b, ".")
+	net := testnet.ChainsWith(b, devnet.Options{Home: filepath.Join(dir, "chains"), ChainIDs: benchChains[:k], BlockTime: blockTime})
+	oh := operatorHome(b, net.Chains, testnet.HomeOptions{Dir: filepath.Join(dir, "relayer"), ChainArgs: []string{"--max-gas", "90000000"}})
+	home := oh.Dir
 	spokes := benchChains[1:k]
 	for i, dst := range spokes {
 		name := fmt.Sprintf("p%d", i+1)
-		run("", append(h, "paths", "new", name, "--src", "seoul-1", "--dst", dst)...)
-		linkCities(b, func(trustLatest bool) error {
-			args := append(h, "tx", "link", name)
-			if trustLatest {
-				args = append(args, "--trust-latest")
-			}
-			root := newRootCmd()
-			root.SetArgs(args)
-			root.SetOut(io.Discard)
-			root.SetErr(io.Discard)
-			return root.ExecuteContext(ctx)
-		}, home, name, net)
+		oh.Must("", "paths", "new", name, "--src", "seoul-1", "--dst", dst)
+		oh.LinkCities(net, name)
 	}
 	cfg, _ := config.Load(filepath.Join(home, "config.toml"))
 	cfg.Global.LogFormat, cfg.Global.LogLevel = "json", envStr("CITYRELAY_BENCH_LOG", "warn")
@@ -135,10 +107,7 @@ func BenchmarkRelayEndToEnd(b *testing.B) {
 
 	seoul := net.Chain("seoul-1")
 	enc, _ := cosmos.NewEncoding(citychain.AccountAddressPrefix, didtypes.RegisterInterfaces)
-	admin, err := seoul.Client(devnet.AdminKey, devnet.ClientOptions{MaxGas: 90_000_000})
-	if err != nil {
-		b.Fatal(err)
-	}
+	admin := testnet.ClientWith(b, seoul, devnet.AdminKey, devnet.ClientOptions{MaxGas: 90_000_000})
 
 	const perTx = 100               // packets per send tx (half attestations, half service messages)
 	sentAt := map[packetKey]int64{} // packet -> send height

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -18,12 +17,12 @@ import (
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/cosmos"
 	"github.com/cityrelay/cityrelay/chains/devnet"
-	"github.com/cityrelay/cityrelay/relayer"
+	"github.com/cityrelay/cityrelay/internal/testnet"
 	"github.com/cityrelay/cityrelay/relayer/config"
 )
 
 // cli runs the cityrelay command line in-process with the given stdin and returns its output.
-func cli(t *testing.T, stdin string, args ...string) (string, error) {
+func cli(t testing.TB, stdin string, args ...string) (string, error) {
 	t.Helper()
 	root := newRootCmd()
 	var out, errOut bytes.Buffer
@@ -40,7 +39,7 @@ func cli(t *testing.T, stdin string, args ...string) (string, error) {
 	return out.String(), err
 }
 
-func mustCLI(t *testing.T, stdin string, args ...string) string {
+func mustCLI(t testing.TB, stdin string, args ...string) string {
 	t.Helper()
 	out, err := cli(t, stdin, args...)
 	if err != nil {
@@ -62,26 +61,16 @@ func exitCode(err error) int {
 // TestOperatorFlow sets a path up from the CLI the way an operator does, then verifies an attestation
 // across cities: valid, revoked, absent, and refused when the RPC node lies about the proof.
 func TestOperatorFlow(t *testing.T) {
-	net, err := devnet.Start(context.Background(), devnet.Options{Home: t.TempDir(), ChainIDs: []string{"seoul-1", "bucheon-1"}, BlockTime: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer net.Stop()
+	net := testnet.Chains(t, "seoul-1", "bucheon-1")
 	seoul, bucheon := net.Chain("seoul-1"), net.Chain("bucheon-1")
-	home := t.TempDir()
-	h := []string{"--home", home}
-
-	mustCLI(t, "", append(h, "config", "init")...)
-	if _, err := cli(t, "", append(h, "config", "init")...); err == nil {
-		t.Fatal("config init overwrote an existing config")
-	}
-	for _, c := range []*devnet.Chain{seoul, bucheon} {
-		mustCLI(t, "", append(h, "chains", "add", c.ChainID, "--rpc", c.RPCAddr, "--grpc", c.GRPCAddr, "--gas-price", devnet.MinGasPrice,
-			"--keyring-backend", "test", "--devnet", "--trusting-period", "48h")...)
-		out := mustCLI(t, c.Relayer.Mnemonic+"\n", append(h, "keys", "restore", c.ChainID, "relayer")...)
+	oh := operatorHome(t, []*devnet.Chain{seoul, bucheon}, testnet.HomeOptions{Restored: func(c *devnet.Chain, out string) {
 		if !strings.Contains(out, c.Relayer.Address) {
 			t.Fatalf("restored key has another address: %s (want %s)", out, c.Relayer.Address)
 		}
+	}})
+	home, h := oh.Dir, oh.Flag
+	if _, err := cli(t, "", append(h, "config", "init")...); err == nil {
+		t.Fatal("config init overwrote an existing config")
 	}
 	mustCLI(t, "", append(h, "paths", "new", "seoul-bucheon", "--src", "seoul-1", "--dst", "bucheon-1")...)
 	mustCLI(t, "", append(h, "config", "validate")...)
@@ -96,7 +85,7 @@ func TestOperatorFlow(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "citychaind tx did register-city seoul-1 07-tendermint-0 --from <registry-admin> --chain-id bucheon-1") {
 		t.Fatalf("link before registration must stop and name the admin command: %v\n%s", err, out)
 	}
-	registerPath(t, home, "seoul-bucheon", net)
+	testnet.RegisterPath(t, net, oh.Config().Paths["seoul-bucheon"], "seoul-bucheon")
 	out = mustCLI(t, "", append(h, "tx", "link", "seoul-bucheon")...)
 	if !strings.Contains(out, "channel open confirm") || !strings.Contains(out, "linked") || strings.Contains(out, "create client") {
 		t.Fatalf("link output:\n%s", out)
@@ -121,10 +110,7 @@ func TestOperatorFlow(t *testing.T) {
 	mustCLI(t, "", append(h, "tx", "update-clients", "seoul-bucheon")...)
 
 	// Issue an attestation in Seoul, send it to Bucheon and relay it.
-	admin, err := seoul.Client(devnet.AdminKey, devnet.ClientOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	admin := testnet.Client(t, seoul, devnet.AdminKey)
 	now := time.Now().Unix()
 	digest := bytes.Repeat([]byte{3}, 32)
 	sb := didtypes.AttestationSignBytes("seoul-1", seoul.Issuer.DID, "key-1", seoul.Citizen.DID, "residency-card", digest, now-10, now+3600, 1)
@@ -264,45 +250,11 @@ func TestOperatorFlow(t *testing.T) {
 	}
 }
 
-// linkCities links a did path as an operator does: link creates the clients and the connection and
-// stops at the city registries, each city's registry admin (the devnet's) recognises the other city's
-// client, and link runs again to open the channel. link runs `cityrelay tx link NAME` (trustLatest
-// adds --trust-latest).
-func linkCities(tb testing.TB, link func(trustLatest bool) error, home, name string, net *devnet.Devnet) {
+// operatorHome is a relayer home set up through the in-process CLI as an operator does for a devnet
+// (testnet.OperatorHome).
+func operatorHome(tb testing.TB, chains []*devnet.Chain, o testnet.HomeOptions) *testnet.Home {
 	tb.Helper()
-	if err := link(true); !errors.Is(err, relayer.ErrCityNotRegistered) {
-		tb.Fatalf("link %s before registration: want it to stop at the city registries, got %v", name, err)
-	}
-	registerPath(tb, home, name, net)
-	if err := link(false); err != nil {
-		tb.Fatalf("link %s: %v", name, err)
-	}
-}
-
-// registerPath does what each city's registry admin does after link stops on a did path: recognise the
-// client that tracks the other city (read from the path's saved ids). It waits for the header that
-// commits to the entries.
-func registerPath(tb testing.TB, home, name string, net *devnet.Devnet) {
-	tb.Helper()
-	cfg, err := config.Load(filepath.Join(home, "config.toml"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	pc := cfg.Paths[name]
-	ctx := context.Background()
-	for _, e := range [][2]config.PathEnd{{pc.Src, pc.Dst}, {pc.Dst, pc.Src}} {
-		on, city := net.Chain(e[0].Chain), e[1].Chain
-		if e[0].ClientID == "" {
-			tb.Fatalf("path %s: no client on %s yet", name, on.ChainID)
-		}
-		h, err := on.RegisterCity(ctx, city, e[0].ClientID)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if err := on.WaitHeight(ctx, h+1); err != nil {
-			tb.Fatal(err)
-		}
-	}
+	return testnet.OperatorHome(tb, func(stdin string, args ...string) (string, error) { return cli(tb, stdin, args...) }, chains, o)
 }
 
 // tamperingProxy forwards to a real node but flips a byte of every abci_query value: a node lying

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -13,13 +12,13 @@ import (
 
 	"github.com/cosmos/cosmos-sdk/types/query"
 	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	citychain "github.com/cityrelay/cityrelay/chains/citychain/app"
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/cosmos"
 	"github.com/cityrelay/cityrelay/chains/devnet"
+	"github.com/cityrelay/cityrelay/internal/testnet"
 	"github.com/cityrelay/cityrelay/packets"
 	"github.com/cityrelay/cityrelay/relayer/config"
 )
@@ -32,45 +31,15 @@ import (
 func TestRelayersShareAClusterThroughKills(t *testing.T) {
 	const perPath = 1500
 	ctx := context.Background()
-	bin := filepath.Join(t.TempDir(), "cityrelay")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build cityrelay: %v\n%s", err, out)
-	}
-	net, err := devnet.Start(ctx, devnet.Options{Home: t.TempDir(), ChainIDs: []string{"seoul-1", "bucheon-1", "wego-1"}, BlockTime: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer net.Stop()
-	cluster, err := packets.StartCluster(t.TempDir(), 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cluster.Stop()
-	nc, err := nats.Connect(strings.Join(cluster.URLs, ","), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	bin := testnet.Build(t, ".")
+	net := testnet.Chains(t, "seoul-1", "bucheon-1", "wego-1")
+	cluster := testnet.Cluster(t)
+	nc := cluster.Connect(t)
 	js, _ := jetstream.New(nc)
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-		if _, err := js.AccountInfo(ctx); err == nil {
-			break
-		} else if time.Now().After(deadline) {
-			t.Fatalf("jetstream cluster not ready: %v", err)
-		}
-	}
 
 	// A relayer's home: its own key (the devnet's relayer or relayer-2), the cluster, JSON logs.
-	newHome := func(mnemonic func(*devnet.Chain) string) (string, []string) {
-		home := t.TempDir()
-		h := []string{"--home", home}
-		mustCLI(t, "", append(h, "config", "init")...)
-		for _, c := range net.Chains {
-			mustCLI(t, "", append(h, "chains", "add", c.ChainID, "--rpc", c.RPCAddr, "--grpc", c.GRPCAddr, "--gas-price", devnet.MinGasPrice,
-				"--keyring-backend", "test", "--devnet", "--trusting-period", "48h")...)
-			mustCLI(t, mnemonic(c)+"\n", append(h, "keys", "restore", c.ChainID, "relayer")...)
-		}
-		return home, h
+	newHome := func(mnemonic func(*devnet.Chain) string) *testnet.Home {
+		return operatorHome(t, net.Chains, testnet.HomeOptions{Mnemonic: mnemonic})
 	}
 	edit := func(home string, f func(*config.Config)) *config.Config {
 		cfg, err := config.Load(filepath.Join(home, "config.toml"))
@@ -85,20 +54,15 @@ func TestRelayersShareAClusterThroughKills(t *testing.T) {
 		}
 		return cfg
 	}
-	home1, h1 := newHome(func(c *devnet.Chain) string { return c.Relayer.Mnemonic })
+	oh1 := newHome(func(c *devnet.Chain) string { return c.Relayer.Mnemonic })
+	home1 := oh1.Dir
 	for _, other := range []string{"bucheon-1", "wego-1"} {
-		mustCLI(t, "", append(h1, "paths", "new", "seoul-"+other, "--src", "seoul-1", "--dst", other)...)
-		linkCities(t, func(trustLatest bool) error {
-			args := append(h1, "tx", "link", "seoul-"+other)
-			if trustLatest {
-				args = append(args, "--trust-latest")
-			}
-			_, err := cli(t, "", args...)
-			return err
-		}, home1, "seoul-"+other, net)
+		oh1.Must("", "paths", "new", "seoul-"+other, "--src", "seoul-1", "--dst", other)
+		oh1.LinkCities(net, "seoul-"+other)
 	}
 	cfg1 := edit(home1, func(*config.Config) {})
-	home2, h2 := newHome(func(c *devnet.Chain) string { return c.Relayer2.Mnemonic })
+	oh2 := newHome(func(c *devnet.Chain) string { return c.Relayer2.Mnemonic })
+	home2, h2 := oh2.Dir, oh2.Flag
 	mustCLI(t, "", append(h2, "paths", "new", "sb-ops-b", "--src", "seoul-1", "--dst", "bucheon-1")...)
 	edit(home2, func(c *config.Config) {
 		ids := cfg1.Paths["seoul-bucheon-1"]
@@ -112,10 +76,7 @@ func TestRelayersShareAClusterThroughKills(t *testing.T) {
 	waitLog(t, log2, "relayer started", 0)
 
 	seoul := net.Chain("seoul-1")
-	admin, err := seoul.Client(devnet.AdminKey, devnet.ClientOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	admin := testnet.Client(t, seoul, devnet.AdminKey)
 	channels := []string{cfg1.Paths["seoul-bucheon-1"].Src.ChannelID, cfg1.Paths["seoul-wego-1"].Src.ChannelID}
 	pending := func() int {
 		n := 0

@@ -20,6 +20,7 @@ import (
 
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/devnet"
+	"github.com/cityrelay/cityrelay/internal/testnet"
 	"github.com/cityrelay/cityrelay/packets"
 	"github.com/cityrelay/cityrelay/relayer/config"
 )
@@ -63,33 +64,13 @@ func TestConsoleInBrowser(t *testing.T) {
 	browser := requireBrowser(t)
 	started := time.Now()
 	ctx := context.Background()
-	bin := filepath.Join(t.TempDir(), "cityrelay")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build cityrelay: %v\n%s", err, out)
-	}
-	net, err := devnet.Start(ctx, devnet.Options{Home: t.TempDir(), ChainIDs: []string{"seoul-1", "bucheon-1"}, BlockTime: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer net.Stop()
+	bin := testnet.Build(t, ".")
+	net := testnet.Chains(t, "seoul-1", "bucheon-1")
 	seoul, bucheon := net.Chain("seoul-1"), net.Chain("bucheon-1")
-	home := t.TempDir()
-	h := []string{"--home", home}
-	mustCLI(t, "", append(h, "config", "init")...)
-	for _, c := range net.Chains {
-		mustCLI(t, "", append(h, "chains", "add", c.ChainID, "--rpc", c.RPCAddr, "--grpc", c.GRPCAddr, "--gas-price", devnet.MinGasPrice,
-			"--keyring-backend", "test", "--devnet", "--trusting-period", "48h")...)
-		mustCLI(t, c.Relayer.Mnemonic+"\n", append(h, "keys", "restore", c.ChainID, "relayer")...)
-	}
-	mustCLI(t, "", append(h, "paths", "new", "seoul-bucheon", "--src", "seoul-1", "--dst", "bucheon-1")...)
-	linkCities(t, func(trustLatest bool) error {
-		args := append(h, "tx", "link", "seoul-bucheon")
-		if trustLatest {
-			args = append(args, "--trust-latest")
-		}
-		_, err := cli(t, "", args...)
-		return err
-	}, home, "seoul-bucheon", net)
+	oh := operatorHome(t, net.Chains, testnet.HomeOptions{})
+	home := oh.Dir
+	oh.Must("", "paths", "new", "seoul-bucheon", "--src", "seoul-1", "--dst", "bucheon-1")
+	oh.LinkCities(net, "seoul-bucheon")
 	cfgPath := filepath.Join(home, "config.toml")
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
@@ -208,10 +189,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 
 	// An attestation from Seoul to Bucheon, relayed by the daemon, found by its id.
-	admin, err := seoul.Client(devnet.AdminKey, devnet.ClientOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	admin := testnet.Client(t, seoul, devnet.AdminKey)
 	now := time.Now().Unix()
 	digest := bytes.Repeat([]byte{7}, 32)
 	sb := didtypes.AttestationSignBytes("seoul-1", seoul.Issuer.DID, "key-1", seoul.Citizen.DID, "residency-card", digest, now-10, now+3600, 1)

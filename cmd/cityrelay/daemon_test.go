@@ -26,6 +26,7 @@ import (
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/cosmos"
 	"github.com/cityrelay/cityrelay/chains/devnet"
+	"github.com/cityrelay/cityrelay/internal/testnet"
 	"github.com/cityrelay/cityrelay/relayer"
 	"github.com/cityrelay/cityrelay/relayer/config"
 )
@@ -88,26 +89,13 @@ func rss(pid int) string {
 // acknowledged, and that no packet was received twice on chain.
 func TestDaemonDeliversEverythingThroughAKill(t *testing.T) {
 	ctx := context.Background()
-	bin := filepath.Join(t.TempDir(), "cityrelay")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build cityrelay: %v\n%s", err, out)
-	}
-	net, err := devnet.Start(ctx, devnet.Options{Home: t.TempDir(), ChainIDs: []string{"seoul-1", "bucheon-1", "wego-1"}, BlockTime: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer net.Stop()
-	home, h := devnetHome(t, net.Chains)
+	bin := testnet.Build(t, ".")
+	net := testnet.Chains(t, "seoul-1", "bucheon-1", "wego-1")
+	oh := operatorHome(t, net.Chains, testnet.HomeOptions{})
+	home := oh.Dir
 	for _, other := range []string{"bucheon-1", "wego-1"} {
-		mustCLI(t, "", append(h, "paths", "new", "seoul-"+other, "--src", "seoul-1", "--dst", other)...)
-		linkCities(t, func(trustLatest bool) error {
-			args := append(h, "tx", "link", "seoul-"+other)
-			if trustLatest {
-				args = append(args, "--trust-latest")
-			}
-			_, err := cli(t, "", args...)
-			return err
-		}, home, "seoul-"+other, net)
+		oh.Must("", "paths", "new", "seoul-"+other, "--src", "seoul-1", "--dst", other)
+		oh.LinkCities(net, "seoul-"+other)
 	}
 	cfgPath := filepath.Join(home, "config.toml")
 	cfg, err := config.Load(cfgPath)
@@ -126,10 +114,7 @@ func TestDaemonDeliversEverythingThroughAKill(t *testing.T) {
 
 	seoul := net.Chain("seoul-1")
 	enc, _ := cosmos.NewEncoding(citychain.AccountAddressPrefix, didtypes.RegisterInterfaces)
-	admin, err := seoul.Client(devnet.AdminKey, devnet.ClientOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	admin := testnet.Client(t, seoul, devnet.AdminKey)
 	channels := map[string]string{"bucheon-1": cfg.Paths["seoul-bucheon-1"].Src.ChannelID, "wego-1": cfg.Paths["seoul-wego-1"].Src.ChannelID}
 
 	issuerSeq, nonce := uint64(0), uint64(0)

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/cityrelay/cityrelay/cmd/cityrelay/internal/demo"
+	"github.com/cityrelay/cityrelay/internal/testnet"
 	"github.com/cityrelay/cityrelay/relayer/console"
 )
 
@@ -111,10 +111,7 @@ func getJSON(url string, v any) error {
 // verification in its console works (through the daemon's gate), the trickle of citizen activity goes
 // on, and SIGINT stops it cleanly.
 func TestDemoServesTheConsole(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "cityrelay")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := testnet.Build(t, ".")
 	held, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

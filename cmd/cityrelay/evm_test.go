@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/cityrelay/cityrelay/chains/devnet"
 	"github.com/cityrelay/cityrelay/chains/evmdevnet"
 	"github.com/cityrelay/cityrelay/contracts"
+	"github.com/cityrelay/cityrelay/internal/testnet"
 	"github.com/cityrelay/cityrelay/light/qbft"
 	"github.com/cityrelay/cityrelay/relayer/config"
 )
@@ -23,32 +23,12 @@ import (
 // relays the city's registry, and the daemon's verification on Bucheon says valid, then revoked.
 func TestEvmCityOperatorFlow(t *testing.T) {
 	ctx := context.Background()
-	bin := filepath.Join(t.TempDir(), "cityrelay")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build cityrelay: %v\n%s", err, out)
-	}
-	net, err := devnet.Start(ctx, devnet.Options{Home: t.TempDir(), ChainIDs: []string{"bucheon-1"}, BlockTime: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer net.Stop()
+	bin := testnet.Build(t, ".")
+	net := testnet.Chains(t, "bucheon-1")
 	bucheon := net.Chain("bucheon-1")
-	chain, err := evmdevnet.Start(evmdevnet.Config{ChainID: 7001, Validators: 4, Seed: "gimpo-evm"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer chain.Close()
-	city, err := chain.DeployCity("gimpo-evm", "residency-card")
-	if err != nil {
-		t.Fatal(err)
-	}
+	chain, city := testnet.EVMCity(t, evmdevnet.Config{ChainID: 7001, Validators: 4, Seed: "gimpo-evm"}, "gimpo-evm", "residency-card")
 
-	home := t.TempDir()
-	h := []string{"--home", home}
-	mustCLI(t, "", append(h, "config", "init")...)
-	mustCLI(t, "", append(h, "chains", "add", "bucheon-1", "--rpc", bucheon.RPCAddr, "--grpc", bucheon.GRPCAddr, "--gas-price", devnet.MinGasPrice,
-		"--keyring-backend", "test", "--devnet", "--trusting-period", "48h")...)
-	mustCLI(t, bucheon.Relayer.Mnemonic+"\n", append(h, "keys", "restore", "bucheon-1", "relayer")...)
+	home, h := devnetHome(t, []*devnet.Chain{bucheon})
 
 	// The trust root an operator takes out of band: a block height and its QBFT hash.
 	raw, err := chain.RawHeader(chain.Height())

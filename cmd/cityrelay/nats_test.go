@@ -23,18 +23,9 @@ import (
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/cosmos"
 	"github.com/cityrelay/cityrelay/chains/devnet"
+	"github.com/cityrelay/cityrelay/internal/testnet"
 	"github.com/cityrelay/cityrelay/relayer/config"
 )
-
-// buildRelayer builds the cityrelay binary for a test.
-func buildRelayer(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "cityrelay")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build cityrelay: %v\n%s", err, out)
-	}
-	return bin
-}
 
 // startNATSServer runs a plain `nats-server -js` (no cluster) as a child process, built from the
 // nats-server module in go.mod, on a free loopback port with its store in a temporary directory. It
@@ -42,10 +33,7 @@ func buildRelayer(t *testing.T) string {
 // for) when the test ends.
 func startNATSServer(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "nats-server")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/nats-io/nats-server/v2").CombinedOutput(); err != nil {
-		t.Fatalf("build nats-server: %v\n%s", err, out)
-	}
+	bin := testnet.Build(t, "github.com/nats-io/nats-server/v2")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -94,26 +82,12 @@ func startNATSServer(t *testing.T) string {
 // is linked (clients, connection, both city registries, channel).
 func linkedHome(t *testing.T, net *devnet.Devnet, mnemonic func(*devnet.Chain) string, link bool) (string, []string) {
 	t.Helper()
-	home := t.TempDir()
-	h := []string{"--home", home}
-	mustCLI(t, "", append(h, "config", "init")...)
-	for _, c := range net.Chains {
-		mustCLI(t, "", append(h, "chains", "add", c.ChainID, "--rpc", c.RPCAddr, "--grpc", c.GRPCAddr, "--gas-price", devnet.MinGasPrice,
-			"--keyring-backend", "test", "--devnet", "--trusting-period", "48h")...)
-		mustCLI(t, mnemonic(c)+"\n", append(h, "keys", "restore", c.ChainID, "relayer")...)
-	}
+	h := operatorHome(t, net.Chains, testnet.HomeOptions{Mnemonic: mnemonic})
 	if link {
-		mustCLI(t, "", append(h, "paths", "new", "seoul-bucheon-1", "--src", "seoul-1", "--dst", "bucheon-1")...)
-		linkCities(t, func(trustLatest bool) error {
-			args := append(h, "tx", "link", "seoul-bucheon-1")
-			if trustLatest {
-				args = append(args, "--trust-latest")
-			}
-			_, err := cli(t, "", args...)
-			return err
-		}, home, "seoul-bucheon-1", net)
+		h.Must("", "paths", "new", "seoul-bucheon-1", "--src", "seoul-1", "--dst", "bucheon-1")
+		h.LinkCities(net, "seoul-bucheon-1")
 	}
-	return home, h
+	return h.Dir, h.Flag
 }
 
 // unacked counts the packets chain c sent on channel that are not acknowledged yet.
@@ -181,13 +155,9 @@ func metricSums(t *testing.T, addr string, want map[string][]string) map[string]
 func TestTwoRelayersOnOnePlainNATSServer(t *testing.T) {
 	const packetsSent = 40
 	ctx := context.Background()
-	bin := buildRelayer(t)
+	bin := testnet.Build(t, ".")
 	natsURL := startNATSServer(t)
-	net, err := devnet.Start(ctx, devnet.Options{Home: t.TempDir(), ChainIDs: []string{"seoul-1", "bucheon-1"}, BlockTime: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer net.Stop()
+	net := testnet.Chains(t, "seoul-1", "bucheon-1")
 
 	home1, _ := linkedHome(t, net, func(c *devnet.Chain) string { return c.Relayer.Mnemonic }, true)
 	cfg1, err := config.Load(filepath.Join(home1, "config.toml"))
@@ -234,10 +204,7 @@ func TestTwoRelayersOnOnePlainNATSServer(t *testing.T) {
 	}
 
 	seoul := net.Chain("seoul-1")
-	admin, err := seoul.Client(devnet.AdminKey, devnet.ClientOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	admin := testnet.Client(t, seoul, devnet.AdminKey)
 	var issuerSeq uint64
 	start := time.Now()
 	for range 2 {
@@ -281,12 +248,8 @@ func TestTwoRelayersOnOnePlainNATSServer(t *testing.T) {
 func TestBurstFailsNoBatch(t *testing.T) {
 	const burst = 1000
 	ctx := context.Background()
-	bin := buildRelayer(t)
-	net, err := devnet.Start(ctx, devnet.Options{Home: t.TempDir(), ChainIDs: []string{"seoul-1", "bucheon-1"}, BlockTime: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer net.Stop()
+	bin := testnet.Build(t, ".")
+	net := testnet.Chains(t, "seoul-1", "bucheon-1")
 	home, _ := linkedHome(t, net, func(c *devnet.Chain) string { return c.Relayer.Mnemonic }, true)
 	editConfig(t, home, func(c *config.Config) { c.Global.LogFormat, c.Metrics.Listen = "json", "127.0.0.1:0" })
 	cfg, err := config.Load(filepath.Join(home, "config.toml"))
@@ -303,10 +266,7 @@ func TestBurstFailsNoBatch(t *testing.T) {
 	addr := lastField(t, logPath, "metrics, health and verification on http", "addr")
 
 	seoul := net.Chain("seoul-1")
-	admin, err := seoul.Client(devnet.AdminKey, devnet.ClientOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	admin := testnet.Client(t, seoul, devnet.AdminKey)
 	var issuerSeq uint64
 	start := time.Now()
 	if _, _, err := seoul.SendAttestations(ctx, admin, channel, &issuerSeq, burst); err != nil {

@@ -5,13 +5,12 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/cityrelay/cityrelay/chains/devnet"
+	"github.com/cityrelay/cityrelay/internal/testnet"
 	"github.com/cityrelay/cityrelay/relayer/config"
 )
 
@@ -21,23 +20,12 @@ import (
 // "not a city chain".
 func TestVerifyOnAChainThatIsNotACity(t *testing.T) {
 	ctx := context.Background()
-	net, err := devnet.Start(ctx, devnet.Options{Home: t.TempDir(), ChainIDs: []string{"seoul-1", "a-1"}, NotCities: []string{"a-1"}, BlockTime: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer net.Stop()
+	net := testnet.ChainsWith(t, devnet.Options{ChainIDs: []string{"seoul-1", "a-1"}, NotCities: []string{"a-1"}})
 	a := net.Chain("a-1")
 	if err := a.WaitHeight(ctx, 4); err != nil { // proofs need a height above 1
 		t.Fatal(err)
 	}
-	home := t.TempDir()
-	h := []string{"--home", home}
-	mustCLI(t, "", append(h, "config", "init")...)
-	for _, c := range net.Chains {
-		mustCLI(t, "", append(h, "chains", "add", c.ChainID, "--rpc", c.RPCAddr, "--grpc", c.GRPCAddr, "--gas-price", devnet.MinGasPrice,
-			"--keyring-backend", "test", "--devnet", "--trusting-period", "48h")...)
-		mustCLI(t, c.Relayer.Mnemonic+"\n", append(h, "keys", "restore", c.ChainID, "relayer")...)
-	}
+	home, h := devnetHome(t, net.Chains)
 	mustCLI(t, "", append(h, "paths", "new", "a-seoul", "--src", "a-1", "--dst", "seoul-1", "--src-port", "transfer", "--dst-port", "transfer", "--version", "ics20-1")...)
 	mustCLI(t, "", append(h, "tx", "link", "a-seoul", "--trust-latest")...)
 
@@ -57,10 +45,7 @@ func TestVerifyOnAChainThatIsNotACity(t *testing.T) {
 	if err := cfg.Save(cfgPath); err != nil {
 		t.Fatal(err)
 	}
-	bin := filepath.Join(t.TempDir(), "cityrelay")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build cityrelay: %v\n%s", err, out)
-	}
+	bin := testnet.Build(t, ".")
 	logPath := filepath.Join(home, "daemon.log")
 	startDaemon(t, bin, home, logPath)
 	waitLog(t, logPath, "relayer started", 0)

@@ -2,9 +2,7 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -23,6 +21,7 @@ import (
 	"github.com/cityrelay/cityrelay/chains/cosmos"
 	"github.com/cityrelay/cityrelay/chains/devnet"
 	"github.com/cityrelay/cityrelay/relayer/assemble"
+	"github.com/cityrelay/cityrelay/internal/testnet"
 	"github.com/cityrelay/cityrelay/relayer/config"
 	"github.com/cityrelay/cityrelay/relayer/daemon"
 )
@@ -107,39 +106,19 @@ const observedPath = "seoul-bucheon-1"
 func startObserved(tb testing.TB, blockTime time.Duration, maxVerifications int, configure ...func(*config.Config)) *observed {
 	tb.Helper()
 	ctx := context.Background()
-	net, err := devnet.Start(ctx, devnet.Options{Home: tb.TempDir(), ChainIDs: []string{"seoul-1", "bucheon-1"}, BlockTime: blockTime})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = net.Stop() })
+	net := testnet.ChainsWith(tb, devnet.Options{ChainIDs: []string{"seoul-1", "bucheon-1"}, BlockTime: blockTime})
 	o := &observed{net: net, seoul: net.Chain("seoul-1")}
 	o.proxy = newSwitchProxy(tb, o.seoul.RPCAddr)
-	home := tb.TempDir()
-	h := []string{"--home", home}
-	run := func(stdin string, args ...string) error { return runCLI(ctx, stdin, args...) }
-	must := func(stdin string, args ...string) {
-		if err := run(stdin, args...); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	must("", append(h, "config", "init")...)
-	for _, c := range net.Chains {
-		rpc := c.RPCAddr
+	oh := operatorHome(tb, net.Chains, testnet.HomeOptions{ChainArgs: []string{"--max-gas", "90000000"}, RPC: func(c *devnet.Chain) string {
 		if c == o.seoul {
-			rpc = o.proxy.URL
+			return o.proxy.URL
 		}
-		must("", append(h, "chains", "add", c.ChainID, "--rpc", rpc, "--grpc", c.GRPCAddr, "--gas-price", devnet.MinGasPrice,
-			"--keyring-backend", "test", "--devnet", "--trusting-period", "48h", "--max-gas", "90000000")...)
-		must(c.Relayer.Mnemonic+"\n", append(h, "keys", "restore", c.ChainID, "relayer")...)
-	}
-	must("", append(h, "paths", "new", observedPath, "--src", "seoul-1", "--dst", "bucheon-1")...)
-	linkCities(tb, func(trustLatest bool) error {
-		args := append(h, "tx", "link", observedPath)
-		if trustLatest {
-			args = append(args, "--trust-latest")
-		}
-		return run("", args...)
-	}, home, observedPath, net)
+		return c.RPCAddr
+	}})
+	home := oh.Dir
+	oh.Must("", "paths", "new", observedPath, "--src", "seoul-1", "--dst", "bucheon-1")
+	oh.LinkCities(net, observedPath)
+	var err error
 	if o.cfg, err = config.Load(filepath.Join(home, "config.toml")); err != nil {
 		tb.Fatal(err)
 	}
@@ -177,24 +156,8 @@ func startObserved(tb testing.TB, blockTime time.Duration, maxVerifications int,
 		tb.Fatal("daemon not serving after 2 minutes")
 	}
 	waitStatus(tb, o.base+"/readyz", http.StatusOK, "", time.Minute)
-	if o.admin, err = o.seoul.Client(devnet.AdminKey, devnet.ClientOptions{}); err != nil {
-		tb.Fatal(err)
-	}
+	o.admin = testnet.Client(tb, o.seoul, devnet.AdminKey)
 	return o
-}
-
-// runCLI runs the cityrelay command line in this process; its error carries the output.
-func runCLI(ctx context.Context, stdin string, args ...string) error {
-	root := newRootCmd()
-	var out bytes.Buffer
-	root.SetArgs(args)
-	root.SetIn(strings.NewReader(stdin))
-	root.SetOut(&out)
-	root.SetErr(&out)
-	if err := root.ExecuteContext(ctx); err != nil {
-		return fmt.Errorf("cityrelay %v: %w\n%s", args, err, out.String())
-	}
-	return nil
 }
 
 // waitRelayed waits until the daemon has acknowledged at least n packets.

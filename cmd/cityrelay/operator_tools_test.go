@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cityrelay/cityrelay/chains/devnet"
+	"github.com/cityrelay/cityrelay/internal/testnet"
 	"github.com/cityrelay/cityrelay/relayer/config"
 )
 
@@ -69,11 +70,7 @@ func TestConsoleLogToAFileHasNoColour(t *testing.T) {
 // relays xfer's packets and not xfer2's; its console log, written to a file, has no colour codes.
 func TestOperatorTools(t *testing.T) {
 	begin := time.Now()
-	net, err := devnet.Start(context.Background(), devnet.Options{Home: t.TempDir(), ChainIDs: []string{"seoul-1", "bucheon-1"}, BlockTime: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer net.Stop()
+	net := testnet.Chains(t, "seoul-1", "bucheon-1")
 	seoul, bucheon := net.Chain("seoul-1"), net.Chain("bucheon-1")
 	home, h := devnetHome(t, net.Chains)
 	out := mustCLI(t, "", append(h, "keys", "balance", "seoul-1")...)
@@ -198,15 +195,8 @@ func TestOperatorTools(t *testing.T) {
 // chain, and the devnet's relayer key on each. It returns the home and its --home flag.
 func devnetHome(t *testing.T, chains []*devnet.Chain) (string, []string) {
 	t.Helper()
-	home := t.TempDir()
-	h := []string{"--home", home}
-	mustCLI(t, "", append(h, "config", "init")...)
-	for _, c := range chains {
-		mustCLI(t, "", append(h, "chains", "add", c.ChainID, "--rpc", c.RPCAddr, "--grpc", c.GRPCAddr, "--gas-price", devnet.MinGasPrice,
-			"--keyring-backend", "test", "--devnet", "--trusting-period", "48h")...)
-		mustCLI(t, c.Relayer.Mnemonic+"\n", append(h, "keys", "restore", c.ChainID, "relayer")...)
-	}
-	return home, h
+	h := operatorHome(t, chains, testnet.HomeOptions{})
+	return h.Dir, h.Flag
 }
 
 // editConfig changes the config under home with f and saves it.

@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
+	"github.com/cityrelay/cityrelay/internal/testnet"
 	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/packets"
 	"github.com/cityrelay/cityrelay/relayer/config"
@@ -32,21 +33,8 @@ func server(t *testing.T, adminToken string) (*httptest.Server, jetstream.JetStr
 // serverWith is server with o's AdminToken and Witnesses.
 func serverWith(t *testing.T, o Options) (*httptest.Server, jetstream.JetStream) {
 	t.Helper()
-	srv, err := packets.StartEmbedded(t.TempDir(), "127.0.0.1:-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Stop)
-	nc, err := srv.Connect()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
-	ctx := context.Background()
-	if err := packets.Setup(ctx, js, 1, time.Minute); err != nil {
-		t.Fatal(err)
-	}
+	nc := testnet.NATS(t)
+	js := testnet.JetStreamOn(t, nc, time.Minute)
 	cfg := config.Default()
 	cfg.Paths["seoul-bucheon"] = &config.Path{Src: config.PathEnd{Chain: "seoul-1", PortID: "did", ChannelID: "channel-0"},
 		Dst: config.PathEnd{Chain: "bucheon-1", PortID: "did", ChannelID: "channel-3"}}

@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
+	"github.com/cityrelay/cityrelay/internal/testnet"
 	"github.com/cityrelay/cityrelay/packets"
 	"github.com/cityrelay/cityrelay/relayer/config"
 )
@@ -16,18 +17,9 @@ import (
 // An explicit nats.stream_replicas the server cannot hold stops the start with a config error naming
 // the key and what the server holds; 0 takes what it holds, logged on one line with its fields.
 func TestStreamReplicasAgainstASingleServer(t *testing.T) {
-	srv, err := packets.StartEmbedded(t.TempDir(), "127.0.0.1:-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
-	nc, err := srv.Connect()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := testnet.NATS(t)
 	cfg := config.Default()
-	cfg.NATS.Embedded, cfg.NATS.URL = false, srv.URL()
+	cfg.NATS.Embedded, cfg.NATS.URL = false, nc.ConnectedUrl()
 
 	cfg.NATS.StreamReplicas = 3
 	js, err := jetstream.New(nc)

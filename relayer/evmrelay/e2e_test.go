@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,6 +24,7 @@ import (
 	"github.com/cityrelay/cityrelay/chains/evm"
 	"github.com/cityrelay/cityrelay/chains/evmdevnet"
 	"github.com/cityrelay/cityrelay/contracts"
+	"github.com/cityrelay/cityrelay/internal/testnet"
 	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/light/qbft"
 	"github.com/cityrelay/cityrelay/packets"
@@ -35,29 +35,10 @@ import (
 // bucheon is the Cosmos city (a real citychaind node) shared by the package's tests.
 var bucheon *devnet.Chain
 
-func TestMain(m *testing.M) { os.Exit(run(m)) }
-
-func run(m *testing.M) int {
-	home, err := os.MkdirTemp("", "evmrelay-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(home)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	net, err := devnet.Start(ctx, devnet.Options{Home: home, ChainIDs: []string{"bucheon-1"}, BlockTime: 200 * time.Millisecond})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "start devnet:", err)
-		return 1
-	}
-	bucheon = net.Chain("bucheon-1")
-	code := m.Run()
-	if err := net.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, "stop devnet:", err)
-		return 1
-	}
-	return code
+func TestMain(m *testing.M) {
+	testnet.Main(m, testnet.Shared{Options: devnet.Options{ChainIDs: []string{"bucheon-1"}}, Ready: func(net *devnet.Devnet) {
+		bucheon = net.Chain("bucheon-1")
+	}})
 }
 
 // evmCity is an EVM city on a QBFT devnet with its registry, a light client of it, and its city-qbft
@@ -72,16 +53,8 @@ type evmCity struct {
 
 func startCity(t *testing.T, name string, evmChainID uint64, validators int) *evmCity {
 	t.Helper()
-	chain, err := evmdevnet.Start(evmdevnet.Config{ChainID: evmChainID, Validators: validators, Seed: name})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = chain.Close() })
-	city, err := chain.DeployCity(name, "residency")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &evmCity{chain: chain, city: city, src: dialEVM(t, chain, city, chain.RPCURL()), dest: bucheonClient(t)}
+	chain, city := testnet.EVMCity(t, evmdevnet.Config{ChainID: evmChainID, Validators: validators, Seed: name}, name, "residency")
+	c := &evmCity{chain: chain, city: city, src: dialEVM(t, chain, city, chain.RPCURL()), dest: testnet.Client(t, bucheon, devnet.RelayerKey)}
 	origins.Store(name, c.src)
 	t.Cleanup(func() { origins.Delete(name) })
 	return c
@@ -103,39 +76,12 @@ func evmOrigins(city string) (verify.Origin, bool) {
 func dialEVM(t *testing.T, chain *evmdevnet.Chain, city *evmdevnet.City, rpc string) *evm.Client {
 	t.Helper()
 	src, err := evm.Dial(context.Background(), evm.Config{ChainID: chain.ChainID(), RPC: rpc, Registry: city.Registry,
-		RegistryCodeHash: contracts.RuntimeCodeHashFor(chain.ChainID()), TrustingPeriod: 24 * time.Hour, StoreDir: t.TempDir()}, trustAt(t, chain, chain.Height()))
+		RegistryCodeHash: contracts.RuntimeCodeHashFor(chain.ChainID()), TrustingPeriod: 24 * time.Hour, StoreDir: t.TempDir()}, testnet.TrustAt(t, chain, chain.Height()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(src.Close)
 	return src
-}
-
-// trustAt is chain's block at height as a trusted header (a trust root taken out of band).
-func trustAt(t *testing.T, chain *evmdevnet.Chain, height uint64) qbft.TrustedHeader {
-	t.Helper()
-	raw, err := chain.RawHeader(height)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := qbft.ParseHeader(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	trust, err := qbft.NewTrustedHeader(h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return trust
-}
-
-func bucheonClient(t *testing.T) *cosmos.Client {
-	t.Helper()
-	cl, err := bucheon.Client(devnet.RelayerKey, devnet.ClientOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cl
 }
 
 // createClient creates the city's city-qbft client on Bucheon (anyone may).
@@ -164,28 +110,6 @@ func (c *evmCity) bridge(t *testing.T, js jetstream.JetStream, delivered chan<- 
 		OnDelivered: func(id string, s didtypes.AttestationStatus, _ uint64, _ int64) { delivered <- id + "/" + s.String() }}
 }
 
-func natsJS(t *testing.T) jetstream.JetStream {
-	t.Helper()
-	srv, err := packets.StartEmbedded(t.TempDir(), "127.0.0.1:-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Stop)
-	nc, err := srv.Connect()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := packets.Setup(context.Background(), js, 1, time.Hour); err != nil {
-		t.Fatal(err)
-	}
-	return js
-}
-
 // verifyOnBucheon verifies the attestation on Bucheon as `cityrelay verify` does, until it is want
 // (a tx committed in block h shows in the state of header h+1) or a timeout.
 func verifyOnBucheon(t *testing.T, origin string, id [32]byte, want verify.Status) *verify.Result {
@@ -208,7 +132,7 @@ func verifyOnce(t *testing.T, origin string, id [32]byte) *verify.Result {
 		t.Fatal(err)
 	}
 	defer lc.Close()
-	res, err := verify.Attestation(context.Background(), bucheonClient(t), lc, origin, contracts.IDHex(id), verify.Options{MaxHeaderAge: time.Minute, Origins: evmOrigins})
+	res, err := verify.Attestation(context.Background(), testnet.Client(t, bucheon, devnet.RelayerKey), lc, origin, contracts.IDHex(id), verify.Options{MaxHeaderAge: time.Minute, Origins: evmOrigins})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +170,7 @@ func TestAttestationFromEVMCity(t *testing.T) {
 			defer cancel()
 			delivered := make(chan string, 16)
 			done := make(chan error, 1)
-			go func() { done <- c.bridge(t, natsJS(t), delivered).Run(ctx) }()
+			go func() { done <- c.bridge(t, testnet.JetStream(t, time.Hour), delivered).Run(ctx) }()
 
 			a, err := c.city.Issue("did:city:bucheon-1:alice", "residency", bytes.Repeat([]byte{0xa1}, 32), time.Hour)
 			if err != nil {
@@ -286,7 +210,7 @@ func TestEvmRevocationCountsAtTheOrigin(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	delivered := make(chan string, 16)
 	done := make(chan error, 1)
-	go func() { done <- c.bridge(t, natsJS(t), delivered).Run(ctx) }()
+	go func() { done <- c.bridge(t, testnet.JetStream(t, time.Hour), delivered).Run(ctx) }()
 	a, err := c.city.Issue("did:city:bucheon-1:carol", "residency", bytes.Repeat([]byte{0xc0}, 32), time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -469,7 +393,7 @@ func TestLyingNodesAndForgeries(t *testing.T) {
 func dialEVMAt(t *testing.T, c *evmCity, rpc string) *evm.Client {
 	t.Helper()
 	src, err := evm.Dial(context.Background(), evm.Config{ChainID: c.chain.ChainID(), RPC: rpc, Registry: c.city.Registry,
-		RegistryCodeHash: contracts.RuntimeCodeHashFor(c.chain.ChainID()), TrustingPeriod: 24 * time.Hour, StoreDir: t.TempDir()}, trustAt(t, c.chain, c.chain.Height()-1))
+		RegistryCodeHash: contracts.RuntimeCodeHashFor(c.chain.ChainID()), TrustingPeriod: 24 * time.Hour, StoreDir: t.TempDir()}, testnet.TrustAt(t, c.chain, c.chain.Height()-1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -543,7 +467,7 @@ func TestForkFreezesClient(t *testing.T) {
 		}
 	}
 	// A light client with a witness, trusting the current head; then the fork one block above it.
-	trust := trustAt(t, c.chain, c.chain.Height())
+	trust := testnet.TrustAt(t, c.chain, c.chain.Height())
 	forkAt, err := c.chain.Mine()
 	if err != nil {
 		t.Fatal(err)

@@ -23,6 +23,7 @@ import (
 	"github.com/cityrelay/cityrelay/chains/evm"
 	"github.com/cityrelay/cityrelay/chains/evmdevnet"
 	"github.com/cityrelay/cityrelay/contracts"
+	"github.com/cityrelay/cityrelay/internal/testnet"
 	"github.com/cityrelay/cityrelay/relayer/evmrelay"
 	"github.com/cityrelay/cityrelay/relayer/verify"
 )
@@ -69,7 +70,7 @@ func dropLogs(t *testing.T, topics func() []common.Hash, removed *sync.Map) func
 func dialEVMWitnessed(t *testing.T, chain *evmdevnet.Chain, city *evmdevnet.City, rpc string, witnesses ...string) *evm.Client {
 	t.Helper()
 	src, err := evm.Dial(context.Background(), evm.Config{ChainID: chain.ChainID(), RPC: rpc, Witnesses: witnesses, Registry: city.Registry,
-		RegistryCodeHash: contracts.RuntimeCodeHashFor(chain.ChainID()), TrustingPeriod: 24 * time.Hour, StoreDir: t.TempDir()}, trustAt(t, chain, chain.Height()))
+		RegistryCodeHash: contracts.RuntimeCodeHashFor(chain.ChainID()), TrustingPeriod: 24 * time.Hour, StoreDir: t.TempDir()}, testnet.TrustAt(t, chain, chain.Height()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +123,7 @@ func TestDroppedStatusLogs(t *testing.T) {
 			delivered := make(chan string, 16)
 			done := make(chan error, 1)
 			var missing, rechecks, changes atomic.Int64
-			b := &evmrelay.Bridge{City: c.city.ChainID, Source: src, Dest: c.dest, Client: c.client, JS: natsJS(t), Poll: 100 * time.Millisecond,
+			b := &evmrelay.Bridge{City: c.city.ChainID, Source: src, Dest: c.dest, Client: c.client, JS: testnet.JetStream(t, time.Hour), Poll: 100 * time.Millisecond,
 				RetryBase: 200 * time.Millisecond, StatusRecheck: tc.recheck, Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel),
 				OnDelivered:   func(id string, s didtypes.AttestationStatus, _ uint64, _ int64) { delivered <- id + "/" + s.String() },
 				OnLogsMissing: func(n int) { missing.Add(int64(n)) },
@@ -276,7 +277,7 @@ func TestForgedStatusLogBurnsNoID(t *testing.T) {
 	nextSeq := a.IssuerSeq + 1 // the sequence the revocation will carry
 	forgedDone := &lineWatch{want: []string{`"evm attestation delivered"`, `"status_seq":` + strconv.FormatUint(nextSeq, 10), `"updated":false`},
 		seen: make(chan struct{}, 1)}
-	b := &evmrelay.Bridge{City: c.city.ChainID, Source: src, Dest: c.dest, Client: c.client, JS: natsJS(t), Poll: 100 * time.Millisecond,
+	b := &evmrelay.Bridge{City: c.city.ChainID, Source: src, Dest: c.dest, Client: c.client, JS: testnet.JetStream(t, time.Hour), Poll: 100 * time.Millisecond,
 		RetryBase: 200 * time.Millisecond, StatusRecheck: -1,
 		Log:         zerolog.New(io.MultiWriter(zerolog.NewTestWriter(t), forgedDone)).Level(zerolog.InfoLevel),
 		OnDelivered: func(id string, s didtypes.AttestationStatus, _ uint64, _ int64) { delivered <- id + "/" + s.String() }}

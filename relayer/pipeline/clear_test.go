@@ -13,6 +13,7 @@ import (
 
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/devnet"
+	"github.com/cityrelay/cityrelay/internal/testnet"
 	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/packets"
 	"github.com/cityrelay/cityrelay/relayer"
@@ -24,17 +25,11 @@ import (
 // by query at start and delivered, in chunks.
 func TestClearsPendingAtStart(t *testing.T) {
 	ctx := context.Background()
-	dn, err := devnet.Start(ctx, devnet.Options{Home: t.TempDir(), ChainIDs: []string{"seoul-1", "bucheon-1"}, BlockTime: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dn.Stop()
+	dn := testnet.Chains(t, "seoul-1", "bucheon-1")
 	p := instance(t, dn, devnet.RelayerKey, nil)
-	if err := (&relayer.Linker{Check: light.VerifyProofAgainstAppHash, Register: dn.RegisterCity}).Link(ctx, p); err != nil {
-		t.Fatalf("link: %v", err)
-	}
+	testnet.LinkPath(t, dn, p)
 	seoul := dn.Chain("seoul-1")
-	admin := client(t, seoul, devnet.AdminKey)
+	admin := testnet.ClientWith(t, seoul, devnet.AdminKey, rpcOnly)
 	now := time.Now().Unix()
 	var msgs []sdk.Msg
 	for seq := uint64(1); seq <= 12; seq++ {
@@ -57,7 +52,7 @@ func TestClearsPendingAtStart(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	js := startJetStream(t)
+	js := testnet.JetStream(t, time.Hour)
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() {

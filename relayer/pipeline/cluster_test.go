@@ -3,57 +3,21 @@ package pipeline_test
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/devnet"
+	"github.com/cityrelay/cityrelay/internal/testnet"
 	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/packets"
 	"github.com/cityrelay/cityrelay/relayer"
 	"github.com/cityrelay/cityrelay/relayer/pipeline"
 )
-
-// natsCluster is three nats-server nodes in this process, JetStream clustered over loopback routes.
-type natsCluster struct{ *packets.Cluster }
-
-func startNATSCluster(t *testing.T) *natsCluster {
-	t.Helper()
-	pc, err := packets.StartCluster(t.TempDir(), 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pc.Stop)
-	c := &natsCluster{pc}
-	// JetStream answers once the cluster has elected its meta leader.
-	js, _ := jetstream.New(c.connect(t))
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if _, err := js.AccountInfo(context.Background()); err == nil {
-			break
-		} else if time.Now().After(deadline) {
-			t.Fatalf("jetstream cluster not ready: %v", err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	return c
-}
-
-func (c *natsCluster) connect(t *testing.T) *nats.Conn {
-	t.Helper()
-	nc, err := nats.Connect(strings.Join(c.URLs, ","), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	return nc
-}
 
 // TestClusterSharesWorkThroughALeaderLoss: three city chains, a three-node NATS cluster with R3 streams,
 // two relayer instances with different but overlapping path sets (r1: Seoul–Bucheon and Seoul–Wego;
@@ -62,24 +26,17 @@ func (c *natsCluster) connect(t *testing.T) *nats.Conn {
 func TestClusterSharesWorkThroughALeaderLoss(t *testing.T) {
 	const perPath = 1500
 	ctx := context.Background()
-	net, err := devnet.Start(ctx, devnet.Options{Home: t.TempDir(), ChainIDs: []string{"seoul-1", "bucheon-1", "wego-1"}, BlockTime: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer net.Stop()
-	linker := relayer.Linker{Check: light.VerifyProofAgainstAppHash, Register: net.RegisterCity}
+	net := testnet.Chains(t, "seoul-1", "bucheon-1", "wego-1")
 	sb := pathOf(t, net, devnet.RelayerKey, "seoul-bucheon", "seoul-1", "bucheon-1", nil, nil)
 	sw := pathOf(t, net, devnet.RelayerKey, "seoul-wego", "seoul-1", "wego-1", nil, nil)
 	for _, p := range []*relayer.Path{sb, sw} {
-		if err := linker.Link(ctx, p); err != nil {
-			t.Fatalf("link %s: %v", p.Name, err)
-		}
+		testnet.LinkPath(t, net, p)
 	}
 	// r2 names its copy of the shared path differently: work is routed by channel, not by name.
 	sb2 := pathOf(t, net, devnet.Relayer2Key, "sb-ops-b", "seoul-1", "bucheon-1", nil, sb)
 
-	cluster := startNATSCluster(t)
-	setupJS, _ := jetstream.New(cluster.connect(t))
+	cluster := testnet.Cluster(t)
+	setupJS, _ := jetstream.New(cluster.Connect(t))
 	if err := packets.Setup(ctx, setupJS, 3, time.Hour); err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +45,7 @@ func TestClusterSharesWorkThroughALeaderLoss(t *testing.T) {
 	var twice []string
 	var failed []string
 	run := func(name string, paths ...*relayer.Path) (context.CancelFunc, chan error) {
-		js, _ := jetstream.New(cluster.connect(t), jetstream.WithPublishAsyncTimeout(30*time.Second))
+		js, _ := jetstream.New(cluster.Connect(t), jetstream.WithPublishAsyncTimeout(30*time.Second))
 		rctx, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
 		go func() {
@@ -123,7 +80,7 @@ func TestClusterSharesWorkThroughALeaderLoss(t *testing.T) {
 	stop2, done2 := run("r2", sb2)
 
 	seoul := net.Chain("seoul-1")
-	admin := client(t, seoul, devnet.AdminKey)
+	admin := testnet.ClientWith(t, seoul, devnet.AdminKey, rpcOnly)
 	var issuerSeq uint64
 	sent := map[string][]uint64{}
 	start := time.Now()

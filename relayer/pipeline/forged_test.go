@@ -24,6 +24,7 @@ import (
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/cosmos"
 	"github.com/cityrelay/cityrelay/chains/devnet"
+	"github.com/cityrelay/cityrelay/internal/testnet"
 	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/packets"
 	"github.com/cityrelay/cityrelay/relayer"
@@ -54,19 +55,13 @@ const (
 // forgery did; with the height alone, the same-block forgery did.
 func TestForgedSendCannotEraseTheRealPacket(t *testing.T) {
 	ctx := context.Background()
-	net, err := devnet.Start(ctx, devnet.Options{Home: t.TempDir(), ChainIDs: []string{"seoul-1", "bucheon-1"}, BlockTime: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer net.Stop()
+	net := testnet.Chains(t, "seoul-1", "bucheon-1")
 	seoul, bucheon := net.Chain("seoul-1"), net.Chain("bucheon-1")
 	liar := newForger(t, seoul.RPCAddr)
 	defer liar.Close()
 	p := instanceVia(t, net, devnet.RelayerKey, map[string]string{"seoul-1": liar.URL})
-	if err := (&relayer.Linker{Check: light.VerifyProofAgainstAppHash, Register: net.RegisterCity}).Link(ctx, p); err != nil {
-		t.Fatalf("link: %v", err)
-	}
-	js := startJetStream(t)
+	testnet.LinkPath(t, net, p)
+	js := testnet.JetStream(t, time.Hour)
 	var skipped atomic.Int64 // events naming another counterparty, skipped by the scanner
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
@@ -83,8 +78,8 @@ func TestForgedSendCannotEraseTheRealPacket(t *testing.T) {
 
 	// A residency card is attested to Bucheon (the real packets go to Seoul's node directly; only
 	// the relayer reads Seoul through the liar).
-	admin := client(t, seoul, devnet.AdminKey)
-	onBucheon := client(t, bucheon, devnet.AdminKey)
+	admin := testnet.ClientWith(t, seoul, devnet.AdminKey, rpcOnly)
+	onBucheon := testnet.ClientWith(t, bucheon, devnet.AdminKey, rpcOnly)
 	now := time.Now().Unix()
 	digest := bytes.Repeat([]byte{0x5e, 0x01}, 16)
 	sb := didtypes.AttestationSignBytes("seoul-1", seoul.Issuer.DID, seoul.Issuer.Method, seoul.Citizen.DID, "residency-card", digest, now-5, now+86400, 1)

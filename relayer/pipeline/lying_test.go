@@ -16,6 +16,7 @@ import (
 
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/devnet"
+	"github.com/cityrelay/cityrelay/internal/testnet"
 	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/relayer"
 	"github.com/cityrelay/cityrelay/relayer/pipeline"
@@ -26,20 +27,14 @@ import (
 // receipt proven against a verified header, it delivers the packets, and they all arrive.
 func TestLyingDestinationDoesNotLoseWork(t *testing.T) {
 	ctx := context.Background()
-	net, err := devnet.Start(ctx, devnet.Options{Home: t.TempDir(), ChainIDs: []string{"seoul-1", "bucheon-1"}, BlockTime: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer net.Stop()
+	net := testnet.Chains(t, "seoul-1", "bucheon-1")
 	seoul, bucheon := net.Chain("seoul-1"), net.Chain("bucheon-1")
 	var lies atomic.Int64
 	liar := httptest.NewServer(sayAllReceived(t, bucheon.RPCAddr, &lies))
 	defer liar.Close()
 	p := instanceVia(t, net, devnet.RelayerKey, map[string]string{"bucheon-1": liar.URL})
-	if err := (&relayer.Linker{Check: light.VerifyProofAgainstAppHash, Register: net.RegisterCity}).Link(ctx, p); err != nil {
-		t.Fatalf("link: %v", err)
-	}
-	js := startJetStream(t)
+	testnet.LinkPath(t, net, p)
+	js := testnet.JetStream(t, time.Hour)
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() {
@@ -48,7 +43,7 @@ func TestLyingDestinationDoesNotLoseWork(t *testing.T) {
 	}()
 	defer func() { cancel(); <-done }()
 
-	admin := client(t, seoul, devnet.AdminKey)
+	admin := testnet.ClientWith(t, seoul, devnet.AdminKey, rpcOnly)
 	var issuerSeq uint64
 	seqs, _ := attestations(t, seoul, admin, p.A.ChannelID, &issuerSeq, 40)
 	deadline := time.Now().Add(2 * time.Minute)

@@ -10,11 +10,11 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/devnet"
+	"github.com/cityrelay/cityrelay/internal/testnet"
 	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/packets"
 	"github.com/cityrelay/cityrelay/relayer"
@@ -25,15 +25,9 @@ import (
 // store: the relayer reconnects and every packet is delivered.
 func TestNATSRestart(t *testing.T) {
 	ctx := context.Background()
-	dn, err := devnet.Start(ctx, devnet.Options{Home: t.TempDir(), ChainIDs: []string{"seoul-1", "bucheon-1"}, BlockTime: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dn.Stop()
+	dn := testnet.Chains(t, "seoul-1", "bucheon-1")
 	p := instance(t, dn, devnet.RelayerKey, nil)
-	if err := (&relayer.Linker{Check: light.VerifyProofAgainstAppHash, Register: dn.RegisterCity}).Link(ctx, p); err != nil {
-		t.Fatalf("link: %v", err)
-	}
+	testnet.LinkPath(t, dn, p)
 	store := t.TempDir()
 	ln, _ := (&net.ListenConfig{}).Listen(ctx, "tcp", "127.0.0.1:0")
 	addr := ln.Addr().String()
@@ -47,10 +41,7 @@ func TestNATSRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	if err := packets.Setup(ctx, js, 1, time.Hour); err != nil {
-		t.Fatal(err)
-	}
+	js := testnet.JetStreamOn(t, nc, time.Hour)
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() {
@@ -60,7 +51,7 @@ func TestNATSRestart(t *testing.T) {
 	defer func() { cancel(); <-done }()
 
 	seoul := dn.Chain("seoul-1")
-	admin := client(t, seoul, devnet.AdminKey)
+	admin := testnet.ClientWith(t, seoul, devnet.AdminKey, rpcOnly)
 	seq := uint64(0)
 	var sent []uint64
 	send := func(n int) {

@@ -18,6 +18,7 @@ import (
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/cosmos"
 	"github.com/cityrelay/cityrelay/chains/devnet"
+	"github.com/cityrelay/cityrelay/internal/testnet"
 	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/packets"
 	"github.com/cityrelay/cityrelay/relayer"
@@ -25,40 +26,8 @@ import (
 	"github.com/cityrelay/cityrelay/relayer/pipeline"
 )
 
-func client(t *testing.T, c *devnet.Chain, key string) *cosmos.Client {
-	t.Helper()
-	return clientVia(t, c, key, "")
-}
-
-// clientVia is client reaching the chain through another RPC address (a proxy), RPC only.
-func clientVia(t *testing.T, c *devnet.Chain, key, rpc string) *cosmos.Client {
-	t.Helper()
-	cl, err := c.Client(key, devnet.ClientOptions{RPC: rpc, NoGRPC: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cl
-}
-
-// startJetStream starts an embedded nats-server for the test and prepares the streams and buckets.
-func startJetStream(t *testing.T) jetstream.JetStream {
-	t.Helper()
-	srv, err := packets.StartEmbedded(t.TempDir(), "127.0.0.1:-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Stop)
-	nc, err := srv.Connect()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
-	if err := packets.Setup(context.Background(), js, 1, time.Hour); err != nil {
-		t.Fatal(err)
-	}
-	return js
-}
+// rpcOnly is a client reaching its chain over the RPC only (no gRPC).
+var rpcOnly = devnet.ClientOptions{NoGRPC: true}
 
 // instance is one relayer process's view of the path: its own key, clients and light clients.
 func instance(t *testing.T, net *devnet.Devnet, key string, linked *relayer.Path) *relayer.Path {
@@ -88,13 +57,8 @@ func pathOf(t *testing.T, net *devnet.Devnet, key, name, chainA, chainB string, 
 		if rpc != c.RPCAddr {
 			clientRPC = rpc
 		}
-		lc, err := light.New(context.Background(), light.Options{ChainID: c.ChainID, Primary: rpc, TrustingPeriod: time.Hour,
-			TrustLatest: true, StoreDir: t.TempDir(), Logger: zerolog.Nop()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { lc.Close() })
-		e := &relayer.End{Chain: clientVia(t, c, key, clientRPC), Light: lc, PortID: didtypes.PortID}
+		lc := testnet.Light(t, c.ChainID, rpc, func(o *light.Options) { o.TrustingPeriod, o.Logger = time.Hour, zerolog.Nop() })
+		e := &relayer.End{Chain: testnet.ClientWith(t, c, key, devnet.ClientOptions{RPC: clientRPC, NoGRPC: true}), Light: lc, PortID: didtypes.PortID}
 		if ids != nil {
 			e.ClientID, e.ConnectionID, e.ChannelID = ids.ClientID, ids.ConnectionID, ids.ChannelID
 		}
@@ -112,11 +76,7 @@ func pathOf(t *testing.T, net *devnet.Devnet, key, name, chainA, chainB string, 
 func capGas(t *testing.T, net *devnet.Devnet, key string, p *relayer.Path, maxGas uint64) {
 	t.Helper()
 	for _, e := range []*relayer.End{p.A, p.B} {
-		cl, err := net.Chain(e.ChainID()).Client(key, devnet.ClientOptions{NoGRPC: true, MaxGas: maxGas})
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.Chain = cl
+		e.Chain = testnet.ClientWith(t, net.Chain(e.ChainID()), key, devnet.ClientOptions{NoGRPC: true, MaxGas: maxGas})
 	}
 }
 
@@ -125,21 +85,15 @@ func capGas(t *testing.T, net *devnet.Devnet, key string, p *relayer.Path, maxGa
 // finishes the rest.
 func TestTwoRelayersShareTheWork(t *testing.T) {
 	ctx := context.Background()
-	net, err := devnet.Start(ctx, devnet.Options{Home: t.TempDir(), ChainIDs: []string{"seoul-1", "bucheon-1"}, BlockTime: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer net.Stop()
+	net := testnet.Chains(t, "seoul-1", "bucheon-1")
 	p1 := instance(t, net, devnet.RelayerKey, nil)
-	if err := (&relayer.Linker{Check: light.VerifyProofAgainstAppHash, Register: net.RegisterCity}).Link(ctx, p1); err != nil {
-		t.Fatalf("link: %v", err)
-	}
+	testnet.LinkPath(t, net, p1)
 	p2 := instance(t, net, devnet.Relayer2Key, p1)
 	// r1 may spend at most 700,000 gas per tx: its batches of 20 recv messages (~1.4M gas) do not fit
 	// one tx and are split (ErrTxTooLarge before anything is broadcast).
 	capGas(t, net, devnet.RelayerKey, p1, 700_000)
 
-	js := startJetStream(t)
+	js := testnet.JetStream(t, time.Hour)
 
 	var mu sync.Mutex
 	submitted := map[string]map[uint64]string{} // "recv"/"ack" -> seq -> instance
@@ -181,7 +135,7 @@ func TestTwoRelayersShareTheWork(t *testing.T) {
 	stop2, done2 := run("r2", p2)
 
 	seoul := net.Chain("seoul-1")
-	admin := client(t, seoul, devnet.AdminKey)
+	admin := testnet.ClientWith(t, seoul, devnet.AdminKey, rpcOnly)
 	issuerSeq := uint64(0)
 	sends := map[uint64]sentAttestation{} // by sequence
 	sendBatch := func(n int) []uint64 {

@@ -17,6 +17,7 @@ import (
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/cosmos"
 	"github.com/cityrelay/cityrelay/chains/devnet"
+	"github.com/cityrelay/cityrelay/internal/testnet"
 	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/packets"
 	"github.com/cityrelay/cityrelay/relayer"
@@ -41,17 +42,11 @@ func attestations(t *testing.T, seoul *devnet.Chain, admin *cosmos.Client, chann
 // honest item is dead-lettered.
 func TestPoisonIsIsolated(t *testing.T) {
 	ctx := context.Background()
-	net, err := devnet.Start(ctx, devnet.Options{Home: t.TempDir(), ChainIDs: []string{"seoul-1", "bucheon-1"}, BlockTime: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer net.Stop()
+	net := testnet.Chains(t, "seoul-1", "bucheon-1")
 	p := instance(t, net, devnet.RelayerKey, nil)
-	if err := (&relayer.Linker{Check: light.VerifyProofAgainstAppHash, Register: net.RegisterCity}).Link(ctx, p); err != nil {
-		t.Fatalf("link: %v", err)
-	}
+	testnet.LinkPath(t, net, p)
 	seoul := net.Chain("seoul-1")
-	admin := client(t, seoul, devnet.AdminKey)
+	admin := testnet.ClientWith(t, seoul, devnet.AdminKey, rpcOnly)
 	r := relayer.Relayer{Check: light.VerifyProofAgainstAppHash}
 
 	// A packet received by hand before the pipeline runs: its acknowledgement is written on bucheon-1
@@ -78,7 +73,7 @@ func TestPoisonIsIsolated(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	js := startJetStream(t)
+	js := testnet.JetStream(t, time.Hour)
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() {

@@ -17,6 +17,7 @@ import (
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 	"github.com/cityrelay/cityrelay/chains/cosmos"
 	"github.com/cityrelay/cityrelay/chains/devnet"
+	"github.com/cityrelay/cityrelay/internal/testnet"
 	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/relayer"
 	"github.com/cityrelay/cityrelay/relayer/pipeline"
@@ -28,19 +29,13 @@ import (
 // Bucheon never received the packet, and Seoul records TIMED_OUT.
 func TestTimeoutWhenDestinationIsDown(t *testing.T) {
 	ctx := context.Background()
-	net, err := devnet.Start(ctx, devnet.Options{Home: t.TempDir(), ChainIDs: []string{"seoul-1", "bucheon-1"}, BlockTime: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer net.Stop()
+	net := testnet.Chains(t, "seoul-1", "bucheon-1")
 	bucheon, seoul := net.Chain("bucheon-1"), net.Chain("seoul-1")
 	sw := newSwitch(t, bucheon.RPCAddr)
 	defer sw.Close()
 	p := instanceVia(t, net, devnet.RelayerKey, map[string]string{"bucheon-1": sw.URL})
-	if err := (&relayer.Linker{Check: light.VerifyProofAgainstAppHash, Register: net.RegisterCity}).Link(ctx, p); err != nil {
-		t.Fatalf("link: %v", err)
-	}
-	js := startJetStream(t)
+	testnet.LinkPath(t, net, p)
+	js := testnet.JetStream(t, time.Hour)
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() {
@@ -50,7 +45,7 @@ func TestTimeoutWhenDestinationIsDown(t *testing.T) {
 	defer func() { cancel(); <-done }()
 
 	sw.down.Store(true)
-	admin := client(t, seoul, devnet.AdminKey)
+	admin := testnet.ClientWith(t, seoul, devnet.AdminKey, rpcOnly)
 	now := time.Now()
 	digest := bytes.Repeat([]byte{0x77}, 32)
 	sb := didtypes.AttestationSignBytes("seoul-1", seoul.Issuer.DID, "key-1", seoul.Citizen.DID, "certificate", digest, now.Unix()-5, now.Unix()+3600, 1)

@@ -24,6 +24,7 @@ import (
 	"github.com/cityrelay/cityrelay/chains/citychain/x/qbftclient"
 	"github.com/cityrelay/cityrelay/chains/evmdevnet"
 	"github.com/cityrelay/cityrelay/contracts"
+	"github.com/cityrelay/cityrelay/internal/testnet"
 )
 
 const city = "gimpo-evm"
@@ -42,15 +43,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	chain, err := evmdevnet.Start(evmdevnet.Config{ChainID: 7001, Validators: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = chain.Close() })
-	c, err := chain.DeployCity(city, "residency")
-	if err != nil {
-		t.Fatal(err)
-	}
+	chain, c := testnet.EVMCity(t, evmdevnet.Config{ChainID: 7001, Validators: 4}, city, "residency")
 	reg := codectypes.NewInterfaceRegistry()
 	clienttypes.RegisterInterfaces(reg)
 	qbftclient.RegisterInterfaces(reg)
@@ -373,37 +366,10 @@ func ancestors(t *testing.T, chain *evmdevnet.Chain, from, to uint64) [][]byte {
 // chain still freezes it.
 func TestStagingNetDoesNotFreeze(t *testing.T) {
 	f := newFixture(t)
-	staging, err := evmdevnet.Start(evmdevnet.Config{ChainID: 7002, Validators: 4, Seed: evmdevnet.DefaultSeed,
-		DevBalance: new(big.Int).Mul(evmdevnet.DefaultDevBalance, big.NewInt(2))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = staging.Close() })
-	if fmt.Sprint(staging.Validators()) != fmt.Sprint(f.chain.Validators()) {
-		t.Fatalf("staging validators %v, city's %v: the test needs the same keys", staging.Validators(), f.chain.Validators())
-	}
-	sc, err := staging.DeployCity(city, "residency")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sc.Registry != f.city.Registry {
-		t.Fatalf("staging registry at %s, city's at %s: the test needs the same address", sc.Registry, f.city.Registry)
-	}
+	staging, stagingAt := f.startStaging(7002)
 	stagingHeader := func(n, trusted uint64, withAncestors bool) *qbftclient.Header {
 		t.Helper()
-		raw, err := staging.RawHeader(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := staging.Proof(sc.Registry, nil, n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var acct [][]byte
-		for _, s := range res.AccountProof {
-			acct = append(acct, hexutil.MustDecode(s))
-		}
-		h := &qbftclient.Header{HeaderRlp: raw, AccountProof: acct, TrustedHeight: trusted}
+		h := stagingAt(n, trusted)
 		if withAncestors {
 			h.Ancestors = ancestors(t, staging, trusted, n)
 		}
@@ -482,12 +448,8 @@ func TestStagingNetDoesNotFreeze(t *testing.T) {
 func (f *fixture) startStaging(chainID uint64) (*evmdevnet.Chain, func(n, trusted uint64) *qbftclient.Header) {
 	t := f.t
 	t.Helper()
-	staging, err := evmdevnet.Start(evmdevnet.Config{ChainID: chainID, Validators: 4, Seed: evmdevnet.DefaultSeed,
+	staging := testnet.EVM(t, evmdevnet.Config{ChainID: chainID, Validators: 4, Seed: evmdevnet.DefaultSeed,
 		DevBalance: new(big.Int).Mul(evmdevnet.DefaultDevBalance, big.NewInt(2))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = staging.Close() })
 	if fmt.Sprint(staging.Validators()) != fmt.Sprint(f.chain.Validators()) {
 		t.Fatalf("staging validators %v, city's %v: the test needs the same keys", staging.Validators(), f.chain.Validators())
 	}
