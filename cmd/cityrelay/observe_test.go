@@ -20,8 +20,8 @@ import (
 
 	"github.com/cityrelay/cityrelay/chains/cosmos"
 	"github.com/cityrelay/cityrelay/chains/devnet"
-	"github.com/cityrelay/cityrelay/relayer/assemble"
 	"github.com/cityrelay/cityrelay/internal/testnet"
+	"github.com/cityrelay/cityrelay/relayer/assemble"
 	"github.com/cityrelay/cityrelay/relayer/config"
 	"github.com/cityrelay/cityrelay/relayer/daemon"
 )
