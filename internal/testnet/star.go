@@ -1,7 +1,9 @@
 package testnet
 
 import (
+	"context"
 	"testing"
+	"time"
 
 	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
 
@@ -39,4 +41,31 @@ func Star(tb testing.TB, net *devnet.Devnet, hub string, members ...string) map[
 		paths[m] = p
 	}
 	return paths
+}
+
+// UpdateClientPast waits until src holds a header committing to its state at height after, updates c to
+// src's latest header, waits until dst (c's chain) holds a header committing to the update, and
+// returns the update's height on dst.
+func UpdateClientPast(t testing.TB, src, dst *devnet.Chain, c relayer.Client, after int64) int64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := src.WaitHeight(ctx, after+2); err != nil {
+		t.Fatal(err)
+	}
+	h, tx, err := c.Update(ctx)
+	if err != nil {
+		t.Fatalf("update %s on %s: %v", c.Dst.ClientID, c.Dst.ChainID(), err)
+	}
+	if h <= after {
+		t.Fatalf("client %s on %s updated to %d, not past %d", c.Dst.ClientID, c.Dst.ChainID(), h, after)
+	}
+	if tx == nil {
+		t.Fatalf("client %s on %s already at %d", c.Dst.ClientID, c.Dst.ChainID(), h)
+	}
+	// A header of dst that commits to the state after the update.
+	if err := dst.WaitHeight(ctx, tx.Height+2); err != nil {
+		t.Fatal(err)
+	}
+	return tx.Height
 }

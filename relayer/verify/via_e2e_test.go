@@ -138,7 +138,7 @@ func TestVerifyThroughTheHub(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	updateAfter(t, hub, bucheon, bucheonOfHub, removed)
+	testnet.UpdateClientPast(t, hub, bucheon, bucheonOfHub, removed)
 	r := mustVia(id, verify.Options{})
 	if r.Status != verify.StatusUnrecognised || r.Via.OriginClient != "" || !strings.Contains(r.Reason, "does not list seoul-1") {
 		t.Fatalf("seoul-1 removed from wego-1's registry: %+v", r)
@@ -167,35 +167,8 @@ func (s swapKey) QueryProven(ctx context.Context, storeKey string, key []byte, h
 // chain's client of the hub past that update.
 func propagate(t *testing.T, origin, hub, member *devnet.Chain, hubOfOrigin, ofHub relayer.Client, after int64) {
 	t.Helper()
-	updated := updateAfter(t, origin, hub, hubOfOrigin, after)
-	updateAfter(t, hub, member, ofHub, updated)
-}
-
-// updateAfter waits until src holds a header committing to its state at height after, updates c to
-// src's latest header, waits until dst (c's chain) holds a header committing to the update, and
-// returns the update's height on dst.
-func updateAfter(t *testing.T, src, dst *devnet.Chain, c relayer.Client, after int64) int64 {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	if err := src.WaitHeight(ctx, after+2); err != nil {
-		t.Fatal(err)
-	}
-	h, tx, err := c.Update(ctx)
-	if err != nil {
-		t.Fatalf("update %s on %s: %v", c.Dst.ClientID, c.Dst.ChainID(), err)
-	}
-	if h <= after {
-		t.Fatalf("client %s on %s updated to %d, not past %d", c.Dst.ClientID, c.Dst.ChainID(), h, after)
-	}
-	if tx == nil {
-		t.Fatalf("client %s on %s already at %d", c.Dst.ClientID, c.Dst.ChainID(), h)
-	}
-	// A header of dst that commits to the state after the update.
-	if err := dst.WaitHeight(ctx, tx.Height+2); err != nil {
-		t.Fatal(err)
-	}
-	return tx.Height
+	updated := testnet.UpdateClientPast(t, origin, hub, hubOfOrigin, after)
+	testnet.UpdateClientPast(t, hub, member, ofHub, updated)
 }
 
 // issue issues a residency card in the chain's city and returns its id and the tx height.
