@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -94,6 +95,19 @@ func TestVerifyThroughTheHub(t *testing.T) {
 		t.Fatalf("lying seoul-1 node: want could not verify, got %+v, %v", r, err)
 	}
 
+	// A hub node that pruned the height Bucheon's client of the hub holds: a clear error, not an answer.
+	pruned := func(chainID string) (chains.Prover, error) {
+		p, err := nodes(chainID)
+		if chainID != "wego-1" {
+			return p, err
+		}
+		return prunedNode{p}, err
+	}
+	if r, err := via(id, verify.Options{Nodes: pruned}); !errors.Is(err, verify.ErrCouldNotVerify) ||
+		!strings.Contains(err.Error(), "wego-1's node must prove its state at height") || !strings.Contains(err.Error(), "is not available") {
+		t.Fatalf("pruned wego-1 node: want could not verify naming the height, got %+v, %v", r, err)
+	}
+
 	// Seoul revokes. Until the hub's client of Seoul is past it, the hub's state of Seoul says valid, as
 	// of its time; with Seoul configured, its own fresh record says revoked at once.
 	revoked := setStatus(t, admin, seoul, id, didtypes.ATTESTATION_STATUS_REVOKED)
@@ -161,6 +175,13 @@ func (s swapKey) QueryProven(ctx context.Context, storeKey string, key []byte, h
 		return p, err
 	}
 	return s.Prover.QueryProven(ctx, storeKey, key, height)
+}
+
+// prunedNode is a node that has pruned every height: a query fails as CometBFT's does for one.
+type prunedNode struct{ chains.Prover }
+
+func (p prunedNode) QueryProven(_ context.Context, storeKey string, key []byte, height int64) (*chains.Proof, error) {
+	return nil, fmt.Errorf("query %s/%s: height %d is not available, lowest height is %d", storeKey, key, height, height+1000)
 }
 
 // propagate moves the hub's client of the origin past the origin's height after, then the verifying
