@@ -12,7 +12,7 @@ import (
 )
 
 func verifyCmd() *cobra.Command {
-	var chain, origin, id string
+	var chain, origin, id, via string
 	var asJSON, trustLatest, relayedOnly bool
 	cmd := &cobra.Command{
 		Use:   "verify --chain CHAIN --origin ORIGIN-CHAIN --id ATTESTATION-ID",
@@ -41,7 +41,7 @@ func verifyCmd() *cobra.Command {
 			origins := rt.Origins(cmd.Context())
 			res, err := verify.Attestation(cmd.Context(), c, lc, origin, id,
 				verify.Options{MaxHeaderAge: cfg.Verify.MaxHeaderAge.Duration, Now: time.Now(), Origins: origins,
-					MaxOriginAge: cfg.Verify.MaxOriginAge.Duration, RelayedOnly: relayedOnly})
+					MaxOriginAge: cfg.Verify.MaxOriginAge.Duration, RelayedOnly: relayedOnly, Via: via, Nodes: rt.Nodes()})
 			if errors.Is(err, verify.ErrNotCityChain) {
 				return &exitError{code: 2, err: fmt.Errorf("%s is not a city chain (it has no did module): %w", chain, err)}
 			}
@@ -67,6 +67,14 @@ func verifyCmd() *cobra.Command {
 				if !res.OriginStateAsOf.IsZero() && res.OriginHeight == 0 {
 					fmt.Fprintf(out, "origin state of: %s (the latest state of %s its client holds: nothing %s did later has arrived)\n",
 						res.OriginStateAsOf.UTC().Format(time.RFC3339), res.Origin, res.Origin)
+				}
+				if v := res.Via; v != nil {
+					fmt.Fprintf(out, "via hub:         %s, client %s on %s (%s's registry names it), hub header %d (%s)\n",
+						v.Hub, v.HubClient, res.Chain, res.Chain, v.HubHeight, v.HubTime.UTC().Format(time.RFC3339))
+					if v.OriginClient != "" {
+						fmt.Fprintf(out, "hub's client:    %s of %s on %s (the hub's registry names it), %s header %d (%s): %s\n",
+							v.OriginClient, res.Origin, v.Hub, res.Origin, v.OriginHeight, v.OriginTime.UTC().Format(time.RFC3339), v.Status)
+					}
 				}
 				if res.Channel != "" {
 					fmt.Fprintf(out, "arrived on:      %s/%s over %s, client %s (the registry names %s for %s)\n",
@@ -104,10 +112,23 @@ freshly", unless --relayed-only asks for the relayed record's answer (as of the 
 latest state of the origin). A chain that is not a city chain (no did module) exits 2. Exit 0: valid; 1: proven not valid (revoked, suspended, expired, absent, origin not
 recognised, client frozen: the registered client the record came through, 07-tendermint or
 city-qbft, was frozen by misbehaviour, or client expired: that client's latest state of the origin
-is older than its trusting period, so the origin's revocations since cannot have arrived); 2: could not verify (no fresh verified header, a proof that does not match, an error).`
+is older than its trusting period, so the origin's revocations since cannot have arrived); 2: could not verify (no fresh verified header, a proof that does not match, an error).
+
+With --via HUB (a member chain holding only a client of the association's hub), nothing the chain
+received is read: against the chain's verified header it proves its registry entry for the hub and
+that client's latest consensus state (the hub's app hash), in the hub's state the hub's registry entry
+for the origin and the hub's client of it (not frozen, not expired, of the origin's chain id) and its
+latest consensus state (the origin's app hash), and in the origin's state its own att/<id>. The hub
+and the origin must be configured chains (their nodes serve the proofs; nothing they say is trusted
+unproven). The answer is as of the hub's latest state of the origin: when the origin is configured
+with a light client, its fresh status is proven (bound to the hub's client of it); else the hub's
+state answers when no older than verify.max_origin_age (revoked and expired are final), or with
+--relayed-only. Trusted: the chain's registry admin (its client of the hub) and the hub's validators
+(the membership list and the hub's client of the origin).`
 	cmd.Flags().StringVar(&chain, "chain", "", "chain to verify on (e.g. bucheon-1)")
 	cmd.Flags().StringVar(&origin, "origin", "", "chain that issued the attestation (e.g. seoul-1)")
 	cmd.Flags().StringVar(&id, "id", "", "attestation id (64 hex characters)")
+	cmd.Flags().StringVar(&via, "via", "", "verify through this hub chain (e.g. wego-1): the chain's registered client of the hub, the hub's registered client of the origin, the origin's own record")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	cmd.Flags().BoolVar(&relayedOnly, "relayed-only", false, "answer from the relayed record alone, without proving the origin's own current status (a revocation since may not have arrived)")
 	cmd.Flags().BoolVar(&trustLatest, "trust-latest", false, "start a light client with an empty store from the chain's latest header")
@@ -136,6 +157,8 @@ func statusFrom(from string) string {
 		return "the issuing city's own record"
 	case "local":
 		return "this chain's own record (it is the origin)"
+	case "hub":
+		return "the issuing city's own record, as of the hub's latest state of it"
 	}
 	return "the relayed record"
 }

@@ -293,3 +293,15 @@ func (r *Runtime) Origins(ctx context.Context) verify.Origins {
 		return nil, false
 	}
 }
+
+// Nodes are verify.Options.Nodes over the config: a configured chain's node serves the proofs of a
+// route through a hub (the hub's and the origin's state; untrusted, every value is checked against
+// an app hash proven before it). A chain not configured has no node here.
+func (r *Runtime) Nodes() verify.Nodes {
+	return func(id string) (chains.Prover, error) {
+		if _, ok := r.cfg.Chains[id]; !ok {
+			return nil, fmt.Errorf("%s is not a configured chain (cityrelay chains add)", id)
+		}
+		return r.Chain(id)
+	}
+}

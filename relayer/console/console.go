@@ -45,7 +45,8 @@ type Options struct {
 	// Verify runs a verification the way the daemon's endpoint does (its budget, slots and shared
 	// fresh header). Nil: every verification answers "cannot verify" (the console never opens a
 	// chain or verifies around the daemon's gate).
-	Verify func(ctx context.Context, chain, origin, id string) (*verify.Result, error)
+	// A via (a hub chain id, or "") verifies through the hub (verify.Options.Via).
+	Verify func(ctx context.Context, chain, origin, id, via string) (*verify.Result, error)
 	// Witnesses gives a chain's witness record for the overview (nil: that of the Runtime's light
 	// client of the chain; tests give a fake).
 	Witnesses func(ctx context.Context, chain string) (Witnessed, error)

@@ -37,14 +37,16 @@ var verdicts = map[verify.Status][2]string{
 	verify.StatusClientExpired: {"client expired", "Do not accept this as valid: the issuing city's revocations can no longer reach this city, so it may have been revoked since."},
 }
 
-// apiVerify runs the light-client-checked verification of `cityrelay verify` (?chain=&origin=&id=)
+// apiVerify runs the light-client-checked verification of `cityrelay verify` (?chain=&origin=&id=,
+// and &via= a hub to verify through)
 // and answers a Card; it is 200 whatever the verdict, including "cannot verify".
 func (c *Console) apiVerify(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	chain, origin, id := strings.TrimSpace(q.Get("chain")), strings.TrimSpace(q.Get("origin")), strings.ToLower(strings.TrimSpace(q.Get("id")))
+	via := strings.TrimSpace(q.Get("via"))
 	ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
 	defer cancel()
-	res, err := c.verify(ctx, chain, origin, id)
+	res, err := c.verify(ctx, chain, origin, id, via)
 	switch {
 	case errors.Is(err, verify.ErrNotCityChain):
 		reply(w, http.StatusOK, Card{Verdict: "not a city chain", Explain: chain + " is not a city chain (it has no did module): it holds no credentials to verify.",
@@ -66,9 +68,9 @@ func (c *Console) apiVerify(w http.ResponseWriter, r *http.Request) {
 	reply(w, http.StatusOK, Card{Verdict: v[0], Explain: v[1], Result: res}, nil)
 }
 
-func (c *Console) verify(ctx context.Context, chain, origin, id string) (*verify.Result, error) {
+func (c *Console) verify(ctx context.Context, chain, origin, id, via string) (*verify.Result, error) {
 	if c.o.Verify == nil {
 		return nil, fmt.Errorf("%w: the console has no verifier", verify.ErrCouldNotVerify)
 	}
-	return c.o.Verify(ctx, chain, origin, id)
+	return c.o.Verify(ctx, chain, origin, id, via)
 }

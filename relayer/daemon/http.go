@@ -339,13 +339,14 @@ func (g *gate) enter(ctx context.Context) (release func(), err error) {
 
 // verification runs one verification through the gate against the chain's shared fresh header, and
 // the origin's own status against the origin's (a Cosmos city's shared fresh header, or an EVM city's
-// newest verified block).
-func (s site) verification(ctx context.Context, chain, origin, id string) (*verify.Result, error) {
-	return s.verifyOnce(ctx, chain, origin, id, false)
+// newest verified block); through the hub via when not "".
+func (s site) verification(ctx context.Context, chain, origin, id, via string) (*verify.Result, error) {
+	return s.verifyOnce(ctx, chain, origin, id, false, via)
 }
 
-// verifyOnce is verification, or with relayedOnly the relayed record's answer alone.
-func (s site) verifyOnce(ctx context.Context, chain, origin, id string, relayedOnly bool) (*verify.Result, error) {
+// verifyOnce is verification, or with relayedOnly the relayed record's answer alone, through the hub
+// via when not "" (its and the origin's configured nodes serve the proofs).
+func (s site) verifyOnce(ctx context.Context, chain, origin, id string, relayedOnly bool, via string) (*verify.Result, error) {
 	c, ok := s.v.chain(chain)
 	if !ok {
 		return nil, fmt.Errorf("%w: chain %q is not configured", verify.ErrCouldNotVerify, chain)
@@ -357,7 +358,7 @@ func (s site) verifyOnce(ctx context.Context, chain, origin, id string, relayedO
 	defer release()
 	return verify.Attestation(ctx, c.prover, c.headers, origin, id,
 		verify.Options{MaxHeaderAge: s.o.Config.Verify.MaxHeaderAge.Duration, Now: time.Now(), Origins: s.v.origin,
-			MaxOriginAge: s.o.Config.Verify.MaxOriginAge.Duration, RelayedOnly: relayedOnly})
+			MaxOriginAge: s.o.Config.Verify.MaxOriginAge.Duration, RelayedOnly: relayedOnly, Via: via, Nodes: s.v.node})
 }
 
 // attestations serves GET /v1/attestations/{chain}/{origin}/{id}, each request admitted by the
@@ -394,7 +395,13 @@ func attestations(s site) http.HandlerFunc {
 				return
 			}
 		}
-		res, err := s.verifyOnce(r.Context(), chain, origin, id, relayedOnly)
+		// ?via=HUB verifies through the association's hub (the chain holds only a client of it).
+		via := r.URL.Query().Get("via")
+		if via != "" && didtypes.ValidateChainID(via) != nil {
+			fail(http.StatusBadRequest, "via must be a city chain id (the hub)")
+			return
+		}
+		res, err := s.verifyOnce(r.Context(), chain, origin, id, relayedOnly, via)
 		switch {
 		case errors.Is(err, ErrBusy):
 			w.Header().Set("Retry-After", "1")
@@ -450,6 +457,15 @@ func (v *verifiers) origin(id string) (verify.Origin, bool) {
 		return verify.Unavailable(id, err), true
 	}
 	return nil, false
+}
+
+// node is a configured chain's node, serving the proofs of a route through a hub (verify.Nodes).
+func (v *verifiers) node(id string) (chains.Prover, error) {
+	c, ok := v.byChain[id]
+	if !ok {
+		return nil, fmt.Errorf("%s is not a configured chain", id)
+	}
+	return c.prover, nil
 }
 
 func (v *verifiers) chain(id string) (*verifier, bool) {

@@ -107,6 +107,11 @@ type Result struct {
 	HeaderHeight int64     `json:"header_height"`
 	HeaderTime   time.Time `json:"header_time"`
 	AppHash      string    `json:"app_hash"`
+	// Via is, for an answer proven through a hub (Options.Via), the route: the hub, the clients on it
+	// and the heights proven at. StatusFrom is then "hub" (the origin's own record as of the hub's
+	// latest state of it, OriginStateAsOf) or "origin" (a fresh header of the configured origin, bound
+	// to the hub's client of it).
+	Via *Route `json:"via,omitempty"`
 }
 
 // FreshHeaders is the verifying chain's light client: the newest verified header, refused when
@@ -130,6 +135,12 @@ type Options struct {
 	// RelayedOnly answers from the relayed record alone, as of its registered client's latest state
 	// (Result.OriginStateAsOf): a revocation the origin issued since may not have arrived.
 	RelayedOnly bool
+	// Via, a hub chain id, verifies through the hub instead of a record the chain received: the chain's
+	// registry entry for the hub and its client of the hub, then the hub's registry entry for the origin
+	// and the hub's client of it, then the origin's own record (via.go). Nodes serves the hub's and
+	// the origin's proofs.
+	Via   string
+	Nodes Nodes
 }
 
 // Attestation verifies the attestation id of origin as chain knows it: on the origin chain itself its
@@ -156,6 +167,14 @@ func Attestation(ctx context.Context, chain chains.Prover, lc FreshHeaders, orig
 		return nil, fmt.Errorf("%w: %v", ErrCouldNotVerify, err)
 	}
 	rd := reader{ctx: ctx, chain: chain, lb: lb}
+	if o.Via != "" {
+		r := &Result{Chain: chain.ChainID(), Origin: origin, ID: id, ProofHeight: lb.Height - 1, HeaderHeight: lb.Height,
+			HeaderTime: lb.Time, AppHash: fmt.Sprintf("%X", lb.AppHash)}
+		if err := rd.viaHub(r, o); err != nil {
+			return nil, err
+		}
+		return r, nil
+	}
 	local := origin == chain.ChainID()
 	key := didtypes.ForeignAttestationKey(origin, id)
 	if local {

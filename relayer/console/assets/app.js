@@ -162,7 +162,9 @@ function renderCard(c) {
       ["checked on", r.chain], ["verified header", `height ${r.header_height} · ${ago(r.header_time)}`],
       ...(r.origin_height ? [["status proven at", `${(a && a.origin_chain_id) || r.origin} height ${r.origin_height} · ${ago(r.origin_time)}`]]
         : [["origin city's state as of", ago(r.origin_state_as_of)]]),
-      ...(r.relayed_status && r.relayed_status !== r.status ? [["relayed copy says", r.relayed_status]] : [])]) : null,
+      ...(r.relayed_status && r.relayed_status !== r.status ? [["relayed copy says", r.relayed_status]] : []),
+      ...(r.via ? [["through hub", `${r.via.hub} (client ${r.via.hub_client}, hub height ${r.via.hub_height} · ${ago(r.via.hub_time)})`],
+        ...(r.via.origin_client ? [["hub's client of the city", `${r.via.origin_client} at height ${r.via.origin_height} · ${ago(r.via.origin_time)}: ${r.via.status}`]] : [])] : [])]) : null,
     c.error ? h("p", { class: "err" }, c.error) : null,
     r ? h("details", {}, h("summary", {}, "Proof details"),
       dl([["proof height", r.proof_height], ["app hash", r.app_hash], ["received at height", r.received_height], ["channel", r.channel],
