@@ -15,6 +15,7 @@ import (
 	capabilitytypes "github.com/cosmos/ibc-go/modules/capability/types"
 	clienttypes "github.com/cosmos/ibc-go/v8/modules/core/02-client/types"
 	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
+	"github.com/cosmos/ibc-go/v8/modules/core/exported"
 
 	citychain "github.com/cityrelay/cityrelay/chains/citychain/app"
 	"github.com/cityrelay/cityrelay/chains/citychain/x/did/keeper"
@@ -28,6 +29,9 @@ type sendIBC struct{ seqs map[string]uint64 }
 func (s sendIBC) SendPacket(_ sdk.Context, _ *capabilitytypes.Capability, _, channel string, _ clienttypes.Height, _ uint64, _ []byte) (uint64, error) {
 	s.seqs[channel]++
 	return s.seqs[channel], nil
+}
+func (sendIBC) WriteAcknowledgement(sdk.Context, *capabilitytypes.Capability, exported.PacketI, exported.Acknowledgement) error {
+	return nil
 }
 func (sendIBC) BindPort(sdk.Context, string) *capabilitytypes.Capability {
 	return capabilitytypes.NewCapability(1)
