@@ -24,7 +24,7 @@ import (
 var net *devnet.Devnet
 
 func TestMain(m *testing.M) {
-	testnet.Main(m, testnet.Shared{Net: &net, Options: devnet.Options{ChainIDs: []string{"seoul-1", "wego-1", "bucheon-1"}}})
+	testnet.Main(m, testnet.Shared{Net: &net, Options: devnet.Options{ChainIDs: []string{"seoul-1", "wego-1", "bucheon-1", "suwon-1"}}})
 }
 
 func end(t testing.TB, c *devnet.Chain) *relayer.End {
@@ -46,14 +46,27 @@ func mustSend(t testing.TB, cl *cosmos.Client, msgs ...sdk.Msg) *cosmos.TxResult
 // other's new client): the member side is A on the first path, B on the second.
 func star(t *testing.T) (toHub, fromHub *relayer.Path) {
 	t.Helper()
-	seoul, wego, bucheon := net.Chain("seoul-1"), net.Chain("wego-1"), net.Chain("bucheon-1")
-	toHub = &relayer.Path{Name: "seoul-wego", A: end(t, seoul), B: end(t, wego), Version: didtypes.Version, Order: channeltypes.UNORDERED}
-	fromHub = &relayer.Path{Name: "wego-bucheon", A: end(t, wego), B: end(t, bucheon), Version: didtypes.Version, Order: channeltypes.UNORDERED}
+	return link(t, "seoul-1"), spoke(t, "bucheon-1")
+}
+
+// link links member ↔ wego-1 (member is A).
+func link(t *testing.T, member string) *relayer.Path {
+	t.Helper()
+	p := &relayer.Path{Name: member + "-wego", A: end(t, net.Chain(member)), B: end(t, net.Chain("wego-1")), Version: didtypes.Version, Order: channeltypes.UNORDERED}
 	start := time.Now()
-	testnet.LinkPath(t, net, toHub)
-	testnet.LinkPath(t, net, fromHub)
-	t.Logf("linked the star (2 paths) in %s", time.Since(start).Round(time.Millisecond))
-	return toHub, fromHub
+	testnet.LinkPath(t, net, p)
+	t.Logf("linked %s in %s", p.Name, time.Since(start).Round(time.Millisecond))
+	return p
+}
+
+// spoke links wego-1 ↔ member (the hub is A).
+func spoke(t *testing.T, member string) *relayer.Path {
+	t.Helper()
+	p := &relayer.Path{Name: "wego-" + member, A: end(t, net.Chain("wego-1")), B: end(t, net.Chain(member)), Version: didtypes.Version, Order: channeltypes.UNORDERED}
+	start := time.Now()
+	testnet.LinkPath(t, net, p)
+	t.Logf("linked %s in %s", p.Name, time.Since(start).Round(time.Millisecond))
+	return p
 }
 
 // issue issues a residency card in Seoul (status, if set, changed in the same tx); it returns its id.
@@ -147,7 +160,7 @@ func through(t *testing.T, r *relayer.Relayer, toHub, fromHub *relayer.Path, sen
 	if _, _, err := r.AckPackets(ctx, toHub.B, toHub.A, acks, ackHeight); err != nil {
 		t.Fatalf("ack on seoul-1: %v", err)
 	}
-	t.Logf("seoul-1 → wego-1 → bucheon-1 and back (forwarded %v) in %s", len(forwarded) > 0, time.Since(start).Round(time.Millisecond))
+	t.Logf("%s → %s → %s and back (forwarded %v) in %s", toHub.A.ChainID(), toHub.B.ChainID(), fromHub.B.ChainID(), len(forwarded) > 0, time.Since(start).Round(time.Millisecond))
 	return acks, len(forwarded) > 0
 }
 
@@ -169,8 +182,8 @@ func foreign(cl *cosmos.Client, origin, id string) (didtypes.ForeignAttestation,
 // TestForwardingThroughTheHub: an attestation and then its revocation go from seoul-1 to bucheon-1
 // through the hub wego-1 (bucheon-1 holds no client of seoul-1); before bucheon-1's registry marks
 // wego-1 as a hub, the forwarded packet is refused there and the refusal comes back to seoul-1's
-// delivery record naming bucheon-1 and wego-1; a member removed from the hub's registry can no longer
-// send through it.
+// delivery record naming bucheon-1 and wego-1; a third member gets the same attestation through the
+// hub; a member removed from the hub's registry can no longer send through it.
 func TestForwardingThroughTheHub(t *testing.T) {
 	toHub, fromHub := star(t)
 	r := &relayer.Relayer{Check: light.VerifyProofAgainstAppHash}
@@ -226,7 +239,23 @@ func TestForwardingThroughTheHub(t *testing.T) {
 		t.Fatalf("bucheon-1's record after the revocation: %+v %v", f.Attestation, err)
 	}
 
-	// 4. The association removes seoul-1 from the hub's registry: it can no longer send through it.
+	// 4. A third member, suwon-1, linked to the hub only and taking it for a hub: the same attestation
+	// (revoked by now) goes there too. The hub holds it already: it checks it again, records it once and
+	// forwards it; suwon-1 records it revoked, with its route.
+	toSuwon := spoke(t, "suwon-1")
+	suwon := net.Chain("suwon-1")
+	suwonAdmin := testnet.Client(t, suwon, devnet.AdminKey)
+	mustSend(t, suwonAdmin, &didtypes.MsgRegisterHub{Admin: suwon.Admin.Address, ChainId: "wego-1"})
+	acks, fwd = through(t, r, toHub, toSuwon, mustSend(t, seoulAdmin, &didtypes.MsgSendAttestation{Sender: seoul.Admin.Address, AttestationId: id,
+		DestinationChainId: "suwon-1", ViaChainId: "wego-1"}))
+	if d := delivery(t, seoulAdmin, toHub.A.ChannelID, acks[0].Packet.Sequence); !fwd || d.State != didtypes.DELIVERY_STATE_DELIVERED {
+		t.Fatalf("seoul-1's delivery to suwon-1 through the hub: %+v", d)
+	}
+	if f, err := foreign(suwonAdmin, "seoul-1", id); err != nil || f.Attestation.Status != didtypes.ATTESTATION_STATUS_REVOKED || f.Route == nil || f.Route.HubChainId != "wego-1" {
+		t.Fatalf("suwon-1's record: %+v %v", f, err)
+	}
+
+	// 5. The association removes seoul-1 from the hub's registry: it can no longer send through it.
 	ctx := context.Background()
 	if _, err := wego.RemoveCity(ctx, "seoul-1"); err != nil {
 		t.Fatal(err)
