@@ -317,8 +317,17 @@ func TxCmd() *cobra.Command {
 			}
 			m.MsgId = types.MessageID(sb)
 			t, _ := cmd.Flags().GetUint64(flagTimeout)
-			return &types.MsgSendServiceMessage{Sender: from, SourceChannel: args[0], Message: m, TimeoutTimestamp: t}, nil
+			via, _ := cmd.Flags().GetString(flagVia)
+			channel := args[0]
+			if channel == "-" {
+				if via == "" {
+					return nil, fmt.Errorf("channel \"-\" is for a message through a hub: give --via")
+				}
+				channel = ""
+			}
+			return &types.MsgSendServiceMessage{Sender: from, SourceChannel: channel, Message: m, TimeoutTimestamp: t, ViaChainId: via}, nil
 		})
+	sendSvc.Flags().String(flagVia, "", "hub city chain that checks the message and forwards it to DESTINATION-CHAIN (CHANNEL \"-\": the hub's did channel)")
 	sendSvc.Flags().Uint64(flagTimeout, 0, "timeout, unix nanoseconds (default: block time + 10 minutes)")
 	addSignFlags(sendSvc)
 
