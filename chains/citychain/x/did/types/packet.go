@@ -116,11 +116,6 @@ func (r *Route) Validate(origin string) error {
 	return nil
 }
 
-// Via is "origin → hub → destination" for logs and errors.
-func (r *Route) Via() string {
-	return r.OriginChainId + " → " + r.HubChainId + " → " + r.DestinationChainId
-}
-
 // ValidateBasic checks the packet without state.
 func (d DIDPacketData) ValidateBasic() error {
 	if err := d.validateContent(); err != nil {
