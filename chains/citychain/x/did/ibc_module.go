@@ -2,7 +2,6 @@ package did
 
 import (
 	"fmt"
-	"strings"
 
 	errorsmod "cosmossdk.io/errors"
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -116,9 +115,10 @@ func (m IBCModule) OnRecvPacket(ctx sdk.Context, packet channeltypes.Packet, _ s
 	data, err := types.DecodePacketData(packet.GetData())
 	kind := "unknown"
 	var res types.AckResult
+	forwarded := false
 	if err == nil {
 		kind = data.Kind()
-		res, err = m.keeper.OnRecvPacket(ctx, packet, data)
+		res, forwarded, err = m.keeper.Receive(ctx, packet, data)
 	}
 	if err != nil {
 		ctx.EventManager().EmitEvent(sdk.NewEvent("did_packet_received", sdk.NewAttribute("kind", kind),
@@ -126,7 +126,12 @@ func (m IBCModule) OnRecvPacket(ctx sdk.Context, packet channeltypes.Packet, _ s
 		return errorAck(err)
 	}
 	ctx.EventManager().EmitEvent(sdk.NewEvent("did_packet_received", sdk.NewAttribute("kind", kind),
-		sdk.NewAttribute("ref", res.Ref), sdk.NewAttribute("success", "true")))
+		sdk.NewAttribute("ref", res.Ref), sdk.NewAttribute("success", "true"), sdk.NewAttribute("forwarded", fmt.Sprint(forwarded))))
+	if forwarded {
+		// An asynchronous acknowledgement (ibc-go): the state above is written, and the ack follows
+		// when the second hop's acknowledgement or timeout comes back to this hub.
+		return nil
+	}
 	bz, err := proto.Marshal(&res)
 	if err != nil {
 		return errorAck(err)
@@ -136,13 +141,7 @@ func (m IBCModule) OnRecvPacket(ctx sdk.Context, packet channeltypes.Packet, _ s
 
 // errorAck is a deterministic error acknowledgement: the registered code and the error text, which
 // the keeper builds only from the packet and state.
-func errorAck(err error) channeltypes.Acknowledgement {
-	codespace, code, _ := errorsmod.ABCIInfo(err, false)
-	reason := strings.ReplaceAll(err.Error(), "\n", " ")
-	return channeltypes.Acknowledgement{Response: &channeltypes.Acknowledgement_Error{
-		Error: fmt.Sprintf("%s: code %d: %s", codespace, code, reason),
-	}}
-}
+func errorAck(err error) channeltypes.Acknowledgement { return types.ErrorAcknowledgement(err) }
 
 // OnAcknowledgementPacket records the delivery's outcome.
 func (m IBCModule) OnAcknowledgementPacket(ctx sdk.Context, packet channeltypes.Packet, acknowledgement []byte, _ sdk.AccAddress) error {

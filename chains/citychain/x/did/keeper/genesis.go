@@ -78,10 +78,20 @@ func (k Keeper) InitGenesis(ctx sdk.Context, gs types.GenesisState) error {
 			return err
 		}
 	}
+	for _, h := range gs.Hubs {
+		if err := k.kv(ctx).Set(types.HubKey(h), []byte{1}); err != nil {
+			return err
+		}
+	}
+	for _, f := range gs.PendingForwards {
+		if err := k.SetPendingForward(ctx, f); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
-// ExportGenesis exports all of the module's state. It walks the whole store and refuses a key it
+// ExportGenesis exports all of the module's state (with the hub roles and the pending forwards). It walks the whole store and refuses a key it
 // cannot carry (an unknown prefix, a record stored under another record's key, an index entry that
 // its records do not imply): an export that silently dropped state would let a chain restarted from
 // it hand out what it had already given (a DID, a nonce) a second time.
@@ -168,6 +178,17 @@ func (k Keeper) ExportGenesis(ctx sdk.Context) (*types.GenesisState, error) {
 		case "cityclient":
 			reverse[rest] = string(val)
 			continue
+		case "hub":
+			if err := isMarker(key, val); err != nil {
+				return nil, err
+			}
+			gs.Hubs, want = append(gs.Hubs, rest), types.HubKey(rest)
+		case "fwd":
+			var f types.PendingForward
+			if err := k.cdc.Unmarshal(val, &f); err != nil {
+				return nil, fmt.Errorf("export did: decode %s: %w", key, err)
+			}
+			gs.PendingForwards, want = append(gs.PendingForwards, f), types.PendingForwardKey(f.Channel, f.Sequence)
 		default:
 			return nil, fmt.Errorf("export did: unknown key %q: the export would lose it", key)
 		}

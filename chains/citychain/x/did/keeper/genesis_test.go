@@ -15,6 +15,7 @@ import (
 	capabilitytypes "github.com/cosmos/ibc-go/modules/capability/types"
 	clienttypes "github.com/cosmos/ibc-go/v8/modules/core/02-client/types"
 	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
+	"github.com/cosmos/ibc-go/v8/modules/core/exported"
 
 	citychain "github.com/cityrelay/cityrelay/chains/citychain/app"
 	"github.com/cityrelay/cityrelay/chains/citychain/x/did/keeper"
@@ -28,6 +29,9 @@ type sendIBC struct{ seqs map[string]uint64 }
 func (s sendIBC) SendPacket(_ sdk.Context, _ *capabilitytypes.Capability, _, channel string, _ clienttypes.Height, _ uint64, _ []byte) (uint64, error) {
 	s.seqs[channel]++
 	return s.seqs[channel], nil
+}
+func (sendIBC) WriteAcknowledgement(sdk.Context, *capabilitytypes.Capability, exported.PacketI, exported.Acknowledgement) error {
+	return nil
 }
 func (sendIBC) BindPort(sdk.Context, string) *capabilitytypes.Capability {
 	return capabilitytypes.NewCapability(1)
@@ -171,6 +175,20 @@ func populate(t *testing.T, k keeper.Keeper, ctx sdk.Context) (*types.ServiceMes
 	must("ack", k.OnAcknowledgement(ctx, channeltypes.Packet{SourceChannel: "channel-0", Sequence: 1}, channeltypes.NewResultAcknowledgement([]byte{1})))
 	must("error ack", k.OnAcknowledgement(ctx, channeltypes.Packet{SourceChannel: "channel-0", Sequence: 2}, channeltypes.NewErrorAcknowledgement(errors.New("rejected"))))
 	must("timeout", k.OnTimeout(ctx, channeltypes.Packet{SourceChannel: "channel-1", Sequence: 1}))
+
+	// Forwarding (issue 22): wego-1 marked as a hub, an attestation it forwarded from seoul-1 (recorded
+	// with its route), and one this chain forwards to wego-1 whose second hop is still pending.
+	ctx = ctx.WithBlockHeight(17)
+	_, err = ms.RegisterHub(ctx, &types.MsgRegisterHub{Admin: adminAddr(), ChainId: "wego-1"})
+	must("register hub", err)
+	viaWego := att(attestationPacket("seoul-1", 5, 1_900_000_000))
+	viaWego.Route = &types.Route{OriginChainId: "seoul-1", DestinationChainId: "bucheon-1", HubChainId: "wego-1"}
+	_, err = recv(k, ctx, "channel-1", 3, viaWego)
+	must("recv through the hub", err)
+	toWego := att(attestationPacket("seoul-1", 6, 1_900_000_000))
+	toWego.Route = &types.Route{OriginChainId: "seoul-1", DestinationChainId: "wego-1"}
+	_, err = recv(k, ctx, "channel-0", 5, toWego)
+	must("forward as a hub", err)
 	return msg, issuer
 }
 
@@ -187,7 +205,7 @@ func TestGenesisRoundTripKeepsEveryKey(t *testing.T) {
 		p, _, _ := bytes.Cut([]byte(sk), []byte("/"))
 		prefixes[string(p)]++
 	}
-	for _, p := range []string{"params", "dids", "att", "keyatt", "fatt", "dlv", "inbox", "nonce", "trust", "city", "cityclient"} {
+	for _, p := range []string{"params", "dids", "att", "keyatt", "fatt", "dlv", "inbox", "nonce", "trust", "city", "cityclient", "hub", "fwd"} {
 		if prefixes[p] == 0 {
 			t.Fatalf("the populated store has no %s key: the test would not cover it (%v)", p, prefixes)
 		}
@@ -287,6 +305,10 @@ func TestGenesisValidateRefusesBrokenState(t *testing.T) {
 		}},
 		{"foreign attestation id with a slash", func(gs *types.GenesisState) { gs.ForeignAttestations[0].Attestation.Id = "a/b" }},
 		{"nonce repeated", func(gs *types.GenesisState) { gs.UsedNonces = append(gs.UsedNonces, gs.UsedNonces[0]) }},
+		{"hub that is not a registered city", func(gs *types.GenesisState) { gs.Hubs = append(gs.Hubs, "jeju-1") }},
+		{"hub repeated", func(gs *types.GenesisState) { gs.Hubs = append(gs.Hubs, gs.Hubs[0]) }},
+		{"pending forward repeated", func(gs *types.GenesisState) { gs.PendingForwards = append(gs.PendingForwards, gs.PendingForwards[0]) }},
+		{"pending forward without its first hop's packet", func(gs *types.GenesisState) { gs.PendingForwards[0].InData = nil }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var gs types.GenesisState

@@ -132,3 +132,11 @@ func (q queryServer) City(ctx context.Context, req *types.QueryCityRequest) (*ty
 	}
 	return &types.QueryCityResponse{City: types.City{ChainId: chainID, ClientId: clientID}}, nil
 }
+
+func (q queryServer) Hubs(ctx context.Context, _ *types.QueryHubsRequest) (*types.QueryHubsResponse, error) {
+	hubs, err := q.Keeper.Hubs(ctx)
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &types.QueryHubsResponse{Hubs: hubs}, nil
+}

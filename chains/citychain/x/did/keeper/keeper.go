@@ -14,6 +14,7 @@ import (
 	"github.com/cosmos/gogoproto/proto"
 	capabilitytypes "github.com/cosmos/ibc-go/modules/capability/types"
 	clienttypes "github.com/cosmos/ibc-go/v8/modules/core/02-client/types"
+	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
 	"github.com/cosmos/ibc-go/v8/modules/core/exported"
 
 	"github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
@@ -23,6 +24,8 @@ import (
 type ICS4Wrapper interface {
 	SendPacket(ctx sdk.Context, chanCap *capabilitytypes.Capability, sourcePort, sourceChannel string,
 		timeoutHeight clienttypes.Height, timeoutTimestamp uint64, data []byte) (uint64, error)
+	// WriteAcknowledgement writes the asynchronous acknowledgement of a packet a hub forwarded.
+	WriteAcknowledgement(ctx sdk.Context, chanCap *capabilitytypes.Capability, packet exported.PacketI, ack exported.Acknowledgement) error
 }
 
 // ChannelKeeper reads channels, their connections and the client behind them.
@@ -30,6 +33,8 @@ type ChannelKeeper interface {
 	GetChannelClientState(ctx sdk.Context, portID, channelID string) (string, exported.ClientState, error)
 	GetChannelConnection(ctx sdk.Context, portID, channelID string) (string, exported.ConnectionI, error)
 	GetConnection(ctx sdk.Context, connectionID string) (exported.ConnectionI, error)
+	// GetAllChannelsWithPortPrefix lists channels (a hub finds the did channel of a destination).
+	GetAllChannelsWithPortPrefix(ctx sdk.Context, portPrefix string) []channeltypes.IdentifiedChannel
 }
 
 // ClientKeeper reads IBC clients (the city registry checks a client before registering it).

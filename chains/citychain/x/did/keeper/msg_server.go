@@ -304,3 +304,32 @@ func (m msgServer) RemoveCity(goCtx context.Context, msg *types.MsgRemoveCity) (
 		sdk.NewAttribute("client_id", clientID)))
 	return &types.MsgRemoveCityResponse{}, nil
 }
+
+func (m msgServer) RegisterHub(goCtx context.Context, msg *types.MsgRegisterHub) (*types.MsgRegisterHubResponse, error) {
+	ctx := sdk.UnwrapSDKContext(goCtx)
+	if err := m.registryAdmin(ctx, msg.Admin); err != nil {
+		return nil, err
+	}
+	if err := m.setHub(ctx, msg.ChainId, true); err != nil {
+		return nil, err
+	}
+	ctx.EventManager().EmitEvent(sdk.NewEvent("did_hub_registered", sdk.NewAttribute("chain_id", msg.ChainId)))
+	return &types.MsgRegisterHubResponse{}, nil
+}
+
+func (m msgServer) RemoveHub(goCtx context.Context, msg *types.MsgRemoveHub) (*types.MsgRemoveHubResponse, error) {
+	ctx := sdk.UnwrapSDKContext(goCtx)
+	if err := m.registryAdmin(ctx, msg.Admin); err != nil {
+		return nil, err
+	}
+	if ok, err := m.IsHub(ctx, msg.ChainId); err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, errorsmod.Wrapf(types.ErrNotHub, "%s is not a hub in the registry", msg.ChainId)
+	}
+	if err := m.setHub(ctx, msg.ChainId, false); err != nil {
+		return nil, err
+	}
+	ctx.EventManager().EmitEvent(sdk.NewEvent("did_hub_removed", sdk.NewAttribute("chain_id", msg.ChainId)))
+	return &types.MsgRemoveHubResponse{}, nil
+}

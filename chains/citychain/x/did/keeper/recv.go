@@ -13,16 +13,45 @@ import (
 // the client's chain id claims: anyone can make a client of a chain that calls itself seoul-1. A
 // packet whose channel's client is not (or no longer) registered, or whose claimed origin is another
 // city, is refused. It returns the origin.
-func (k Keeper) checkOrigin(ctx sdk.Context, packet channeltypes.Packet, claimed string) (string, error) {
+//
+// A packet forwarded by a hub (its route names a hub) speaks for the route's origin, on the word of
+// the hub: the channel's registered city must be the route's hub and be marked a hub in this chain's
+// registry, the route must end here (a packet that went through a hub is never forwarded again), and
+// the origin may not be this chain. The origin need not be in this chain's registry: the hub's
+// registry is the association's list of members, and the hub ran every receiver check against its
+// registered client of the origin before forwarding (that is what makes one path per member enough).
+func (k Keeper) checkOrigin(ctx sdk.Context, packet channeltypes.Packet, claimed string, route *types.Route) (string, error) {
 	city, clientID, err := k.channelCity(ctx, packet.DestinationChannel)
 	if err != nil {
 		return "", errorsmod.Wrapf(err, "channel %s", packet.DestinationChannel)
 	}
-	if claimed != city {
-		return "", errorsmod.Wrapf(types.ErrOriginMismatch, "packet claims origin %s, channel %s runs over client %s, registered for %s",
-			claimed, packet.DestinationChannel, clientID, city)
+	if route != nil && route.OriginChainId != claimed {
+		return "", errorsmod.Wrapf(types.ErrRoute, "route origin %s, the packet claims %s", route.OriginChainId, claimed)
 	}
-	return city, nil
+	if route == nil || route.HubChainId == "" {
+		if claimed != city {
+			return "", errorsmod.Wrapf(types.ErrOriginMismatch, "packet claims origin %s, channel %s runs over client %s, registered for %s",
+				claimed, packet.DestinationChannel, clientID, city)
+		}
+		return city, nil
+	}
+	if route.HubChainId != city {
+		return "", errorsmod.Wrapf(types.ErrNotHub, "route names hub %s, channel %s runs over client %s, registered for %s",
+			route.HubChainId, packet.DestinationChannel, clientID, city)
+	}
+	if ok, err := k.IsHub(ctx, city); err != nil {
+		return "", err
+	} else if !ok {
+		return "", errorsmod.Wrapf(types.ErrNotHub, "%s (channel %s) is not a hub in the registry of %s: a forwarded packet is accepted only from a hub (citychaind tx did register-hub %s)",
+			city, packet.DestinationChannel, ctx.ChainID(), city)
+	}
+	if route.DestinationChainId != ctx.ChainID() {
+		return "", errorsmod.Wrapf(types.ErrRoute, "forwarded by hub %s for %s: a packet that went through a hub is not forwarded again", city, route.DestinationChainId)
+	}
+	if claimed == ctx.ChainID() {
+		return "", errorsmod.Wrapf(types.ErrOriginMismatch, "hub %s forwards a packet of %s, this chain", city, claimed)
+	}
+	return claimed, nil
 }
 
 // didOfOrigin checks that a DID that signs for the origin city is a DID of that city: Seoul's chain
@@ -51,18 +80,43 @@ func checkSignedAt(what string, key types.IssuerKey, h, sourceHeight int64, sign
 }
 
 // OnRecvPacket applies a did packet after every receiver check, in the order DESIGN.md gives. On
-// error nothing has been written.
+// error nothing has been written. It is Receive for a packet that is not forwarded from here.
 func (k Keeper) OnRecvPacket(ctx sdk.Context, packet channeltypes.Packet, data types.DIDPacketData) (types.AckResult, error) {
+	res, _, err := k.Receive(ctx, packet, data)
+	return res, err
+}
+
+// Receive applies a did packet after every receiver check. A packet with a route and no hub asks this
+// chain to forward it to the route's destination: it passes every check here (and is recorded like any
+// received packet, a record already here being no error), then goes on over the destination's did
+// channel; forwarded is then true, and the acknowledgement is written when the second hop resolves
+// (OnAcknowledgement, OnTimeout).
+func (k Keeper) Receive(ctx sdk.Context, packet channeltypes.Packet, data types.DIDPacketData) (res types.AckResult, forwarded bool, err error) {
+	route := data.Route
+	fwd := false
+	if route != nil && route.HubChainId == "" {
+		if route.DestinationChainId == ctx.ChainID() {
+			return res, false, errorsmod.Wrapf(types.ErrRoute, "routed to %s, this chain, without a hub: a direct packet carries no route", route.DestinationChainId)
+		}
+		fwd = true
+	}
 	switch p := data.Packet.(type) {
 	case *types.DIDPacketData_Attestation:
-		return k.recvAttestation(ctx, packet, p.Attestation)
+		res, err = k.recvAttestation(ctx, packet, p.Attestation, route, fwd)
 	case *types.DIDPacketData_Revocation:
-		return k.recvRevocation(ctx, packet, p.Revocation)
+		res, err = k.recvRevocation(ctx, packet, p.Revocation, route, fwd)
 	case *types.DIDPacketData_ServiceMessage:
-		return k.recvServiceMessage(ctx, packet, p.ServiceMessage)
+		res, err = k.recvServiceMessage(ctx, packet, p.ServiceMessage, route, fwd)
 	default:
-		return types.AckResult{}, errorsmod.Wrap(types.ErrInvalidPacket, "no packet in the oneof")
+		return types.AckResult{}, false, errorsmod.Wrap(types.ErrInvalidPacket, "no packet in the oneof")
 	}
+	if err != nil || !fwd {
+		return res, false, err
+	}
+	if err := k.forward(ctx, packet, data); err != nil {
+		return types.AckResult{}, false, err
+	}
+	return res, true, nil
 }
 
 // checkPacketStatus checks the status an attestation travels with: ACTIVE with no status change, or
@@ -112,9 +166,9 @@ func mergeStatus(a *types.Attestation, ts types.Attestation) {
 	}
 }
 
-func (k Keeper) recvAttestation(ctx sdk.Context, packet channeltypes.Packet, p *types.AttestationPacket) (types.AckResult, error) {
+func (k Keeper) recvAttestation(ctx sdk.Context, packet channeltypes.Packet, p *types.AttestationPacket, route *types.Route, fwd bool) (types.AckResult, error) {
 	a := p.Attestation
-	origin, err := k.checkOrigin(ctx, packet, a.OriginChainId)
+	origin, err := k.checkOrigin(ctx, packet, a.OriginChainId, route)
 	if err != nil {
 		return types.AckResult{}, err
 	}
@@ -138,6 +192,11 @@ func (k Keeper) recvAttestation(ctx sdk.Context, packet channeltypes.Packet, p *
 	if err != nil {
 		return types.AckResult{}, err
 	}
+	if found && !existing.Tombstone && fwd {
+		// A hub forwarding what it already holds (the same attestation to another member): checked
+		// again above, recorded once.
+		return types.AckResult{Kind: types.KindAttestation, Ref: a.Id, Height: ctx.BlockHeight()}, nil
+	}
 	if found {
 		if !existing.Tombstone {
 			return types.AckResult{}, errorsmod.Wrapf(types.ErrAttestationExists, "%s/%s (received on %s)", a.OriginChainId, a.Id, existing.SourceChannel)
@@ -148,15 +207,15 @@ func (k Keeper) recvAttestation(ctx sdk.Context, packet channeltypes.Packet, p *
 		}
 		mergeStatus(&a, existing.Attestation)
 	}
-	f := types.ForeignAttestation{Attestation: a, SourceChannel: packet.DestinationChannel, SourceSequence: packet.Sequence, ReceivedHeight: ctx.BlockHeight()}
+	f := types.ForeignAttestation{Attestation: a, SourceChannel: packet.DestinationChannel, SourceSequence: packet.Sequence, ReceivedHeight: ctx.BlockHeight(), Route: route}
 	if err := k.SetForeignAttestation(ctx, f); err != nil {
 		return types.AckResult{}, err
 	}
 	return types.AckResult{Kind: types.KindAttestation, Ref: a.Id, Height: ctx.BlockHeight()}, nil
 }
 
-func (k Keeper) recvRevocation(ctx sdk.Context, packet channeltypes.Packet, p *types.RevocationPacket) (types.AckResult, error) {
-	origin, err := k.checkOrigin(ctx, packet, p.OriginChainId)
+func (k Keeper) recvRevocation(ctx sdk.Context, packet channeltypes.Packet, p *types.RevocationPacket, route *types.Route, fwd bool) (types.AckResult, error) {
+	origin, err := k.checkOrigin(ctx, packet, p.OriginChainId, route)
 	if err != nil {
 		return types.AckResult{}, err
 	}
@@ -184,6 +243,10 @@ func (k Keeper) recvRevocation(ctx sdk.Context, packet channeltypes.Packet, p *t
 		if a.IssuerDid != p.IssuerDid {
 			return types.AckResult{}, errorsmod.Wrapf(types.ErrUnauthorized, "%s was issued by %s, not %s", a.Id, a.IssuerDid, p.IssuerDid)
 		}
+		if fwd && a.Status == p.NewStatus && a.StatusSeq == p.IssuerSeq && a.StatusByController == p.ByController {
+			// A hub forwarding a status change it already holds: checked again above, recorded once.
+			return types.AckResult{Kind: types.KindRevocation, Ref: p.AttestationId, Height: ctx.BlockHeight()}, nil
+		}
 		if a.Status == types.ATTESTATION_STATUS_REVOKED {
 			return types.AckResult{}, errorsmod.Wrapf(types.ErrInvalidStatus, "%s is revoked (issuer_seq %d): revoked is final", a.Id, a.StatusSeq)
 		}
@@ -202,7 +265,7 @@ func (k Keeper) recvRevocation(ctx sdk.Context, packet channeltypes.Packet, p *t
 	f.Attestation.StatusMethod, f.Attestation.StatusSignature = p.IssuerMethod, p.Signature
 	f.Attestation.StatusByController = p.ByController
 	if f.Tombstone {
-		f.SourceChannel, f.SourceSequence, f.ReceivedHeight = packet.DestinationChannel, packet.Sequence, ctx.BlockHeight()
+		f.SourceChannel, f.SourceSequence, f.ReceivedHeight, f.Route = packet.DestinationChannel, packet.Sequence, ctx.BlockHeight(), route
 	}
 	if err := k.SetForeignAttestation(ctx, f); err != nil {
 		return types.AckResult{}, err
@@ -210,9 +273,9 @@ func (k Keeper) recvRevocation(ctx sdk.Context, packet channeltypes.Packet, p *t
 	return types.AckResult{Kind: types.KindRevocation, Ref: p.AttestationId, Height: ctx.BlockHeight()}, nil
 }
 
-func (k Keeper) recvServiceMessage(ctx sdk.Context, packet channeltypes.Packet, p *types.ServiceMessagePacket) (types.AckResult, error) {
+func (k Keeper) recvServiceMessage(ctx sdk.Context, packet channeltypes.Packet, p *types.ServiceMessagePacket, route *types.Route, fwd bool) (types.AckResult, error) {
 	m := p.Message
-	origin, err := k.checkOrigin(ctx, packet, m.OriginChainId)
+	origin, err := k.checkOrigin(ctx, packet, m.OriginChainId, route)
 	if err != nil {
 		return types.AckResult{}, err
 	}
@@ -225,6 +288,16 @@ func (k Keeper) recvServiceMessage(ctx sdk.Context, packet channeltypes.Packet, 
 	}
 	if id := types.MessageID(signBytes); id != m.MsgId {
 		return types.AckResult{}, errorsmod.Wrapf(types.ErrInvalidPacket, "msg id %s does not match its signing bytes (%s)", m.MsgId, id)
+	}
+	if fwd {
+		// A hub: the message is for the route's destination, whose nonces and inbox are its own.
+		if m.DestinationChainId != route.DestinationChainId {
+			return types.AckResult{}, errorsmod.Wrapf(types.ErrWrongDestination, "message for %s, routed to %s", m.DestinationChainId, route.DestinationChainId)
+		}
+		if m.Expiry <= ctx.BlockTime().Unix() {
+			return types.AckResult{}, errorsmod.Wrapf(types.ErrExpired, "expired at %d, block time %d", m.Expiry, ctx.BlockTime().Unix())
+		}
+		return types.AckResult{Kind: types.KindService, Ref: m.MsgId, Height: ctx.BlockHeight()}, nil
 	}
 	if m.DestinationChainId != ctx.ChainID() {
 		return types.AckResult{}, errorsmod.Wrapf(types.ErrWrongDestination, "for %s, this is %s", m.DestinationChainId, ctx.ChainID())
@@ -256,7 +329,7 @@ func (k Keeper) OnAcknowledgement(ctx sdk.Context, packet channeltypes.Packet, a
 	}
 	if !found {
 		k.Logger(ctx).Error("acknowledgement for an unknown delivery", "channel", packet.SourceChannel, "sequence", packet.Sequence)
-		return nil
+		return k.resolveForward(ctx, packet, &ack)
 	}
 	if ack.Success() {
 		d.State = types.DELIVERY_STATE_DELIVERED
@@ -264,7 +337,10 @@ func (k Keeper) OnAcknowledgement(ctx sdk.Context, packet channeltypes.Packet, a
 		d.State, d.Error = types.DELIVERY_STATE_REJECTED, ack.GetError()
 	}
 	d.ResolvedHeight = ctx.BlockHeight()
-	return k.SetDelivery(ctx, d)
+	if err := k.SetDelivery(ctx, d); err != nil {
+		return err
+	}
+	return k.resolveForward(ctx, packet, &ack)
 }
 
 // OnTimeout records that a packet sent here timed out. A timed-out packet can be sent again.
@@ -275,8 +351,11 @@ func (k Keeper) OnTimeout(ctx sdk.Context, packet channeltypes.Packet) error {
 	}
 	if !found {
 		k.Logger(ctx).Error("timeout for an unknown delivery", "channel", packet.SourceChannel, "sequence", packet.Sequence)
-		return nil
+		return k.resolveForward(ctx, packet, nil)
 	}
 	d.State, d.ResolvedHeight = types.DELIVERY_STATE_TIMED_OUT, ctx.BlockHeight()
-	return k.SetDelivery(ctx, d)
+	if err := k.SetDelivery(ctx, d); err != nil {
+		return err
+	}
+	return k.resolveForward(ctx, packet, nil)
 }

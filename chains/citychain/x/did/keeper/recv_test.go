@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"errors"
+	"sort"
 	"testing"
 	"time"
 
@@ -78,7 +79,26 @@ func (f fakeIBC) GetClientStatus(_ sdk.Context, _ exported.ClientState, clientID
 	return exported.Active
 }
 
+// GetAllChannelsWithPortPrefix lists the fake's channels on port did, all open, in id order.
+func (f fakeIBC) GetAllChannelsWithPortPrefix(_ sdk.Context, _ string) []channeltypes.IdentifiedChannel {
+	ids := make([]string, 0, len(f.channels))
+	for id := range f.channels {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	out := make([]channeltypes.IdentifiedChannel, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, channeltypes.IdentifiedChannel{PortId: types.PortID, ChannelId: id, State: channeltypes.OPEN,
+			Ordering: channeltypes.UNORDERED, ConnectionHops: []string{f.channels[id]}})
+	}
+	return out
+}
+
 type noIBC struct{}
+
+func (noIBC) WriteAcknowledgement(sdk.Context, *capabilitytypes.Capability, exported.PacketI, exported.Acknowledgement) error {
+	return errors.New("not used")
+}
 
 func (noIBC) SendPacket(sdk.Context, *capabilitytypes.Capability, string, string, clienttypes.Height, uint64, []byte) (uint64, error) {
 	return 0, errors.New("not used")

@@ -6,6 +6,7 @@ import (
 	errorsmod "cosmossdk.io/errors"
 	storetypes "cosmossdk.io/store/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
 	"github.com/cosmos/ibc-go/v8/modules/core/exported"
 	ibctm "github.com/cosmos/ibc-go/v8/modules/light-clients/07-tendermint"
 
@@ -66,7 +67,67 @@ func (k Keeper) removeCity(ctx context.Context, chainID string) (string, error) 
 	if err := k.kv(ctx).Delete(types.CityKey(chainID)); err != nil {
 		return "", err
 	}
+	// A hub is a city first: a removed city loses its hub role with it.
+	if err := k.kv(ctx).Delete(types.HubKey(chainID)); err != nil {
+		return "", err
+	}
 	return clientID, k.kv(ctx).Delete(types.CityClientKey(clientID))
+}
+
+// IsHub reports whether the registry marks chainID as a hub.
+func (k Keeper) IsHub(ctx context.Context, chainID string) (bool, error) {
+	return k.has(ctx, types.HubKey(chainID))
+}
+
+// setHub gives a registered city the hub role (on) or takes it away.
+func (k Keeper) setHub(ctx context.Context, chainID string, on bool) error {
+	if !on {
+		return k.kv(ctx).Delete(types.HubKey(chainID))
+	}
+	if _, ok, err := k.CityClient(ctx, chainID); err != nil {
+		return err
+	} else if !ok {
+		return errorsmod.Wrapf(types.ErrCityNotRegistered, "%s is not in the city registry: register its client first (citychaind tx did register-city)", chainID)
+	}
+	return k.kv(ctx).Set(types.HubKey(chainID), []byte{1})
+}
+
+// Hubs lists the cities marked as hubs, ordered by chain id.
+func (k Keeper) Hubs(ctx context.Context) ([]string, error) {
+	prefix := types.HubPrefix
+	it, err := k.kv(ctx).Iterator(prefix, storetypes.PrefixEndBytes(prefix))
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	var out []string
+	for ; it.Valid(); it.Next() {
+		out = append(out, string(it.Key()[len(prefix):]))
+	}
+	return out, nil
+}
+
+// CityChannel returns an open did channel of this chain over the registered client of city (the
+// first in the channel store's order). A hub forwards on it; an origin sends to its hub on it.
+func (k Keeper) CityChannel(ctx sdk.Context, city string) (string, error) {
+	clientID, ok, err := k.CityClient(ctx, city)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "", errorsmod.Wrapf(types.ErrCityNotRegistered, "%s is not in the city registry", city)
+	}
+	for _, ch := range k.channels.GetAllChannelsWithPortPrefix(ctx, types.PortID) {
+		if ch.PortId != types.PortID || ch.State != channeltypes.OPEN || len(ch.ConnectionHops) != 1 {
+			continue
+		}
+		conn, err := k.channels.GetConnection(ctx, ch.ConnectionHops[0])
+		if err != nil || conn.GetClientID() != clientID {
+			continue
+		}
+		return ch.ChannelId, nil
+	}
+	return "", errorsmod.Wrapf(types.ErrInvalidChannel, "no open did channel over %s's registered client %s", city, clientID)
 }
 
 // Cities lists the registry, ordered by chain id.

@@ -12,8 +12,9 @@ import (
 	"github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
 )
 
-// sendPacket sends data over the did channel and records its delivery as pending.
-func (k Keeper) sendPacket(ctx sdk.Context, channel string, timeoutHeight, timeoutTimestamp uint64, data types.DIDPacketData, ref string) (uint64, error) {
+// sendPacket sends data over the did channel and records its delivery as pending (with route, the way
+// through a hub, if it goes through one).
+func (k Keeper) sendPacket(ctx sdk.Context, channel string, timeoutHeight, timeoutTimestamp uint64, data types.DIDPacketData, ref string, route *types.Route) (uint64, error) {
 	capability, ok := k.scoped.GetCapability(ctx, host.ChannelCapabilityPath(types.PortID, channel))
 	if !ok {
 		return 0, errorsmod.Wrapf(types.ErrInvalidChannel, "no capability for %s/%s: is the channel open?", types.PortID, channel)
@@ -35,13 +36,40 @@ func (k Keeper) sendPacket(ctx sdk.Context, channel string, timeoutHeight, timeo
 		// registered code (the tx's codespace/code) would be lost.
 		return 0, errorsmod.Wrapf(err, "send %s on %s", data.Kind(), channel)
 	}
-	d := types.Delivery{Channel: channel, Sequence: seq, Kind: data.Kind(), Ref: ref, State: types.DELIVERY_STATE_PENDING, SentHeight: ctx.BlockHeight()}
+	d := types.Delivery{Channel: channel, Sequence: seq, Kind: data.Kind(), Ref: ref, State: types.DELIVERY_STATE_PENDING, SentHeight: ctx.BlockHeight(), Route: route}
 	if err := k.SetDelivery(ctx, d); err != nil {
 		return 0, err
 	}
 	ctx.EventManager().EmitEvent(sdk.NewEvent("did_packet_sent", sdk.NewAttribute("channel", channel),
 		sdk.NewAttribute("sequence", fmt.Sprint(seq)), sdk.NewAttribute("kind", d.Kind), sdk.NewAttribute("ref", ref)))
 	return seq, nil
+}
+
+// sendRoute resolves where a send message goes: its channel, or through the hub via to destination (on
+// channel, which must then run to the hub, or when empty on the did channel of the hub's registered
+// client). It returns the channel, the route the packet carries (nil for a direct packet) and the route
+// its delivery record keeps (with the hub).
+func (k Keeper) sendRoute(ctx sdk.Context, channel, destination, via string) (string, *types.Route, *types.Route, error) {
+	if destination == "" && via == "" {
+		return channel, nil, nil, nil
+	}
+	self := ctx.ChainID()
+	if destination == self || via == self {
+		return "", nil, nil, errorsmod.Wrapf(types.ErrRoute, "route %s → %s → %s: this chain is the origin", self, via, destination)
+	}
+	if channel == "" {
+		ch, err := k.CityChannel(ctx, via)
+		if err != nil {
+			return "", nil, nil, errorsmod.Wrapf(err, "hub %s", via)
+		}
+		channel = ch
+	} else if city, err := k.CheckOpenChannelCity(ctx, channel); err != nil {
+		return "", nil, nil, errorsmod.Wrapf(err, "channel %s", channel)
+	} else if city != via {
+		return "", nil, nil, errorsmod.Wrapf(types.ErrRoute, "channel %s runs to %s, not to the hub %s", channel, city, via)
+	}
+	return channel, &types.Route{OriginChainId: self, DestinationChainId: destination},
+		&types.Route{OriginChainId: self, DestinationChainId: destination, HubChainId: via}, nil
 }
 
 // issuerKeyNow returns the packet form of a sender's key, refusing a key not valid now (a service
@@ -103,8 +131,12 @@ func (m msgServer) SendAttestation(goCtx context.Context, msg *types.MsgSendAtte
 	if err != nil {
 		return nil, err
 	}
-	data := types.DIDPacketData{Packet: &types.DIDPacketData_Attestation{Attestation: p}}
-	seq, err := m.sendPacket(ctx, msg.SourceChannel, msg.TimeoutHeight, msg.TimeoutTimestamp, data, a.Id)
+	channel, route, via, err := m.sendRoute(ctx, msg.SourceChannel, msg.DestinationChainId, msg.ViaChainId)
+	if err != nil {
+		return nil, err
+	}
+	data := types.DIDPacketData{Packet: &types.DIDPacketData_Attestation{Attestation: p}, Route: route}
+	seq, err := m.sendPacket(ctx, channel, msg.TimeoutHeight, msg.TimeoutTimestamp, data, a.Id, via)
 	if err != nil {
 		return nil, err
 	}
@@ -131,12 +163,16 @@ func (m msgServer) SendRevocation(goCtx context.Context, msg *types.MsgSendRevoc
 			return nil, err
 		}
 	}
-	data := types.DIDPacketData{Packet: &types.DIDPacketData_Revocation{Revocation: &types.RevocationPacket{
+	channel, route, via, err := m.sendRoute(ctx, msg.SourceChannel, msg.DestinationChainId, msg.ViaChainId)
+	if err != nil {
+		return nil, err
+	}
+	data := types.DIDPacketData{Route: route, Packet: &types.DIDPacketData_Revocation{Revocation: &types.RevocationPacket{
 		AttestationId: a.Id, OriginChainId: a.OriginChainId, IssuerDid: a.IssuerDid, IssuerMethod: a.StatusMethod,
 		NewStatus: a.Status, IssuerSeq: a.StatusSeq, Signature: a.StatusSignature, IssuerKey: key, SourceHeight: ctx.BlockHeight(),
 		StatusHeight: a.StatusHeight, ByController: a.StatusByController,
 	}}}
-	seq, err := m.sendPacket(ctx, msg.SourceChannel, msg.TimeoutHeight, msg.TimeoutTimestamp, data, a.Id)
+	seq, err := m.sendPacket(ctx, channel, msg.TimeoutHeight, msg.TimeoutTimestamp, data, a.Id, via)
 	if err != nil {
 		return nil, err
 	}
@@ -166,10 +202,18 @@ func (m msgServer) SendServiceMessage(goCtx context.Context, msg *types.MsgSendS
 	} else if sm.MsgId != id {
 		return nil, errorsmod.Wrapf(types.ErrInvalidRequest, "msg id %s does not match its signing bytes (%s)", sm.MsgId, id)
 	}
-	data := types.DIDPacketData{Packet: &types.DIDPacketData_ServiceMessage{ServiceMessage: &types.ServiceMessagePacket{
+	dest := ""
+	if msg.ViaChainId != "" {
+		dest = sm.DestinationChainId
+	}
+	channel, route, via, err := m.sendRoute(ctx, msg.SourceChannel, dest, msg.ViaChainId)
+	if err != nil {
+		return nil, err
+	}
+	data := types.DIDPacketData{Route: route, Packet: &types.DIDPacketData_ServiceMessage{ServiceMessage: &types.ServiceMessagePacket{
 		Message: sm, SenderKey: key, SourceHeight: ctx.BlockHeight(),
 	}}}
-	seq, err := m.sendPacket(ctx, msg.SourceChannel, msg.TimeoutHeight, msg.TimeoutTimestamp, data, id)
+	seq, err := m.sendPacket(ctx, channel, msg.TimeoutHeight, msg.TimeoutTimestamp, data, id, via)
 	if err != nil {
 		return nil, err
 	}

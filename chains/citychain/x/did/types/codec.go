@@ -14,7 +14,7 @@ func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
 		&MsgIssueAttestation{}, &MsgSetAttestationStatus{}, &MsgSetTrustedIssuer{},
 		&MsgSendAttestation{}, &MsgSendRevocation{}, &MsgSendServiceMessage{},
 		&MsgRegisterCity{}, &MsgRemoveCity{}, &MsgSubmitEvmAttestation{},
-		&MsgControllerRevokeAttestation{}, &MsgRevokeLeakedKey{},
+		&MsgControllerRevokeAttestation{}, &MsgRevokeLeakedKey{}, &MsgRegisterHub{}, &MsgRemoveHub{},
 	)
 	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)
 }

@@ -36,4 +36,13 @@ var (
 	// ErrSequenceExhausted: the DID's issuer sequence is at its maximum; only its controller can still
 	// revoke (MsgControllerRevokeAttestation, MsgRevokeLeakedKey).
 	ErrSequenceExhausted = errorsmod.Register(ModuleName, 29, "issuer sequence exhausted")
+	// ErrNotHub: a forwarded packet (its route names a hub) on a channel whose city this chain's
+	// registry does not mark as a hub, or whose route names another hub than the channel's city.
+	ErrNotHub = errorsmod.Register(ModuleName, 30, "forwarded packet from a chain that is not a hub here")
+	// ErrRoute: a route this chain cannot serve (a loop, no channel to the destination, a destination
+	// that is not a registered member).
+	ErrRoute = errorsmod.Register(ModuleName, 31, "invalid route")
+	// ErrForwardFailed: the second hop of a forwarded packet was rejected or timed out; the hub writes
+	// it in the first hop's error acknowledgement ("rejected at <destination> via <hub>: ...").
+	ErrForwardFailed = errorsmod.Register(ModuleName, 32, "forwarded packet not delivered")
 )

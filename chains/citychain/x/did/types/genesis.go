@@ -128,6 +128,52 @@ func (gs GenesisState) Validate() error {
 			return fmt.Errorf("did genesis: inbox message %s: nonce %d of %s from %s is not in used_nonces", m.MsgId, m.Nonce, m.SenderDid, m.OriginChainId)
 		}
 	}
+	hubs := map[string]bool{}
+	for _, h := range gs.Hubs {
+		if !cities[h] {
+			return fmt.Errorf("did genesis: hub %s is not a registered city: a hub is a city first", h)
+		}
+		if hubs[h] {
+			return fmt.Errorf("did genesis: hub %s repeated", h)
+		}
+		hubs[h] = true
+	}
+	forwards := map[string]bool{}
+	for _, f := range gs.PendingForwards {
+		if err := f.Validate(); err != nil {
+			return fmt.Errorf("did genesis: pending forward: %w", err)
+		}
+		k := string(PendingForwardKey(f.Channel, f.Sequence))
+		if forwards[k] {
+			return fmt.Errorf("did genesis: pending forward %s/%d repeated", f.Channel, f.Sequence)
+		}
+		forwards[k] = true
+	}
+	return nil
+}
+
+// Validate checks a pending forward without state.
+func (f PendingForward) Validate() error {
+	for _, ch := range []string{f.Channel, f.InSourceChannel, f.InDestinationChannel} {
+		if err := host.ChannelIdentifierValidator(ch); err != nil {
+			return fmt.Errorf("channel %q: %w", ch, err)
+		}
+	}
+	if f.Sequence == 0 || f.InSequence == 0 {
+		return fmt.Errorf("%s/%d: sequence 0", f.Channel, f.Sequence)
+	}
+	if f.InDestinationPort != PortID {
+		return fmt.Errorf("%s/%d: received on port %q, want %q", f.Channel, f.Sequence, f.InDestinationPort, PortID)
+	}
+	if err := ValidateChainID(f.OriginChainId); err != nil {
+		return fmt.Errorf("%s/%d: origin: %w", f.Channel, f.Sequence, err)
+	}
+	if err := ValidateChainID(f.DestinationChainId); err != nil {
+		return fmt.Errorf("%s/%d: destination: %w", f.Channel, f.Sequence, err)
+	}
+	if len(f.InData) == 0 {
+		return fmt.Errorf("%s/%d: no packet data", f.Channel, f.Sequence)
+	}
 	return nil
 }
 

@@ -31,6 +31,8 @@ const (
 //	trust/<credential-type>/<issuer-did>        trusted-issuer registry entry (value: 1)
 //	city/<chain-id>                             city registry: the client id trusted for the city (raw)
 //	cityclient/<client-id>                      city registry, reverse: the city chain id (raw)
+//	hub/<chain-id>                              hub role of a registered city (value: 1)
+//	fwd/<channel-id>/<sequence, 20 digits>      PendingForward: a packet forwarded as a hub, by its second hop
 //	params                                      Params
 //
 // Components never contain '/': chain ids, DIDs, ids and credential types are validated to exclude it.
@@ -101,4 +103,15 @@ func TrustedIssuerPrefix(credType string) []byte {
 		return []byte("trust/")
 	}
 	return []byte("trust/" + credType + "/")
+}
+
+// HubPrefix is the prefix of the hub roles (hub/<chain-id>).
+var HubPrefix = []byte("hub/")
+
+// HubKey marks the registered city chainID as a hub.
+func HubKey(chainID string) []byte { return []byte("hub/" + chainID) }
+
+// PendingForwardKey is the store key of a forwarded packet, by its second hop (channel, sequence) on the hub.
+func PendingForwardKey(channel string, sequence uint64) []byte {
+	return []byte(fmt.Sprintf("fwd/%s/%020d", channel, sequence))
 }

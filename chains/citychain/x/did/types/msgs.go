@@ -20,6 +20,8 @@ var (
 	_ sdk.Msg = (*MsgSendServiceMessage)(nil)
 	_ sdk.Msg = (*MsgRegisterCity)(nil)
 	_ sdk.Msg = (*MsgRemoveCity)(nil)
+	_ sdk.Msg = (*MsgRegisterHub)(nil)
+	_ sdk.Msg = (*MsgRemoveHub)(nil)
 	_ sdk.Msg = (*MsgControllerRevokeAttestation)(nil)
 	_ sdk.Msg = (*MsgRevokeLeakedKey)(nil)
 )
@@ -230,7 +232,7 @@ func (m *MsgSendAttestation) ValidateBasic() error {
 	if err := validateAddress("sender", m.Sender); err != nil {
 		return err
 	}
-	if err := validateChannel(m.SourceChannel); err != nil {
+	if err := validateSendRoute(m.SourceChannel, m.DestinationChainId, m.ViaChainId); err != nil {
 		return err
 	}
 	return validateSimple("attestation id", m.AttestationId, MaxMsgIDLength)
@@ -241,7 +243,7 @@ func (m *MsgSendRevocation) ValidateBasic() error {
 	if err := validateAddress("sender", m.Sender); err != nil {
 		return err
 	}
-	if err := validateChannel(m.SourceChannel); err != nil {
+	if err := validateSendRoute(m.SourceChannel, m.DestinationChainId, m.ViaChainId); err != nil {
 		return err
 	}
 	return validateSimple("attestation id", m.AttestationId, MaxMsgIDLength)
@@ -252,7 +254,11 @@ func (m *MsgSendServiceMessage) ValidateBasic() error {
 	if err := validateAddress("sender", m.Sender); err != nil {
 		return err
 	}
-	if err := validateChannel(m.SourceChannel); err != nil {
+	dest := ""
+	if m.ViaChainId != "" {
+		dest = m.Message.DestinationChainId
+	}
+	if err := validateSendRoute(m.SourceChannel, dest, m.ViaChainId); err != nil {
 		return err
 	}
 	return m.Message.Validate()
@@ -308,6 +314,49 @@ func (m *MsgRevokeLeakedKey) ValidateBasic() error {
 	}
 	if m.Limit > MaxLeakRevocationsPerTx {
 		return errorsmod.Wrapf(ErrTooLarge, "limit %d, at most %d attestations per tx", m.Limit, MaxLeakRevocationsPerTx)
+	}
+	return nil
+}
+
+// validateSendRoute checks the channel and route of a send message: a channel, or (through a hub) a
+// destination and a hub with an optional channel (empty: the did channel of the hub's registered client).
+func validateSendRoute(channel, destination, via string) error {
+	if destination == "" && via == "" {
+		return validateChannel(channel)
+	}
+	if err := ValidateChainID(destination); err != nil {
+		return errorsmod.Wrapf(ErrRoute, "destination %q: %s", destination, err)
+	}
+	if err := ValidateChainID(via); err != nil {
+		return errorsmod.Wrapf(ErrRoute, "hub %q: %s (a destination is reached through a hub: --via)", via, err)
+	}
+	if destination == via {
+		return errorsmod.Wrapf(ErrRoute, "destination %s is the hub itself: send to it directly", destination)
+	}
+	if channel != "" {
+		return validateChannel(channel)
+	}
+	return nil
+}
+
+// ValidateBasic checks the message without state.
+func (m *MsgRegisterHub) ValidateBasic() error {
+	if err := validateAddress("admin", m.Admin); err != nil {
+		return err
+	}
+	if err := ValidateChainID(m.ChainId); err != nil {
+		return errorsmod.Wrapf(ErrInvalidRequest, "hub chain id %q: %s", m.ChainId, err)
+	}
+	return nil
+}
+
+// ValidateBasic checks the message without state.
+func (m *MsgRemoveHub) ValidateBasic() error {
+	if err := validateAddress("admin", m.Admin); err != nil {
+		return err
+	}
+	if err := ValidateChainID(m.ChainId); err != nil {
+		return errorsmod.Wrapf(ErrInvalidRequest, "hub chain id %q: %s", m.ChainId, err)
 	}
 	return nil
 }

@@ -52,8 +52,82 @@ func (d DIDPacketData) Kind() string {
 	return "unknown"
 }
 
+// Origin is the origin chain id the packet's content names ("" without content).
+func (d DIDPacketData) Origin() string {
+	switch p := d.Packet.(type) {
+	case *DIDPacketData_Attestation:
+		if p.Attestation != nil {
+			return p.Attestation.Attestation.OriginChainId
+		}
+	case *DIDPacketData_Revocation:
+		if p.Revocation != nil {
+			return p.Revocation.OriginChainId
+		}
+	case *DIDPacketData_ServiceMessage:
+		if p.ServiceMessage != nil {
+			return p.ServiceMessage.Message.OriginChainId
+		}
+	}
+	return ""
+}
+
+// Ref is the attestation id or the service message id the packet carries.
+func (d DIDPacketData) Ref() string {
+	switch p := d.Packet.(type) {
+	case *DIDPacketData_Attestation:
+		if p.Attestation != nil {
+			return p.Attestation.Attestation.Id
+		}
+	case *DIDPacketData_Revocation:
+		if p.Revocation != nil {
+			return p.Revocation.AttestationId
+		}
+	case *DIDPacketData_ServiceMessage:
+		if p.ServiceMessage != nil {
+			return p.ServiceMessage.Message.MsgId
+		}
+	}
+	return ""
+}
+
+// Validate checks a route without state: chain ids, three different chains, and an origin equal to
+// the origin of the content (origin is that).
+func (r *Route) Validate(origin string) error {
+	if err := ValidateChainID(r.OriginChainId); err != nil {
+		return errorsmod.Wrapf(ErrRoute, "origin %q: %s", r.OriginChainId, err)
+	}
+	if err := ValidateChainID(r.DestinationChainId); err != nil {
+		return errorsmod.Wrapf(ErrRoute, "destination %q: %s", r.DestinationChainId, err)
+	}
+	if r.OriginChainId != origin {
+		return errorsmod.Wrapf(ErrRoute, "route origin %s, the packet's content comes from %s", r.OriginChainId, origin)
+	}
+	if r.DestinationChainId == r.OriginChainId {
+		return errorsmod.Wrapf(ErrRoute, "route from %s to itself", r.OriginChainId)
+	}
+	if r.HubChainId != "" {
+		if err := ValidateChainID(r.HubChainId); err != nil {
+			return errorsmod.Wrapf(ErrRoute, "hub %q: %s", r.HubChainId, err)
+		}
+		if r.HubChainId == r.OriginChainId || r.HubChainId == r.DestinationChainId {
+			return errorsmod.Wrapf(ErrRoute, "hub %s is an end of its own route (%s → %s)", r.HubChainId, r.OriginChainId, r.DestinationChainId)
+		}
+	}
+	return nil
+}
+
 // ValidateBasic checks the packet without state.
 func (d DIDPacketData) ValidateBasic() error {
+	if err := d.validateContent(); err != nil {
+		return err
+	}
+	if d.Route != nil {
+		return d.Route.Validate(d.Origin())
+	}
+	return nil
+}
+
+func (d DIDPacketData) validateContent() error {
 	switch p := d.Packet.(type) {
 	case *DIDPacketData_Attestation:
 		if p.Attestation == nil {

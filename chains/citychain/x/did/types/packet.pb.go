@@ -294,6 +294,11 @@ type DIDPacketData struct {
 	//	*DIDPacketData_Revocation
 	//	*DIDPacketData_ServiceMessage
 	Packet isDIDPacketData_Packet `protobuf_oneof:"packet"`
+	// route is set on a packet forwarded through a hub (protocol addition, compatible: a packet without
+	// it behaves exactly as before). On the first hop (origin → hub) it holds origin and destination and
+	// no hub; on the second hop (hub → destination) the hub names itself. A receiver that does not know
+	// the field refuses a forwarded packet (its origin is not the hub behind the channel).
+	Route *Route `protobuf:"bytes,4,opt,name=route,proto3" json:"route,omitempty"`
 }
 
 func (m *DIDPacketData) Reset()         { *m = DIDPacketData{} }
@@ -377,6 +382,13 @@ func (m *DIDPacketData) GetServiceMessage() *ServiceMessagePacket {
 	return nil
 }
 
+func (m *DIDPacketData) GetRoute() *Route {
+	if m != nil {
+		return m.Route
+	}
+	return nil
+}
+
 // XXX_OneofWrappers is for the internal use of the proto package.
 func (*DIDPacketData) XXX_OneofWrappers() []interface{} {
 	return []interface{}{
@@ -384,6 +396,150 @@ func (*DIDPacketData) XXX_OneofWrappers() []interface{} {
 		(*DIDPacketData_Revocation)(nil),
 		(*DIDPacketData_ServiceMessage)(nil),
 	}
+}
+
+// PendingForward is a packet a hub received and forwarded: its acknowledgement to the origin is written
+// when the second hop's acknowledgement or timeout comes back (an asynchronous acknowledgement).
+type PendingForward struct {
+	// channel and sequence are the forwarded packet's on the hub (the second hop's source).
+	Channel  string `protobuf:"bytes,1,opt,name=channel,proto3" json:"channel,omitempty"`
+	Sequence uint64 `protobuf:"varint,2,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	// The first hop's packet as the hub received it (destination side is this chain).
+	InSourcePort            string `protobuf:"bytes,3,opt,name=in_source_port,json=inSourcePort,proto3" json:"in_source_port,omitempty"`
+	InSourceChannel         string `protobuf:"bytes,4,opt,name=in_source_channel,json=inSourceChannel,proto3" json:"in_source_channel,omitempty"`
+	InDestinationPort       string `protobuf:"bytes,5,opt,name=in_destination_port,json=inDestinationPort,proto3" json:"in_destination_port,omitempty"`
+	InDestinationChannel    string `protobuf:"bytes,6,opt,name=in_destination_channel,json=inDestinationChannel,proto3" json:"in_destination_channel,omitempty"`
+	InSequence              uint64 `protobuf:"varint,7,opt,name=in_sequence,json=inSequence,proto3" json:"in_sequence,omitempty"`
+	InData                  []byte `protobuf:"bytes,8,opt,name=in_data,json=inData,proto3" json:"in_data,omitempty"`
+	InTimeoutRevisionNumber uint64 `protobuf:"varint,9,opt,name=in_timeout_revision_number,json=inTimeoutRevisionNumber,proto3" json:"in_timeout_revision_number,omitempty"`
+	InTimeoutRevisionHeight uint64 `protobuf:"varint,10,opt,name=in_timeout_revision_height,json=inTimeoutRevisionHeight,proto3" json:"in_timeout_revision_height,omitempty"`
+	InTimeoutTimestamp      uint64 `protobuf:"varint,11,opt,name=in_timeout_timestamp,json=inTimeoutTimestamp,proto3" json:"in_timeout_timestamp,omitempty"`
+	OriginChainId           string `protobuf:"bytes,12,opt,name=origin_chain_id,json=originChainId,proto3" json:"origin_chain_id,omitempty"`
+	DestinationChainId      string `protobuf:"bytes,13,opt,name=destination_chain_id,json=destinationChainId,proto3" json:"destination_chain_id,omitempty"`
+}
+
+func (m *PendingForward) Reset()         { *m = PendingForward{} }
+func (m *PendingForward) String() string { return proto.CompactTextString(m) }
+func (*PendingForward) ProtoMessage()    {}
+func (*PendingForward) Descriptor() ([]byte, []int) {
+	return fileDescriptor_ea8bad2af1dc8c07, []int{4}
+}
+func (m *PendingForward) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *PendingForward) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_PendingForward.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *PendingForward) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_PendingForward.Merge(m, src)
+}
+func (m *PendingForward) XXX_Size() int {
+	return m.Size()
+}
+func (m *PendingForward) XXX_DiscardUnknown() {
+	xxx_messageInfo_PendingForward.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_PendingForward proto.InternalMessageInfo
+
+func (m *PendingForward) GetChannel() string {
+	if m != nil {
+		return m.Channel
+	}
+	return ""
+}
+
+func (m *PendingForward) GetSequence() uint64 {
+	if m != nil {
+		return m.Sequence
+	}
+	return 0
+}
+
+func (m *PendingForward) GetInSourcePort() string {
+	if m != nil {
+		return m.InSourcePort
+	}
+	return ""
+}
+
+func (m *PendingForward) GetInSourceChannel() string {
+	if m != nil {
+		return m.InSourceChannel
+	}
+	return ""
+}
+
+func (m *PendingForward) GetInDestinationPort() string {
+	if m != nil {
+		return m.InDestinationPort
+	}
+	return ""
+}
+
+func (m *PendingForward) GetInDestinationChannel() string {
+	if m != nil {
+		return m.InDestinationChannel
+	}
+	return ""
+}
+
+func (m *PendingForward) GetInSequence() uint64 {
+	if m != nil {
+		return m.InSequence
+	}
+	return 0
+}
+
+func (m *PendingForward) GetInData() []byte {
+	if m != nil {
+		return m.InData
+	}
+	return nil
+}
+
+func (m *PendingForward) GetInTimeoutRevisionNumber() uint64 {
+	if m != nil {
+		return m.InTimeoutRevisionNumber
+	}
+	return 0
+}
+
+func (m *PendingForward) GetInTimeoutRevisionHeight() uint64 {
+	if m != nil {
+		return m.InTimeoutRevisionHeight
+	}
+	return 0
+}
+
+func (m *PendingForward) GetInTimeoutTimestamp() uint64 {
+	if m != nil {
+		return m.InTimeoutTimestamp
+	}
+	return 0
+}
+
+func (m *PendingForward) GetOriginChainId() string {
+	if m != nil {
+		return m.OriginChainId
+	}
+	return ""
+}
+
+func (m *PendingForward) GetDestinationChainId() string {
+	if m != nil {
+		return m.DestinationChainId
+	}
+	return ""
 }
 
 // AckResult is the result written in a successful acknowledgement.
@@ -398,7 +554,7 @@ func (m *AckResult) Reset()         { *m = AckResult{} }
 func (m *AckResult) String() string { return proto.CompactTextString(m) }
 func (*AckResult) ProtoMessage()    {}
 func (*AckResult) Descriptor() ([]byte, []int) {
-	return fileDescriptor_ea8bad2af1dc8c07, []int{4}
+	return fileDescriptor_ea8bad2af1dc8c07, []int{5}
 }
 func (m *AckResult) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -453,53 +609,69 @@ func init() {
 	proto.RegisterType((*RevocationPacket)(nil), "cityrelay.did.v1.RevocationPacket")
 	proto.RegisterType((*ServiceMessagePacket)(nil), "cityrelay.did.v1.ServiceMessagePacket")
 	proto.RegisterType((*DIDPacketData)(nil), "cityrelay.did.v1.DIDPacketData")
+	proto.RegisterType((*PendingForward)(nil), "cityrelay.did.v1.PendingForward")
 	proto.RegisterType((*AckResult)(nil), "cityrelay.did.v1.AckResult")
 }
 
 func init() { proto.RegisterFile("cityrelay/did/v1/packet.proto", fileDescriptor_ea8bad2af1dc8c07) }
 
 var fileDescriptor_ea8bad2af1dc8c07 = []byte{
-	// 629 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xac, 0x54, 0x4f, 0x4f, 0x13, 0x41,
-	0x14, 0xef, 0xd0, 0x5a, 0xd8, 0x47, 0xf9, 0xe3, 0x84, 0x98, 0x0d, 0x4a, 0xdd, 0x94, 0x48, 0x7a,
-	0x6a, 0x03, 0xde, 0xf4, 0xc2, 0x9f, 0x1a, 0x69, 0x08, 0x89, 0x2e, 0xf1, 0xe2, 0x65, 0xb3, 0xdd,
-	0x79, 0x6e, 0x27, 0x2d, 0x3b, 0xb0, 0x33, 0x2d, 0xee, 0xb7, 0xf0, 0x1b, 0x79, 0xe5, 0xc8, 0x4d,
-	0x4f, 0xc6, 0xc0, 0xc7, 0x30, 0x26, 0x66, 0x67, 0xb6, 0xed, 0xd2, 0x12, 0xd0, 0xc4, 0xdb, 0x9b,
-	0xdf, 0xfc, 0xde, 0x9b, 0xf9, 0xbd, 0x7f, 0xb0, 0x11, 0x70, 0x95, 0xc4, 0xd8, 0xf7, 0x93, 0x26,
-	0xe3, 0xac, 0x39, 0xdc, 0x6e, 0x9e, 0xf9, 0x41, 0x0f, 0x55, 0xe3, 0x2c, 0x16, 0x4a, 0xd0, 0xd5,
-	0xf1, 0x75, 0x83, 0x71, 0xd6, 0x18, 0x6e, 0xaf, 0xaf, 0x85, 0x22, 0x14, 0xfa, 0xb2, 0x99, 0x5a,
-	0x86, 0xb7, 0xbe, 0x3e, 0x13, 0x26, 0xa5, 0xeb, 0xbb, 0xda, 0x6f, 0x02, 0x8f, 0xf7, 0x94, 0x42,
-	0xa9, 0x7c, 0xc5, 0x45, 0xf4, 0x4e, 0xc7, 0xa7, 0x6f, 0x60, 0xd1, 0x9f, 0x80, 0x36, 0x71, 0x48,
-	0x7d, 0x71, 0x67, 0xa3, 0x31, 0xfd, 0x5e, 0x23, 0xe7, 0xb9, 0x5f, 0xba, 0xfc, 0xf1, 0xbc, 0xe0,
-	0xe6, 0xfd, 0xe8, 0x2e, 0x00, 0x97, 0x72, 0x80, 0xb1, 0xd7, 0xc3, 0xc4, 0x9e, 0xd3, 0x51, 0x9e,
-	0xce, 0x46, 0x69, 0x6b, 0xce, 0x11, 0x26, 0x59, 0x0c, 0x8b, 0x8f, 0x00, 0xba, 0x09, 0x4b, 0x52,
-	0x0c, 0xe2, 0x00, 0xbd, 0x2e, 0xf2, 0xb0, 0xab, 0xec, 0xa2, 0x43, 0xea, 0x45, 0xb7, 0x62, 0xc0,
-	0x43, 0x8d, 0xd1, 0x57, 0x00, 0xe9, 0x8b, 0x03, 0xa9, 0x9f, 0x29, 0x3d, 0xf8, 0x8c, 0x6b, 0x19,
-	0xfa, 0x11, 0x26, 0xb5, 0x6f, 0x45, 0x58, 0x75, 0x71, 0x28, 0x82, 0xbc, 0xfc, 0x17, 0xb0, 0x9c,
-	0x93, 0xe1, 0x71, 0xa6, 0x33, 0x60, 0xb9, 0x4b, 0x39, 0xb4, 0xcd, 0xe8, 0x16, 0xac, 0x88, 0x98,
-	0x87, 0x3c, 0xf2, 0x82, 0xae, 0xcf, 0x35, 0x6f, 0xce, 0xf0, 0x0c, 0x7c, 0x90, 0xa2, 0x6d, 0x46,
-	0x37, 0xc6, 0x69, 0x60, 0x9c, 0x69, 0x05, 0xd6, 0x48, 0x63, 0x8b, 0xb3, 0x54, 0x63, 0x76, 0x7d,
-	0x8a, 0xaa, 0x2b, 0x98, 0x56, 0x60, 0xb9, 0x15, 0x03, 0x1e, 0x6b, 0x8c, 0xee, 0x03, 0x44, 0x78,
-	0xe1, 0x99, 0x8f, 0xdb, 0x8f, 0x1c, 0x52, 0x5f, 0xde, 0xd9, 0xbc, 0xb7, 0x20, 0x27, 0x9a, 0xea,
-	0x5a, 0x11, 0x5e, 0x18, 0x33, 0xf7, 0x0f, 0x89, 0xe7, 0x76, 0xd9, 0x21, 0xf5, 0xd2, 0xe8, 0x1f,
-	0x27, 0x78, 0x4e, 0x9f, 0x81, 0x25, 0x79, 0x18, 0xf9, 0x6a, 0x10, 0xa3, 0x3d, 0xef, 0x90, 0x7a,
-	0xc5, 0x9d, 0x00, 0x53, 0xb5, 0x5c, 0xf8, 0x1f, 0xb5, 0xb4, 0xee, 0xa8, 0x65, 0x4a, 0x32, 0xb5,
-	0xcc, 0x48, 0x90, 0x91, 0x34, 0x38, 0x21, 0x75, 0x12, 0x2f, 0x10, 0x91, 0x8a, 0x45, 0xbf, 0x8f,
-	0xb1, 0xbd, 0xe8, 0x90, 0xfa, 0x82, 0x5b, 0xe9, 0x24, 0x07, 0x63, 0xac, 0xf6, 0x95, 0xc0, 0xda,
-	0x09, 0xc6, 0x43, 0x1e, 0xe0, 0x31, 0x4a, 0xe9, 0x87, 0x98, 0x55, 0x77, 0x17, 0xe6, 0x4f, 0x0d,
-	0x90, 0x35, 0xb6, 0x33, 0x2b, 0xe3, 0xb6, 0x63, 0xa6, 0x65, 0xe4, 0x96, 0xe6, 0x42, 0x62, 0xc4,
-	0xfe, 0xb9, 0xaf, 0x8d, 0xd3, 0xdf, 0xf6, 0x75, 0xed, 0x17, 0x81, 0xa5, 0x56, 0xbb, 0x65, 0xbe,
-	0xdd, 0xf2, 0x95, 0x4f, 0xdf, 0xde, 0x35, 0x97, 0xf7, 0xb7, 0x81, 0xf1, 0x3e, 0x9c, 0x9a, 0xcc,
-	0x16, 0x40, 0x3c, 0xee, 0xfa, 0x4c, 0x41, 0x6d, 0x36, 0xce, 0xf4, 0x64, 0x1c, 0x16, 0xdc, 0x9c,
-	0x1f, 0x7d, 0x0f, 0x2b, 0xd2, 0x24, 0xca, 0x1b, 0x65, 0xb4, 0xa8, 0x43, 0x6d, 0x3d, 0x94, 0xd1,
-	0x71, 0xb8, 0x65, 0x79, 0x3b, 0xd3, 0x0b, 0x50, 0x36, 0x3b, 0xae, 0xd6, 0x06, 0x6b, 0x2f, 0xe8,
-	0xb9, 0x28, 0x07, 0x7d, 0x45, 0x29, 0x94, 0x7a, 0x3c, 0x1a, 0xcd, 0xa1, 0xb6, 0xe9, 0x2a, 0x14,
-	0x63, 0xfc, 0x94, 0x8d, 0x5c, 0x6a, 0xd2, 0x27, 0x50, 0xbe, 0x95, 0xce, 0xec, 0xb4, 0xff, 0xe1,
-	0xf2, 0xba, 0x4a, 0xae, 0xae, 0xab, 0xe4, 0xe7, 0x75, 0x95, 0x7c, 0xb9, 0xa9, 0x16, 0xae, 0x6e,
-	0xaa, 0x85, 0xef, 0x37, 0xd5, 0xc2, 0xc7, 0xd7, 0x21, 0x57, 0xdd, 0x41, 0xa7, 0x11, 0x88, 0xd3,
-	0xe6, 0x64, 0x4b, 0xe6, 0xac, 0x74, 0x84, 0xa5, 0x06, 0xb4, 0xd9, 0xfc, 0xac, 0x57, 0xa8, 0x4a,
-	0xce, 0x50, 0x76, 0xca, 0x7a, 0x85, 0xbe, 0xfc, 0x13, 0x00, 0x00, 0xff, 0xff, 0x68, 0xa6, 0xdf,
-	0xf4, 0xa7, 0x05, 0x00, 0x00,
+	// 879 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xac, 0x55, 0x4f, 0x6f, 0x1a, 0x47,
+	0x14, 0xf7, 0x1a, 0x0c, 0xde, 0x67, 0x8c, 0xed, 0x29, 0x8a, 0x11, 0xad, 0x09, 0x22, 0x6d, 0x84,
+	0x2a, 0x15, 0x92, 0xb4, 0xa7, 0xe6, 0x92, 0xd8, 0xb4, 0x35, 0x8a, 0x52, 0xb9, 0x4b, 0x7a, 0xe9,
+	0x65, 0xb5, 0xec, 0xbe, 0xc2, 0xc8, 0x30, 0x83, 0x67, 0x66, 0x71, 0xf9, 0x16, 0xfd, 0x1c, 0xfd,
+	0x10, 0xed, 0x35, 0xc7, 0xdc, 0xda, 0x53, 0x55, 0xd9, 0x9f, 0xa3, 0x52, 0xb5, 0x33, 0xb3, 0xb0,
+	0x60, 0x9a, 0xb4, 0x52, 0x4e, 0x0c, 0xbf, 0xf7, 0xfb, 0xbd, 0xbf, 0xf3, 0x66, 0xe1, 0x24, 0xa4,
+	0x6a, 0x2e, 0x70, 0x1c, 0xcc, 0x3b, 0x11, 0x8d, 0x3a, 0xb3, 0xc7, 0x9d, 0x69, 0x10, 0x5e, 0xa2,
+	0x6a, 0x4f, 0x05, 0x57, 0x9c, 0x1c, 0x2e, 0xcc, 0xed, 0x88, 0x46, 0xed, 0xd9, 0xe3, 0x5a, 0x65,
+	0xc8, 0x87, 0x5c, 0x1b, 0x3b, 0xc9, 0xc9, 0xf0, 0x6a, 0xb5, 0x3b, 0x6e, 0x12, 0xba, 0xb6, 0x35,
+	0xff, 0x76, 0xe0, 0xe8, 0xb9, 0x52, 0x28, 0x55, 0xa0, 0x28, 0x67, 0x17, 0xda, 0x3f, 0xf9, 0x0a,
+	0xf6, 0x82, 0x25, 0x58, 0x75, 0x1a, 0x4e, 0x6b, 0xef, 0xc9, 0x49, 0x7b, 0x3d, 0x5e, 0x3b, 0xa3,
+	0x3c, 0xcd, 0xbf, 0xfe, 0xf3, 0xfe, 0x96, 0x97, 0xd5, 0x91, 0x67, 0x00, 0x54, 0xca, 0x18, 0x85,
+	0x7f, 0x89, 0xf3, 0xea, 0xb6, 0xf6, 0xf2, 0xe1, 0x5d, 0x2f, 0x3d, 0xcd, 0x79, 0x81, 0x73, 0xeb,
+	0xc3, 0xa5, 0x29, 0x40, 0x1e, 0xc0, 0xbe, 0xe4, 0xb1, 0x08, 0xd1, 0x1f, 0x21, 0x1d, 0x8e, 0x54,
+	0x35, 0xd7, 0x70, 0x5a, 0x39, 0xaf, 0x64, 0xc0, 0x73, 0x8d, 0x91, 0x2f, 0x01, 0x92, 0x88, 0xb1,
+	0xd4, 0x61, 0xf2, 0xef, 0x0c, 0xe3, 0xb9, 0x86, 0xfe, 0x02, 0xe7, 0xcd, 0xdf, 0x73, 0x70, 0xe8,
+	0xe1, 0x8c, 0x87, 0xd9, 0xf2, 0x3f, 0x81, 0x72, 0xa6, 0x0c, 0x9f, 0x46, 0xba, 0x03, 0xae, 0xb7,
+	0x9f, 0x41, 0x7b, 0x11, 0x79, 0x08, 0x07, 0x5c, 0xd0, 0x21, 0x65, 0x7e, 0x38, 0x0a, 0xa8, 0xe6,
+	0x6d, 0x1b, 0x9e, 0x81, 0xcf, 0x12, 0xb4, 0x17, 0x91, 0x93, 0x45, 0x1b, 0x22, 0x1a, 0xe9, 0x0a,
+	0xdc, 0xb4, 0xc6, 0x2e, 0x8d, 0x92, 0x1a, 0xad, 0x79, 0x82, 0x6a, 0xc4, 0x23, 0x5d, 0x81, 0xeb,
+	0x95, 0x0c, 0xf8, 0x52, 0x63, 0xe4, 0x14, 0x80, 0xe1, 0xb5, 0x6f, 0x12, 0xaf, 0xee, 0x34, 0x9c,
+	0x56, 0xf9, 0xc9, 0x83, 0xb7, 0x0e, 0xa4, 0xaf, 0xa9, 0x9e, 0xcb, 0xf0, 0xda, 0x1c, 0x33, 0x79,
+	0x48, 0xbc, 0xaa, 0x16, 0x1a, 0x4e, 0x2b, 0x9f, 0xe6, 0xd1, 0xc7, 0x2b, 0xf2, 0x11, 0xb8, 0x92,
+	0x0e, 0x59, 0xa0, 0x62, 0x81, 0xd5, 0x62, 0xc3, 0x69, 0x95, 0xbc, 0x25, 0xb0, 0x36, 0xcb, 0xdd,
+	0xf7, 0x31, 0x4b, 0x77, 0xc3, 0x2c, 0x13, 0x92, 0x99, 0xa5, 0x25, 0x81, 0x25, 0x69, 0x70, 0x49,
+	0x1a, 0xcc, 0xfd, 0x90, 0x33, 0x25, 0xf8, 0x78, 0x8c, 0xa2, 0xba, 0xd7, 0x70, 0x5a, 0xbb, 0x5e,
+	0x69, 0x30, 0x3f, 0x5b, 0x60, 0xcd, 0xdf, 0x1c, 0xa8, 0xf4, 0x51, 0xcc, 0x68, 0x88, 0x2f, 0x51,
+	0xca, 0x60, 0x88, 0x76, 0xba, 0xcf, 0xa0, 0x38, 0x31, 0x80, 0xbd, 0xd8, 0x8d, 0xbb, 0x65, 0xac,
+	0x0a, 0x6d, 0x2d, 0xa9, 0x2c, 0xe9, 0x85, 0x44, 0x16, 0xfd, 0xef, 0x7b, 0x6d, 0x44, 0xff, 0xf5,
+	0x5e, 0x37, 0x7f, 0xd9, 0x86, 0xfd, 0x6e, 0xaf, 0x6b, 0xd2, 0xee, 0x06, 0x2a, 0x20, 0xdf, 0x6c,
+	0xda, 0xcb, 0xb7, 0x5f, 0x03, 0xa3, 0x3e, 0x5f, 0xdb, 0xcc, 0x2e, 0x80, 0x58, 0xdc, 0x7a, 0x5b,
+	0x41, 0xf3, 0xae, 0x9f, 0xf5, 0xcd, 0x38, 0xdf, 0xf2, 0x32, 0x3a, 0xf2, 0x1d, 0x1c, 0x48, 0xd3,
+	0x28, 0x3f, 0xed, 0x68, 0x4e, 0xbb, 0x7a, 0xf8, 0xae, 0x8e, 0x2e, 0xdc, 0x95, 0xe5, 0x0a, 0x4e,
+	0x3e, 0x83, 0x1d, 0xc1, 0x63, 0x85, 0x76, 0x8d, 0x8f, 0x37, 0xe4, 0x94, 0x98, 0x3d, 0xc3, 0x3a,
+	0xdd, 0x85, 0x82, 0x79, 0x12, 0x9b, 0xbf, 0xe6, 0xa1, 0x7c, 0x81, 0x2c, 0xa2, 0x6c, 0xf8, 0x35,
+	0x17, 0xd7, 0x81, 0x88, 0x48, 0x15, 0x8a, 0xe1, 0x28, 0x60, 0x0c, 0xc7, 0x76, 0x7f, 0xd3, 0xbf,
+	0xa4, 0x06, 0xbb, 0x12, 0xaf, 0x62, 0x64, 0x21, 0xea, 0xe2, 0xf3, 0xde, 0xe2, 0x3f, 0xf9, 0x18,
+	0xca, 0x94, 0xf9, 0x76, 0x3a, 0x53, 0x2e, 0x94, 0xdd, 0xd8, 0x12, 0x65, 0x7d, 0x0d, 0x5e, 0x70,
+	0xa1, 0xc8, 0xa7, 0x70, 0xb4, 0x64, 0xa5, 0x51, 0xcc, 0xe2, 0x1e, 0xa4, 0xc4, 0x33, 0x1b, 0xad,
+	0x0d, 0x1f, 0x50, 0xe6, 0x47, 0x28, 0x15, 0x65, 0xe6, 0x45, 0xd1, 0x6e, 0x77, 0x34, 0xfb, 0x88,
+	0xb2, 0xee, 0xd2, 0xa2, 0x7d, 0x7f, 0x01, 0xf7, 0xd6, 0xf8, 0x69, 0x80, 0x82, 0x96, 0x54, 0x56,
+	0x24, 0x69, 0x94, 0xfb, 0xb0, 0x97, 0x64, 0x94, 0x96, 0x55, 0xd4, 0x65, 0x01, 0x65, 0xfd, 0xb4,
+	0xb0, 0x63, 0x28, 0x26, 0x6e, 0x03, 0x15, 0xe8, 0xf5, 0x2d, 0x79, 0x05, 0xca, 0xf4, 0xad, 0x7a,
+	0x0a, 0x35, 0xca, 0x7c, 0x45, 0x27, 0xc8, 0x63, 0xe5, 0x0b, 0x9c, 0x51, 0x99, 0x04, 0x65, 0xf1,
+	0x64, 0x80, 0x42, 0x6f, 0x69, 0xde, 0x3b, 0xa6, 0xec, 0x95, 0x21, 0x78, 0xd6, 0xfe, 0xad, 0x36,
+	0xff, 0x9b, 0x38, 0xb3, 0xbd, 0x9b, 0xc4, 0x76, 0x91, 0x1f, 0x41, 0x25, 0x23, 0x4e, 0x7e, 0xa5,
+	0x0a, 0x26, 0x53, 0xbd, 0xcf, 0x79, 0x8f, 0x2c, 0x64, 0xaf, 0x52, 0xcb, 0xa6, 0x37, 0xb7, 0xb4,
+	0xe9, 0xcd, 0x7d, 0x04, 0x95, 0xb5, 0x06, 0x1a, 0xf2, 0xbe, 0x26, 0x93, 0x68, 0xa5, 0x7f, 0x89,
+	0xa2, 0xd9, 0x03, 0xf7, 0x79, 0x78, 0xe9, 0xa1, 0x8c, 0xc7, 0x8a, 0x10, 0xc8, 0x5f, 0x52, 0x96,
+	0xbe, 0xfb, 0xfa, 0x4c, 0x0e, 0x21, 0x27, 0xf0, 0x47, 0xfb, 0xc4, 0x27, 0x47, 0x72, 0x0f, 0x0a,
+	0x2b, 0xeb, 0x6b, 0xff, 0x9d, 0x7e, 0xff, 0xfa, 0xa6, 0xee, 0xbc, 0xb9, 0xa9, 0x3b, 0x7f, 0xdd,
+	0xd4, 0x9d, 0x9f, 0x6f, 0xeb, 0x5b, 0x6f, 0x6e, 0xeb, 0x5b, 0x7f, 0xdc, 0xd6, 0xb7, 0x7e, 0x78,
+	0x3a, 0xa4, 0x6a, 0x14, 0x0f, 0xda, 0x21, 0x9f, 0x74, 0x96, 0x5f, 0xe5, 0xcc, 0x29, 0x49, 0x46,
+	0x6a, 0x40, 0x1f, 0x3b, 0x3f, 0xe9, 0x4f, 0xb6, 0x9a, 0x4f, 0x51, 0x0e, 0x0a, 0xfa, 0x93, 0xfd,
+	0xf9, 0x3f, 0x01, 0x00, 0x00, 0xff, 0xff, 0xda, 0x9e, 0xa9, 0xe5, 0x17, 0x08, 0x00, 0x00,
 }
 
 func (m *AttestationPacket) Marshal() (dAtA []byte, err error) {
@@ -728,6 +900,18 @@ func (m *DIDPacketData) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if m.Route != nil {
+		{
+			size, err := m.Route.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintPacket(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x22
+	}
 	if m.Packet != nil {
 		{
 			size := m.Packet.Size()
@@ -803,6 +987,110 @@ func (m *DIDPacketData_ServiceMessage) MarshalToSizedBuffer(dAtA []byte) (int, e
 	}
 	return len(dAtA) - i, nil
 }
+func (m *PendingForward) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *PendingForward) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *PendingForward) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.DestinationChainId) > 0 {
+		i -= len(m.DestinationChainId)
+		copy(dAtA[i:], m.DestinationChainId)
+		i = encodeVarintPacket(dAtA, i, uint64(len(m.DestinationChainId)))
+		i--
+		dAtA[i] = 0x6a
+	}
+	if len(m.OriginChainId) > 0 {
+		i -= len(m.OriginChainId)
+		copy(dAtA[i:], m.OriginChainId)
+		i = encodeVarintPacket(dAtA, i, uint64(len(m.OriginChainId)))
+		i--
+		dAtA[i] = 0x62
+	}
+	if m.InTimeoutTimestamp != 0 {
+		i = encodeVarintPacket(dAtA, i, uint64(m.InTimeoutTimestamp))
+		i--
+		dAtA[i] = 0x58
+	}
+	if m.InTimeoutRevisionHeight != 0 {
+		i = encodeVarintPacket(dAtA, i, uint64(m.InTimeoutRevisionHeight))
+		i--
+		dAtA[i] = 0x50
+	}
+	if m.InTimeoutRevisionNumber != 0 {
+		i = encodeVarintPacket(dAtA, i, uint64(m.InTimeoutRevisionNumber))
+		i--
+		dAtA[i] = 0x48
+	}
+	if len(m.InData) > 0 {
+		i -= len(m.InData)
+		copy(dAtA[i:], m.InData)
+		i = encodeVarintPacket(dAtA, i, uint64(len(m.InData)))
+		i--
+		dAtA[i] = 0x42
+	}
+	if m.InSequence != 0 {
+		i = encodeVarintPacket(dAtA, i, uint64(m.InSequence))
+		i--
+		dAtA[i] = 0x38
+	}
+	if len(m.InDestinationChannel) > 0 {
+		i -= len(m.InDestinationChannel)
+		copy(dAtA[i:], m.InDestinationChannel)
+		i = encodeVarintPacket(dAtA, i, uint64(len(m.InDestinationChannel)))
+		i--
+		dAtA[i] = 0x32
+	}
+	if len(m.InDestinationPort) > 0 {
+		i -= len(m.InDestinationPort)
+		copy(dAtA[i:], m.InDestinationPort)
+		i = encodeVarintPacket(dAtA, i, uint64(len(m.InDestinationPort)))
+		i--
+		dAtA[i] = 0x2a
+	}
+	if len(m.InSourceChannel) > 0 {
+		i -= len(m.InSourceChannel)
+		copy(dAtA[i:], m.InSourceChannel)
+		i = encodeVarintPacket(dAtA, i, uint64(len(m.InSourceChannel)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if len(m.InSourcePort) > 0 {
+		i -= len(m.InSourcePort)
+		copy(dAtA[i:], m.InSourcePort)
+		i = encodeVarintPacket(dAtA, i, uint64(len(m.InSourcePort)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.Sequence != 0 {
+		i = encodeVarintPacket(dAtA, i, uint64(m.Sequence))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Channel) > 0 {
+		i -= len(m.Channel)
+		copy(dAtA[i:], m.Channel)
+		i = encodeVarintPacket(dAtA, i, uint64(len(m.Channel)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
 func (m *AckResult) Marshal() (dAtA []byte, err error) {
 	size := m.Size()
 	dAtA = make([]byte, size)
@@ -947,6 +1235,10 @@ func (m *DIDPacketData) Size() (n int) {
 	if m.Packet != nil {
 		n += m.Packet.Size()
 	}
+	if m.Route != nil {
+		l = m.Route.Size()
+		n += 1 + l + sovPacket(uint64(l))
+	}
 	return n
 }
 
@@ -986,6 +1278,62 @@ func (m *DIDPacketData_ServiceMessage) Size() (n int) {
 	}
 	return n
 }
+func (m *PendingForward) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Channel)
+	if l > 0 {
+		n += 1 + l + sovPacket(uint64(l))
+	}
+	if m.Sequence != 0 {
+		n += 1 + sovPacket(uint64(m.Sequence))
+	}
+	l = len(m.InSourcePort)
+	if l > 0 {
+		n += 1 + l + sovPacket(uint64(l))
+	}
+	l = len(m.InSourceChannel)
+	if l > 0 {
+		n += 1 + l + sovPacket(uint64(l))
+	}
+	l = len(m.InDestinationPort)
+	if l > 0 {
+		n += 1 + l + sovPacket(uint64(l))
+	}
+	l = len(m.InDestinationChannel)
+	if l > 0 {
+		n += 1 + l + sovPacket(uint64(l))
+	}
+	if m.InSequence != 0 {
+		n += 1 + sovPacket(uint64(m.InSequence))
+	}
+	l = len(m.InData)
+	if l > 0 {
+		n += 1 + l + sovPacket(uint64(l))
+	}
+	if m.InTimeoutRevisionNumber != 0 {
+		n += 1 + sovPacket(uint64(m.InTimeoutRevisionNumber))
+	}
+	if m.InTimeoutRevisionHeight != 0 {
+		n += 1 + sovPacket(uint64(m.InTimeoutRevisionHeight))
+	}
+	if m.InTimeoutTimestamp != 0 {
+		n += 1 + sovPacket(uint64(m.InTimeoutTimestamp))
+	}
+	l = len(m.OriginChainId)
+	if l > 0 {
+		n += 1 + l + sovPacket(uint64(l))
+	}
+	l = len(m.DestinationChainId)
+	if l > 0 {
+		n += 1 + l + sovPacket(uint64(l))
+	}
+	return n
+}
+
 func (m *AckResult) Size() (n int) {
 	if m == nil {
 		return 0
@@ -1792,6 +2140,445 @@ func (m *DIDPacketData) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			m.Packet = &DIDPacketData_ServiceMessage{v}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Route", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPacket
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthPacket
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthPacket
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Route == nil {
+				m.Route = &Route{}
+			}
+			if err := m.Route.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipPacket(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthPacket
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *PendingForward) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowPacket
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: PendingForward: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: PendingForward: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Channel", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPacket
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthPacket
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthPacket
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Channel = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Sequence", wireType)
+			}
+			m.Sequence = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPacket
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Sequence |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field InSourcePort", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPacket
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthPacket
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthPacket
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.InSourcePort = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field InSourceChannel", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPacket
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthPacket
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthPacket
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.InSourceChannel = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field InDestinationPort", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPacket
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthPacket
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthPacket
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.InDestinationPort = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field InDestinationChannel", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPacket
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthPacket
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthPacket
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.InDestinationChannel = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field InSequence", wireType)
+			}
+			m.InSequence = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPacket
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.InSequence |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 8:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field InData", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPacket
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthPacket
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthPacket
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.InData = append(m.InData[:0], dAtA[iNdEx:postIndex]...)
+			if m.InData == nil {
+				m.InData = []byte{}
+			}
+			iNdEx = postIndex
+		case 9:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field InTimeoutRevisionNumber", wireType)
+			}
+			m.InTimeoutRevisionNumber = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPacket
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.InTimeoutRevisionNumber |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 10:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field InTimeoutRevisionHeight", wireType)
+			}
+			m.InTimeoutRevisionHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPacket
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.InTimeoutRevisionHeight |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 11:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field InTimeoutTimestamp", wireType)
+			}
+			m.InTimeoutTimestamp = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPacket
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.InTimeoutTimestamp |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 12:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field OriginChainId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPacket
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthPacket
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthPacket
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.OriginChainId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 13:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DestinationChainId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPacket
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthPacket
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthPacket
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.DestinationChainId = string(dAtA[iNdEx:postIndex])
 			iNdEx = postIndex
 		default:
 			iNdEx = preIndex

@@ -32,6 +32,8 @@ const (
 	flagTimeout    = "timeout-timestamp"
 	flagFromHeight = "from-height"
 	flagLimit      = "limit"
+	flagTo         = "to"
+	flagVia        = "via"
 )
 
 func keyType(s string) (types.KeyType, error) {
@@ -235,19 +237,62 @@ func TxCmd() *cobra.Command {
 			return &types.MsgRemoveCity{Admin: from, ChainId: args[0]}, nil
 		})
 
-	sendAtt := txCommand("send-attestation CHANNEL ATTESTATION-ID", "Send an attestation to another city over a did channel",
-		cobra.ExactArgs(2), func(cmd *cobra.Command, from string, args []string) (sdk.Msg, error) {
+	registerHub := txCommand("register-hub CHAIN-ID", "Mark the registered city CHAIN-ID as a hub: packets it forwards for its members are accepted (registry admin only)",
+		cobra.ExactArgs(1), func(_ *cobra.Command, from string, args []string) (sdk.Msg, error) {
+			return &types.MsgRegisterHub{Admin: from, ChainId: args[0]}, nil
+		})
+
+	removeHub := txCommand("remove-hub CHAIN-ID", "Take the hub role from CHAIN-ID: packets it forwards are refused (registry admin only)",
+		cobra.ExactArgs(1), func(_ *cobra.Command, from string, args []string) (sdk.Msg, error) {
+			return &types.MsgRemoveHub{Admin: from, ChainId: args[0]}, nil
+		})
+
+	// channelAndID reads [CHANNEL] ATTESTATION-ID: through a hub (--via) the channel may be left out
+	// (the did channel of the hub's registered client).
+	channelAndID := func(cmd *cobra.Command, args []string) (channel, id, to, via string, err error) {
+		to, _ = cmd.Flags().GetString(flagTo)
+		via, _ = cmd.Flags().GetString(flagVia)
+		if (to == "") != (via == "") {
+			return "", "", "", "", fmt.Errorf("--to and --via go together: a destination is reached through a hub")
+		}
+		if len(args) == 1 {
+			if via == "" {
+				return "", "", "", "", fmt.Errorf("give CHANNEL ATTESTATION-ID, or ATTESTATION-ID with --to and --via")
+			}
+			return "", args[0], to, via, nil
+		}
+		return args[0], args[1], to, via, nil
+	}
+	routeFlags := func(cmd *cobra.Command) {
+		cmd.Flags().String(flagTo, "", "destination member city, reached through the hub --via")
+		cmd.Flags().String(flagVia, "", "hub city chain that checks and forwards the packet to --to")
+	}
+
+	sendAtt := txCommand("send-attestation [CHANNEL] ATTESTATION-ID", "Send an attestation to another city over a did channel, or through a hub (--to CITY --via HUB)",
+		cobra.RangeArgs(1, 2), func(cmd *cobra.Command, from string, args []string) (sdk.Msg, error) {
 			t, _ := cmd.Flags().GetUint64(flagTimeout)
-			return &types.MsgSendAttestation{Sender: from, SourceChannel: args[0], AttestationId: args[1], TimeoutTimestamp: t}, nil
+			channel, id, to, via, err := channelAndID(cmd, args)
+			if err != nil {
+				return nil, err
+			}
+			return &types.MsgSendAttestation{Sender: from, SourceChannel: channel, AttestationId: id, TimeoutTimestamp: t,
+				DestinationChainId: to, ViaChainId: via}, nil
 		})
 	sendAtt.Flags().Uint64(flagTimeout, 0, "timeout, unix nanoseconds (default: block time + 10 minutes)")
+	routeFlags(sendAtt)
 
-	sendRev := txCommand("send-revocation CHANNEL ATTESTATION-ID", "Send an attestation's current status to another city",
-		cobra.ExactArgs(2), func(cmd *cobra.Command, from string, args []string) (sdk.Msg, error) {
+	sendRev := txCommand("send-revocation [CHANNEL] ATTESTATION-ID", "Send an attestation's current status to another city, or through a hub (--to CITY --via HUB)",
+		cobra.RangeArgs(1, 2), func(cmd *cobra.Command, from string, args []string) (sdk.Msg, error) {
 			t, _ := cmd.Flags().GetUint64(flagTimeout)
-			return &types.MsgSendRevocation{Sender: from, SourceChannel: args[0], AttestationId: args[1], TimeoutTimestamp: t}, nil
+			channel, id, to, via, err := channelAndID(cmd, args)
+			if err != nil {
+				return nil, err
+			}
+			return &types.MsgSendRevocation{Sender: from, SourceChannel: channel, AttestationId: id, TimeoutTimestamp: t,
+				DestinationChainId: to, ViaChainId: via}, nil
 		})
 	sendRev.Flags().Uint64(flagTimeout, 0, "timeout, unix nanoseconds (default: block time + 10 minutes)")
+	routeFlags(sendRev)
 
 	sendSvc := txCommand("send-service-message CHANNEL DESTINATION-CHAIN SERVICE-TYPE SENDER-DID METHOD-ID NONCE EXPIRY PAYLOAD",
 		"Send a signed service message (e.g. mileage.transfer) to another city", cobra.ExactArgs(8),
@@ -272,8 +317,17 @@ func TxCmd() *cobra.Command {
 			}
 			m.MsgId = types.MessageID(sb)
 			t, _ := cmd.Flags().GetUint64(flagTimeout)
-			return &types.MsgSendServiceMessage{Sender: from, SourceChannel: args[0], Message: m, TimeoutTimestamp: t}, nil
+			via, _ := cmd.Flags().GetString(flagVia)
+			channel := args[0]
+			if channel == "-" {
+				if via == "" {
+					return nil, fmt.Errorf("channel \"-\" is for a message through a hub: give --via")
+				}
+				channel = ""
+			}
+			return &types.MsgSendServiceMessage{Sender: from, SourceChannel: channel, Message: m, TimeoutTimestamp: t, ViaChainId: via}, nil
 		})
+	sendSvc.Flags().String(flagVia, "", "hub city chain that checks the message and forwards it to DESTINATION-CHAIN (CHANNEL \"-\": the hub's did channel)")
 	sendSvc.Flags().Uint64(flagTimeout, 0, "timeout, unix nanoseconds (default: block time + 10 minutes)")
 	addSignFlags(sendSvc)
 
@@ -295,7 +349,7 @@ func TxCmd() *cobra.Command {
 	leaked.Flags().Uint32(flagLimit, 0, fmt.Sprintf("attestations to revoke in this tx (0: the maximum, %d)", types.MaxLeakRevocationsPerTx))
 
 	root.AddCommand(create, addKey, revokeKey, deactivate, issue, setStatus, trust, registerCity, removeCity, sendAtt, sendRev, sendSvc,
-		controllerRevoke, leaked)
+		controllerRevoke, leaked, registerHub, removeHub)
 	return root
 }
 

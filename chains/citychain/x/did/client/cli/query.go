@@ -67,6 +67,9 @@ func QueryCmd() *cobra.Command {
 		queryCommand("city CHAIN-ID", "The client registered for a city chain", cobra.ExactArgs(1), func(q types.QueryClient, cmd *cobra.Command, a []string) (proto.Message, error) {
 			return q.City(cmd.Context(), &types.QueryCityRequest{ChainId: a[0]})
 		}),
+		queryCommand("hubs", "The registered cities marked as hubs (their forwarded packets are accepted)", cobra.NoArgs, func(q types.QueryClient, cmd *cobra.Command, _ []string) (proto.Message, error) {
+			return q.Hubs(cmd.Context(), &types.QueryHubsRequest{})
+		}),
 		queryCommand("params", "Module parameters", cobra.NoArgs, func(q types.QueryClient, cmd *cobra.Command, _ []string) (proto.Message, error) {
 			return q.Params(cmd.Context(), &types.QueryParamsRequest{})
 		}),
