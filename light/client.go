@@ -95,11 +95,11 @@ func New(ctx context.Context, o Options) (*Client, error) {
 		o.EvidenceDir = filepath.Join(o.StoreDir, "evidence")
 	}
 	log := o.Logger.With().Str("chain", o.ChainID).Logger()
-	hp, err := lighthttp.New(o.ChainID, o.Primary)
+	rpc, err := newRPC(o.Primary)
 	if err != nil {
 		return nil, fmt.Errorf("light %s: primary %s: %w", o.ChainID, o.Primary, err)
 	}
-	primary := newCachedProvider(hp)
+	primary := newCachedProvider(lighthttp.NewWithClient(o.ChainID, rpc))
 	witnessURLs := o.Witnesses
 	if len(witnessURLs) == 0 {
 		log.Warn().Str("primary", o.Primary).Msg("no witnesses configured: the primary is its own witness and divergence cannot be detected")
@@ -112,11 +112,11 @@ func New(ctx context.Context, o Options) (*Client, error) {
 			witnesses = append(witnesses, primary)
 			continue
 		}
-		p, err := lighthttp.New(o.ChainID, w)
+		wrpc, err := newRPC(w)
 		if err != nil {
 			return nil, fmt.Errorf("light %s: witness %s: %w", o.ChainID, w, err)
 		}
-		witnesses = append(witnesses, p)
+		witnesses = append(witnesses, lighthttp.NewWithClient(o.ChainID, wrpc))
 	}
 	return newWithProviders(ctx, o, log, primary, witnesses, witnessURLs)
 }

@@ -58,6 +58,9 @@ func (c *Client) indexedBlockEvents(ctx context.Context, h int64, only map[strin
 	if err != nil {
 		return nil, err
 	}
+	if want == 0 {
+		return nil, nil // no txs, no tx events: nothing to search for
+	}
 	deadline := time.Now().Add(indexWait)
 	for {
 		events, total, err := c.searchBlockEvents(ctx, h, only)

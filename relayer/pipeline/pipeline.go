@@ -25,8 +25,12 @@ type Options struct {
 	BatchMax  int
 	BatchWait time.Duration
 	Log       zerolog.Logger
-	// Poll is the pause between scans of a chain with nothing new (default 200ms).
+	// Poll is the pause between a scanner's polls of its chain's latest header until the chain's block
+	// interval is learned (default 200ms). From then on a scanner polls when the next block is due
+	// (pacer): by block time, backing off while nothing changes.
 	Poll time.Duration
+	// OnPoll, if set, is told of each pause a scanner takes before its next poll (tests, metrics).
+	OnPoll func(chain string, wait time.Duration)
 	// OnDelivered is told of every delivering tx (metrics, tests).
 	OnDelivered func(Delivered)
 	// OnObserved is told of every work item published (metrics).

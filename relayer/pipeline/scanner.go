@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	cmttypes "github.com/cometbft/cometbft/types"
 	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -66,16 +68,21 @@ func (s *scanner) run(ctx context.Context) error {
 	}
 	log := s.o.Log.With().Str("chain", s.chain).Logger()
 	log.Info().Int64("from", cursor+1).Msg("scanner started")
+	pace := newPacer(s.o.Poll)
+	var prev *cmttypes.LightBlock // the header verified by the poll before this one
 	for {
 		lb, err := src.Light.VerifyLatest(ctx)
 		if err != nil {
 			return fmt.Errorf("verify latest header of %s: %w", s.chain, err)
 		}
+		wait := pace.next(lb.Height, lb.Time, time.Now())
 		// Block h's results are final once header h+1 is verified.
 		for h := cursor + 1; h < lb.Height; h++ {
-			events, err := es.BlockEvents(ctx, h, channeltypes.EventTypeSendPacket, channeltypes.EventTypeWriteAck)
-			if err != nil {
-				return fmt.Errorf("events of %s/%d: %w", s.chain, h, err)
+			var events []chains.Event
+			if prev == nil || prev.Height != h || !noTxs(prev) {
+				if events, err = es.BlockEvents(ctx, h, channeltypes.EventTypeSendPacket, channeltypes.EventTypeWriteAck); err != nil {
+					return fmt.Errorf("events of %s/%d: %w", s.chain, h, err)
+				}
 			}
 			n, err := s.publish(ctx, ends, events, h)
 			if err != nil {
@@ -92,13 +99,27 @@ func (s *scanner) run(ctx context.Context) error {
 				log.Debug().Int64("height", h).Int("work", n).Msg("block scanned")
 			}
 		}
+		prev = lb
+		if s.o.OnPoll != nil {
+			s.o.OnPoll(s.chain, wait)
+		}
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(s.o.Poll):
+		case <-time.After(wait):
 		}
 	}
 }
+
+// emptyDataHash is the data hash of a block without txs.
+var emptyDataHash = cmttypes.Txs(nil).Hash()
+
+// noTxs: the verified header lb commits to a block without txs, so the block holds no tx events,
+// and the node need not be asked for them: send_packet and write_acknowledgement are events of the
+// txs that send and receive packets (the city chains emit none outside txs, and the client's indexed
+// path, its default, reads txs' events only). The data hash is signed by the chain's validators: no node
+// can make a block with packets pass for an empty one.
+func noTxs(lb *cmttypes.LightBlock) bool { return bytes.Equal(lb.DataHash, emptyDataHash) }
 
 // cursorKey names the cursor of this chain for the channel ends this instance scans it for: instances
 // serving different paths on one chain keep their own cursors, so none skips blocks only the other's
