@@ -8,9 +8,8 @@ import "time"
 // off, from a tenth of the interval up to twice the interval. One header verification per block
 // instead of one per fixed tick (at 1 s blocks and a 200 ms tick that was five).
 //
-// When a header is due is learned as well: lag is the least time seen between a header's time and
-// our first sight of it (decaying slowly upwards, so a chain whose blocks come later lately is
-// followed). Header h+1 is then due at header h's time + interval + lag. A chain whose clock is off
+// When a header is due is learned as well: lag is how long after its header's time a block can be
+// fetched (see next). Header h+1 is then due at header h's time + interval + lag. A chain whose clock is off
 // from ours shifts every header time by the same amount, which the lag takes up; a pause is never
 // longer than twice the interval whatever the times say, so a lying node gets no more than a slower
 // scan of its own chain (it could always refuse to answer).
@@ -47,23 +46,25 @@ func (p *pacer) next(h int64, t time.Time, now time.Time) time.Duration {
 				p.interval = (3*p.interval + d) / 4
 			}
 		}
-		if off := now.Sub(t); !p.haveLag {
-			p.lag, p.haveLag = off, true
-		} else {
-			p.lag = min(off, p.lag+p.interval/16)
+		// now - t bounds the lag from above. Seen on the first poll for it, the block may have been
+		// there a while, so the lag only comes down; seen after polls that missed it, it came within
+		// the last pause, and the bound is taken (it also lets the lag go up when blocks come later).
+		if off := now.Sub(t); !p.haveLag || p.misses > 0 || off < p.lag {
+			p.lag, p.haveLag = max(off, 0), true
 		}
 		p.lastH, p.lastT, p.misses = h, t, 0
 		if p.interval == 0 {
 			return p.initial
 		}
-		due := p.lastT.Add(p.interval + p.lag + p.interval/20).Sub(now)
+		due := p.lastT.Add(p.interval + p.lag).Sub(now)
 		return min(max(due, minPause), 2*p.interval)
 	}
 	if p.interval == 0 {
 		return p.initial
 	}
-	// Nothing new: the block is late. Back off from a tenth of the interval, doubling, up to twice it.
+	// Nothing new: the block is late. Back off from a twentieth of the interval, doubling, up to
+	// twice the interval.
 	p.misses++
-	wait := max(p.interval/10, 10*time.Millisecond) << min(p.misses-1, 10)
-	return min(max(wait, minPause), 2*p.interval)
+	wait := max(p.interval/20, minPause) << min(p.misses-1, 10)
+	return min(wait, 2*p.interval)
 }
