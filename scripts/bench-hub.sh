@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One `cityrelay start` serving a hub (wego-1) and K member chains in a star, idle: relayer CPU, RSS,
 # goroutines, file descriptors, RPC requests/s per chain (counted by a proxy in front of each node),
-# and the time to link one more member (BENCHMARKS.md, "One relayer for the hub and its members").
+# and the time to link each member (BENCHMARKS.md, "One relayer for the hub and its members").
 #   scripts/bench-hub.sh                          # K=12 members, 1 s blocks, 60 s idle window
 #   MEMBERS=20 BLOCK_MS=1000 WINDOW=120 scripts/bench-hub.sh
 set -euo pipefail
