@@ -33,7 +33,11 @@ func (c *Client) abciBlockEvents(ctx context.Context, h int64, types ...string) 
 	}
 	events, err := c.indexedBlockEvents(ctx, h, only)
 	var qErr *QueryError
+	if err == nil {
+		c.txIndexed.Store(true)
+	}
 	if errors.As(err, &qErr) {
+		c.txIndexed.Store(false)
 		events, err = c.blockResultEvents(ctx, h)
 		if err != nil || only == nil {
 			return events, err
@@ -49,6 +53,12 @@ func (c *Client) abciBlockEvents(ctx context.Context, h int64, types ...string) 
 	return events, err
 }
 
+// EventsFromTxsOnly reports whether BlockEvents reads, as it did last, the events of a block's txs
+// alone (from the node's tx index): a block without txs then has none, and a scanner holding its
+// verified header need not ask. Through block_results (a node without a tx index) the block's own
+// FinalizeBlock events count too.
+func (c *Client) EventsFromTxsOnly() bool { return c.txIndexed.Load() }
+
 // indexedBlockEvents pages through GetTxsEvent("tx.height=h"). CometBFT indexes a block's txs
 // after committing it, in the background: under load the index can lag the headers by a block or
 // more, and a search that ran too early would silently miss txs. So the txs found are counted against
@@ -57,9 +67,6 @@ func (c *Client) indexedBlockEvents(ctx context.Context, h int64, only map[strin
 	want, err := c.blockTxCount(ctx, h)
 	if err != nil {
 		return nil, err
-	}
-	if want == 0 {
-		return nil, nil // no txs, no tx events: nothing to search for
 	}
 	deadline := time.Now().Add(indexWait)
 	for {

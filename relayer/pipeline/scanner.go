@@ -79,7 +79,7 @@ func (s *scanner) run(ctx context.Context) error {
 		// Block h's results are final once header h+1 is verified.
 		for h := cursor + 1; h < lb.Height; h++ {
 			var events []chains.Event
-			if prev == nil || prev.Height != h || !noTxs(prev) {
+			if !fromTxsOnly(src.Chain) || prev == nil || prev.Height != h || !noTxs(prev) {
 				if events, err = es.BlockEvents(ctx, h, channeltypes.EventTypeSendPacket, channeltypes.EventTypeWriteAck); err != nil {
 					return fmt.Errorf("events of %s/%d: %w", s.chain, h, err)
 				}
@@ -115,11 +115,16 @@ func (s *scanner) run(ctx context.Context) error {
 var emptyDataHash = cmttypes.Txs(nil).Hash()
 
 // noTxs: the verified header lb commits to a block without txs, so the block holds no tx events,
-// and the node need not be asked for them: send_packet and write_acknowledgement are events of the
-// txs that send and receive packets (the city chains emit none outside txs, and the client's indexed
-// path, its default, reads txs' events only). The data hash is signed by the chain's validators: no node
+// and a chain whose events are read from its txs alone (fromTxsOnly) need not be asked for them. The data hash is signed by the chain's validators: no node
 // can make a block with packets pass for an empty one.
 func noTxs(lb *cmttypes.LightBlock) bool { return bytes.Equal(lb.DataHash, emptyDataHash) }
+
+// fromTxsOnly: the chain reads a block's events from its txs alone (a Cosmos client over a node's tx
+// index), so a block without txs has none.
+func fromTxsOnly(c any) bool {
+	t, ok := c.(interface{ EventsFromTxsOnly() bool })
+	return ok && t.EventsFromTxsOnly()
+}
 
 // cursorKey names the cursor of this chain for the channel ends this instance scans it for: instances
 // serving different paths on one chain keep their own cursors, so none skips blocks only the other's
