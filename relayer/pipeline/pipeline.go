@@ -29,8 +29,6 @@ type Options struct {
 	// interval is learned (default 200ms). From then on a scanner polls when the next block is due
 	// (pacer): by block time, backing off while nothing changes.
 	Poll time.Duration
-	// OnPoll, if set, is told of each pause a scanner takes before its next poll (tests, metrics).
-	OnPoll func(chain string, wait time.Duration)
 	// OnDelivered is told of every delivering tx (metrics, tests).
 	OnDelivered func(Delivered)
 	// OnObserved is told of every work item published (metrics).

@@ -100,9 +100,6 @@ func (s *scanner) run(ctx context.Context) error {
 			}
 		}
 		prev = lb
-		if s.o.OnPoll != nil {
-			s.o.OnPoll(s.chain, wait)
-		}
 		select {
 		case <-ctx.Done():
 			return nil
