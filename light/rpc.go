@@ -3,25 +3,23 @@ package light
 import (
 	"bytes"
 	"context"
-	"strings"
 	"sync"
+	"time"
 
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
-	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	ctypes "github.com/cometbft/cometbft/rpc/core/types"
 	"github.com/cometbft/cometbft/types"
+
+	"github.com/cityrelay/cityrelay/internal/rpcconn"
 )
 
-// rpcTimeoutSeconds bounds one RPC call of a light client's provider (cometbft's provider uses 5).
-const rpcTimeoutSeconds = 5
+// rpcTimeout bounds one RPC call of a light client's provider (cometbft's provider uses 5 s).
+const rpcTimeout = 5 * time.Second
 
-// newRPC is the RPC client of a light client's provider at remote: one HTTP client (keep-alive) whose
-// validator sets are reused across heights (validatorReuse).
+// newRPC is the RPC client of a light client's provider at remote, over the process's shared HTTP
+// transport (rpcconn), whose validator sets are reused across heights (validatorReuse).
 func newRPC(remote string) (*validatorReuse, error) {
-	if !strings.Contains(remote, "://") {
-		remote = "http://" + remote
-	}
-	c, err := rpchttp.NewWithTimeout(remote, "/websocket", rpcTimeoutSeconds)
+	c, err := rpcconn.New(remote, rpcTimeout)
 	if err != nil {
 		return nil, err
 	}
