@@ -33,7 +33,11 @@ func (c *Client) abciBlockEvents(ctx context.Context, h int64, types ...string) 
 	}
 	events, err := c.indexedBlockEvents(ctx, h, only)
 	var qErr *QueryError
+	if err == nil {
+		c.txIndexed.Store(true)
+	}
 	if errors.As(err, &qErr) {
+		c.txIndexed.Store(false)
 		events, err = c.blockResultEvents(ctx, h)
 		if err != nil || only == nil {
 			return events, err
@@ -48,6 +52,12 @@ func (c *Client) abciBlockEvents(ctx context.Context, h int64, types ...string) 
 	}
 	return events, err
 }
+
+// EventsFromTxsOnly reports whether BlockEvents reads, as it did last, the events of a block's txs
+// alone (from the node's tx index): a block without txs then has none, and a scanner holding its
+// verified header need not ask. Through block_results (a node without a tx index) the block's own
+// FinalizeBlock events count too.
+func (c *Client) EventsFromTxsOnly() bool { return c.txIndexed.Load() }
 
 // indexedBlockEvents pages through GetTxsEvent("tx.height=h"). CometBFT indexes a block's txs
 // after committing it, in the background: under load the index can lag the headers by a block or

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
@@ -70,6 +71,9 @@ type Client struct {
 	rpc    *rpcPool
 	grpc   *grpc.ClientConn // nil without Config.GRPCAddr
 	signer *signer
+	// txIndexed is set while the node's tx index serves block events (BlockEvents' default path,
+	// which reads txs' events only), cleared when it falls back to block_results.
+	txIndexed atomic.Bool
 }
 
 // New returns a client; it contacts the chain only when used.

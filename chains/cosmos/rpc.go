@@ -8,6 +8,8 @@ import (
 	"time"
 
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+
+	"github.com/cityrelay/cityrelay/internal/rpcconn"
 )
 
 // rpcPool is a chain's RPC endpoints, used in turn: a call that fails on one endpoint is retried
@@ -31,7 +33,7 @@ func newRPCPool(chainID string, addrs []string) (*rpcPool, error) {
 		p.attempts = 4
 	}
 	for _, a := range addrs {
-		c, err := rpchttp.NewWithTimeout(a, "/websocket", 30)
+		c, err := rpcconn.New(a, 30*time.Second) // the light client's connections to the node too
 		if err != nil {
 			return nil, fmt.Errorf("%s: rpc client %s: %w", chainID, a, err)
 		}

@@ -25,7 +25,9 @@ type Options struct {
 	BatchMax  int
 	BatchWait time.Duration
 	Log       zerolog.Logger
-	// Poll is the pause between scans of a chain with nothing new (default 200ms).
+	// Poll is the pause between a scanner's polls of its chain's latest header until the chain's block
+	// interval is learned (default 200ms). From then on a scanner polls when the next block is due
+	// (pacer): by block time, backing off while nothing changes.
 	Poll time.Duration
 	// OnDelivered is told of every delivering tx (metrics, tests).
 	OnDelivered func(Delivered)

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	cmttypes "github.com/cometbft/cometbft/types"
 	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -66,16 +68,21 @@ func (s *scanner) run(ctx context.Context) error {
 	}
 	log := s.o.Log.With().Str("chain", s.chain).Logger()
 	log.Info().Int64("from", cursor+1).Msg("scanner started")
+	pace := newPacer(s.o.Poll)
+	var prev *cmttypes.LightBlock // the header verified by the poll before this one
 	for {
 		lb, err := src.Light.VerifyLatest(ctx)
 		if err != nil {
 			return fmt.Errorf("verify latest header of %s: %w", s.chain, err)
 		}
+		wait := pace.next(lb.Height, lb.Time, time.Now())
 		// Block h's results are final once header h+1 is verified.
 		for h := cursor + 1; h < lb.Height; h++ {
-			events, err := es.BlockEvents(ctx, h, channeltypes.EventTypeSendPacket, channeltypes.EventTypeWriteAck)
-			if err != nil {
-				return fmt.Errorf("events of %s/%d: %w", s.chain, h, err)
+			var events []chains.Event
+			if !fromTxsOnly(src.Chain) || prev == nil || prev.Height != h || !noTxs(prev) {
+				if events, err = es.BlockEvents(ctx, h, channeltypes.EventTypeSendPacket, channeltypes.EventTypeWriteAck); err != nil {
+					return fmt.Errorf("events of %s/%d: %w", s.chain, h, err)
+				}
 			}
 			n, err := s.publish(ctx, ends, events, h)
 			if err != nil {
@@ -92,12 +99,28 @@ func (s *scanner) run(ctx context.Context) error {
 				log.Debug().Int64("height", h).Int("work", n).Msg("block scanned")
 			}
 		}
+		prev = lb
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(s.o.Poll):
+		case <-time.After(wait):
 		}
 	}
+}
+
+// emptyDataHash is the data hash of a block without txs.
+var emptyDataHash = cmttypes.Txs(nil).Hash()
+
+// noTxs: the verified header lb commits to a block without txs, so the block holds no tx events,
+// and a chain whose events are read from its txs alone (fromTxsOnly) need not be asked for them. The data hash is signed by the chain's validators: no node
+// can make a block with packets pass for an empty one.
+func noTxs(lb *cmttypes.LightBlock) bool { return bytes.Equal(lb.DataHash, emptyDataHash) }
+
+// fromTxsOnly: the chain reads a block's events from its txs alone (a Cosmos client over a node's tx
+// index), so a block without txs has none.
+func fromTxsOnly(c any) bool {
+	t, ok := c.(interface{ EventsFromTxsOnly() bool })
+	return ok && t.EventsFromTxsOnly()
 }
 
 // cursorKey names the cursor of this chain for the channel ends this instance scans it for: instances

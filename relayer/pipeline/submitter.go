@@ -64,13 +64,53 @@ func (s *submitter) run(ctx context.Context) error {
 	// Several batches in flight: while one relay tx waits for its block, the next is built and
 	// broadcast (the key's signer hands out sequences in order; a tx is only acked once committed).
 	g, gctx := errgroup.WithContext(ctx)
-	for range s.o.InFlight {
-		g.Go(func() error { return s.loop(gctx, cons) })
+	gate := newIdleGate()
+	for i := range s.o.InFlight {
+		g.Go(func() error { return s.loop(gctx, cons, gate, i) })
 	}
 	return g.Wait()
 }
 
-func (s *submitter) loop(ctx context.Context, cons jetstream.Consumer) error {
+// idleGate lets one of a submitter's loops poll a consumer that has no work while the others wait
+// for it to find some: idle, the loops' fetches were most of an idle relayer's work (every loop of
+// every channel end asked NATS twice a second at 500 ms BatchWait), and only one need ask.
+type idleGate struct {
+	mu     sync.Mutex
+	poller int // the loop polling while idle, -1: none
+	wake   chan struct{}
+}
+
+func newIdleGate() *idleGate { return &idleGate{poller: -1, wake: make(chan struct{})} }
+
+// idle is called by loop id after a fetch that brought nothing: the poller (the first idle loop)
+// goes on at once, the others wait until it finds work or ctx ends.
+func (g *idleGate) idle(ctx context.Context, id int) {
+	g.mu.Lock()
+	if g.poller == -1 || g.poller == id {
+		g.poller = id
+		g.mu.Unlock()
+		return
+	}
+	wake := g.wake
+	g.mu.Unlock()
+	select {
+	case <-wake:
+	case <-ctx.Done():
+	}
+}
+
+// busy is called after a fetch that brought work: the waiting loops fetch again.
+func (g *idleGate) busy() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.poller != -1 {
+		g.poller = -1
+		close(g.wake)
+		g.wake = make(chan struct{})
+	}
+}
+
+func (s *submitter) loop(ctx context.Context, cons jetstream.Consumer, gate *idleGate, id int) error {
 	log := s.o.Log.With().Str("chain", s.to).Logger()
 	for ctx.Err() == nil {
 		batch, err := cons.Fetch(s.o.BatchMax, jetstream.FetchMaxWait(s.o.BatchWait))
@@ -87,10 +127,13 @@ func (s *submitter) loop(ctx context.Context, cons jetstream.Consumer) error {
 		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && len(msgs) == 0 && ctx.Err() == nil {
 			log.Debug().Err(err).Msg("fetch ended")
 		}
-		if len(msgs) > 0 {
-			// Finish the batch even if shutdown begins: it is either committed and acked, or handed back.
-			s.handle(context.WithoutCancel(ctx), msgs)
+		if len(msgs) == 0 {
+			gate.idle(ctx, id)
+			continue
 		}
+		gate.busy()
+		// Finish the batch even if shutdown begins: it is either committed and acked, or handed back.
+		s.handle(context.WithoutCancel(ctx), msgs)
 	}
 	return nil
 }
