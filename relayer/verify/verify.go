@@ -3,6 +3,9 @@
 // and for a record received from another city also the chain's city registry entry for its origin
 // and the binding of the record's channel to that registered client (channel → connection → client).
 // A chain id proves nothing: only the client the chain's registry admin chose speaks for a city.
+// A record forwarded through a hub is bound instead to the chain's registered client of the hub its
+// route names, which the registry must mark as a hub, and its status is confirmed at the origin
+// through the hub's proofs (routed.go).
 package verify
 
 import (
