@@ -68,6 +68,9 @@ func verifyCmd() *cobra.Command {
 					fmt.Fprintf(out, "origin state of: %s (the latest state of %s its client holds: nothing %s did later has arrived)\n",
 						res.OriginStateAsOf.UTC().Format(time.RFC3339), res.Origin, res.Origin)
 				}
+				if v := res.Via; v != nil && res.Channel != "" {
+					fmt.Fprintf(out, "forwarded via:   %s (the record's route: %s → %s → %s)\n", v.Hub, res.Origin, v.Hub, res.Chain)
+				}
 				if v := res.Via; v != nil {
 					fmt.Fprintf(out, "via hub:         %s, client %s on %s (%s's registry names it), hub header %d (%s)\n",
 						v.Hub, v.HubClient, res.Chain, res.Chain, v.HubHeight, v.HubTime.UTC().Format(time.RFC3339))
@@ -76,7 +79,10 @@ func verifyCmd() *cobra.Command {
 							v.OriginClient, res.Origin, v.Hub, res.Origin, v.OriginHeight, v.OriginTime.UTC().Format(time.RFC3339), v.Status)
 					}
 				}
-				if res.Channel != "" {
+				if res.Channel != "" && res.Via != nil {
+					fmt.Fprintf(out, "arrived on:      %s/%s over %s, client %s, forwarded via %s (the registry names %s for the hub %s)\n",
+						"did", res.Channel, res.Connection, res.Client, res.Via.Hub, registered(res.Via.HubClient), res.Via.Hub)
+				} else if res.Channel != "" {
 					fmt.Fprintf(out, "arrived on:      %s/%s over %s, client %s (the registry names %s for %s)\n",
 						"did", res.Channel, res.Connection, res.Client, registered(res.RegisteredClient), res.Origin)
 				} else if res.EvmProofHeight != 0 {
@@ -124,7 +130,15 @@ unproven). The answer is as of the hub's latest state of the origin: when the or
 with a light client, its fresh status is proven (bound to the hub's client of it); else the hub's
 state answers when no older than verify.max_origin_age (revoked and expired are final), or with
 --relayed-only. Trusted: the chain's registry admin (its client of the hub) and the hub's validators
-(the membership list and the hub's client of the origin).`
+(the membership list and the hub's client of the origin).
+
+A record the chain received forwarded through a hub (its route names the hub; no --via needed) is
+bound to the chain's registered client of that hub, not to an entry for the origin: the route must end
+at the chain, the issuer DID be of the route's origin, the chain's registry must mark the hub as a hub
+(else "origin-not-recognised: wego-1 is not a hub here"), and the hub's client must be neither frozen
+nor expired. Revoked and expired in the record are final; any other status is confirmed at the origin
+through the hub's proofs as with --via (the hub and the origin configured), or answered from the
+forwarded copy with --relayed-only. The output says "forwarded via HUB".`
 	cmd.Flags().StringVar(&chain, "chain", "", "chain to verify on (e.g. bucheon-1)")
 	cmd.Flags().StringVar(&origin, "origin", "", "chain that issued the attestation (e.g. seoul-1)")
 	cmd.Flags().StringVar(&id, "id", "", "attestation id (64 hex characters)")

@@ -88,4 +88,38 @@ func TestVerifyViaHubCLI(t *testing.T) {
 	if exitCode(err) != 1 || !strings.Contains(out, "status:          absent") || !strings.Contains(out, "via hub:") {
 		t.Fatalf("verify --via of an unknown id: exit %d %v\n%s", exitCode(err), err, out)
 	}
+
+	// Forwarded: Bucheon takes wego-1 for a hub, Seoul sends the attestation to Bucheon through it, the
+	// operator flushes both paths. `verify` without --via then answers from Bucheon's forwarded record,
+	// bound to its client of the hub, and says so.
+	bucheon := net.Chain("bucheon-1")
+	if _, err := testnet.Client(t, bucheon, devnet.AdminKey).Send(context.Background(), &didtypes.MsgRegisterHub{Admin: bucheon.Admin.Address, ChainId: "wego-1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Send(context.Background(), &didtypes.MsgSendAttestation{Sender: seoul.Admin.Address, AttestationId: id, DestinationChainId: "bucheon-1",
+		ViaChainId: "wego-1"}); err != nil {
+		t.Fatal(err)
+	}
+	mustCLI(t, "", append(h, "tx", "flush", "seoul-wego")...)
+	mustCLI(t, "", append(h, "tx", "flush", "bucheon-wego")...)
+	direct := append(h, "verify", "--chain", "bucheon-1", "--origin", "seoul-1", "--id", id)
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(300 * time.Millisecond) {
+		o, err := cli(t, "", direct...)
+		out = o
+		if exitCode(err) == 0 {
+			break
+		}
+		// Until Bucheon's verified header covers the record: absent, nothing else.
+		if exitCode(err) != 1 || !strings.Contains(out, "status:          absent") || time.Now().After(deadline) {
+			t.Fatalf("verify of the forwarded record: exit %d %v\n%s", exitCode(err), err, out)
+		}
+	}
+	for _, want := range []string{"status:          valid", "forwarded via:   wego-1 (the record's route: seoul-1 → wego-1 → bucheon-1)",
+		"forwarded via wego-1 (the registry names " + bucheonOfHub + " for the hub wego-1)", "hub's client:    " + hubOfSeoul + " of seoul-1 on wego-1",
+		"from the issuing city's own record"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("verify of the forwarded record must show %q:\n%s", want, out)
+		}
+	}
+	t.Logf("cityrelay verify of the forwarded record:\n%s", out)
 }

@@ -22,6 +22,20 @@ type Card struct {
 	Result *verify.Result `json:"result,omitempty"`
 	// Error is why it could not verify.
 	Error string `json:"error,omitempty"`
+	// Route says how the answer came through a hub: "forwarded via wego-1" (a record the city received
+	// forwarded by its hub) or "through hub wego-1" (proven through the hub's proofs alone).
+	Route string `json:"route,omitempty"`
+}
+
+// route is the Card's Route for res.
+func route(res *verify.Result) string {
+	switch {
+	case res == nil || res.Via == nil:
+		return ""
+	case res.Channel != "":
+		return "forwarded via " + res.Via.Hub
+	}
+	return "through hub " + res.Via.Hub
 }
 
 var verdicts = map[verify.Status][2]string{
@@ -65,7 +79,7 @@ func (c *Console) apiVerify(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		v = [2]string{string(res.Status), res.Reason}
 	}
-	reply(w, http.StatusOK, Card{Verdict: v[0], Explain: v[1], Result: res}, nil)
+	reply(w, http.StatusOK, Card{Verdict: v[0], Explain: v[1], Result: res, Route: route(res)}, nil)
 }
 
 func (c *Console) verify(ctx context.Context, chain, origin, id, via string) (*verify.Result, error) {

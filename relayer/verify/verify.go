@@ -3,6 +3,9 @@
 // and for a record received from another city also the chain's city registry entry for its origin
 // and the binding of the record's channel to that registered client (channel → connection → client).
 // A chain id proves nothing: only the client the chain's registry admin chose speaks for a city.
+// A record forwarded through a hub is bound instead to the chain's registered client of the hub its
+// route names, which the registry must mark as a hub, and its status is confirmed at the origin
+// through the hub's proofs (routed.go).
 package verify
 
 import (
@@ -74,7 +77,8 @@ type Result struct {
 	ReceivedHeight int64 `json:"received_height,omitempty"`
 	// Channel, Connection and Client are, for a foreign record, the did channel it arrived on on Chain
 	// and the connection and client behind it; RegisteredClient is the client Chain's city registry
-	// names for Origin. The record speaks for Origin only when Client == RegisteredClient.
+	// names for Origin. The record speaks for Origin only when Client == RegisteredClient. For a record
+	// forwarded through a hub (Via set, RegisteredClient empty) Client must be Via.HubClient instead.
 	Channel          string `json:"channel,omitempty"`
 	Connection       string `json:"connection,omitempty"`
 	Client           string `json:"client,omitempty"`
@@ -110,7 +114,9 @@ type Result struct {
 	// Via is, for an answer proven through a hub (Options.Via), the route: the hub, the clients on it
 	// and the heights proven at. StatusFrom is then "hub" (the origin's own record as of the hub's
 	// latest state of it, OriginStateAsOf) or "origin" (a fresh header of the configured origin, bound
-	// to the hub's client of it).
+	// to the hub's client of it). For a record forwarded through a hub (its route names the hub; no
+	// Options.Via needed) Via is that route, and StatusFrom is "relayed" (a final status, or
+	// RelayedOnly), "hub" or "origin" (the status confirmed at the origin through the hub, routed.go).
 	Via *Route `json:"via,omitempty"`
 }
 
@@ -206,6 +212,10 @@ func Attestation(ctx context.Context, chain chains.Prover, lc FreshHeaders, orig
 		return nil, fmt.Errorf("%w: decode foreign attestation: %v", ErrCouldNotVerify, err)
 	}
 	a, r.ReceivedHeight, r.Attestation, r.Channel = f.Attestation, f.ReceivedHeight, &f.Attestation, f.SourceChannel
+	if f.Route != nil && f.Route.HubChainId != "" {
+		// Forwarded through a hub: bound to the chain's registered client of the hub (routed.go).
+		return r, rd.routed(r, &f, o)
+	}
 	var c clientInfo
 	if f.ClientId != "" {
 		// Proven from an EVM city's registry contract through a city-qbft client: no channel, the
@@ -445,6 +455,11 @@ func (rd reader) binding(r *Result) error {
 	if err := rd.registered(r); err != nil {
 		return err
 	}
+	return rd.channelClient(r)
+}
+
+// channelClient proves the connection and the client behind r.Channel (r.Connection, r.Client).
+func (rd reader) channelClient(r *Result) error {
 	chBz, _, err := rd.read(ibcexported.StoreKey, host.ChannelKey(didtypes.PortID, r.Channel))
 	if err != nil {
 		return err

@@ -200,31 +200,9 @@ type hop struct {
 // reader of target's state that it commits to, served by o.Nodes(target). decided reports that the
 // client decided r (frozen or expired, r's status and reason set).
 func (rd reader) through(r *Result, target, clientID string, o Options) (hop, bool, error) {
-	c, err := rd.client(clientID)
-	if err != nil {
-		return hop{}, false, err
-	}
-	if c.tm == nil {
-		return hop{}, false, fmt.Errorf("%w: %s's registered client %s of %s is a %s client: through a hub only Cosmos city chains (07-tendermint) are proven",
-			ErrCouldNotVerify, rd.chain.ChainID(), clientID, target, c.typ)
-	}
-	if c.tm.ChainId != target {
-		r.Status = StatusUnrecognised
-		r.Reason = fmt.Sprintf("%s's city registry names client %s for %s, a client of %s", rd.chain.ChainID(), clientID, target, c.tm.ChainId)
-		return hop{}, true, nil
-	}
-	judged := &Result{Chain: rd.chain.ChainID(), Origin: target}
-	decided, err := rd.judgeClient(judged, &c)
-	if err != nil {
-		return hop{}, false, err
-	}
-	if decided {
-		r.Status, r.Reason = judged.Status, fmt.Sprintf("on the route through %s: %s", o.Via, judged.Reason)
-		return hop{}, true, nil
-	}
-	var cs ibctm.ConsensusState
-	if err := unmarshalAny(c.latestConsensus, &cs); err != nil {
-		return hop{}, false, fmt.Errorf("%w: consensus state of client %s at %s on %s: %v", ErrCouldNotVerify, clientID, c.latest, rd.chain.ChainID(), err)
+	c, cs, decided, err := rd.judgeHop(r, target, clientID, o.Via)
+	if decided || err != nil {
+		return hop{}, decided, err
 	}
 	node, err := o.Nodes(target)
 	if err != nil {
@@ -235,6 +213,40 @@ func (rd reader) through(r *Result, target, clientID string, o Options) (hop, bo
 	}
 	h := int64(c.latest.GetRevisionHeight())
 	return hop{reader: reader{ctx: rd.ctx, chain: node, lb: rootAt(target, h, cs.Root.GetHash(), rd.lb.Time)}, parent: rd, client: c, consensusTime: cs.Timestamp}, false, nil
+}
+
+// judgeHop proves, in rd's state, client clientID of chain target: a 07-tendermint client of target,
+// not frozen, not expired by the verifying chain's time, and its latest consensus state. decided
+// reports that the client decided r (not of target, frozen or expired: r's status and reason set,
+// naming the route through hub).
+func (rd reader) judgeHop(r *Result, target, clientID, hub string) (clientInfo, *ibctm.ConsensusState, bool, error) {
+	c, err := rd.client(clientID)
+	if err != nil {
+		return c, nil, false, err
+	}
+	if c.tm == nil {
+		return c, nil, false, fmt.Errorf("%w: %s's registered client %s of %s is a %s client: through a hub only Cosmos city chains (07-tendermint) are proven",
+			ErrCouldNotVerify, rd.chain.ChainID(), clientID, target, c.typ)
+	}
+	if c.tm.ChainId != target {
+		r.Status = StatusUnrecognised
+		r.Reason = fmt.Sprintf("%s's city registry names client %s for %s, a client of %s", rd.chain.ChainID(), clientID, target, c.tm.ChainId)
+		return c, nil, true, nil
+	}
+	judged := &Result{Chain: rd.chain.ChainID(), Origin: target}
+	decided, err := rd.judgeClient(judged, &c)
+	if err != nil {
+		return c, nil, false, err
+	}
+	if decided {
+		r.Status, r.Reason = judged.Status, fmt.Sprintf("on the route through %s: %s", hub, judged.Reason)
+		return c, nil, true, nil
+	}
+	var cs ibctm.ConsensusState
+	if err := unmarshalAny(c.latestConsensus, &cs); err != nil {
+		return c, nil, false, fmt.Errorf("%w: consensus state of client %s at %s on %s: %v", ErrCouldNotVerify, clientID, c.latest, rd.chain.ChainID(), err)
+	}
+	return c, &cs, false, nil
 }
 
 // pruned says, for a read of the hop's state that failed, which height the node must serve and why.

@@ -163,6 +163,7 @@ function renderCard(c) {
       ...(r.origin_height ? [["status proven at", `${(a && a.origin_chain_id) || r.origin} height ${r.origin_height} · ${ago(r.origin_time)}`]]
         : [["origin city's state as of", ago(r.origin_state_as_of)]]),
       ...(r.relayed_status && r.relayed_status !== r.status ? [["relayed copy says", r.relayed_status]] : []),
+      ...(c.route ? [["route", c.route]] : []),
       ...(r.via ? [["through hub", `${r.via.hub} (client ${r.via.hub_client}, hub height ${r.via.hub_height} · ${ago(r.via.hub_time)})`],
         ...(r.via.origin_client ? [["hub's client of the city", `${r.via.origin_client} at height ${r.via.origin_height} · ${ago(r.via.origin_time)}: ${r.via.status}`]] : [])] : [])]) : null,
     c.error ? h("p", { class: "err" }, c.error) : null,
