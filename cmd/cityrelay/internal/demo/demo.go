@@ -1,8 +1,9 @@
 // Package demo runs the whole cityrelay story on embedded defaults: three city chains and an EVM
 // city, light clients, linked did paths, the relay daemon of `cityrelay start`, and a residency card
-// issued in Seoul, verified in Bucheon and in a member city, revoked, and service messages between the
-// cities. Without Once the daemon's web console and /metrics stay up on loopback while a trickle of
-// citizen activity keeps the relayer busy.
+// issued in Seoul, verified in Bucheon and in a member city, revoked, service messages between the
+// cities, and an attestation forwarded from Seoul to Bucheon through the member city (the association's
+// hub, which Bucheon's registry marks as one). Without Once the daemon's web console and /metrics stay
+// up on loopback while a trickle of citizen activity keeps the relayer busy.
 //
 // It is a composition root, beside cmd/cityrelay's commands: it starts the chains (chains/devnet,
 // chains/evmdevnet), writes the config an operator would, opens it with relayer/assemble and runs
