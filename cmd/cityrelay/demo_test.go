@@ -179,14 +179,14 @@ func TestDemoServesTheConsole(t *testing.T) {
 		for _, c := range ov.Chains {
 			chains[c.ChainID] = c.LightHeight > 0
 		}
-		if err == nil && chains[demo.Seoul] && chains[demo.Bucheon] && chains[demo.Member] && len(ov.Paths) == 2 && relayed > 0 &&
+		if err == nil && chains[demo.Seoul] && chains[demo.Bucheon] && chains[demo.Member] && len(ov.Paths) == 3 && relayed > 0 &&
 			len(ov.EvmCities) == 1 && ov.EvmCities[0].City == demo.Gimpo {
 			t.Logf("console served %s after start; packets relayed seen %s after start (paths %s %v, %s %v)", servedAfter.Round(time.Millisecond),
 				time.Since(start).Round(time.Millisecond), ov.Paths[0].Name, ov.Paths[0].Relayed, ov.Paths[1].Name, ov.Paths[1].Relayed)
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("overview never showed %s, %s, %s with light heights, 2 paths with packets relayed and %s (last error %v): %+v\nstdout:\n%s\nstderr:\n%s",
+			t.Fatalf("overview never showed %s, %s, %s with light heights, 3 paths with packets relayed and %s (last error %v): %+v\nstdout:\n%s\nstderr:\n%s",
 				demo.Seoul, demo.Bucheon, demo.Member, demo.Gimpo, err, ov, out.text(), stderr.String())
 		}
 		time.Sleep(500 * time.Millisecond)

@@ -1,8 +1,9 @@
 // Package demo runs the whole cityrelay story on embedded defaults: three city chains and an EVM
 // city, light clients, linked did paths, the relay daemon of `cityrelay start`, and a residency card
-// issued in Seoul, verified in Bucheon and in a member city, revoked, and service messages between the
-// cities. Without Once the daemon's web console and /metrics stay up on loopback while a trickle of
-// citizen activity keeps the relayer busy.
+// issued in Seoul, verified in Bucheon and in a member city, revoked, service messages between the
+// cities, and an attestation forwarded from Seoul to Bucheon through the member city (the association's
+// hub, which Bucheon's registry marks as one). Without Once the daemon's web console and /metrics stay
+// up on loopback while a trickle of citizen activity keeps the relayer busy.
 //
 // It is a composition root, beside cmd/cityrelay's commands: it starts the chains (chains/devnet,
 // chains/evmdevnet), writes the config an operator would, opens it with relayer/assemble and runs
@@ -273,7 +274,7 @@ func Run(ctx context.Context, o Options) (err error) {
 	// verify proves the issuing city's own current status with the relayer's light client of it.
 	origins := rt.Origins(ctx)
 
-	paths, err := linkPaths(ctx, r, rt, net)
+	paths, hub, err := linkPaths(ctx, r, rt, net, admins[Bucheon])
 	if err != nil {
 		return err
 	}
@@ -321,7 +322,7 @@ func Run(ctx context.Context, o Options) (err error) {
 	}()
 	if err := r.do(what, "all", func() (int64, string, error) {
 		if o.Once {
-			return 0, fmt.Sprintf("%d paths, EVM city %s; config %s", len(paths), Gimpo, filepath.Join(o.Home, "config.toml")), nil
+			return 0, fmt.Sprintf("%d paths, EVM city %s; config %s", len(paths)+1, Gimpo, filepath.Join(o.Home, "config.toml")), nil
 		}
 		select {
 		case addr := <-served:
@@ -335,6 +336,12 @@ func Run(ctx context.Context, o Options) (err error) {
 	ctx = storyCtx
 
 	s, err := seoulStory(ctx, r, net, admins[Seoul], paths, clients, lights, origins)
+	if err != nil {
+		return err
+	}
+	if err := forwardStory(ctx, r, s, hub, admins[Bucheon]); err != nil {
+		return err
+	}
 	if err != nil {
 		return err
 	}
@@ -354,26 +361,29 @@ func Run(ctx context.Context, o Options) (err error) {
 	return nil
 }
 
-// linkPaths links Seoul's did paths to Bucheon and the member city as `cityrelay tx link` does, with
-// each city's registry admin recognising the other's client in between; the ids go into the config.
-func linkPaths(ctx context.Context, r *runner, rt *assemble.Runtime, net *devnet.Devnet) (map[string]*relayer.Path, error) {
+// linkPaths links Seoul's did paths to Bucheon and the member city, and the member city's path to
+// Bucheon (the member city is also the association's hub), as `cityrelay tx link` does, with each
+// city's registry admin recognising the other's client in between; the ids go into the config. Then
+// Bucheon's registry admin marks the member city as a hub, so Bucheon accepts what it forwards. It
+// returns Seoul's paths by the other city, and the hub's path to Bucheon.
+func linkPaths(ctx context.Context, r *runner, rt *assemble.Runtime, net *devnet.Devnet, bucheonAdmin *cosmos.Client) (map[string]*relayer.Path, *relayer.Path, error) {
 	paths := map[string]*relayer.Path{}
-	for _, other := range []string{Bucheon, Member} {
-		name := Seoul + "<->" + other
+	var hub *relayer.Path
+	for _, name := range pathNames() {
 		p, err := rt.Path(ctx, name)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		// The IBC clients' trusting periods: two thirds of the chains' unbonding periods.
 		p.TrustingPeriodA, p.TrustingPeriodB = 0, 0
 		l := relayer.Linker{Check: light.VerifyProofAgainstAppHash}
-		if err := r.do("link path "+p.Name+" (clients, connection)", Seoul, func() (int64, string, error) {
+		if err := r.do("link path "+p.Name+" (clients, connection)", p.A.ChainID(), func() (int64, string, error) {
 			if err := l.LinkConnection(ctx, p); err != nil {
 				return 0, "", err
 			}
 			return 0, fmt.Sprintf("%s %s <-> %s %s", p.A.ClientID, p.A.ConnectionID, p.B.ClientID, p.B.ConnectionID), nil
 		}); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		// A chain id proves nothing: each city's registry admin recognises the other city's client
 		// (after checking its trust root out of band); only then does a did channel open.
@@ -387,21 +397,41 @@ func linkPaths(ctx context.Context, r *runner, rt *assemble.Runtime, net *devnet
 				}
 				return h, "citychaind tx did register-city " + city.ChainID() + " " + on.ClientID, err
 			}); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
-		if err := r.do("open did channel "+p.Name, Seoul, func() (int64, string, error) {
+		if err := r.do("open did channel "+p.Name, p.A.ChainID(), func() (int64, string, error) {
 			if err := l.Link(ctx, p); err != nil {
 				return 0, "", err
 			}
 			return 0, fmt.Sprintf("%s/%s <-> %s/%s", p.A.ClientID, p.A.ChannelID, p.B.ClientID, p.B.ChannelID), nil
 		}); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		rt.Record(p)
-		paths[other] = p
+		if p.A.ChainID() == Seoul {
+			paths[p.B.ChainID()] = p
+		} else {
+			hub = p
+		}
 	}
-	return paths, nil
+	bucheon := net.Chain(Bucheon)
+	if err := r.do(fmt.Sprintf("%s marks %s as a hub (city registry)", Bucheon, Member), Bucheon, func() (int64, string, error) {
+		res, err := bucheonAdmin.Send(ctx, &didtypes.MsgRegisterHub{Admin: bucheon.Admin.Address, ChainId: Member})
+		if err != nil {
+			return 0, "", err
+		}
+		return res.Height, "citychaind tx did register-hub " + Member + ": packets it forwards are accepted for their origin", nil
+	}); err != nil {
+		return nil, nil, err
+	}
+	return paths, hub, nil
+}
+
+// pathNames are the demo's did paths: Seoul to Bucheon and to the member city, and the member city
+// (the hub) to Bucheon.
+func pathNames() []string {
+	return []string{Seoul + "<->" + Bucheon, Seoul + "<->" + Member, Member + "<->" + Bucheon}
 }
 
 // seoulStory is the Cosmos part of the story, told while the daemon relays: a citizen's DID in Seoul,
@@ -513,8 +543,56 @@ func seoulStory(ctx context.Context, r *runner, net *devnet.Devnet, admin *cosmo
 	return s, nil
 }
 
+// forwardStory sends an attestation from Seoul to Bucheon through the hub (the member city): the hub
+// checks it, records it and forwards it on its own channel to Bucheon, which takes the hub's word for
+// Seoul (its registry marks the member city as a hub) and records it with its route; Bucheon's
+// acknowledgement goes back through the hub to Seoul's delivery record.
+func forwardStory(ctx context.Context, r *runner, s *story, hub *relayer.Path, bucheon *cosmos.Client) error {
+	var id string
+	var sent sentMessage
+	if err := r.do(fmt.Sprintf("send an attestation from %s to %s via %s", Seoul, Bucheon, Member), Seoul, func() (int64, string, error) {
+		var h int64
+		var err error
+		id, sent, h, err = s.issueVia(ctx, "residency-card", Bucheon, Member)
+		if err != nil {
+			return h, "", err
+		}
+		return h, fmt.Sprintf("residency-card id %s, to the hub on %s/%d with route %s -> %s", shortID(id), sent.channel, sent.seq, Seoul, Bucheon), nil
+	}); err != nil {
+		return err
+	}
+	return r.do(fmt.Sprintf("forwarded attestation recorded on %s via %s (route %s -> %s -> %s)", Bucheon, Member, Seoul, Member, Bucheon), Bucheon, func() (int64, string, error) {
+		// Seoul's delivery record reads delivered once Bucheon's acknowledgement came back through the hub.
+		d, err := waitDelivery(ctx, s.admin, sent.channel, sent.seq)
+		if err != nil {
+			return 0, "", err
+		}
+		if d.State != didtypes.DELIVERY_STATE_DELIVERED {
+			return d.ResolvedHeight, "", fmt.Errorf("delivery %s/%d %s: %s", sent.channel, sent.seq, d.State, d.Error)
+		}
+		var res didtypes.QueryForeignAttestationResponse
+		if err := bucheon.QueryGRPC(ctx, "/cityrelay.did.v1.Query/ForeignAttestation",
+			&didtypes.QueryForeignAttestationRequest{OriginChainId: Seoul, Id: id}, &res, 0); err != nil {
+			return 0, "", fmt.Errorf("%s's record of %s attestation %s: %w", Bucheon, Seoul, shortID(id), err)
+		}
+		f := res.Attestation
+		want := didtypes.Route{OriginChainId: Seoul, DestinationChainId: Bucheon, HubChainId: Member}
+		if f.Route == nil || *f.Route != want {
+			return f.ReceivedHeight, "", fmt.Errorf("%s's record of %s has route %v, want %v", Bucheon, shortID(id), f.Route, want)
+		}
+		if f.SourceChannel != hub.B.ChannelID {
+			return f.ReceivedHeight, "", fmt.Errorf("%s's record of %s came on %s, not on the hub's channel %s", Bucheon, shortID(id), f.SourceChannel, hub.B.ChannelID)
+		}
+		if f.Attestation.Status != didtypes.ATTESTATION_STATUS_ACTIVE {
+			return f.ReceivedHeight, "", fmt.Errorf("%s's record of %s: status %s", Bucheon, shortID(id), f.Attestation.Status)
+		}
+		return f.ReceivedHeight, fmt.Sprintf("%s on %s (the hub's channel), route %s -> %s -> %s; %s delivery %s/%d %s", shortID(id), f.SourceChannel,
+			f.Route.OriginChainId, f.Route.HubChainId, f.Route.DestinationChainId, Seoul, sent.channel, sent.seq, d.State), nil
+	})
+}
+
 // relayerConfig is the relayer's config for the devnet (chains with the relayer key restored into
-// <home>/keys, the two did paths still to link), what `cityrelay config init`, `chains add`, `keys
+// <home>/keys, the three did paths still to link), what `cityrelay config init`, `chains add`, `keys
 // restore` and `paths new` would write. ln, when set, is the console's listener.
 func relayerConfig(dn *devnet.Devnet, o Options, ln net.Listener) (*config.Config, error) {
 	cfg := config.Default()
@@ -537,9 +615,9 @@ func relayerConfig(dn *devnet.Devnet, o Options, ln net.Listener) (*config.Confi
 			return nil, fmt.Errorf("relayer key of %s: %w", c.ChainID, err)
 		}
 	}
-	for _, other := range []string{Bucheon, Member} {
-		cfg.Paths[Seoul+"<->"+other] = &config.Path{Src: config.PathEnd{Chain: Seoul, PortID: didtypes.PortID},
-			Dst: config.PathEnd{Chain: other, PortID: didtypes.PortID}, Version: didtypes.Version, Order: "unordered"}
+	for _, pair := range [][2]string{{Seoul, Bucheon}, {Seoul, Member}, {Member, Bucheon}} {
+		cfg.Paths[pair[0]+"<->"+pair[1]] = &config.Path{Src: config.PathEnd{Chain: pair[0], PortID: didtypes.PortID},
+			Dst: config.PathEnd{Chain: pair[1], PortID: didtypes.PortID}, Version: didtypes.Version, Order: "unordered"}
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("demo relayer config: %w", err)
@@ -560,9 +638,47 @@ type story struct {
 // issue has Seoul's civil office issue an attestation of credentialType to the citizen and send it
 // to the dests; it returns the attestation id and the tx height.
 func (s *story) issue(ctx context.Context, credentialType string, dests ...string) (string, int64, error) {
-	seq, err := s.issuerSeq(ctx)
+	id, issue, err := s.newAttestation(ctx, credentialType)
 	if err != nil {
 		return "", 0, err
+	}
+	msgs := []sdk.Msg{issue}
+	for _, d := range dests {
+		msgs = append(msgs, &didtypes.MsgSendAttestation{Sender: s.seoul.Admin.Address, SourceChannel: s.paths[d].A.ChannelID, AttestationId: id})
+	}
+	res, err := s.admin.Send(ctx, msgs...)
+	if err != nil {
+		return "", 0, err
+	}
+	return id, res.Height, nil
+}
+
+// issueVia has Seoul's civil office issue an attestation of credentialType to the citizen and send it
+// to dest through the hub via (on Seoul's channel to the hub, with the route {Seoul, dest}); it
+// returns the attestation id, the packet sent to the hub and the tx height.
+func (s *story) issueVia(ctx context.Context, credentialType, dest, via string) (string, sentMessage, int64, error) {
+	id, issue, err := s.newAttestation(ctx, credentialType)
+	if err != nil {
+		return "", sentMessage{}, 0, err
+	}
+	res, err := s.admin.Send(ctx, issue, &didtypes.MsgSendAttestation{Sender: s.seoul.Admin.Address, SourceChannel: s.paths[via].A.ChannelID,
+		AttestationId: id, DestinationChainId: dest, ViaChainId: via})
+	if err != nil {
+		return "", sentMessage{}, 0, err
+	}
+	pks, err := relayer.SendPackets(res.Events)
+	if err != nil || len(pks) != 1 {
+		return "", sentMessage{}, res.Height, fmt.Errorf("send_packet event of tx at height %d: %d packets (%v)", res.Height, len(pks), err)
+	}
+	return id, sentMessage{channel: pks[0].SourceChannel, seq: pks[0].Sequence, typ: credentialType}, res.Height, nil
+}
+
+// newAttestation signs the civil office's next attestation of credentialType to the citizen; it
+// returns its id and the message issuing it.
+func (s *story) newAttestation(ctx context.Context, credentialType string) (string, *didtypes.MsgIssueAttestation, error) {
+	seq, err := s.issuerSeq(ctx)
+	if err != nil {
+		return "", nil, err
 	}
 	seq++
 	now := time.Now().Unix()
@@ -572,20 +688,11 @@ func (s *story) issue(ctx context.Context, credentialType string, dests ...strin
 	sb := didtypes.AttestationSignBytes(Seoul, iss.DID, iss.Method, s.citizen.DID, credentialType, digest, now-60, now+365*86400, seq)
 	sig, err := iss.Sign(sb)
 	if err != nil {
-		return "", 0, err
+		return "", nil, err
 	}
-	id := didtypes.AttestationID(sb)
-	msgs := []sdk.Msg{&didtypes.MsgIssueAttestation{Submitter: s.seoul.Admin.Address, IssuerDid: iss.DID, IssuerMethod: iss.Method,
+	return didtypes.AttestationID(sb), &didtypes.MsgIssueAttestation{Submitter: s.seoul.Admin.Address, IssuerDid: iss.DID, IssuerMethod: iss.Method,
 		SubjectDid: s.citizen.DID, CredentialType: credentialType, Digest: digest, ValidFrom: now - 60, ValidUntil: now + 365*86400,
-		IssuerSeq: seq, Signature: sig}}
-	for _, d := range dests {
-		msgs = append(msgs, &didtypes.MsgSendAttestation{Sender: s.seoul.Admin.Address, SourceChannel: s.paths[d].A.ChannelID, AttestationId: id})
-	}
-	res, err := s.admin.Send(ctx, msgs...)
-	if err != nil {
-		return "", 0, err
-	}
-	return id, res.Height, nil
+		IssuerSeq: seq, Signature: sig}, nil
 }
 
 // revoke has the civil office revoke attestation id and send the revocation to the dests; it returns
