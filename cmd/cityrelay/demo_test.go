@@ -205,6 +205,9 @@ func TestDemoServesTheConsole(t *testing.T) {
 		t.Fatalf("/metrics shows no recv relayed on seoul-1<->bucheon-1:\n%s", grepLines(metrics, "cityrelay_packets_relayed_total"))
 	}
 
+	// The story forwards an attestation from Seoul to Bucheon through the hub wego-1 (issue 22): Bucheon
+	// records it with its route, and Seoul's delivery record reads delivered.
+	_, _ = out.await(t, regexp.MustCompile(`ok\s+forwarded attestation recorded on bucheon-1 via wego-1`), 0, 3*time.Minute)
 	// The story's closing summary names the URL; then the trickle: an attestation issued after the
 	// story is found by the packet search and verified valid in Bucheon through the console.
 	_, next = out.await(t, regexp.MustCompile(`^open `+regexp.QuoteMeta(url)+` to watch the relayer; Ctrl-C stops$`), next, 3*time.Minute)
