@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -65,6 +66,24 @@ func isTerminal(w io.Writer) bool {
 func openRuntime(cmd *cobra.Command, cfg *config.Config, trustLatest bool) *assemble.Runtime {
 	return assemble.Open(cfg, assemble.Options{Home: homeDir, TrustLatest: trustLatest, Passphrase: os.Getenv(passphraseEnv),
 		Input: cmd.InOrStdin(), Log: logger(cfg, cmd.ErrOrStderr())})
+}
+
+// workQueue connects to the configured relayer's NATS (dialNATS) for the work queue's streams and
+// buckets; done closes the connection.
+func workQueue(url string) (js jetstream.JetStream, done func(), err error) {
+	cfg, err := loadConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	nc, err := dialNATS(cfg, url)
+	if err != nil {
+		return nil, nil, err
+	}
+	if js, err = jetstream.New(nc); err != nil {
+		nc.Close()
+		return nil, nil, fmt.Errorf("jetstream on %s: %w", nc.ConnectedUrlRedacted(), err)
+	}
+	return js, nc.Close, nil
 }
 
 // dialNATS connects to the relayer's NATS: url (--nats), or nats.url; the embedded server's token is

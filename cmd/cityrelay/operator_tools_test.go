@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -168,7 +169,7 @@ func TestOperatorTools(t *testing.T) {
 	waitLog(t, logPath, "relayer started", 0)
 
 	mustCLI(t, "", append(h, "tx", "transfer", "seoul-1", "bucheon-1", "7ucity", "--path", "xfer2")...)
-	mustCLI(t, "", append(h, "tx", "transfer", "seoul-1", "bucheon-1", "50ucity", "--path", "xfer")...)
+	sentOut := mustCLI(t, "", append(h, "tx", "transfer", "seoul-1", "bucheon-1", "50ucity", "--path", "xfer")...)
 	deadline := time.Now().Add(time.Minute)
 	for vouchers()[xferDenom] != "150" {
 		if time.Now().After(deadline) {
@@ -184,6 +185,23 @@ func TestOperatorTools(t *testing.T) {
 		t.Fatalf("start xfer relayed another path: vouchers %v", v)
 	}
 	bz, _ := os.ReadFile(logPath)
+	// The work queue's tools reach the daemon's embedded NATS (its URL is in the log): the relayed
+	// transfer's lifecycle reads confirmed, and nothing was dead-lettered.
+	natsURL := regexp.MustCompile(`embedded nats-server with jetstream.*url=(nats://127\.0\.0\.1:\d+)`).FindSubmatch(bz)
+	sent := regexp.MustCompile(`packet transfer/(channel-\d+) sequence (\d+)`).FindStringSubmatch(sentOut)
+	if natsURL == nil || sent == nil {
+		t.Fatalf("no embedded NATS URL in the daemon's log or no sequence in the transfer's output:\n%s\n%s", bz, sentOut)
+	}
+	if out := mustCLI(t, "", append(h, "query", "dead-letters", "--nats", string(natsURL[1]))...); !strings.Contains(out, "0 dead letters") {
+		t.Fatalf("query dead-letters: %s", out)
+	}
+	lifecycle := mustCLI(t, "", append(h, "query", "packet", "seoul-1/"+sent[1]+"/"+sent[2], "--nats", string(natsURL[1]))...)
+	if !regexp.MustCompile(`(?m)^recv\s+confirmed\s+transfer tx [0-9A-F]+`).MatchString(lifecycle) {
+		t.Fatalf("query packet seoul-1/%s/%s:\n%s", sent[1], sent[2], lifecycle)
+	}
+	if _, err := cli(t, "", append(h, "query", "packet", "seoul-1/"+sent[1]+"/999999", "--nats", string(natsURL[1]))...); err == nil || !strings.Contains(err.Error(), "no lifecycle") {
+		t.Fatalf("query packet of a sequence never sent: %v", err)
+	}
 	if !bytes.Contains(bz, []byte("relayer started")) || !bytes.Contains(bz, []byte("paths=1")) || bytes.Contains(bz, []byte("\x1b[")) {
 		t.Fatalf("daemon console log (want paths=1, no colour codes):\n%q", bz)
 	}

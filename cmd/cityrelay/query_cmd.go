@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 
 	"github.com/cityrelay/cityrelay/packets"
@@ -90,16 +89,11 @@ func packetCmd() *cobra.Command {
 			if len(parts) != 3 {
 				return errors.New("give the packet as <source-chain>/<channel>/<sequence>, e.g. seoul-1/channel-0/7")
 			}
-			cfg, err := loadConfig()
+			js, done, err := workQueue(natsURL)
 			if err != nil {
 				return err
 			}
-			nc, err := dialNATS(cfg, natsURL)
-			if err != nil {
-				return err
-			}
-			defer nc.Close()
-			js, _ := jetstream.New(nc)
+			defer done()
 			kv, err := js.KeyValue(cmd.Context(), packets.PacketBucket)
 			if err != nil {
 				return err
@@ -145,16 +139,11 @@ func deadLettersCmd() *cobra.Command {
 		Short: "List the work that could not be delivered, with the reason (re-queue it with `cityrelay tx retry SEQ`)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig()
+			js, done, err := workQueue(natsURL)
 			if err != nil {
 				return err
 			}
-			nc, err := dialNATS(cfg, natsURL)
-			if err != nil {
-				return err
-			}
-			defer nc.Close()
-			js, _ := jetstream.New(nc)
+			defer done()
 			dead, err := packets.DeadLetters(cmd.Context(), js, limit)
 			if err != nil {
 				return err

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 
 	"github.com/cityrelay/cityrelay/light"
@@ -125,16 +124,11 @@ func retryCmd() *cobra.Command {
 		Short: "Put dead-lettered work (by its number in `cityrelay query dead-letters`) back in the work queue",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := loadConfig()
+			js, done, err := workQueue(natsURL)
 			if err != nil {
 				return err
 			}
-			nc, err := dialNATS(cfg, natsURL)
-			if err != nil {
-				return err
-			}
-			defer nc.Close()
-			js, _ := jetstream.New(nc)
+			defer done()
 			for _, a := range args {
 				seq, err := strconv.ParseUint(a, 10, 64)
 				if err != nil {
