@@ -44,9 +44,19 @@ func TestVerifyViaHubCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Until Bucheon's registry admin marks wego-1 as a hub, nothing proven through wego-1's registry
+	// speaks for Seoul on Bucheon.
+	args := append(h, "verify", "--chain", "bucheon-1", "--origin", "seoul-1", "--id", id, "--via", "wego-1")
+	if out, err := cli(t, "", args...); exitCode(err) != 1 || !strings.Contains(out, "origin-not-recognised") || !strings.Contains(out, "wego-1 is not a hub here") {
+		t.Fatalf("verify --via through a hub bucheon-1 does not mark: exit %d %v\n%s", exitCode(err), err, out)
+	}
+	bucheon := net.Chain("bucheon-1")
+	if _, err := testnet.Client(t, bucheon, devnet.AdminKey).Send(context.Background(), &didtypes.MsgRegisterHub{Admin: bucheon.Admin.Address, ChainId: "wego-1"}); err != nil {
+		t.Fatal(err)
+	}
+
 	// The hub's client of Seoul moves past the attestation, then Bucheon's client of the hub past that:
 	// until then the route proves it absent (exit 1), never anything else.
-	args := append(h, "verify", "--chain", "bucheon-1", "--origin", "seoul-1", "--id", id, "--via", "wego-1")
 	var out string
 	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(300 * time.Millisecond) {
 		mustCLI(t, "", append(h, "tx", "update-clients", "seoul-wego")...)
@@ -89,13 +99,9 @@ func TestVerifyViaHubCLI(t *testing.T) {
 		t.Fatalf("verify --via of an unknown id: exit %d %v\n%s", exitCode(err), err, out)
 	}
 
-	// Forwarded: Bucheon takes wego-1 for a hub, Seoul sends the attestation to Bucheon through it, the
+	// Forwarded: Seoul sends the attestation to Bucheon through the hub wego-1 (marked above), the
 	// operator flushes both paths. `verify` without --via then answers from Bucheon's forwarded record,
 	// bound to its client of the hub, and says so.
-	bucheon := net.Chain("bucheon-1")
-	if _, err := testnet.Client(t, bucheon, devnet.AdminKey).Send(context.Background(), &didtypes.MsgRegisterHub{Admin: bucheon.Admin.Address, ChainId: "wego-1"}); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := admin.Send(context.Background(), &didtypes.MsgSendAttestation{Sender: seoul.Admin.Address, AttestationId: id, DestinationChainId: "bucheon-1",
 		ViaChainId: "wego-1"}); err != nil {
 		t.Fatal(err)

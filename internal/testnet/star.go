@@ -21,7 +21,7 @@ func End(tb testing.TB, c *devnet.Chain, port string) *relayer.End {
 
 // Star links every member of net to the hub on the did port, one path each (the member is A, the hub
 // is B), with each registry recognising the other's new client: the association's hub and spoke, no
-// path between members. The paths are linked one after the other (they share the hub's relayer key)
+// path between members; each member's registry marks the hub as a hub. The paths are linked one after the other (they share the hub's relayer key)
 // and returned by member.
 func Star(tb testing.TB, net *devnet.Devnet, hub string, members ...string) map[string]*relayer.Path {
 	tb.Helper()
@@ -38,6 +38,10 @@ func Star(tb testing.TB, net *devnet.Devnet, hub string, members ...string) map[
 		p := &relayer.Path{Name: m + "-" + hub, A: End(tb, c, didtypes.PortID), B: End(tb, h, didtypes.PortID), Version: didtypes.Version,
 			Order: channeltypes.UNORDERED}
 		LinkPath(tb, net, p)
+		// The member's registry admin marks the hub as one (what `cityrelay hub onboard` prints).
+		if _, err := Client(tb, c, devnet.AdminKey).Send(context.Background(), &didtypes.MsgRegisterHub{Admin: c.Admin.Address, ChainId: hub}); err != nil {
+			tb.Fatalf("star: %s marks %s as a hub: %v", m, hub, err)
+		}
 		paths[m] = p
 	}
 	return paths

@@ -81,6 +81,18 @@ func (rd reader) viaHub(r *Result, o Options) error {
 		return nil
 	}
 	route.HubClient = string(hc)
+	// Only a chain the registry admin marked as a hub vouches for other cities: any registered city's
+	// own registry could otherwise name a client of an impostor for the origin.
+	marked, _, err := rd.read(didtypes.StoreKey, didtypes.HubKey(hub))
+	if err != nil {
+		return err
+	}
+	if marked == nil {
+		r.Status = StatusUnrecognised
+		r.Reason = fmt.Sprintf("%s is not a hub here: %s's city registry does not mark it as one, so its registry does not speak for %s (the registry admin marks it: citychaind tx did register-hub %s)",
+			hub, r.Chain, origin, hub)
+		return nil
+	}
 	hubRd, decided, err := rd.through(r, hub, route.HubClient, o)
 	if decided || err != nil {
 		return err
@@ -148,7 +160,7 @@ func (rd reader) viaFresh(r *Result, originRd hop, o Options) error {
 	}
 	var org Origin
 	ok := false
-	if o.Origins != nil {
+	if o.Origins != nil && !o.RelayedOnly { // relayed only: the hub's state of the origin answers
 		org, ok = o.Origins(r.Origin)
 	}
 	if ok {

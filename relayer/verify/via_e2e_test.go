@@ -158,6 +158,21 @@ func TestVerifyThroughTheHub(t *testing.T) {
 		t.Fatalf("seoul-1 removed from wego-1's registry: %+v", r)
 	}
 	t.Logf("removed: %s", r.Reason)
+
+	// Bucheon's registry admin takes the hub role back: wego-1 is still a registered city, but its
+	// registry no longer speaks for other cities on Bucheon.
+	if _, err := testnet.Client(t, bucheon, devnet.AdminKey).Send(ctx, &didtypes.MsgRemoveHub{Admin: bucheon.Admin.Address, ChainId: "wego-1"}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(300 * time.Millisecond) {
+		r = mustVia(id, verify.Options{})
+		if r.Status == verify.StatusUnrecognised && strings.Contains(r.Reason, "wego-1 is not a hub here") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("wego-1 no longer a hub on bucheon-1: %+v", r)
+		}
+	}
 }
 
 // swapKey is a node that answers a read of asked with its proven answer for served.
