@@ -73,9 +73,6 @@ func (k Keeper) resolveForward(ctx sdk.Context, packet channeltypes.Packet, ack 
 	if err != nil || !found {
 		return err
 	}
-	if err := k.kv(ctx).Delete(types.PendingForwardKey(pf.Channel, pf.Sequence)); err != nil {
-		return err
-	}
 	var out channeltypes.Acknowledgement
 	switch {
 	case ack == nil:
@@ -90,14 +87,19 @@ func (k Keeper) resolveForward(ctx sdk.Context, packet channeltypes.Packet, ack 
 	in := channeltypes.NewPacket(pf.InData, pf.InSequence, pf.InSourcePort, pf.InSourceChannel, pf.InDestinationPort, pf.InDestinationChannel,
 		clienttypes.NewHeight(pf.InTimeoutRevisionNumber, pf.InTimeoutRevisionHeight), pf.InTimeoutTimestamp)
 	capability, ok := k.scoped.GetCapability(ctx, host.ChannelCapabilityPath(pf.InDestinationPort, pf.InDestinationChannel))
+	// A first-hop acknowledgement that cannot be written is not an error of the second hop's: refusing
+	// that would only stall its channel. The pending forward is kept (state, genesis), so what the
+	// origin waits for is not lost; it is deleted once the acknowledgement is written.
 	if !ok {
-		// Not an error of the second hop's acknowledgement: refusing it would only stall that channel.
-		k.Logger(ctx).Error("forwarded packet: no capability for the first hop's channel", "channel", pf.InDestinationChannel, "sequence", pf.InSequence)
+		k.Logger(ctx).Error("forwarded packet: no capability for the first hop's channel; pending forward kept", "channel", pf.InDestinationChannel, "sequence", pf.InSequence)
 		return nil
 	}
 	if err := k.ics4.WriteAcknowledgement(ctx, capability, in, out); err != nil {
-		k.Logger(ctx).Error("forwarded packet: write the first hop's acknowledgement", "channel", pf.InDestinationChannel, "sequence", pf.InSequence, "error", err.Error())
+		k.Logger(ctx).Error("forwarded packet: write the first hop's acknowledgement; pending forward kept", "channel", pf.InDestinationChannel, "sequence", pf.InSequence, "error", err.Error())
 		return nil
+	}
+	if err := k.kv(ctx).Delete(types.PendingForwardKey(pf.Channel, pf.Sequence)); err != nil {
+		return err
 	}
 	ctx.EventManager().EmitEvent(sdk.NewEvent("did_forward_resolved", sdk.NewAttribute("origin", pf.OriginChainId),
 		sdk.NewAttribute("destination", pf.DestinationChainId), sdk.NewAttribute("in_channel", pf.InDestinationChannel),

@@ -3,6 +3,7 @@ package keeper_test
 import (
 	"bytes"
 	"crypto/ed25519"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +29,8 @@ type hubIBC struct {
 	seqs  map[string]uint64
 	sent  *[]channeltypes.Packet
 	acked *[]writtenAck
+	// failWrite makes WriteAcknowledgement fail (a closed first-hop channel, say).
+	failWrite *bool
 }
 
 type writtenAck struct {
@@ -36,7 +39,7 @@ type writtenAck struct {
 }
 
 func newHubIBC() hubIBC {
-	return hubIBC{seqs: map[string]uint64{}, sent: &[]channeltypes.Packet{}, acked: &[]writtenAck{}}
+	return hubIBC{seqs: map[string]uint64{}, sent: &[]channeltypes.Packet{}, acked: &[]writtenAck{}, failWrite: new(bool)}
 }
 
 func (h hubIBC) SendPacket(_ sdk.Context, _ *capabilitytypes.Capability, port, channel string, th clienttypes.Height, tt uint64, data []byte) (uint64, error) {
@@ -46,6 +49,9 @@ func (h hubIBC) SendPacket(_ sdk.Context, _ *capabilitytypes.Capability, port, c
 }
 
 func (h hubIBC) WriteAcknowledgement(_ sdk.Context, _ *capabilitytypes.Capability, p exported.PacketI, ack exported.Acknowledgement) error {
+	if *h.failWrite {
+		return errors.New("channel closed")
+	}
 	// As ibc-go does: the acknowledgement's bytes are what is committed.
 	var a channeltypes.Acknowledgement
 	if err := channeltypes.SubModuleCdc.UnmarshalJSON(ack.Acknowledgement(), &a); err != nil {
@@ -149,6 +155,15 @@ func TestHubForwardsAfterEveryCheck(t *testing.T) {
 
 	// bucheon-1 rejects: the first hop's acknowledgement is an error naming where and through whom.
 	second := channeltypes.Packet{Sequence: out.Sequence, SourcePort: types.PortID, SourceChannel: "channel-1", DestinationPort: types.PortID, DestinationChannel: "channel-9", Data: out.Data}
+	// A first-hop acknowledgement that cannot be written loses nothing: the pending forward stays.
+	*h.failWrite = true
+	if err := k.OnAcknowledgement(ctx, second, types.ErrorAcknowledgement(errorsmod.Wrap(types.ErrNotHub, "wego-1 is not a hub"))); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := k.GetPendingForward(ctx, "channel-1", out.Sequence); !ok || len(*h.acked) != 0 {
+		t.Fatalf("a failed first-hop acknowledgement: pending forward kept %v, %d written", ok, len(*h.acked))
+	}
+	*h.failWrite = false
 	if err := k.OnAcknowledgement(ctx, second, types.ErrorAcknowledgement(errorsmod.Wrap(types.ErrNotHub, "wego-1 is not a hub"))); err != nil {
 		t.Fatal(err)
 	}
