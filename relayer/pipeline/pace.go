@@ -5,7 +5,7 @@ import "time"
 // pacer spaces a scanner's polls of its chain's latest header by the chain's block interval, learned
 // from the times of the verified headers it sees (so it adapts to 200 ms test blocks as to 6 s
 // ones): after a new header it waits until the next one is due, and while nothing changes it backs
-// off, from a tenth of the interval up to twice the interval. One header verification per block
+// off, from a twentieth of the interval up to twice the interval. One header verification per block
 // instead of one per fixed tick (at 1 s blocks and a 200 ms tick that was five).
 //
 // When a header is due is learned as well: lag is how long after its header's time a block can be

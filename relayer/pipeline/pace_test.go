@@ -72,7 +72,7 @@ func TestPacerBacksOffOnAStalledChain(t *testing.T) {
 		t.Fatalf("pause after 20 misses is %s, want the 2s cap", last)
 	}
 	// The chain moves on: the next pause is again about one interval.
-	if w := p.next(6, t0.Add(6*time.Second), now); w > 2*time.Second {
+	if w := p.next(6, t0.Add(6*time.Second), now); w > time.Second+100*time.Millisecond || w < 900*time.Millisecond {
 		t.Fatalf("pause after a new block is %s", w)
 	}
 }

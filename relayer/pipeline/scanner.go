@@ -75,7 +75,9 @@ func (s *scanner) run(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("verify latest header of %s: %w", s.chain, err)
 		}
-		wait := pace.next(lb.Height, lb.Time, time.Now())
+		// The pause runs from now, not from the end of the scan: a slow scan (an index catching up)
+		// must not delay the next poll by its own length.
+		nextPoll := time.Now().Add(pace.next(lb.Height, lb.Time, time.Now()))
 		// Block h's results are final once header h+1 is verified.
 		for h := cursor + 1; h < lb.Height; h++ {
 			var events []chains.Event
@@ -103,7 +105,7 @@ func (s *scanner) run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(wait):
+		case <-time.After(time.Until(nextPoll)):
 		}
 	}
 }
