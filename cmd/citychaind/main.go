@@ -84,7 +84,9 @@ func newRootCmd() *cobra.Command {
 	}
 
 	root.AddCommand(initCmd(home), devnetCmd())
-	server.AddCommands(root, home, newApp, exportApp, func(*cobra.Command) {})
+	server.AddCommands(root, home, newApp, exportApp, func(start *cobra.Command) {
+		start.Flags().String(citychain.OptionUpgradeHandler, "", "run the handlers of these upgrade plans (comma-separated; only when restarting at the plan's height, e.g. "+citychain.TestUpgradePlan+")")
+	})
 	root.AddCommand(
 		server.StatusCommand(),
 		queryCmd(),
