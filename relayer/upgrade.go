@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	upgradetypes "cosmossdk.io/x/upgrade/types"
 	cmttypes "github.com/cometbft/cometbft/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/gogoproto/proto"
@@ -228,4 +229,76 @@ func (c Client) updateAfterUpgrade(ctx context.Context, u *PlannedUpgrade, signe
 		return nil
 	}
 	return m
+}
+
+// Plan is a software upgrade planned on a chain, read from its upgrade module's state with a proof
+// against a verified header.
+type Plan struct {
+	Name   string
+	Height int64
+	// IBC: the chain stored an upgraded client state for its counterparties' clients with the plan
+	// (MsgIBCSoftwareUpgrade), so they can be upgraded after it.
+	IBC bool
+	// At is the verified height whose state holds the plan.
+	At int64
+}
+
+// PendingUpgrade reads the plan of the upgrade module of e's chain (nil when none is pending: none was
+// scheduled, or it ran already), and whether an upgraded client state was stored with it, both
+// proven against e's latest verified header.
+func PendingUpgrade(ctx context.Context, e *End, check ProofChecker) (*Plan, error) {
+	if check == nil {
+		check = light.VerifyProofAgainstAppHash
+	}
+	pp, lb, err := e.verifiedRead(ctx, check, upgradeStoreKey, []byte{upgradetypes.PlanByte})
+	if err != nil {
+		return nil, fmt.Errorf("upgrade plan of %s: %w", e.ChainID(), err)
+	}
+	if pp.Value == nil {
+		return nil, nil
+	}
+	var plan upgradetypes.Plan
+	if err := proto.Unmarshal(pp.Value, &plan); err != nil {
+		return nil, fmt.Errorf("upgrade plan of %s: %w", e.ChainID(), err)
+	}
+	p := &Plan{Name: plan.Name, Height: plan.Height, At: lb.Height}
+	_, ck, _, _ := upgradeKeys([]string{upgradeStoreKey, "upgradedIBCState"}, plan.Height)
+	cp, err := e.provenAt(ctx, check, lb, upgradeStoreKey, ck)
+	if err != nil {
+		return nil, fmt.Errorf("upgraded client state of %s's plan %s: %w", e.ChainID(), plan.Name, err)
+	}
+	p.IBC = cp.Value != nil
+	return p, nil
+}
+
+// UpgradeReport is the upgrade of one client of an upgraded chain.
+type UpgradeReport struct {
+	Chain, ClientID, Of string // the client ClientID on Chain, of the upgraded chain Of
+	Result              *UpgradeResult
+	Err                 error
+}
+
+// UpgradeClients upgrades, on the counterparties of every path in paths with an end on chainID, their
+// client of chainID to its upgrade at planHeight (each client once, however many paths share it).
+// Paths whose end on chainID has no client yet are skipped. One client's failure does not stop the
+// others: each report carries its error.
+func UpgradeClients(ctx context.Context, paths []*Path, chainID string, planHeight int64, check ProofChecker) []UpgradeReport {
+	var reps []UpgradeReport
+	seen := map[string]bool{}
+	for _, p := range paths {
+		for _, pair := range [][2]*End{{p.A, p.B}, {p.B, p.A}} {
+			src, dst := pair[0], pair[1]
+			if src.ChainID() != chainID || dst.ClientID == "" {
+				continue
+			}
+			key := dst.ChainID() + "/" + dst.ClientID
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			res, err := Client{Dst: dst, Src: src}.Upgrade(ctx, check, planHeight)
+			reps = append(reps, UpgradeReport{Chain: dst.ChainID(), ClientID: dst.ClientID, Of: chainID, Result: res, Err: err})
+		}
+	}
+	return reps
 }
