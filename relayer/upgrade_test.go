@@ -100,8 +100,17 @@ func TestUpgradeClientsAfterChainUpgrade(t *testing.T) {
 		t.Fatal(err)
 	}
 	planHeight := st.SyncInfo.LatestBlockHeight + 20
-	if _, err := incheon.ScheduleIBCUpgrade(ctx, citychain.TestUpgradePlan, planHeight, newUnbonding); err != nil {
+	txHeight, err := incheon.ScheduleIBCUpgrade(ctx, citychain.TestUpgradePlan, planHeight, newUnbonding)
+	if err != nil {
 		t.Fatalf("schedule upgrade: %v", err)
+	}
+	// The relayer sees the plan, proven, with its upgraded client state.
+	if err := incheon.WaitHeight(ctx, txHeight+2); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := relayer.PendingUpgrade(ctx, p.A, light.VerifyProofAgainstAppHash)
+	if err != nil || plan == nil || plan.Name != citychain.TestUpgradePlan || plan.Height != planHeight || !plan.IBC {
+		t.Fatalf("pending upgrade of incheon-1: %+v, %v", plan, err)
 	}
 	// Bring Bucheon's client close to the plan height, as live relaying would.
 	if _, _, err := (relayer.Client{Dst: p.B, Src: p.A}).Update(ctx); err != nil {
