@@ -234,6 +234,7 @@ func (c Client) updateAfterUpgrade(ctx context.Context, u *PlannedUpgrade, signe
 // Plan is a software upgrade planned on a chain, read from its upgrade module's state with a proof
 // against a verified header.
 type Plan struct {
+	Chain  string
 	Name   string
 	Height int64
 	// IBC: the chain stored an upgraded client state for its counterparties' clients with the plan
@@ -261,7 +262,7 @@ func PendingUpgrade(ctx context.Context, e *End, check ProofChecker) (*Plan, err
 	if err := proto.Unmarshal(pp.Value, &plan); err != nil {
 		return nil, fmt.Errorf("upgrade plan of %s: %w", e.ChainID(), err)
 	}
-	p := &Plan{Name: plan.Name, Height: plan.Height, At: lb.Height}
+	p := &Plan{Chain: e.ChainID(), Name: plan.Name, Height: plan.Height, At: lb.Height}
 	_, ck, _, _ := upgradeKeys([]string{upgradeStoreKey, "upgradedIBCState"}, plan.Height)
 	cp, err := e.provenAt(ctx, check, lb, upgradeStoreKey, ck)
 	if err != nil {

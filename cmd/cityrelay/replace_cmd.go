@@ -90,8 +90,8 @@ func describeHealth(h *relayer.ClientHealth) string {
 	at := fmt.Sprintf("(proven at %s height %d, %s)", h.Chain, h.VerifiedHeight, h.VerifiedTime.UTC().Format(time.RFC3339))
 	switch h.Status {
 	case ibcexported.Frozen:
-		return fmt.Sprintf("FROZEN at height %s: misbehaviour of %s (two validly signed headers at one height) was submitted; its newest state of %s is at %s %s",
-			h.FrozenHeight, h.Of, h.Of, h.LatestHeight, at)
+		return fmt.Sprintf("FROZEN: misbehaviour of %s (two validly signed headers at one height) was submitted (frozen height %s, ibc-go's mark); its newest state of %s is at %s %s",
+			h.Of, h.FrozenHeight, h.Of, h.LatestHeight, at)
 	case ibcexported.Expired:
 		return fmt.Sprintf("EXPIRED at %s: its newest state of %s (height %s, %s) is older than its trusting period %s %s",
 			h.ExpiresAt.UTC().Format(time.RFC3339), h.Of, h.LatestHeight, h.ConsensusTime.UTC().Format(time.RFC3339), h.TrustingPeriod, at)
@@ -123,8 +123,8 @@ func printReplaceSteps(ctx context.Context, w io.Writer, p *relayer.Path, dst, s
 		return fmt.Errorf("verify latest header of %s: %w", src.ChainID(), err)
 	}
 	if h.Status == ibcexported.Frozen {
-		next("Deal with the fork first: misbehaviour froze the client at %s. Check the evidence (<home>/light/%s/evidence/, the submitting tx on %s) with %s's operators; a new client must start from a header of the chain they continue.",
-			h.FrozenHeight, src.ChainID(), dst.ChainID(), src.ChainID())
+		next("Deal with the fork first: misbehaviour of %s froze the client. Check the evidence (<home>/light/%s/evidence/, the update_client tx with the misbehaviour on %s) with %s's operators; a new client must start from a header of the chain they continue.",
+			src.ChainID(), src.ChainID(), dst.ChainID(), src.ChainID())
 	}
 	next("Agree on %s's trust root with its operators, out of band: a height and hash of the chain as it continues (the newest header verified here: height %d, hash %s, %s).",
 		src.ChainID(), lb.Height, strings.ToUpper(hex.EncodeToString(lb.Hash())), lb.Time.UTC().Format(time.RFC3339))
