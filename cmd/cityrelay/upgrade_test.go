@@ -44,37 +44,9 @@ func TestDaemonUpgradesClients(t *testing.T) {
 	cfg.Metrics.Listen = "127.0.0.1:0"
 	pc := cfg.Paths[path]
 
-	logPath := filepath.Join(t.TempDir(), "daemon.log")
-	logf, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = logf.Close() })
-	rt := assemble.Open(cfg, assemble.Options{Home: h.Dir, Log: zerolog.New(logf)})
-	dctx, stop := context.WithCancel(ctx)
-	addrs, done := make(chan string, 1), make(chan error, 1)
-	go func() {
-		done <- daemon.Run(dctx, daemon.Options{Home: h.Dir, Config: cfg, Runtime: rt, Log: zerolog.New(logf).With().Timestamp().Logger(),
-			Ready: func(a string) { addrs <- a }, RefreshEvery: 2 * time.Second, UpgradeEvery: time.Second})
-	}()
-	t.Cleanup(func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("daemon: %v", err)
-		}
-		_ = rt.Close()
-	})
-	var base string
-	select {
-	case a := <-addrs:
-		base = "http://" + a
-	case err := <-done:
-		t.Fatalf("daemon stopped: %v", err)
-	case <-time.After(2 * time.Minute):
-		t.Fatal("daemon not serving after 2 minutes")
-	}
-
 	admin := testnet.Client(t, incheon.Chain, devnet.AdminKey)
+	var base string // the daemon's HTTP address, once it runs
+	logPath := filepath.Join(t.TempDir(), "daemon.log")
 	transfer := func() {
 		t.Helper()
 		msg := transfertypes.NewMsgTransfer("transfer", pc.Src.ChannelID, sdk.NewCoin(citychain.BondDenom, sdkmath.NewInt(5)),
@@ -95,14 +67,11 @@ func TestDaemonUpgradesClients(t *testing.T) {
 			time.Sleep(200 * time.Millisecond)
 		}
 	}
-	transfer()
-	waitAcked(1, 2*time.Minute)
-
 	st, err := admin.Status(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	planHeight := st.SyncInfo.LatestBlockHeight + 25
+	planHeight := st.SyncInfo.LatestBlockHeight + 60
 	txh, err := incheon.ScheduleIBCUpgrade(ctx, citychain.TestUpgradePlan, planHeight, 30*24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -115,6 +84,43 @@ func TestDaemonUpgradesClients(t *testing.T) {
 		!strings.Contains(out, fmt.Sprintf("cityrelay tx upgrade-clients --chain incheon-1 --height %d", planHeight)) {
 		t.Fatalf("upgrade-clients without --height does not say %q:\n%s", want, out)
 	}
+
+	logf, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = logf.Close() })
+	rt := assemble.Open(cfg, assemble.Options{Home: h.Dir, Log: zerolog.New(logf)})
+	dctx, stop := context.WithCancel(ctx)
+	addrs, done := make(chan string, 1), make(chan error, 1)
+	go func() {
+		done <- daemon.Run(dctx, daemon.Options{Home: h.Dir, Config: cfg, Runtime: rt, Log: zerolog.New(logf).With().Timestamp().Logger(),
+			Ready: func(a string) { addrs <- a }, RefreshEvery: 2 * time.Second, UpgradeEvery: time.Second})
+	}()
+	stopped := false
+	stopDaemon := func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("daemon: %v", err)
+		}
+		_ = rt.Close()
+	}
+	t.Cleanup(stopDaemon)
+	select {
+	case a := <-addrs:
+		base = "http://" + a
+	case err := <-done:
+		t.Fatalf("daemon stopped: %v", err)
+	case <-time.After(2 * time.Minute):
+		t.Fatal("daemon not serving after 2 minutes")
+	}
+
+	transfer()
+	waitAcked(1, 2*time.Minute)
 	deadline := time.Now().Add(time.Minute)
 	for metric(scrape(t, base), "cityrelay_upgrade_planned_height", `chain="incheon-1"`) != float64(planHeight) {
 		if time.Now().After(deadline) {
@@ -162,6 +168,7 @@ func TestDaemonUpgradesClients(t *testing.T) {
 		cs.TrustingPeriod != 48*time.Hour || int64(cs.LatestHeight.RevisionHeight) <= planHeight {
 		t.Fatalf("bucheon-1's client of incheon-1 after the daemon's upgrade: %+v", cs)
 	}
+	stopDaemon()
 	if out := h.Must("", "tx", "upgrade-clients", path, "--height", fmt.Sprint(planHeight)); !strings.Contains(out, "bucheon-1  client "+pc.Dst.ClientID+" of incheon-1 already upgraded") {
 		t.Fatalf("upgrade-clients after the daemon's upgrade:\n%s", out)
 	}

@@ -65,6 +65,11 @@ func watchUpgrades(ctx context.Context, paths []*relayer.Path, reg prometheus.Re
 		}
 	}
 	planned := map[string]*relayer.Plan{}
+	defer func() { // holds are process-wide: a stopped watcher holds nothing
+		for id := range planned {
+			relayer.ReleaseUpgradeHold(id)
+		}
+	}()
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
