@@ -69,7 +69,7 @@ func (l lyingUpgradeNode) QueryProven(ctx context.Context, storeKey string, key 
 // at H: its client state carries the new unbonding period (and its own trusting period), it holds the
 // upgraded consensus state at H+1, and packets flow over the path afterwards. A node that serves a
 // forged upgraded client state (or denies there is one) with the chain's proof is refused before
-// anything is sent.
+// anything is sent. On a chain without an upgrade authority (bucheon-1) nobody can schedule one.
 func TestUpgradeClientsAfterChainUpgrade(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
@@ -93,6 +93,11 @@ func TestUpgradeClientsAfterChainUpgrade(t *testing.T) {
 		return &cs
 	}
 	before := clientOnBucheon()
+
+	// A chain without a genesis upgrade authority (bucheon-1) refuses every upgrade, as before.
+	if _, err := bucheon.ScheduleIBCUpgrade(ctx, citychain.TestUpgradePlan, 1_000_000, newUnbonding); err == nil || !strings.Contains(err.Error(), "unauthorized") {
+		t.Fatalf("an upgrade scheduled by bucheon-1's admin, which is not its upgrade authority: %v", err)
+	}
 
 	// Schedule the upgrade a few blocks ahead and wait for the halt.
 	st, err := p.A.Chain.(*cosmos.Client).Status(ctx)
