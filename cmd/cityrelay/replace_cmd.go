@@ -164,18 +164,18 @@ func printReplaceSteps(ctx context.Context, w io.Writer, p *relayer.Path, dst, s
 		return fmt.Errorf("packets in flight on %s: %w", p.Name, err)
 	}
 	fmt.Fprintf(w, "\nPackets in flight on the old channel (%s %s <-> %s %s):\n", src.ChainID(), src.ChannelID, dst.ChainID(), dst.ChannelID)
-	fmt.Fprintf(w, "  %s -> %s: %d sent and not received %s: never received over this channel (%s cannot verify %s any more). Once each one's timeout passes, a relayer serving %s times it out at %s, proven from %s's state through %s's client %s; then the sender sends it again over the new channel.\n",
+	fmt.Fprintf(w, "  %s -> %s: %d sent and not received%s: never received over this channel (%s cannot verify %s any more). Once each one's timeout passes, a relayer serving %s times it out at %s, proven from %s's state through %s's client %s; then the sender sends it again over the new channel.\n",
 		src.ChainID(), dst.ChainID(), len(toDst), seqList(toDst), dst.ChainID(), src.ChainID(), p.Name, src.ChainID(), dst.ChainID(), src.ChainID(), src.ClientID)
-	fmt.Fprintf(w, "  %s -> %s: %d received by %s whose acknowledgements have not reached %s %s: %s cannot take them any more; %s keeps them as sent (and, on a did channel, pending).\n",
+	fmt.Fprintf(w, "  %s -> %s: %d received by %s whose acknowledgements have not reached %s%s: %s cannot take them any more; %s keeps them as sent (and, on a did channel, pending).\n",
 		dst.ChainID(), src.ChainID(), len(acksToDst), src.ChainID(), dst.ChainID(), seqList(acksToDst), dst.ChainID(), dst.ChainID())
 	if both {
-		fmt.Fprintf(w, "  %s -> %s: %d sent and not received %s: never received over this channel, nor timed out (both clients are unusable): they stay pending on %s; send them again over the new channel.\n",
+		fmt.Fprintf(w, "  %s -> %s: %d sent and not received%s: never received over this channel, nor timed out (both clients are unusable): they stay pending on %s; send them again over the new channel.\n",
 			dst.ChainID(), src.ChainID(), len(toSrc), seqList(toSrc), dst.ChainID())
 	} else {
-		fmt.Fprintf(w, "  %s -> %s: %d sent and not received %s: %s can still receive them (its client %s of %s is active; a relayer serving %s relays them), but their acknowledgements and timeouts need %s's client of %s: they stay pending on %s; send them again over the new channel if they must be confirmed.\n",
+		fmt.Fprintf(w, "  %s -> %s: %d sent and not received%s: %s can still receive them (its client %s of %s is active; a relayer serving %s relays them), but their acknowledgements and timeouts need %s's client of %s: they stay pending on %s; send them again over the new channel if they must be confirmed.\n",
 			dst.ChainID(), src.ChainID(), len(toSrc), seqList(toSrc), src.ChainID(), src.ClientID, dst.ChainID(), p.Name, dst.ChainID(), src.ChainID(), dst.ChainID())
 	}
-	fmt.Fprintf(w, "  %s -> %s: %d acknowledgements waiting for %s %s: relayed by a relayer serving %s.\n",
+	fmt.Fprintf(w, "  %s -> %s: %d acknowledgements waiting for %s%s: relayed by a relayer serving %s.\n",
 		src.ChainID(), dst.ChainID(), len(acksToSrc), src.ChainID(), seqList(acksToSrc), p.Name)
 	fmt.Fprintf(w, "\nAlternative that keeps %s and its packets in flight: ibc-go's MsgRecoverClient, signed by %s's authority (a city chain's genesis upgrade_authority; none: not possible), replaces %s's state with that of a new, active client of %s with the same parameters (a substitute made by the create-client step alone).\n",
 		dst.ChannelID, dst.ChainID(), dst.ClientID, src.ChainID())
@@ -195,5 +195,5 @@ func seqList(seqs []uint64) string {
 		}
 		parts = append(parts, fmt.Sprint(s))
 	}
-	return "(sequences " + strings.Join(parts, ", ") + ")"
+	return " (sequences " + strings.Join(parts, ", ") + ")"
 }

@@ -52,7 +52,7 @@ type Options struct {
 	// RefreshEvery is how often clients are refreshed and the queue, lag and balance gauges read
 	// (default refreshEvery).
 	RefreshEvery time.Duration
-	// UpgradeEvery is how often each served chain's upgrade plan is read (upgrades.go; 10 s when zero).
+	// UpgradeEvery is how often each served chain's upgrade plan is read (upgrades.go; 30 s when zero).
 	UpgradeEvery time.Duration
 	// MaxVerifications is how many verification requests are answered at once (default 8): each is
 	// a few proven queries to the chain's node, which the relaying needs too.

@@ -12,8 +12,10 @@ import (
 	"github.com/cityrelay/cityrelay/relayer"
 )
 
-// upgradeEvery is how often the upgrade watcher reads each served chain's upgrade plan.
-const upgradeEvery = 10 * time.Second
+// upgradeEvery is how often the upgrade watcher reads each served chain's upgrade plan (two proven
+// queries a chain): plans are scheduled long ahead, and after the upgrade the clients are held, so a
+// slower read only delays relaying after the restart by up to this much.
+const upgradeEvery = 30 * time.Second
 
 // upgradeMetrics are the upgrade watcher's series, registered when it starts.
 type upgradeMetrics struct {
