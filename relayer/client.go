@@ -193,6 +193,10 @@ func (c Client) headerFrom(ctx context.Context, atLeast int64, header func(conte
 	if err != nil {
 		return nil, nil, err
 	}
+	if plan, held := upgradeHold(c.Src.ChainID()); held && lb.Height > plan && int64(cs.LatestHeight.RevisionHeight) <= plan {
+		return nil, nil, fmt.Errorf("client %s on %s of %s at %s, header %d: %s upgrades at %d: %w", c.Dst.ClientID, c.Dst.ChainID(),
+			c.Src.ChainID(), cs.LatestHeight, lb.Height, c.Src.ChainID(), plan, ErrUpgradePending)
+	}
 	msg, err := c.updateMsg(ctx, at, cs.LatestHeight, lb)
 	if err != nil {
 		return nil, nil, err

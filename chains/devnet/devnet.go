@@ -260,6 +260,8 @@ type InitOptions struct {
 	// WithoutDID runs the chain without the did module (not a city chain; its genesis still holds
 	// the sample DIDs, which it ignores).
 	WithoutDID bool
+	// AdminUpgrades makes the admin key the chain's genesis upgrade authority (upgrade.go).
+	AdminUpgrades bool
 }
 
 // InitHome writes a new chain's home: CometBFT and app config (loopback listeners, the block time,
@@ -353,7 +355,8 @@ func InitHome(o InitOptions) (*Chain, error) {
 			{Address: relayer2Addr, Coins: funds},
 			{Address: adminAddr, Coins: funds},
 		},
-		DID: didGen,
+		DID:              didGen,
+		UpgradeAuthority: upgradeAuthority(o, c.Admin.Address),
 	})
 	if err != nil {
 		return nil, err

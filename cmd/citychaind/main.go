@@ -84,7 +84,9 @@ func newRootCmd() *cobra.Command {
 	}
 
 	root.AddCommand(initCmd(home), devnetCmd())
-	server.AddCommands(root, home, newApp, exportApp, func(*cobra.Command) {})
+	server.AddCommands(root, home, newApp, exportApp, func(start *cobra.Command) {
+		start.Flags().String(citychain.OptionUpgradeHandler, "", "run the handlers of these upgrade plans (comma-separated; only when restarting at the plan's height, e.g. "+citychain.TestUpgradePlan+")")
+	})
 	root.AddCommand(
 		server.StatusCommand(),
 		queryCmd(),
@@ -98,6 +100,7 @@ func initCmd(home string) *cobra.Command {
 	var (
 		blockTime                  time.Duration
 		rpcPort, p2pPort, grpcPort int
+		adminUpgrades              bool
 	)
 	cmd := &cobra.Command{
 		Use:   "init",
@@ -110,7 +113,7 @@ func initCmd(home string) *cobra.Command {
 			}
 			h, _ := cmd.Flags().GetString(flags.FlagHome)
 			c, err := devnet.InitHome(devnet.InitOptions{Home: h, ChainID: chainID, BlockTime: blockTime,
-				RPCPort: rpcPort, P2PPort: p2pPort, GRPCPort: grpcPort})
+				RPCPort: rpcPort, P2PPort: p2pPort, GRPCPort: grpcPort, AdminUpgrades: adminUpgrades})
 			if err != nil {
 				return err
 			}
@@ -125,6 +128,7 @@ func initCmd(home string) *cobra.Command {
 	cmd.Flags().IntVar(&rpcPort, "rpc-port", 26657, "CometBFT RPC port (loopback)")
 	cmd.Flags().IntVar(&p2pPort, "p2p-port", 26656, "CometBFT P2P port (loopback)")
 	cmd.Flags().IntVar(&grpcPort, "grpc-port", 9090, "gRPC port (loopback)")
+	cmd.Flags().BoolVar(&adminUpgrades, "admin-upgrades", false, "make the admin key the genesis upgrade authority (app_state.citychain.upgrade_authority): it may schedule software upgrades")
 	return cmd
 }
 
@@ -150,7 +154,7 @@ func txCmd() *cobra.Command {
 		authcmd.GetDecodeCommand(),
 		authcmd.GetSimulateCmd(),
 	)
-	cmd.AddCommand(bankcli.NewSendTxCmd(addresscodec.NewBech32Codec(citychain.AccountAddressPrefix)), did.AppModuleBasic{}.GetTxCmd())
+	cmd.AddCommand(bankcli.NewSendTxCmd(addresscodec.NewBech32Codec(citychain.AccountAddressPrefix)), did.AppModuleBasic{}.GetTxCmd(), upgradeTxCmd())
 	return cmd
 }
 

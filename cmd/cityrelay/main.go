@@ -50,6 +50,6 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVar(&homeDir, "home", defaultHome(), "relayer home: config.toml, keys/, light/, nats/")
-	root.AddCommand(demoCmd(), configCmd(), chainsCmd(), keysCmd(), pathsCmd(), txCmd(), queryCmd(), verifyCmd(), startCmd(), versionCmd(), hubCmd())
+	root.AddCommand(demoCmd(), configCmd(), chainsCmd(), keysCmd(), pathsCmd(), txCmd(), queryCmd(), verifyCmd(), startCmd(), versionCmd(), hubCmd(), clientCmd())
 	return root
 }

@@ -52,6 +52,8 @@ type Options struct {
 	// RefreshEvery is how often clients are refreshed and the queue, lag and balance gauges read
 	// (default refreshEvery).
 	RefreshEvery time.Duration
+	// UpgradeEvery is how often each served chain's upgrade plan is read (upgrades.go; 30 s when zero).
+	UpgradeEvery time.Duration
 	// MaxVerifications is how many verification requests are answered at once (default 8): each is
 	// a few proven queries to the chain's node, which the relaying needs too.
 	MaxVerifications int
@@ -106,6 +108,7 @@ func Run(ctx context.Context, o Options) error {
 		g.Go(func() error { return runPipelines(gctx, o, paths, js, m, h, relays) })
 	}
 	g.Go(func() error { return watch(gctx, o, paths, m, h, js) })
+	g.Go(func() error { return watchUpgrades(gctx, paths, m.reg, o.Log, o.UpgradeEvery) })
 	o.Log.Info().Int("paths", len(paths)).Int("evm_deliveries", len(bridges)).Msg("relayer started")
 	err = g.Wait()
 	o.Log.Info().Msg("relayer stopped")

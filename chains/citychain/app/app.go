@@ -112,6 +112,8 @@ type App struct {
 
 	ModuleManager *module.Manager
 	BasicManager  module.BasicManager
+
+	chainGenesis ChainGenesis // app_state.citychain of the node's genesis (upgrade.go)
 }
 
 var _ servertypes.Application = (*App)(nil)
@@ -180,11 +182,20 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool, ap
 		skipUpgradeHeights[int64(h)] = true
 	}
 	homePath := cast.ToString(appOpts.Get(flags.FlagHome))
+	// Upgrades and IBC answer to the genesis upgrade authority when one is set (upgrade.go).
+	chainGenesis, upgradeAuth, err := upgradeAuthority(appOpts)
+	if err != nil {
+		panic(err)
+	}
+	app.chainGenesis = chainGenesis
 	app.UpgradeKeeper = upgradekeeper.NewKeeper(skipUpgradeHeights, runtime.NewKVStoreService(keys[upgradetypes.StoreKey]),
-		cdc, homePath, app.BaseApp, authority)
+		cdc, homePath, app.BaseApp, upgradeAuth)
 
 	app.IBCKeeper = ibckeeper.NewKeeper(cdc, keys[ibcexported.StoreKey], app.subspace(ibcexported.ModuleName),
-		app.StakingKeeper, app.UpgradeKeeper, app.ScopedIBCKeeper, authority)
+		app.StakingKeeper, app.UpgradeKeeper, app.ScopedIBCKeeper, upgradeAuth)
+	if err := app.registerUpgradeHandlers(appOpts); err != nil {
+		panic(err)
+	}
 
 	app.TransferKeeper = transferkeeper.NewKeeper(cdc, keys[transfertypes.StoreKey], app.subspace(transfertypes.ModuleName),
 		app.IBCKeeper.ChannelKeeper, app.IBCKeeper.ChannelKeeper, app.IBCKeeper.PortKeeper,
@@ -292,6 +303,9 @@ func (app *App) InitChainer(ctx sdk.Context, req *abci.RequestInitChain) (*abci.
 	if err := json.Unmarshal(req.AppStateBytes, &state); err != nil {
 		return nil, fmt.Errorf("decode genesis app state: %w", err)
 	}
+	if err := app.checkGenesisAuthority(req.AppStateBytes); err != nil {
+		return nil, err
+	}
 	if err := app.UpgradeKeeper.SetModuleVersionMap(ctx, app.ModuleManager.GetVersionMap()); err != nil {
 		return nil, fmt.Errorf("set module versions: %w", err)
 	}
@@ -350,6 +364,11 @@ func (app *App) ExportAppStateAndValidators(forZeroHeight bool, _ []string, modu
 	genState, err := app.ModuleManager.ExportGenesisForModules(ctx, app.enc.Codec, modulesToExport)
 	if err != nil {
 		return servertypes.ExportedApp{}, fmt.Errorf("citychain export: %w", err)
+	}
+	if app.chainGenesis.UpgradeAuthority != "" {
+		if genState[GenesisKey], err = json.Marshal(app.chainGenesis); err != nil {
+			return servertypes.ExportedApp{}, fmt.Errorf("citychain export: %w", err)
+		}
 	}
 	appState, err := json.MarshalIndent(genState, "", "  ")
 	if err != nil {

@@ -49,6 +49,8 @@ type GenesisOptions struct {
 	DID *didtypes.GenesisState
 	// UnbondingTime defaults to DefaultUnbondingTime.
 	UnbondingTime time.Duration
+	// UpgradeAuthority, if set, may schedule software upgrades (app_state.citychain; upgrade.go).
+	UpgradeAuthority string
 }
 
 // BuildGenesis makes the CometBFT genesis document of a city chain with one bonded validator.
@@ -123,6 +125,17 @@ func BuildGenesis(o GenesisOptions) (*cmttypes.GenesisDoc, error) {
 		return nil, fmt.Errorf("genesis %s: did: %w", o.ChainID, err)
 	}
 	state[didtypes.ModuleName] = cdc.MustMarshalJSON(did)
+	if o.UpgradeAuthority != "" {
+		g := ChainGenesis{UpgradeAuthority: o.UpgradeAuthority}
+		if err := g.Validate(); err != nil {
+			return nil, fmt.Errorf("genesis %s: %w", o.ChainID, err)
+		}
+		bz, err := json.Marshal(g)
+		if err != nil {
+			return nil, fmt.Errorf("genesis %s: %w", o.ChainID, err)
+		}
+		state[GenesisKey] = bz
+	}
 
 	appState, err := json.MarshalIndent(state, "", " ")
 	if err != nil {
