@@ -195,6 +195,9 @@ type Chain struct {
 	TrustingPeriod Duration `toml:"trusting_period"`
 	TrustHeight    int64    `toml:"trust_height"`
 	TrustHash      string   `toml:"trust_hash"`
+	// PacketFilter, Hermes's packet_filter for this chain's channel ends (policy + list, or
+	// allow/deny patterns): an end it refuses is not relayed on any path, nor its handshake completed.
+	PacketFilter *Filter `toml:"packet_filter,omitempty"`
 }
 
 // PathEnd is one end of a path.
@@ -213,12 +216,6 @@ type Path struct {
 	Version string  `toml:"version"`
 	Order   string  `toml:"order"` // unordered|ordered
 	Filter  Filter  `toml:"filter"`
-}
-
-// Filter allows or denies channels of a path (deny wins).
-type Filter struct {
-	Allow []string `toml:"allow"`
-	Deny  []string `toml:"deny"`
 }
 
 // Duration is a time.Duration written as "500ms", "336h".
@@ -476,6 +473,11 @@ func (c *Config) validate(file string, lines lineIndex) error {
 		} else if ch.TrustHeight != 0 {
 			return fail(k+".trust_hash", "required with trust_height")
 		}
+		if ch.PacketFilter != nil {
+			if err := ch.PacketFilter.validate(k+".packet_filter", fail); err != nil {
+				return err
+			}
+		}
 	}
 	for _, id := range slices.Sorted(maps.Keys(c.EvmCities)) {
 		if err := c.validateEvmCity(id, fail); err != nil {
@@ -501,6 +503,9 @@ func (c *Config) validate(file string, lines lineIndex) error {
 		}
 		if p.Order != "unordered" && p.Order != "ordered" {
 			return fail(k+".order", "%q: use unordered or ordered", p.Order)
+		}
+		if err := p.Filter.validate(k+".filter", fail); err != nil {
+			return err
 		}
 	}
 	return nil
