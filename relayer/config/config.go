@@ -157,6 +157,11 @@ type Relay struct {
 	// delivered to is proven again from the city's registry (a change the EVM node's logs withheld
 	// reaches the chain within it).
 	StatusRecheck Duration `toml:"status_recheck"`
+	// CompleteHandshakes lets the daemon finish the channel handshakes others start over a linked
+	// path's connection (OpenTry, OpenAck, OpenConfirm), for the channels the filters allow, and relay
+	// the new channels; HandshakeInterval is how often it looks for them.
+	CompleteHandshakes bool     `toml:"complete_handshakes"`
+	HandshakeInterval  Duration `toml:"handshake_interval"`
 }
 
 // Verify configures `cityrelay verify` and the HTTP verification endpoint.
@@ -260,7 +265,7 @@ func Default() *Config {
 		Console: Console{Enabled: true},
 		Relay: Relay{BatchMaxMsgs: 50, BatchMaxWait: Duration{500 * time.Millisecond}, ClearOnStart: true, ClearChunk: 100, InFlight: 3,
 			ClearInterval: Duration{5 * time.Minute}, MaxDeliveries: 8, RetryBackoff: Duration{2 * time.Second},
-			StatusRecheck: Duration{10 * time.Minute}},
+			StatusRecheck: Duration{10 * time.Minute}, CompleteHandshakes: true, HandshakeInterval: Duration{10 * time.Second}},
 		Verify: Verify{MaxHeaderAge: Duration{DefaultMaxHeaderAge}, MaxOriginAge: Duration{DefaultMaxOriginAge}, MaxPerSecond: DefaultVerificationsPerSecond,
 			MaxPerClient: DefaultVerificationsPerClient},
 		Chains: map[string]*Chain{},
@@ -418,6 +423,9 @@ func (c *Config) validate(file string, lines lineIndex) error {
 	}
 	if d := c.Relay.StatusRecheck.Duration; d < time.Second || d > 24*time.Hour {
 		return fail("relay.status_recheck", "%s: must be between 1s and 24h (a status change the EVM node's logs withheld waits for it), e.g. \"10m\"", d)
+	}
+	if d := c.Relay.HandshakeInterval.Duration; d < time.Second || d > time.Hour {
+		return fail("relay.handshake_interval", "%s: must be between 1s and 1h, e.g. \"10s\"", d)
 	}
 	if c.Verify.MaxHeaderAge.Duration <= 0 {
 		return fail("verify.max_header_age", "%s: must be positive, e.g. \"60s\"", c.Verify.MaxHeaderAge.Duration)

@@ -103,9 +103,14 @@ func Run(ctx context.Context, o Options) error {
 		g.Go(func() error { return runBridge(gctx, b, js, m, h) })
 	}
 	if len(paths) > 0 {
-		g.Go(func() error { return runPipelines(gctx, o, paths, js, m, h, relays) })
+		g.Go(func() error { return runPipelines(gctx, o, paths, js, m, h, relays, nil) })
 	}
 	g.Go(func() error { return watch(gctx, o, paths, m, h, js) })
+	if o.Config.Relay.CompleteHandshakes {
+		if err := startCompleter(gctx, g, o, js, m, h, relays, &derivedPaths{}); err != nil {
+			return err
+		}
+	}
 	o.Log.Info().Int("paths", len(paths)).Int("evm_deliveries", len(bridges)).Msg("relayer started")
 	err = g.Wait()
 	o.Log.Info().Msg("relayer stopped")
@@ -126,8 +131,9 @@ func relayed(ctx context.Context, o Options) ([]*relayer.Path, []*evmrelay.Bridg
 			o.Log.Warn().Str("path", name).Msg("path not linked yet (cityrelay tx link); skipped")
 			continue
 		}
-		if denied(pc.Filter, pc.Src.ChannelID) || denied(pc.Filter, pc.Dst.ChannelID) {
-			o.Log.Info().Str("path", name).Msg("path filtered out by its channel filter")
+		if !o.Config.EndAllowed(name, pc.Src.Chain, pc.Src.PortID, pc.Src.ChannelID) || !o.Config.EndAllowed(name, pc.Dst.Chain, pc.Dst.PortID, pc.Dst.ChannelID) {
+			o.Log.Info().Str("path", name).Str("src_channel", pc.Src.PortID+"/"+pc.Src.ChannelID).Str("dst_channel", pc.Dst.PortID+"/"+pc.Dst.ChannelID).
+				Msg("path's channel filtered out by its filter or a chain's packet_filter: not relayed")
 			continue
 		}
 		p, err := o.Runtime.Path(ctx, name)
@@ -142,7 +148,7 @@ func relayed(ctx context.Context, o Options) ([]*relayer.Path, []*evmrelay.Bridg
 			return nil, nil, err
 		}
 	}
-	if len(paths) == 0 && len(bridges) == 0 {
+	if len(paths) == 0 && len(bridges) == 0 && !(o.Config.Relay.CompleteHandshakes && anyConnected(o.Config, names)) {
 		return nil, nil, errors.New("no linked path to relay: run `cityrelay tx link PATH` first (or `cityrelay tx evm-client` for an EVM city)")
 	}
 	return paths, bridges, nil
@@ -180,14 +186,17 @@ func runBridge(ctx context.Context, b *evmrelay.Bridge, js jetstream.JetStream, 
 
 // runPipelines runs the paths' scanners and submitters on the work queue (pipeline.Run) with the
 // config's relay settings, every outcome counted, deliveries recorded for the console.
-func runPipelines(ctx context.Context, o Options, paths []*relayer.Path, js jetstream.JetStream, m *metrics, h *health, relays *lastRelays) error {
+func runPipelines(ctx context.Context, o Options, paths []*relayer.Path, js jetstream.JetStream, m *metrics, h *health, relays *lastRelays, derived *derivedPaths) error {
 	cfg := o.Config
 	return pipeline.Run(ctx, pipeline.Options{
 		Paths: paths, JS: js, Relayer: relayer.Relayer{Check: m.checkProof(light.VerifyProofAgainstAppHash)},
 		BatchMax: cfg.Relay.BatchMaxMsgs, BatchWait: cfg.Relay.BatchMaxWait.Duration, Log: o.Log,
 		ClearOnStart: cfg.Relay.ClearOnStart, ClearChunk: cfg.Relay.ClearChunk, InFlight: cfg.Relay.InFlight,
 		ClearInterval: cfg.Relay.ClearInterval.Duration, MaxDeliver: cfg.Relay.MaxDeliveries, RetryBase: cfg.Relay.RetryBackoff.Duration,
-		Classify:    classify.Describe,
+		Classify: classify.Describe,
+		Allowed: func(path string, e *relayer.End) bool {
+			return o.Config.EndAllowed(derived.filterPath(path), e.ChainID(), e.PortID, e.ChannelID)
+		},
 		OnObserved:  m.observedWork,
 		OnDelivered: func(d pipeline.Delivered) { m.delivered(d); relays.record(d) },
 		OnFailed:    m.failedWork,
@@ -262,19 +271,13 @@ func selectPaths(configured map[string]*config.Path, only []string) ([]string, e
 	return names, nil
 }
 
-func denied(f config.Filter, channel string) bool {
-	for _, d := range f.Deny {
-		if d == channel {
+// anyConnected: one of the named paths has its connection on both ends (handshakes others start on it
+// can be completed).
+func anyConnected(cfg *config.Config, names []string) bool {
+	for _, n := range names {
+		if pc := cfg.Paths[n]; pc != nil && pc.Src.ConnectionID != "" && pc.Dst.ConnectionID != "" {
 			return true
 		}
 	}
-	if len(f.Allow) == 0 {
-		return false
-	}
-	for _, a := range f.Allow {
-		if a == channel {
-			return false
-		}
-	}
-	return true
+	return false
 }
