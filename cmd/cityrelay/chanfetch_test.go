@@ -124,6 +124,7 @@ func TestDaemonCompletesOthersHandshakes(t *testing.T) {
 	logPath := filepath.Join(oh.Dir, "daemon.log")
 	startDaemon(t, bin, oh.Dir, logPath)
 	waitLog(t, logPath, "relayer started", 0)
+	t0 := time.Now()
 
 	// Someone else (seoul-1's admin account, not the relayer) starts a transfer channel on xfer's connection.
 	started := testnet.OpenInit(t, seoul, devnet.AdminKey, xfer.Src.ConnectionID, transfertypes.PortID, transfertypes.PortID, transfertypes.Version, channeltypes.UNORDERED)
@@ -138,6 +139,7 @@ func TestDaemonCompletesOthersHandshakes(t *testing.T) {
 	counterparty := ch.Counterparty.ChannelId
 	testnet.WaitChannel(t, bucheon, transfertypes.PortID, counterparty, channeltypes.OPEN, time.Minute)
 	waitLog(t, logPath, "channel opened for a counterparty", 0)
+	t.Logf("channel %s opened by the daemon %.1fs after the daemon started (counterparty %s)", started, time.Since(t0).Seconds(), counterparty)
 
 	// A second handshake, on a channel id the filter denies: left alone.
 	second := testnet.OpenInit(t, seoul, devnet.AdminKey, xfer.Src.ConnectionID, transfertypes.PortID, transfertypes.PortID, transfertypes.Version, channeltypes.UNORDERED)
@@ -146,6 +148,7 @@ func TestDaemonCompletesOthersHandshakes(t *testing.T) {
 	}
 
 	// Transfers over the new channel, the allowed configured one and the denied configured one.
+	t1 := time.Now()
 	testnet.Transfer(t, seoul, devnet.AdminKey, started, 11, bucheon.Admin.Address)
 	testnet.Transfer(t, seoul, devnet.AdminKey, xfer.Src.ChannelID, 13, bucheon.Admin.Address)
 	testnet.Transfer(t, seoul, devnet.AdminKey, denied.Src.ChannelID, 17, bucheon.Admin.Address)
@@ -156,6 +159,7 @@ func TestDaemonCompletesOthersHandshakes(t *testing.T) {
 		onXfer := testnet.Vouchers(t, bucheon, xfer.Dst.ChannelID, bucheon.Admin.Address)
 		left, err := seoulCl.PacketCommitments(context.Background(), transfertypes.PortID, started)
 		if err == nil && onNew.Equal(sdkmath.NewInt(11)) && onXfer.Equal(sdkmath.NewInt(13)) && len(left) == 0 {
+			t.Logf("transfers received and acknowledged %.1fs after they were sent", time.Since(t1).Seconds())
 			break // received on bucheon-1 and acknowledged on seoul-1
 		}
 		if time.Now().After(deadline) {
