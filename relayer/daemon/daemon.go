@@ -148,7 +148,7 @@ func relayed(ctx context.Context, o Options) ([]*relayer.Path, []*evmrelay.Bridg
 			return nil, nil, err
 		}
 	}
-	if len(paths) == 0 && len(bridges) == 0 && !(o.Config.Relay.CompleteHandshakes && anyConnected(o.Config, names)) {
+	if len(paths) == 0 && len(bridges) == 0 && !(o.Config.Relay.CompleteHandshakes && anyLinked(o.Config, names)) {
 		return nil, nil, errors.New("no linked path to relay: run `cityrelay tx link PATH` first (or `cityrelay tx evm-client` for an EVM city)")
 	}
 	return paths, bridges, nil
@@ -271,13 +271,18 @@ func selectPaths(configured map[string]*config.Path, only []string) ([]string, e
 	return names, nil
 }
 
-// anyConnected: one of the named paths has its connection on both ends (handshakes others start on it
-// can be completed).
-func anyConnected(cfg *config.Config, names []string) bool {
+// anyLinked: one of the named paths is linked (its channel filtered out, handshakes others start on
+// its connection can still be completed).
+func anyLinked(cfg *config.Config, names []string) bool {
 	for _, n := range names {
-		if pc := cfg.Paths[n]; pc != nil && pc.Src.ConnectionID != "" && pc.Dst.ConnectionID != "" {
+		if pc := cfg.Paths[n]; pc != nil && linked(pc) {
 			return true
 		}
 	}
 	return false
+}
+
+// linked: the path's connection and channel are recorded on both ends (`tx link` finished).
+func linked(pc *config.Path) bool {
+	return pc.Src.ConnectionID != "" && pc.Dst.ConnectionID != "" && pc.Src.ChannelID != "" && pc.Dst.ChannelID != ""
 }

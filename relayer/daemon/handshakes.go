@@ -36,7 +36,7 @@ func (d *derivedPaths) filterPath(name string) string {
 	return name
 }
 
-// startCompleter finds the selected paths whose connection is open on both ends and, every
+// startCompleter finds the selected paths that are linked and, every
 // relay.handshake_interval, completes the channel handshakes others started on them (the filters
 // allowing); each new channel is logged, counted and relayed by a pipeline of its own. The config is
 // not rewritten (the running relayer never does): `cityrelay paths fetch` records such channels.
@@ -57,7 +57,9 @@ func startCompleter(ctx context.Context, g *errgroup.Group, o Options, js jetstr
 	}
 	for _, name := range names {
 		pc := o.Config.Paths[name]
-		if pc.Src.ConnectionID == "" || pc.Dst.ConnectionID == "" {
+		if !linked(pc) {
+			// A path `tx link` has not finished: its first channel handshake is link's, which the
+			// daemon must not race (two OpenTry for one OpenInit would leave one end stuck).
 			continue
 		}
 		p, err := o.Runtime.Path(ctx, name)
