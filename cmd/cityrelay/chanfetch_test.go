@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -122,7 +123,7 @@ func TestDaemonCompletesOthersHandshakes(t *testing.T) {
 	}
 	oh.Must("", "config", "validate")
 	logPath := filepath.Join(oh.Dir, "daemon.log")
-	startDaemon(t, bin, oh.Dir, logPath)
+	d := startDaemon(t, bin, oh.Dir, logPath)
 	waitLog(t, logPath, "relayer started", 0)
 	t0 := time.Now()
 
@@ -184,5 +185,23 @@ func TestDaemonCompletesOthersHandshakes(t *testing.T) {
 	// The running relayer did not rewrite the config.
 	if got := oh.Config(); len(got.Paths) != 2 {
 		t.Fatalf("config paths: %v", got.Paths)
+	}
+
+	// Restarted, the daemon relays the channel it opened again (recorded in the work queue's cursor
+	// bucket, not the config).
+	if err := d.signal(t, syscall.SIGTERM); err != nil {
+		t.Fatalf("daemon stop: %v", err)
+	}
+	startDaemon(t, bin, oh.Dir, logPath)
+	waitLog(t, logPath, "relayer started", 1)
+	waitLog(t, logPath, "relaying a channel opened for a counterparty before", 0)
+	testnet.Transfer(t, seoul, devnet.AdminKey, started, 5, bucheon.Admin.Address)
+	deadline = time.Now().Add(time.Minute)
+	for !testnet.Vouchers(t, bucheon, counterparty, bucheon.Admin.Address).Equal(sdkmath.NewInt(16)) {
+		if time.Now().After(deadline) {
+			bz, _ := os.ReadFile(logPath)
+			t.Fatalf("after a restart, a transfer over %s was not relayed within a minute\n%s", started, bz)
+		}
+		time.Sleep(300 * time.Millisecond)
 	}
 }

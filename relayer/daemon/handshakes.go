@@ -2,7 +2,10 @@ package daemon
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -11,6 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/cityrelay/cityrelay/light"
+	"github.com/cityrelay/cityrelay/packets"
 	"github.com/cityrelay/cityrelay/relayer"
 )
 
@@ -46,6 +50,10 @@ func startCompleter(ctx context.Context, g *errgroup.Group, o Options, js jetstr
 		return err
 	}
 	counter := m.handshakes
+	kv, err := js.KeyValue(ctx, packets.CursorBucket)
+	if err != nil {
+		return fmt.Errorf("cursor bucket (channels opened for counterparties are kept there): %w", err)
+	}
 	// Channel ends a configured path names: a `tx link` may be opening them; they are not others'.
 	configured := map[string]bool{}
 	for _, pc := range o.Config.Paths {
@@ -83,7 +91,7 @@ func startCompleter(ctx context.Context, g *errgroup.Group, o Options, js jetstr
 			},
 		}
 		w := &completer{c: c, path: p, o: o, counter: counter, configured: configured, next: map[relayer.Handshake]time.Time{},
-			backoff: map[relayer.Handshake]time.Duration{}, skipped: map[relayer.Handshake]bool{}, derived: derived,
+			backoff: map[relayer.Handshake]time.Duration{}, skipped: map[relayer.Handshake]bool{}, derived: derived, kv: kv,
 			start: func(np *relayer.Path) {
 				g.Go(func() error { return runPipelines(ctx, o, []*relayer.Path{np}, js, m, h, relays, derived) })
 			}}
@@ -101,6 +109,7 @@ type completer struct {
 	configured map[string]bool
 	start      func(*relayer.Path)
 	derived    *derivedPaths
+	kv         jetstream.KeyValue // the channels opened for counterparties, relayed again after a restart
 	opened     int
 	next       map[relayer.Handshake]time.Time // a failed handshake is tried again from then
 	backoff    map[relayer.Handshake]time.Duration
@@ -110,6 +119,7 @@ type completer struct {
 func (w *completer) run(ctx context.Context) error {
 	log := w.o.Log.With().Str("path", w.path.Name).Logger()
 	log.Info().Dur("every", w.o.Config.Relay.HandshakeInterval.Duration).Msg("completing channel handshakes others start on the path's connection")
+	w.resume(ctx)
 	t := time.NewTicker(w.o.Config.Relay.HandshakeInterval.Duration)
 	defer t.Stop()
 	for {
@@ -176,17 +186,14 @@ func (w *completer) sweep(ctx context.Context) {
 			w.counter.WithLabelValues(w.path.Name, "failed").Inc()
 			l.Warn().Err(err).Dur("retry_in", w.backoff[h]).Msg("completing a channel handshake failed")
 		default:
-			w.opened++
 			// The path's name is the one of the channel's A end (h.AChannel may have been empty).
 			np.Name = w.path.Name + "-" + np.A.PortID + "-" + np.A.ChannelID
-			w.derived.m.Store(np.Name, w.path.Name)
-			w.configured[np.A.ChainID()+"/"+np.A.PortID+"/"+np.A.ChannelID] = true
-			w.configured[np.B.ChainID()+"/"+np.B.PortID+"/"+np.B.ChannelID] = true
+			w.remember(ctx, np)
 			w.counter.WithLabelValues(w.path.Name, "opened").Inc()
 			log.Info().Str("new_path", np.Name).Str("src_chain", np.A.ChainID()).Str("src_channel", np.A.PortID+"/"+np.A.ChannelID).
 				Str("dst_chain", np.B.ChainID()).Str("dst_channel", np.B.PortID+"/"+np.B.ChannelID).Str("version", np.Version).
 				Str("order", np.Order.String()).Msg("channel opened for a counterparty's handshake; relaying it (not written to the config: `cityrelay paths fetch` records it)")
-			w.start(np)
+			w.adopt(np)
 		}
 	}
 }
@@ -196,4 +203,90 @@ func orUnopened(s string) string {
 		return "new"
 	}
 	return s
+}
+
+// openedChannel is the record of a channel the daemon opened for a counterparty on a path, kept in
+// the cursor bucket under opened.<path>.<A port>.<A channel> so that a restarted daemon (or another
+// instance on the same NATS) relays it again without a config change.
+type openedChannel struct {
+	APort    string `json:"a_port"`
+	AChannel string `json:"a_channel"`
+	BPort    string `json:"b_port"`
+	BChannel string `json:"b_channel"`
+}
+
+// kvToken makes s a NATS subject token (a KV key part).
+func kvToken(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+func (w *completer) openedKey(port, channel string) string {
+	return "opened." + kvToken(w.path.Name) + "." + kvToken(port) + "." + kvToken(channel)
+}
+
+// remember records np as opened for a counterparty (best effort: logged when it fails).
+func (w *completer) remember(ctx context.Context, np *relayer.Path) {
+	bz, _ := json.Marshal(openedChannel{APort: np.A.PortID, AChannel: np.A.ChannelID, BPort: np.B.PortID, BChannel: np.B.ChannelID})
+	if _, err := w.kv.Put(ctx, w.openedKey(np.A.PortID, np.A.ChannelID), bz); err != nil {
+		w.o.Log.Warn().Err(err).Str("path", w.path.Name).Str("channel", np.A.PortID+"/"+np.A.ChannelID).
+			Msg("could not record the channel opened for a counterparty: after a restart `cityrelay paths fetch` adds it")
+	}
+}
+
+// resume relays again the channels this path's daemons opened for counterparties before: each one is
+// read with proofs on both chains (OPEN, over the path's connection, pointing at each other) and
+// judged by today's filters.
+func (w *completer) resume(ctx context.Context) {
+	log := w.o.Log.With().Str("path", w.path.Name).Logger()
+	lister, err := w.kv.ListKeysFiltered(ctx, "opened."+kvToken(w.path.Name)+".>")
+	if err != nil {
+		log.Warn().Err(err).Msg("could not list the channels opened for counterparties before")
+		return
+	}
+	var keys []string
+	for k := range lister.Keys() {
+		keys = append(keys, k)
+	}
+	for _, k := range keys {
+		e, err := w.kv.Get(ctx, k)
+		if err != nil {
+			log.Warn().Err(err).Str("key", k).Msg("could not read a channel opened for a counterparty before")
+			continue
+		}
+		var oc openedChannel
+		if err := json.Unmarshal(e.Value(), &oc); err != nil || oc.AChannel == "" || oc.BChannel == "" {
+			log.Warn().Str("key", k).Msg("malformed record of a channel opened for a counterparty; skipped")
+			continue
+		}
+		h := relayer.Handshake{APort: oc.APort, AChannel: oc.AChannel, BPort: oc.BPort, BChannel: oc.BChannel}
+		if w.isConfigured(h) {
+			continue // `paths fetch` made it a configured path: relayed as one
+		}
+		np, err := w.c.Complete(ctx, w.path, h, w.path.Name+"-"+oc.APort+"-"+oc.AChannel)
+		if err != nil {
+			if errors.Is(err, relayer.ErrFiltered) {
+				w.counter.WithLabelValues(w.path.Name, "filtered").Inc()
+			}
+			log.Warn().Err(err).Str("src_channel", oc.APort+"/"+oc.AChannel).Str("dst_channel", oc.BPort+"/"+oc.BChannel).
+				Msg("channel opened for a counterparty before is not relayed")
+			continue
+		}
+		w.adopt(np)
+		log.Info().Str("new_path", np.Name).Str("src_channel", np.A.PortID+"/"+np.A.ChannelID).Str("dst_channel", np.B.PortID+"/"+np.B.ChannelID).
+			Msg("relaying a channel opened for a counterparty before")
+	}
+}
+
+// adopt relays np, a channel opened for a counterparty on w's path.
+func (w *completer) adopt(np *relayer.Path) {
+	w.opened++
+	w.derived.m.Store(np.Name, w.path.Name)
+	w.configured[np.A.ChainID()+"/"+np.A.PortID+"/"+np.A.ChannelID] = true
+	w.configured[np.B.ChainID()+"/"+np.B.PortID+"/"+np.B.ChannelID] = true
+	w.start(np)
 }
