@@ -187,6 +187,16 @@ func TestDaemonCompletesOthersHandshakes(t *testing.T) {
 		t.Fatalf("config paths: %v", got.Paths)
 	}
 
+	// Counted: one opened, one left alone by the filter; the new channel's transfer counted as relayed.
+	metrics := httpGet(t, "http://"+lastField(t, logPath, "metrics, health and verification on http", "addr")+"/metrics")
+	for _, want := range []string{`cityrelay_channel_handshakes_total{path="xfer",result="opened"} 1`,
+		`cityrelay_channel_handshakes_total{path="xfer",result="filtered"} 1`,
+		`cityrelay_packets_relayed_total{kind="recv",path="xfer-transfer-` + started + `"} 1`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+
 	// Restarted, the daemon relays the channel it opened again (recorded in the work queue's cursor
 	// bucket, not the config).
 	if err := d.signal(t, syscall.SIGTERM); err != nil {
