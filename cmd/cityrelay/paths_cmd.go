@@ -43,7 +43,7 @@ func pathsCmd() *cobra.Command {
 	add.Flags().StringVar(&p.Version, "version", "cityrelay-did-1", "channel version (ics20-1 for transfer)")
 	add.Flags().StringVar(&p.Order, "order", "unordered", "unordered or ordered")
 
-	cmd.AddCommand(add, &cobra.Command{
+	cmd.AddCommand(add, pathsFetchCmd(), &cobra.Command{
 		Use: "list", Short: "List paths", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := loadConfig()

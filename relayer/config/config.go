@@ -157,6 +157,11 @@ type Relay struct {
 	// delivered to is proven again from the city's registry (a change the EVM node's logs withheld
 	// reaches the chain within it).
 	StatusRecheck Duration `toml:"status_recheck"`
+	// CompleteHandshakes lets the daemon finish the channel handshakes others start over a linked
+	// path's connection (OpenTry, OpenAck, OpenConfirm), for the channels the filters allow, and relay
+	// the new channels; HandshakeInterval is how often it looks for them.
+	CompleteHandshakes bool     `toml:"complete_handshakes"`
+	HandshakeInterval  Duration `toml:"handshake_interval"`
 }
 
 // Verify configures `cityrelay verify` and the HTTP verification endpoint.
@@ -195,6 +200,9 @@ type Chain struct {
 	TrustingPeriod Duration `toml:"trusting_period"`
 	TrustHeight    int64    `toml:"trust_height"`
 	TrustHash      string   `toml:"trust_hash"`
+	// PacketFilter, Hermes's packet_filter for this chain's channel ends (policy + list, or
+	// allow/deny patterns): an end it refuses is not relayed on any path, nor its handshake completed.
+	PacketFilter *Filter `toml:"packet_filter,omitempty"`
 }
 
 // PathEnd is one end of a path.
@@ -213,12 +221,6 @@ type Path struct {
 	Version string  `toml:"version"`
 	Order   string  `toml:"order"` // unordered|ordered
 	Filter  Filter  `toml:"filter"`
-}
-
-// Filter allows or denies channels of a path (deny wins).
-type Filter struct {
-	Allow []string `toml:"allow"`
-	Deny  []string `toml:"deny"`
 }
 
 // Duration is a time.Duration written as "500ms", "336h".
@@ -263,7 +265,7 @@ func Default() *Config {
 		Console: Console{Enabled: true},
 		Relay: Relay{BatchMaxMsgs: 50, BatchMaxWait: Duration{500 * time.Millisecond}, ClearOnStart: true, ClearChunk: 100, InFlight: 3,
 			ClearInterval: Duration{5 * time.Minute}, MaxDeliveries: 8, RetryBackoff: Duration{2 * time.Second},
-			StatusRecheck: Duration{10 * time.Minute}},
+			StatusRecheck: Duration{10 * time.Minute}, CompleteHandshakes: true, HandshakeInterval: Duration{10 * time.Second}},
 		Verify: Verify{MaxHeaderAge: Duration{DefaultMaxHeaderAge}, MaxOriginAge: Duration{DefaultMaxOriginAge}, MaxPerSecond: DefaultVerificationsPerSecond,
 			MaxPerClient: DefaultVerificationsPerClient},
 		Chains: map[string]*Chain{},
@@ -422,6 +424,9 @@ func (c *Config) validate(file string, lines lineIndex) error {
 	if d := c.Relay.StatusRecheck.Duration; d < time.Second || d > 24*time.Hour {
 		return fail("relay.status_recheck", "%s: must be between 1s and 24h (a status change the EVM node's logs withheld waits for it), e.g. \"10m\"", d)
 	}
+	if d := c.Relay.HandshakeInterval.Duration; d < time.Second || d > time.Hour {
+		return fail("relay.handshake_interval", "%s: must be between 1s and 1h, e.g. \"10s\"", d)
+	}
 	if c.Verify.MaxHeaderAge.Duration <= 0 {
 		return fail("verify.max_header_age", "%s: must be positive, e.g. \"60s\"", c.Verify.MaxHeaderAge.Duration)
 	}
@@ -476,6 +481,11 @@ func (c *Config) validate(file string, lines lineIndex) error {
 		} else if ch.TrustHeight != 0 {
 			return fail(k+".trust_hash", "required with trust_height")
 		}
+		if ch.PacketFilter != nil {
+			if err := ch.PacketFilter.validate(k+".packet_filter", fail); err != nil {
+				return err
+			}
+		}
 	}
 	for _, id := range slices.Sorted(maps.Keys(c.EvmCities)) {
 		if err := c.validateEvmCity(id, fail); err != nil {
@@ -501,6 +511,9 @@ func (c *Config) validate(file string, lines lineIndex) error {
 		}
 		if p.Order != "unordered" && p.Order != "ordered" {
 			return fail(k+".order", "%q: use unordered or ordered", p.Order)
+		}
+		if err := p.Filter.validate(k+".filter", fail); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -105,10 +105,15 @@ func Run(ctx context.Context, o Options) error {
 		g.Go(func() error { return runBridge(gctx, b, js, m, h) })
 	}
 	if len(paths) > 0 {
-		g.Go(func() error { return runPipelines(gctx, o, paths, js, m, h, relays) })
+		g.Go(func() error { return runPipelines(gctx, o, paths, js, m, h, relays, nil) })
 	}
 	g.Go(func() error { return watch(gctx, o, paths, m, h, js) })
 	g.Go(func() error { return watchUpgrades(gctx, paths, m.reg, o.Log, o.UpgradeEvery) })
+	if o.Config.Relay.CompleteHandshakes {
+		if err := startCompleter(gctx, g, o, js, m, h, relays, &derivedPaths{}); err != nil {
+			return err
+		}
+	}
 	o.Log.Info().Int("paths", len(paths)).Int("evm_deliveries", len(bridges)).Msg("relayer started")
 	err = g.Wait()
 	o.Log.Info().Msg("relayer stopped")
@@ -129,8 +134,9 @@ func relayed(ctx context.Context, o Options) ([]*relayer.Path, []*evmrelay.Bridg
 			o.Log.Warn().Str("path", name).Msg("path not linked yet (cityrelay tx link); skipped")
 			continue
 		}
-		if denied(pc.Filter, pc.Src.ChannelID) || denied(pc.Filter, pc.Dst.ChannelID) {
-			o.Log.Info().Str("path", name).Msg("path filtered out by its channel filter")
+		if !o.Config.EndAllowed(name, pc.Src.Chain, pc.Src.PortID, pc.Src.ChannelID) || !o.Config.EndAllowed(name, pc.Dst.Chain, pc.Dst.PortID, pc.Dst.ChannelID) {
+			o.Log.Info().Str("path", name).Str("src_channel", pc.Src.PortID+"/"+pc.Src.ChannelID).Str("dst_channel", pc.Dst.PortID+"/"+pc.Dst.ChannelID).
+				Msg("path's channel filtered out by its filter or a chain's packet_filter: not relayed")
 			continue
 		}
 		p, err := o.Runtime.Path(ctx, name)
@@ -145,7 +151,7 @@ func relayed(ctx context.Context, o Options) ([]*relayer.Path, []*evmrelay.Bridg
 			return nil, nil, err
 		}
 	}
-	if len(paths) == 0 && len(bridges) == 0 {
+	if len(paths) == 0 && len(bridges) == 0 && !(o.Config.Relay.CompleteHandshakes && anyLinked(o.Config, names)) {
 		return nil, nil, errors.New("no linked path to relay: run `cityrelay tx link PATH` first (or `cityrelay tx evm-client` for an EVM city)")
 	}
 	return paths, bridges, nil
@@ -183,14 +189,17 @@ func runBridge(ctx context.Context, b *evmrelay.Bridge, js jetstream.JetStream, 
 
 // runPipelines runs the paths' scanners and submitters on the work queue (pipeline.Run) with the
 // config's relay settings, every outcome counted, deliveries recorded for the console.
-func runPipelines(ctx context.Context, o Options, paths []*relayer.Path, js jetstream.JetStream, m *metrics, h *health, relays *lastRelays) error {
+func runPipelines(ctx context.Context, o Options, paths []*relayer.Path, js jetstream.JetStream, m *metrics, h *health, relays *lastRelays, derived *derivedPaths) error {
 	cfg := o.Config
 	return pipeline.Run(ctx, pipeline.Options{
 		Paths: paths, JS: js, Relayer: relayer.Relayer{Check: m.checkProof(light.VerifyProofAgainstAppHash)},
 		BatchMax: cfg.Relay.BatchMaxMsgs, BatchWait: cfg.Relay.BatchMaxWait.Duration, Log: o.Log,
 		ClearOnStart: cfg.Relay.ClearOnStart, ClearChunk: cfg.Relay.ClearChunk, InFlight: cfg.Relay.InFlight,
 		ClearInterval: cfg.Relay.ClearInterval.Duration, MaxDeliver: cfg.Relay.MaxDeliveries, RetryBase: cfg.Relay.RetryBackoff.Duration,
-		Classify:    classify.Describe,
+		Classify: classify.Describe,
+		Allowed: func(path string, e *relayer.End) bool {
+			return o.Config.EndAllowed(derived.filterPath(path), e.ChainID(), e.PortID, e.ChannelID)
+		},
 		OnObserved:  m.observedWork,
 		OnDelivered: func(d pipeline.Delivered) { m.delivered(d); relays.record(d) },
 		OnFailed:    m.failedWork,
@@ -265,19 +274,18 @@ func selectPaths(configured map[string]*config.Path, only []string) ([]string, e
 	return names, nil
 }
 
-func denied(f config.Filter, channel string) bool {
-	for _, d := range f.Deny {
-		if d == channel {
+// anyLinked: one of the named paths is linked (its channel filtered out, handshakes others start on
+// its connection can still be completed).
+func anyLinked(cfg *config.Config, names []string) bool {
+	for _, n := range names {
+		if pc := cfg.Paths[n]; pc != nil && linked(pc) {
 			return true
 		}
 	}
-	if len(f.Allow) == 0 {
-		return false
-	}
-	for _, a := range f.Allow {
-		if a == channel {
-			return false
-		}
-	}
-	return true
+	return false
+}
+
+// linked: the path's connection and channel are recorded on both ends (`tx link` finished).
+func linked(pc *config.Path) bool {
+	return pc.Src.ConnectionID != "" && pc.Dst.ConnectionID != "" && pc.Src.ChannelID != "" && pc.Dst.ChannelID != ""
 }

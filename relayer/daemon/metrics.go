@@ -50,11 +50,13 @@ type metrics struct {
 	fees          *prometheus.CounterVec
 	msgsPerTx     *prometheus.HistogramVec
 	clientUpdates *prometheus.CounterVec
-	build         *prometheus.HistogramVec
-	broadcast     *prometheus.HistogramVec
-	commit        *prometheus.HistogramVec
-	signerQueue   *prometheus.HistogramVec
-	balance       *prometheus.GaugeVec
+	// handshakes counts the channel handshakes others started (handshakes.go).
+	handshakes  *prometheus.CounterVec
+	build       *prometheus.HistogramVec
+	broadcast   *prometheus.HistogramVec
+	commit      *prometheus.HistogramVec
+	signerQueue *prometheus.HistogramVec
+	balance     *prometheus.GaugeVec
 
 	// Light clients and IBC clients.
 	lightHeight  *prometheus.GaugeVec
@@ -239,6 +241,8 @@ func newMetrics(nc *nats.Conn) *metrics {
 		attInFlight:  prometheus.NewGauge(prometheus.GaugeOpts{Name: "cityrelay_attestation_in_flight", Help: "Verification requests being answered."}),
 		rejected:     counter("cityrelay_http_rejected_total", "HTTP requests refused: busy (503, no verification slot), over_budget (503, verify.max_per_second), over_client_share (503, one client past verify.max_per_client), too_large (413).", "reason"),
 		headerShared: counter("cityrelay_header_cache_hits_total", "Verification requests answered from a header another request verified moments before.", "chain"),
+		handshakes: counter("cityrelay_channel_handshakes_total", "Channel handshakes others started on a relayed path's connection: opened by the daemon, failed, filtered or over_limit.",
+			"path", "result"),
 	}
 	m.all = append(m.all, m.observed, m.relayed, m.failed, m.retried, m.deadTotal, m.latency,
 		m.txSubmitted, m.txRefused, m.simulateErrs, m.gasUsed, m.gasWanted, m.fees, m.msgsPerTx, m.clientUpdates,
@@ -247,7 +251,7 @@ func newMetrics(nc *nats.Conn) *metrics {
 		m.evmLogsMissing, m.evmRechecks, m.evmChanges,
 		m.scanLag, m.scanHeight, m.scanned, m.backlog, m.unrelayed, m.unrelayedAck, m.queue, m.natsPending, m.natsAckPend,
 		m.redelivered, m.deadLetters, m.restarts, m.natsUp, m.healthy,
-		m.attRequests, m.attSeconds, m.attInFlight, m.rejected, m.headerShared,
+		m.attRequests, m.attSeconds, m.attInFlight, m.rejected, m.headerShared, m.handshakes,
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cityrelay_nats_reconnects_total", Help: "Reconnections of the NATS connection."},
 			func() float64 {
 				if nc == nil {

@@ -67,6 +67,9 @@ type Options struct {
 	// the packet bucket indexes (default packets.Unclassified: every packet "other", none indexed).
 	// The daemon hands in the city's, classify.Describe.
 	Classify packets.Classifier
+	// Allowed, when set, says whether a path's channel end may be relayed (the channel filters): a
+	// path with an end it refuses is not scanned, cleared or submitted for (logged at start).
+	Allowed func(path string, e *relayer.End) bool
 }
 
 // Delivered is a committed tx of packet messages.
@@ -111,6 +114,22 @@ func Run(ctx context.Context, o Options) error {
 	}
 	if _, err := o.JS.KeyValue(ctx, packets.PacketBucket); err != nil {
 		return fmt.Errorf("packet bucket: %w", err)
+	}
+	if o.Allowed != nil {
+		var kept []*relayer.Path
+		for _, p := range o.Paths {
+			if !o.Allowed(p.Name, p.A) || !o.Allowed(p.Name, p.B) {
+				o.Log.Info().Str("path", p.Name).Str("src_channel", p.A.PortID+"/"+p.A.ChannelID).Str("dst_channel", p.B.PortID+"/"+p.B.ChannelID).
+					Msg("channel filtered out: not relayed")
+				continue
+			}
+			kept = append(kept, p)
+		}
+		o.Paths = kept
+		if len(kept) == 0 {
+			<-ctx.Done()
+			return nil
+		}
 	}
 	life := packets.NewRecorder(o.JS, o.Log)
 	g, gctx := errgroup.WithContext(ctx)
