@@ -245,9 +245,9 @@ type Counters struct {
 	At time.Time
 	// Per chain, in the order of Options.Chains.
 	Verified, Skipped, VerifyErrors, Calls []int64
-	FirstVerified, LastVerified          []int64
-	Scanned, FirstScanned, Gaps, Rescans []int64
-	Restarts                             int64
+	FirstVerified, LastVerified            []int64
+	Scanned, FirstScanned, Gaps, Rescans   []int64
+	Restarts                               int64
 	// Delays and Lags are the counts of samples so far (Window takes the ones in between).
 	Delays, Lags int
 }
