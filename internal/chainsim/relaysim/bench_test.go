@@ -9,6 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -62,6 +65,8 @@ func simulate(b *testing.B, bin string, n int, block, window, warmup time.Durati
 	}
 	defer logf.Close()
 	log := zerolog.New(logf).Level(zerolog.WarnLevel).With().Timestamp().Logger()
+	runtime.GC()
+	debug.FreeOSMemory()
 	p0 := relaysim.Sample()
 	t0 := time.Now()
 	rel, err := relaysim.Start(context.Background(), relaysim.Options{Chains: srv.infos, Home: filepath.Join(dir, "home"),
@@ -75,6 +80,14 @@ func simulate(b *testing.B, bin string, n int, block, window, warmup time.Durati
 			b.Errorf("stop relayer side: %v", err)
 		}
 	}()
+	// Warm-up: every scanner has scanned a block (its submitters' consumers are created by then or
+	// soon after), then warmup more.
+	for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(time.Second) {
+		if c := rel.Counters(); !slices.Contains(c.Scanned, 0) {
+			break
+		}
+	}
+	scanning := time.Since(t0)
 	time.Sleep(warmup)
 	ca, pa, sa := rel.Counters(), relaysim.Sample(), srv.stats(b)
 	b.ResetTimer()
@@ -108,10 +121,10 @@ func simulate(b *testing.B, bin string, n int, block, window, warmup time.Durati
 			methods[k] = float64(v-sa.Requests[k]) / secs / float64(n)
 		}
 	}
-	fmt.Printf("simulated %d chains, %s blocks, start-up %s, warm-up %s, window %s; machine busy %.0f %% of %d cores\n",
-		n, block, startup.Round(100*time.Millisecond), warmup, w.Elapsed.Round(time.Second), busy*100, 2)
-	fmt.Printf("  relayer: CPU %.1f %% of a core (%.3f %%/chain), RSS %d MB (%.2f MB/chain over %d MB before start), heap in use %d MB, goroutines %d, fds %d\n",
-		core*100, core*100/float64(n), pb.RSSKB/1024, float64(pb.RSSKB-p0.RSSKB)/1024/float64(n), p0.RSSKB/1024, pb.HeapInuse>>20, pb.Goroutines, pb.FDs)
+	fmt.Printf("simulated %d chains, %s blocks, start-up %s, every scanner scanning after %s, warm-up %s, window %s; machine busy %.0f %% of %d cores (load %s)\n",
+		n, block, startup.Round(100*time.Millisecond), scanning.Round(100*time.Millisecond), warmup, w.Elapsed.Round(time.Second), busy*100, runtime.NumCPU(), loadavg())
+	fmt.Printf("  relayer: CPU %.1f %% of a core (%.3f %%/chain), RSS %d MB (%.2f MB/chain over %d MB before start), heap %d MB, goroutines %d, fds %d\n",
+		core*100, core*100/float64(n), pb.RSSKB/1024, float64(pb.RSSKB-p0.RSSKB)/1024/float64(n), p0.RSSKB/1024, pb.HeapAlloc>>20, pb.Goroutines, pb.FDs)
 	fmt.Printf("  headers verified %.1f/s (%.2f per chain per block; per chain %d..%d in the window), skipped %d, verification errors %d\n",
 		verified, float64(w.HeadersVerified)/max(float64(w.Blocks), 1), w.MinVerified, w.MaxVerified, w.HeadersSkipped, w.VerifyErrs)
 	fmt.Printf("  RPC requests/s per chain %.2f (max %.2f; %.2f per block) by route %v\n", reqs, hiReqs, reqs*secs/max(blocksPerChain, 1), roundMap(methods))
@@ -120,7 +133,7 @@ func simulate(b *testing.B, bin string, n int, block, window, warmup time.Durati
 	fmt.Printf("  servers (child process): CPU %.1f %% of a core, RSS %d MB, producers at most %s late\n", serverCore*100, sb.RSSKB/1024, late.Round(time.Millisecond))
 	fmt.Printf("  %s\n", verdict)
 	fmt.Printf("SIMROW | %d | %.0f %% | %.1f %% | %.3f %% | %d MB | %d MB | %d | %d | %.1f | %.2f | %.2f | %d / %d ms | %d / %d | %.0f %% | %s |\n",
-		n, busy*100, core*100, core*100/float64(n), pb.RSSKB/1024, pb.HeapInuse>>20, pb.Goroutines, pb.FDs, verified, reqs,
+		n, busy*100, core*100, core*100/float64(n), pb.RSSKB/1024, pb.HeapAlloc>>20, pb.Goroutines, pb.FDs, verified, reqs,
 		float64(w.HeadersVerified)/max(float64(w.Blocks), 1), w.DelayP99.Milliseconds(), w.DelayMax.Milliseconds(), w.LagP99, w.LagMax,
 		serverCore*100, verdict)
 	if failures := rel.Failures(); len(failures) > 0 {
@@ -134,7 +147,7 @@ func simulate(b *testing.B, bin string, n int, block, window, warmup time.Durati
 	}
 	b.ReportMetric(core*100, "cpu%")
 	b.ReportMetric(float64(pb.RSSKB)/1024, "rssMB")
-	b.ReportMetric(float64(pb.HeapInuse)/(1<<20), "heapMB")
+	b.ReportMetric(float64(pb.HeapAlloc)/(1<<20), "heapMB")
 	b.ReportMetric(float64(pb.Goroutines), "goroutines")
 	b.ReportMetric(float64(pb.FDs), "fds")
 	b.ReportMetric(verified, "headers/s")
@@ -195,6 +208,16 @@ func (s *servers) stats(b *testing.B) chainsim.Stats {
 		b.Fatalf("chainsim stats %q: %v", line, err)
 	}
 	return st
+}
+
+// loadavg is the machine's load average over 1, 5 and 15 minutes.
+func loadavg() string {
+	bz, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(bz))
+	return strings.Join(f[:min(3, len(f))], " ")
 }
 
 func roundMap(m map[string]float64) map[string]string {

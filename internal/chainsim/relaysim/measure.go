@@ -15,7 +15,7 @@ type Process struct {
 	At         time.Time
 	CPU        time.Duration // user + system since the process started
 	RSSKB      int64         // resident set (VmRSS)
-	HeapInuse  uint64
+	HeapAlloc  uint64        // live heap and not yet swept
 	Goroutines int
 	FDs        int
 	// MachineBusy, MachineTotal are /proc/stat's busy and total jiffies over all CPUs.
@@ -27,7 +27,7 @@ func Sample() Process {
 	p := Process{At: time.Now(), CPU: selfCPU(), RSSKB: statusKB("VmRSS:"), Goroutines: runtime.NumGoroutine(), FDs: countFDs()}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	p.HeapInuse = ms.HeapInuse
+	p.HeapAlloc = ms.HeapAlloc
 	p.MachineBusy, p.MachineTotal = machineCPU()
 	return p
 }
