@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,7 +38,8 @@ import (
 //
 // Environment: CITYRELAY_SIM_CHAINS (N, comma-separated, default "13,121": one sub-benchmark each),
 // CITYRELAY_SIM_BLOCK_MS (default 1000), CITYRELAY_SIM_WINDOW (s, default 30), CITYRELAY_SIM_WARMUP (s,
-// default 10), CITYRELAY_SIM_TX_EVERY (a tx with a packet event on a foreign channel every that many
+// default 10), CITYRELAY_SIM_PROFILES (a path prefix: this process's goroutines grouped by stack
+// and its heap profile at the window's end, in <prefix>.goroutines.N and <prefix>.heap.N), CITYRELAY_SIM_TX_EVERY (a tx with a packet event on a foreign channel every that many
 // blocks; default 0: empty blocks). scripts/bench-sim.sh sets them and prints the table.
 func BenchmarkSimulatedChains(b *testing.B) {
 	block := time.Duration(envInt("CITYRELAY_SIM_BLOCK_MS", 1000)) * time.Millisecond
@@ -94,6 +96,10 @@ func simulate(b *testing.B, bin string, n int, block, window, warmup time.Durati
 	time.Sleep(window)
 	b.StopTimer()
 	cb, pb, sb := rel.Counters(), relaysim.Sample(), srv.stats(b)
+	if prefix := os.Getenv("CITYRELAY_SIM_PROFILES"); prefix != "" {
+		writeProfile(b, "goroutine", 1, fmt.Sprintf("%s.goroutines.%d", prefix, n))
+		writeProfile(b, "heap", 0, fmt.Sprintf("%s.heap.%d", prefix, n))
+	}
 	w := rel.Window(ca, cb)
 	secs := w.Elapsed.Seconds()
 	core := relaysim.CoreFraction(pa, pb)
@@ -208,6 +214,19 @@ func (s *servers) stats(b *testing.B) chainsim.Stats {
 		b.Fatalf("chainsim stats %q: %v", line, err)
 	}
 	return st
+}
+
+// writeProfile writes one of this process's pprof profiles (goroutines grouped by stack: where the
+// scanners wait; the heap: what the chains' memory is).
+func writeProfile(b *testing.B, name string, debug int, file string) {
+	f, err := os.Create(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup(name).WriteTo(f, debug); err != nil {
+		b.Fatal(err)
+	}
 }
 
 // loadavg is the machine's load average over 1, 5 and 15 minutes.
