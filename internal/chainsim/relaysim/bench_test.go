@@ -113,7 +113,10 @@ func simulate(b *testing.B, bin string, n int, block, window, warmup time.Durati
 	blocksPerChain := float64(w.Blocks) / float64(n)
 	verified := float64(w.HeadersVerified) / secs
 	late := time.Duration(sb.MaxLateNS)
-	keepsUp := w.FinalLagMax <= 3 && w.LagP99 <= 3 && w.DelayP99 < 2*block && w.Restarts == 0 && w.Gaps == 0
+	// A scanner is a block behind by design (block h is scanned once header h+1 is verified) and two
+	// just before its next poll; up to keepUpLag allows a slow round of requests. One falling behind
+	// shows a lag that grows through the window.
+	keepsUp := w.FinalLagMax <= keepUpLag && w.LagP99 <= keepUpLag && w.Restarts == 0 && w.Gaps == 0
 	verdict := "keeps up"
 	if !keepsUp {
 		verdict = "FALLS BEHIND"
@@ -163,6 +166,9 @@ func simulate(b *testing.B, bin string, n int, block, window, warmup time.Durati
 	b.ReportMetric(float64(w.LagMax), "lag-max-blocks")
 	b.ReportMetric(serverCore*100, "server-cpu%")
 }
+
+// keepUpLag is the most blocks a scanner that keeps up is behind its chain's head.
+const keepUpLag = 4
 
 // servers is cmd/chainsim running as a child process.
 type servers struct {
