@@ -71,6 +71,8 @@ type Chain struct {
 	late atomic.Int64
 	// Requests counts the RPC calls served, by route.
 	reqs reqCounts
+	// failed is why the producer stopped, if it did.
+	failed atomic.Pointer[error]
 }
 
 // block is a made block: its light block, its meta and (TxEvery) its tx results.
@@ -138,6 +140,14 @@ func (c *Chain) Head() (int64, []byte) {
 // Late is the largest delay seen between a block's header time and its making.
 func (c *Chain) Late() time.Duration { return time.Duration(c.late.Load()) }
 
+// Err is why the chain stopped making blocks (nil while it makes them).
+func (c *Chain) Err() error {
+	if p := c.failed.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
 // Requests are the RPC calls served so far, by route ("total" for all).
 func (c *Chain) Requests() map[string]int64 { return c.reqs.snapshot() }
 
@@ -166,8 +176,9 @@ func (c *Chain) produce(stop <-chan struct{}) {
 			c.late.Store(int64(late))
 		}
 		if err := c.make(next); err != nil {
-			// Only a bug in this package can fail here: the chain stops growing, which the
-			// simulation sees as a stalled chain.
+			// Only a bug in this package can fail here: the chain stops growing (a stalled chain to
+			// the relayer), and Stats says why.
+			c.failed.Store(&err)
 			return
 		}
 	}

@@ -22,11 +22,14 @@ type Options struct {
 	// TxEvery, when > 0, gives every chain a tx with a packet event on a foreign channel every
 	// TxEvery-th block (ChainOptions.TxEvery).
 	TxEvery int
-	// Addr is the host to listen on (default 127.0.0.1; loopback only).
+	// Addr is the loopback address to listen on (default 127.0.0.1); another is ErrNotLoopback.
 	Addr string
 	// Chain, if set, adjusts chain i's options before it is made (tests: ForgeFrom).
 	Chain func(i int, o *ChainOptions)
 }
+
+// ErrNotLoopback: the synthetic chains are served on loopback addresses only.
+var ErrNotLoopback = errors.New("not a loopback address")
 
 // IDs are n chain ids for a star: the hub wego-1 and members sim1-1 … sim<n-1>-1.
 func IDs(n int) []string {
@@ -58,6 +61,9 @@ func Start(o Options) (*Sim, error) {
 	}
 	if o.Addr == "" {
 		o.Addr = "127.0.0.1"
+	}
+	if ip := net.ParseIP(o.Addr); ip == nil || !ip.IsLoopback() {
+		return nil, fmt.Errorf("chainsim: address %q: %w", o.Addr, ErrNotLoopback)
 	}
 	// Block 1 of every chain is in the past (a chain that has started); block 2 of chain i comes
 	// i/len(IDs) of an interval from now.
@@ -149,7 +155,8 @@ type Stats struct {
 	PerChain      []int64          `json:"per_chain"`
 	Heads         []int64          `json:"heads"`
 	MaxLateNS     int64            `json:"max_late_ns"`
-	CPUNS         int64            `json:"cpu_ns"` // the serving process's CPU time (cmd/chainsim)
+	Errors        []string         `json:"errors,omitempty"` // chains that stopped making blocks, and why
+	CPUNS         int64            `json:"cpu_ns"`           // the serving process's CPU time (cmd/chainsim)
 	RSSKB         int64            `json:"rss_kb"`
 	GoroutinesNow int              `json:"goroutines"`
 }
@@ -166,6 +173,9 @@ func (s *Sim) Stats() Stats {
 		h, _ := c.Head()
 		st.Heads = append(st.Heads, h)
 		st.MaxLateNS = max(st.MaxLateNS, int64(c.Late()))
+		if err := c.Err(); err != nil {
+			st.Errors = append(st.Errors, fmt.Sprintf("%s: %v", c.ID(), err))
+		}
 	}
 	return st
 }

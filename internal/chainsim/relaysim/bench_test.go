@@ -140,6 +140,9 @@ func simulate(b *testing.B, bin string, n int, block, window, warmup time.Durati
 	fmt.Printf("  scan delay (next header's time -> block scanned) p50 %s p99 %s max %s; lag behind head p50 %d p99 %d max %d blocks (at the end %d); restarts %d, gaps %d\n",
 		w.DelayP50.Round(time.Millisecond), w.DelayP99.Round(time.Millisecond), w.DelayMax.Round(time.Millisecond), w.LagP50, w.LagP99, w.LagMax, w.FinalLagMax, w.Restarts, w.Gaps)
 	fmt.Printf("  servers (child process): CPU %.1f %% of a core, RSS %d MB, producers at most %s late\n", serverCore*100, sb.RSSKB/1024, late.Round(time.Millisecond))
+	if len(sb.Errors) > 0 {
+		verdict += fmt.Sprintf(" (%d chains stopped making blocks: %s)", len(sb.Errors), sb.Errors[0])
+	}
 	fmt.Printf("  %s\n", verdict)
 	fmt.Printf("SIMROW | %d | %.0f %% | %.1f %% | %.3f %% | %d MB | %d MB | %d | %d | %.1f | %.2f | %.2f | %d / %d ms | %d / %d | %.0f %% | %s |\n",
 		n, busy*100, core*100, core*100/float64(n), pb.RSSKB/1024, pb.HeapAlloc>>20, pb.Goroutines, pb.FDs, verified, reqs,
