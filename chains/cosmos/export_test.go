@@ -13,6 +13,6 @@ func (c *Client) SignTx(ctx context.Context, msgs []sdk.Msg, gas uint64) ([]byte
 	if err := c.signer.load(ctx); err != nil {
 		return nil, err
 	}
-	bz, _, err := c.signer.signTx(ctx, msgs, gas)
+	bz, _, err := c.signer.signTx(ctx, msgs, gas, c.cfg.GasPrice)
 	return bz, err
 }
