@@ -38,15 +38,19 @@ func newGasCollector() *gasCollector {
 
 // add exports the gas pricing of every path end's chain client that has one.
 func (g *gasCollector) add(paths []*relayer.Path) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
 	for _, p := range paths {
 		for _, e := range []*relayer.End{p.A, p.B} {
 			if gp, ok := e.Chain.(chains.GasPricer); ok {
-				g.chains[gp.ChainID()] = gp
+				g.addChain(gp)
 			}
 		}
 	}
+}
+
+func (g *gasCollector) addChain(gp chains.GasPricer) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.chains[gp.ChainID()] = gp
 }
 
 func (g *gasCollector) Describe(ch chan<- *prometheus.Desc) {
