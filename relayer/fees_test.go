@@ -18,8 +18,8 @@ import (
 	transfertypes "github.com/cosmos/ibc-go/v8/modules/apps/transfer/types"
 	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
 
-	citychain "github.com/cityrelay/cityrelay/chains/citychain/app"
 	"github.com/cityrelay/cityrelay/chains"
+	citychain "github.com/cityrelay/cityrelay/chains/citychain/app"
 	"github.com/cityrelay/cityrelay/chains/cosmos"
 	"github.com/cityrelay/cityrelay/chains/devnet"
 	"github.com/cityrelay/cityrelay/internal/testnet"
@@ -77,7 +77,7 @@ func TestRelayFollowsRaisedMinimumGasPrice(t *testing.T) {
 		c.MaxGasPrice, c.Memo = maxPrice, memo
 	}})
 	p := &relayer.Path{Name: "seoul-gwangju-transfer", A: end(t, net.Chain("seoul-1"), transfertypes.PortID),
-		B: &relayer.End{Chain: dstClient, Light: testnet.LightOf(t, gw.Chain), PortID: transfertypes.PortID},
+		B:       &relayer.End{Chain: dstClient, Light: testnet.LightOf(t, gw.Chain), PortID: transfertypes.PortID},
 		Version: transfertypes.Version, Order: channeltypes.UNORDERED}
 	testnet.LinkPath(t, &devnet.Devnet{Chains: []*devnet.Chain{net.Chain("seoul-1"), gw.Chain}}, p)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -205,7 +205,7 @@ func TestFeeGranterPaysRelayerFees(t *testing.T) {
 		c.FeeGranter, c.Memo = bucheon.Admin.Address, memo
 	}})
 	p := &relayer.Path{Name: "seoul-bucheon-granted", A: end(t, net.Chain("seoul-1"), transfertypes.PortID),
-		B: &relayer.End{Chain: granted, Light: testnet.LightOf(t, bucheon), PortID: transfertypes.PortID},
+		B:       &relayer.End{Chain: granted, Light: testnet.LightOf(t, bucheon), PortID: transfertypes.PortID},
 		Version: transfertypes.Version, Order: channeltypes.UNORDERED}
 	testnet.LinkPath(t, net, p) // the client, connection and channel txs on Bucheon: paid by the grant
 	spentLinking := limit.Sub(left())

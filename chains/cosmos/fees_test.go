@@ -24,9 +24,12 @@ type rawFrame struct{ b []byte }
 
 type rawCodec struct{}
 
-func (rawCodec) Marshal(v any) ([]byte, error)      { return v.(*rawFrame).b, nil }
-func (rawCodec) Unmarshal(data []byte, v any) error { v.(*rawFrame).b = append([]byte(nil), data...); return nil }
-func (rawCodec) Name() string                       { return "proto" }
+func (rawCodec) Marshal(v any) ([]byte, error) { return v.(*rawFrame).b, nil }
+func (rawCodec) Unmarshal(data []byte, v any) error {
+	v.(*rawFrame).b = append([]byte(nil), data...)
+	return nil
+}
+func (rawCodec) Name() string { return "proto" }
 
 // feeMarket is a fake node's gRPC server answering the fee market queries in answers (method ->
 // response bytes) and Unimplemented for any other method, as a node without the module does.
