@@ -30,6 +30,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/types/tx/signing"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	"github.com/cosmos/gogoproto/proto"
+	"github.com/rs/zerolog"
 	"google.golang.org/grpc"
 
 	"github.com/cityrelay/cityrelay/chains"
@@ -54,8 +55,25 @@ type Config struct {
 	// GRPCAddr (host:port) is the node's gRPC endpoint. When set, state queries, proofs, tx results
 	// and block events go over gRPC (protobuf); otherwise through abci_query on the RPC (JSON).
 	GRPCAddr string
-	// GasPrice is the price per gas unit, e.g. 0.0025ucity.
-	GasPrice      sdk.DecCoin
+	// GasPrice is the price per gas unit, e.g. 0.0025ucity: the price where the chain has no fee
+	// market (see GasPriceQuery).
+	GasPrice sdk.DecCoin
+	// GasPriceQuery says where each tx's price comes from: GasPriceAuto ("" too) asks the chain's fee
+	// market (skip-mev feemarket, Osmosis, Ethermint) and falls back to GasPrice; a source name
+	// ("feemarket", "osmosis", "ethermint") asks only that one; GasPriceOff uses GasPrice.
+	GasPriceQuery string
+	// GasPriceMultiplier multiplies a queried price (DefaultGasPriceMultiplier when 0).
+	GasPriceMultiplier float64
+	// MaxGasPrice caps the price; a chain asking more is refused (ErrGasPriceAboveCap). Zero: a cap of
+	// DefaultMaxGasPriceFactor times GasPrice.
+	MaxGasPrice sdk.DecCoin
+	// FeeGranter, when set, is the bech32 account whose x/feegrant allowance pays the key's fees
+	// (the tx's Fee.Granter).
+	FeeGranter string
+	// Memo is written in every tx (Hermes's memo_prefix).
+	Memo string
+	// Log receives the gas price changes (zerolog.Nop when unset).
+	Log           zerolog.Logger
 	GasAdjustment float64
 	MaxGas        uint64
 	CommitTimeout time.Duration
@@ -71,6 +89,9 @@ type Client struct {
 	rpc    *rpcPool
 	grpc   *grpc.ClientConn // nil without Config.GRPCAddr
 	signer *signer
+	fees   *pricing
+	// granter is Config.FeeGranter decoded (nil: the key pays).
+	granter sdk.AccAddress
 	// txIndexed is set while the node's tx index serves block events (BlockEvents' default path,
 	// which reads txs' events only), cleared when it falls back to block_results.
 	txIndexed atomic.Bool
@@ -98,6 +119,18 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	c := &Client{cfg: cfg, rpc: pool}
+	if c.fees, err = newPricing(cfg); err != nil {
+		return nil, err
+	}
+	if cfg.FeeGranter != "" {
+		prefix := cfg.AccountPrefix
+		if prefix == "" {
+			prefix = sdk.GetConfig().GetBech32AccountAddrPrefix()
+		}
+		if c.granter, err = sdk.GetFromBech32(cfg.FeeGranter, prefix); err != nil {
+			return nil, fmt.Errorf("cosmos client %s: fee granter %q: %w", cfg.ChainID, cfg.FeeGranter, err)
+		}
+	}
 	if cfg.GRPCAddr != "" {
 		if c.grpc, err = dialGRPC(cfg.GRPCAddr, cfg.Codec); err != nil {
 			return nil, fmt.Errorf("cosmos client %s: grpc %s: %w", cfg.ChainID, cfg.GRPCAddr, err)
@@ -235,10 +268,11 @@ func (s *signer) broadcast(ctx context.Context, msgs []sdk.Msg) (string, error) 
 	return s.broadcastTimed(ctx, msgs, &TxTiming{}, &txCost{})
 }
 
-// txCost is the gas limit a signed tx asked for and the fee it pays.
+// txCost is the gas limit a signed tx asked for, the fee it pays and the gas price of that fee.
 type txCost struct {
-	gas uint64
-	fee sdk.Coin
+	gas   uint64
+	fee   sdk.Coin
+	price sdk.DecCoin
 }
 
 func (s *signer) broadcastTimed(ctx context.Context, msgs []sdk.Msg, t *TxTiming, paid *txCost) (string, error) {
@@ -246,6 +280,7 @@ func (s *signer) broadcastTimed(ctx context.Context, msgs []sdk.Msg, t *TxTiming
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t.Queue = time.Since(start)
+	raised := false
 	for attempt := 0; ; attempt++ {
 		if err := s.load(ctx); err != nil {
 			return "", err
@@ -257,6 +292,17 @@ func (s *signer) broadcastTimed(ctx context.Context, msgs []sdk.Msg, t *TxTiming
 				return "", err
 			}
 			continue
+		}
+		if errors.As(err, &txErr) && txErr.Checked && isInsufficientFee(txErr) && !raised {
+			// A node raised its minimum gas price: follow it once, within the cap.
+			raised = true
+			retry, rerr := s.c.fees.raise(txErr, paid.gas, paid.price)
+			if rerr != nil {
+				return "", rerr
+			}
+			if retry {
+				continue
+			}
 		}
 		if err != nil {
 			return "", err
@@ -340,7 +386,9 @@ func (s *signer) factory() clienttx.Factory {
 		WithAccountNumber(s.number).
 		WithSequence(s.sequence).
 		WithSignMode(signing.SignMode_SIGN_MODE_DIRECT).
-		WithFromName(s.c.cfg.KeyName)
+		WithFromName(s.c.cfg.KeyName).
+		WithMemo(s.c.cfg.Memo).
+		WithFeeGranter(s.c.granter)
 }
 
 func (s *signer) signAndBroadcast(ctx context.Context, msgs []sdk.Msg, t *TxTiming, paid *txCost) (string, error) {
@@ -354,12 +402,16 @@ func (s *signer) signAndBroadcast(ctx context.Context, msgs []sdk.Msg, t *TxTimi
 		return "", &chains.SimulationError{Err: err}
 	}
 	t.Simulate, t.SimulatedGas = time.Since(start), simulated
-	start = time.Now()
-	bz, fee, err := s.signTx(ctx, msgs, gas)
+	price, err := s.c.fees.price(ctx, s.c)
 	if err != nil {
 		return "", err
 	}
-	paid.gas, paid.fee = gas, fee
+	start = time.Now()
+	bz, fee, err := s.signTx(ctx, msgs, gas, price)
+	if err != nil {
+		return "", err
+	}
+	paid.gas, paid.fee, paid.price = gas, fee, price
 	t.Sign = time.Since(start)
 	start = time.Now()
 	defer func() { t.Broadcast = time.Since(start) }()
@@ -409,11 +461,11 @@ func (s *signer) broadcastGRPC(ctx context.Context, bz []byte, msgs int) (string
 	return hash, nil
 }
 
-// signTx builds and signs a tx of msgs with the given gas limit and the fee it costs.
-func (s *signer) signTx(ctx context.Context, msgs []sdk.Msg, gas uint64) ([]byte, sdk.Coin, error) {
+// signTx builds and signs a tx of msgs with the given gas limit and the fee it costs at price.
+func (s *signer) signTx(ctx context.Context, msgs []sdk.Msg, gas uint64, price sdk.DecCoin) ([]byte, sdk.Coin, error) {
 	chainID := s.c.cfg.ChainID
 	f := s.factory().WithGas(gas)
-	fee := sdk.NewCoin(s.c.cfg.GasPrice.Denom, s.c.cfg.GasPrice.Amount.MulInt64(int64(gas)).Ceil().TruncateInt())
+	fee := sdk.NewCoin(price.Denom, price.Amount.MulInt64(int64(gas)).Ceil().TruncateInt())
 	txb, err := f.BuildUnsignedTx(msgs...)
 	if err != nil {
 		return nil, fee, fmt.Errorf("%s: build tx: %w", chainID, err)

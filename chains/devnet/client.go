@@ -21,6 +21,8 @@ type ClientOptions struct {
 	NoGRPC bool
 	// MaxGas caps a tx's gas (default cosmos.DefaultMaxGas).
 	MaxGas uint64
+	// Tune, if set, changes the client's config last (a fee granter, a memo, gas pricing).
+	Tune func(*cosmos.Config)
 }
 
 // Client returns a chain client signing with one of the devnet's keys (RelayerKey, Relayer2Key,
@@ -45,8 +47,12 @@ func (c *Chain) Client(key string, o ClientOptions) (*cosmos.Client, error) {
 	if o.NoGRPC {
 		grpc = ""
 	}
-	return cosmos.New(cosmos.Config{ChainID: c.ChainID, RPCAddrs: []string{rpc}, GRPCAddr: grpc, AccountPrefix: citychain.AccountAddressPrefix,
-		GasPrice: price, MaxGas: o.MaxGas, Keyring: kr, KeyName: key, Codec: enc.Codec, TxConfig: enc.TxConfig})
+	cfg := cosmos.Config{ChainID: c.ChainID, RPCAddrs: []string{rpc}, GRPCAddr: grpc, AccountPrefix: citychain.AccountAddressPrefix,
+		GasPrice: price, MaxGas: o.MaxGas, Keyring: kr, KeyName: key, Codec: enc.Codec, TxConfig: enc.TxConfig}
+	if o.Tune != nil {
+		o.Tune(&cfg)
+	}
+	return cosmos.New(cfg)
 }
 
 // RegisterCity makes clientID the client of the city chain city in this chain's city registry,

@@ -8,10 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 
 	"github.com/cityrelay/cityrelay/chains/devnet"
 )
@@ -114,6 +117,48 @@ func (p *ProcessChain) Stop() error {
 	}
 	<-done
 	return nil
+}
+
+// height is the chain's latest height (0 when its RPC does not answer).
+func (p *ProcessChain) height() int64 {
+	cl, err := rpchttp.New(p.RPCAddr, "/websocket")
+	if err != nil {
+		return 0
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	st, err := cl.Status(ctx)
+	if err != nil {
+		return 0
+	}
+	return st.SyncInfo.LatestBlockHeight
+}
+
+var minGasPricesLine = regexp.MustCompile(`(?m)^minimum-gas-prices = ".*"$`)
+
+// RestartWithMinGasPrice stops the node, sets minimum-gas-prices in its app.toml to price (e.g.
+// "0.01ucity") and starts it again, as an operator raises a validator's minimum: the node then
+// refuses, in CheckTx, txs whose fee is below price × gas (ErrInsufficientFee).
+func (p *ProcessChain) RestartWithMinGasPrice(price string) {
+	p.tb.Helper()
+	before := p.height()
+	if err := p.Stop(); err != nil {
+		p.tb.Fatal(err)
+	}
+	path := filepath.Join(p.Home, "config", "app.toml")
+	bz, err := os.ReadFile(path)
+	if err != nil {
+		p.tb.Fatal(err)
+	}
+	if !minGasPricesLine.Match(bz) {
+		p.tb.Fatalf("%s has no minimum-gas-prices line", path)
+	}
+	bz = minGasPricesLine.ReplaceAll(bz, []byte(fmt.Sprintf("minimum-gas-prices = %q", price)))
+	if err := os.WriteFile(path, bz, 0o600); err != nil {
+		p.tb.Fatal(err)
+	}
+	p.Start(max(before+1, 2))
+	p.tb.Logf("%s restarted with minimum-gas-prices %s", p.ChainID, price)
 }
 
 // LogTail is the last n bytes of the node's log.

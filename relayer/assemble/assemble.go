@@ -140,8 +140,16 @@ func (r *Runtime) chain(id string) (*cosmos.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("chain %s: gas price: %w", id, err)
 	}
+	var maxPrice sdk.DecCoin
+	if cc.MaxGasPrice != "" {
+		if maxPrice, err = sdk.ParseDecCoin(cc.MaxGasPrice); err != nil {
+			return nil, fmt.Errorf("chain %s: max gas price: %w", id, err)
+		}
+	}
 	c, err := cosmos.New(cosmos.Config{ChainID: id, RPCAddrs: cc.RPC, GRPCAddr: cc.GRPC, AccountPrefix: cc.AccountPrefix, GasPrice: price,
-		GasAdjustment: cc.GasAdjustment, MaxGas: cc.MaxGas, Keyring: kr, KeyName: cc.KeyName, Codec: enc.Codec, TxConfig: enc.TxConfig})
+		GasAdjustment: cc.GasAdjustment, MaxGas: cc.MaxGas, Keyring: kr, KeyName: cc.KeyName, Codec: enc.Codec, TxConfig: enc.TxConfig,
+		GasPriceQuery: cc.GasPriceSource, GasPriceMultiplier: cc.GasPriceMultiplier, MaxGasPrice: maxPrice, FeeGranter: cc.FeeGranter,
+		Memo: cc.Memo, Log: r.o.Log})
 	if err != nil {
 		return nil, err
 	}

@@ -197,6 +197,17 @@ type Chain struct {
 	GasPrice       string   `toml:"gas_price"`
 	GasAdjustment  float64  `toml:"gas_adjustment"`
 	MaxGas         uint64   `toml:"max_gas"`
+	// GasPriceSource is where each tx's gas price comes from: auto (the chain's fee market where it
+	// has one, else gas_price), config (gas_price), or one fee market (feemarket, osmosis, ethermint).
+	GasPriceSource string `toml:"gas_price_source,omitempty"`
+	// GasPriceMultiplier multiplies a fee market's price (default 1.1).
+	GasPriceMultiplier float64 `toml:"gas_price_multiplier,omitempty"`
+	// MaxGasPrice caps the gas price (default 10 × gas_price): a tx the chain asks more for is not sent.
+	MaxGasPrice string `toml:"max_gas_price,omitempty"`
+	// FeeGranter is the account whose x/feegrant allowance pays the relayer key's fees.
+	FeeGranter string `toml:"fee_granter,omitempty"`
+	// Memo is written in every relayer tx (Hermes's memo_prefix).
+	Memo           string   `toml:"memo,omitempty"`
 	TrustingPeriod Duration `toml:"trusting_period"`
 	TrustHeight    int64    `toml:"trust_height"`
 	TrustHash      string   `toml:"trust_hash"`
@@ -457,6 +468,9 @@ func (c *Config) validate(file string, lines lineIndex) error {
 		}
 		if ch.GasAdjustment < 1 {
 			return fail(k+".gas_adjustment", "%v: must be at least 1", ch.GasAdjustment)
+		}
+		if err := validateFees(ch); err != nil {
+			return fail(k+"."+err.key, "%s", err.msg)
 		}
 		switch ch.KeyringBackend {
 		case "file":

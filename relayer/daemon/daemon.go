@@ -81,6 +81,7 @@ func Run(ctx context.Context, o Options) error {
 	m := newMetrics(nc)
 	freezeOnFork(ctx, o.Log, m, paths)
 	m.instrument(paths)
+	m.gas.add(paths)
 	m.knownServices(o.Config.Metrics.ServiceTypes)
 	m.zero(o.Config, paths)
 	h := newHealth()

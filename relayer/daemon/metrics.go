@@ -67,6 +67,8 @@ type metrics struct {
 	proofCheck   prometheus.Histogram
 	trustingLeft *prometheus.GaugeVec
 	witnesses    *witnessCollector
+	// gas is the chains' gas pricing (price used, refusals above the cap, raises).
+	gas *gasCollector
 	// Misbehaviour submitted (or not) after a fork.
 	mbSubmitted *prometheus.CounterVec
 	mbFailed    *prometheus.CounterVec
@@ -210,6 +212,7 @@ func newMetrics(nc *nats.Conn) *metrics {
 			Help: "Checking one ICS-23 proof against a verified app hash.", Buckets: proofBuckets}),
 		trustingLeft: gauge("cityrelay_client_trusting_period_left_seconds", "Time left before an IBC client's latest consensus state leaves its trusting period.", "path", "chain", "client"),
 		witnesses:    newWitnessCollector(),
+		gas:          newGasCollector(),
 		mbSubmitted: counter("cityrelay_misbehaviour_submitted_total",
 			"Misbehaviour submitted after a light client halted on a validly signed conflicting header (a fork): it froze the client (on chain) of the forked chain.", "chain", "client"),
 		mbFailed: counter("cityrelay_misbehaviour_failed_total",
@@ -247,7 +250,7 @@ func newMetrics(nc *nats.Conn) *metrics {
 	m.all = append(m.all, m.observed, m.relayed, m.failed, m.retried, m.deadTotal, m.latency,
 		m.txSubmitted, m.txRefused, m.simulateErrs, m.gasUsed, m.gasWanted, m.fees, m.msgsPerTx, m.clientUpdates,
 		m.build, m.broadcast, m.commit, m.signerQueue, m.balance,
-		m.lightHeight, m.lightAge, m.lightLag, m.lightErrors, m.headerVerify, m.proofCheck, m.trustingLeft, m.witnesses, m.mbSubmitted, m.mbFailed,
+		m.lightHeight, m.lightAge, m.lightLag, m.lightErrors, m.headerVerify, m.proofCheck, m.trustingLeft, m.witnesses, m.gas, m.mbSubmitted, m.mbFailed,
 		m.evmLogsMissing, m.evmRechecks, m.evmChanges,
 		m.scanLag, m.scanHeight, m.scanned, m.backlog, m.unrelayed, m.unrelayedAck, m.queue, m.natsPending, m.natsAckPend,
 		m.redelivered, m.deadLetters, m.restarts, m.natsUp, m.healthy,
@@ -357,7 +360,7 @@ func (m *metrics) observedWork(w *packets.Work) {
 // else "other".
 func (m *metrics) workReason(reason string) string {
 	switch reason {
-	case "forged", "dead", "too large", "transient", "height ahead", "refused":
+	case "forged", "dead", "too large", "transient", "height ahead", "refused", "gas price above cap":
 		return reason
 	}
 	if strings.HasPrefix(reason, "tx ") {

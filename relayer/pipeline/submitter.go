@@ -371,6 +371,10 @@ func classify(err error, items int) (failure, string) {
 		return failTransient, "transient"
 	case errors.Is(err, relayer.ErrHeightAhead):
 		return failTransient, "height ahead"
+	case errors.Is(err, chains.ErrGasPriceAboveCap):
+		// Nothing was sent: the chain asks more per gas than max_gas_price allows. Retried (without a
+		// limit) until the price falls or the operator raises the cap.
+		return failTransient, "gas price above cap"
 	case splittable && items > 1:
 		return failSplit, ""
 	case errors.Is(err, ErrTerminal):

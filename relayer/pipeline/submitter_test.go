@@ -497,6 +497,9 @@ func TestClassify(t *testing.T) {
 			Log: "account sequence mismatch", Reason: chains.ErrSequenceMismatch}), 3, failTransient, "transient", false},
 		// A height the source's light client never verified: retried, then dead-lettered.
 		{"height ahead", fmt.Errorf("%w: 500", relayer.ErrHeightAhead), 1, failTransient, "height ahead", true},
+		// The chain asks more per gas than max_gas_price: nothing was sent, the batch is not at fault
+		// (not split, never dead-lettered): retried until the price falls or the cap is raised.
+		{"gas price above cap", fmt.Errorf("recv 3 packets on b-1: %w", chains.ErrGasPriceAboveCap), 3, failTransient, "gas price above cap", false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got, reason := classify(c.err, c.items)

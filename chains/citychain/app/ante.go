@@ -12,7 +12,9 @@ import (
 
 // newAnteHandler is the SDK's standard ante chain plus IBC's redundant-relay check, which refuses a
 // relay tx whose every packet message was already delivered (so racing relayers waste no fees).
-func newAnteHandler(ak authkeeper.AccountKeeper, bk bankkeeper.BaseKeeper, ibcKeeper *ibckeeper.Keeper, txConfig client.TxConfig) sdk.AnteHandler {
+//
+// Fees are paid by the tx's fee payer, or by its Fee.Granter within an x/feegrant allowance.
+func newAnteHandler(ak authkeeper.AccountKeeper, bk bankkeeper.BaseKeeper, fk ante.FeegrantKeeper, ibcKeeper *ibckeeper.Keeper, txConfig client.TxConfig) sdk.AnteHandler {
 	return sdk.ChainAnteDecorators(
 		ante.NewSetUpContextDecorator(),
 		ante.NewExtensionOptionsDecorator(nil),
@@ -20,7 +22,7 @@ func newAnteHandler(ak authkeeper.AccountKeeper, bk bankkeeper.BaseKeeper, ibcKe
 		ante.NewTxTimeoutHeightDecorator(),
 		ante.NewValidateMemoDecorator(ak),
 		ante.NewConsumeGasForTxSizeDecorator(ak),
-		ante.NewDeductFeeDecorator(ak, bk, nil, nil),
+		ante.NewDeductFeeDecorator(ak, bk, fk, nil),
 		ante.NewSetPubKeyDecorator(ak),
 		ante.NewValidateSigCountDecorator(ak),
 		ante.NewSigGasConsumeDecorator(ak, ante.DefaultSigVerificationGasConsumer),

@@ -1,6 +1,6 @@
 // Package app wires the reference city chain: a Cosmos SDK v0.50 application with auth, bank,
 // staking (the validator set comes from genesis), consensus params, upgrade, IBC core with the
-// 07-tendermint light client, ICS-20 transfer and the did module.
+// 07-tendermint light client, ICS-20 transfer, the did module and x/feegrant (fee allowances).
 //
 // The wiring is explicit and kept in one file so it can be read in one sitting. There is no
 // governance, distribution, slashing or mint module: a city chain is run by a fixed set of
@@ -14,6 +14,8 @@ import (
 
 	"cosmossdk.io/log"
 	storetypes "cosmossdk.io/store/types"
+	"cosmossdk.io/x/feegrant"
+	feegrantkeeper "cosmossdk.io/x/feegrant/keeper"
 	"cosmossdk.io/x/upgrade"
 	upgradekeeper "cosmossdk.io/x/upgrade/keeper"
 	upgradetypes "cosmossdk.io/x/upgrade/types"
@@ -105,6 +107,7 @@ type App struct {
 	IBCKeeper        *ibckeeper.Keeper
 	TransferKeeper   transferkeeper.Keeper
 	DIDKeeper        didkeeper.Keeper
+	FeegrantKeeper   feegrantkeeper.Keeper
 
 	ScopedIBCKeeper      capabilitykeeper.ScopedKeeper
 	ScopedTransferKeeper capabilitykeeper.ScopedKeeper
@@ -145,6 +148,7 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool, ap
 	if withDID {
 		storeNames = append(storeNames, didtypes.StoreKey)
 	}
+	storeNames = append(storeNames, feegrant.StoreKey)
 	keys := storetypes.NewKVStoreKeys(storeNames...)
 	tkeys := storetypes.NewTransientStoreKeys(paramstypes.TStoreKey)
 	memKeys := storetypes.NewMemoryStoreKeys(capabilitytypes.MemStoreKey)
@@ -227,6 +231,7 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool, ap
 	if withDID {
 		modules = append(modules, did.NewAppModule(cdc, app.DIDKeeper))
 	}
+	modules = append(modules, app.wireFeegrant())
 	app.ModuleManager = module.NewManager(modules...)
 	app.BasicManager = module.NewBasicManagerFromManager(app.ModuleManager, map[string]module.AppModuleBasic{
 		genutiltypes.ModuleName: genutil.NewAppModuleBasic(genutiltypes.DefaultMessageValidator),
@@ -237,13 +242,14 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool, ap
 	app.ModuleManager.SetOrderBeginBlockers(present(app.ModuleManager, capabilitytypes.ModuleName, stakingtypes.ModuleName,
 		ibcexported.ModuleName, transfertypes.ModuleName, didtypes.ModuleName, genutiltypes.ModuleName)...)
 	app.ModuleManager.SetOrderEndBlockers(present(app.ModuleManager, stakingtypes.ModuleName, ibcexported.ModuleName,
-		transfertypes.ModuleName, capabilitytypes.ModuleName, didtypes.ModuleName, genutiltypes.ModuleName)...)
+		transfertypes.ModuleName, capabilitytypes.ModuleName, didtypes.ModuleName, genutiltypes.ModuleName, feegrant.ModuleName)...)
 	// Capability first so modules can claim capabilities in InitGenesis; genutil after staking so the
 	// pools hold the genesis bonds.
 	genesisOrder := present(app.ModuleManager,
 		capabilitytypes.ModuleName, authtypes.ModuleName, banktypes.ModuleName, stakingtypes.ModuleName,
 		ibcexported.ModuleName, genutiltypes.ModuleName, transfertypes.ModuleName, didtypes.ModuleName,
 		paramstypes.ModuleName, upgradetypes.ModuleName, consensustypes.ModuleName,
+		feegrant.ModuleName,
 	)
 	app.ModuleManager.SetOrderInitGenesis(genesisOrder...)
 	app.ModuleManager.SetOrderExportGenesis(genesisOrder...)
@@ -261,7 +267,7 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool, ap
 	app.SetPreBlocker(app.PreBlocker)
 	app.SetBeginBlocker(app.BeginBlocker)
 	app.SetEndBlocker(app.EndBlocker)
-	app.SetAnteHandler(newAnteHandler(app.AccountKeeper, app.BankKeeper, app.IBCKeeper, enc.TxConfig))
+	app.SetAnteHandler(newAnteHandler(app.AccountKeeper, app.BankKeeper, app.FeegrantKeeper, app.IBCKeeper, enc.TxConfig))
 
 	if loadLatest {
 		if err := app.LoadLatestVersion(); err != nil {

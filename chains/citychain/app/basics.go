@@ -1,6 +1,7 @@
 package app
 
 import (
+	feegrantmodule "cosmossdk.io/x/feegrant/module"
 	"cosmossdk.io/x/upgrade"
 	"github.com/cosmos/cosmos-sdk/types/module"
 	"github.com/cosmos/cosmos-sdk/x/auth"
@@ -36,6 +37,7 @@ var basics = module.NewBasicManager(
 	qbftclient.AppModuleBasic{},
 	transfer.AppModuleBasic{},
 	did.AppModuleBasic{},
+	feegrantmodule.AppModuleBasic{},
 )
 
 // ModuleBasics returns the modules' basic managers (for CLI commands and default genesis).
