@@ -144,8 +144,10 @@ func newWithProviders(ctx context.Context, o Options, log zerolog.Logger, primar
 		return nil, fmt.Errorf("light %s: store dir: %w", o.ChainID, err)
 	}
 	// No table files kept open (the store is small and read rarely): at 121 chains, the cache's two
-	// open files a store were 242 file descriptors.
-	db, err := dbm.NewGoLevelDBWithOpts("light-"+o.ChainID, o.StoreDir, &opt.Options{OpenFilesCacheCapacity: -1})
+	// open files a store were 242 file descriptors. A 256 KiB write buffer instead of leveldb's 4 MiB:
+	// a store takes one small header a block, and at 121 chains the default buffers were 93 % of the
+	// heap (bench-sim: 636 → 278 MB RSS).
+	db, err := dbm.NewGoLevelDBWithOpts("light-"+o.ChainID, o.StoreDir, &opt.Options{OpenFilesCacheCapacity: -1, WriteBuffer: 256 << 10})
 	if errors.Is(err, syscall.EAGAIN) {
 		return nil, fmt.Errorf("light %s: %w: %s is locked by another process (a running `cityrelay start` owns it: ask its /v1/attestations endpoint or its console)",
 			o.ChainID, ErrStoreInUse, o.StoreDir)
