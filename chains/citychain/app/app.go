@@ -250,7 +250,7 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool, ap
 	app.SetPreBlocker(app.PreBlocker)
 	app.SetBeginBlocker(app.BeginBlocker)
 	app.SetEndBlocker(app.EndBlocker)
-	app.SetAnteHandler(newAnteHandler(app.AccountKeeper, app.BankKeeper, app.IBCKeeper, enc.TxConfig))
+	app.SetAnteHandler(withCloseGuard(newAnteHandler(app.AccountKeeper, app.BankKeeper, app.IBCKeeper, enc.TxConfig), app.DIDKeeper))
 
 	if loadLatest {
 		if err := app.LoadLatestVersion(); err != nil {
