@@ -198,6 +198,12 @@ func TestOrderedTimeoutClosesChannel(t *testing.T) {
 	if n := testnet.NextSequenceRecv(t, p.B.Chain.(*cosmos.Client), p.B.PortID, p.B.ChannelID); n != 1 {
 		t.Fatalf("bucheon-1 next_sequence_recv %d: a timed-out packet was received", n)
 	}
+	// The callback follows the commit the state above shows.
+	testnet.Eventually(t, 30*time.Second, "two timeouts reported", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(kinds[packets.KindTimeout]) >= 2
+	})
 	mu.Lock()
 	defer mu.Unlock()
 	if len(kinds[packets.KindRecv]) != 0 {
@@ -299,6 +305,11 @@ func TestTimeoutOnClose(t *testing.T) {
 		t.Fatal("the commitment is still on seoul-1")
 	}
 	bothClosed(t, p, time.Minute)
+	testnet.Eventually(t, 30*time.Second, "the timeout reported", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(timeouts) > 0
+	})
 	mu.Lock()
 	defer mu.Unlock()
 	if len(timeouts) != 1 || len(timeouts[0].Sequences) != 1 || timeouts[0].Sequences[0] != pending.Sequence {
