@@ -7,6 +7,8 @@ import (
 	"time"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	icacontrollertypes "github.com/cosmos/ibc-go/v8/modules/apps/27-interchain-accounts/controller/types"
+	icatypes "github.com/cosmos/ibc-go/v8/modules/apps/27-interchain-accounts/types"
 	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
 
 	didtypes "github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
@@ -112,4 +114,64 @@ func Eventually(tb testing.TB, wait time.Duration, what string, cond func() bool
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
+}
+
+// ICAPath links a connection between controller and host (new clients, ends signing with the
+// relayer key), registers an interchain account of owner's key on controller over an ORDERED channel
+// (MsgRegisterInterchainAccount: the controller chain begins the channel handshake itself) and
+// completes the handshake as a relayer would (try, ack, confirm with proofs). It returns the path
+// (controller end A) and the account's address on host.
+func ICAPath(tb testing.TB, net *devnet.Devnet, name, controller, host string) (*relayer.Path, string) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), LinkTimeout)
+	defer cancel()
+	ctl := net.Chain(controller)
+	end := func(c *devnet.Chain, port string) *relayer.End {
+		return &relayer.End{Chain: ClientWith(tb, c, devnet.RelayerKey, devnet.ClientOptions{NoGRPC: true}), Light: LightOf(tb, c), PortID: port}
+	}
+	owner := ctl.Admin.Address
+	p := &relayer.Path{Name: name, A: end(ctl, icatypes.ControllerPortPrefix+owner), B: end(net.Chain(host), icatypes.HostPortID),
+		Order: channeltypes.ORDERED}
+	l := &relayer.Linker{Check: light.VerifyProofAgainstAppHash}
+	if err := l.LinkConnection(ctx, p); err != nil {
+		tb.Fatalf("link connection of %s: %v", name, err)
+	}
+	admin := ClientWith(tb, ctl, devnet.AdminKey, devnet.ClientOptions{NoGRPC: true})
+	res, err := admin.Send(ctx, icacontrollertypes.NewMsgRegisterInterchainAccountWithOrdering(p.A.ConnectionID, owner, "", channeltypes.ORDERED))
+	if err != nil {
+		tb.Fatalf("register an interchain account on %s: %v", controller, err)
+	}
+	for _, ev := range res.Events {
+		if ev.Type != channeltypes.EventTypeChannelOpenInit {
+			continue
+		}
+		for _, a := range ev.Attributes {
+			if a.Key == channeltypes.AttributeKeyChannelID {
+				p.A.ChannelID = a.Value
+			}
+		}
+	}
+	if p.A.ChannelID == "" {
+		tb.Fatalf("registering an interchain account on %s began no channel handshake", controller)
+	}
+	// The handshake's next step proves the INIT channel: at a header past the tx's block.
+	for {
+		lb, err := p.A.Light.VerifyLatest(ctx)
+		if err != nil {
+			tb.Fatalf("verify %s: %v", controller, err)
+		}
+		if lb.Height > res.Height {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := l.LinkChannel(ctx, p); err != nil {
+		tb.Fatalf("complete the ICA channel handshake of %s: %v", name, err)
+	}
+	var acct icacontrollertypes.QueryInterchainAccountResponse
+	if err := admin.QueryGRPC(ctx, "/ibc.applications.interchain_accounts.controller.v1.Query/InterchainAccount",
+		&icacontrollertypes.QueryInterchainAccountRequest{Owner: owner, ConnectionId: p.A.ConnectionID}, &acct, 0); err != nil {
+		tb.Fatalf("interchain account of %s on %s: %v", owner, host, err)
+	}
+	return p, acct.Address
 }

@@ -80,6 +80,7 @@ var moduleAccountPermissions = map[string][]string{
 	stakingtypes.BondedPoolName:    {authtypes.Burner, authtypes.Staking},
 	stakingtypes.NotBondedPoolName: {authtypes.Burner, authtypes.Staking},
 	transfertypes.ModuleName:       {authtypes.Minter, authtypes.Burner},
+	icaModuleName:                  nil,
 }
 
 // authority is the address allowed to change module parameters. No module signs for it on a
@@ -109,6 +110,7 @@ type App struct {
 	ScopedIBCKeeper      capabilitykeeper.ScopedKeeper
 	ScopedTransferKeeper capabilitykeeper.ScopedKeeper
 	ScopedDIDKeeper      capabilitykeeper.ScopedKeeper
+	icaKeepers           // interchain accounts (ica.go)
 
 	ModuleManager *module.Manager
 	BasicManager  module.BasicManager
@@ -140,6 +142,7 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool, ap
 	storeNames := []string{authtypes.StoreKey, banktypes.StoreKey, stakingtypes.StoreKey, consensustypes.StoreKey,
 		paramstypes.StoreKey, upgradetypes.StoreKey, capabilitytypes.StoreKey, ibcexported.StoreKey,
 		transfertypes.StoreKey}
+	storeNames = append(storeNames, icaStoreKeys...)
 	if withDID {
 		storeNames = append(storeNames, didtypes.StoreKey)
 	}
@@ -164,6 +167,7 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool, ap
 	if withDID {
 		app.ScopedDIDKeeper = app.CapabilityKeeper.ScopeToModule(didtypes.ModuleName)
 	}
+	app.scopeICA()
 	app.CapabilityKeeper.Seal()
 
 	app.AccountKeeper = authkeeper.NewAccountKeeper(cdc, runtime.NewKVStoreService(keys[authtypes.StoreKey]),
@@ -198,6 +202,7 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool, ap
 			app.IBCKeeper.ChannelKeeper, app.IBCKeeper.ChannelKeeper, app.IBCKeeper.ClientKeeper, app.IBCKeeper.PortKeeper, app.ScopedDIDKeeper)
 		ibcRouter.AddRoute(didtypes.ModuleName, did.NewIBCModule(app.DIDKeeper))
 	}
+	icaModule := app.wireICA(cdc, keys, ibcRouter)
 	app.IBCKeeper.SetRouter(ibcRouter)
 
 	modules := []module.AppModule{
@@ -212,6 +217,7 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool, ap
 		ibc.NewAppModule(app.IBCKeeper),
 		ibctm.NewAppModule(),
 		transfer.NewAppModule(app.TransferKeeper),
+		icaModule,
 	}
 	if withDID {
 		modules = append(modules, did.NewAppModule(cdc, app.DIDKeeper))
@@ -231,7 +237,7 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool, ap
 	// pools hold the genesis bonds.
 	genesisOrder := present(app.ModuleManager,
 		capabilitytypes.ModuleName, authtypes.ModuleName, banktypes.ModuleName, stakingtypes.ModuleName,
-		ibcexported.ModuleName, genutiltypes.ModuleName, transfertypes.ModuleName, didtypes.ModuleName,
+		ibcexported.ModuleName, genutiltypes.ModuleName, transfertypes.ModuleName, icaModuleName, didtypes.ModuleName,
 		paramstypes.ModuleName, upgradetypes.ModuleName, consensustypes.ModuleName,
 	)
 	app.ModuleManager.SetOrderInitGenesis(genesisOrder...)
@@ -380,6 +386,7 @@ func newParamsKeeper(cdc codec.BinaryCodec, amino *codec.LegacyAmino, key, tkey 
 	ibcTable.RegisterParamSet(&ibcconnectiontypes.Params{})
 	k.Subspace(ibcexported.ModuleName).WithKeyTable(ibcTable)
 	k.Subspace(transfertypes.ModuleName).WithKeyTable(transfertypes.ParamKeyTable())
+	icaSubspaces(k)
 	return k
 }
 
