@@ -217,4 +217,3 @@ func attr(ev chains.Event, key string) string {
 	}
 	return ""
 }
-

@@ -328,4 +328,3 @@ func hasEvent(tx *relayer.TxInfo, typ string) bool {
 	}
 	return false
 }
-
