@@ -2,6 +2,7 @@ package pipeline_test
 
 import (
 	"context"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 	"github.com/cosmos/gogoproto/proto"
 	icacontrollertypes "github.com/cosmos/ibc-go/v8/modules/apps/27-interchain-accounts/controller/types"
+	icahosttypes "github.com/cosmos/ibc-go/v8/modules/apps/27-interchain-accounts/host/types"
 	icatypes "github.com/cosmos/ibc-go/v8/modules/apps/27-interchain-accounts/types"
 
 	citychain "github.com/cityrelay/cityrelay/chains/citychain/app"
@@ -36,6 +38,15 @@ func TestICAOrdered500InOrder(t *testing.T) {
 	if _, err := bucheonAdmin.Send(ctx, banktypes.NewMsgSend(sdk.MustAccAddressFromBech32(bucheon.Admin.Address), sdk.MustAccAddressFromBech32(account),
 		sdk.NewCoins(sdk.NewCoin(citychain.BondDenom, sdkmath.NewInt(1_000_000))))); err != nil {
 		t.Fatalf("fund the interchain account: %v", err)
+	}
+	// The host runs only sends for an interchain account: never "*", which would let a remote account
+	// send MsgChannelCloseInit on port did past the ante handler's close guard.
+	var hp icahosttypes.QueryParamsResponse
+	if err := bucheonAdmin.QueryGRPC(ctx, "/ibc.applications.interchain_accounts.host.v1.Query/Params", &icahosttypes.QueryParamsRequest{}, &hp, 0); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"/cosmos.bank.v1beta1.MsgSend", "/cosmos.bank.v1beta1.MsgMultiSend"}; !hp.Params.HostEnabled || !reflect.DeepEqual(hp.Params.AllowMessages, want) {
+		t.Fatalf("ICA host params %+v, want enabled with %v", hp.Params, want)
 	}
 	recipient := bucheon.Relayer2.Address
 	before := balance(t, bucheonAdmin, recipient)

@@ -1,14 +1,19 @@
 package app
 
 import (
+	"encoding/json"
+
 	"github.com/cosmos/cosmos-sdk/codec"
+	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/module"
+	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 	paramskeeper "github.com/cosmos/cosmos-sdk/x/params/keeper"
 	capabilitykeeper "github.com/cosmos/ibc-go/modules/capability/keeper"
 	ica "github.com/cosmos/ibc-go/v8/modules/apps/27-interchain-accounts"
 	icacontroller "github.com/cosmos/ibc-go/v8/modules/apps/27-interchain-accounts/controller"
 	icacontrollerkeeper "github.com/cosmos/ibc-go/v8/modules/apps/27-interchain-accounts/controller/keeper"
 	icacontrollertypes "github.com/cosmos/ibc-go/v8/modules/apps/27-interchain-accounts/controller/types"
+	genesistypes "github.com/cosmos/ibc-go/v8/modules/apps/27-interchain-accounts/genesis/types"
 	icahost "github.com/cosmos/ibc-go/v8/modules/apps/27-interchain-accounts/host"
 	icahostkeeper "github.com/cosmos/ibc-go/v8/modules/apps/27-interchain-accounts/host/keeper"
 	icahosttypes "github.com/cosmos/ibc-go/v8/modules/apps/27-interchain-accounts/host/types"
@@ -22,8 +27,10 @@ import (
 // authentication module on the controller: accounts are registered and driven with the controller's
 // own messages (MsgRegisterInterchainAccount, MsgSendTx). ICA channels are ORDERED in ibc-go v8 (a
 // timeout closes the channel; a new one is opened by registering again), which makes ICA the stock
-// ordered application a relayer serves. The host executes any message for an account (the module's
-// default "*"): an interchain account can do what any account of the chain can, nothing more.
+// ordered application a relayer serves. The host executes for an account only the messages of
+// icaHostAllowMessages (the module's default, "*", would let a remote chain's account send
+// MsgChannelCloseInit on port did through the host, which the ante handler's close guard never
+// sees: the host runs messages through the router, not through a tx).
 // Everything ICA adds to the app is here; app.go calls these at the points the wiring needs.
 
 // icaKeepers are the app's interchain accounts keepers.
@@ -63,8 +70,29 @@ func (app *App) wireICA(cdc codec.Codec, keys map[string]*storetypes.KVStoreKey,
 	app.ICAHostKeeper.WithQueryRouter(app.GRPCQueryRouter())
 	router.AddRoute(icacontrollertypes.SubModuleName, icacontroller.NewIBCMiddleware(nil, app.ICAControllerKeeper))
 	router.AddRoute(icahosttypes.SubModuleName, icahost.NewIBCModule(app.ICAHostKeeper))
-	return ica.NewAppModule(&app.ICAControllerKeeper, &app.ICAHostKeeper)
+	return cityICA{ica.NewAppModule(&app.ICAControllerKeeper, &app.ICAHostKeeper)}
+}
+
+// icaHostAllowMessages are the messages an interchain account may run on a city chain: sends.
+var icaHostAllowMessages = []string{sdk.MsgTypeURL(&banktypes.MsgSend{}), sdk.MsgTypeURL(&banktypes.MsgMultiSend{})}
+
+// icaDefaultGenesis is ICA's genesis with the host allowing icaHostAllowMessages only.
+func icaDefaultGenesis(cdc codec.JSONCodec) json.RawMessage {
+	g := genesistypes.DefaultGenesis()
+	g.HostGenesisState.Params = icahosttypes.NewParams(true, icaHostAllowMessages)
+	return cdc.MustMarshalJSON(g)
+}
+
+// cityICA and cityICABasic are ICA's module with the city chain's default genesis.
+type (
+	cityICA      struct{ ica.AppModule }
+	cityICABasic struct{ ica.AppModuleBasic }
+)
+
+func (cityICA) DefaultGenesis(cdc codec.JSONCodec) json.RawMessage { return icaDefaultGenesis(cdc) }
+func (cityICABasic) DefaultGenesis(cdc codec.JSONCodec) json.RawMessage {
+	return icaDefaultGenesis(cdc)
 }
 
 // ICA's codecs and default genesis join the basics (ModuleBasics, MakeEncodingConfig).
-func init() { basics[icaModuleName] = ica.AppModuleBasic{} }
+func init() { basics[icaModuleName] = cityICABasic{} }
