@@ -27,14 +27,22 @@ type Relayer struct {
 // may carry one sequence: an honest one and a forgery of it). An item is Done (nothing to do, proven
 // against a verified header: the reason), Bad (refused on its own, wrapping ErrBadEvent: the reason),
 // or else carried by Tx; Delivered lists the sequences Tx carries. One bad item never sinks the others.
+//
+// On an ORDERED channel end an item may also be Later (the reason): not deliverable before an
+// earlier sequence is, to be handed back and tried again, never skipped; Missing names the
+// sequences of the gap before the first Later item (up to 100), which a caller may fetch again.
 type Outcome struct {
 	Tx        *TxInfo
 	Delivered []uint64
 	Done      map[int]string
 	Bad       map[int]error
+	Later     map[int]string
+	Missing   []uint64
 }
 
-func newOutcome() *Outcome { return &Outcome{Done: map[int]string{}, Bad: map[int]error{}} }
+func newOutcome() *Outcome {
+	return &Outcome{Done: map[int]string{}, Bad: map[int]error{}, Later: map[int]string{}}
+}
 
 // badErr joins the outcome's refusals (nil when there are none).
 func (o *Outcome) badErr() error {
@@ -69,9 +77,19 @@ func (r *Relayer) Recv(ctx context.Context, src, dst *End, pks []channeltypes.Pa
 	if len(pks) == 0 {
 		return out, nil
 	}
+	ch, dlb, err := r.openEnd(ctx, dst)
+	if err != nil {
+		return nil, err
+	}
 	todo, err := r.unreceived(ctx, dst, pks, out)
 	if err != nil || len(todo) == 0 {
 		return out, err
+	}
+	ordered := ch.Ordering == channeltypes.ORDERED
+	if ordered {
+		if todo, err = r.recvInOrder(ctx, dst, dlb, pks, todo, out); err != nil || len(todo) == 0 {
+			return out, err
+		}
 	}
 	b, err := r.newBatch(ctx, dst, src, sentHeight)
 	if err != nil {
@@ -86,8 +104,14 @@ func (r *Relayer) Recv(ctx context.Context, src, dst *End, pks []channeltypes.Pa
 		return nil, fmt.Errorf("prove commitments on %s: %w", src.ChainID(), err)
 	}
 	var uncommitted []int
+	broken := false // ordered: a packet of the run was not delivered, so none after it can be
 	for i, idx := range todo {
 		p, proven := pks[idx], proofs[i]
+		if broken {
+			out.Later[idx] = fmt.Sprintf("ordered channel: an earlier sequence than %d was not delivered", p.Sequence)
+			continue
+		}
+		broken = ordered && (proven.Value == nil || string(proven.Value) != string(channeltypes.CommitPacket(nil, p)))
 		switch {
 		case proven.Value == nil:
 			uncommitted = append(uncommitted, idx)
@@ -190,6 +214,10 @@ func (r *Relayer) Ack(ctx context.Context, src, dst *End, acks []Ack, writtenHei
 	if len(acks) == 0 {
 		return out, nil
 	}
+	ch, dlb, err := r.openEnd(ctx, dst)
+	if err != nil {
+		return nil, err
+	}
 	seqs := make([]uint64, len(acks))
 	for i, a := range acks {
 		seqs[i] = a.Packet.Sequence
@@ -216,6 +244,19 @@ func (r *Relayer) Ack(ctx context.Context, src, dst *End, acks []Ack, writtenHei
 	if len(todo) == 0 {
 		return out, nil
 	}
+	ordered := ch.Ordering == channeltypes.ORDERED
+	if ordered {
+		next, _, err := dst.nextSeqAt(ctx, r.Check, dlb, host.NextSequenceAckKey(dst.PortID, dst.ChannelID))
+		if err != nil {
+			return nil, fmt.Errorf("prove next sequence ack of %s/%s: %w", dst.ChannelID, dst.ChainID(), err)
+		}
+		todo, out.Missing = inOrder(todo, func(i int) uint64 { return seqs[i] }, next, out, func(i int) {
+			out.Done[i] = fmt.Sprintf("next_sequence_ack %d proven on %s at %d", next, dst.ChainID(), dlb.Height)
+		})
+		if len(todo) == 0 {
+			return out, nil
+		}
+	}
 	b, err := r.newBatch(ctx, dst, src, writtenHeight)
 	if err != nil {
 		return nil, err
@@ -228,9 +269,15 @@ func (r *Relayer) Ack(ctx context.Context, src, dst *End, acks []Ack, writtenHei
 	if err != nil {
 		return nil, fmt.Errorf("prove acknowledgements on %s: %w", src.ChainID(), err)
 	}
+	broken := false // ordered: an acknowledgement of the run was not delivered, so none after it can be
 	for i, idx := range todo {
 		a := acks[idx]
 		p, proven := a.Packet, proofs[i]
+		if broken {
+			out.Later[idx] = fmt.Sprintf("ordered channel: an earlier acknowledgement than %d was not delivered", p.Sequence)
+			continue
+		}
+		broken = ordered && (proven.Value == nil || string(proven.Value) != string(channeltypes.CommitAcknowledgement(a.Ack)))
 		switch {
 		case proven.Value == nil:
 			out.Bad[idx] = fmt.Errorf("ack %s/%d: no acknowledgement on %s at %d: never written (never committed by the chain: a forged write_acknowledgement event): %w",

@@ -112,7 +112,7 @@ func txCmd() *cobra.Command {
 	}
 	flush.Flags().IntVar(&chunk, "chunk", 100, "packets per relay tx")
 	flush.Flags().BoolVar(&trustLatest, "trust-latest", false, "start light clients with an empty store from each chain's latest header")
-	cmd.AddCommand(link, update, flush, transferCmd(), retryCmd(), evmClientCmd(), upgradeClientsCmd())
+	cmd.AddCommand(link, update, flush, transferCmd(), retryCmd(), evmClientCmd(), upgradeClientsCmd(), closeChannelCmd())
 	return cmd
 }
 

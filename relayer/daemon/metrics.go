@@ -183,7 +183,7 @@ func newMetrics(nc *nats.Conn) *metrics {
 		relayed:  counter("cityrelay_packets_relayed_total", "Packets delivered in committed txs.", "path", "kind"),
 		failed: counter("cityrelay_packets_failed_total", "Work items whose delivery failed: refused by the chain (tx codespace/code), too large alone, or dead-lettered (dead); forged: an event naming another counterparty than its channel's, skipped. Retries are counted apart.",
 			"path", "kind", "reason"),
-		retried: counter("cityrelay_packets_retried_total", "Work items handed back to be tried again for a passing reason (transient: a node unreachable or behind, a state not verified yet; height ahead): not failures.",
+		retried: counter("cityrelay_packets_retried_total", "Work items handed back to be tried again for a passing reason (transient: a node unreachable or behind, a state not verified yet; height ahead; out of order: after a gap on an ORDERED channel end): not failures.",
 			"path", "kind", "reason"),
 		deadTotal: counter("cityrelay_dead_letters_total", "Work items dead-lettered (retrying cannot deliver them).", "path", "kind"),
 		latency: histogram("cityrelay_send_to_recv_seconds", "From the scanner seeing a send to the recv tx's commit.",
@@ -360,7 +360,7 @@ func (m *metrics) observedWork(w *packets.Work) {
 // else "other".
 func (m *metrics) workReason(reason string) string {
 	switch reason {
-	case "forged", "dead", "too large", "transient", "height ahead", "refused", "gas price above cap":
+	case "forged", "dead", "too large", "transient", "height ahead", "refused", "gas price above cap", "out of order", "close confirm":
 		return reason
 	}
 	if strings.HasPrefix(reason, "tx ") {

@@ -18,6 +18,7 @@ import (
 // id gets its entry in the packet bucket as the scanners write it.
 func clearPending(ctx context.Context, o Options) error {
 	life := packets.NewRecorder(o.JS, o.Log)
+	clearCloses(ctx, o)
 	for _, p := range o.Paths {
 		for _, dir := range [][2]*relayer.End{{p.A, p.B}, {p.B, p.A}} {
 			src, dst := dir[0], dir[1]

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 	"golang.org/x/sync/errgroup"
@@ -33,7 +34,8 @@ type Options struct {
 	OnDelivered func(Delivered)
 	// OnObserved is told of every work item published (metrics).
 	OnObserved func(*packets.Work)
-	// InFlight is how many batches a submitter keeps in flight per destination (default 3).
+	// InFlight is how many batches a submitter keeps in flight per destination (default 3). The
+	// submitter of an ORDERED channel end (Path.Order) keeps one: its batches go strictly in sequence.
 	InFlight int
 	// ClearOnStart publishes, at start, the work left from before (in chunks of ClearChunk), and
 	// ClearInterval (when set) again every interval, beside live relaying: work a scanner missed
@@ -140,7 +142,8 @@ func Run(ctx context.Context, o Options) error {
 			chains[e.ChainID()] = append(chains[e.ChainID()], e)
 			k := e.ChainID() + "/" + e.PortID + "/" + e.ChannelID
 			if subs[k] == nil {
-				subs[k] = &submitter{to: e.ChainID(), port: e.PortID, channel: e.ChannelID, o: o, rel: &o.Relayer, life: life}
+				subs[k] = &submitter{to: e.ChainID(), port: e.PortID, channel: e.ChannelID, o: o, rel: &o.Relayer, life: life,
+					ordered: p.Order == channeltypes.ORDERED}
 			}
 		}
 	}

@@ -82,10 +82,11 @@ func (s *scanner) run(ctx context.Context) error {
 		for h := cursor + 1; h < lb.Height; h++ {
 			var events []chains.Event
 			if !fromTxsOnly(src.Chain) || prev == nil || prev.Height != h || !noTxs(prev) {
-				if events, err = es.BlockEvents(ctx, h, channeltypes.EventTypeSendPacket, channeltypes.EventTypeWriteAck); err != nil {
+				if events, err = es.BlockEvents(ctx, h, append([]string{channeltypes.EventTypeSendPacket, channeltypes.EventTypeWriteAck}, closeEvents...)...); err != nil {
 					return fmt.Errorf("events of %s/%d: %w", s.chain, h, err)
 				}
 			}
+			s.closes(ctx, ends, events, h)
 			n, err := s.publish(ctx, ends, events, h)
 			if err != nil {
 				return err

@@ -26,6 +26,10 @@ type submitter struct {
 	o             Options
 	rel           deliverer // o.Relayer
 	life          *packets.Recorder
+	// ordered: the end is an ORDERED channel's: one batch in flight, a split batch's halves one after
+	// the other, items after a gap handed back (see ordered.go).
+	ordered bool
+	refetch refetchGate
 }
 
 // deliverer is what a submitter needs of the relayer: each kind of work delivered in one tx.
@@ -60,12 +64,16 @@ func (s *submitter) run(ctx context.Context) error {
 		return fmt.Errorf("consumer for %s %s/%s: %w", s.to, s.port, s.channel, err)
 	}
 	log := s.o.Log.With().Str("chain", s.to).Str("channel", s.channel).Logger()
-	log.Info().Int("in_flight", s.o.InFlight).Msg("submitter started")
+	inFlight := s.o.InFlight
+	if s.ordered {
+		inFlight = 1
+	}
+	log.Info().Int("in_flight", inFlight).Bool("ordered", s.ordered).Msg("submitter started")
 	// Several batches in flight: while one relay tx waits for its block, the next is built and
 	// broadcast (the key's signer hands out sequences in order; a tx is only acked once committed).
 	g, gctx := errgroup.WithContext(ctx)
 	gate := newIdleGate()
-	for i := range s.o.InFlight {
+	for i := range inFlight {
 		g.Go(func() error { return s.loop(gctx, cons, gate, i) })
 	}
 	return g.Wait()
@@ -261,6 +269,10 @@ func (s *submitter) deliver(ctx context.Context, g *group) {
 		}
 	}
 	g, out, err := s.submit(ctx, g, height)
+	if errors.Is(err, relayer.ErrChannelClosed) {
+		s.onClosed(ctx, g, err)
+		return
+	}
 	if err == nil {
 		if out != nil {
 			s.settle(ctx, g, out, oldest)
@@ -276,6 +288,12 @@ func (s *submitter) deliver(ctx context.Context, g *group) {
 		// flight. A refusal caused by one item ends with that item alone, and only it is retried.
 		half := len(g.works) / 2
 		log.Info().Err(err).Int("items", len(g.works)).Msg("splitting the batch")
+		if s.ordered {
+			// In sequence: the second half waits for the first (its items come after it).
+			s.deliver(ctx, g.sub(0, half))
+			s.deliver(ctx, g.sub(half, len(g.works)))
+			return
+		}
 		var wg sync.WaitGroup
 		wg.Add(1)
 		go func() {
@@ -410,10 +428,14 @@ func (s *submitter) settle(ctx context.Context, g *group, out *relayer.Outcome, 
 	for _, seq := range out.Delivered {
 		delivered[seq] = true
 	}
+	s.later(ctx, g, out)
 	for i, w := range g.works {
 		if bad, ok := out.Bad[i]; ok {
 			s.dead(ctx, g.msgs[i], w, bad)
 			continue
+		}
+		if _, ok := out.Later[i]; ok {
+			continue // handed back by later
 		}
 		rec := packets.Lifecycle{State: packets.StateAlreadyDelivered, Reason: out.Done[i]}
 		if _, done := out.Done[i]; !done && delivered[w.Packet.Sequence] && out.Tx != nil {

@@ -82,6 +82,7 @@ var moduleAccountPermissions = map[string][]string{
 	stakingtypes.BondedPoolName:    {authtypes.Burner, authtypes.Staking},
 	stakingtypes.NotBondedPoolName: {authtypes.Burner, authtypes.Staking},
 	transfertypes.ModuleName:       {authtypes.Minter, authtypes.Burner},
+	icaModuleName:                  nil,
 }
 
 // authority is the address allowed to change module parameters. No module signs for it on a
@@ -112,6 +113,7 @@ type App struct {
 	ScopedIBCKeeper      capabilitykeeper.ScopedKeeper
 	ScopedTransferKeeper capabilitykeeper.ScopedKeeper
 	ScopedDIDKeeper      capabilitykeeper.ScopedKeeper
+	icaKeepers           // interchain accounts (ica.go)
 
 	ModuleManager *module.Manager
 	BasicManager  module.BasicManager
@@ -145,6 +147,7 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool, ap
 	storeNames := []string{authtypes.StoreKey, banktypes.StoreKey, stakingtypes.StoreKey, consensustypes.StoreKey,
 		paramstypes.StoreKey, upgradetypes.StoreKey, capabilitytypes.StoreKey, ibcexported.StoreKey,
 		transfertypes.StoreKey}
+	storeNames = append(storeNames, icaStoreKeys...)
 	if withDID {
 		storeNames = append(storeNames, didtypes.StoreKey)
 	}
@@ -170,6 +173,7 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool, ap
 	if withDID {
 		app.ScopedDIDKeeper = app.CapabilityKeeper.ScopeToModule(didtypes.ModuleName)
 	}
+	app.scopeICA()
 	app.CapabilityKeeper.Seal()
 
 	app.AccountKeeper = authkeeper.NewAccountKeeper(cdc, runtime.NewKVStoreService(keys[authtypes.StoreKey]),
@@ -213,6 +217,7 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool, ap
 			app.IBCKeeper.ChannelKeeper, app.IBCKeeper.ChannelKeeper, app.IBCKeeper.ClientKeeper, app.IBCKeeper.PortKeeper, app.ScopedDIDKeeper)
 		ibcRouter.AddRoute(didtypes.ModuleName, did.NewIBCModule(app.DIDKeeper))
 	}
+	icaModule := app.wireICA(cdc, keys, ibcRouter)
 	app.IBCKeeper.SetRouter(ibcRouter)
 
 	modules := []module.AppModule{
@@ -227,6 +232,7 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool, ap
 		ibc.NewAppModule(app.IBCKeeper),
 		ibctm.NewAppModule(),
 		transfer.NewAppModule(app.TransferKeeper),
+		icaModule,
 	}
 	if withDID {
 		modules = append(modules, did.NewAppModule(cdc, app.DIDKeeper))
@@ -247,7 +253,7 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool, ap
 	// pools hold the genesis bonds.
 	genesisOrder := present(app.ModuleManager,
 		capabilitytypes.ModuleName, authtypes.ModuleName, banktypes.ModuleName, stakingtypes.ModuleName,
-		ibcexported.ModuleName, genutiltypes.ModuleName, transfertypes.ModuleName, didtypes.ModuleName,
+		ibcexported.ModuleName, genutiltypes.ModuleName, transfertypes.ModuleName, icaModuleName, didtypes.ModuleName,
 		paramstypes.ModuleName, upgradetypes.ModuleName, consensustypes.ModuleName,
 		feegrant.ModuleName,
 	)
@@ -267,7 +273,7 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool, ap
 	app.SetPreBlocker(app.PreBlocker)
 	app.SetBeginBlocker(app.BeginBlocker)
 	app.SetEndBlocker(app.EndBlocker)
-	app.SetAnteHandler(newAnteHandler(app.AccountKeeper, app.BankKeeper, app.FeegrantKeeper, app.IBCKeeper, enc.TxConfig))
+	app.SetAnteHandler(withCloseGuard(newAnteHandler(app.AccountKeeper, app.BankKeeper, app.FeegrantKeeper, app.IBCKeeper, enc.TxConfig), app.DIDKeeper))
 
 	if loadLatest {
 		if err := app.LoadLatestVersion(); err != nil {
@@ -405,6 +411,7 @@ func newParamsKeeper(cdc codec.BinaryCodec, amino *codec.LegacyAmino, key, tkey 
 	ibcTable.RegisterParamSet(&ibcconnectiontypes.Params{})
 	k.Subspace(ibcexported.ModuleName).WithKeyTable(ibcTable)
 	k.Subspace(transfertypes.ModuleName).WithKeyTable(transfertypes.ParamKeyTable())
+	icaSubspaces(k)
 	return k
 }
 

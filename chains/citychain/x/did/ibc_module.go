@@ -26,8 +26,9 @@ var _ porttypes.IBCModule = IBCModule{}
 // NewIBCModule returns the did IBC application.
 func NewIBCModule(k keeper.Keeper) IBCModule { return IBCModule{keeper: k} }
 
-// checkChannel is the handshake's check of a new did channel: our port, unordered, the counterparty's
-// port did, and a connection whose client is a registered city's. IBC lets anyone open a channel
+// checkChannel is the handshake's check of a new did channel: our port, the counterparty's port did,
+// and a connection whose client is a registered city's. A did channel is UNORDERED (the default) or
+// ORDERED (service messages that must arrive in the order sent; a timeout closes such a channel). IBC lets anyone open a channel
 // over any client; only a registered city may speak on port did.
 func (m IBCModule) checkChannel(ctx sdk.Context, order channeltypes.Order, hops []string, portID string, counterparty channeltypes.Counterparty) error {
 	if portID != types.PortID {
@@ -36,8 +37,8 @@ func (m IBCModule) checkChannel(ctx sdk.Context, order channeltypes.Order, hops 
 	if counterparty.PortId != types.PortID {
 		return errorsmod.Wrapf(types.ErrInvalidChannel, "counterparty port %q, want %q", counterparty.PortId, types.PortID)
 	}
-	if order != channeltypes.UNORDERED {
-		return errorsmod.Wrapf(types.ErrInvalidChannel, "order %s, want %s", order, channeltypes.UNORDERED)
+	if order != channeltypes.UNORDERED && order != channeltypes.ORDERED {
+		return errorsmod.Wrapf(types.ErrInvalidChannel, "order %s, want %s or %s", order, channeltypes.UNORDERED, channeltypes.ORDERED)
 	}
 	if _, err := m.keeper.CheckChannelCity(ctx, hops); err != nil {
 		return errorsmod.Wrap(err, "a did channel opens only over a registered city's client (citychaind tx did register-city)")
@@ -101,9 +102,15 @@ func (m IBCModule) OnChanOpenConfirm(ctx sdk.Context, _, channelID string) error
 	return nil
 }
 
-// OnChanCloseInit refuses: a did channel is never closed by a user.
-func (IBCModule) OnChanCloseInit(sdk.Context, string, string) error {
-	return errorsmod.Wrap(types.ErrInvalidChannel, "did channels cannot be closed")
+// OnChanCloseInit refuses to close an UNORDERED did channel (never closed by a user). An ORDERED one
+// may be closed, by the registry admin only: the app's ante handler refuses a MsgChannelCloseInit on
+// port did from anyone else (IBC passes the app no signer here).
+func (m IBCModule) OnChanCloseInit(ctx sdk.Context, portID, channelID string) error {
+	order, ok := m.keeper.ChannelOrder(ctx, portID, channelID)
+	if !ok || order != channeltypes.ORDERED {
+		return errorsmod.Wrap(types.ErrInvalidChannel, "unordered did channels cannot be closed")
+	}
+	return nil
 }
 
 // OnChanCloseConfirm accepts a close begun by the counterparty.

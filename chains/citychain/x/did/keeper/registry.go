@@ -118,7 +118,8 @@ func (k Keeper) CityChannel(ctx sdk.Context, city string) (string, error) {
 		return "", errorsmod.Wrapf(types.ErrCityNotRegistered, "%s is not in the city registry", city)
 	}
 	for _, ch := range k.channels.GetAllChannelsWithPortPrefix(ctx, types.PortID) {
-		if ch.PortId != types.PortID || ch.State != channeltypes.OPEN || len(ch.ConnectionHops) != 1 {
+		// Routing takes UNORDERED channels only: one timeout closes an ORDERED one.
+		if ch.PortId != types.PortID || ch.State != channeltypes.OPEN || ch.Ordering != channeltypes.UNORDERED || len(ch.ConnectionHops) != 1 {
 			continue
 		}
 		conn, err := k.channels.GetConnection(ctx, ch.ConnectionHops[0])
