@@ -18,8 +18,9 @@ var (
 	ErrBadSpec = errors.New("invalid key options")
 	// ErrWrongPassphrase is returned when an armored key does not decrypt with the passphrase given.
 	ErrWrongPassphrase = errors.New("wrong passphrase for the armored key")
-	// ErrEmptyPassphrase is returned when a key would be exported without a passphrase.
-	ErrEmptyPassphrase = errors.New("an exported key needs a passphrase")
+	// ErrEmptyPassphrase is returned when a key would be exported without a passphrase of at least
+	// MinPassphrase characters.
+	ErrEmptyPassphrase = errors.New("an exported key needs a passphrase of at least 8 characters")
 )
 
 // Coin types of the default HD paths: the Cosmos Hub's (118) for secp256k1, Ethereum's (60) for
@@ -99,11 +100,14 @@ func Algo(kr keyring.Keyring, name string) (string, error) {
 	return pub.Type(), nil
 }
 
+// MinPassphrase is the shortest passphrase Export accepts (the file keyring's own minimum).
+const MinPassphrase = 8
+
 // Export returns the key name's private key armored and encrypted with passphrase (the SDK's armor:
 // bcrypt key derivation, xsalsa20-poly1305), to move it to another host with Import. The armor and
 // the passphrase are secrets: never log them.
 func Export(kr keyring.Keyring, name, passphrase string) (string, error) {
-	if passphrase == "" {
+	if len(passphrase) < MinPassphrase {
 		return "", fmt.Errorf("export key %s: %w", name, ErrEmptyPassphrase)
 	}
 	armor, err := kr.ExportPrivKeyArmor(name, passphrase)
@@ -126,4 +130,20 @@ func Import(kr keyring.Keyring, name, armor, passphrase, prefix string) (string,
 		return "", fmt.Errorf("import key %s: %w", name, err)
 	}
 	return Address(kr, name, prefix)
+}
+
+// ErrAlgoUnsupported is returned when a chain refuses a tx because it does not know the signing
+// key's algorithm (an eth_secp256k1 key on a chain without Ethermint's key types).
+var ErrAlgoUnsupported = errors.New("the chain does not accept keys of this algorithm")
+
+// ExplainSendError explains a chain's refusal of a tx signed by a key of algo: when the chain could
+// not decode the key's public key type (it names the type URL it cannot resolve), the error is
+// ErrAlgoUnsupported, naming the chain and the algorithm. Other errors are returned as they are.
+func ExplainSendError(chainID, algo string, err error) error {
+	if err == nil || algo != string(EthSecp256k1Type) || !strings.Contains(err.Error(), EthPubKeyTypeURL) {
+		return err
+	}
+	return fmt.Errorf("chain %s cannot decode the relayer key's public key (%s, type %s): it is not an Ethermint-style chain; "+
+		"use a secp256k1 key there (key_algo = \"secp256k1\", `cityrelay keys add %s NAME --algo secp256k1`): %w: %w",
+		chainID, algo, EthPubKeyTypeURL, chainID, ErrAlgoUnsupported, err)
 }
