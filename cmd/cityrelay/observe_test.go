@@ -98,6 +98,8 @@ type observed struct {
 	admin *cosmos.Client // seoul-1's admin key
 	// channel is seoul-1's channel of the path.
 	channel string
+	home    string // the daemon's home
+
 }
 
 const observedPath = "seoul-bucheon-1"
@@ -116,6 +118,7 @@ func startObserved(tb testing.TB, blockTime time.Duration, maxVerifications int,
 		return c.RPCAddr
 	}})
 	home := oh.Dir
+	o.home = home
 	oh.Must("", "paths", "new", observedPath, "--src", "seoul-1", "--dst", "bucheon-1")
 	oh.LinkCities(net, observedPath)
 	var err error

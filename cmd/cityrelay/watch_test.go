@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
+	"github.com/cosmos/gogoproto/proto"
+	clienttypes "github.com/cosmos/ibc-go/v8/modules/core/02-client/types"
+	ibcexported "github.com/cosmos/ibc-go/v8/modules/core/exported"
+	ibctm "github.com/cosmos/ibc-go/v8/modules/light-clients/07-tendermint"
+
+	"github.com/cityrelay/cityrelay/chains/cosmos"
+	"github.com/cityrelay/cityrelay/chains/devnet"
+	"github.com/cityrelay/cityrelay/internal/testnet"
+	"github.com/cityrelay/cityrelay/light"
+)
+
+// TestDaemonCatchesOthersConflictingClientUpdate runs the daemon on seoul-1 and bucheon-1 linked by a
+// path; ANOTHER key on bucheon-1 (not the daemon's) submits MsgUpdateClient to bucheon-1's client of
+// seoul-1, the client the daemon relays over. First a genuine header of seoul-1: the daemon judges it
+// (counted "agrees"), freezes nothing, halts nothing, the client stays Active. Then a header of a fork
+// of seoul-1 at a new height (seoul-1's validator key signs another app hash: the chain accepts the
+// update, its client now holds a forged consensus state): the daemon reads the tx from the block (its
+// txs proven against bucheon-1's verified header), finds the header conflicting with the one its
+// light client of seoul-1 verifies and validly signed, halts that light client (the path stops) and
+// submits both headers as misbehaviour: the client is Frozen on chain and the metrics count it.
+func TestDaemonCatchesOthersConflictingClientUpdate(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	o := startObserved(t, 200*time.Millisecond, 0)
+	seoul, bucheon := o.seoul, o.net.Chain("bucheon-1")
+	clientID := o.cfg.Paths[observedPath].Dst.ClientID
+	if o.cfg.Paths[observedPath].Dst.Chain != "bucheon-1" || clientID == "" {
+		t.Fatalf("path %+v: want bucheon-1's client of seoul-1 at its dst", o.cfg.Paths[observedPath])
+	}
+	other := testnet.Client(t, bucheon, devnet.Relayer2Key)
+	otherAddr, err := other.Address(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if otherAddr == bucheon.Relayer.Address {
+		t.Fatal("the other signer is the daemon's key")
+	}
+	status := func() string {
+		t.Helper()
+		var st clienttypes.QueryClientStatusResponse
+		if err := other.QueryGRPC(ctx, "/ibc.core.client.v1.Query/ClientStatus", &clienttypes.QueryClientStatusRequest{ClientId: clientID}, &st, 0); err != nil {
+			t.Fatal(err)
+		}
+		return st.Status
+	}
+	// headersAbove forges, from seoul-1, the committed and a conflicting header at a height above the
+	// client's latest and seoul-1's newest block, both trusting the client's latest consensus state.
+	headersAbove := func() (*ibctm.Header, *ibctm.Header) {
+		t.Helper()
+		typeURL, value, err := other.ClientState(ctx, clientID)
+		var cs ibctm.ClientState
+		if err != nil || typeURL != "/"+proto.MessageName(&cs) || proto.Unmarshal(value, &cs) != nil {
+			t.Fatalf("client %s: %s %v", clientID, typeURL, err)
+		}
+		st, err := newestHeight(ctx, seoul)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := max(int64(cs.LatestHeight.RevisionHeight), st) + 3
+		if err := seoul.WaitHeight(ctx, h+1); err != nil {
+			t.Fatal(err)
+		}
+		mb, err := seoul.Misbehaviour(ctx, clientID, cs.LatestHeight, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return mb.Header1, mb.Header2
+	}
+	update := func(h *ibctm.Header) *cosmos.TxResult {
+		t.Helper()
+		anyHeader, err := codectypes.NewAnyWithValue(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := other.Send(ctx, &clienttypes.MsgUpdateClient{ClientId: clientID, ClientMessage: anyHeader, Signer: otherAddr})
+		if err != nil {
+			t.Fatalf("update by another signer: %v", err)
+		}
+		return res
+	}
+	watched := func(outcome string) float64 {
+		return metric(scrape(t, o.base), "cityrelay_client_updates_watched_total", `chain="bucheon-1"`, `client="`+clientID+`"`, `outcome="`+outcome+`"`)
+	}
+	waitFor := func(what string, within time.Duration, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(within)
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within %s", what, within)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	haltFile := filepath.Join(o.home, "light", "seoul-1", light.HaltFile)
+
+	// A genuine header from another signer: judged, agrees, nothing flagged.
+	genuine, _ := headersAbove()
+	res := update(genuine)
+	t.Logf("genuine update of %s to %d by %s in bucheon-1 block %d", clientID, genuine.GetHeight().GetRevisionHeight(), otherAddr, res.Height)
+	waitFor("the genuine update judged", time.Minute, func() bool { return watched("agrees") >= 1 })
+	time.Sleep(2 * time.Second) // a few more polls: nothing may follow
+	body := scrape(t, o.base)
+	if n := metric(body, "cityrelay_client_updates_watched_total", `outcome="conflict"`); n != 0 {
+		t.Fatalf("a genuine update counted as %v conflicts", n)
+	}
+	if n := metric(body, "cityrelay_misbehaviour_submitted_total"); n != 0 {
+		t.Fatalf("misbehaviour submitted for a genuine update: %v", n)
+	}
+	if st := status(); st != string(ibcexported.Active) {
+		t.Fatalf("client after a genuine update: %s", st)
+	}
+	if _, err := os.Stat(haltFile); err == nil {
+		t.Fatal("seoul-1's light client halted on a genuine update")
+	}
+	waitStatus(t, o.base+"/readyz", http.StatusOK, "", 30*time.Second)
+
+	// A fork's header from another signer: accepted by the chain, caught by the daemon.
+	_, forged := headersAbove()
+	res = update(forged)
+	t.Logf("forged update of %s to %d by %s in bucheon-1 block %d", clientID, forged.GetHeight().GetRevisionHeight(), otherAddr, res.Height)
+	caught := time.Now()
+	waitFor("the client frozen", 2*time.Minute, func() bool { return status() == string(ibcexported.Frozen) })
+	t.Logf("client %s frozen %s after the forged update's commit", clientID, time.Since(caught).Round(time.Millisecond))
+	body = scrape(t, o.base)
+	if n := metric(body, "cityrelay_client_updates_watched_total", `client="`+clientID+`"`, `outcome="conflict"`); n != 1 {
+		t.Fatalf("conflicts counted: %v, want 1", n)
+	}
+	if n := metric(body, "cityrelay_misbehaviour_submitted_total", `chain="bucheon-1"`, `client="`+clientID+`"`); n != 1 {
+		t.Fatalf("misbehaviour submitted: %v, want 1", n)
+	}
+	if _, err := os.Stat(haltFile); err != nil {
+		t.Fatalf("seoul-1's light client not halted (the path goes on): %v", err)
+	}
+}
+
+// newestHeight is the chain's newest block height.
+func newestHeight(ctx context.Context, c *devnet.Chain) (int64, error) {
+	cl, err := c.Client(devnet.RelayerKey, devnet.ClientOptions{})
+	if err != nil {
+		return 0, err
+	}
+	st, err := cl.Status(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return st.SyncInfo.LatestBlockHeight, nil
+}

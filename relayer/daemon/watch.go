@@ -1,0 +1,217 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/cityrelay/cityrelay/chains"
+	"github.com/cityrelay/cityrelay/relayer"
+)
+
+// Watching others' client updates (relayer.CheckUpdates): for every chain with clients the paths relay
+// over, each new block's update_client events (a node's hint) name the blocks worth reading; the block's
+// txs, proven against the chain's verified header, give the MsgUpdateClient messages others signed, and
+// each header is judged by our light client of the client's chain. A validly signed conflict halts
+// that light client, and its fork goes to freezeOnFork's hook: misbehaviour to every client of the
+// forked chain on the paths, logged and counted (cityrelay_misbehaviour_submitted_total), and every
+// path over the forked chain stops (its light client verifies nothing until an operator clears the
+// halt). A judged update is counted in cityrelay_client_updates_watched_total by outcome.
+
+const (
+	// updateWatchPoll is how often a chain's new blocks are looked at.
+	updateWatchPoll = time.Second
+	// updateWatchBatch bounds the blocks read in one poll (a chain far ahead is caught up over polls).
+	updateWatchBatch = 50
+	// updateWatchPendingTries bounds how often an update whose header height our light client could
+	// not verify yet is judged again (one poll apart) before it is given up, logged.
+	updateWatchPendingTries = 300
+)
+
+// updateWatch is the watch of one chain's blocks for updates to the clients on it.
+type updateWatch struct {
+	chain   string
+	clients map[string]relayer.Client // by client id
+	events  relayer.EventSource
+	light   relayer.HeaderVerifier // the chain's own light client (for the latest verified height)
+	own     string                 // our relayer's address on the chain ("" if unknown)
+	pending map[pendingUpdate]int  // updates whose header could not be judged yet → tries
+	log     zerolog.Logger
+	count   *prometheus.CounterVec
+}
+
+type pendingUpdate struct {
+	client string
+	height int64
+	tx     string
+}
+
+// watchUpdates starts, in g, one watch per chain that holds clients of the paths.
+func watchUpdates(ctx context.Context, g *errgroup.Group, log zerolog.Logger, m *metrics, paths []*relayer.Path) {
+	count := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "cityrelay_client_updates_watched_total",
+		Help: "Client updates others submitted to the clients the paths relay over, judged against our light client of the client's chain: " +
+			"agrees, conflict (a validly signed conflicting header: misbehaviour), not_evidence (conflicting, not validly signed), pending, halted, other."},
+		[]string{"chain", "client", "outcome"})
+	if err := m.reg.Register(count); err != nil {
+		log.Error().Err(err).Msg("client update watch: metric not registered")
+	}
+	for chain, clients := range relayer.WatchedClients(paths) {
+		w := &updateWatch{chain: chain, clients: map[string]relayer.Client{}, pending: map[pendingUpdate]int{},
+			log: log.With().Str("chain", chain).Str("part", "update-watch").Logger(), count: count}
+		for _, c := range clients {
+			w.clients[c.Dst.ClientID] = c
+			w.light = c.Dst.Light
+			if es, ok := c.Dst.Chain.(relayer.EventSource); ok {
+				w.events = es
+			}
+			if _, ok := c.Dst.Chain.(chains.BlockUpdateReader); !ok {
+				w.events = nil
+			}
+			count.WithLabelValues(chain, c.Dst.ClientID, relayer.UpdateConflict)
+		}
+		if w.events == nil {
+			w.log.Warn().Msg("client update watch: the chain serves neither block events nor blocks: others' updates to its clients are not checked")
+			continue
+		}
+		g.Go(func() error { w.run(ctx); return nil })
+	}
+}
+
+// judgeOf is the conflict checker of a client's chain: its light client, unwrapped from the metrics.
+func judgeOf(c relayer.Client) (relayer.ConflictChecker, bool) {
+	lc := c.Src.Light
+	if t, timed := lc.(timedHeaders); timed {
+		lc = t.HeaderVerifier
+	}
+	j, ok := lc.(relayer.ConflictChecker)
+	return j, ok
+}
+
+func (w *updateWatch) run(ctx context.Context) {
+	var cursor int64
+	for {
+		if cursor == 0 {
+			if lb, err := w.light.VerifyLatest(ctx); err == nil {
+				cursor = lb.Height // updates from the start on
+				w.log.Info().Int64("from", cursor+1).Int("clients", len(w.clients)).Msg("watching others' updates to the clients on this chain")
+			}
+		} else {
+			cursor = w.poll(ctx, cursor)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(updateWatchPoll):
+		}
+	}
+}
+
+// poll judges the pending updates again, then reads the blocks after cursor up to the newest verified
+// one (at most updateWatchBatch), and returns the new cursor: the last block read in full.
+func (w *updateWatch) poll(ctx context.Context, cursor int64) int64 {
+	if w.own == "" {
+		for _, c := range w.clients {
+			if a, err := c.Dst.Chain.Address(ctx); err == nil {
+				w.own = a
+			}
+			break
+		}
+	}
+	for p := range w.pending {
+		w.check(ctx, w.clients[p.client], p.height, &p)
+	}
+	lb, err := w.light.VerifyLatest(ctx)
+	if err != nil {
+		return cursor
+	}
+	for h := cursor + 1; h <= lb.Height && h <= cursor+updateWatchBatch; h++ {
+		events, err := w.events.BlockEvents(ctx, h, "update_client")
+		if err != nil {
+			w.log.Debug().Err(err).Int64("height", h).Msg("client update watch: block events unreadable; read again next poll")
+			return h - 1
+		}
+		seen := map[string]bool{}
+		for _, ev := range events {
+			for _, a := range ev.Attributes {
+				if a.Key == "client_id" && !seen[a.Value] {
+					seen[a.Value] = true
+				}
+			}
+		}
+		for id := range seen {
+			c, ok := w.clients[id]
+			if !ok {
+				continue
+			}
+			if !w.check(ctx, c, h, nil) {
+				return h - 1
+			}
+		}
+	}
+	return min(lb.Height, cursor+updateWatchBatch)
+}
+
+// check judges the updates of block h to c's client (only p's tx when p is a pending one) and
+// reports whether the block was read (false: read it again later).
+func (w *updateWatch) check(ctx context.Context, c relayer.Client, h int64, p *pendingUpdate) bool {
+	judge, ok := judgeOf(c)
+	if !ok {
+		return true
+	}
+	log := w.log.With().Str("client", c.Dst.ClientID).Str("of", c.Src.ChainID()).Int64("height", h).Logger()
+	checks, err := c.CheckUpdates(ctx, h, judge, w.own)
+	if err != nil {
+		ev := log.Warn()
+		if !errors.Is(err, relayer.ErrUnprovenBlock) {
+			ev = log.Debug()
+		}
+		ev.Err(err).Msg("client update watch: block not judged; read again next poll")
+		if p != nil {
+			w.retry(log, *p)
+		}
+		return false
+	}
+	for _, r := range checks {
+		if p != nil && r.TxHash != p.tx {
+			continue
+		}
+		key := pendingUpdate{client: c.Dst.ClientID, height: h, tx: r.TxHash}
+		if r.Outcome == relayer.UpdatePending {
+			if p == nil {
+				w.pending[key] = 0
+			}
+			w.retry(log, key)
+			continue
+		}
+		delete(w.pending, key)
+		w.count.WithLabelValues(w.chain, c.Dst.ClientID, r.Outcome).Inc()
+		ev := log.With().Str("tx", r.TxHash).Str("signer", r.Signer).Int64("header_height", r.HeaderHeight).Logger()
+		switch r.Outcome {
+		case relayer.UpdateAgrees:
+			ev.Debug().Msg("another relayer's client update agrees with our light client")
+		case relayer.UpdateConflict:
+			ev.Error().Err(r.Err).Msg("another relayer's client update carries a validly signed header conflicting with our light client's: " +
+				"a fork; the light client halted, misbehaviour goes to every client of the chain and its paths stop")
+		case relayer.UpdateNotEvidence:
+			ev.Warn().Err(r.Err).Msg("another relayer's client update carries a conflicting header that does not verify: not a fork, nothing done")
+		default:
+			ev.Debug().AnErr("reason", r.Err).Str("outcome", r.Outcome).Msg("another relayer's client update not judged")
+		}
+	}
+	return true
+}
+
+// retry counts one more try of a pending update, giving it up after updateWatchPendingTries.
+func (w *updateWatch) retry(log zerolog.Logger, p pendingUpdate) {
+	w.pending[p]++
+	if w.pending[p] >= updateWatchPendingTries {
+		delete(w.pending, p)
+		w.count.WithLabelValues(w.chain, p.client, relayer.UpdatePending).Inc()
+		log.Error().Str("tx", p.tx).Int("tries", updateWatchPendingTries).
+			Msg("client update watch: another relayer's update could not be judged (our light client never verified its height): given up")
+	}
+}
