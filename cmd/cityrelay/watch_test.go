@@ -132,6 +132,12 @@ func TestDaemonCatchesOthersConflictingClientUpdate(t *testing.T) {
 	caught := time.Now()
 	waitFor("the client frozen", 2*time.Minute, func() bool { return status() == string(ibcexported.Frozen) })
 	t.Logf("client %s frozen %s after the forged update's commit", clientID, time.Since(caught).Round(time.Millisecond))
+	// The metrics count once the daemon's tx returns (the chain may show the freeze a moment before).
+	submitted := func() float64 {
+		return metric(scrape(t, o.base), "cityrelay_misbehaviour_submitted_total", `chain="bucheon-1"`, `client="`+clientID+`"`)
+	}
+	waitFor("the misbehaviour counted", 30*time.Second, func() bool { return submitted() >= 1 })
+	time.Sleep(2 * time.Second) // a few more polls: nothing more may follow
 	body = scrape(t, o.base)
 	if n := metric(body, "cityrelay_client_updates_watched_total", `client="`+clientID+`"`, `outcome="conflict"`); n != 1 {
 		t.Fatalf("conflicts counted: %v, want 1", n)
