@@ -3,6 +3,9 @@ package daemon
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,10 +26,15 @@ import (
 // halt). A judged update is counted in cityrelay_client_updates_watched_total by outcome.
 
 const (
-	// updateWatchPoll is how often a chain's new blocks are looked at.
-	updateWatchPoll = time.Second
-	// updateWatchBatch bounds the blocks read in one poll (a chain far ahead is caught up over polls).
-	updateWatchBatch = 50
+	// updateWatchPoll is how often a chain's new blocks are looked at: a conflicting update is caught
+	// within about this long after its block (plus judging it).
+	updateWatchPoll = 3 * time.Second
+	// updateWatchBatch bounds the blocks read in one poll through block events, one request a block
+	// (a chain far ahead is caught up over polls); updateSearchBatch through the node's tx index, one
+	// request a client for all of them, at most updateSearchPage txs.
+	updateWatchBatch  = 50
+	updateSearchBatch = 1000
+	updateSearchPage  = 100
 	// updateWatchPendingTries bounds how often an update whose header height our light client could
 	// not verify yet is judged again (one poll apart) before it is given up, logged.
 	updateWatchPendingTries = 300
@@ -37,6 +45,7 @@ type updateWatch struct {
 	chain   string
 	clients map[string]relayer.Client // by client id
 	events  relayer.EventSource
+	search  chains.TxSearcher      // the node's tx index, when it has one (else events block by block)
 	light   relayer.HeaderVerifier // the chain's own light client (for the latest verified height)
 	own     string                 // our relayer's address on the chain ("" if unknown)
 	pending map[pendingUpdate]int  // updates whose header could not be judged yet → tries
@@ -67,6 +76,9 @@ func watchUpdates(ctx context.Context, g *errgroup.Group, log zerolog.Logger, m 
 			w.light = c.Dst.Light
 			if es, ok := c.Dst.Chain.(relayer.EventSource); ok {
 				w.events = es
+			}
+			if ts, ok := c.Dst.Chain.(chains.TxSearcher); ok {
+				w.search = ts
 			}
 			if _, ok := c.Dst.Chain.(chains.BlockUpdateReader); !ok {
 				w.events = nil
@@ -125,8 +137,15 @@ func (w *updateWatch) poll(ctx context.Context, cursor int64) int64 {
 		w.check(ctx, w.clients[p.client], p.height, &p)
 	}
 	lb, err := w.light.VerifyLatest(ctx)
-	if err != nil {
+	if err != nil || lb.Height <= cursor {
 		return cursor
+	}
+	if w.search != nil {
+		next, err := w.pollSearch(ctx, cursor, min(lb.Height, cursor+updateSearchBatch))
+		if err == nil {
+			return next
+		}
+		w.log.Debug().Err(err).Msg("client update watch: tx search failed; reading block events instead")
 	}
 	for h := cursor + 1; h <= lb.Height && h <= cursor+updateWatchBatch; h++ {
 		events, err := w.events.BlockEvents(ctx, h, "update_client")
@@ -137,22 +156,67 @@ func (w *updateWatch) poll(ctx context.Context, cursor int64) int64 {
 		seen := map[string]bool{}
 		for _, ev := range events {
 			for _, a := range ev.Attributes {
-				if a.Key == "client_id" && !seen[a.Value] {
+				if a.Key == "client_id" {
 					seen[a.Value] = true
 				}
 			}
 		}
-		for id := range seen {
-			c, ok := w.clients[id]
-			if !ok {
-				continue
-			}
-			if !w.check(ctx, c, h, nil) {
-				return h - 1
-			}
+		if !w.checkBlock(ctx, h, seen) {
+			return h - 1
 		}
 	}
 	return min(lb.Height, cursor+updateWatchBatch)
+}
+
+// pollSearch finds the blocks in (cursor, to] with update txs of the watched clients through the node's
+// tx index (one query a client), judges them, and returns the new cursor: to, or less when a query
+// filled its page (the rest next poll).
+func (w *updateWatch) pollSearch(ctx context.Context, cursor, to int64) (int64, error) {
+	byHeight := map[int64]map[string]bool{}
+	done := to
+	for id := range w.clients {
+		q := fmt.Sprintf("update_client.client_id='%s' AND tx.height>=%d AND tx.height<=%d", id, cursor+1, to)
+		txs, err := w.search.SearchTxEvents(ctx, q, updateSearchPage)
+		if err != nil {
+			return cursor, err
+		}
+		if len(txs) == updateSearchPage {
+			if last := txs[len(txs)-1].Height; last > cursor+1 {
+				done = min(done, last-1) // the last block may hold more than the page showed
+			} else {
+				done = min(done, last)
+			}
+		}
+		for _, tx := range txs {
+			if byHeight[tx.Height] == nil {
+				byHeight[tx.Height] = map[string]bool{}
+			}
+			byHeight[tx.Height][id] = true
+		}
+	}
+	for _, h := range slices.Sorted(maps.Keys(byHeight)) {
+		if h > done {
+			break
+		}
+		if !w.checkBlock(ctx, h, byHeight[h]) {
+			return h - 1, nil
+		}
+	}
+	return done, nil
+}
+
+// checkBlock judges block h's updates to the watched clients among ids; false: read it again later.
+func (w *updateWatch) checkBlock(ctx context.Context, h int64, ids map[string]bool) bool {
+	for _, id := range slices.Sorted(maps.Keys(ids)) {
+		c, ok := w.clients[id]
+		if !ok {
+			continue
+		}
+		if !w.check(ctx, c, h, nil) {
+			return false
+		}
+	}
+	return true
 }
 
 // check judges the updates of block h to c's client (only p's tx when p is a pending one) and
