@@ -67,5 +67,9 @@ func (c *Client) CheckConflict(ctx context.Context, x *types.LightBlock, source 
 	c.log.Error().Int64("height", x.Height).Str("source", source).Str("verified_hash", fmt.Sprintf("%X", lb.Hash())).
 		Str("conflicting_hash", fmt.Sprintf("%X", x.Hash())).Str("evidence", file).
 		Msg("a header from outside conflicts with the verified one and verifies: the chain forked or its IBC clients are attacked")
+	// Listed with the witnesses' divergences (the console's light client card, Divergences).
+	c.record.mu.Lock()
+	c.record.add(Divergence{Height: x.Height, Witness: OutsideSourcePrefix + source, At: c.now(), Evidence: file})
+	c.record.mu.Unlock()
 	return fmt.Errorf("%w: %w", ErrOutsideConflict, c.haltOn(lb, x, OutsideSourcePrefix+source, file))
 }

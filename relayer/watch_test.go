@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -158,6 +159,10 @@ func TestOthersClientUpdatesJudged(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("no fork handed over")
+	}
+	if ds := lc.Divergences(); len(ds) == 0 || !strings.HasPrefix(ds[0].Witness, light.OutsideSourcePrefix+"MsgUpdateClient of "+p.B.ClientID) ||
+		!strings.Contains(ds[0].Witness, otherAddr) || ds[0].Evidence == "" {
+		t.Fatalf("divergences listed (the console's): %+v, want the update's tx and signer with evidence", ds)
 	}
 	// Halted: later updates are not judged.
 	if checks, err := c.CheckUpdates(ctx, at, lc, bucheon.Relayer.Address); err != nil || len(checks) != 1 || checks[0].Outcome != relayer.UpdateHalted {
