@@ -124,6 +124,16 @@ func TestKeysOptionsAndExportCLI(t *testing.T) {
 	if got := addrOf(mustCLI(t, hardhat+"\n", append(h, "keys", "restore", "evmos_9000-1", "eth-default")...)); got != ethAddr {
 		t.Fatalf("restore with the chain's key_algo/coin_type: %s, want %s", got, ethAddr)
 	}
+	// The same defaults from `chains add` flags.
+	mustCLI(t, "", append(h, "chains", "add", "cronos_25-1", "--rpc", "http://127.0.0.1:1", "--gas-price", "0.0025ucity",
+		"--keyring-backend", "test", "--devnet", "--trusting-period", "48h", "--key-algo", "eth_secp256k1", "--coin-type", "60")...)
+	if got := addrOf(mustCLI(t, hardhat+"\n", append(h, "keys", "restore", "cronos_25-1", "eth")...)); got != ethAddr {
+		t.Fatalf("restore with the chain's defaults from chains add: %s, want %s", got, ethAddr)
+	}
+	if out, err := cli(t, "", append(h, "chains", "add", "bad-1", "--rpc", "http://127.0.0.1:1", "--gas-price", "0.0025ucity",
+		"--trusting-period", "48h", "--hd-path", "m/44'/118'/0'/0/0", "--coin-type", "60")...); err == nil || !strings.Contains(err.Error(), "coin_type") {
+		t.Fatalf("chains add with a coin type against the hd path: %v %s", err, out)
+	}
 	mustCLI(t, "", append(h, "keys", "delete", "evmos_9000-1", "default")...)
 	if got := addrOf(mustCLI(t, hardhat+"\n", append(h, "keys", "restore", "evmos_9000-1", "flag-wins", "--algo", "secp256k1", "--coin-type", "118")...)); got != def {
 		t.Fatalf("flags over the chain's defaults: %s, want %s", got, def)
