@@ -68,6 +68,8 @@ func (c Client) CheckUpdates(ctx context.Context, h int64, judge ConflictChecker
 	if !ok {
 		return nil, fmt.Errorf("%s: %w", dst.ChainID(), ErrNoUpdateReader)
 	}
+	// The block is proven whenever read, even when all its updates turn out ours: a node that swapped
+	// another's tx for ours would otherwise go unnoticed.
 	verified, err := dst.Light.VerifyHeight(ctx, h)
 	if err != nil {
 		return nil, fmt.Errorf("verify %s header %d: %w", dst.ChainID(), h, err)
@@ -83,11 +85,14 @@ func (c Client) CheckUpdates(ctx context.Context, h int64, judge ConflictChecker
 	if !bytes.Equal(all.Hash(), verified.DataHash) {
 		return nil, fmt.Errorf("%s block %d: %w (%d txs hash to %X, the header's data hash is %X)", dst.ChainID(), h, ErrUnprovenBlock, len(txs), all.Hash(), verified.DataHash)
 	}
-	var out []UpdateCheck
+	others := updates[:0:0]
 	for _, u := range updates {
-		if own != "" && u.Signer == own {
-			continue
+		if own == "" || u.Signer != own {
+			others = append(others, u)
 		}
+	}
+	var out []UpdateCheck
+	for _, u := range others {
 		if u.TxIndex < 0 || u.TxIndex >= len(txs) {
 			continue
 		}

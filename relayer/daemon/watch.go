@@ -188,6 +188,9 @@ func (w *updateWatch) pollSearch(ctx context.Context, cursor, to int64) (int64, 
 			}
 		}
 		for _, tx := range txs {
+			if w.own != "" && onlySender(tx.Events, w.own) {
+				continue // our own update (the node's word: a node that lies here could as well leave the tx out)
+			}
 			if byHeight[tx.Height] == nil {
 				byHeight[tx.Height] = map[string]bool{}
 			}
@@ -278,4 +281,23 @@ func (w *updateWatch) retry(log zerolog.Logger, p pendingUpdate) {
 		log.Error().Str("tx", p.tx).Int("tries", updateWatchPendingTries).
 			Msg("client update watch: another relayer's update could not be judged (our light client never verified its height): given up")
 	}
+}
+
+// onlySender reports whether every message of a tx was sent by addr (its message events' sender).
+func onlySender(events []chains.Event, addr string) bool {
+	n := 0
+	for _, ev := range events {
+		if ev.Type != "message" {
+			continue
+		}
+		for _, a := range ev.Attributes {
+			if a.Key == "sender" {
+				if a.Value != addr {
+					return false
+				}
+				n++
+			}
+		}
+	}
+	return n > 0
 }
