@@ -166,3 +166,37 @@ func WatchedClients(paths []*Path) map[string][]Client {
 	}
 	return out
 }
+
+// ErrConsensusConflict is returned by CheckLatestConsensus when the client's latest consensus state
+// differs from the header our light client verifies at its height.
+var ErrConsensusConflict = errors.New("the client's latest consensus state differs from our verified header")
+
+// CheckLatestConsensus compares the client's latest consensus state, read with a proof at a verified
+// header of Dst, with Src's header our light client verifies at that height (app hash, next
+// validators hash, time). Someone updated the client with a header we do not know when they differ:
+// it returns that height and ErrConsensusConflict (the update's tx is then found and judged,
+// CheckUpdates: only its signed header can prove a fork). It catches, at start, a conflicting update
+// made while no watch ran. A frozen client is ErrClientFrozen.
+func (c Client) CheckLatestConsensus(ctx context.Context) (int64, error) {
+	dst, src := c.Dst, c.Src
+	cs, at, err := c.committed(ctx)
+	if err != nil {
+		return 0, err
+	}
+	h := int64(cs.LatestHeight.RevisionHeight)
+	if !cs.FrozenHeight.IsZero() {
+		return h, fmt.Errorf("client %s of %s on %s: %w", dst.ClientID, src.ChainID(), dst.ChainID(), ErrClientFrozen)
+	}
+	cons, err := c.consensusState(ctx, at, cs.LatestHeight)
+	if err != nil {
+		return h, err
+	}
+	lb, err := src.Light.VerifyHeight(ctx, h)
+	if err != nil {
+		return h, fmt.Errorf("verify %s header %d: %w", src.ChainID(), h, err)
+	}
+	if !bytes.Equal(cons.Root.GetHash(), lb.AppHash) || !bytes.Equal(cons.NextValidatorsHash, lb.NextValidatorsHash) || !cons.Timestamp.Equal(lb.Time) {
+		return h, fmt.Errorf("client %s on %s at %s: app hash %X, ours %X: %w", dst.ClientID, dst.ChainID(), cs.LatestHeight, cons.Root.GetHash(), []byte(lb.AppHash), ErrConsensusConflict)
+	}
+	return h, nil
+}

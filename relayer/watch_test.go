@@ -105,16 +105,25 @@ func TestOthersClientUpdatesJudged(t *testing.T) {
 		return res.Height
 	}
 
-	genuine, forged := headers()
+	genuine, _ := headers()
 	at := update(genuine)
 	checks, err := c.CheckUpdates(ctx, at, lc, bucheon.Relayer.Address)
 	if err != nil || len(checks) != 1 || checks[0].Outcome != relayer.UpdateAgrees || checks[0].Signer != otherAddr ||
 		checks[0].HeaderHeight != int64(genuine.GetHeight().GetRevisionHeight()) {
 		t.Fatalf("a genuine update by another signer: %+v %v, want one that agrees", checks, err)
 	}
+	if err := bucheon.WaitHeight(ctx, at+2); err != nil { // a header that commits to the update's state
+		t.Fatal(err)
+	}
+	if h, err := c.CheckLatestConsensus(ctx); err != nil || h != int64(genuine.GetHeight().GetRevisionHeight()) {
+		t.Fatalf("the client's latest consensus state after a genuine update: %d %v, want it agreeing at %d", h, err, genuine.GetHeight().GetRevisionHeight())
+	}
 	if mine, err := c.CheckUpdates(ctx, at, lc, otherAddr); err != nil || len(mine) != 0 {
 		t.Fatalf("our own update judged: %+v %v", mine, err)
 	}
+
+	// A conflicting header at a new height (at the genuine one's the chain would freeze the client itself).
+	_, forged := headers()
 
 	// A node that makes a tx up (with a validly signed forged header in it): the block's txs do not
 	// hash to the verified header's data hash; nothing is judged.
@@ -141,6 +150,13 @@ func TestOthersClientUpdatesJudged(t *testing.T) {
 
 	// The forged header at a new height, by another signer: the chain takes it; we catch it.
 	at = update(forged)
+	// What a watch starting now finds first: the client's latest consensus state is not our header's.
+	if err := bucheon.WaitHeight(ctx, at+2); err != nil {
+		t.Fatal(err)
+	}
+	if h, err := c.CheckLatestConsensus(ctx); !errors.Is(err, relayer.ErrConsensusConflict) || h != int64(forged.GetHeight().GetRevisionHeight()) || lc.Halted() != nil {
+		t.Fatalf("the client's latest consensus state after a forged update: %d %v, want ErrConsensusConflict at %d (and no halt from it alone)", h, err, forged.GetHeight().GetRevisionHeight())
+	}
 	checks, err = c.CheckUpdates(ctx, at, lc, bucheon.Relayer.Address)
 	if err != nil || len(checks) != 1 || checks[0].Outcome != relayer.UpdateConflict || !errors.Is(checks[0].Err, light.ErrHalted) {
 		t.Fatalf("a forged update by another signer: %+v %v, want a conflict that halts", checks, err)

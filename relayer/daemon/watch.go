@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	clienttypes "github.com/cosmos/ibc-go/v8/modules/core/02-client/types"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"golang.org/x/sync/errgroup"
@@ -110,6 +111,7 @@ func (w *updateWatch) run(ctx context.Context) {
 			if lb, err := w.light.VerifyLatest(ctx); err == nil {
 				cursor = lb.Height // updates from the start on
 				w.log.Info().Int64("from", cursor+1).Int("clients", len(w.clients)).Msg("watching others' updates to the clients on this chain")
+				w.startCheck(ctx)
 			}
 		} else {
 			cursor = w.poll(ctx, cursor)
@@ -300,4 +302,37 @@ func onlySender(events []chains.Event, addr string) bool {
 		}
 	}
 	return n > 0
+}
+
+// startCheck compares each client's latest consensus state with our light client's header at its
+// height (relayer.Client.CheckLatestConsensus): an update made while no watch ran. On a difference the
+// update's tx is found through the node's tx index and judged like any other (only its signed header
+// can prove a fork; the difference alone halts and freezes nothing).
+func (w *updateWatch) startCheck(ctx context.Context) {
+	for _, id := range slices.Sorted(maps.Keys(w.clients)) {
+		c := w.clients[id]
+		log := w.log.With().Str("client", id).Str("of", c.Src.ChainID()).Logger()
+		h, err := c.CheckLatestConsensus(ctx)
+		switch {
+		case err == nil:
+			continue
+		case !errors.Is(err, relayer.ErrConsensusConflict):
+			log.Debug().Err(err).Msg("client update watch: the client's latest consensus state not compared at start")
+			continue
+		}
+		log.Error().Err(err).Int64("height", h).Msg("the client's latest consensus state is not our light client's header: looking for the update that put it there")
+		if w.search == nil {
+			log.Error().Msg("client update watch: the node has no tx index: the update cannot be found; check the client by hand")
+			continue
+		}
+		height := clienttypes.NewHeight(clienttypes.ParseChainID(c.Src.ChainID()), uint64(h)).String()
+		txs, err := w.search.SearchTxEvents(ctx, fmt.Sprintf("update_client.client_id='%s' AND update_client.consensus_height='%s'", id, height), updateSearchPage)
+		if err != nil || len(txs) == 0 {
+			log.Error().AnErr("search_error", err).Str("consensus_height", height).Msg("client update watch: the update was not found; check the client by hand")
+			continue
+		}
+		for _, tx := range txs {
+			w.checkBlock(ctx, tx.Height, map[string]bool{id: true})
+		}
+	}
 }
