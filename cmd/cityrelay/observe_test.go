@@ -107,6 +107,13 @@ const observedPath = "seoul-bucheon-1"
 // startObserved starts the devnet, links the path with the CLI and runs the daemon until the test ends.
 func startObserved(tb testing.TB, blockTime time.Duration, maxVerifications int, configure ...func(*config.Config)) *observed {
 	tb.Helper()
+	return startObservedAfter(tb, blockTime, maxVerifications, nil, configure...)
+}
+
+// startObservedAfter is startObserved running before (if set) on the linked devnet before the daemon
+// starts (o.base and o.admin are not set yet).
+func startObservedAfter(tb testing.TB, blockTime time.Duration, maxVerifications int, before func(*observed), configure ...func(*config.Config)) *observed {
+	tb.Helper()
 	ctx := context.Background()
 	net := testnet.ChainsWith(tb, devnet.Options{ChainIDs: []string{"seoul-1", "bucheon-1"}, BlockTime: blockTime})
 	o := &observed{net: net, seoul: net.Chain("seoul-1")}
@@ -131,6 +138,9 @@ func startObserved(tb testing.TB, blockTime time.Duration, maxVerifications int,
 	}
 	o.channel = o.cfg.Paths[observedPath].Src.ChannelID
 
+	if before != nil {
+		before(o)
+	}
 	logf, err := os.Create(filepath.Join(tb.TempDir(), "daemon.log"))
 	if err != nil {
 		tb.Fatal(err)
