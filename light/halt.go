@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	cmtjson "github.com/cometbft/cometbft/libs/json"
@@ -112,7 +113,7 @@ func (c *Client) replayHalt() {
 // OnDivergence. Called with c.mu held.
 func (c *Client) haltOn(verified, conflicting *types.LightBlock, witness, evidence string) error {
 	height := verified.Height
-	if witness != "unknown" {
+	if witness != "unknown" && !strings.HasPrefix(witness, OutsideSourcePrefix) {
 		witness = RedactURL(witness)
 	}
 	h := halt{ChainID: c.chainID, Height: height, Witness: witness, Evidence: evidence, At: c.now()}

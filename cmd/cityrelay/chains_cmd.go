@@ -16,6 +16,7 @@ func chainsCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "chains", Short: "Add, list, show and delete chains"}
 	var c config.Chain
 	var trusting time.Duration
+	var coinType uint32
 	add := &cobra.Command{
 		Use: "add CHAIN-ID", Short: "Add a chain to the config", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -28,6 +29,9 @@ func chainsCmd() *cobra.Command {
 			}
 			c.TrustingPeriod = config.Duration{Duration: trusting}
 			ch := c
+			if cmd.Flags().Changed("coin-type") {
+				ch.CoinType = &coinType
+			}
 			cfg.Chains[args[0]] = &ch
 			if err := cfg.Validate(); err != nil {
 				return err
@@ -58,6 +62,9 @@ func chainsCmd() *cobra.Command {
 	f.DurationVar(&trusting, "trusting-period", 336*time.Hour, "light client trusting period")
 	f.Int64Var(&c.TrustHeight, "trust-height", 0, "trusted header height")
 	f.StringVar(&c.TrustHash, "trust-hash", "", "trusted header hash (hex)")
+	f.StringVar(&c.KeyAlgo, "key-algo", "", "key algorithm of `keys add|restore` on this chain: secp256k1 (default) or eth_secp256k1 (Ethermint-style chains)")
+	f.Uint32Var(&coinType, "coin-type", 0, "BIP-44 coin type of `keys add|restore` on this chain (default 118; 60 with eth_secp256k1)")
+	f.StringVar(&c.HDPath, "hd-path", "", "BIP-44 HD path of `keys add|restore` on this chain, e.g. m/44'/118'/0'/0/0")
 
 	cmd.AddCommand(add, &cobra.Command{
 		Use: "list", Short: "List chains", Args: cobra.NoArgs,

@@ -29,24 +29,37 @@ func openKeyring(cmd *cobra.Command, chainID string) (keyring.Keyring, *config.C
 
 func keysCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "keys", Short: "Manage the relayer's keys (one keyring per chain under <home>/keys)"}
-	cmd.AddCommand(&cobra.Command{
+	add := &cobra.Command{
 		Use: "add CHAIN-ID NAME", Short: "Create a key; its mnemonic is printed once, here", Args: cobra.ExactArgs(2),
+		Long: "Create a key. --algo, --coin-type and --hd-path override the chain's key_algo, coin_type and hd_path\n" +
+			"(default secp256k1 at m/44'/118'/0'/0/0; eth_secp256k1 defaults to Ethereum's m/44'/60'/0'/0/0).",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			kr, c, err := openKeyring(cmd, args[0])
 			if err != nil {
 				return err
 			}
-			addr, mnemonic, err := keys.Add(kr, args[1], c.AccountPrefix)
+			spec, err := keySpec(cmd, c)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "key %s on %s: %s\nmnemonic (write it down; it is not stored anywhere else in clear):\n%s\n", args[1], args[0], addr, mnemonic)
+			addr, mnemonic, err := keys.AddWith(kr, args[1], c.AccountPrefix, spec)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "key %s on %s: %s (%s, %s)\nmnemonic (write it down; it is not stored anywhere else in clear):\n%s\n", args[1], args[0], addr, spec.Algo, spec.HDPath, mnemonic)
 			return nil
 		},
-	}, &cobra.Command{
+	}
+	restore := &cobra.Command{
 		Use: "restore CHAIN-ID NAME", Short: "Import a key from its mnemonic, read from standard input", Args: cobra.ExactArgs(2),
+		Long: "Import a key from its mnemonic (standard input). --algo, --coin-type and --hd-path override the chain's\n" +
+			"key_algo, coin_type and hd_path: restore with the path the key was made at, or the address differs.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			kr, c, err := openKeyring(cmd, args[0])
+			if err != nil {
+				return err
+			}
+			spec, err := keySpec(cmd, c)
 			if err != nil {
 				return err
 			}
@@ -55,14 +68,20 @@ func keysCmd() *cobra.Command {
 			if err != nil && line == "" {
 				return fmt.Errorf("read mnemonic: %w", err)
 			}
-			addr, err := keys.Restore(kr, args[1], line, c.AccountPrefix)
+			addr, err := keys.RestoreWith(kr, args[1], line, c.AccountPrefix, spec)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "restored %s on %s: %s\n", args[1], args[0], addr)
+			fmt.Fprintf(cmd.OutOrStdout(), "restored %s on %s: %s (%s, %s)\n", args[1], args[0], addr, spec.Algo, spec.HDPath)
 			return nil
 		},
-	}, &cobra.Command{
+	}
+	for _, c := range []*cobra.Command{add, restore} {
+		c.Flags().String("algo", "", "signature algorithm: secp256k1 or eth_secp256k1 (Ethermint-style chains); default: the chain's key_algo")
+		c.Flags().Uint32("coin-type", 0, "BIP-44 coin type: the key is made at m/44'/COIN'/0'/0/0 (118 Cosmos, 60 Ethereum); default: the chain's")
+		c.Flags().String("hd-path", "", "BIP-44 HD path, e.g. m/44'/118'/0'/0/0; default: the chain's hd_path")
+	}
+	cmd.AddCommand(add, restore, exportCmd(), importCmd(), &cobra.Command{
 		Use: "list CHAIN-ID", Short: "List keys", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			kr, c, err := openKeyring(cmd, args[0])

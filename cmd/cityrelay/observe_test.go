@@ -98,12 +98,21 @@ type observed struct {
 	admin *cosmos.Client // seoul-1's admin key
 	// channel is seoul-1's channel of the path.
 	channel string
+	home    string // the daemon's home
+
 }
 
 const observedPath = "seoul-bucheon-1"
 
 // startObserved starts the devnet, links the path with the CLI and runs the daemon until the test ends.
 func startObserved(tb testing.TB, blockTime time.Duration, maxVerifications int, configure ...func(*config.Config)) *observed {
+	tb.Helper()
+	return startObservedAfter(tb, blockTime, maxVerifications, nil, configure...)
+}
+
+// startObservedAfter is startObserved running before (if set) on the linked devnet before the daemon
+// starts (o.base and o.admin are not set yet).
+func startObservedAfter(tb testing.TB, blockTime time.Duration, maxVerifications int, before func(*observed), configure ...func(*config.Config)) *observed {
 	tb.Helper()
 	ctx := context.Background()
 	net := testnet.ChainsWith(tb, devnet.Options{ChainIDs: []string{"seoul-1", "bucheon-1"}, BlockTime: blockTime})
@@ -116,6 +125,7 @@ func startObserved(tb testing.TB, blockTime time.Duration, maxVerifications int,
 		return c.RPCAddr
 	}})
 	home := oh.Dir
+	o.home = home
 	oh.Must("", "paths", "new", observedPath, "--src", "seoul-1", "--dst", "bucheon-1")
 	oh.LinkCities(net, observedPath)
 	var err error
@@ -128,6 +138,9 @@ func startObserved(tb testing.TB, blockTime time.Duration, maxVerifications int,
 	}
 	o.channel = o.cfg.Paths[observedPath].Src.ChannelID
 
+	if before != nil {
+		before(o)
+	}
 	logf, err := os.Create(filepath.Join(tb.TempDir(), "daemon.log"))
 	if err != nil {
 		tb.Fatal(err)

@@ -86,6 +86,7 @@ type Runtime struct {
 	chains map[string]*cosmos.Client
 	lights map[string]*light.Client
 	evms   map[string]*evm.Client
+	algos  map[string]string // chain id → the relayer key's algorithm, when not secp256k1 (keyalgo.go)
 }
 
 // Open prepares the runtime; chains are opened on first use.
@@ -116,7 +117,7 @@ func (r *Runtime) Chain(id string) (Chain, error) {
 	if err != nil {
 		return nil, err // not a nil *cosmos.Client in a non-nil Chain
 	}
-	return c, nil
+	return r.withAlgoCheck(id, c), nil
 }
 
 func (r *Runtime) chain(id string) (*cosmos.Client, error) {
@@ -132,6 +133,7 @@ func (r *Runtime) chain(id string) (*cosmos.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.noteKeyAlgo(id, kr, cc.KeyName)
 	enc, err := cosmos.NewEncoding(cc.AccountPrefix, didtypes.RegisterInterfaces, qbftclient.RegisterInterfaces)
 	if err != nil {
 		return nil, err

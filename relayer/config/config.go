@@ -214,6 +214,11 @@ type Chain struct {
 	// PacketFilter, Hermes's packet_filter for this chain's channel ends (policy + list, or
 	// allow/deny patterns): an end it refuses is not relayed on any path, nor its handshake completed.
 	PacketFilter *Filter `toml:"packet_filter,omitempty"`
+	// Key defaults of `keys add|restore` on this chain (flags override them): the algorithm
+	// (secp256k1, eth_secp256k1 for Ethermint-style chains), and the BIP-44 coin type or HD path.
+	KeyAlgo  string  `toml:"key_algo,omitempty"`
+	CoinType *uint32 `toml:"coin_type,omitempty"`
+	HDPath   string  `toml:"hd_path,omitempty"`
 }
 
 // PathEnd is one end of a path.
@@ -480,6 +485,9 @@ func (c *Config) validate(file string, lines lineIndex) error {
 			}
 		default:
 			return fail(k+".keyring_backend", "%q: use file (or test on a devnet)", ch.KeyringBackend)
+		}
+		if err := validateKeyOptions(k, ch, fail); err != nil {
+			return err
 		}
 		if ch.TrustingPeriod.Duration <= 0 {
 			return fail(k+".trusting_period", "required, e.g. \"336h\" (two thirds of the chain's unbonding period)")

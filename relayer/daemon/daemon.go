@@ -94,6 +94,7 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	g, gctx := errgroup.WithContext(ctx)
+	watchUpdates(gctx, g, o.Log, m, paths)
 	relays := &lastRelays{byPath: map[string]console.LastRelay{}}
 	if o.Config.Metrics.Enabled {
 		closeSite, err := serveSite(gctx, g, newSite(m, h, o, nc, v, lim, relays))

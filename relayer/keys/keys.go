@@ -37,7 +37,13 @@ type Options struct {
 func keyCodec() codec.Codec {
 	registry := codectypes.NewInterfaceRegistry()
 	cryptocodec.RegisterInterfaces(registry)
+	registerEth(registry)
 	return codec.NewProtoCodec(registry)
+}
+
+// supportedAlgos lets the keyring create secp256k1 (the SDK's) and eth_secp256k1 keys.
+func supportedAlgos(o *keyring.Options) {
+	o.SupportedAlgos = keyring.SigningAlgoList{hd.Secp256k1, EthSecp256k1}
 }
 
 // Dir is the keyring directory of a chain.
@@ -59,7 +65,7 @@ func Open(o Options) (keyring.Keyring, error) {
 	default:
 		return nil, fmt.Errorf("keyring of %s: backend %q: use file (or test on a devnet)", o.ChainID, o.Backend)
 	}
-	kr, err := keyring.New("cityrelay", o.Backend, Dir(o.Home, o.ChainID), input, keyCodec())
+	kr, err := keyring.New("cityrelay", o.Backend, Dir(o.Home, o.ChainID), input, keyCodec(), supportedAlgos)
 	if err != nil {
 		return nil, fmt.Errorf("keyring of %s: %w", o.ChainID, err)
 	}
@@ -68,7 +74,16 @@ func Open(o Options) (keyring.Keyring, error) {
 
 // Add creates a key and returns its address and mnemonic (show the mnemonic once; never log it).
 func Add(kr keyring.Keyring, name, prefix string) (address, mnemonic string, err error) {
-	rec, mnemonic, err := kr.NewMnemonic(name, keyring.English, sdk.FullFundraiserPath, keyring.DefaultBIP39Passphrase, hd.Secp256k1)
+	return AddWith(kr, name, prefix, DefaultSpec())
+}
+
+// AddWith creates a key of spec's algorithm at spec's HD path.
+func AddWith(kr keyring.Keyring, name, prefix string, spec Spec) (address, mnemonic string, err error) {
+	algo, err := spec.algo()
+	if err != nil {
+		return "", "", fmt.Errorf("add key %s: %w", name, err)
+	}
+	rec, mnemonic, err := kr.NewMnemonic(name, keyring.English, spec.HDPath, keyring.DefaultBIP39Passphrase, algo)
 	if err != nil {
 		return "", "", fmt.Errorf("add key %s: %w", name, err)
 	}
@@ -82,7 +97,16 @@ func Add(kr keyring.Keyring, name, prefix string) (address, mnemonic string, err
 
 // Restore imports a key from its mnemonic.
 func Restore(kr keyring.Keyring, name, mnemonic, prefix string) (string, error) {
-	rec, err := kr.NewAccount(name, strings.TrimSpace(mnemonic), keyring.DefaultBIP39Passphrase, sdk.FullFundraiserPath, hd.Secp256k1)
+	return RestoreWith(kr, name, mnemonic, prefix, DefaultSpec())
+}
+
+// RestoreWith imports a key from its mnemonic, of spec's algorithm at spec's HD path.
+func RestoreWith(kr keyring.Keyring, name, mnemonic, prefix string, spec Spec) (string, error) {
+	algo, err := spec.algo()
+	if err != nil {
+		return "", fmt.Errorf("restore key %s: %w", name, err)
+	}
+	rec, err := kr.NewAccount(name, strings.TrimSpace(mnemonic), keyring.DefaultBIP39Passphrase, spec.HDPath, algo)
 	if err != nil {
 		return "", fmt.Errorf("restore key %s: %w", name, err)
 	}
