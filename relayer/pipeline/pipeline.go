@@ -67,6 +67,12 @@ type Options struct {
 	// the packet bucket indexes (default packets.Unclassified: every packet "other", none indexed).
 	// The daemon hands in the city's, classify.Describe.
 	Classify packets.Classifier
+	// Exclusions record the excluded sequences skipped and those an operator released (Clear); Run
+	// makes one when nil. Share one value between Run and Clear.
+	Exclusions *Exclusions
+	// OnExcluded is told, once per work item, of work skipped because the packet's sending end
+	// excludes its sequence (relayer.End.Excluded; metrics). chain is the sending chain.
+	OnExcluded func(path, chain, kind string)
 }
 
 // Delivered is a committed tx of packet messages.
@@ -104,6 +110,9 @@ func Run(ctx context.Context, o Options) error {
 	}
 	if o.Classify == nil {
 		o.Classify = packets.Unclassified
+	}
+	if o.Exclusions == nil {
+		o.Exclusions = NewExclusions()
 	}
 	kv, err := o.JS.KeyValue(ctx, packets.CursorBucket)
 	if err != nil {
