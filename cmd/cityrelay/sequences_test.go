@@ -167,6 +167,8 @@ func TestDaemonExcludedSequencesAndAdminClear(t *testing.T) {
 		cfg.Console.Enabled = false // the admin clear is served without the console
 		cfg.Console.AdminTokenEnv = tokenEnv
 		cfg.Relay.ClearInterval = config.Duration{Duration: 2 * time.Second}
+		cfg.Global.LogLevel = "debug" // the clears that find only excluded work say so at debug level
+		cfg.Global.LogFormat = "json"
 	})
 
 	logPath := filepath.Join(home, "daemon.log")
@@ -218,11 +220,12 @@ func TestDaemonExcludedSequencesAndAdminClear(t *testing.T) {
 	}
 	waitState("the daemon relays the sequences not excluded", []uint64{2, 4}, []uint64{1, 3, 5})
 	// Three more clears at least (every 2 s) find 2 and 4 pending and skip them again.
-	clears := strings.Count(readFile(t, logPath), `"clearing pending work"`)
+	const onlyExcluded = `"clearing: only excluded work pending"`
+	clears := strings.Count(readFile(t, logPath), onlyExcluded)
 	time.Sleep(7 * time.Second)
 	bz := readFile(t, logPath)
-	if n := strings.Count(bz, `"clearing pending work"`); n < clears+3 {
-		t.Fatalf("want 3 clears or more while waiting, got %d", n-clears)
+	if n := strings.Count(bz, onlyExcluded); n < clears+3 {
+		t.Fatalf("want 3 clears or more while waiting, got %d:\n%s", n-clears, bz)
 	}
 	if c, r := packetState(t, seoul, bucheon, seoulCh, bucheonCh, sent); !slices.Equal(c, []uint64{2, 4}) || len(r) != 3 {
 		t.Fatalf("the daemon relayed an excluded sequence: committed %v, received %v", c, r)

@@ -94,8 +94,12 @@ func clearPath(ctx context.Context, o Options, life *packets.Recorder, p *relaye
 			acks, ex = skipExcluded(o, p.Name, src, packets.KindAck, acks)
 			d.Excluded = d.Excluded.Union(sequences.List(ex...))
 		}
-		if len(recv)+len(acks) > 0 {
-			o.Log.Info().Str("path", p.Name).Str("chain", src.ChainID()).Int("packets", len(recv)).Int("acks", len(acks)).Msg("clearing pending work")
+		switch {
+		case len(recv)+len(acks) > 0:
+			o.Log.Info().Str("path", p.Name).Str("chain", src.ChainID()).Int("packets", len(recv)).Int("acks", len(acks)).Str("excluded", d.Excluded.String()).
+				Msg("clearing pending work")
+		case !d.Excluded.Empty():
+			o.Log.Debug().Str("path", p.Name).Str("chain", src.ChainID()).Str("excluded", d.Excluded.String()).Msg("clearing: only excluded work pending")
 		}
 		for _, chunk := range chunks(recv, o.ClearChunk) {
 			sent, err := relayer.SentPacketsAt(ctx, src, chunk)
