@@ -96,6 +96,19 @@ type adminClear struct {
 
 	mu      sync.Mutex
 	running map[string]bool
+	// refused logs refusals, sampled: anyone who reaches the listener can send them.
+	refused *zerolog.Logger
+}
+
+// refusals is the sampled logger of refused requests (a burst of 5 a second, the rest counted only).
+func (a *adminClear) refusals() *zerolog.Logger {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.refused == nil {
+		l := a.log.Sample(&zerolog.BurstSampler{Burst: 5, Period: time.Second})
+		a.refused = &l
+	}
+	return a.refused
 }
 
 func (a *adminClear) refuse(w http.ResponseWriter, r *http.Request, code int, result string, err error) {
@@ -104,7 +117,7 @@ func (a *adminClear) refuse(w http.ResponseWriter, r *http.Request, code int, re
 	if len(name) > 100 {
 		name = name[:100] + "..."
 	}
-	a.log.Warn().Str("remote", r.RemoteAddr).Str("path", name).Str("result", result).Err(err).Msg("admin clear refused")
+	a.refusals().Warn().Str("remote", r.RemoteAddr).Str("path", name).Str("result", result).Err(err).Msg("admin clear refused")
 	if code == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="cityrelay admin"`)
 	}
