@@ -23,7 +23,10 @@ type FlushReport struct {
 	// NotPending are the chosen sequences (FlushOptions.Only) with nothing to relay in this direction:
 	// neither waiting to be received (or timed out) nor acknowledged.
 	NotPending sequences.Set
-	Errors     []error
+	// Unfound are pending sequences whose send (or acknowledgement) event the chain's tx index did not
+	// return (a pruned index, a node without tx indexing): nothing could be relayed for them.
+	Unfound sequences.Set
+	Errors  []error
 }
 
 // FlushOptions choose what Flush relays.
@@ -72,6 +75,7 @@ func (r *Relayer) FlushWith(ctx context.Context, p *Path, o FlushOptions, report
 			if err != nil {
 				return err
 			}
+			rep.unfound(seqs, len(pks), func(i int) uint64 { return pks[i].Sequence })
 			if len(pks) == 0 {
 				continue
 			}
@@ -107,6 +111,7 @@ func (r *Relayer) FlushWith(ctx context.Context, p *Path, o FlushOptions, report
 			if err != nil {
 				return err
 			}
+			rep.unfound(seqs, len(as), func(i int) uint64 { return as[i].Packet.Sequence })
 			if len(as) == 0 {
 				continue
 			}
@@ -162,6 +167,15 @@ func (r *Relayer) flushTimeouts(ctx context.Context, src, dst *End, pks []channe
 		rep.Done += len(timed) - len(seqs) // received after all: their acknowledgement settles them
 	}
 	return live, nil
+}
+
+// unfound adds to rep.Unfound those of seqs not among the n found (seq(i) is the i-th's sequence).
+func (rep *FlushReport) unfound(seqs []uint64, n int, seq func(int) uint64) {
+	got := make([]uint64, n)
+	for i := range n {
+		got[i] = seq(i)
+	}
+	rep.Unfound = rep.Unfound.Union(sequences.List(seqs...).Minus(got))
 }
 
 func (rep *FlushReport) add(o *Outcome, delivered *int) {

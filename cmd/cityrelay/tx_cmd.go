@@ -128,6 +128,9 @@ the admin token is read from the environment variable console.admin_token_env na
 				if !rep.NotPending.Empty() {
 					fmt.Fprintf(out, "  not pending from %s: %s\n", rep.From, rep.NotPending)
 				}
+				if !rep.Unfound.Empty() {
+					fmt.Fprintf(out, "  pending, but their events are not in the tx index (pruned?), nothing relayed: %s\n", rep.Unfound)
+				}
 				for _, e := range rep.Errors {
 					fmt.Fprintf(out, "  refused: %v\n", e)
 				}
