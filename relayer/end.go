@@ -11,6 +11,7 @@ import (
 	clienttypes "github.com/cosmos/ibc-go/v8/modules/core/02-client/types"
 
 	"github.com/cityrelay/cityrelay/chains"
+	"github.com/cityrelay/cityrelay/relayer/sequences"
 )
 
 // Chain is what the relayer needs of an end's chain: the roles of package chains it uses.
@@ -39,6 +40,10 @@ type End struct {
 	ConnectionID string
 	ChannelID    string
 	PortID       string
+	// Excluded are the sequences of packets sent from this end's channel that are never relayed
+	// unless an operator names them (config excluded_sequences): neither their recv, nor their ack,
+	// nor their timeout.
+	Excluded sequences.Set
 }
 
 // ChainID is the chain id of the end.

@@ -3,48 +3,90 @@ package relayer
 import (
 	"context"
 	"fmt"
+
+	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
+
+	"github.com/cityrelay/cityrelay/relayer/sequences"
 )
 
 // FlushReport is what Flush did in one direction of a path.
 type FlushReport struct {
 	From, To        string
-	Pending, Acks   int // found by query
+	Pending, Acks   int // found by query (with FlushOptions.Only: those of the chosen sequences)
 	Received, Acked int // delivered by this flush
+	TimedOut        int // timeouts delivered to From: packets To can no longer receive
 	Done            int // proven already done on the destination
 	Bad             int // refused items (see Errors)
-	Errors          []error
+	// Excluded are the pending sequences left alone: From's end excludes them (excluded_sequences)
+	// and they were not named.
+	Excluded sequences.Set
+	// NotPending are the chosen sequences (FlushOptions.Only) with nothing to relay in this direction:
+	// neither waiting to be received (or timed out) nor acknowledged.
+	NotPending sequences.Set
+	// Unfound are pending sequences whose send (or acknowledgement) event the chain's tx index did not
+	// return (a pruned index, a node without tx indexing): nothing could be relayed for them.
+	Unfound sequences.Set
+	Errors  []error
 }
 
-// Flush relays, directly and in chunks, everything left pending on a path in both directions:
-// packets committed and not received, then the acknowledgements written for them (and any written
-// before) that the sender has not processed. It is what an operator runs on a backlog (`cityrelay tx
-// flush`) and needs no NATS. report is told of each direction's result (optional).
+// FlushOptions choose what Flush relays.
+type FlushOptions struct {
+	// Chunk is how many packets go in one relay tx (default 100).
+	Chunk int
+	// Only, when not empty, are the only sequences relayed, in both directions: those of them that
+	// are pending get their recv, ack or timeout as each is due, excluded ones too (the operator named
+	// them). Empty: every pending sequence but the excluded ones.
+	Only sequences.Set
+}
+
+// Flush relays, directly and in chunks, everything left pending on a path in both directions (but the
+// sequences its ends exclude): see FlushWith.
 func (r *Relayer) Flush(ctx context.Context, p *Path, chunk int, report func(FlushReport)) error {
-	if chunk <= 0 {
-		chunk = 100
+	return r.FlushWith(ctx, p, FlushOptions{Chunk: chunk}, report)
+}
+
+// FlushWith relays, directly and in chunks, what is left pending on a path in both directions:
+// packets committed and not received (or, once their destination can no longer receive them, their
+// timeouts), then the acknowledgements written for them (and any written before) that the sender has
+// not processed. It is what an operator runs on a backlog (`cityrelay tx flush`) and needs no NATS.
+// report is told of each direction's result (optional).
+func (r *Relayer) FlushWith(ctx context.Context, p *Path, o FlushOptions, report func(FlushReport)) error {
+	if o.Chunk <= 0 {
+		o.Chunk = 100
 	}
 	dirs := [][2]*End{{p.A, p.B}, {p.B, p.A}}
 	reps := make([]FlushReport, len(dirs))
+	found := make([][]uint64, len(dirs)) // sequences pending in each direction (chosen or not)
 	for i, dir := range dirs {
 		src, dst := dir[0], dir[1]
 		rep := &reps[i]
 		rep.From, rep.To = src.ChainID(), dst.ChainID()
-		recv, _, err := Unrelayed(ctx, src, dst)
+		recv, acks, err := Unrelayed(ctx, src, dst)
 		if err != nil {
 			return err
 		}
+		found[i] = append(append(found[i], recv...), acks...)
+		recv = o.pick(src, recv, rep)
 		rep.Pending = len(recv)
 		for len(recv) > 0 {
-			seqs := recv[:min(chunk, len(recv))]
+			seqs := recv[:min(o.Chunk, len(recv))]
 			recv = recv[len(seqs):]
 			pks, h, err := SentPackets(ctx, src, seqs)
 			if err != nil {
 				return err
 			}
+			rep.unfound(seqs, len(pks), func(i int) uint64 { return pks[i].Sequence })
 			if len(pks) == 0 {
 				continue
 			}
-			out, err := r.Recv(ctx, src, dst, pks, h)
+			live, err := r.flushTimeouts(ctx, src, dst, pks, rep)
+			if err != nil {
+				return fmt.Errorf("flush %s: timeouts on %s: %w", p.Name, src.ChainID(), err)
+			}
+			if len(live) == 0 {
+				continue
+			}
+			out, err := r.Recv(ctx, src, dst, live, h)
 			if err != nil {
 				return fmt.Errorf("flush %s: recv on %s: %w", p.Name, dst.ChainID(), err)
 			}
@@ -59,14 +101,17 @@ func (r *Relayer) Flush(ctx context.Context, p *Path, chunk int, report func(Flu
 		if err != nil {
 			return err
 		}
+		found[i] = append(found[i], acks...)
+		acks = o.pick(src, acks, rep)
 		rep.Acks = len(acks)
 		for len(acks) > 0 {
-			seqs := acks[:min(chunk, len(acks))]
+			seqs := acks[:min(o.Chunk, len(acks))]
 			acks = acks[len(seqs):]
 			as, h, err := AcksFor(ctx, dst, seqs)
 			if err != nil {
 				return err
 			}
+			rep.unfound(seqs, len(as), func(i int) uint64 { return as[i].Packet.Sequence })
 			if len(as) == 0 {
 				continue
 			}
@@ -76,11 +121,61 @@ func (r *Relayer) Flush(ctx context.Context, p *Path, chunk int, report func(Flu
 			}
 			rep.add(out, &rep.Acked)
 		}
+		if !o.Only.Empty() {
+			rep.NotPending = o.Only.Minus(found[i])
+		}
 		if report != nil {
 			report(*rep)
 		}
 	}
 	return nil
+}
+
+// pick keeps, of the pending sequences of packets src sent, those to relay: the chosen ones (Only),
+// or all but those src's end excludes (added to rep.Excluded).
+func (o FlushOptions) pick(src *End, seqs []uint64, rep *FlushReport) []uint64 {
+	if !o.Only.Empty() {
+		in, _ := o.Only.Split(seqs)
+		return in
+	}
+	excluded, keep := src.Excluded.Split(seqs)
+	rep.Excluded = rep.Excluded.Union(sequences.List(excluded...))
+	return keep
+}
+
+// flushTimeouts delivers to src the timeouts of the packets dst can no longer receive (at its latest
+// verified header) and returns the others.
+func (r *Relayer) flushTimeouts(ctx context.Context, src, dst *End, pks []channeltypes.Packet, rep *FlushReport) ([]channeltypes.Packet, error) {
+	lb, err := dst.Light.VerifyLatest(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("verify latest header of %s: %w", dst.ChainID(), err)
+	}
+	var live, timed []channeltypes.Packet
+	for _, pk := range pks {
+		if TimedOut(pk, dst, lb) {
+			timed = append(timed, pk)
+		} else {
+			live = append(live, pk)
+		}
+	}
+	if len(timed) > 0 {
+		_, seqs, err := r.TimeoutPackets(ctx, src, dst, timed, lb.Height)
+		if err != nil {
+			return nil, err
+		}
+		rep.TimedOut += len(seqs)
+		rep.Done += len(timed) - len(seqs) // received after all: their acknowledgement settles them
+	}
+	return live, nil
+}
+
+// unfound adds to rep.Unfound those of seqs not among the n found (seq(i) is the i-th's sequence).
+func (rep *FlushReport) unfound(seqs []uint64, n int, seq func(int) uint64) {
+	got := make([]uint64, n)
+	for i := range n {
+		got[i] = seq(i)
+	}
+	rep.Unfound = rep.Unfound.Union(sequences.List(seqs...).Minus(got))
 }
 
 func (rep *FlushReport) add(o *Outcome, delivered *int) {

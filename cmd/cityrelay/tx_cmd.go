@@ -9,6 +9,7 @@ import (
 	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/packets"
 	"github.com/cityrelay/cityrelay/relayer"
+	"github.com/cityrelay/cityrelay/relayer/sequences"
 )
 
 func txCmd() *cobra.Command {
@@ -74,15 +75,41 @@ func txCmd() *cobra.Command {
 		},
 	}
 	update.Flags().BoolVar(&trustLatest, "trust-latest", false, "start light clients with an empty store from each chain's latest header")
-	var chunk int
+	var (
+		chunk     int
+		seqList   string
+		viaDaemon bool
+		daemonURL string
+	)
 	flush := &cobra.Command{
 		Use:   "flush PATH",
-		Short: "Relay everything left pending on a path now, in both directions (packets and acknowledgements, in chunks; no NATS needed)",
-		Args:  cobra.ExactArgs(1),
+		Short: "Relay what is left pending on a path now, in both directions (packets, acknowledgements and timeouts, in chunks; no NATS needed), or ask the running daemon to (--daemon)",
+		Long: `Relay what is left pending on a path now, in both directions: packets committed and not received
+(their timeouts once the destination can no longer receive them), then acknowledgements not processed.
+Sequences a path end excludes (excluded_sequences) are skipped unless named with --sequences.
+
+--sequences 5,9-12 relays only those sequences (in both directions, excluded ones too); a named
+sequence with nothing to relay is reported as not pending.
+
+--daemon asks the running daemon to clear the path through its own pipeline (POST
+/console/admin/clear on metrics.listen, or --daemon-url) instead of signing here with the key it uses:
+the admin token is read from the environment variable console.admin_token_env names.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			only, err := sequences.Parse(seqList)
+			if err != nil {
+				return fmt.Errorf("--sequences: %w", err)
+			}
+			if cmd.Flags().Changed("sequences") && only.Empty() {
+				return fmt.Errorf("--sequences: %w: no sequence given", sequences.ErrSyntax)
+			}
 			cfg, err := loadConfig()
 			if err != nil {
 				return err
+			}
+			out := cmd.OutOrStdout()
+			if viaDaemon {
+				return daemonClear(cmd, cfg, daemonURL, args[0], only)
 			}
 			rt := openRuntime(cmd, cfg, trustLatest)
 			defer rt.Close()
@@ -90,12 +117,20 @@ func txCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out := cmd.OutOrStdout()
 			r := relayer.Relayer{Check: light.VerifyProofAgainstAppHash}
 			var bad int
-			err = r.Flush(cmd.Context(), p, chunk, func(rep relayer.FlushReport) {
-				fmt.Fprintf(out, "%s -> %s: %d packets pending, %d received; %d acknowledgements pending, %d acknowledged; %d already done; %d refused\n",
-					rep.From, rep.To, rep.Pending, rep.Received, rep.Acks, rep.Acked, rep.Done, rep.Bad)
+			err = r.FlushWith(cmd.Context(), p, relayer.FlushOptions{Chunk: chunk, Only: only}, func(rep relayer.FlushReport) {
+				fmt.Fprintf(out, "%s -> %s: %d packets pending, %d received; %d acknowledgements pending, %d acknowledged; %d already done; %d refused; %d timed out\n",
+					rep.From, rep.To, rep.Pending, rep.Received, rep.Acks, rep.Acked, rep.Done, rep.Bad, rep.TimedOut)
+				if !rep.Excluded.Empty() {
+					fmt.Fprintf(out, "  excluded (excluded_sequences of %s, not relayed): %s\n", rep.From, rep.Excluded)
+				}
+				if !rep.NotPending.Empty() {
+					fmt.Fprintf(out, "  not pending from %s: %s\n", rep.From, rep.NotPending)
+				}
+				if !rep.Unfound.Empty() {
+					fmt.Fprintf(out, "  pending, but their events are not in the tx index (pruned?), nothing relayed: %s\n", rep.Unfound)
+				}
 				for _, e := range rep.Errors {
 					fmt.Fprintf(out, "  refused: %v\n", e)
 				}
@@ -112,6 +147,9 @@ func txCmd() *cobra.Command {
 	}
 	flush.Flags().IntVar(&chunk, "chunk", 100, "packets per relay tx")
 	flush.Flags().BoolVar(&trustLatest, "trust-latest", false, "start light clients with an empty store from each chain's latest header")
+	flush.Flags().StringVar(&seqList, "sequences", "", "relay only these sequences, e.g. 5,9-12 (excluded ones too)")
+	flush.Flags().BoolVar(&viaDaemon, "daemon", false, "ask the running daemon to clear the path (admin token from console.admin_token_env's variable)")
+	flush.Flags().StringVar(&daemonURL, "daemon-url", "", "the daemon's HTTP address with --daemon (default: http:// and metrics.listen)")
 	cmd.AddCommand(link, update, flush, transferCmd(), retryCmd(), evmClientCmd(), upgradeClientsCmd(), closeChannelCmd())
 	return cmd
 }

@@ -207,7 +207,12 @@ func (r *Runtime) Path(ctx context.Context, name string) (*relayer.Path, error) 
 		if err != nil {
 			return nil, err
 		}
-		return &relayer.End{Chain: c, Light: l, ClientID: e.ClientID, ConnectionID: e.ConnectionID, ChannelID: e.ChannelID, PortID: e.PortID}, nil
+		excluded, err := e.Excluded()
+		if err != nil {
+			return nil, fmt.Errorf("path %s: %s excluded_sequences: %w", name, e.Chain, err)
+		}
+		return &relayer.End{Chain: c, Light: l, ClientID: e.ClientID, ConnectionID: e.ConnectionID, ChannelID: e.ChannelID, PortID: e.PortID,
+			Excluded: excluded}, nil
 	}
 	a, err := end(pc.Src)
 	if err != nil {

@@ -18,6 +18,8 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/pelletier/go-toml/v2"
+
+	"github.com/cityrelay/cityrelay/relayer/sequences"
 )
 
 // Config is the whole relayer configuration.
@@ -228,6 +230,58 @@ type PathEnd struct {
 	ConnectionID string `toml:"connection_id"`
 	ChannelID    string `toml:"channel_id"`
 	PortID       string `toml:"port_id"`
+	// ExcludedSequences are the sequences of packets sent from this end's channel that are never
+	// relayed (their recv, ack or timeout) by the daemon or by `cityrelay tx flush`, unless an operator
+	// names them (`tx flush --sequences`, the admin clear): "5,9-12", or a list [5, "9-12"]. See
+	// Excluded.
+	ExcludedSequences any `toml:"excluded_sequences,omitempty"`
+}
+
+// Excluded is the set ExcludedSequences names (empty when unset); the error names the bad item.
+func (e PathEnd) Excluded() (sequences.Set, error) {
+	switch v := e.ExcludedSequences.(type) {
+	case nil:
+		return sequences.Set{}, nil
+	case string:
+		return sequences.Parse(v)
+	case int64:
+		return parseExcludedItems([]any{v})
+	case []any:
+		return parseExcludedItems(v)
+	case []string:
+		items := make([]any, len(v))
+		for i, s := range v {
+			items[i] = s
+		}
+		return parseExcludedItems(items)
+	case []uint64:
+		return sequences.List(v...), nil
+	}
+	return sequences.Set{}, fmt.Errorf("%w: want a string (\"5,9-12\") or a list of sequences and ranges ([5, \"9-12\"]), got %T", sequences.ErrSyntax, e.ExcludedSequences)
+}
+
+func parseExcludedItems(items []any) (sequences.Set, error) {
+	var rs []sequences.Range
+	for i, it := range items {
+		var r sequences.Range
+		var err error
+		switch v := it.(type) {
+		case int64:
+			if v <= 0 {
+				err = fmt.Errorf("%w: %d: sequences start at 1", sequences.ErrSyntax, v)
+			}
+			r = sequences.Range{Lo: uint64(v), Hi: uint64(v)}
+		case string:
+			r, err = sequences.ParseItem(v)
+		default:
+			err = fmt.Errorf("%w: %v: want a sequence or a range \"9-12\"", sequences.ErrSyntax, it)
+		}
+		if err != nil {
+			return sequences.Set{}, fmt.Errorf("item %d: %w", i+1, err)
+		}
+		rs = append(rs, r)
+	}
+	return sequences.Of(rs...), nil
 }
 
 // Path links two chains.
@@ -526,6 +580,9 @@ func (c *Config) validate(file string, lines lineIndex) error {
 			}
 			if _, ok := c.Chains[e.Chain]; !ok {
 				return fail(k+"."+side+".chain", "chain %q is not configured (add it with `cityrelay chains add`)", e.Chain)
+			}
+			if _, err := e.Excluded(); err != nil {
+				return fail(k+"."+side+".excluded_sequences", "%w", err)
 			}
 		}
 		if p.Src.Chain == p.Dst.Chain {

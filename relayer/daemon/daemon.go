@@ -96,8 +96,13 @@ func Run(ctx context.Context, o Options) error {
 	g, gctx := errgroup.WithContext(ctx)
 	watchUpdates(gctx, g, o.Log, m, paths)
 	relays := &lastRelays{byPath: map[string]console.LastRelay{}}
+	popts := pipelineOptions(o, paths, js, m, h, relays, nil)
+	clears := newClearMetrics(m.reg)
+	withExclusions(&popts, paths, clears)
 	if o.Config.Metrics.Enabled {
-		closeSite, err := serveSite(gctx, g, newSite(m, h, o, nc, v, lim, relays))
+		s := newSite(m, h, o, nc, v, lim, relays)
+		s.admin = newAdminClear(gctx, o, paths, popts, clears)
+		closeSite, err := serveSite(gctx, g, s)
 		if err != nil {
 			return err
 		}
@@ -107,7 +112,7 @@ func Run(ctx context.Context, o Options) error {
 		g.Go(func() error { return runBridge(gctx, b, js, m, h) })
 	}
 	if len(paths) > 0 {
-		g.Go(func() error { return runPipelines(gctx, o, paths, js, m, h, relays, nil) })
+		g.Go(func() error { return pipeline.Run(gctx, popts) })
 	}
 	g.Go(func() error { return watch(gctx, o, paths, m, h, js) })
 	g.Go(func() error { return watchUpgrades(gctx, paths, m.reg, o.Log, o.UpgradeEvery) })
@@ -189,11 +194,18 @@ func runBridge(ctx context.Context, b *evmrelay.Bridge, js jetstream.JetStream, 
 	return b.Run(ctx)
 }
 
-// runPipelines runs the paths' scanners and submitters on the work queue (pipeline.Run) with the
-// config's relay settings, every outcome counted, deliveries recorded for the console.
+// runPipelines runs the scanners and submitters of paths the daemon opened for a counterparty
+// (handshakes.go) with the config's relay settings and their configured parent path's filter.
 func runPipelines(ctx context.Context, o Options, paths []*relayer.Path, js jetstream.JetStream, m *metrics, h *health, relays *lastRelays, derived *derivedPaths) error {
+	return pipeline.Run(ctx, pipelineOptions(o, paths, js, m, h, relays, derived))
+}
+
+// pipelineOptions are the options of the paths' scanners and submitters on the work queue
+// (pipeline.Run, and the admin clear's pipeline.Clear) with the config's relay settings, every outcome
+// counted, deliveries recorded for the console.
+func pipelineOptions(o Options, paths []*relayer.Path, js jetstream.JetStream, m *metrics, h *health, relays *lastRelays, derived *derivedPaths) pipeline.Options {
 	cfg := o.Config
-	return pipeline.Run(ctx, pipeline.Options{
+	return pipeline.Options{
 		Paths: paths, JS: js, Relayer: relayer.Relayer{Check: m.checkProof(light.VerifyProofAgainstAppHash)},
 		BatchMax: cfg.Relay.BatchMaxMsgs, BatchWait: cfg.Relay.BatchMaxWait.Duration, Log: o.Log,
 		ClearOnStart: cfg.Relay.ClearOnStart, ClearChunk: cfg.Relay.ClearChunk, InFlight: cfg.Relay.InFlight,
@@ -216,7 +228,7 @@ func runPipelines(ctx context.Context, o Options, paths []*relayer.Path, js jets
 			m.scanned.WithLabelValues(chain).Inc()
 			m.scanHeight.WithLabelValues(chain).Set(float64(height))
 		},
-	})
+	}
 }
 
 // evmBridges are the configured EVM cities' deliveries whose city-qbft client exists (JS and the

@@ -63,6 +63,8 @@ type site struct {
 	gate *gate
 	// relays are the newest relay txs by path, for the console (nil: none).
 	relays *lastRelays
+	// admin serves the admin clear (ClearRoute; nil: not served).
+	admin *adminClear
 }
 
 // newSite is what the HTTP side serves, with its verification gate.
@@ -114,6 +116,9 @@ func mux(s site) (*http.ServeMux, func()) {
 			c.Mount(mux)
 			closeConsole = func() { _ = c.Close() }
 		}
+	}
+	if s.admin != nil {
+		mux.Handle("POST "+ClearRoute, s.admin)
 	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", healthz)

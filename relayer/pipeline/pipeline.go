@@ -72,6 +72,12 @@ type Options struct {
 	// Allowed, when set, says whether a path's channel end may be relayed (the channel filters): a
 	// path with an end it refuses is not scanned, cleared or submitted for (logged at start).
 	Allowed func(path string, e *relayer.End) bool
+	// Exclusions record the excluded sequences skipped and those an operator released (Clear); Run
+	// makes one when nil. Share one value between Run and Clear.
+	Exclusions *Exclusions
+	// OnExcluded is told, once per work item, of work skipped because the packet's sending end
+	// excludes its sequence (relayer.End.Excluded; metrics). chain is the sending chain.
+	OnExcluded func(path, chain, kind string)
 }
 
 // Delivered is a committed tx of packet messages.
@@ -109,6 +115,9 @@ func Run(ctx context.Context, o Options) error {
 	}
 	if o.Classify == nil {
 		o.Classify = packets.Unclassified
+	}
+	if o.Exclusions == nil {
+		o.Exclusions = NewExclusions()
 	}
 	kv, err := o.JS.KeyValue(ctx, packets.CursorBucket)
 	if err != nil {

@@ -188,6 +188,9 @@ func (s *scanner) publish(ctx context.Context, ends []*relayer.End, events []cha
 				skipForged(s.o, p.Name, packets.KindRecv, s.chain, h, pk)
 				continue
 			}
+			if s.o.excluded(p.Name, e, packets.KindRecv, pk.Sequence) {
+				continue
+			}
 			class, id := s.o.Classify(pk.SourcePort, pk.Data)
 			w := &packets.Work{Kind: packets.KindRecv, Path: p.Name, From: s.chain, To: other.ChainID(), Height: h,
 				Packet: packets.FromIBC(pk), Class: class, ObservedUnixNano: now}
@@ -202,6 +205,9 @@ func (s *scanner) publish(ctx context.Context, ends []*relayer.End, events []cha
 			}
 			if !linksEnds(a.Packet, other, e) {
 				skipForged(s.o, p.Name, packets.KindAck, s.chain, h, a.Packet)
+				continue
+			}
+			if s.o.excluded(p.Name, other, packets.KindAck, a.Packet.Sequence) {
 				continue
 			}
 			works = append(works, &packets.Work{Kind: packets.KindAck, Path: p.Name, From: s.chain, To: other.ChainID(), Height: h,
