@@ -41,7 +41,8 @@ func startSim(t *testing.T, o chainsim.Options) (*chainsim.Sim, *relaysim.Relaye
 
 // The scanners of a hub and three members keep up with their chains, scan every block once, and
 // every header the chains made in the window was verified by its light client (no height skipped),
-// each costing at most two RPC requests.
+// each costing at most two RPC requests. (How fast each block is scanned is measured by
+// BenchmarkSimulatedChains, not asserted here: a timing bound belongs to a benchmark.)
 func TestSimulatedChainsKeepUp(t *testing.T) {
 	const interval = 500 * time.Millisecond
 	sim, rel := startSim(t, chainsim.Options{IDs: chainsim.IDs(4), Interval: interval})
@@ -77,9 +78,6 @@ func TestSimulatedChainsKeepUp(t *testing.T) {
 	}
 	if w.LagMax > 3 || w.Restarts != 0 || w.VerifyErrs != 0 {
 		t.Errorf("window: lag max %d blocks, %d restarts (%v), %d verification errors", w.LagMax, w.Restarts, rel.Failures(), w.VerifyErrs)
-	}
-	if w.DelayP99 > 2*interval {
-		t.Errorf("scan delay p99 %s, over two block intervals", w.DelayP99)
 	}
 	t.Logf("%d headers verified (%d blocks made), scan delay p50 %s p99 %s, lag p99 %d max %d blocks",
 		w.HeadersVerified, w.Blocks, w.DelayP50, w.DelayP99, w.LagP99, w.LagMax)
