@@ -143,7 +143,7 @@ func Start(ctx context.Context, o Options) (*Devnet, error) {
 	}
 	d := &Devnet{}
 	for _, id := range o.ChainIDs {
-		ports, err := freePorts(3)
+		ports, err := FreePorts(3)
 		if err != nil {
 			_ = d.Stop()
 			return nil, fmt.Errorf("devnet %s: %w", id, err)

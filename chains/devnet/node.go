@@ -155,9 +155,9 @@ type appOptions map[string]any
 
 func (o appOptions) Get(key string) any { return o[key] }
 
-// freePorts returns n distinct loopback TCP ports that were free a moment ago. All listeners are
+// FreePorts returns n distinct loopback TCP ports that were free a moment ago. All listeners are
 // held open until every port is chosen, so the n ports differ from each other.
-func freePorts(n int) ([]int, error) {
+func FreePorts(n int) ([]int, error) {
 	ports := make([]int, 0, n)
 	for range n {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")

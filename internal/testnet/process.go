@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -38,7 +37,7 @@ type ProcessChain struct {
 // runs it as a child process until the test ends; it returns once the chain is past height 2.
 func StartProcessChain(tb testing.TB, chainID string, o devnet.InitOptions) *ProcessChain {
 	tb.Helper()
-	ports, err := freeLoopbackPorts(3)
+	ports, err := devnet.FreePorts(3)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -171,18 +170,4 @@ func (p *ProcessChain) LogTail(n int64) string {
 		bz = bz[int64(len(bz))-n:]
 	}
 	return string(bz)
-}
-
-// freeLoopbackPorts returns n distinct loopback TCP ports that were free a moment ago.
-func freeLoopbackPorts(n int) ([]int, error) {
-	ports := make([]int, 0, n)
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("free port: %w", err)
-		}
-		defer ln.Close()
-		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }
