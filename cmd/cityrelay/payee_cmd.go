@@ -47,7 +47,7 @@ func registerPayeeCmd() *cobra.Command {
 			default:
 				e, err := pathEnd(p, on)
 				if err != nil {
-					return fmt.Errorf("--on: %w", err)
+					return fmt.Errorf("--on %q: want a, b, both, %s or %s", on, p.A.ChainID(), p.B.ChainID())
 				}
 				other := p.B
 				if e == p.B {
