@@ -147,3 +147,15 @@ func MeetsMinimum(recv sdk.Coins, min sdk.Coins) bool {
 	}
 	return false
 }
+
+// ChannelFeeEnabled reports whether e's channel is fee-enabled, read with a proof of the channel end
+// checked against e's newest verified header (a node cannot make the relayer treat a fee-enabled
+// channel as a plain one, nor the reverse).
+func ChannelFeeEnabled(ctx context.Context, check ProofChecker, e *End) (bool, error) {
+	ch, err := (&Linker{Check: check}).channel(ctx, e)
+	if err != nil {
+		return false, err
+	}
+	_, ok := FeeEnabled(ch.Version)
+	return ok, nil
+}

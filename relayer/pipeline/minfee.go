@@ -18,18 +18,21 @@ import (
 // later clearing relays it once its fee was raised (MsgPayPacketFeeAsync). Only the recv is
 // filtered (like Hermes): an ack is relayed whoever delivered the packet.
 
-// feeState keeps which channel ends are fee-enabled (read once per process: a channel's version
-// changes only by a channel upgrade) and which skipped packets were logged.
+// feeState keeps which channel ends are fee-enabled (proven once per pipeline: a channel's version
+// changes only by a channel upgrade, which a restart picks up) and which skipped packets were
+// logged. It lives in the pipeline's Exclusions.
 type feeState struct {
 	mu      sync.Mutex
 	enabled map[string]bool // chain/port/channel
 	seen    map[excludedKey]bool
 }
 
-var fees = &feeState{enabled: map[string]bool{}, seen: map[excludedKey]bool{}}
+func newFeeState() *feeState {
+	return &feeState{enabled: map[string]bool{}, seen: map[excludedKey]bool{}}
+}
 
-// feeEnabled reports whether src's channel is fee-enabled (its version is ICS-29 fee metadata).
-func (f *feeState) feeEnabled(ctx context.Context, src *relayer.End) (bool, error) {
+// feeEnabled reports whether src's channel is fee-enabled (its proven version is ICS-29 fee metadata).
+func (f *feeState) feeEnabled(ctx context.Context, check relayer.ProofChecker, src *relayer.End) (bool, error) {
 	k := src.ChainID() + "/" + src.PortID + "/" + src.ChannelID
 	f.mu.Lock()
 	on, ok := f.enabled[k]
@@ -37,11 +40,10 @@ func (f *feeState) feeEnabled(ctx context.Context, src *relayer.End) (bool, erro
 	if ok {
 		return on, nil
 	}
-	ch, err := src.Chain.Channel(ctx, src.PortID, src.ChannelID)
+	on, err := relayer.ChannelFeeEnabled(ctx, check, src)
 	if err != nil {
 		return false, fmt.Errorf("channel %s/%s on %s: %w", src.PortID, src.ChannelID, src.ChainID(), err)
 	}
-	_, on = relayer.FeeEnabled(ch.Version)
 	f.mu.Lock()
 	f.enabled[k] = on
 	f.mu.Unlock()
@@ -70,10 +72,14 @@ func (o Options) belowMinFee(ctx context.Context, path string, src *relayer.End,
 	if len(src.MinFees) == 0 {
 		return false
 	}
-	if o.Exclusions != nil && o.Exclusions.isReleased(path, seq) {
-		return false
+	fees := newFeeState() // no record shared: nothing cached, every skip logged
+	if o.Exclusions != nil {
+		if o.Exclusions.isReleased(path, seq) {
+			return false
+		}
+		fees = o.Exclusions.fees
 	}
-	on, err := fees.feeEnabled(ctx, src)
+	on, err := fees.feeEnabled(ctx, o.Relayer.Check, src)
 	if err != nil {
 		o.Log.Warn().Err(err).Str("chain", src.ChainID()).Str("path", path).Str("channel", src.ChannelID).Uint64("seq", seq).
 			Msg("min_fees: cannot tell whether the channel is fee-enabled; packet skipped for now (clearing asks again)")
