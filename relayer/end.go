@@ -8,6 +8,7 @@ import (
 
 	cmtcrypto "github.com/cometbft/cometbft/proto/tendermint/crypto"
 	cmttypes "github.com/cometbft/cometbft/types"
+	sdk "github.com/cosmos/cosmos-sdk/types"
 	clienttypes "github.com/cosmos/ibc-go/v8/modules/core/02-client/types"
 
 	"github.com/cityrelay/cityrelay/chains"
@@ -44,6 +45,10 @@ type End struct {
 	// unless an operator names them (config excluded_sequences): neither their recv, nor their ack,
 	// nor their timeout.
 	Excluded sequences.Set
+	// MinFees, when not empty, is the minimum ICS-29 recv fee of packets sent from this end's channel
+	// (config min_fees; Hermes packet_filter.min_fees): on a fee-enabled channel the daemon relays a
+	// packet only if its escrowed recv fee holds at least one of these coins (MeetsMinimum).
+	MinFees sdk.Coins
 }
 
 // ChainID is the chain id of the end.

@@ -150,7 +150,7 @@ the admin token is read from the environment variable console.admin_token_env na
 	flush.Flags().StringVar(&seqList, "sequences", "", "relay only these sequences, e.g. 5,9-12 (excluded ones too)")
 	flush.Flags().BoolVar(&viaDaemon, "daemon", false, "ask the running daemon to clear the path (admin token from console.admin_token_env's variable)")
 	flush.Flags().StringVar(&daemonURL, "daemon-url", "", "the daemon's HTTP address with --daemon (default: http:// and metrics.listen)")
-	cmd.AddCommand(link, update, flush, transferCmd(), retryCmd(), evmClientCmd(), upgradeClientsCmd(), closeChannelCmd())
+	cmd.AddCommand(link, update, flush, transferCmd(), retryCmd(), evmClientCmd(), upgradeClientsCmd(), closeChannelCmd(), registerPayeeCmd())
 	return cmd
 }
 

@@ -211,8 +211,12 @@ func (r *Runtime) Path(ctx context.Context, name string) (*relayer.Path, error) 
 		if err != nil {
 			return nil, fmt.Errorf("path %s: %s excluded_sequences: %w", name, e.Chain, err)
 		}
+		minFees, err := e.RecvMinFees(r.cfg.Chains[e.Chain])
+		if err != nil {
+			return nil, fmt.Errorf("path %s: %s min_fees: %w", name, e.Chain, err)
+		}
 		return &relayer.End{Chain: c, Light: l, ClientID: e.ClientID, ConnectionID: e.ConnectionID, ChannelID: e.ChannelID, PortID: e.PortID,
-			Excluded: excluded}, nil
+			Excluded: excluded, MinFees: minFees}, nil
 	}
 	a, err := end(pc.Src)
 	if err != nil {

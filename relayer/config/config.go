@@ -216,6 +216,8 @@ type Chain struct {
 	// PacketFilter, Hermes's packet_filter for this chain's channel ends (policy + list, or
 	// allow/deny patterns): an end it refuses is not relayed on any path, nor its handshake completed.
 	PacketFilter *Filter `toml:"packet_filter,omitempty"`
+	// MinFees is the default min_fees of the path ends on this chain (PathEnd.MinFees).
+	MinFees string `toml:"min_fees,omitempty"`
 	// Key defaults of `keys add|restore` on this chain (flags override them): the algorithm
 	// (secp256k1, eth_secp256k1 for Ethermint-style chains), and the BIP-44 coin type or HD path.
 	KeyAlgo  string  `toml:"key_algo,omitempty"`
@@ -235,6 +237,11 @@ type PathEnd struct {
 	// names them (`tx flush --sequences`, the admin clear): "5,9-12", or a list [5, "9-12"]. See
 	// Excluded.
 	ExcludedSequences any `toml:"excluded_sequences,omitempty"`
+	// MinFees is the minimum ICS-29 recv fee of the packets sent from this end's channel when it is
+	// fee-enabled (Hermes packet_filter.min_fees): "700ucity" or "700ucity,10uatom" (at least one
+	// met). A packet below it is not relayed by the daemon (skipped, logged once, counted) unless an
+	// operator names it (`tx flush --sequences`, the admin clear). Unset: the chain's min_fees.
+	MinFees string `toml:"min_fees,omitempty"`
 }
 
 // Excluded is the set ExcludedSequences names (empty when unset); the error names the bad item.
@@ -557,6 +564,9 @@ func (c *Config) validate(file string, lines lineIndex) error {
 		} else if ch.TrustHeight != 0 {
 			return fail(k+".trust_hash", "required with trust_height")
 		}
+		if _, err := ParseMinFees(ch.MinFees); err != nil {
+			return fail(k+".min_fees", "%w", err)
+		}
 		if ch.PacketFilter != nil {
 			if err := ch.PacketFilter.validate(k+".packet_filter", fail); err != nil {
 				return err
@@ -583,6 +593,9 @@ func (c *Config) validate(file string, lines lineIndex) error {
 			}
 			if _, err := e.Excluded(); err != nil {
 				return fail(k+"."+side+".excluded_sequences", "%w", err)
+			}
+			if _, err := ParseMinFees(e.MinFees); err != nil {
+				return fail(k+"."+side+".min_fees", "%w", err)
 			}
 		}
 		if p.Src.Chain == p.Dst.Chain {

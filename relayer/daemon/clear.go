@@ -60,6 +60,8 @@ type ClearDirection struct {
 	Acks       int    `json:"acks"`
 	Excluded   string `json:"excluded,omitempty"`
 	NotPending string `json:"not_pending,omitempty"`
+	// BelowMinFee are the pending packets not relayed: their recv fee is below min_fees.
+	BelowMinFee string `json:"below_min_fee,omitempty"`
 }
 
 // clearMetrics count the admin clears and the excluded work the pipeline skipped.
@@ -197,7 +199,7 @@ func (a *adminClear) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		out := ClearResponse{Path: name, Sequences: only.String()}
 		for _, d := range res.rep.Directions {
 			out.Directions = append(out.Directions, ClearDirection{From: d.From, To: d.To, Packets: d.Packets, Acks: d.Acks,
-				Excluded: d.Excluded.String(), NotPending: d.NotPending.String()})
+				Excluded: d.Excluded.String(), NotPending: d.NotPending.String(), BelowMinFee: d.BelowMinFee.String()})
 		}
 		writeJSON(w, http.StatusOK, out)
 	case <-time.After(clearWait):

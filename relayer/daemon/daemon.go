@@ -99,6 +99,7 @@ func Run(ctx context.Context, o Options) error {
 	popts := pipelineOptions(o, paths, js, m, h, relays, nil)
 	clears := newClearMetrics(m.reg)
 	withExclusions(&popts, paths, clears)
+	withMinFees(&popts, paths, m.reg)
 	if o.Config.Metrics.Enabled {
 		s := newSite(m, h, o, nc, v, lim, relays)
 		s.admin = newAdminClear(gctx, o, paths, popts, clears)

@@ -48,6 +48,9 @@ type ClearDirection struct {
 	Excluded sequences.Set
 	// NotPending are the named sequences with nothing to relay in this direction.
 	NotPending sequences.Set
+	// BelowMinFee are the pending sequences whose recv was skipped: their escrowed recv fee is below
+	// From's end's min_fees (and they were not named).
+	BelowMinFee sequences.Set
 }
 
 // Clear publishes now, through the pipeline's work queue (its submitters deliver it as they deliver
@@ -92,6 +95,8 @@ func clearPath(ctx context.Context, o Options, life *packets.Recorder, p *relaye
 			var ex []uint64
 			recv, ex = skipExcluded(o, p.Name, src, packets.KindRecv, recv)
 			d.Excluded = sequences.List(ex...)
+			recv, ex = skipBelowMinFee(ctx, o, p.Name, src, recv)
+			d.BelowMinFee = sequences.List(ex...)
 			acks, ex = skipExcluded(o, p.Name, src, packets.KindAck, acks)
 			d.Excluded = d.Excluded.Union(sequences.List(ex...))
 		}
@@ -184,4 +189,20 @@ func chunks(seqs []uint64, n int) [][]uint64 {
 		seqs = seqs[k:]
 	}
 	return out
+}
+
+// skipBelowMinFee splits the pending sequences of packets src sent into those to clear and those
+// whose recv fee is below src's minimum (Options.belowMinFee).
+func skipBelowMinFee(ctx context.Context, o Options, path string, src *relayer.End, seqs []uint64) (keep, below []uint64) {
+	if len(src.MinFees) == 0 {
+		return seqs, nil
+	}
+	for _, q := range seqs {
+		if o.belowMinFee(ctx, path, src, q, 0) {
+			below = append(below, q)
+		} else {
+			keep = append(keep, q)
+		}
+	}
+	return keep, below
 }

@@ -16,6 +16,7 @@ type Exclusions struct {
 	mu       sync.Mutex
 	released map[string]sequences.Set // by path
 	seen     map[excludedKey]bool
+	fees     *feeState // min_fees (minfee.go)
 }
 
 type excludedKey struct {
@@ -29,7 +30,7 @@ const maxExcludedSeen = 100_000
 
 // NewExclusions returns an empty record.
 func NewExclusions() *Exclusions {
-	return &Exclusions{released: map[string]sequences.Set{}, seen: map[excludedKey]bool{}}
+	return &Exclusions{released: map[string]sequences.Set{}, seen: map[excludedKey]bool{}, fees: newFeeState()}
 }
 
 // Release lets the sequences s of path be relayed from now on although an end excludes them.

@@ -78,6 +78,9 @@ type Options struct {
 	// OnExcluded is told, once per work item, of work skipped because the packet's sending end
 	// excludes its sequence (relayer.End.Excluded; metrics). chain is the sending chain.
 	OnExcluded func(path, chain, kind string)
+	// OnBelowMinFee is told, once per packet, of a recv skipped because the packet's escrowed recv fee
+	// is below its sending end's minimum (relayer.End.MinFees; metrics). chain is the sending chain.
+	OnBelowMinFee func(path, chain string)
 }
 
 // Delivered is a committed tx of packet messages.

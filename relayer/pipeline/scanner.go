@@ -191,6 +191,9 @@ func (s *scanner) publish(ctx context.Context, ends []*relayer.End, events []cha
 			if s.o.excluded(p.Name, e, packets.KindRecv, pk.Sequence) {
 				continue
 			}
+			if s.o.belowMinFee(ctx, p.Name, e, pk.Sequence, h) {
+				continue
+			}
 			class, id := s.o.Classify(pk.SourcePort, pk.Data)
 			w := &packets.Work{Kind: packets.KindRecv, Path: p.Name, From: s.chain, To: other.ChainID(), Height: h,
 				Packet: packets.FromIBC(pk), Class: class, ObservedUnixNano: now}

@@ -1,6 +1,7 @@
 // Package app wires the reference city chain: a Cosmos SDK v0.50 application with auth, bank,
 // staking (the validator set comes from genesis), consensus params, upgrade, IBC core with the
-// 07-tendermint light client, ICS-20 transfer, the did module and x/feegrant (fee allowances).
+// 07-tendermint light client, ICS-20 transfer (behind the ICS-29 fee middleware, fee.go), the did
+// module and x/feegrant (fee allowances).
 //
 // The wiring is explicit and kept in one file so it can be read in one sitting. There is no
 // governance, distribution, slashing or mint module: a city chain is run by a fixed set of
@@ -56,6 +57,7 @@ import (
 	"github.com/cosmos/ibc-go/modules/capability"
 	capabilitykeeper "github.com/cosmos/ibc-go/modules/capability/keeper"
 	capabilitytypes "github.com/cosmos/ibc-go/modules/capability/types"
+	ibcfeekeeper "github.com/cosmos/ibc-go/v8/modules/apps/29-fee/keeper"
 	"github.com/cosmos/ibc-go/v8/modules/apps/transfer"
 	transferkeeper "github.com/cosmos/ibc-go/v8/modules/apps/transfer/keeper"
 	transfertypes "github.com/cosmos/ibc-go/v8/modules/apps/transfer/types"
@@ -83,6 +85,7 @@ var moduleAccountPermissions = map[string][]string{
 	stakingtypes.NotBondedPoolName: {authtypes.Burner, authtypes.Staking},
 	transfertypes.ModuleName:       {authtypes.Minter, authtypes.Burner},
 	icaModuleName:                  nil,
+	feeModuleName:                  nil,
 }
 
 // authority is the address allowed to change module parameters. No module signs for it on a
@@ -109,6 +112,7 @@ type App struct {
 	TransferKeeper   transferkeeper.Keeper
 	DIDKeeper        didkeeper.Keeper
 	FeegrantKeeper   feegrantkeeper.Keeper
+	IBCFeeKeeper     ibcfeekeeper.Keeper // ICS-29 fee middleware (fee.go)
 
 	ScopedIBCKeeper      capabilitykeeper.ScopedKeeper
 	ScopedTransferKeeper capabilitykeeper.ScopedKeeper
@@ -151,7 +155,7 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool, ap
 	if withDID {
 		storeNames = append(storeNames, didtypes.StoreKey)
 	}
-	storeNames = append(storeNames, feegrant.StoreKey)
+	storeNames = append(storeNames, feegrant.StoreKey, feeStoreKey)
 	keys := storetypes.NewKVStoreKeys(storeNames...)
 	tkeys := storetypes.NewTransientStoreKeys(paramstypes.TStoreKey)
 	memKeys := storetypes.NewMemoryStoreKeys(capabilitytypes.MemStoreKey)
@@ -205,13 +209,14 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool, ap
 		panic(err)
 	}
 
+	app.wireFee(cdc, keys) // transfer sends through the fee middleware
 	app.TransferKeeper = transferkeeper.NewKeeper(cdc, keys[transfertypes.StoreKey], app.subspace(transfertypes.ModuleName),
-		app.IBCKeeper.ChannelKeeper, app.IBCKeeper.ChannelKeeper, app.IBCKeeper.PortKeeper,
+		app.IBCFeeKeeper, app.IBCKeeper.ChannelKeeper, app.IBCKeeper.PortKeeper,
 		app.AccountKeeper, app.BankKeeper, app.ScopedTransferKeeper, authority)
 
 	// The IBC router sends each port's packets to its application.
 	ibcRouter := porttypes.NewRouter()
-	ibcRouter.AddRoute(transfertypes.ModuleName, transfer.NewIBCModule(app.TransferKeeper))
+	ibcRouter.AddRoute(transfertypes.ModuleName, app.feeStack(transfer.NewIBCModule(app.TransferKeeper)))
 	if withDID {
 		app.DIDKeeper = didkeeper.NewKeeper(cdc, runtime.NewKVStoreService(keys[didtypes.StoreKey]),
 			app.IBCKeeper.ChannelKeeper, app.IBCKeeper.ChannelKeeper, app.IBCKeeper.ClientKeeper, app.IBCKeeper.PortKeeper, app.ScopedDIDKeeper)
@@ -237,7 +242,7 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool, ap
 	if withDID {
 		modules = append(modules, did.NewAppModule(cdc, app.DIDKeeper))
 	}
-	modules = append(modules, app.wireFeegrant())
+	modules = append(modules, app.wireFeegrant(), app.feeModule())
 	app.ModuleManager = module.NewManager(modules...)
 	app.BasicManager = module.NewBasicManagerFromManager(app.ModuleManager, map[string]module.AppModuleBasic{
 		genutiltypes.ModuleName: genutil.NewAppModuleBasic(genutiltypes.DefaultMessageValidator),
@@ -255,7 +260,7 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool, ap
 		capabilitytypes.ModuleName, authtypes.ModuleName, banktypes.ModuleName, stakingtypes.ModuleName,
 		ibcexported.ModuleName, genutiltypes.ModuleName, transfertypes.ModuleName, icaModuleName, didtypes.ModuleName,
 		paramstypes.ModuleName, upgradetypes.ModuleName, consensustypes.ModuleName,
-		feegrant.ModuleName,
+		feegrant.ModuleName, feeModuleName,
 	)
 	app.ModuleManager.SetOrderInitGenesis(genesisOrder...)
 	app.ModuleManager.SetOrderExportGenesis(genesisOrder...)
