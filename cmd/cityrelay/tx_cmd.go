@@ -86,6 +86,8 @@ func txCmd() *cobra.Command {
 		Short: "Relay what is left pending on a path now, in both directions (packets, acknowledgements and timeouts, in chunks; no NATS needed), or ask the running daemon to (--daemon)",
 		Long: `Relay what is left pending on a path now, in both directions: packets committed and not received
 (their timeouts once the destination can no longer receive them), then acknowledgements not processed.
+A close one end of the channel has and the other has not (a close init, or a timeout on an ordered
+channel) is confirmed on the other end; packets pending towards a closed end are timed out on close.
 Sequences a path end excludes (excluded_sequences) are skipped unless named with --sequences.
 
 --sequences 5,9-12 relays only those sequences (in both directions, excluded ones too); a named
@@ -122,6 +124,15 @@ the admin token is read from the environment variable console.admin_token_env na
 			err = r.FlushWith(cmd.Context(), p, relayer.FlushOptions{Chunk: chunk, Only: only}, func(rep relayer.FlushReport) {
 				fmt.Fprintf(out, "%s -> %s: %d packets pending, %d received; %d acknowledgements pending, %d acknowledged; %d already done; %d refused; %d timed out\n",
 					rep.From, rep.To, rep.Pending, rep.Received, rep.Acks, rep.Acked, rep.Done, rep.Bad, rep.TimedOut)
+				if rep.CloseConfirmed {
+					fmt.Fprintf(out, "  the close of %s's channel end confirmed on %s (channel close confirm)\n", rep.From, rep.To)
+				}
+				if rep.Closed {
+					fmt.Fprintf(out, "  %s's channel end is closed: %d packets timed out on close\n", rep.To, rep.TimedOutOnClose)
+				}
+				if !rep.AcksOnClosed.Empty() {
+					fmt.Fprintf(out, "  acknowledgements %s's closed end can no longer process, not relayed: %s\n", rep.From, rep.AcksOnClosed)
+				}
 				if !rep.Excluded.Empty() {
 					fmt.Fprintf(out, "  excluded (excluded_sequences of %s, not relayed): %s\n", rep.From, rep.Excluded)
 				}

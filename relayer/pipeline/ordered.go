@@ -54,13 +54,25 @@ func (s *submitter) later(ctx context.Context, g *group, out *relayer.Outcome) {
 	}
 	log := s.o.Log.With().Str("chain", s.to).Str("path", g.p.Name).Str("channel", g.dst.ChannelID).Str("kind", g.kind).Logger()
 	var first uint64
+	waited := 0 // newly held or handed back: each item counted once per wait
 	for i := range out.Later {
 		if seq := g.works[i].Packet.Sequence; first == 0 || seq < first {
 			first = seq
 		}
-		_ = g.msgs[i].NakWithDelay(laterDelay)
+		fresh, full := false, true
+		if s.ordered {
+			fresh, full = s.held.hold(g.msgs[i])
+		}
+		if full {
+			_ = g.msgs[i].NakWithDelay(laterDelay)
+		}
+		if fresh || full {
+			waited++
+		}
 	}
-	s.retried(g.p.Name, g.kind, "out of order", len(out.Later))
+	if waited > 0 {
+		s.retried(g.p.Name, g.kind, "out of order", waited)
+	}
 	log.Debug().Int("items", len(out.Later)).Uint64("first_seq", first).Uints64("missing", out.Missing).Msg("ordered channel: items after a gap handed back")
 	if len(out.Missing) == 0 || !s.refetch.allow() {
 		return

@@ -74,6 +74,7 @@ func TestOrderedChannel500InOrder(t *testing.T) {
 	var mu sync.Mutex
 	var recvOrder, ackOrder []uint64
 	outOfOrder := 0
+	handBacks := map[string]int{} // every hand-back, by reason
 	js := testnet.JetStream(t, time.Hour)
 	runPipeline(t, js, p, pipeline.Options{BatchMax: 50,
 		OnDelivered: func(d pipeline.Delivered) {
@@ -89,6 +90,7 @@ func TestOrderedChannel500InOrder(t *testing.T) {
 		OnRetried: func(_, kind, reason string, n int) {
 			mu.Lock()
 			defer mu.Unlock()
+			handBacks[kind+" "+reason] += n
 			if reason == "out of order" {
 				outOfOrder += n
 			}
@@ -127,6 +129,11 @@ func TestOrderedChannel500InOrder(t *testing.T) {
 		}
 	}
 	t.Logf("%d items waited behind a gap and were handed back", outOfOrder)
+	total := 0
+	for _, n := range handBacks {
+		total += n
+	}
+	t.Logf("hand-backs: %d in all, by kind and reason %v", total, handBacks)
 }
 
 // consecutive checks that seqs is exactly 1..n in order.

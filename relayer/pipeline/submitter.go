@@ -30,6 +30,7 @@ type submitter struct {
 	// the other, items after a gap handed back (see ordered.go).
 	ordered bool
 	refetch refetchGate
+	held    heldQueue // ordered: items after a gap, waiting (held.go)
 }
 
 // deliverer is what a submitter needs of the relayer: each kind of work delivered in one tx.
@@ -120,6 +121,10 @@ func (g *idleGate) busy() {
 
 func (s *submitter) loop(ctx context.Context, cons jetstream.Consumer, gate *idleGate, id int) error {
 	log := s.o.Log.With().Str("chain", s.to).Logger()
+	if s.ordered {
+		s.held.start() // one loop: an ordered end has one batch in flight
+		defer s.held.release()
+	}
 	for ctx.Err() == nil {
 		batch, err := cons.Fetch(s.o.BatchMax, jetstream.FetchMaxWait(s.o.BatchWait))
 		if err != nil {
@@ -135,13 +140,18 @@ func (s *submitter) loop(ctx context.Context, cons jetstream.Consumer, gate *idl
 		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && len(msgs) == 0 && ctx.Err() == nil {
 			log.Debug().Err(err).Msg("fetch ended")
 		}
-		if len(msgs) == 0 {
+		s.held.beat()
+		taken := s.held.take(len(msgs))
+		if len(msgs) == 0 && len(taken) == 0 {
 			gate.idle(ctx, id)
 			continue
 		}
-		gate.busy()
+		if len(msgs) > 0 {
+			gate.busy()
+		}
 		// Finish the batch even if shutdown begins: it is either committed and acked, or handed back.
-		s.handle(context.WithoutCancel(ctx), msgs)
+		s.handle(context.WithoutCancel(ctx), append(taken, msgs...))
+		s.held.settled(taken)
 	}
 	return nil
 }
@@ -202,7 +212,9 @@ func (s *submitter) handle(ctx context.Context, msgs []jetstream.Msg) {
 		groups[k].msgs = append(groups[k].msgs, m)
 	}
 	for _, k := range order {
-		s.deliver(ctx, s.checkHeights(ctx, groups[k]))
+		g := s.trim(groups[k])
+		s.awaitHeight(ctx, g)
+		s.deliver(ctx, s.checkHeights(ctx, g))
 	}
 }
 
