@@ -278,7 +278,12 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool, ap
 	app.SetPreBlocker(app.PreBlocker)
 	app.SetBeginBlocker(app.BeginBlocker)
 	app.SetEndBlocker(app.EndBlocker)
-	app.SetAnteHandler(withCloseGuard(newAnteHandler(app.AccountKeeper, app.BankKeeper, app.FeegrantKeeper, app.IBCKeeper, enc.TxConfig), app.DIDKeeper))
+	ante := newAnteHandler(app.AccountKeeper, app.BankKeeper, app.FeegrantKeeper, app.IBCKeeper, enc.TxConfig)
+	if withDID {
+		// Without the did module there is no did port to guard (and no DIDKeeper to ask).
+		ante = withCloseGuard(ante, app.DIDKeeper)
+	}
+	app.SetAnteHandler(ante)
 
 	if loadLatest {
 		if err := app.LoadLatestVersion(); err != nil {

@@ -8,14 +8,12 @@ import (
 )
 
 // ChannelOrder returns the ordering of the channel portID/channelID (false when there is none).
-// Closing is rare: the channels on the port are listed.
 func (k Keeper) ChannelOrder(ctx sdk.Context, portID, channelID string) (channeltypes.Order, bool) {
-	for _, ch := range k.channels.GetAllChannelsWithPortPrefix(ctx, portID) {
-		if ch.PortId == portID && ch.ChannelId == channelID {
-			return ch.Ordering, true
-		}
+	ch, ok := k.channels.GetChannel(ctx, portID, channelID)
+	if !ok {
+		return channeltypes.NONE, false
 	}
-	return channeltypes.NONE, false
+	return ch.Ordering, true
 }
 
 // CheckRegistryAdmin refuses (ErrUnauthorized) a signer that is not the registry admin: the app's

@@ -35,6 +35,8 @@ type ChannelKeeper interface {
 	GetConnection(ctx sdk.Context, connectionID string) (exported.ConnectionI, error)
 	// GetAllChannelsWithPortPrefix lists channels (a hub finds the did channel of a destination).
 	GetAllChannelsWithPortPrefix(ctx sdk.Context, portPrefix string) []channeltypes.IdentifiedChannel
+	// GetChannel reads one channel end (a send checks the ordering of its channel).
+	GetChannel(ctx sdk.Context, portID, channelID string) (channeltypes.Channel, bool)
 }
 
 // ClientKeeper reads IBC clients (the city registry checks a client before registering it).

@@ -33,6 +33,23 @@ type fakeIBC struct {
 	conns    map[string]string // connection → client
 	clients  map[string]string // client → the chain id it tracks
 	frozen   map[string]bool
+	ordered  map[string]bool // channel → ORDERED (the others are UNORDERED)
+}
+
+func (f fakeIBC) order(channelID string) channeltypes.Order {
+	if f.ordered[channelID] {
+		return channeltypes.ORDERED
+	}
+	return channeltypes.UNORDERED
+}
+
+// GetChannel is the fake's channel channelID on port did, open.
+func (f fakeIBC) GetChannel(_ sdk.Context, portID, channelID string) (channeltypes.Channel, bool) {
+	conn, ok := f.channels[channelID]
+	if !ok || portID != types.PortID {
+		return channeltypes.Channel{}, false
+	}
+	return channeltypes.Channel{State: channeltypes.OPEN, Ordering: f.order(channelID), ConnectionHops: []string{conn}}, true
 }
 
 func (f fakeIBC) GetChannelClientState(_ sdk.Context, _, channelID string) (string, exported.ClientState, error) {
@@ -89,7 +106,7 @@ func (f fakeIBC) GetAllChannelsWithPortPrefix(_ sdk.Context, _ string) []channel
 	out := make([]channeltypes.IdentifiedChannel, 0, len(ids))
 	for _, id := range ids {
 		out = append(out, channeltypes.IdentifiedChannel{PortId: types.PortID, ChannelId: id, State: channeltypes.OPEN,
-			Ordering: channeltypes.UNORDERED, ConnectionHops: []string{f.channels[id]}})
+			Ordering: f.order(id), ConnectionHops: []string{f.channels[id]}})
 	}
 	return out
 }

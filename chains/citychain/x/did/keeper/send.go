@@ -7,6 +7,7 @@ import (
 	errorsmod "cosmossdk.io/errors"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	clienttypes "github.com/cosmos/ibc-go/v8/modules/core/02-client/types"
+	channeltypes "github.com/cosmos/ibc-go/v8/modules/core/04-channel/types"
 	host "github.com/cosmos/ibc-go/v8/modules/core/24-host"
 
 	"github.com/cityrelay/cityrelay/chains/citychain/x/did/types"
@@ -67,9 +68,30 @@ func (k Keeper) sendRoute(ctx sdk.Context, channel, destination, via string) (st
 		return "", nil, nil, errorsmod.Wrapf(err, "channel %s", channel)
 	} else if city != via {
 		return "", nil, nil, errorsmod.Wrapf(types.ErrRoute, "channel %s runs to %s, not to the hub %s", channel, city, via)
+	} else if order, _ := k.ChannelOrder(ctx, types.PortID, channel); order == channeltypes.ORDERED {
+		// As CityChannel: routing takes UNORDERED channels only (one timeout closes an ORDERED one).
+		return "", nil, nil, errorsmod.Wrapf(types.ErrRoute, "channel %s is ORDERED: a route goes over an UNORDERED did channel only", channel)
 	}
 	return channel, &types.Route{OriginChainId: self, DestinationChainId: destination},
 		&types.Route{OriginChainId: self, DestinationChainId: destination, HubChainId: via}, nil
+}
+
+// checkOrderedSender refuses (ErrUnauthorized) a send on an ORDERED did channel by anyone but the
+// registry admin. A packet that times out closes an ORDERED channel (any account may submit the
+// MsgTimeout), and a send message picks its own timeout: were anyone allowed to send on one, anyone
+// could close it with a packet timing out at the counterparty's next block, bypassing the app's close
+// guard (only the admin closes a did channel). The admin, the city's governance, may choose any
+// timeout, a short one included: its choice, as closing the channel outright is. UNORDERED channels
+// stay open to every sender: a timeout there only resolves the one packet.
+func (k Keeper) checkOrderedSender(ctx sdk.Context, channel, sender string) error {
+	// A channel that does not exist is no ORDERED one: sending on it fails in IBC core.
+	if order, _ := k.ChannelOrder(ctx, types.PortID, channel); order != channeltypes.ORDERED {
+		return nil
+	}
+	if err := k.CheckRegistryAdmin(ctx, sender); err != nil {
+		return errorsmod.Wrapf(err, "send on %s/%s: only the registry admin sends on an ORDERED did channel: a packet that times out closes it", types.PortID, channel)
+	}
+	return nil
 }
 
 // issuerKeyNow returns the packet form of a sender's key, refusing a key not valid now (a service
@@ -135,6 +157,9 @@ func (m msgServer) SendAttestation(goCtx context.Context, msg *types.MsgSendAtte
 	if err != nil {
 		return nil, err
 	}
+	if err := m.checkOrderedSender(ctx, channel, msg.Sender); err != nil {
+		return nil, err
+	}
 	data := types.DIDPacketData{Packet: &types.DIDPacketData_Attestation{Attestation: p}, Route: route}
 	seq, err := m.sendPacket(ctx, channel, msg.TimeoutHeight, msg.TimeoutTimestamp, data, a.Id, via)
 	if err != nil {
@@ -165,6 +190,9 @@ func (m msgServer) SendRevocation(goCtx context.Context, msg *types.MsgSendRevoc
 	}
 	channel, route, via, err := m.sendRoute(ctx, msg.SourceChannel, msg.DestinationChainId, msg.ViaChainId)
 	if err != nil {
+		return nil, err
+	}
+	if err := m.checkOrderedSender(ctx, channel, msg.Sender); err != nil {
 		return nil, err
 	}
 	data := types.DIDPacketData{Route: route, Packet: &types.DIDPacketData_Revocation{Revocation: &types.RevocationPacket{
@@ -208,6 +236,9 @@ func (m msgServer) SendServiceMessage(goCtx context.Context, msg *types.MsgSendS
 	}
 	channel, route, via, err := m.sendRoute(ctx, msg.SourceChannel, dest, msg.ViaChainId)
 	if err != nil {
+		return nil, err
+	}
+	if err := m.checkOrderedSender(ctx, channel, msg.Sender); err != nil {
 		return nil, err
 	}
 	data := types.DIDPacketData{Route: route, Packet: &types.DIDPacketData_ServiceMessage{ServiceMessage: &types.ServiceMessagePacket{
