@@ -112,6 +112,13 @@ func TestOrderedChannel500InOrder(t *testing.T) {
 	testnet.Eventually(t, 3*time.Minute, "500 acknowledgements processed on seoul-1", func() bool {
 		return deliveryState(t, admin, p.A.ChannelID, 500) == didtypes.DELIVERY_STATE_DELIVERED
 	})
+	// The chain can show the last delivery before the relayer's callback has recorded its tx (it runs
+	// once the relayer sees the commit): wait for the relayer's own account of all 500 each way.
+	testnet.Eventually(t, time.Minute, "the relayer reported 500 recvs and 500 acks delivered", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(recvOrder) >= 500 && len(ackOrder) >= 500
+	})
 	mu.Lock()
 	defer mu.Unlock()
 	if err := consecutive(recvOrder, 500); err != nil {
