@@ -268,7 +268,7 @@ func (f *fetcher) matchesLight(ctx context.Context, e *End, lb *cmttypes.LightBl
 	if err != nil {
 		return err
 	}
-	vh, err := tracked.Light.VerifyHeight(ctx, int64(h.RevisionHeight))
+	vh, err := verifyNamedHeight(ctx, tracked.Light, int64(h.RevisionHeight))
 	if err != nil {
 		return notLinked("client %s on %s: our light client of %s cannot verify its latest height %d: %v", clientID, e.ChainID(),
 			tracked.ChainID(), h.RevisionHeight, err)

@@ -46,7 +46,12 @@ const (
 	UpdatePending     = "pending"      // our light client could not verify that height yet: judge again later
 	UpdateOther       = "other"        // not a 07-tendermint header (misbehaviour someone submitted, another type)
 	UpdateHalted      = "halted"       // our light client of Src is halted already (a fork seen before): nothing judged
+	UpdateOverLimit   = "over_limit"   // beyond MaxJudgedPerBlock others' updates to one client in one block: not judged
 )
+
+// MaxJudgedPerBlock bounds the others' updates to one client judged in one block: each costs signature
+// checks (and, for a validly signed one, RPC calls), and a block can hold as many as its gas allows.
+const MaxJudgedPerBlock = 16
 
 // UpdateCheck is one MsgUpdateClient to a client we relay over, judged.
 type UpdateCheck struct {
@@ -70,7 +75,7 @@ func (c Client) CheckUpdates(ctx context.Context, h int64, judge ConflictChecker
 	}
 	// The block is proven whenever read, even when all its updates turn out ours: a node that swapped
 	// another's tx for ours would otherwise go unnoticed.
-	verified, err := dst.Light.VerifyHeight(ctx, h)
+	verified, err := verifyNamedHeight(ctx, dst.Light, h)
 	if err != nil {
 		return nil, fmt.Errorf("verify %s header %d: %w", dst.ChainID(), h, err)
 	}
@@ -92,11 +97,18 @@ func (c Client) CheckUpdates(ctx context.Context, h int64, judge ConflictChecker
 		}
 	}
 	var out []UpdateCheck
+	judged := 0
 	for _, u := range others {
 		if u.TxIndex < 0 || u.TxIndex >= len(txs) {
 			continue
 		}
 		r := UpdateCheck{Chain: dst.ChainID(), ClientID: dst.ClientID, Height: h, TxHash: u.TxHash, Signer: u.Signer}
+		if judged >= MaxJudgedPerBlock {
+			r.Outcome, r.Err = UpdateOverLimit, fmt.Errorf("more than %d others' updates to %s in block %d: not judged", MaxJudgedPerBlock, dst.ClientID, h)
+			out = append(out, r)
+			continue
+		}
+		judged++
 		lb, err := updateHeader(u)
 		if err != nil {
 			r.Outcome, r.Err = UpdateOther, err
@@ -191,7 +203,7 @@ func (c Client) CheckLatestConsensus(ctx context.Context) (int64, error) {
 	if err != nil {
 		return h, err
 	}
-	lb, err := src.Light.VerifyHeight(ctx, h)
+	lb, err := verifyNamedHeight(ctx, src.Light, h)
 	if err != nil {
 		return h, fmt.Errorf("verify %s header %d: %w", src.ChainID(), h, err)
 	}

@@ -104,6 +104,9 @@ func newPricing(cfg Config) (*pricing, error) {
 	if cfg.GasPrice.Denom == "" || cfg.GasPrice.Amount.IsNil() {
 		return nil, fmt.Errorf("cosmos client %s: gas price is required", cfg.ChainID)
 	}
+	if cfg.GasPrice.Amount.IsNegative() {
+		return nil, fmt.Errorf("cosmos client %s: gas price %s is negative", cfg.ChainID, cfg.GasPrice)
+	}
 	m := cfg.GasPriceMultiplier
 	if m == 0 {
 		m = DefaultGasPriceMultiplier
@@ -130,6 +133,10 @@ func newPricing(cfg Config) (*pricing, error) {
 	return p, nil
 }
 
+// ErrBadGasPrice is a gas price that is not positive (a node's fee market answer, or a price we were
+// about to pay): a failed query, never a coin.
+var ErrBadGasPrice = errors.New("gas price is not positive")
+
 // price is the gas price of the next tx: see pricing. A price the chain asks above the cap is
 // ErrGasPriceAboveCap (counted).
 func (p *pricing) price(ctx context.Context, c *Client) (sdk.DecCoin, error) {
@@ -141,6 +148,13 @@ func (p *pricing) price(ctx context.Context, c *Client) (sdk.DecCoin, error) {
 	defer p.mu.Unlock()
 	if time.Now().Before(p.floorUntil) && p.floor.GT(asked) {
 		asked, source = p.floor, chains.GasPriceRaised
+	}
+	// A price that is not positive never reaches a coin (sdk.NewDecCoinFromDec panics on a negative
+	// one): only the configured price may be zero (a chain without fees).
+	if asked.IsNil() || asked.IsNegative() || (source != chains.GasPriceConfigured && !asked.IsPositive()) {
+		p.stats.QueryErrors++
+		return sdk.DecCoin{}, fmt.Errorf("%s: the %s gas price %v%s is not positive: %w",
+			p.chainID, source, asked, p.cap.Denom, ErrBadGasPrice)
 	}
 	if asked.GT(p.cap.Amount) {
 		p.stats.AboveCap++
@@ -304,7 +318,7 @@ func (c *Client) queryGasPrice(ctx context.Context, q priceQuery, denom string) 
 		return sdkmath.LegacyDec{}, fmt.Errorf("%s query %s: decode: %w", c.cfg.ChainID, q.method, err)
 	}
 	if price.IsNil() || !price.IsPositive() {
-		return sdkmath.LegacyDec{}, fmt.Errorf("%s query %s: price %s is not positive", c.cfg.ChainID, q.method, price)
+		return sdkmath.LegacyDec{}, fmt.Errorf("%s query %s: price %s: %w", c.cfg.ChainID, q.method, price, ErrBadGasPrice)
 	}
 	return price, nil
 }
@@ -388,6 +402,9 @@ func decodeDecField(b []byte, want protowire.Number) (sdkmath.LegacyDec, error) 
 	if err := d.Unmarshal(raw); err != nil {
 		return sdkmath.LegacyDec{}, fmt.Errorf("price %q: %w", raw, err)
 	}
+	if d.IsNil() || !d.IsPositive() {
+		return sdkmath.LegacyDec{}, fmt.Errorf("price %s: %w", d, ErrBadGasPrice)
+	}
 	return d, nil
 }
 
@@ -409,6 +426,9 @@ func decodeIntField(b []byte) (sdkmath.LegacyDec, error) {
 	var i sdkmath.Int
 	if err := i.Unmarshal(raw); err != nil {
 		return sdkmath.LegacyDec{}, fmt.Errorf("base fee %q: %w", raw, err)
+	}
+	if i.IsNil() || !i.IsPositive() {
+		return sdkmath.LegacyDec{}, fmt.Errorf("base fee %s: %w", i, ErrBadGasPrice)
 	}
 	return sdkmath.LegacyNewDecFromInt(i), nil
 }

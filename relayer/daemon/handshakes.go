@@ -13,15 +13,21 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/cityrelay/cityrelay/chains"
 	"github.com/cityrelay/cityrelay/light"
 	"github.com/cityrelay/cityrelay/packets"
 	"github.com/cityrelay/cityrelay/relayer"
 )
 
-// maxOpenedPerPath bounds the channels one daemon run opens for others on one path: anyone can start a
-// channel handshake on a permissionless port, and each one completed costs the relayer three txs and a
-// scanner and submitters. Past it, handshakes are logged and left alone until the next start.
-const maxOpenedPerPath = 32
+// maxAttemptedPerPath bounds the handshakes one daemon run sends txs for on behalf of others on one
+// path, finished or not: anyone can start a channel handshake on a permissionless port, and each one
+// costs the relayer txs (an INIT whose app refuses the ack still costs an OpenTry), and a completed one
+// a scanner and submitters. Past it, handshakes are logged and left alone until the next start.
+const maxAttemptedPerPath = 32
+
+// maxTrackedHandshakes bounds the handshakes a path's completer remembers (backoff, logged once): the
+// listing is anyone's to fill. Past it, a handshake not remembered yet is left alone this sweep (logged).
+const maxTrackedHandshakes = 1024
 
 // handshakeBackoffMax bounds the wait before a failed handshake is tried again.
 const handshakeBackoffMax = 10 * time.Minute
@@ -78,10 +84,14 @@ func startCompleter(ctx context.Context, g *errgroup.Group, o Options, js jetstr
 		for _, r := range []string{"opened", "failed", "filtered", "over_limit"} {
 			counter.WithLabelValues(name, r)
 		}
+		var w *completer
 		c := &relayer.Completer{
 			Linker: &relayer.Linker{Check: m.checkProof(light.VerifyProofAgainstAppHash), Report: func(s relayer.Step) {
 				o.Log.Info().Str("path", name).Str("chain", s.Chain).Str("action", s.Action).Str("channel", s.ID).Int64("height", s.Height).
 					Str("tx", s.TxHash).Msg("handshake step")
+				if s.TxHash != "" {
+					w.sent++
+				}
 			}},
 			Allowed: func(chain, port, channel string) bool {
 				if channel == "" {
@@ -90,7 +100,7 @@ func startCompleter(ctx context.Context, g *errgroup.Group, o Options, js jetstr
 				return o.Config.EndAllowed(name, chain, port, channel)
 			},
 		}
-		w := &completer{c: c, path: p, o: o, counter: counter, configured: configured, next: map[relayer.Handshake]time.Time{},
+		w = &completer{c: c, path: p, o: o, counter: counter, configured: configured, next: map[relayer.Handshake]time.Time{},
 			backoff: map[relayer.Handshake]time.Duration{}, skipped: map[relayer.Handshake]bool{}, derived: derived, kv: kv,
 			start: func(np *relayer.Path) {
 				g.Go(func() error { return runPipelines(ctx, o, []*relayer.Path{np}, js, m, h, relays, derived) })
@@ -109,8 +119,9 @@ type completer struct {
 	configured map[string]bool
 	start      func(*relayer.Path)
 	derived    *derivedPaths
-	kv         jetstream.KeyValue // the channels opened for counterparties, relayed again after a restart
-	opened     int
+	kv         jetstream.KeyValue              // the channels opened for counterparties, relayed again after a restart
+	attempted  int                             // handshakes this run sent a tx for (maxAttemptedPerPath)
+	sent       int                             // txs committed for handshakes (counted by the linker's Report)
 	next       map[relayer.Handshake]time.Time // a failed handshake is tried again from then
 	backoff    map[relayer.Handshake]time.Duration
 	skipped    map[relayer.Handshake]bool // logged once as filtered or over the limit
@@ -146,6 +157,23 @@ func (w *completer) sweep(ctx context.Context) {
 		}
 		return
 	}
+	// What the listing no longer shows is forgotten: the maps hold only listed handshakes.
+	listed := make(map[relayer.Handshake]bool, len(pending))
+	for _, h := range pending {
+		listed[h] = true
+	}
+	for h := range w.next {
+		if !listed[h] {
+			delete(w.next, h)
+			delete(w.backoff, h)
+		}
+	}
+	for h := range w.skipped {
+		if !listed[h] {
+			delete(w.skipped, h)
+		}
+	}
+	untracked := 0
 	for _, h := range pending {
 		if ctx.Err() != nil {
 			return
@@ -155,16 +183,25 @@ func (w *completer) sweep(ctx context.Context) {
 		}
 		l := log.With().Str("src_chain", w.path.A.ChainID()).Str("src_channel", h.APort+"/"+h.AChannel).
 			Str("dst_chain", w.path.B.ChainID()).Str("dst_channel", h.BPort+"/"+h.BChannel).Logger()
-		if w.opened >= maxOpenedPerPath {
+		_, known := w.next[h]
+		if !known && !w.skipped[h] && (len(w.next) >= maxTrackedHandshakes || len(w.skipped) >= maxTrackedHandshakes) {
+			untracked++ // its outcome could not be remembered: a failure would be retried every sweep
+			continue
+		}
+		if w.attempted >= maxAttemptedPerPath {
 			if !w.skipped[h] {
 				w.skipped[h] = true
 				w.counter.WithLabelValues(w.path.Name, "over_limit").Inc()
-				l.Warn().Int("limit", maxOpenedPerPath).Msg("channel handshake left alone: this run opened the most channels it opens on a path")
+				l.Warn().Int("limit", maxAttemptedPerPath).Msg("channel handshake left alone: this run sent txs for the most handshakes it completes on a path")
 			}
 			continue
 		}
 		name := w.path.Name + "-" + h.APort + "-" + orUnopened(h.AChannel)
+		sent := w.sent
 		np, err := w.c.Complete(ctx, w.path, h, name)
+		if w.sent > sent || errors.Is(err, chains.ErrTxFailed) || errors.Is(err, chains.ErrTxTimeout) || np != nil {
+			w.attempted++ // a tx went out for it, finished or not
+		}
 		switch {
 		case errors.Is(err, relayer.ErrFiltered) && np == nil:
 			if !w.skipped[h] {
@@ -173,7 +210,6 @@ func (w *completer) sweep(ctx context.Context) {
 				l.Info().Msg("channel handshake left alone: the channel filter refuses it")
 			}
 		case errors.Is(err, relayer.ErrFiltered):
-			w.opened++
 			w.counter.WithLabelValues(w.path.Name, "filtered").Inc()
 			l.Info().Str("channel", np.A.ChannelID).Str("counterparty_channel", np.B.ChannelID).Msg("channel opened, but the filter refuses its ids: not relayed")
 		case err != nil:
@@ -195,6 +231,10 @@ func (w *completer) sweep(ctx context.Context) {
 				Str("order", np.Order.String()).Msg("channel opened for a counterparty's handshake; relaying it (not written to the config: `cityrelay paths fetch` records it)")
 			w.adopt(np)
 		}
+	}
+	if untracked > 0 {
+		log.Warn().Int("handshakes", untracked).Int("max_tracked", maxTrackedHandshakes).
+			Msg("channel handshakes left alone this sweep: the path's completer remembers too many already (set a channel filter)")
 	}
 }
 
@@ -276,6 +316,7 @@ func (w *completer) resume(ctx context.Context) {
 				Msg("channel opened for a counterparty before is not relayed")
 			continue
 		}
+		w.attempted++ // relayed again: it counts toward this run's cap as it did when opened
 		w.adopt(np)
 		log.Info().Str("new_path", np.Name).Str("src_channel", np.A.PortID+"/"+np.A.ChannelID).Str("dst_channel", np.B.PortID+"/"+np.B.ChannelID).
 			Msg("relaying a channel opened for a counterparty before")
@@ -284,7 +325,6 @@ func (w *completer) resume(ctx context.Context) {
 
 // adopt relays np, a channel opened for a counterparty on w's path.
 func (w *completer) adopt(np *relayer.Path) {
-	w.opened++
 	w.derived.m.Store(np.Name, w.path.Name)
 	w.configured[np.A.ChainID()+"/"+np.A.PortID+"/"+np.A.ChannelID] = true
 	w.configured[np.B.ChainID()+"/"+np.B.PortID+"/"+np.B.ChannelID] = true

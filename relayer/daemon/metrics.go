@@ -444,6 +444,22 @@ func (t timedHeaders) VerifyHeight(ctx context.Context, h int64) (*cmttypes.Ligh
 	return lb, err
 }
 
+// VerifyHeightWithin is VerifyHeight bounded below the store (relayer.BoundedVerifier), where the
+// wrapped verifier is; timed like VerifyHeight.
+func (t timedHeaders) VerifyHeightWithin(ctx context.Context, h, maxBack int64) (*cmttypes.LightBlock, error) {
+	b, ok := t.HeaderVerifier.(relayer.BoundedVerifier)
+	if !ok {
+		return t.VerifyHeight(ctx, h)
+	}
+	start := time.Now()
+	lb, err := b.VerifyHeightWithin(ctx, h, maxBack)
+	t.m.headerVerify.WithLabelValues(t.chain).Observe(time.Since(start).Seconds())
+	if err != nil {
+		t.m.lightErrors.WithLabelValues(t.chain).Inc()
+	}
+	return lb, err
+}
+
 // instrument times the header verifications of every end of paths.
 func (m *metrics) instrument(paths []*relayer.Path) {
 	for _, p := range paths {

@@ -39,6 +39,10 @@ const (
 	// updateWatchPendingTries bounds how often an update whose header height our light client could
 	// not verify yet is judged again (one poll apart) before it is given up, logged.
 	updateWatchPendingTries = 300
+	// updateWatchMaxPending bounds the updates of one chain waiting to be judged again: beyond it a new
+	// one is given up at once (logged, counted pending). Each block holding pending updates is read
+	// once a poll, whatever the number of its pending txs.
+	updateWatchMaxPending = 64
 )
 
 // updateWatch is the watch of one chain's blocks for updates to the clients on it.
@@ -54,6 +58,11 @@ type updateWatch struct {
 	count   *prometheus.CounterVec
 }
 
+type pendingBlock struct {
+	client string
+	height int64
+}
+
 type pendingUpdate struct {
 	client string
 	height int64
@@ -64,7 +73,7 @@ type pendingUpdate struct {
 func watchUpdates(ctx context.Context, g *errgroup.Group, log zerolog.Logger, m *metrics, paths []*relayer.Path) {
 	count := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "cityrelay_client_updates_watched_total",
 		Help: "Client updates others submitted to the clients the paths relay over, judged against our light client of the client's chain: " +
-			"agrees, conflict (a validly signed conflicting header: misbehaviour), not_evidence (conflicting, not validly signed), pending, halted, other."},
+			"agrees, conflict (a validly signed conflicting header: misbehaviour), not_evidence (conflicting, not validly signed), pending, halted, other, over_limit (beyond the updates judged a block)."},
 		[]string{"chain", "client", "outcome"})
 	if err := m.reg.Register(count); err != nil {
 		log.Error().Err(err).Msg("client update watch: metric not registered")
@@ -135,8 +144,18 @@ func (w *updateWatch) poll(ctx context.Context, cursor int64) int64 {
 			break
 		}
 	}
+	// One read of each block holding pending updates, judging only those (not one read a tx: K pending
+	// updates in one block would be K² judgements).
+	blocks := map[pendingBlock]map[string]bool{}
 	for p := range w.pending {
-		w.check(ctx, w.clients[p.client], p.height, &p)
+		b := pendingBlock{client: p.client, height: p.height}
+		if blocks[b] == nil {
+			blocks[b] = map[string]bool{}
+		}
+		blocks[b][p.tx] = true
+	}
+	for b, txs := range blocks {
+		w.check(ctx, w.clients[b.client], b.height, txs)
 	}
 	lb, err := w.light.VerifyLatest(ctx)
 	if err != nil || lb.Height <= cursor {
@@ -224,9 +243,10 @@ func (w *updateWatch) checkBlock(ctx context.Context, h int64, ids map[string]bo
 	return true
 }
 
-// check judges the updates of block h to c's client (only p's tx when p is a pending one) and
-// reports whether the block was read (false: read it again later).
-func (w *updateWatch) check(ctx context.Context, c relayer.Client, h int64, p *pendingUpdate) bool {
+// check judges the updates of block h to c's client (only the txs of pending when judging pending
+// ones again; nil: a block read for the first time) and reports whether the block was read (false:
+// read it again later).
+func (w *updateWatch) check(ctx context.Context, c relayer.Client, h int64, pending map[string]bool) bool {
 	judge, ok := judgeOf(c)
 	if !ok {
 		return true
@@ -239,18 +259,24 @@ func (w *updateWatch) check(ctx context.Context, c relayer.Client, h int64, p *p
 			ev = log.Debug()
 		}
 		ev.Err(err).Msg("client update watch: block not judged; read again next poll")
-		if p != nil {
-			w.retry(log, *p)
+		for tx := range pending {
+			w.retry(log, pendingUpdate{client: c.Dst.ClientID, height: h, tx: tx})
 		}
 		return false
 	}
 	for _, r := range checks {
-		if p != nil && r.TxHash != p.tx {
+		if pending != nil && !pending[r.TxHash] {
 			continue
 		}
 		key := pendingUpdate{client: c.Dst.ClientID, height: h, tx: r.TxHash}
 		if r.Outcome == relayer.UpdatePending {
-			if p == nil {
+			if _, known := w.pending[key]; !known {
+				if len(w.pending) >= updateWatchMaxPending {
+					w.count.WithLabelValues(w.chain, c.Dst.ClientID, relayer.UpdatePending).Inc()
+					log.Error().Str("tx", r.TxHash).Str("signer", r.Signer).Int64("header_height", r.HeaderHeight).Int("max_pending", updateWatchMaxPending).
+						AnErr("reason", r.Err).Msg("client update watch: too many updates waiting to be judged: this one is given up")
+					continue
+				}
 				w.pending[key] = 0
 			}
 			w.retry(log, key)
@@ -265,6 +291,8 @@ func (w *updateWatch) check(ctx context.Context, c relayer.Client, h int64, p *p
 		case relayer.UpdateConflict:
 			ev.Error().Err(r.Err).Msg("another relayer's client update carries a validly signed header conflicting with our light client's: " +
 				"a fork; the light client halted, misbehaviour goes to every client of the chain and its paths stop")
+		case relayer.UpdateOverLimit:
+			ev.Warn().Err(r.Err).Msg("client update watch: too many others' updates in one block: this one is not judged")
 		case relayer.UpdateNotEvidence:
 			ev.Warn().Err(r.Err).Msg("another relayer's client update carries a conflicting header that does not verify: not a fork, nothing done")
 		default:
