@@ -32,15 +32,7 @@ func (c *Client) ConnectionChannels(ctx context.Context, connectionID string) ([
 			Connection: connectionID, Pagination: &query.PageRequest{Key: next, Limit: channelsPage}}, &resp, 0); err != nil {
 			return nil, err
 		}
-		if len(out)+len(resp.Channels) > maxChannels {
-			return nil, fmt.Errorf("%s lists more than %d channels: %w", c.cfg.ChainID, maxChannels, ErrTooMany)
-		}
-		for _, ch := range resp.Channels {
-			if ch != nil {
-				out = append(out, *ch)
-			}
-		}
-		return resp.Pagination, nil
+		return resp.Pagination, c.appendChannels(&out, resp.Channels)
 	})
 	return out, err
 }
@@ -54,15 +46,20 @@ func (c *Client) Channels(ctx context.Context) ([]channeltypes.IdentifiedChannel
 			Pagination: &query.PageRequest{Key: next, Limit: channelsPage}}, &resp, 0); err != nil {
 			return nil, err
 		}
-		if len(out)+len(resp.Channels) > maxChannels {
-			return nil, fmt.Errorf("%s lists more than %d channels: %w", c.cfg.ChainID, maxChannels, ErrTooMany)
-		}
-		for _, ch := range resp.Channels {
-			if ch != nil {
-				out = append(out, *ch)
-			}
-		}
-		return resp.Pagination, nil
+		return resp.Pagination, c.appendChannels(&out, resp.Channels)
 	})
 	return out, err
+}
+
+// appendChannels adds a page of listed channels to out, refusing a listing past maxChannels.
+func (c *Client) appendChannels(out *[]channeltypes.IdentifiedChannel, page []*channeltypes.IdentifiedChannel) error {
+	if len(*out)+len(page) > maxChannels {
+		return fmt.Errorf("%s lists more than %d channels: %w", c.cfg.ChainID, maxChannels, ErrTooMany)
+	}
+	for _, ch := range page {
+		if ch != nil {
+			*out = append(*out, *ch)
+		}
+	}
+	return nil
 }
